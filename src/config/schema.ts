@@ -1,0 +1,243 @@
+import { z } from 'zod';
+
+/**
+ * The migration configuration: one YAML or JSON file (`--config`).
+ *
+ * Secrets never appear inline. Each secret is a reference: `<name>Env` names an
+ * environment variable, `<name>File` names a file (read at run time, never copied).
+ * `secretRef()` builds that pair and insists on exactly one of the two.
+ */
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, underscore)');
+
+/** `{ <name>Env?: string, <name>File?: string }` with exactly one present, unless optional. */
+function secretRef<N extends string>(name: N, opts: { optional?: boolean } = {}) {
+  const shape = {
+    [`${name}Env`]: envName.optional(),
+    [`${name}File`]: z.string().min(1).optional(),
+  } as { [K in `${N}Env`]: z.ZodOptional<typeof envName> } & {
+    [K in `${N}File`]: z.ZodOptional<z.ZodString>;
+  };
+  return { shape, check: secretRefCheck(name, opts.optional ?? false) };
+}
+
+function secretRefCheck(name: string, optional: boolean) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const hasEnv = value[`${name}Env`] !== undefined;
+    const hasFile = value[`${name}File`] !== undefined;
+    if (hasEnv && hasFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [`${name}File`],
+        message: `give either ${name}Env or ${name}File, not both`,
+      });
+    }
+    if (!optional && !hasEnv && !hasFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [`${name}Env`],
+        message: `the ${name} is required: set ${name}Env (an environment variable name) or ${name}File (a file path); secrets are never written inline`,
+      });
+    }
+    if (name in value) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `inline secrets are not accepted: replace "${name}" with ${name}Env or ${name}File`,
+      });
+    }
+  };
+}
+
+const password = secretRef('password');
+const apiKey = secretRef('apiKey');
+const clientSecret = secretRef('clientSecret');
+const scimToken = secretRef('token', { optional: true });
+
+const ziaLegacyAuth = z
+  .object({
+    kind: z.literal('legacy'),
+    username: z.string().min(1),
+    ...password.shape,
+    ...apiKey.shape,
+  })
+  .passthrough()
+  .superRefine((v, ctx) => {
+    password.check(v, ctx);
+    apiKey.check(v, ctx);
+  });
+
+const ziaOneApiAuth = z
+  .object({
+    kind: z.literal('oneapi'),
+    /** ZIdentity vanity domain: the token endpoint is https://<vanity>.zslogin.net/oauth2/v1/token. */
+    vanityDomain: z.string().min(1).optional(),
+    /** Overrides the token URL derived from the vanity domain (sandbox, non-production clouds). */
+    tokenUrl: z.url().optional(),
+    clientId: z.string().min(1),
+    ...clientSecret.shape,
+  })
+  .passthrough()
+  .superRefine((v, ctx) => {
+    clientSecret.check(v, ctx);
+    if (!v.vanityDomain && !v.tokenUrl) {
+      ctx.addIssue({ code: 'custom', path: ['vanityDomain'], message: 'give vanityDomain (or tokenUrl)' });
+    }
+  });
+
+export const ziaConfigSchema = z
+  .object({
+    /** Cloud name (zscaler, zscalerone, zscalertwo, zscalerthree, zscloud, zscalerbeta, zscalergov, zscalerten, zspreview). */
+    cloud: z.string().min(1).optional(),
+    /** Overrides the base URL derived from the cloud (legacy: https://zsapi.<cloud>.net; OneAPI: https://api.zsapi.net). */
+    baseUrl: z.url().optional(),
+    auth: z.discriminatedUnion('kind', [ziaLegacyAuth, ziaOneApiAuth]),
+    /** Name of the ZIA identity provider whose SCIM provisioning the migration enables. */
+    idpName: z.string().min(1),
+    /** Organization (company) ID, Administration > Company Profile. Identifies the tenant in the state file. */
+    orgId: z.string().min(1),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (!v.cloud && !v.baseUrl) {
+      ctx.addIssue({ code: 'custom', path: ['cloud'], message: 'give the ZIA cloud name (for example zscalerthree) or baseUrl' });
+    }
+  });
+
+export const scimConfigSchema = z
+  .object({
+    /** The Base URL shown in Edit IdP after Enable SCIM Provisioning. Optional: the operator can paste it when asked. */
+    baseUrl: z.url().optional(),
+    ...scimToken.shape,
+  })
+  .strict()
+  .superRefine((v, ctx) => scimToken.check(v, ctx));
+
+const servicePrincipalRef = z
+  .object({
+    id: z.string().min(1).optional(),
+    appId: z.string().min(1).optional(),
+    displayName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((v) => Boolean(v.id || v.appId || v.displayName), {
+    message: 'name the Zscaler enterprise app by id (object id), appId or displayName',
+  });
+
+export const entraConfigSchema = z
+  .object({
+    kind: z.literal('entra').default('entra'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    ...clientSecret.shape,
+    servicePrincipal: servicePrincipalRef,
+    /** Defaults to https://login.microsoftonline.com; the sandbox sets its own. */
+    loginUrl: z.url().default('https://login.microsoftonline.com'),
+    /** Defaults to https://graph.microsoft.com/v1.0; the sandbox sets its own. */
+    graphUrl: z.url().default('https://graph.microsoft.com/v1.0'),
+    /** How long to wait for the initial provisioning cycle before stopping (the run can be resumed). */
+    initialCycleTimeoutMinutes: z.number().positive().default(240),
+  })
+  .strict()
+  .superRefine((v, ctx) => clientSecret.check(v, ctx));
+
+export const directoryConfigSchema = z
+  .object({
+    /** ldaps://host:636 or ldap://host:389 (StartTLS is used on ldap:// unless insecure is set). */
+    url: z.string().regex(/^ldaps?:\/\/[^/]+/, 'must be an ldap:// or ldaps:// URL'),
+    bindDn: z.string().min(1),
+    ...password.shape,
+    /** PEM file with the CA that signed the domain controller's certificate. */
+    caFile: z.string().min(1).optional(),
+    /** Upgrade ldap:// with StartTLS. Default true. */
+    startTls: z.boolean().default(true),
+    /** Allow plain ldap:// without TLS (lab only). */
+    insecure: z.boolean().default(false),
+    baseDn: z.string().min(1),
+    /** LDAP filter selecting the users in scope (combined with groupDn when both are set). */
+    userFilter: z.string().min(1).default('(&(objectCategory=person)(objectClass=user))'),
+    /** Only users that are members of this group, directly or through nested groups. */
+    groupDn: z.string().min(1).optional(),
+    pageSize: z.number().int().min(1).max(1000).default(1000),
+    timeLimitSeconds: z.number().int().positive().default(300),
+    /** Which AD attribute feeds each identity field compared by parity. */
+    mapping: z
+      .object({
+        userName: z.string().default('userPrincipalName'),
+        email: z.string().default('mail'),
+        displayName: z.string().default('displayName'),
+        department: z.string().default('department'),
+      })
+      .strict()
+      .default({ userName: 'userPrincipalName', email: 'mail', displayName: 'displayName', department: 'department' }),
+  })
+  .strict()
+  .superRefine((v, ctx) => password.check(v, ctx));
+
+const threshold = z.number().int().min(0);
+
+export const parityConfigSchema = z
+  .object({
+    /** The identity field users are matched on, case-insensitively. */
+    key: z.enum(['userName', 'email']).default('userName'),
+    /** The field used to detect the same person under two keys. */
+    secondaryKey: z.enum(['userName', 'email']).default('email'),
+    thresholds: z
+      .object({
+        missing: threshold.default(0),
+        extra: threshold.default(0),
+        duplicates: threshold.default(0),
+        drift: threshold.default(0),
+      })
+      .strict()
+      .default({ missing: 0, extra: 0, duplicates: 0, drift: 0 }),
+  })
+  .strict()
+  .default({ key: 'userName', secondaryKey: 'email', thresholds: { missing: 0, extra: 0, duplicates: 0, drift: 0 } });
+
+export const guardsConfigSchema = z
+  .object({
+    /** Users a plan may delete before the run stops. */
+    maxDeletions: threshold.default(0),
+    /** Percentage of in-scope users a plan may disable before the run stops. */
+    maxDisablePercent: z.number().min(0).max(100).default(2),
+    /** How old the last directory sync may be before preflight complains. */
+    maxSyncAgeHours: z.number().positive().default(24),
+  })
+  .strict()
+  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24 });
+
+export const operatorConfigSchema = z
+  .discriminatedUnion('kind', [
+    /** A person follows the printed instructions and answers the prompts. */
+    z.object({ kind: z.literal('person') }).strict(),
+    /** The sandbox's scripted operator clicks the portal-only buttons (sandbox rehearsals and tests). */
+    z.object({ kind: z.literal('sandbox'), portalUrl: z.url() }).strict(),
+  ])
+  .default({ kind: 'person' });
+
+export const configSchema = z
+  .object({
+    version: z.literal(1),
+    zia: ziaConfigSchema,
+    scim: scimConfigSchema.default({}),
+    idp: entraConfigSchema,
+    directory: directoryConfigSchema,
+    parity: parityConfigSchema,
+    guards: guardsConfigSchema,
+    operator: operatorConfigSchema,
+    /** Opt-in JSON-lines audit log of every API call (no bodies, no secrets). */
+    auditLog: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ZiaConfig = z.infer<typeof ziaConfigSchema>;
+export type ScimConfig = z.infer<typeof scimConfigSchema>;
+export type EntraConfig = z.infer<typeof entraConfigSchema>;
+export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
+export type ParityConfig = z.infer<typeof parityConfigSchema>;
+export type GuardsConfig = z.infer<typeof guardsConfigSchema>;
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
