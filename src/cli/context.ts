@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { FileCheckpointStore, type CheckpointStore } from '../engine/checkpoint.js';
+import { ReadOnlyViolation } from '../engine/errors.js';
+import { createOutput, type Output } from '../ui/output.js';
+import { createPrompter, type Prompter } from '../ui/prompts.js';
+
+export const DEFAULT_STATE = './.migrate/state.json';
+export const DEFAULT_CONFIG = './migrate.yaml';
+
+/** The flags every command shares (declared once on the program). */
+export interface CommonOptions {
+  config: string;
+  state: string;
+  dryRun: boolean;
+  yes: boolean;
+  json: boolean;
+  detailedExitcode: boolean;
+  color: boolean;
+  junit?: string;
+  auditLog?: string;
+}
+
+export function addCommonOptions(program: Command): Command {
+  return program
+    .option('-c, --config <file>', 'configuration file (YAML or JSON)', DEFAULT_CONFIG)
+    .option('-s, --state <file>', 'checkpoint (state) file', DEFAULT_STATE)
+    .option('-n, --dry-run', 'observe and print the plan; write nothing anywhere', false)
+    .option('-y, --yes', 'no prompts: take every answer from flags, environment or files (never skips verification)', false)
+    .option('--json', 'machine-readable result on stdout (human output stays on stderr)', false)
+    .option('--detailed-exitcode', 'with --dry-run: exit 2 when changes are pending', false)
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)')
+    .option('--audit-log <file>', 'append one JSON line per API call (no bodies, no secrets)');
+}
+
+export interface CliContext {
+  opts: CommonOptions;
+  out: Output;
+  prompter: Prompter;
+  /** The checkpoint store; a dry-run gets a read-only view that never writes. */
+  store: CheckpointStore;
+  statePath: string;
+}
+
+export function commonOptions(cmd: Command): CommonOptions {
+  return cmd.optsWithGlobals() as CommonOptions;
+}
+
+/** Reads the real file; any attempt to write is a bug during a dry-run and throws. */
+class ReadOnlyStore implements CheckpointStore {
+  constructor(private readonly file: FileCheckpointStore) {}
+  describe(): string {
+    return this.file.describe();
+  }
+  load() {
+    return this.file.load();
+  }
+  async save(): Promise<never> {
+    throw new ReadOnlyViolation(`write the state file ${this.file.describe()}`);
+  }
+}
+
+export function buildContext(cmd: Command): CliContext {
+  const opts = commonOptions(cmd);
+  const out = createOutput({ json: opts.json, color: opts.color });
+  const statePath = resolve(opts.state);
+  const file = new FileCheckpointStore(statePath);
+  return {
+    opts,
+    out,
+    prompter: createPrompter({ yes: opts.yes }),
+    store: opts.dryRun ? new ReadOnlyStore(file) : file,
+    statePath,
+  };
+}

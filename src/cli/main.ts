@@ -1,0 +1,68 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
+import { redact } from '../engine/redact.js';
+import { TOOL_VERSION } from '../engine/version.js';
+import { addCommonOptions } from './context.js';
+import { registerCommands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('migrate')
+    .description(
+      'Move a Zscaler tenant from Active Directory/LDAP directory sync to SCIM provisioning pushed by the\n' +
+        'identity provider — step by checkpointed step, resumable, reversible — and prove the users match.',
+    )
+    .version(TOOL_VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  addCommonOptions(program);
+  registerCommands(program);
+  program.addHelpText(
+    'after',
+    `
+Quick start (no account needed — everything runs against the built-in sandbox):
+  $ migrate demo
+
+A real migration:
+  $ migrate init                         write a commented migrate.yaml
+  $ migrate ad-to-scim --dry-run         preflight and plan; writes nothing
+  $ migrate ad-to-scim                   run it (resumable: run again to continue)
+  $ migrate verify --report ./parity     prove the users match
+  $ migrate rollback                     the documented way back
+
+Exit codes: 0 success · 1 error or a blocking check · 2 changes pending (--dry-run --detailed-exitcode)
+            3 stopped at an operator step that needs a person (state saved; rerun continues)`,
+  );
+  return program;
+}
+
+/** Entry point used by bin/migrate. Sets process.exitCode rather than exiting, so output flushes. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  let code: number = EXIT.ok;
+  try {
+    await program.parseAsync(argv);
+    code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    code = reportError(err);
+  }
+  process.exitCode = code;
+  return code;
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander has already printed help/version/usage errors.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.error;
+  }
+  if (err instanceof UserError) {
+    const label = err instanceof OperatorNeeded ? 'waiting for operator' : 'error';
+    process.stderr.write(`migrate: ${label}: ${redact(err.message)}\n`);
+    if (err.hint) process.stderr.write(`  ${redact(err.hint)}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`migrate: unexpected error: ${redact(e?.message ?? String(err))}\n`);
+  if (process.env.MIGRATE_DEBUG) process.stderr.write(`${redact(e?.stack ?? '')}\n`);
+  else process.stderr.write('  Set MIGRATE_DEBUG=1 for a stack trace. The state file is left as the last completed step wrote it.\n');
+  return EXIT.error;
+}

@@ -1,0 +1,29 @@
+/**
+ * Operator steps: the vendor offers some actions only in its admin console. The flow describes
+ * the task exactly (where to click, what to copy); an Operator carries it out — a person at a
+ * prompt, or the sandbox's scripted operator. The flow then verifies by observation.
+ */
+export interface OperatorInput {
+  name: string;
+  label: string;
+  /** Secret inputs are read without echo and never stored. */
+  secret: boolean;
+  /** The environment variable or config field an unattended run uses instead of the prompt. */
+  unattended: string;
+  validate?(value: string): true | string;
+}
+
+export interface OperatorTask {
+  /** Stable action id, e.g. "zia.syncNow", "zia.enableScim". */
+  action: string;
+  title: string;
+  /** Exact console instructions, one line each. */
+  instructions: string[];
+  params?: Record<string, string>;
+  inputs?: OperatorInput[];
+}
+
+export interface Operator {
+  /** Performs the task (or has it performed) and returns the requested inputs. */
+  perform(task: OperatorTask): Promise<Record<string, string>>;
+}

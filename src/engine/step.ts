@@ -1,0 +1,84 @@
+import type { JsonValue } from './json.js';
+
+/**
+ * What a step found when it looked at the real systems.
+ * - done:     the change this step makes is already in place (nothing to do).
+ * - pending:  the change is not in place; `changes` says what apply would do.
+ * - drifted:  the systems are in a state this step did not expect and will not paper over
+ *             (for example a setting someone changed by hand); the run stops for a person.
+ * - blocked:  the step cannot run yet or at all (a guard or precondition failed); `detail` says why.
+ */
+export type ObservedState = 'done' | 'pending' | 'drifted' | 'blocked';
+
+export interface Observation {
+  state: ObservedState;
+  /** One sentence an administrator reads in the plan. */
+  detail: string;
+  /** What apply would change, in words ("set directorySyncMigrateToScimEnabled false → true"). */
+  changes?: string[];
+  /** Non-secret facts for --json plans and reports. */
+  facts?: Record<string, JsonValue>;
+}
+
+export type StepKind = 'automated' | 'operator';
+
+/** Non-secret values a step hands to later steps and to the checkpoint. */
+export type StepOutputs = Record<string, JsonValue>;
+
+/** What the runner gives a step: the flow's context plus this step's memory. */
+export interface StepRun<C> {
+  ctx: C;
+  /** Outputs this step recorded earlier (a resumed or repeated run), if any. */
+  previous: StepOutputs | undefined;
+  /** When this step was (last) started, ISO time, if it has been. */
+  startedAt: string | undefined;
+  /** Outputs recorded by another step of this flow. */
+  outputsOf(stepId: string): StepOutputs | undefined;
+  /** True during --dry-run: observe only. The runner never calls apply then. */
+  dryRun: boolean;
+  /** The settings snapshot taken before the first write (rollback restores it). */
+  snapshot: Record<string, JsonValue> | undefined;
+  /** Stores the snapshot in the checkpoint at once. Refused during --dry-run. */
+  saveSnapshot(data: Record<string, JsonValue>): Promise<void>;
+}
+
+export interface Step<C> {
+  id: string;
+  title: string;
+  /** The vendor document (and step) this follows, e.g. "ZIA AD→SCIM migration guide, step 2". */
+  doc: string;
+  kind: StepKind;
+  /** Reads the real current state. Must not write anything. */
+  observe(run: StepRun<C>): Promise<Observation>;
+  /** Makes the change (an operator step asks a person, or the scripted operator, to make it). */
+  apply(run: StepRun<C>): Promise<StepOutputs | void>;
+  /** Observes again after apply; the step is recorded as succeeded only when this says done. Defaults to observe. */
+  verify?(run: StepRun<C>, applied: StepOutputs | undefined): Promise<Observation>;
+}
+
+/** A read-only check run before anything is written; all are run and reported together. */
+export interface PreflightCheck<C> {
+  id: string;
+  title: string;
+  run(ctx: C): Promise<CheckResult>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** Warnings do not block; failures do. */
+  severity?: 'error' | 'warning';
+  detail: string;
+  /** What to do about a failure. */
+  fix?: string;
+}
+
+export interface Flow<C> {
+  id: string;
+  title: string;
+  /** The documented procedure this flow automates. */
+  doc: string;
+  preflight: PreflightCheck<C>[];
+  steps: Step<C>[];
+  /** Edits the checkpoint when the flow completes (rollback marks the forward flow rolled back). */
+  onComplete?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> }): void;
+}

@@ -1,0 +1,44 @@
+import type { Operator, OperatorTask } from '../engine/operator.js';
+import { OperatorNeeded } from '../engine/errors.js';
+import { registerSecret } from '../engine/redact.js';
+import type { Output } from './output.js';
+import type { Prompter } from './prompts.js';
+
+/**
+ * A person carries out console-only steps: the exact instructions are printed, then the
+ * person confirms and types (or pastes) what the step needs. Unattended, the run stops with
+ * exit code 3 and the instructions; the flow's observation picks the work up on the rerun.
+ */
+export class PersonOperator implements Operator {
+  constructor(
+    private readonly out: Output,
+    private readonly prompter: Prompter,
+  ) {}
+
+  async perform(task: OperatorTask): Promise<Record<string, string>> {
+    const { color } = this.out;
+    this.out.info('');
+    this.out.info(color.magenta.bold(`Operator step: ${task.title}`));
+    task.instructions.forEach((line, i) => this.out.info(`  ${i + 1}. ${line}`));
+    if (!this.prompter.canPrompt) {
+      const unattended = (task.inputs ?? []).map((i) => i.unattended);
+      throw new OperatorNeeded(
+        `operator step "${task.title}" needs a person: do it in the admin console as shown, then run the same command again`,
+        unattended.length > 0 ? `For unattended runs supply: ${unattended.join('; ')}` : 'The rerun verifies the step by observation and continues.',
+      );
+    }
+    const answers: Record<string, string> = {};
+    for (const field of task.inputs ?? []) {
+      const value = field.secret
+        ? await this.prompter.secret(field.label, field.unattended)
+        : await this.prompter.text(field.label, field.unattended, field.validate);
+      if (field.secret) registerSecret(value);
+      answers[field.name] = value;
+    }
+    if (!task.inputs?.length) {
+      const ok = await this.prompter.confirm(`Done: ${task.title}?`, 'rerun after doing it');
+      if (!ok) throw new OperatorNeeded(`operator step "${task.title}" was not confirmed`, 'Run again when it is done.');
+    }
+    return answers;
+  }
+}

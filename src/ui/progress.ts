@@ -1,0 +1,46 @@
+import cliProgress from 'cli-progress';
+import type { Output } from './output.js';
+
+export interface Progress {
+  update(done: number, total?: number, note?: string): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr when it is a terminal; otherwise a line at most every few seconds
+ * (so CI logs show movement without flooding), and nothing at all with --json/--quiet.
+ */
+export function createProgress(out: Output, label: string, opts: { total?: number; unit?: string } = {}): Progress {
+  if (out.quiet) return { update: () => undefined, stop: () => undefined };
+  if (out.interactive) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${label} [{bar}] {value}/{total} ${opts.unit ?? ''} {note}`,
+        hideCursor: true,
+        stream: process.stderr,
+        noTTYOutput: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(opts.total ?? 0, 0, { note: '' });
+    return {
+      update: (done, total, note) => {
+        if (total !== undefined) bar.setTotal(total);
+        bar.update(done, { note: note ?? '' });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let last = 0;
+  let total = opts.total;
+  return {
+    update: (done, t, note) => {
+      if (t !== undefined) total = t;
+      const now = Date.now();
+      if (now - last < 5000) return;
+      last = now;
+      out.info(`${label}: ${done}${total ? `/${total}` : ''} ${opts.unit ?? ''}${note ? ` ${note}` : ''}`);
+    },
+    stop: () => undefined,
+  };
+}
