@@ -1,0 +1,385 @@
+/**
+ * The simulated Entra provisioning engine (idp-apis.md A4, A7): on `start` it runs an initial
+ * cycle over the app's assigned users then groups, paced (`speed` multiplies throughput; at
+ * speed 1 about four objects per second, "real-ish" per E-when's 0.01–0.08 min per object being
+ * far slower), writing one provisioningObjectSummary per SCIM action.
+ *
+ * - users: GET /Users?filter=userName eq "<upn>" → POST (create) or Entra-dialect PATCH (update);
+ * - groups: GET /Groups?excludedAttributes=members&filter=displayName eq "…" → POST with empty
+ *   members, then PATCH `Add` members;
+ * - SCIM 401 → Quarantine with reason EncounteredQuarantineException (A1, E-quar);
+ * - pause stops after the current object and keeps the cursor; start resumes there; restart
+ *   begins a fresh cycle. Nothing is ever unassigned or deprovisioned (A4 rollback note).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  SCHEMA_AD_GROUP,
+  SCHEMA_ENTERPRISE,
+  SCHEMA_GROUP,
+  SCHEMA_PATCH,
+  SCHEMA_USER,
+  ScimHttpError,
+  findGroupByDisplayName,
+  findUserByUserName,
+  scimRequest,
+  scimUserSchema,
+  type ScimTarget,
+  type ScimUser,
+} from './scim-client.js';
+import {
+  assignedGroups,
+  assignedUsers,
+  type EntraGroup,
+  type EntraState,
+  type EntraUser,
+  type ProvisioningLogEntry,
+  type TaskExecution,
+} from './tenant.js';
+
+const BASE_DELAY_MS = 250;
+const MEMBERS_PER_PATCH = 100;
+
+interface Cursor {
+  cycleId: string;
+  /** index into [...users, ...groups] of the next object to process */
+  next: number;
+  began: string;
+  exported: number;
+}
+
+export class ProvisioningEngine {
+  private running: Promise<void> | null = null;
+  private pauseRequested = false;
+  private stopped = false;
+  private cursor: Cursor | null = null;
+  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  constructor(
+    private readonly state: EntraState,
+    private readonly speed: number,
+  ) {}
+
+  /** Abortable sleep: stop() resolves every pending wait at once. */
+  private sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      const entry = {
+        timer: setTimeout(() => {
+          this.timers.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.timers.add(entry);
+    });
+
+  private target(): ScimTarget | null {
+    const get = (k: string): string | undefined => this.state.secrets.find((s) => s.key === k)?.value;
+    const baseAddress = get('BaseAddress');
+    const secretToken = get('SecretToken');
+    return baseAddress && secretToken ? { baseAddress, secretToken } : null;
+  }
+
+  /** POST …/start: begins (or resumes) a cycle; clears quarantine (G-start). */
+  start(): void {
+    const job = this.state.job;
+    job.schedule = { ...job.schedule, state: 'Active', interval: 'PT40M' };
+    job.status.quarantine = null;
+    this.pauseRequested = false;
+    if (!this.running) this.launch();
+  }
+
+  /** POST …/restart: a fresh initial cycle (Watermark/Escrows/QuarantineState reset). */
+  restart(): void {
+    this.cursor = null;
+    this.start();
+  }
+
+  /** POST …/pause: stop after the current object, keep the cursor (G-pause). */
+  async pause(): Promise<void> {
+    this.pauseRequested = true;
+    this.state.job.schedule = { ...this.state.job.schedule, state: 'Paused' };
+    this.state.job.status.code = 'Paused';
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.pauseRequested = true;
+    for (const t of this.timers) {
+      clearTimeout(t.timer);
+      t.resolve();
+    }
+    this.timers.clear();
+    await this.running;
+  }
+
+  private launch(): void {
+    this.running = this.runCycle()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = null;
+        // A start that arrived while the previous loop was winding down: run again.
+        const job = this.state.job;
+        if (!this.pauseRequested && !this.stopped && this.cursor && job.schedule.state === 'Active' && job.status.code !== 'Quarantine') {
+          this.launch();
+        }
+      });
+  }
+
+  private execution(cursor: Cursor, state: TaskExecution['state'], error: TaskExecution['error']): TaskExecution {
+    const total = assignedUsers(this.state).length + assignedGroups(this.state).length;
+    return {
+      activityIdentifier: cursor.cycleId,
+      countEntitled: total,
+      countExported: cursor.exported,
+      countImported: total,
+      error,
+      state,
+      timeBegan: cursor.began,
+      timeEnded: state === 'Succeeded' || state === 'Failed' ? new Date().toISOString() : null,
+    };
+  }
+
+  private async runCycle(): Promise<void> {
+    const job = this.state.job;
+    const target = this.target();
+    if (!target) {
+      this.quarantine('SecretsMissing', 'BaseAddress and SecretToken are not saved; PUT …/synchronization/secrets first.');
+      return;
+    }
+    const users = assignedUsers(this.state);
+    const groups = assignedGroups(this.state);
+    const total = users.length + groups.length;
+    if (!this.cursor) this.cursor = { cycleId: randomUUID(), next: 0, began: new Date().toISOString(), exported: 0 };
+    const cursor = this.cursor;
+    job.status.code = 'Active';
+    const progress = (): void => {
+      job.status.progress = [
+        {
+          completedUnits: Math.min(cursor.next, users.length),
+          totalUnits: users.length,
+          units: 'Users',
+          progressObservationDateTime: new Date().toISOString(),
+        },
+      ];
+      job.status.lastExecution = this.execution(cursor, 'EntryLevelErrors', null);
+    };
+    progress();
+    const delay = BASE_DELAY_MS / Math.max(this.speed, 0.001);
+
+    while (cursor.next < total) {
+      if (this.pauseRequested || this.stopped) return;
+      await this.sleep(delay);
+      if (this.pauseRequested || this.stopped) return;
+      const index = cursor.next;
+      try {
+        if (index < users.length) await this.provisionUser(users[index] as EntraUser, target, cursor);
+        else await this.provisionGroup(groups[index - users.length] as EntraGroup, target, cursor);
+      } catch (err) {
+        if (err instanceof ScimHttpError && err.status === 401) {
+          this.quarantine(
+            'SystemForCrossDomainIdentityManagementCredentialValidationUnavailable',
+            `The SCIM endpoint rejected the Secret Token: ${err.method} ${err.path} answered HTTP 401. Update the credentials and start the job again.`,
+          );
+          return;
+        }
+        // Other failures are entry-level errors: logged, the cycle goes on (escrow semantics).
+      }
+      cursor.next = index + 1;
+      progress();
+    }
+
+    const done = this.execution(cursor, 'Succeeded', null);
+    const now = new Date().toISOString();
+    job.status.lastExecution = done;
+    job.status.lastSuccessfulExecution = done;
+    if (cursor.exported > 0) job.status.lastSuccessfulExecutionWithExports = done;
+    if (job.status.steadyStateFirstAchievedTime.startsWith('0001')) job.status.steadyStateFirstAchievedTime = now;
+    job.status.steadyStateLastAchievedTime = now;
+    job.status.synchronizedEntryCountByType = [
+      { key: 'user to urn:ietf:params:scim:schemas:core:2.0:User', value: users.length },
+      { key: 'group to urn:ietf:params:scim:schemas:core:2.0:Group', value: groups.length },
+    ];
+    job.status.countSuccessiveCompleteFailures = 0;
+    this.cursor = null;
+  }
+
+  private quarantine(code: string, message: string): void {
+    const job = this.state.job;
+    const now = new Date();
+    const prior = job.status.quarantine;
+    job.status.code = 'Quarantine';
+    job.status.countSuccessiveCompleteFailures += 1;
+    job.status.quarantine = {
+      currentBegan: now.toISOString(),
+      // E-quar: retries at 6 h, 12 h, 24 h, then daily.
+      nextAttempt: new Date(now.getTime() + 6 * 3600_000).toISOString(),
+      reason: 'EncounteredQuarantineException',
+      seriesBegan: prior?.seriesBegan ?? now.toISOString(),
+      seriesCount: (prior?.seriesCount ?? 0) + 1,
+      error: { code, message, tenantActionable: true },
+    };
+    if (this.cursor) {
+      job.status.lastExecution = this.execution(this.cursor, 'Failed', { code, message });
+    }
+  }
+
+  private log(
+    cursor: Cursor,
+    source: { id: string; displayName: string; identityType: 'User' | 'Group' },
+    targetId: string,
+    action: ProvisioningLogEntry['provisioningAction'],
+    status: ProvisioningLogEntry['provisioningStatusInfo']['status'],
+    began: number,
+    error: ProvisioningLogEntry['provisioningStatusInfo']['errorInformation'] = null,
+    modified: ProvisioningLogEntry['modifiedProperties'] = [],
+  ): void {
+    this.state.logs.push({
+      id: randomUUID(),
+      activityDateTime: new Date().toISOString(),
+      tenantId: this.state.tenantId,
+      jobId: this.state.job.id,
+      cycleId: cursor.cycleId,
+      changeId: randomUUID(),
+      provisioningAction: action,
+      durationInMilliseconds: Date.now() - began,
+      provisioningStatusInfo: { status, errorInformation: error },
+      sourceIdentity: source,
+      targetIdentity: { id: targetId, displayName: source.displayName, identityType: source.identityType },
+      servicePrincipal: { id: this.state.servicePrincipal.id, displayName: this.state.servicePrincipal.displayName },
+      modifiedProperties: modified,
+    });
+  }
+
+  private failure(err: unknown): ProvisioningLogEntry['provisioningStatusInfo']['errorInformation'] {
+    if (err instanceof ScimHttpError) {
+      return { errorCode: `SystemForCrossDomainIdentityManagementBadResponse`, reason: `${err.message}: ${err.body}` };
+    }
+    return { errorCode: 'Unknown', reason: err instanceof Error ? err.message : String(err) };
+  }
+
+  private async provisionUser(user: EntraUser, target: ScimTarget, cursor: Cursor): Promise<void> {
+    const began = Date.now();
+    const source = { id: user.id, displayName: user.displayName, identityType: 'User' as const };
+    const opts = { sleep: this.sleep };
+    let action: 'create' | 'update' = 'create';
+    try {
+      const existing = await findUserByUserName(target, user.userPrincipalName, opts);
+      if (!existing) {
+        const { json } = await scimRequest(target, 'POST', '/Users', createBody(user), opts);
+        const created = scimUserSchema.parse(json);
+        this.state.targetIds.set(user.id, created.id);
+        cursor.exported++;
+        this.log(cursor, source, created.id, 'create', 'success', began);
+        return;
+      }
+      action = 'update';
+      this.state.targetIds.set(user.id, existing.id);
+      const ops = patchOps(user, existing);
+      if (ops.length === 0) {
+        // Already matches: Entra logs these as skipped ("RedundantExport", idp-apis.md A5).
+        this.log(cursor, source, existing.id, 'other', 'skipped', began);
+        return;
+      }
+      await scimRequest(target, 'PATCH', `/Users/${encodeURIComponent(existing.id)}`, { schemas: [SCHEMA_PATCH], Operations: ops }, opts);
+      cursor.exported++;
+      this.log(
+        cursor,
+        source,
+        existing.id,
+        'update',
+        'success',
+        began,
+        null,
+        ops.map((o) => ({ displayName: o.path, oldValue: null, newValue: String(o.value) })),
+      );
+    } catch (err) {
+      this.log(cursor, source, this.state.targetIds.get(user.id) ?? '', action, 'failure', began, this.failure(err));
+      throw err;
+    }
+  }
+
+  private async provisionGroup(group: EntraGroup, target: ScimTarget, cursor: Cursor): Promise<void> {
+    const began = Date.now();
+    const source = { id: group.id, displayName: group.displayName, identityType: 'Group' as const };
+    const opts = { sleep: this.sleep };
+    let action: 'create' | 'update' = 'create';
+    try {
+      let id = (await findGroupByDisplayName(target, group.displayName, opts))?.id;
+      if (!id) {
+        const { json } = await scimRequest(
+          target,
+          'POST',
+          '/Groups',
+          // A7: groups are created with EMPTY members, members follow by PATCH.
+          { schemas: [SCHEMA_GROUP, SCHEMA_AD_GROUP], externalId: group.id, displayName: group.displayName, members: [] },
+          opts,
+        );
+        id = scimUserSchema.pick({ id: true }).parse(json).id;
+        cursor.exported++;
+      } else {
+        action = 'update';
+      }
+      this.state.targetIds.set(group.id, id);
+      const memberIds = group.memberIds
+        .map((m) => this.state.targetIds.get(m))
+        .filter((m): m is string => m !== undefined);
+      for (let i = 0; i < memberIds.length; i += MEMBERS_PER_PATCH) {
+        const chunk = memberIds.slice(i, i + MEMBERS_PER_PATCH);
+        await scimRequest(
+          target,
+          'PATCH',
+          `/Groups/${encodeURIComponent(id)}`,
+          { schemas: [SCHEMA_PATCH], Operations: [{ op: 'Add', path: 'members', value: chunk.map((value) => ({ value })) }] },
+          opts,
+        );
+      }
+      if (memberIds.length > 0 && action === 'update') cursor.exported++;
+      this.log(cursor, source, id, action, 'success', began);
+    } catch (err) {
+      this.log(cursor, source, this.state.targetIds.get(group.id) ?? '', action, 'failure', began, this.failure(err));
+      throw err;
+    }
+  }
+}
+
+function createBody(user: EntraUser): Record<string, unknown> {
+  return {
+    schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE],
+    externalId: user.id,
+    userName: user.userPrincipalName,
+    active: user.accountEnabled,
+    displayName: user.displayName,
+    ...(user.mail ? { emails: [{ primary: true, type: 'work', value: user.mail }] } : {}),
+    name: { givenName: user.givenName, familyName: user.surname },
+    ...(user.department ? { [SCHEMA_ENTERPRISE]: { department: user.department } } : {}),
+    roles: [],
+    meta: { resourceType: 'User' },
+  };
+}
+
+interface PatchOp {
+  op: 'Replace' | 'Add';
+  path: string;
+  value: string;
+}
+
+/** Entra's default-dialect update: one capitalised `Replace` per differing path (A7). */
+export function patchOps(user: EntraUser, existing: ScimUser): PatchOp[] {
+  const ops: PatchOp[] = [];
+  const workEmail = existing.emails?.find((e) => e.type === 'work')?.value ?? existing.emails?.[0]?.value;
+  if (existing.displayName !== user.displayName) ops.push({ op: 'Replace', path: 'displayName', value: user.displayName });
+  if (user.mail && workEmail !== user.mail) ops.push({ op: 'Replace', path: 'emails[type eq "work"].value', value: user.mail });
+  if (existing.name?.givenName !== user.givenName) ops.push({ op: 'Replace', path: 'name.givenName', value: user.givenName });
+  if (existing.name?.familyName !== user.surname) ops.push({ op: 'Replace', path: 'name.familyName', value: user.surname });
+  const dept = existing[SCHEMA_ENTERPRISE]?.department;
+  if (user.department && dept !== user.department) {
+    ops.push({ op: 'Replace', path: `${SCHEMA_ENTERPRISE}:department`, value: user.department });
+  }
+  const active = existing.active === true || String(existing.active).toLowerCase() === 'true';
+  if (active !== user.accountEnabled) {
+    // E-compat: the default job sends the STRING "False"/"True", not a boolean.
+    ops.push({ op: 'Replace', path: 'active', value: user.accountEnabled ? 'True' : 'False' });
+  }
+  return ops;
+}

@@ -1,0 +1,5 @@
+/** Public surface of the simulated Entra ID / Microsoft Graph service. */
+export { startEntraService } from './service.js';
+export type { StartEntraServiceOptions, SandboxEntraService, EntraCredentials } from './service.js';
+export { assignedUsers, assignedGroups } from './tenant.js';
+export type { EntraState, EntraUser, EntraGroup, SyncJob, ProvisioningLogEntry, SecretPair } from './tenant.js';

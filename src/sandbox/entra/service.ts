@@ -1,0 +1,357 @@
+/**
+ * Simulated Microsoft identity platform token endpoint + Microsoft Graph v1.0 (the parts the
+ * migration uses, idp-apis.md A1–A6), on one loopback HTTP server:
+ *   ${loginUrl}/${tenantId}/oauth2/v2.0/token   client credentials (A6)
+ *   ${graphUrl} = ${loginUrl}/v1.0               servicePrincipals, synchronization, auditLogs
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { z } from 'zod';
+import type { SandboxDirectory } from '../world/directory.js';
+import { ProvisioningEngine } from './engine.js';
+import { SCHEMA_LIST, eqFilter, listResponseSchema, scimRequest, ScimHttpError } from './scim-client.js';
+import { buildTenant, type EntraState, type SecretPair } from './tenant.js';
+
+export type { EntraState } from './tenant.js';
+
+export interface StartEntraServiceOptions {
+  directory: SandboxDirectory;
+  speed: number;
+  host?: string;
+  port?: number;
+  rateLimits: boolean;
+  recordRequest?: (entry: { server: string; method: string; path: string; status: number }) => void;
+}
+
+export interface EntraCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  servicePrincipalDisplayName: string;
+  servicePrincipalId: string;
+  appId: string;
+}
+
+export interface SandboxEntraService {
+  loginUrl: string;
+  graphUrl: string;
+  credentials: EntraCredentials;
+  state: EntraState;
+  stop(): Promise<void>;
+}
+
+const TOKEN_TTL_S = 3599;
+/** Graph throttling stand-in (A6): requests per second per service before 429. */
+const RATE_LIMIT_PER_SECOND = 50;
+const MAX_BODY_BYTES = 1_000_000;
+
+const tokenFormSchema = z.object({
+  grant_type: z.literal('client_credentials'),
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1),
+  scope: z.string().min(1),
+});
+const secretPairSchema = z.object({ key: z.string().min(1), value: z.string() });
+const secretsBodySchema = z.object({ value: z.array(secretPairSchema) });
+const validateBodySchema = z.object({
+  useSavedCredentials: z.boolean().optional(),
+  credentials: z.array(secretPairSchema).optional(),
+  templateId: z.string().optional(),
+});
+const restartBodySchema = z.object({ criteria: z.object({ resetScope: z.string().optional() }).optional() });
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Graph's error envelope (G-err): {"error":{"code","message","innerError":{request-id,date}}} */
+function graphError(code: string, message: string): unknown {
+  const date = new Date().toISOString().replace(/\.\d+Z$/, '');
+  return { error: { code, message, innerError: { 'request-id': randomUUID(), date } } };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'RequestEntityTooLarge', 'Request body too large.');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'BadRequest', `${what}: body is not valid JSON.`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, 'BadRequest', `${what}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** A2: GET returns keys with the SecretToken value masked — masking is an assumption [U]. */
+function maskedSecrets(secrets: SecretPair[]): SecretPair[] {
+  return secrets.map((s) => (s.key === 'SecretToken' || s.key === 'Password' || s.key === 'ClientSecret' ? { key: s.key, value: '*' } : s));
+}
+
+export async function startEntraService(opts: StartEntraServiceOptions): Promise<SandboxEntraService> {
+  const state = buildTenant(opts.directory);
+  const engine = new ProvisioningEngine(state, opts.speed);
+  const credentials: EntraCredentials = {
+    tenantId: state.tenantId,
+    clientId: randomUUID(),
+    clientSecret: randomBytes(24).toString('base64url'),
+    servicePrincipalDisplayName: state.servicePrincipal.displayName,
+    servicePrincipalId: state.servicePrincipal.id,
+    appId: state.servicePrincipal.appId,
+  };
+  const tokens = new Map<string, number>(); // token → expiry (ms)
+  let windowStart = 0;
+  let windowCount = 0;
+  const sp = state.servicePrincipal;
+
+  const spJson = (): Record<string, unknown> => ({
+    id: sp.id,
+    appId: sp.appId,
+    displayName: sp.displayName,
+    appDisplayName: sp.appDisplayName,
+    servicePrincipalType: 'Application',
+    accountEnabled: true,
+    appRoleAssignmentRequired: true,
+    tags: ['WindowsAzureActiveDirectoryIntegratedApp', 'WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1'],
+  });
+
+  const token = async (req: IncomingMessage, tenant: string): Promise<[number, unknown]> => {
+    const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    const parsed = tokenFormSchema.safeParse(form);
+    // AADSTS error shape (G-auth): error, error_description, error_codes, timestamp, trace_id, correlation_id.
+    const aad = (status: number, error: string, code: number, text: string): [number, unknown] => [
+      status,
+      {
+        error,
+        error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`,
+        error_codes: [code],
+        timestamp: new Date().toISOString(),
+        trace_id: randomUUID(),
+        correlation_id: randomUUID(),
+      },
+    ];
+    if (!parsed.success) return aad(400, 'invalid_request', 900144, 'The request body must contain grant_type=client_credentials, client_id, client_secret and scope.');
+    if (tenant !== state.tenantId) return aad(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+    if (parsed.data.client_id !== credentials.clientId) return aad(400, 'unauthorized_client', 700016, `Application with identifier '${parsed.data.client_id}' was not found in the directory.`);
+    if (parsed.data.client_secret !== credentials.clientSecret) {
+      return aad(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+    }
+    if (parsed.data.scope !== 'https://graph.microsoft.com/.default') return aad(400, 'invalid_scope', 1002012, `The provided value for scope ${parsed.data.scope} is not valid.`);
+    const accessToken = randomBytes(32).toString('base64url');
+    tokens.set(accessToken, Date.now() + TOKEN_TTL_S * 1000);
+    return [200, { token_type: 'Bearer', expires_in: TOKEN_TTL_S, ext_expires_in: TOKEN_TTL_S, access_token: accessToken }];
+  };
+
+  const requireJob = (jobId: string): void => {
+    if (decodeURIComponent(jobId) !== state.job.id) throw new HttpError(404, 'Request_ResourceNotFound', `Job '${jobId}' not found on service principal ${sp.id}.`);
+  };
+
+  const validateCredentials = async (body: z.infer<typeof validateBodySchema>): Promise<void> => {
+    const source = body.useSavedCredentials ? state.secrets : (body.credentials ?? []);
+    const base = source.find((s) => s.key === 'BaseAddress')?.value;
+    const secret = source.find((s) => s.key === 'SecretToken')?.value;
+    if (!base || !secret) throw new HttpError(400, 'BadRequest', 'Credentials must include BaseAddress and SecretToken.');
+    // E-scim: Test Connection queries a user that does not exist, by a random GUID.
+    const path = `/Users?filter=${eqFilter('userName', randomUUID())}`;
+    try {
+      const { status, json } = await scimRequest({ baseAddress: base, secretToken: secret }, 'GET', path, undefined, {
+        sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 2000))),
+        maxRetries: 1,
+      });
+      const list = listResponseSchema.safeParse(json);
+      const isList = list.success && (Array.isArray((json as { schemas?: unknown }).schemas) ? ((json as { schemas: unknown[] }).schemas.includes(SCHEMA_LIST)) : list.data.totalResults !== undefined);
+      if (status !== 200 || !isList) {
+        throw new HttpError(400, 'BadRequest', `An error occurred while validating credentials: the SCIM endpoint answered HTTP ${status} without a SCIM ListResponse.`);
+      }
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      const detail = err instanceof ScimHttpError ? `answered HTTP ${err.status}` : `could not be reached (${(err as Error).message})`;
+      // A3: the failure body is undocumented [U]; we answer the Graph envelope with a 400.
+      throw new HttpError(400, 'BadRequest', `An error occurred while validating credentials: the SCIM endpoint ${detail}.`);
+    }
+  };
+
+  const graph = async (req: IncomingMessage, url: URL): Promise<[number, unknown]> => {
+    const auth = req.headers.authorization ?? '';
+    const bearer = /^Bearer (.+)$/i.exec(auth)?.[1];
+    const expiry = bearer ? tokens.get(bearer) : undefined;
+    if (!bearer || expiry === undefined || expiry < Date.now()) {
+      throw new HttpError(401, 'InvalidAuthenticationToken', bearer ? 'Access token has expired or is not valid.' : 'Access token is empty.');
+    }
+    if (opts.rateLimits) {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        windowCount = 0;
+      }
+      if (++windowCount > RATE_LIMIT_PER_SECOND) {
+        throw new HttpError(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': '1' });
+      }
+    }
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/^\/v1\.0/, '').replace(/\/+$/, '');
+    const ctx = `${url.origin}/v1.0/$metadata`;
+
+    if (method === 'GET' && path === '/servicePrincipals') {
+      const filter = url.searchParams.get('$filter') ?? '';
+      let match: (name: string) => boolean = () => true;
+      const eq = /^displayName eq '((?:[^']|'')*)'$/.exec(filter);
+      const sw = /^startswith\(displayName,\s*'((?:[^']|'')*)'\)$/.exec(filter);
+      if (eq) match = (n) => n === (eq[1] as string).replace(/''/g, "'");
+      else if (sw) match = (n) => n.toLowerCase().startsWith((sw[1] as string).replace(/''/g, "'").toLowerCase());
+      else if (filter !== '') throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports displayName eq and startswith).`);
+      return [200, { '@odata.context': `${ctx}#servicePrincipals`, value: match(sp.displayName) ? [spJson()] : [] }];
+    }
+    const byAppId = /^\/servicePrincipals\(appId='([^']+)'\)$/.exec(decodeURIComponent(path));
+    if (method === 'GET' && byAppId) {
+      if (byAppId[1] !== sp.appId) throw new HttpError(404, 'Request_ResourceNotFound', `Resource '${byAppId[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
+    }
+    if (method === 'GET' && path === '/auditLogs/provisioning') return [200, provisioningLogs(url)];
+
+    const m = /^\/servicePrincipals\/([^/]+)(\/.*)?$/.exec(path);
+    if (!m) throw new HttpError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
+    if (m[1] !== sp.id) throw new HttpError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    const rest = m[2] ?? '';
+    if (method === 'GET' && rest === '') return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
+    if (method === 'GET' && rest === '/synchronization/jobs') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs`, value: [state.job] }];
+    if (rest === '/synchronization/secrets') {
+      if (method === 'GET') return [200, { value: maskedSecrets(state.secrets) }];
+      if (method === 'PUT') {
+        const body = parseJson(await readBody(req), secretsBodySchema, 'PUT synchronization/secrets');
+        state.secrets = body.value.map((s) => ({ ...s })); // A2: PUT replaces the whole set
+        if (state.job.status.code === 'NotConfigured') state.job.status.code = 'NotRun';
+        return [204, null];
+      }
+    }
+    const j = /^\/synchronization\/jobs\/([^/]+)(\/[A-Za-z]+)?$/.exec(rest);
+    if (j) {
+      requireJob(j[1] as string);
+      const action = j[2] ?? '';
+      if (method === 'GET' && action === '') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs/$entity`, ...state.job }];
+      if (method === 'POST' && action === '/validateCredentials') {
+        await validateCredentials(parseJson(await readBody(req), validateBodySchema, 'validateCredentials'));
+        return [204, null];
+      }
+      if (method === 'POST' && action === '/start') {
+        engine.start();
+        return [204, null];
+      }
+      if (method === 'POST' && action === '/pause') {
+        await engine.pause();
+        return [204, null];
+      }
+      if (method === 'POST' && action === '/restart') {
+        parseJson(await readBody(req), restartBodySchema, 'restart');
+        engine.restart();
+        return [204, null];
+      }
+    }
+    throw new HttpError(405, 'Request_BadRequest', `${method} ${url.pathname} is not supported by the sandbox Graph.`);
+  };
+
+  const provisioningLogs = (url: URL): unknown => {
+    const filter = url.searchParams.get('$filter') ?? '';
+    let logs = state.logs;
+    if (filter !== '') {
+      const f = /^jobId eq '([^']*)'$/.exec(filter);
+      // A5: "filters are all case sensitive"; the sandbox supports jobId eq only.
+      if (!f) throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports jobId eq '…').`);
+      logs = logs.filter((l) => l.jobId === f[1]);
+    }
+    const top = Math.min(Math.max(Number(url.searchParams.get('$top') ?? '50') || 50, 1), 1000);
+    const skip = Number(Buffer.from(url.searchParams.get('$skiptoken') ?? '', 'base64url').toString('utf8') || '0') || 0;
+    const page = logs.slice(skip, skip + top);
+    const body: Record<string, unknown> = { '@odata.context': `${url.origin}/v1.0/$metadata#auditLogs/provisioning`, value: page };
+    if (skip + top < logs.length) {
+      const next = new URL(url.toString());
+      next.searchParams.set('$skiptoken', Buffer.from(String(skip + top)).toString('base64url'));
+      body['@odata.nextLink'] = next.toString();
+    }
+    return body;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const isGraph = url.pathname.startsWith('/v1.0/') || url.pathname === '/v1.0';
+    const server = isGraph ? 'entra-graph' : 'entra-login';
+    let status = 500;
+    let body: unknown = null;
+    const headers: Record<string, string> = {};
+    try {
+      const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
+      if (!isGraph && tokenPath && req.method === 'POST') {
+        [status, body] = await token(req, tokenPath[1] as string);
+      } else if (isGraph) {
+        [status, body] = await graph(req, url);
+      } else {
+        [status, body] = [404, { error: 'not_found', error_description: `No endpoint ${req.method} ${url.pathname}.` }];
+      }
+    } catch (err) {
+      if (err instanceof HttpError) {
+        status = err.status;
+        Object.assign(headers, err.headers);
+        body = graphError(err.code, err.message);
+      } else {
+        status = 500;
+        body = graphError('InternalServerError', 'The sandbox Graph failed unexpectedly.');
+      }
+    }
+    opts.recordRequest?.({ server, method: req.method ?? 'GET', path: url.pathname, status });
+    if (status === 204 || body === null) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'application/json; odata.metadata=minimal', ...headers });
+    res.end(JSON.stringify(body));
+  };
+
+  const sockets = new Set<Socket>();
+  const http = createServer((req, res) => {
+    void handle(req, res);
+  });
+  http.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const loginUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    loginUrl,
+    graphUrl: `${loginUrl}/v1.0`,
+    credentials,
+    state,
+    stop: async () => {
+      await engine.stop();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}

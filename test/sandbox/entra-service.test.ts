@@ -1,0 +1,385 @@
+/**
+ * The simulated Entra ID / Microsoft Graph service: each Graph call with its documented shape
+ * (idp-apis.md sections cited per test), and the provisioning engine against a tiny SCIM
+ * endpoint stood up here, asserting the Entra-dialect requests it receives (A7).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startEntraService, type SandboxEntraService } from '../../src/sandbox/entra/index.js';
+import { makeDirectory } from './ldap-fixture.js';
+
+interface Recorded {
+  method: string;
+  url: string;
+  auth: string;
+  body: unknown;
+}
+
+/** A minimal SCIM 2.0 target: in-memory users/groups, bearer check, request log. */
+class TinyScim {
+  readonly requests: Recorded[] = [];
+  readonly users = new Map<string, Record<string, unknown>>();
+  readonly groups = new Map<string, Record<string, unknown>>();
+  token = 'scim-token-ok';
+  throttleNext = 0;
+  private server: Server | null = null;
+  private nextId = 1;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      void this.handle(req).then(([status, body, headers]) => {
+        res.writeHead(status, { 'content-type': 'application/scim+json', ...headers });
+        res.end(body === null ? undefined : JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/scim`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => this.server!.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage): Promise<[number, unknown, Record<string, string>]> {
+    let text = '';
+    for await (const c of req) text += String(c);
+    const body = text ? (JSON.parse(text) as Record<string, unknown>) : null;
+    const url = decodeURIComponent(req.url ?? '');
+    this.requests.push({ method: req.method ?? '', url, auth: req.headers.authorization ?? '', body });
+    if (req.headers.authorization !== `Bearer ${this.token}`) return [401, { detail: 'bad token', status: '401' }, {}];
+    if (this.throttleNext > 0) {
+      this.throttleNext--;
+      return [429, { status: '429' }, { 'retry-after': '0' }];
+    }
+    const list = (items: Array<Record<string, unknown>>) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: items.length,
+      Resources: items,
+    });
+    const eq = /filter=(\w+) eq "(.*)"$/.exec(url);
+    if (req.method === 'GET' && url.startsWith('/scim/Users?')) {
+      return [200, list([...this.users.values()].filter((u) => eq && u[eq[1]!] === eq[2])), {}];
+    }
+    if (req.method === 'GET' && url.startsWith('/scim/Groups?')) {
+      return [200, list([...this.groups.values()].filter((g) => eq && g[eq[1]!] === eq[2])), {}];
+    }
+    if (req.method === 'POST' && (url === '/scim/Users' || url === '/scim/Groups')) {
+      const id = `id-${this.nextId++}`;
+      const resource = { ...body, id };
+      (url === '/scim/Users' ? this.users : this.groups).set(id, resource);
+      return [201, resource, {}];
+    }
+    const patch = /^\/scim\/(Users|Groups)\/(.+)$/.exec(url);
+    if (req.method === 'PATCH' && patch) {
+      const store = patch[1] === 'Users' ? this.users : this.groups;
+      const r = store.get(patch[2]!);
+      if (!r) return [404, { status: '404' }, {}];
+      return patch[1] === 'Users' ? [200, r, {}] : [204, null, {}];
+    }
+    return [404, { status: '404' }, {}];
+  }
+}
+
+const directory = makeDirectory({ users: 6, disabled: (i) => i === 2 });
+let entra: SandboxEntraService;
+let scim: TinyScim;
+let token: string;
+
+async function getToken(secret = entra.credentials.clientSecret): Promise<Response> {
+  return fetch(`${entra.loginUrl}/${entra.credentials.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: entra.credentials.clientId,
+      client_secret: secret,
+      scope: 'https://graph.microsoft.com/.default',
+    }),
+  });
+}
+
+async function graph(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${entra.graphUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+const spPath = () => `/servicePrincipals/${entra.credentials.servicePrincipalId}`;
+const jobPath = () => `${spPath()}/synchronization/jobs/${encodeURIComponent(entra.state.job.id)}`;
+
+async function putSecrets(base: string, secret: string): Promise<Response> {
+  return graph('PUT', `${spPath()}/synchronization/secrets`, {
+    value: [
+      { key: 'BaseAddress', value: base },
+      { key: 'SecretToken', value: secret },
+      { key: 'SyncAll', value: 'false' },
+    ],
+  });
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+beforeEach(async () => {
+  scim = new TinyScim();
+  await scim.start();
+  entra = await startEntraService({ directory, speed: 1000, rateLimits: false });
+  const res = await getToken();
+  token = ((await res.json()) as { access_token: string }).access_token;
+});
+
+afterEach(async () => {
+  await entra.stop();
+  await scim.stop();
+});
+
+describe('auth (idp-apis.md A6)', () => {
+  it('issues a bearer token for client credentials', async () => {
+    const res = await getToken();
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.token_type).toBe('Bearer');
+    expect(typeof body.access_token).toBe('string');
+    expect(body.expires_in).toBeGreaterThan(0);
+  });
+
+  it('answers a wrong secret with 401 and the AADSTS error shape', async () => {
+    const res = await getToken('not-the-secret');
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: string; error_description: string; error_codes: number[] };
+    expect(body.error).toBe('invalid_client');
+    expect(body.error_description).toMatch(/^AADSTS7000215:/);
+    expect(body.error_codes).toEqual([7000215]);
+  });
+
+  it('refuses Graph calls without a valid bearer (Graph error envelope)', async () => {
+    const res = await fetch(`${entra.graphUrl}${spPath()}`);
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { code: string; message: string; innerError: Record<string, string> } };
+    expect(body.error.code).toBe('InvalidAuthenticationToken');
+    expect(body.error.innerError['request-id']).toBeDefined();
+    expect(body.error.innerError.date).toBeDefined();
+  });
+});
+
+describe('service principal and job (A1)', () => {
+  it('finds the Zscaler app by displayName eq, startswith, id and appId', async () => {
+    const eq = await graph('GET', `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Zscaler Three'")}`);
+    const eqBody = (await eq.json()) as { value: Array<{ id: string; appId: string; displayName: string }> };
+    expect(eqBody.value).toHaveLength(1);
+    expect(eqBody.value[0]!.id).toBe(entra.credentials.servicePrincipalId);
+    const sw = await graph('GET', `/servicePrincipals?$filter=${encodeURIComponent("startswith(displayName,'zscaler')")}`);
+    expect(((await sw.json()) as { value: unknown[] }).value).toHaveLength(1);
+    const none = await graph('GET', `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Salesforce'")}`);
+    expect(((await none.json()) as { value: unknown[] }).value).toHaveLength(0);
+    const byId = await graph('GET', spPath());
+    expect(((await byId.json()) as { appId: string }).appId).toBe(entra.credentials.appId);
+    const byAppId = await graph('GET', `/servicePrincipals(appId='${entra.credentials.appId}')`);
+    expect(((await byAppId.json()) as { id: string }).id).toBe(entra.credentials.servicePrincipalId);
+  });
+
+  it('has a Disabled, never-run gallery job from the start', async () => {
+    const list = (await (await graph('GET', `${spPath()}/synchronization/jobs`)).json()) as {
+      value: Array<{ id: string; templateId: string; schedule: { state: string }; status: { code: string; steadyStateFirstAchievedTime: string } }>;
+    };
+    expect(list.value).toHaveLength(1);
+    const job = list.value[0]!;
+    expect(job.id.startsWith(`${job.templateId}.`)).toBe(true);
+    expect(job.schedule.state).toBe('Disabled');
+    expect(['NotConfigured', 'NotRun']).toContain(job.status.code);
+    expect(job.status.steadyStateFirstAchievedTime).toBe('0001-01-01T00:00:00Z');
+    const one = await graph('GET', jobPath());
+    expect(((await one.json()) as { id: string }).id).toBe(job.id);
+    const missing = await graph('GET', `${spPath()}/synchronization/jobs/nope`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('tenant holds the synced users plus one cloud-only assigned user', () => {
+    const { state } = entra;
+    expect(state.users).toHaveLength(directory.users.length + 1);
+    const synced = state.users.find((u) => u.userPrincipalName === directory.users[2]!.userPrincipalName)!;
+    expect(synced.accountEnabled).toBe(false);
+    expect(synced.onPremisesImmutableId).toBe(directory.users[2]!.objectGUID.toString('base64'));
+    const cloud = state.users.find((u) => u.id === state.cloudOnlyUserId)!;
+    expect(cloud.onPremisesImmutableId).toBeNull();
+    expect(state.assignments.filter((a) => a.principalType === 'User')).toHaveLength(directory.users.length + 1);
+  });
+});
+
+describe('secrets (A2)', () => {
+  it('PUT replaces the whole set (204) and GET masks the SecretToken', async () => {
+    expect((await putSecrets(scim.url, scim.token)).status).toBe(204);
+    const replace = await graph('PUT', `${spPath()}/synchronization/secrets`, {
+      value: [{ key: 'BaseAddress', value: 'https://other.example/scim' }],
+    });
+    expect(replace.status).toBe(204);
+    const got = (await (await graph('GET', `${spPath()}/synchronization/secrets`)).json()) as { value: Array<{ key: string; value: string }> };
+    expect(got.value).toEqual([{ key: 'BaseAddress', value: 'https://other.example/scim' }]);
+    await putSecrets(scim.url, scim.token);
+    const again = (await (await graph('GET', `${spPath()}/synchronization/secrets`)).json()) as { value: Array<{ key: string; value: string }> };
+    expect(again.value.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
+    expect(again.value.find((s) => s.key === 'SecretToken')!.value).not.toBe(scim.token);
+    const bad = await graph('PUT', `${spPath()}/synchronization/secrets`, { value: [{ nokey: 1 }] });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('validateCredentials (A3)', () => {
+  it('calls the SCIM endpoint with the token and a random-GUID userName: 204 on a ListResponse', async () => {
+    const res = await graph('POST', `${jobPath()}/validateCredentials`, {
+      useSavedCredentials: false,
+      credentials: [
+        { key: 'BaseAddress', value: scim.url },
+        { key: 'SecretToken', value: scim.token },
+      ],
+    });
+    expect(res.status).toBe(204);
+    const probe = scim.requests.at(-1)!;
+    expect(probe.method).toBe('GET');
+    expect(probe.url).toMatch(/^\/scim\/Users\?filter=userName eq "[0-9a-f-]{36}"$/);
+    expect(probe.auth).toBe(`Bearer ${scim.token}`);
+  });
+
+  it('answers 400 with a Graph error naming the SCIM status when the token is refused', async () => {
+    await putSecrets(scim.url, 'wrong-token');
+    const res = await graph('POST', `${jobPath()}/validateCredentials`, { useSavedCredentials: true });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.message).toContain('HTTP 401');
+    expect(body.error.message).not.toContain('wrong-token');
+  });
+});
+
+describe('provisioning engine (A4, A5, A7)', () => {
+  it('runs an initial cycle in the Entra SCIM dialect and logs each action', async () => {
+    // One user already exists at the target, enabled: Entra must PATCH it to "False".
+    const disabledUpn = directory.users[2]!.userPrincipalName;
+    scim.users.set('pre-1', { id: 'pre-1', userName: disabledUpn, active: true, displayName: 'Old Name', name: { givenName: 'x', familyName: 'y' } });
+    scim.throttleNext = 1; // the first SCIM call is throttled with Retry-After
+    await putSecrets(scim.url, scim.token);
+    expect((await graph('POST', `${jobPath()}/start`)).status).toBe(204);
+    await waitFor(() => !entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001'));
+
+    const job = (await (await graph('GET', jobPath())).json()) as {
+      status: { code: string; lastSuccessfulExecution: { state: string } | null; progress: Array<{ completedUnits: number; totalUnits: number; units: string }> };
+      schedule: { state: string };
+    };
+    expect(job.schedule.state).toBe('Active');
+    expect(job.status.code).toBe('Active');
+    expect(job.status.lastSuccessfulExecution?.state).toBe('Succeeded');
+    expect(job.status.progress[0]).toMatchObject({ units: 'Users', completedUnits: 7, totalUnits: 7 });
+
+    const posts = scim.requests.filter((r) => r.method === 'POST' && r.url === '/scim/Users');
+    expect(posts).toHaveLength(6); // 5 AD users not yet there + the cloud-only user
+    const created = posts[0]!.body as Record<string, unknown>;
+    expect(created.schemas).toEqual([
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    ]);
+    expect(created).toMatchObject({ active: true, userName: directory.users[0]!.userPrincipalName });
+    expect(typeof created.externalId).toBe('string');
+
+    const patch = scim.requests.find((r) => r.method === 'PATCH' && r.url === '/scim/Users/pre-1')!;
+    const ops = (patch.body as { Operations: Array<{ op: string; path: string; value: unknown }> }).Operations;
+    expect(ops.every((o) => o.op === 'Replace')).toBe(true);
+    expect(ops).toContainEqual({ op: 'Replace', path: 'active', value: 'False' });
+    expect(ops).toContainEqual({ op: 'Replace', path: 'displayName', value: directory.users[2]!.displayName });
+
+    const groupLookups = scim.requests.filter((r) => r.method === 'GET' && r.url.startsWith('/scim/Groups?'));
+    expect(groupLookups[0]!.url).toBe('/scim/Groups?excludedAttributes=members&filter=displayName eq "All Staff"');
+    const groupPost = scim.requests.find((r) => r.method === 'POST' && r.url === '/scim/Groups')!;
+    expect((groupPost.body as { members: unknown[] }).members).toEqual([]);
+    const memberPatch = scim.requests.find((r) => r.method === 'PATCH' && r.url.startsWith('/scim/Groups/'))!;
+    const addOp = (memberPatch.body as { Operations: Array<{ op: string; path: string; value: Array<{ value: string }> }> }).Operations[0]!;
+    expect(addOp.op).toBe('Add');
+    expect(addOp.path).toBe('members');
+    expect(addOp.value.length).toBeGreaterThan(0);
+
+    // Provisioning logs, paged with @odata.nextLink.
+    const seen: Array<{ provisioningAction: string; provisioningStatusInfo: { status: string } }> = [];
+    let next: string | undefined = `${entra.graphUrl}/auditLogs/provisioning?$filter=${encodeURIComponent(`jobId eq '${entra.state.job.id}'`)}&$top=4`;
+    let pages = 0;
+    while (next && pages < 20) {
+      const page = (await (await fetch(next, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        value: typeof seen;
+        '@odata.nextLink'?: string;
+      };
+      seen.push(...page.value);
+      next = page['@odata.nextLink'];
+      pages++;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(seen.filter((l) => l.provisioningAction === 'create' && l.provisioningStatusInfo.status === 'success').length).toBeGreaterThanOrEqual(6);
+    expect(seen.some((l) => l.provisioningAction === 'update')).toBe(true);
+  });
+
+  it('quarantines the job when the SCIM endpoint answers 401', async () => {
+    await putSecrets(scim.url, 'revoked-token');
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => entra.state.job.status.code === 'Quarantine');
+    const job = (await (await graph('GET', jobPath())).json()) as {
+      status: { code: string; quarantine: { reason: string; error: { message: string } } };
+    };
+    expect(job.status.quarantine.reason).toBe('EncounteredQuarantineException');
+    expect(job.status.quarantine.error.message).toContain('401');
+    expect(scim.users.size).toBe(0);
+  });
+
+  it('pause stops after the current object; start resumes where it stopped', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory: makeDirectory({ users: 40 }), speed: 20, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => scim.users.size >= 3);
+    expect((await graph('POST', `${jobPath()}/pause`)).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 60)); // let the in-flight object finish
+    const atPause = scim.users.size;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(scim.users.size).toBe(atPause);
+    expect(entra.state.job.status.code).toBe('Paused');
+    expect(atPause).toBeLessThan(41);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001'), 20_000);
+    expect(scim.users.size).toBe(41); // no duplicates, nobody skipped
+    expect(scim.requests.some((r) => r.method === 'DELETE')).toBe(false);
+  });
+});
+
+describe('request recording', () => {
+  it('reports every login and Graph request with its status', async () => {
+    await entra.stop();
+    const seen: Array<{ server: string; method: string; path: string; status: number }> = [];
+    entra = await startEntraService({ directory, speed: 1, rateLimits: false, recordRequest: (e) => seen.push(e) });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    await (await graph('GET', spPath())).arrayBuffer();
+    await (await fetch(`${entra.graphUrl}${spPath()}`)).arrayBuffer();
+    expect(seen).toEqual([
+      { server: 'entra-login', method: 'POST', path: `/${entra.credentials.tenantId}/oauth2/v2.0/token`, status: 200 },
+      { server: 'entra-graph', method: 'GET', path: `/v1.0${spPath()}`, status: 200 },
+      { server: 'entra-graph', method: 'GET', path: `/v1.0${spPath()}`, status: 401 },
+    ]);
+  });
+});
+
+describe('throttling (A6)', () => {
+  it('answers 429 with Retry-After when rate limits are on', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1, rateLimits: true });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    const statuses = await Promise.all(Array.from({ length: 70 }, () => graph('GET', spPath())));
+    const limited = statuses.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.headers.get('retry-after')).toBe('1');
+    await Promise.all(statuses.map((r) => r.arrayBuffer()));
+  });
+});
