@@ -1,0 +1,652 @@
+import { UserError } from '../engine/errors.js';
+import type { IdentityRecord, Source } from './identity.js';
+import {
+  FINDING_KINDS,
+  compareFindings,
+  type Finding,
+  type FindingKind,
+  type GroupParityRow,
+  type ParityReport,
+  type Severity,
+} from './report-schema.js';
+
+/**
+ * The three-way diff. Each source is drained concurrently (the reads are network-bound)
+ * into one compact string per user, keyed by the lower-cased matching key; the comparison
+ * then walks those maps once. Time is linear in users; memory is one Map entry and one
+ * flat string per user per source (see bench/parity-diff.mjs for measured figures).
+ */
+
+export type MatchKey = 'userName' | 'email';
+
+export interface ParitySources {
+  directory: AsyncIterable<IdentityRecord[]>;
+  zia: AsyncIterable<IdentityRecord[]>;
+  /** Absent for rollback: the directory is then compared with ZIA only. */
+  scim?: AsyncIterable<IdentityRecord[]>;
+}
+
+export interface ParityOptions {
+  key: MatchKey;
+  secondaryKey: MatchKey;
+  /**
+   * Group inventories (group name → member count) per source, read from the group
+   * endpoints. When absent for a source, counts are derived from its users' memberships.
+   * When present for the directory and the other source, membership drift is only
+   * compared over groups both know (a group absent on one side is reported once, as a
+   * group-count-mismatch, not once per member).
+   */
+  groups?: { directory?: Map<string, number>; zia?: Map<string, number>; scim?: Map<string, number> };
+  /** Compare users' group memberships (default true). Turn off when a source cannot say. */
+  compareGroups?: boolean;
+  /** Keep only the worst N findings in the report (summary counts stay complete). Default: all. */
+  maxFindings?: number;
+  /** Called after each page with the running record count of that source (progress bars). */
+  onProgress?: (source: Source, records: number) => void;
+}
+
+/** A source could not be read completely. Never reported as missing users. */
+export class ParitySourceError extends UserError {
+  readonly source: Source;
+  readonly recordsRead: number;
+  constructor(source: Source, recordsRead: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `parity: reading ${LABEL[source]} failed after ${recordsRead} records: ${why}. ` +
+        'The comparison was stopped, because a partial read would show up as missing users.',
+      { hint: `fix the ${LABEL[source]} connection or credentials and run verify again`, cause },
+    );
+    this.name = 'ParitySourceError';
+    this.source = source;
+    this.recordsRead = recordsRead;
+  }
+}
+
+const LABEL: Record<Source, string> = { directory: 'the directory', zia: 'ZIA', scim: 'SCIM' };
+
+// ---------------------------------------------------------------------------------------------
+// Compact per-user encoding: one flat string per user, fields separated by US (\x1f).
+// Two savings that matter at 1M users: the key field is stored as SAME (\x1d) when it is
+// already lower case (the Map key holds it), and group names are interned to base-36
+// numbers separated by ','. Flat strings built by join() cost one object each.
+
+const FS = '\x1f';
+const SAME = '\x1d';
+const F_ID = 0, F_USER = 1, F_EMAIL = 2, F_DISPLAY = 3, F_DEPT = 4, F_ACTIVE = 5, F_GROUPS = 6;
+
+/** The separators cannot occur in real identity data; if they do, they are replaced, not trusted. */
+function safe(v: string | undefined): string {
+  if (v === undefined) return '';
+  return /[\x1d\x1f]/.test(v) ? v.replace(/[\x1d\x1f]/g, '\ufffd') : v;
+}
+
+interface Decoded {
+  sourceId: string;
+  userName: string | undefined;
+  email: string | undefined;
+  displayName: string | undefined;
+  department: string | undefined;
+  active: boolean | undefined;
+  groups: string[];
+}
+
+class Codec {
+  private readonly groupIds = new Map<string, string>();
+  private readonly groupNames: string[] = [];
+  private readonly keyField: number;
+  constructor(key: MatchKey) {
+    this.keyField = key === 'userName' ? F_USER : F_EMAIL;
+  }
+
+  private groupId(name: string): string {
+    let id = this.groupIds.get(name);
+    if (id === undefined) {
+      id = this.groupNames.length.toString(36);
+      this.groupIds.set(name, id);
+      this.groupNames.push(name);
+    }
+    return id;
+  }
+
+  encode(r: IdentityRecord, lowerKey: string): string {
+    const f = [safe(r.sourceId), safe(r.userName), safe(r.email), safe(r.displayName), safe(r.department)];
+    if (f[this.keyField] === lowerKey) f[this.keyField] = SAME;
+    f.push(r.active === undefined ? '' : r.active ? '1' : '0');
+    f.push(r.groups.map((g) => this.groupId(g)).join(','));
+    return f.join(FS);
+  }
+
+  private field(f: string[], i: number, k: string): string | undefined {
+    const v = f[i];
+    if (v === SAME && i === this.keyField) return k;
+    return v === '' || v === undefined ? undefined : v;
+  }
+
+  decode(s: string, k: string): Decoded {
+    const f = s.split(FS);
+    const a = f[F_ACTIVE];
+    const g = f[F_GROUPS] ?? '';
+    return {
+      sourceId: f[F_ID] ?? '',
+      userName: this.field(f, F_USER, k),
+      email: this.field(f, F_EMAIL, k),
+      displayName: this.field(f, F_DISPLAY, k),
+      department: this.field(f, F_DEPT, k),
+      active: a === '1' ? true : a === '0' ? false : undefined,
+      groups: g === '' ? [] : g.split(',').map((id) => this.groupNames[parseInt(id, 36)] ?? ''),
+    };
+  }
+
+  fieldOf(s: string, attr: MatchKey, k: string): string | undefined {
+    const i = attr === 'userName' ? F_USER : F_EMAIL;
+    return this.field(s.split(FS, i + 1), i, k);
+  }
+
+  /** Group names of an encoded record, without decoding the rest. */
+  groupsOf(s: string): string[] {
+    const g = s.slice(s.lastIndexOf(FS) + 1);
+    return g === '' ? [] : g.split(',').map((id) => this.groupNames[parseInt(id, 36)] ?? '');
+  }
+}
+
+/** 32-bit FNV-1a: the secondary-key index stores hashes, not strings; candidates are re-checked exactly. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+class SourceStore {
+  /** lower-cased key → encoded first record with that key. */
+  readonly byKey = new Map<string, string>();
+  /** Later records with a key already seen (rare: reported as duplicates). */
+  readonly extras = new Map<string, string[]>();
+  records = 0;
+  withoutKey = 0;
+  constructor(
+    readonly source: Source,
+    private readonly key: MatchKey,
+    private readonly codec: Codec,
+  ) {}
+
+  add(r: IdentityRecord): void {
+    if (r.source !== this.source) {
+      throw new Error(`a ${r.source} record (id ${r.sourceId}) arrived in the ${this.source} stream: the sources are wired wrongly`);
+    }
+    this.records++;
+    const kv = r[this.key];
+    if (kv === undefined || kv === '') {
+      this.withoutKey++;
+      return;
+    }
+    const k = kv.toLowerCase();
+    const enc = this.codec.encode(r, k);
+    if (!this.byKey.has(k)) {
+      this.byKey.set(k, enc);
+      return;
+    }
+    const list = this.extras.get(k);
+    if (list) list.push(enc);
+    else this.extras.set(k, [enc]);
+  }
+}
+
+async function drain(
+  source: Source,
+  pages: AsyncIterable<IdentityRecord[]>,
+  store: SourceStore,
+  state: { failed: boolean },
+  onProgress: ParityOptions['onProgress'],
+): Promise<void> {
+  try {
+    for await (const page of pages) {
+      // Another source failed: stop reading (break → the iterator's return() closes it).
+      if (state.failed) return;
+      if (!Array.isArray(page)) throw new Error('the stream yielded something other than a page (array) of records');
+      for (const r of page) store.add(r);
+      onProgress?.(source, store.records);
+    }
+  } catch (err) {
+    state.failed = true;
+    throw new ParitySourceError(source, store.records, err);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings: counted always; kept in full, or only the worst maxFindings (bounded at 2×max).
+
+class FindingSink {
+  readonly counts = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
+  total = 0;
+  private kept: Finding[] = [];
+  private truncated = false;
+  constructor(private readonly max: number | undefined) {}
+
+  add(f: Finding): void {
+    this.counts[f.kind]++;
+    this.total++;
+    this.kept.push(f);
+    if (this.max !== undefined && this.kept.length >= 2 * this.max + 1) this.trim();
+  }
+
+  private trim(): void {
+    this.kept.sort(compareFindings);
+    if (this.max !== undefined && this.kept.length > this.max) {
+      this.kept.length = this.max;
+      this.truncated = true;
+    }
+  }
+
+  finish(): { findings: Finding[]; truncated: boolean } {
+    this.trim();
+    return { findings: this.kept, truncated: this.truncated };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const WHY_STALE: Record<'zia' | 'scim', string> = {
+  zia: 'directory sync has not run since the change, or the value was edited in ZIA by hand',
+  scim: 'the provisioning cycle has not run since the change (Entra runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+};
+
+type Other = 'zia' | 'scim';
+
+/** ZIA's `email` is its login name, not a mailbox: email drift is only compared with SCIM. */
+const SCALAR_ATTRS: Record<Other, readonly ('userName' | 'email' | 'displayName' | 'department')[]> = {
+  zia: ['userName', 'displayName', 'department'],
+  scim: ['userName', 'email', 'displayName', 'department'],
+};
+
+function q(v: string | undefined): string {
+  return v === undefined ? '(not set)' : JSON.stringify(v);
+}
+
+function lowerSet(names: Iterable<string>): Set<string> {
+  const s = new Set<string>();
+  for (const n of names) s.add(n.toLowerCase());
+  return s;
+}
+
+interface GroupCount {
+  name: string;
+  count: number;
+}
+
+function groupCountsFromInventory(inv: Map<string, number>): Map<string, GroupCount> {
+  const out = new Map<string, GroupCount>();
+  for (const [name, count] of inv) {
+    const k = name.toLowerCase();
+    const prev = out.get(k);
+    if (prev) prev.count += count;
+    else out.set(k, { name, count });
+  }
+  return out;
+}
+
+function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, GroupCount> {
+  const out = new Map<string, GroupCount>();
+  for (const enc of store.byKey.values()) {
+    const names = codec.groupsOf(enc);
+    if (names.length === 0) continue;
+    // A user listed twice in one group counts once.
+    const seen = new Set<string>();
+    for (const name of names) {
+      const k = name.toLowerCase();
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const prev = out.get(k);
+      if (prev) prev.count++;
+      else out.set(k, { name, count: 1 });
+    }
+  }
+  return out;
+}
+
+export async function computeParity(sources: ParitySources, options: ParityOptions): Promise<ParityReport> {
+  const { key, secondaryKey } = options;
+  const compareGroups = options.compareGroups ?? true;
+  const codec = new Codec(key);
+  const dir = new SourceStore('directory', key, codec);
+  const zia = new SourceStore('zia', key, codec);
+  const scim = sources.scim ? new SourceStore('scim', key, codec) : undefined;
+  const state = { failed: false };
+  const reads = [
+    drain('directory', sources.directory, dir, state, options.onProgress),
+    drain('zia', sources.zia, zia, state, options.onProgress),
+  ];
+  if (sources.scim && scim) reads.push(drain('scim', sources.scim, scim, state, options.onProgress));
+  await Promise.all(reads);
+
+  const sink = new FindingSink(options.maxFindings);
+  const others: { source: Other; store: SourceStore }[] = [{ source: 'zia', store: zia }];
+  if (scim) others.push({ source: 'scim', store: scim });
+
+  // Group inventories (lower-cased name → display name and member count) per source.
+  const groupCounts = new Map<Source, Map<string, GroupCount>>();
+  for (const s of [dir, zia, ...(scim ? [scim] : [])]) {
+    const inv = options.groups?.[s.source];
+    groupCounts.set(s.source, inv ? groupCountsFromInventory(inv) : groupCountsFromRecords(s, codec));
+  }
+  // Memberships are compared over groups both sides know, when both inventories were given.
+  const membershipScope = new Map<Other, Set<string> | undefined>();
+  for (const { source } of others) {
+    const a = options.groups?.directory, b = options.groups?.[source];
+    if (a && b) {
+      const bs = lowerSet(b.keys());
+      membershipScope.set(source, new Set([...lowerSet(a.keys())].filter((g) => bs.has(g))));
+    }
+  }
+
+  // 1. Duplicates: the same key twice in one source.
+  let sameKey = 0;
+  for (const s of [dir, zia, ...(scim ? [scim] : [])]) {
+    for (const [k, extra] of s.extras) {
+      sameKey++;
+      const all = [s.byKey.get(k)!, ...extra];
+      const ids = all.map((e) => codec.decode(e, k).sourceId);
+      const spellings = new Set(all.map((e) => codec.fieldOf(e, key, k)));
+      sink.add({
+        kind: 'duplicate',
+        severity: 'error',
+        key: k,
+        sources: [s.source],
+        attribute: key,
+        detail:
+          `${key} ${JSON.stringify(k)} appears ${all.length} times in ${LABEL[s.source]} (ids ${ids.join(', ')})` +
+          (spellings.size > 1 ? ', spelled differently only in case' : '') +
+          ': the same person twice; only the first record is compared',
+      });
+    }
+  }
+
+  // 2. Duplicates: the same secondary value under different keys, within a source or across them.
+  let sameSecondaryKey = 0;
+  if (secondaryKey !== key) {
+    // Pass 1 keeps 32-bit hashes only (secondary hash → hash of the first key seen with it);
+    // pass 2 re-reads exact strings for the candidate hashes, so a hash collision can add
+    // work but never a false finding. (Two different keys that share both a secondary value
+    // and a 32-bit key hash would be missed: about one chance in 4e9 per such pair.)
+    const firstKeyHash = new Map<number, number>();
+    const candidates = new Set<number>();
+    const stores = [dir, zia, ...(scim ? [scim] : [])];
+    for (const s of stores) {
+      for (const [k, enc] of s.byKey) {
+        const v = codec.fieldOf(enc, secondaryKey, k);
+        if (v === undefined) continue;
+        const vh = hash32(v.toLowerCase());
+        const kh = hash32(k);
+        const first = firstKeyHash.get(vh);
+        if (first === undefined) firstKeyHash.set(vh, kh);
+        else if (first !== kh) candidates.add(vh);
+      }
+    }
+    firstKeyHash.clear();
+    const holders = new Map<string, { source: Source; key: string }[]>();
+    if (candidates.size > 0) {
+      for (const s of stores) {
+        for (const [k, enc] of s.byKey) {
+          const raw = codec.fieldOf(enc, secondaryKey, k);
+          if (raw === undefined) continue;
+          const v = raw.toLowerCase();
+          if (!candidates.has(hash32(v))) continue;
+          const list = holders.get(v);
+          if (list) list.push({ source: s.source, key: k });
+          else holders.set(v, [{ source: s.source, key: k }]);
+        }
+      }
+    }
+    {
+      for (const [v, list] of holders) {
+        const keys = [...new Set(list.map((h) => h.key))].sort();
+        if (keys.length < 2) continue; // a hash collision, not a duplicate
+        sameSecondaryKey++;
+        const srcs = [...new Set(list.map((h) => h.source))];
+        const within = srcs.find((src) => new Set(list.filter((h) => h.source === src).map((h) => h.key)).size > 1);
+        const where = list.map((h) => `${h.key} in ${LABEL[h.source]}`).join(', ');
+        sink.add({
+          kind: 'duplicate',
+          severity: 'error',
+          key: v,
+          sources: srcs,
+          attribute: secondaryKey,
+          actual: keys.join(', '),
+          detail:
+            within !== undefined
+              ? `same ${secondaryKey} under ${keys.length} ${key}s in ${LABEL[within]} (${where}): the same person twice (an account re-created instead of renamed) or a shared mailbox`
+              : `same ${secondaryKey} under ${keys.length} ${key}s (${where}): the usual symptom of a key mismatch between directory sync and SCIM (the sides match users on different attributes)`,
+        });
+      }
+    }
+  }
+
+  // 3. Walk the directory once: missing, matched, drift, case, active.
+  let matchedZia = 0, matchedScim = 0, allThree = 0, missingZia = 0, missingScim = 0, caseMismatches = 0;
+  const drift = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
+  let disabledActive = 0, activeDisabled = 0;
+
+  const compare = (k: string, d: Decoded, o: Decoded, other: Other): void => {
+    const srcs: Source[] = ['directory', other];
+    for (const attr of SCALAR_ATTRS[other]) {
+      const dv = d[attr], ov = o[attr];
+      if (dv === ov) continue;
+      if ((attr === 'userName' || attr === 'email') && dv !== undefined && ov !== undefined && dv.toLowerCase() === ov.toLowerCase()) {
+        caseMismatches++;
+        sink.add({
+          kind: 'case-mismatch',
+          severity: 'warning',
+          key: k,
+          sources: srcs,
+          attribute: attr,
+          expected: dv,
+          actual: ov,
+          detail: `${attr} differs only in case: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}; matching ignores case, but a case-sensitive consumer (SAML NameID, policies) may not`,
+        });
+        continue;
+      }
+      drift[attr]++;
+      const f: Finding = {
+        kind: 'attribute-drift',
+        severity: 'warning',
+        key: k,
+        sources: srcs,
+        attribute: attr,
+        detail:
+          `${attr} differs: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}: ` +
+          (ov === undefined ? `not set in ${LABEL[other]}; the attribute mapping may not send it` : dv === undefined ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping` : WHY_STALE[other]),
+      };
+      if (dv !== undefined) f.expected = dv;
+      if (ov !== undefined) f.actual = ov;
+      sink.add(f);
+    }
+    if (compareGroups) {
+      const scope = membershipScope.get(other);
+      const dg = new Map<string, string>(), og = new Map<string, string>();
+      for (const g of d.groups) { const l = g.toLowerCase(); if (!scope || scope.has(l)) dg.set(l, g); }
+      for (const g of o.groups) { const l = g.toLowerCase(); if (!scope || scope.has(l)) og.set(l, g); }
+      const onlyD = [...dg.keys()].filter((g) => !og.has(g));
+      const onlyO = [...og.keys()].filter((g) => !dg.has(g));
+      if (onlyD.length > 0 || onlyO.length > 0) {
+        drift.groups++;
+        const list = (m: Map<string, string>) => [...m.keys()].sort().map((l) => m.get(l)!).join('; ');
+        const names = (m: Map<string, string>, ls: string[]) => ls.sort().map((l) => m.get(l)!).join(', ');
+        const parts: string[] = [];
+        if (onlyD.length > 0) parts.push(`in the directory only: ${names(dg, onlyD)}`);
+        if (onlyO.length > 0) parts.push(`in ${LABEL[other]} only: ${names(og, onlyO)}`);
+        sink.add({
+          kind: 'attribute-drift',
+          severity: 'warning',
+          key: k,
+          sources: srcs,
+          attribute: 'groups',
+          expected: list(dg),
+          actual: list(og),
+          detail: `group memberships differ (${parts.join('; ')}): ${other === 'zia' ? 'the groups are not in the sync scope, or sync has not run since the change' : 'the groups are not assigned to the enterprise app, or the cycle has not run since the change'}`,
+        });
+      }
+    }
+    // Only SCIM carries an enabled flag: ZIA's admin API documents none (zscaler-api.md §5),
+    // so active drift is never reported against ZIA.
+    if (other === 'scim' && d.active !== undefined && o.active !== undefined && d.active !== o.active) {
+      if (!d.active) {
+        disabledActive++;
+        sink.add({
+          kind: 'disabled-in-ad-active-in-scim',
+          severity: 'error',
+          key: k,
+          sources: srcs,
+          attribute: 'active',
+          expected: 'false',
+          actual: 'true',
+          detail: 'disabled in the directory but active in SCIM: the disable has not been provisioned yet, or the user left the provisioning scope without being soft-deleted; the user can still sign in',
+        });
+      } else {
+        activeDisabled++;
+        sink.add({
+          kind: 'active-in-ad-disabled-in-scim',
+          severity: 'error',
+          key: k,
+          sources: srcs,
+          attribute: 'active',
+          expected: 'true',
+          actual: 'false',
+          detail: 'active in the directory but disabled in SCIM: provisioning disabled the user (left the app assignment or scoping filter, or a failed match); the user cannot sign in',
+        });
+      }
+    }
+  };
+
+  for (const [k, dEnc] of dir.byKey) {
+    const d = codec.decode(dEnc, k);
+    const zEnc = zia.byKey.get(k);
+    const sEnc = scim?.byKey.get(k);
+    for (const { source: other } of others) {
+      const oEnc = other === 'zia' ? zEnc : sEnc;
+      if (oEnc === undefined) {
+        if (other === 'zia') missingZia++;
+        else missingScim++;
+        sink.add({
+          kind: other === 'zia' ? 'missing-in-zia' : 'missing-in-scim',
+          // A disabled account missing downstream is often deliberate (sync scope skips disabled users).
+          severity: d.active === false ? 'warning' : 'error',
+          key: k,
+          sources: ['directory'],
+          detail:
+            `in the directory scope (id ${d.sourceId}) but not in ${LABEL[other]}` +
+            (d.active === false ? '; the account is disabled in AD, which some sync scopes skip' : '') +
+            (other === 'zia'
+              ? ': not synced yet, outside the ZIA sync filter, or matched under another key (see duplicates)'
+              : ': not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)'),
+        });
+      } else if (other === 'zia') {
+        matchedZia++;
+      } else {
+        matchedScim++;
+      }
+      if (oEnc !== undefined) compare(k, d, codec.decode(oEnc, k), other);
+    }
+    if (zEnc !== undefined && sEnc !== undefined) allThree++;
+  }
+
+  // 4. Extra: known downstream, not in the directory scope.
+  const extra = { zia: 0, scim: 0 };
+  for (const { source: other, store } of others) {
+    for (const [k, enc] of store.byKey) {
+      if (dir.byKey.has(k)) continue;
+      extra[other]++;
+      sink.add({
+        kind: other === 'zia' ? 'extra-in-zia' : 'extra-in-scim',
+        severity: 'warning',
+        key: k,
+        sources: [other],
+        detail: `in ${LABEL[other]} (id ${codec.decode(enc, k).sourceId}) but not in the directory scope: stale (deleted or moved in AD and never cleaned up) or outside the configured userFilter/groupDn`,
+      });
+    }
+  }
+
+  // 5. Group parity: member counts per group, directory against each other source.
+  const dGroups = groupCounts.get('directory')!;
+  const mismatched = { zia: 0, scim: 0 };
+  for (const { source: other } of others) {
+    const oGroups = groupCounts.get(other)!;
+    const names = new Set([...dGroups.keys(), ...oGroups.keys()]);
+    for (const g of names) {
+      const dc = dGroups.get(g), oc = oGroups.get(g);
+      if (dc?.count === oc?.count) continue;
+      mismatched[other]++;
+      const f: Finding = {
+        kind: 'group-count-mismatch',
+        severity: 'warning',
+        key: (dc ?? oc)!.name,
+        sources: ['directory', other],
+        attribute: 'members',
+        detail:
+          oc === undefined
+            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${LABEL[other]}: not in the sync or assignment scope, or not pushed yet`
+            : dc === undefined
+              ? `group ${q(oc.name)} (${oc.count} members in ${LABEL[other]}) does not exist in the directory scope: stale, or created on the ${LABEL[other]} side`
+              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${LABEL[other]}: members outside the user scope, or memberships not synced yet`,
+      };
+      if (dc !== undefined) f.expected = String(dc.count);
+      if (oc !== undefined) f.actual = String(oc.count);
+      sink.add(f);
+    }
+  }
+  const groupRows: GroupParityRow[] = [];
+  const allGroupKeys = new Set<string>();
+  for (const m of groupCounts.values()) for (const k of m.keys()) allGroupKeys.add(k);
+  for (const g of [...allGroupKeys].sort()) {
+    const d = dGroups.get(g), z = groupCounts.get('zia')!.get(g), s = groupCounts.get('scim')?.get(g);
+    groupRows.push({ name: (d ?? z ?? s)!.name, directory: d?.count ?? null, zia: z?.count ?? null, scim: s?.count ?? null });
+  }
+
+  const counts = (s: SourceStore) => ({ records: s.records, unique: s.byKey.size, withoutKey: s.withoutKey });
+  const { findings, truncated } = sink.finish();
+  const driftTotal = drift.userName + drift.email + drift.displayName + drift.department + drift.groups;
+  return {
+    schemaVersion: 1,
+    generatedAt: new Date().toISOString(),
+    summary: {
+      key,
+      secondaryKey,
+      scimCompared: scim !== undefined,
+      counts: { directory: counts(dir), zia: counts(zia), scim: scim ? counts(scim) : null },
+      matched: { directoryZia: matchedZia, directoryScim: scim ? matchedScim : null, allThree: scim ? allThree : null },
+      missing: { zia: missingZia, scim: scim ? missingScim : null },
+      extra: { zia: extra.zia, scim: scim ? extra.scim : null },
+      duplicates: { total: sameKey + sameSecondaryKey, sameKey, sameSecondaryKey },
+      caseMismatches,
+      drift: { total: driftTotal, byAttribute: drift },
+      active: { disabledInAdActiveInScim: disabledActive, activeInAdDisabledInScim: activeDisabled },
+      groups: {
+        directory: dGroups.size,
+        zia: groupCounts.get('zia')!.size,
+        scim: scim ? groupCounts.get('scim')!.size : null,
+        mismatchedZia: mismatched.zia,
+        mismatchedScim: scim ? mismatched.scim : null,
+      },
+      findingsByKind: sink.counts,
+    },
+    groups: groupRows,
+    findings,
+    findingsTotal: sink.total,
+    findingsTruncated: truncated,
+  };
+}
+
+/** A severity label per kind for callers that only have a kind (missing-* can also be a warning). */
+export const DEFAULT_SEVERITY: Record<FindingKind, Severity> = {
+  'missing-in-zia': 'error',
+  'missing-in-scim': 'error',
+  'extra-in-zia': 'warning',
+  'extra-in-scim': 'warning',
+  duplicate: 'error',
+  'case-mismatch': 'warning',
+  'attribute-drift': 'warning',
+  'disabled-in-ad-active-in-scim': 'error',
+  'active-in-ad-disabled-in-scim': 'error',
+  'group-count-mismatch': 'warning',
+};

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { firstRdnValue } from './dn.js';
+import {
+  SCIM_ENTERPRISE_USER,
+  type DirectoryEntry,
+  type DirectoryMapping,
+  type ScimGroup,
+  type ScimUser,
+  type ZiaUser,
+} from './inputs.js';
+
+export const SOURCES = ['directory', 'zia', 'scim'] as const;
+export const sourceSchema = z.enum(SOURCES);
+export type Source = z.infer<typeof sourceSchema>;
+
+/** The one shape every source is normalised to before comparison. */
+export const identityRecordSchema = z.object({
+  source: sourceSchema,
+  /** objectGUID (directory), numeric id (ZIA), SCIM id: where to look the record up. */
+  sourceId: z.string(),
+  userName: z.string().optional(),
+  email: z.string().optional(),
+  displayName: z.string().optional(),
+  department: z.string().optional(),
+  /** undefined = the source does not say (ZIA has no such field). */
+  active: z.boolean().optional(),
+  /** Group display names (directory: the CN of each memberOf DN). */
+  groups: z.array(z.string()),
+});
+export type IdentityRecord = z.infer<typeof identityRecordSchema>;
+
+/** Empty and whitespace-only values mean "not set" on every side. */
+function clean(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+function firstString(v: unknown): string | undefined {
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const c = clean(item);
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  }
+  return clean(v);
+}
+
+/** LDAP attribute names are case-insensitive: `Mail` and `mail` are the same attribute. */
+function attributeValue(entry: DirectoryEntry, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const k in entry.attributes) {
+    if (k.toLowerCase() === lower) {
+      const v = firstString(entry.attributes[k]);
+      if (v !== undefined) return v;
+    }
+  }
+  // Fall back to the client's named top-level fields (userPrincipalName, mail, ...).
+  for (const k in entry) {
+    if (k !== 'attributes' && k.toLowerCase() === lower) {
+      const v = firstString((entry as Record<string, unknown>)[k]);
+      if (v !== undefined) return v;
+    }
+  }
+  return undefined;
+}
+
+export function fromDirectoryEntry(entry: DirectoryEntry, mapping: DirectoryMapping): IdentityRecord {
+  const rec: IdentityRecord = {
+    source: 'directory',
+    sourceId: entry.objectGUID,
+    active: !entry.disabled,
+    groups: entry.memberOf.map(firstRdnValue).filter((g) => g !== ''),
+  };
+  const userName = attributeValue(entry, mapping.userName);
+  const email = attributeValue(entry, mapping.email);
+  const displayName = attributeValue(entry, mapping.displayName);
+  const department = attributeValue(entry, mapping.department);
+  if (userName !== undefined) rec.userName = userName;
+  if (email !== undefined) rec.email = email;
+  if (displayName !== undefined) rec.displayName = displayName;
+  if (department !== undefined) rec.department = department;
+  return rec;
+}
+
+/**
+ * ZIA's `email` is the login name (user@domain), so it feeds both userName and email.
+ * `active` stays undefined: ZIA's admin API documents no enabled/disabled field
+ * (zscaler-api.md §5), so parity never reports active drift against ZIA.
+ */
+export function fromZiaUser(u: ZiaUser): IdentityRecord {
+  const rec: IdentityRecord = {
+    source: 'zia',
+    sourceId: String(u.id),
+    groups: (u.groups ?? []).map((g) => g.name.trim()).filter((g) => g !== ''),
+  };
+  const login = clean(u.email);
+  const displayName = clean(u.name);
+  const department = clean(u.department?.name);
+  if (login !== undefined) {
+    rec.userName = login;
+    rec.email = login;
+  }
+  if (displayName !== undefined) rec.displayName = displayName;
+  if (department !== undefined) rec.department = department;
+  return rec;
+}
+
+/** Group names and user→groups, built once from /Groups for users read without `groups`. */
+export interface ScimGroupIndex {
+  nameById: Map<string, string>;
+  groupsByMember: Map<string, string[]>;
+}
+
+export function indexScimGroups(groups: Iterable<ScimGroup>): ScimGroupIndex {
+  const nameById = new Map<string, string>();
+  const groupsByMember = new Map<string, string[]>();
+  for (const g of groups) {
+    nameById.set(g.id, g.displayName);
+    for (const m of g.members ?? []) {
+      const list = groupsByMember.get(m.value);
+      if (list) list.push(g.displayName);
+      else groupsByMember.set(m.value, [g.displayName]);
+    }
+  }
+  return { nameById, groupsByMember };
+}
+
+/** "True", "false", true: SCIM clients and servers disagree on the type. Anything else is unknown. */
+export function parseScimActive(v: boolean | string | undefined): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+  }
+  return undefined;
+}
+
+function scimEmail(u: ScimUser): string | undefined {
+  const emails = u.emails ?? [];
+  const pick = emails.find((e) => e.primary === true) ?? emails.find((e) => e.type?.toLowerCase() === 'work') ?? emails[0];
+  return clean(pick?.value);
+}
+
+export function fromScimUser(u: ScimUser, groupIndex?: ScimGroupIndex): IdentityRecord {
+  let groups: string[];
+  if (u.groups !== undefined) {
+    groups = u.groups.map((g) => clean(g.display) ?? groupIndex?.nameById.get(g.value) ?? g.value);
+  } else {
+    groups = groupIndex?.groupsByMember.get(u.id) ?? [];
+  }
+  const rec: IdentityRecord = { source: 'scim', sourceId: u.id, groups: groups.map((g) => g.trim()).filter((g) => g !== '') };
+  const userName = clean(u.userName);
+  const email = scimEmail(u);
+  const displayName = clean(u.displayName);
+  const department = clean(u.department) ?? clean(u[SCIM_ENTERPRISE_USER]?.department);
+  const active = parseScimActive(u.active);
+  if (userName !== undefined) rec.userName = userName;
+  if (email !== undefined) rec.email = email;
+  if (displayName !== undefined) rec.displayName = displayName;
+  if (department !== undefined) rec.department = department;
+  if (active !== undefined) rec.active = active;
+  return rec;
+}
+
+/** Page-by-page adapters from client streams to the engine's input. */
+export async function* directoryRecords(
+  pages: AsyncIterable<DirectoryEntry[]>,
+  mapping: DirectoryMapping,
+): AsyncGenerator<IdentityRecord[]> {
+  for await (const page of pages) yield page.map((e) => fromDirectoryEntry(e, mapping));
+}
+
+/** Users ZIA reports as deleted are not users any more: they are dropped here. */
+export async function* ziaRecords(pages: AsyncIterable<ZiaUser[]>): AsyncGenerator<IdentityRecord[]> {
+  for await (const page of pages) yield page.filter((u) => u.deleted !== true).map(fromZiaUser);
+}
+
+export async function* scimRecords(
+  pages: AsyncIterable<ScimUser[]>,
+  groupIndex?: ScimGroupIndex,
+): AsyncGenerator<IdentityRecord[]> {
+  for await (const page of pages) yield page.map((u) => fromScimUser(u, groupIndex));
+}

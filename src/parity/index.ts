@@ -1,0 +1,16 @@
+/** Public surface of the parity engine: normalisers, the diff, thresholds and report writers. */
+export * from './inputs.js';
+export * from './identity.js';
+export { firstRdnValue } from './dn.js';
+export * from './report-schema.js';
+export { computeParity, ParitySourceError, DEFAULT_SEVERITY } from './engine.js';
+export type { MatchKey, ParityOptions, ParitySources } from './engine.js';
+export * from './thresholds.js';
+export { renderSummary } from './report/summary.js';
+export type { SummaryOptions } from './report/summary.js';
+export { toMarkdown, csvFileName } from './report/markdown.js';
+export { toHtml } from './report/html.js';
+export { toJUnit } from './report/junit.js';
+export { toJson, toJsonValue } from './report/json.js';
+export { writeReportDir, CSV_HEADER } from './report/write.js';
+export { csvField, escapeHtml, escapeXml } from './report/escape.js';

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { sourceSchema } from './identity.js';
+
+/**
+ * The parity report: the `--json` output (schemaVersion 1) and what every writer renders.
+ * Field meanings are documented in src/parity/README.md; change both together, and bump
+ * schemaVersion on any incompatible change.
+ */
+
+/** Kinds in report order: the worst (within a severity) first. */
+export const FINDING_KINDS = [
+  'missing-in-zia',
+  'missing-in-scim',
+  'extra-in-zia',
+  'extra-in-scim',
+  'duplicate',
+  'case-mismatch',
+  'attribute-drift',
+  'disabled-in-ad-active-in-scim',
+  'active-in-ad-disabled-in-scim',
+  'group-count-mismatch',
+] as const;
+export const findingKindSchema = z.enum(FINDING_KINDS);
+export type FindingKind = z.infer<typeof findingKindSchema>;
+
+export const severitySchema = z.enum(['error', 'warning']);
+export type Severity = z.infer<typeof severitySchema>;
+
+export const COMPARED_ATTRIBUTES = ['userName', 'email', 'displayName', 'department', 'groups'] as const;
+export type ComparedAttribute = (typeof COMPARED_ATTRIBUTES)[number];
+
+export const findingSchema = z.object({
+  kind: findingKindSchema,
+  severity: severitySchema,
+  /**
+   * The lower-cased matching key of the user; for a duplicate found on the secondary key,
+   * the lower-cased secondary value; for group-count-mismatch, the group name.
+   */
+  key: z.string(),
+  /** The sources the finding involves (directory first). */
+  sources: z.array(sourceSchema),
+  /** The compared field: userName, email, displayName, department, groups, active, members. */
+  attribute: z.string().optional(),
+  /** The directory's value (the reference). */
+  expected: z.string().optional(),
+  /** The other source's value. */
+  actual: z.string().optional(),
+  /** What differs and the likely why, for a person. */
+  detail: z.string(),
+});
+export type Finding = z.infer<typeof findingSchema>;
+
+const sourceCounts = z.object({
+  /** Records read. */
+  records: z.number().int(),
+  /** Distinct matching keys (case-insensitive). */
+  unique: z.number().int(),
+  /** Records without a value for the matching key (cannot be matched; not compared). */
+  withoutKey: z.number().int(),
+});
+
+const n = z.number().int();
+
+export const paritySummarySchema = z.object({
+  key: z.enum(['userName', 'email']),
+  secondaryKey: z.enum(['userName', 'email']),
+  /** false when SCIM was not read (rollback: directory vs ZIA only); SCIM fields are then null. */
+  scimCompared: z.boolean(),
+  counts: z.object({ directory: sourceCounts, zia: sourceCounts, scim: sourceCounts.nullable() }),
+  matched: z.object({ directoryZia: n, directoryScim: n.nullable(), allThree: n.nullable() }),
+  missing: z.object({ zia: n, scim: n.nullable() }),
+  extra: z.object({ zia: n, scim: n.nullable() }),
+  duplicates: z.object({ total: n, sameKey: n, sameSecondaryKey: n }),
+  caseMismatches: n,
+  drift: z.object({
+    total: n,
+    byAttribute: z.object({ userName: n, email: n, displayName: n, department: n, groups: n }),
+  }),
+  active: z.object({ disabledInAdActiveInScim: n, activeInAdDisabledInScim: n }),
+  groups: z.object({
+    directory: n,
+    zia: n,
+    scim: n.nullable(),
+    mismatchedZia: n,
+    mismatchedScim: n.nullable(),
+  }),
+  findingsByKind: z.object(Object.fromEntries(FINDING_KINDS.map((k) => [k, n])) as Record<FindingKind, typeof n>),
+});
+export type ParitySummary = z.infer<typeof paritySummarySchema>;
+
+export const groupParityRowSchema = z.object({
+  name: z.string(),
+  /** Member count per source; null = the group does not exist there (or the source was not read). */
+  directory: n.nullable(),
+  zia: n.nullable(),
+  scim: n.nullable(),
+});
+export type GroupParityRow = z.infer<typeof groupParityRowSchema>;
+
+export const parityReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  generatedAt: z.string(),
+  summary: paritySummarySchema,
+  groups: z.array(groupParityRowSchema),
+  /** Worst first: errors before warnings, then by kind order, then by key. */
+  findings: z.array(findingSchema),
+  /** All findings found; larger than findings.length when findingsTruncated. */
+  findingsTotal: n,
+  /** true when computeParity was given maxFindings and kept only the worst ones. */
+  findingsTruncated: z.boolean(),
+});
+export type ParityReport = z.infer<typeof parityReportSchema>;
+
+/** The report's JSON Schema (draft 2020-12), generated from the zod schema above. */
+export function parityReportJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(parityReportSchema) as Record<string, unknown>;
+}
+
+const KIND_RANK = new Map<FindingKind, number>(FINDING_KINDS.map((k, i) => [k, i]));
+
+export function compareFindings(a: Finding, b: Finding): number {
+  if (a.severity !== b.severity) return a.severity === 'error' ? -1 : 1;
+  const kr = KIND_RANK.get(a.kind)! - KIND_RANK.get(b.kind)!;
+  if (kr !== 0) return kr;
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  const as = a.sources.join(','), bs = b.sources.join(',');
+  if (as !== bs) return as < bs ? -1 : 1;
+  const aa = a.attribute ?? '', ba = b.attribute ?? '';
+  return aa < ba ? -1 : aa > ba ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+import type { Finding, ParityReport } from '../report-schema.js';
+
+/** Findings with their keys always in the documented order, whatever order they were built in. */
+function canonicalFinding(f: Finding): Finding {
+  return {
+    kind: f.kind,
+    severity: f.severity,
+    key: f.key,
+    sources: f.sources,
+    ...(f.attribute === undefined ? {} : { attribute: f.attribute }),
+    ...(f.expected === undefined ? {} : { expected: f.expected }),
+    ...(f.actual === undefined ? {} : { actual: f.actual }),
+    detail: f.detail,
+  };
+}
+
+/** The `--json` document (schemaVersion 1, documented in src/parity/README.md). */
+export function toJsonValue(report: ParityReport): ParityReport {
+  return {
+    schemaVersion: 1,
+    generatedAt: report.generatedAt,
+    summary: report.summary,
+    groups: report.groups,
+    findings: report.findings.map(canonicalFinding),
+    findingsTotal: report.findingsTotal,
+    findingsTruncated: report.findingsTruncated,
+  };
+}
+
+export function toJson(report: ParityReport): string {
+  return `${JSON.stringify(toJsonValue(report), null, 2)}\n`;
+}

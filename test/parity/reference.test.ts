@@ -1,0 +1,211 @@
+import fc from 'fast-check';
+import { computeParity, type Finding, type IdentityRecord, type ParityReport, type Source } from '../../src/parity/index.js';
+import { pages } from './helpers.js';
+
+/**
+ * A deliberately plain reference model of the diff: whole arrays in memory, no encoding,
+ * no hashing. The engine must agree with it on every count and on the set of findings.
+ */
+type Key = 'userName' | 'email';
+interface Pop {
+  directory: IdentityRecord[];
+  zia: IdentityRecord[];
+  scim?: IdentityRecord[];
+}
+
+function sig(kind: string, key: string, sources: string[], attribute: string | undefined, severity: string): string {
+  return [kind, key, sources.join(','), attribute ?? '', severity].join('|');
+}
+
+function findingSig(f: Finding): string {
+  return sig(f.kind, f.kind === 'group-count-mismatch' ? f.key.toLowerCase() : f.key, f.sources, f.attribute, f.severity);
+}
+
+function reference(pop: Pop, key: Key, secondaryKey: Key) {
+  const srcs: Source[] = pop.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
+  const first = new Map<Source, Map<string, IdentityRecord>>();
+  const findings: string[] = [];
+  for (const s of srcs) {
+    const m = new Map<string, IdentityRecord>();
+    const count = new Map<string, number>();
+    for (const r of pop[s]!) {
+      const kv = r[key];
+      if (!kv) continue;
+      const k = kv.toLowerCase();
+      count.set(k, (count.get(k) ?? 0) + 1);
+      if (!m.has(k)) m.set(k, r);
+    }
+    for (const [k, n] of count) if (n > 1) findings.push(sig('duplicate', k, [s], key, 'error'));
+    first.set(s, m);
+  }
+  if (secondaryKey !== key) {
+    const byV = new Map<string, { keys: Set<string>; sources: Set<Source> }>();
+    for (const s of srcs) {
+      for (const [k, r] of first.get(s)!) {
+        const v = r[secondaryKey]?.toLowerCase();
+        if (!v) continue;
+        const e = byV.get(v) ?? { keys: new Set(), sources: new Set() };
+        e.keys.add(k);
+        e.sources.add(s);
+        byV.set(v, e);
+      }
+    }
+    for (const [v, e] of byV) if (e.keys.size > 1) findings.push(sig('duplicate', v, srcs.filter((s) => e.sources.has(s)), secondaryKey, 'error'));
+  }
+  const D = first.get('directory')!;
+  const others = srcs.filter((s) => s !== 'directory') as ('zia' | 'scim')[];
+  const drift: Record<string, number> = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
+  let caseMismatches = 0;
+  const missing: Record<string, number> = { zia: 0, scim: 0 };
+  const extra: Record<string, number> = { zia: 0, scim: 0 };
+  const matched: Record<string, number> = { zia: 0, scim: 0 };
+  let allThree = 0;
+  for (const [k, d] of D) {
+    for (const o of others) {
+      const r = first.get(o)!.get(k);
+      if (!r) {
+        missing[o]!++;
+        findings.push(sig(`missing-in-${o}`, k, ['directory'], undefined, d.active === false ? 'warning' : 'error'));
+        continue;
+      }
+      matched[o]!++;
+      const attrs = o === 'zia' ? (['userName', 'displayName', 'department'] as const) : (['userName', 'email', 'displayName', 'department'] as const);
+      for (const a of attrs) {
+        const dv = d[a], ov = r[a];
+        if (dv === ov) continue;
+        if ((a === 'userName' || a === 'email') && dv && ov && dv.toLowerCase() === ov.toLowerCase()) {
+          caseMismatches++;
+          findings.push(sig('case-mismatch', k, ['directory', o], a, 'warning'));
+        } else {
+          drift[a]!++;
+          findings.push(sig('attribute-drift', k, ['directory', o], a, 'warning'));
+        }
+      }
+      const dg = new Set(d.groups.map((g) => g.toLowerCase()));
+      const og = new Set(r.groups.map((g) => g.toLowerCase()));
+      if (dg.size !== og.size || [...dg].some((g) => !og.has(g))) {
+        drift.groups!++;
+        findings.push(sig('attribute-drift', k, ['directory', o], 'groups', 'warning'));
+      }
+      if (o === 'scim' && d.active !== undefined && r.active !== undefined && d.active !== r.active) {
+        findings.push(sig(d.active ? 'active-in-ad-disabled-in-scim' : 'disabled-in-ad-active-in-scim', k, ['directory', 'scim'], 'active', 'error'));
+      }
+    }
+    if (pop.scim && first.get('zia')!.has(k) && first.get('scim')!.has(k)) allThree++;
+  }
+  for (const o of others) {
+    for (const k of first.get(o)!.keys()) {
+      if (!D.has(k)) {
+        extra[o]!++;
+        findings.push(sig(`extra-in-${o}`, k, [o], undefined, 'warning'));
+      }
+    }
+  }
+  const groupCounts = (s: Source) => {
+    const c = new Map<string, number>();
+    for (const r of first.get(s)!.values()) for (const g of new Set(r.groups.map((x) => x.toLowerCase()))) c.set(g, (c.get(g) ?? 0) + 1);
+    return c;
+  };
+  const dgc = groupCounts('directory');
+  for (const o of others) {
+    const ogc = groupCounts(o);
+    for (const g of new Set([...dgc.keys(), ...ogc.keys()])) {
+      if (dgc.get(g) !== ogc.get(g)) findings.push(sig('group-count-mismatch', g, ['directory', o], 'members', 'warning'));
+    }
+  }
+  return { findings, drift, caseMismatches, missing, extra, matched, allThree };
+}
+
+// Small pools so that random populations collide: matches, duplicates, case changes, drift.
+const casing = (s: string) => fc.constantFrom(s, s.toUpperCase(), s[0]!.toUpperCase() + s.slice(1));
+const userName = fc.integer({ min: 0, max: 11 }).chain((i) => casing(`user${i}@corp.test`));
+const email = fc.option(fc.integer({ min: 0, max: 9 }).chain((i) => casing(`mail${i}@corp.test`)), { nil: undefined });
+const record = (source: Source) =>
+  fc.record(
+    {
+      source: fc.constant(source),
+      sourceId: fc.string({ minLength: 1, maxLength: 4 }),
+      userName: fc.option(userName, { nil: undefined, freq: 12 }),
+      email,
+      displayName: fc.option(fc.constantFrom('Ann', 'Bob', 'Cy', 'bob'), { nil: undefined }),
+      department: fc.option(fc.constantFrom('Sales', 'IT', 'sales'), { nil: undefined }),
+      active: source === 'zia' ? fc.constant(undefined) : fc.option(fc.boolean(), { nil: undefined }),
+      groups: fc.uniqueArray(fc.constantFrom('Staff', 'VPN', 'vpn', 'Admins'), { maxLength: 3 }),
+    },
+    { requiredKeys: ['source', 'sourceId', 'groups'] },
+  ) as fc.Arbitrary<IdentityRecord>;
+
+/** Optional fields that fast-check leaves present-but-undefined are dropped, like the normalisers do. */
+function tidy(r: IdentityRecord): IdentityRecord {
+  const out = { ...r };
+  for (const k of Object.keys(out) as (keyof IdentityRecord)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+const population = fc.record({
+  directory: fc.array(record('directory'), { maxLength: 25 }),
+  zia: fc.array(record('zia'), { maxLength: 25 }),
+  scim: fc.option(fc.array(record('scim'), { maxLength: 25 }), { nil: undefined }),
+  key: fc.constantFrom<Key>('userName', 'email'),
+  secondaryKey: fc.constantFrom<Key>('userName', 'email'),
+  pageSizes: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 3 }),
+});
+
+describe('computeParity agrees with a plain reference model', () => {
+  test('random populations across the three sources', async () => {
+    await fc.assert(
+      fc.asyncProperty(population, async (p) => {
+        const pop: Pop = { directory: p.directory.map(tidy), zia: p.zia.map(tidy), ...(p.scim ? { scim: p.scim.map(tidy) } : {}) };
+        const report: ParityReport = await computeParity(
+          {
+            directory: pages(pop.directory, p.pageSizes),
+            zia: pages(pop.zia, p.pageSizes),
+            ...(pop.scim ? { scim: pages(pop.scim, p.pageSizes) } : {}),
+          },
+          { key: p.key, secondaryKey: p.secondaryKey },
+        );
+        const ref = reference(pop, p.key, p.secondaryKey);
+        expect(report.findings.map(findingSig).sort()).toEqual([...ref.findings].sort());
+        const s = report.summary;
+        expect(s.drift.byAttribute).toEqual(ref.drift);
+        expect(s.caseMismatches).toBe(ref.caseMismatches);
+        expect(s.missing.zia).toBe(ref.missing.zia);
+        expect(s.extra.zia).toBe(ref.extra.zia);
+        expect(s.matched.directoryZia).toBe(ref.matched.zia);
+        if (pop.scim) {
+          expect(s.missing.scim).toBe(ref.missing.scim);
+          expect(s.extra.scim).toBe(ref.extra.scim);
+          expect(s.matched.directoryScim).toBe(ref.matched.scim);
+          expect(s.matched.allThree).toBe(ref.allThree);
+        } else {
+          expect(s.missing.scim).toBeNull();
+          expect(s.counts.scim).toBeNull();
+        }
+        expect(report.findingsTotal).toBe(ref.findings.length);
+        // Sorted worst first: errors, then kind order.
+        const sev = report.findings.map((f) => f.severity);
+        expect(sev.indexOf('warning') === -1 || sev.lastIndexOf('error') < sev.indexOf('warning')).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('maxFindings keeps exactly the worst N of the full sorted list', async () => {
+    await fc.assert(
+      fc.asyncProperty(population, fc.integer({ min: 0, max: 6 }), async (p, max) => {
+        const run = (maxFindings?: number) =>
+          computeParity(
+            { directory: pages(p.directory.map(tidy)), zia: pages(p.zia.map(tidy)), ...(p.scim ? { scim: pages(p.scim.map(tidy)) } : {}) },
+            { key: p.key, secondaryKey: p.secondaryKey, ...(maxFindings === undefined ? {} : { maxFindings }) },
+          );
+        const full = await run();
+        const cut = await run(max);
+        expect(cut.findings.map(findingSig)).toEqual(full.findings.slice(0, max).map(findingSig));
+        expect(cut.findingsTotal).toBe(full.findingsTotal);
+        expect(cut.findingsTruncated).toBe(full.findingsTotal > max);
+        expect(cut.summary.findingsByKind).toEqual(full.summary.findingsByKind);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
