@@ -1,0 +1,182 @@
+import type { Command } from 'commander';
+import path from 'node:path';
+import { UserError } from '../../engine/errors.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
+import { FaultSpecError, parseFaultSpec } from '../../sandbox/http/faults.js';
+import { createOutput, type Output } from '../../ui/output.js';
+
+/**
+ * `migrate sandbox`: serve every simulated system on 127.0.0.1, write a ready-to-use config for
+ * it, print the endpoints, and run until SIGINT/SIGTERM.
+ */
+export const DEFAULT_SANDBOX_STATE_DIR = './.migrate/sandbox';
+/** A real directory's bind password comes from the environment, never from argv. */
+export const DIRECTORY_PASSWORD_ENV = 'MIGRATE_SANDBOX_DIRECTORY_PASSWORD';
+
+interface SandboxCliOptions {
+  port: string;
+  users: string;
+  directory?: string;
+  directoryBindDn?: string;
+  faults?: string;
+  speed: string;
+  seed?: string;
+  stateDir: string;
+  json?: boolean;
+  rateLimits?: boolean;
+}
+
+function intOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UserError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+/** Turns CLI flags into SandboxOptions, with errors that name the flag. */
+export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv = process.env): SandboxOptions {
+  const speed = Number(o.speed);
+  if (!Number.isFinite(speed) || speed <= 0) throw new UserError(`--speed must be a positive number, got "${o.speed}"`);
+  if (o.faults) {
+    try {
+      parseFaultSpec(o.faults);
+    } catch (e) {
+      if (e instanceof FaultSpecError) throw new UserError(`--faults: ${e.message}`);
+      throw e;
+    }
+  }
+  const opts: SandboxOptions = {
+    port: intOption('port', o.port, 0, 65_532),
+    users: intOption('users', o.users, 0, 1_000_000),
+    speed,
+    rateLimits: o.rateLimits !== false,
+  };
+  if (o.faults) opts.faults = o.faults;
+  if (o.seed !== undefined) opts.seed = intOption('seed', o.seed, 0, 2 ** 31 - 1);
+  if (o.directory) {
+    if (!/^ldaps?:\/\/[^/]+/.test(o.directory)) throw new UserError(`--directory must be an ldap:// or ldaps:// URL, got "${o.directory}"`);
+    const password = env[DIRECTORY_PASSWORD_ENV];
+    if (!o.directoryBindDn || password === undefined) {
+      throw new UserError(`--directory needs --directory-bind-dn and the bind password in ${DIRECTORY_PASSWORD_ENV}`, {
+        hint: `export ${DIRECTORY_PASSWORD_ENV}=… (passwords are never accepted on the command line)`,
+      });
+    }
+    opts.directoryUrl = o.directory;
+    opts.directoryBindDn = o.directoryBindDn;
+    opts.directoryPassword = password;
+  }
+  return opts;
+}
+
+export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
+  return {
+    endpoints: sb.endpoints,
+    configPath,
+    orgId: sb.credentials.zia.orgId,
+    idp: { id: sb.credentials.zia.idpId, name: sb.credentials.zia.idpName },
+    users: sb.world.directory.users.length,
+  };
+}
+
+function printHuman(out: Output, sb: Sandbox, configPath: string): void {
+  const e = sb.endpoints;
+  out.info(out.color.bold(`sandbox running: ${sb.world.directory.users.length} directory users, ZIA org ${sb.credentials.zia.orgId}`));
+  const rows: [string, string][] = [
+    ['ZIA admin API (legacy)', e.ziaBaseUrl],
+    ['ZIA admin API (OneAPI)', e.ziaOneApiBaseUrl],
+    ['ZIdentity token', e.zidentityTokenUrl],
+    ['ZIA SCIM server', e.scimServerUrl],
+    ['ZIA portal actions', e.portalUrl],
+    ['sandbox control', e.controlUrl],
+    ['Entra login', e.entraLoginUrl],
+    ['Microsoft Graph', e.graphUrl],
+    ['Active Directory (LDAP)', e.ldapUrl],
+  ];
+  for (const [k, v] of rows) out.info(`  ${k.padEnd(24)} ${v}`);
+  out.info('');
+  out.info(`config: ${configPath}`);
+  out.info(`try:    migrate ad-to-scim --dry-run --config ${configPath}`);
+  out.info('Stop with Ctrl-C.');
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function waitForStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(sig);
+    };
+    const onInt = () => on('SIGINT');
+    const onTerm = () => on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}
+
+export function registerSandboxCommand(program: Command, deps: { waitForStop?: () => Promise<unknown> } = {}): void {
+  program
+    .command('sandbox')
+    .description('serve simulated ZIA, ZIA SCIM, Entra ID/Graph and Active Directory on 127.0.0.1 and write a config for them')
+    .option('--port <n>', 'base port: ZIA on n, SCIM n+1, Entra n+2, LDAP n+3 (0 = any free ports)', '0')
+    .option('--users <n>', 'size of the generated directory', '1000')
+    .option('--directory <url>', 'use a real directory (ldap[s]://host) read once at start instead of a generated one')
+    .option('--directory-bind-dn <dn>', `bind DN for --directory (password from ${DIRECTORY_PASSWORD_ENV})`)
+    .option('--faults <spec>', 'inject faults, e.g. zia:GET:/users:429:0.2,scim:*:*:500:0.1,graph:*:*:latency=200')
+    .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
+    .option('--seed <n>', 'seed for the generated data and fault draws')
+    .option('--no-rate-limits', 'switch the documented vendor rate limits off')
+    .option('--state-dir <dir>', 'where the config and its secret files are written', DEFAULT_SANDBOX_STATE_DIR)
+    .option('--json', 'print one JSON object with the endpoints and config path on stdout')
+    .addHelpText(
+      'after',
+      `
+Everything is local and throwaway: credentials are generated per run and written to
+<state-dir>/secrets (mode 0600); the config references those files.
+
+Fault grammar: server:method:pathPrefix:kind[:rate], comma-separated. server is zia, scim,
+graph, login or *; kind is 429, 5xx, 500-599, reset, timeout[=ms], truncate or latency=ms.
+
+Examples:
+  $ migrate sandbox
+  $ migrate sandbox --users 10000 --speed 50 --state-dir /tmp/sbx
+  $ migrate sandbox --json > sandbox.json &
+  $ migrate sandbox --faults 'zia:GET:/users:429:0.2,scim:*:*:500:0.05'
+  $ ${DIRECTORY_PASSWORD_ENV}=… migrate sandbox --directory ldaps://dc1.lab.test --directory-bind-dn 'CN=svc,CN=Users,DC=lab,DC=test'`,
+    )
+    .action(async (o: SandboxCliOptions, cmd: Command) => {
+      const globals = cmd.optsWithGlobals() as { json?: boolean; color?: boolean };
+      const json = Boolean(o.json ?? globals.json);
+      const out = createOutput({ json, ...(globals.color === false ? { color: false } : {}) });
+      const options = sandboxOptionsFrom(o);
+      let sb: Sandbox;
+      try {
+        sb = await startSandbox(options);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EADDRINUSE') {
+          throw new UserError(`a sandbox port is already in use (${err.message})`, {
+            hint: 'Choose another --port (the sandbox takes port..port+3), or --port 0 for free ports.',
+            cause: e,
+          });
+        }
+        if (options.directoryUrl) {
+          throw new UserError(`could not read the directory at ${options.directoryUrl}: ${err.message}`, {
+            hint: 'Check the URL, --directory-bind-dn and the password in ' + DIRECTORY_PASSWORD_ENV + '.',
+            cause: e,
+          });
+        }
+        throw e;
+      }
+      try {
+        const configPath = await sb.writeConfig(path.resolve(o.stateDir));
+        if (json) out.result(describeSandbox(sb, configPath));
+        else printHuman(out, sb, configPath);
+        const sig = await (deps.waitForStop ?? waitForStopSignal)();
+        out.info(`${typeof sig === 'string' ? sig : 'stop'}: stopping the sandbox`);
+      } finally {
+        await sb.stop();
+      }
+    });
+}

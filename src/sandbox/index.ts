@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { startEntraService } from './entra/index.js';
+import { FaultInjector, parseFaultSpec } from './http/faults.js';
+import { RequestLog, type RequestLogEntry, type SandboxStats } from './http/log.js';
+import { startLdapServer } from './ldap/server.js';
+import { startScimServer } from './scim/server.js';
+import type { SandboxDirectory } from './world/directory.js';
+import { importDirectory } from './world/ldap-import.js';
+import { createPrng, generateDirectory } from './world/seed.js';
+import { ZiaTenant } from './world/tenant.js';
+import { createPortal, type Portal } from './zia/portal.js';
+import { startZiaServer } from './zia/server.js';
+
+export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
+export { parseFaultSpec, FaultSpecError } from './http/faults.js';
+export type { Portal } from './zia/portal.js';
+export type { RequestLogEntry, SandboxStats } from './http/log.js';
+
+/**
+ * `startSandbox`: every simulated system of a migration on 127.0.0.1 — ZIA admin API (+ portal
+ * actions and control API), ZIA SCIM, Entra ID/Graph, and AD over LDAP — sharing one world.
+ */
+export interface SandboxOptions {
+  /** Generated directory size (default 1000). Ignored with directoryUrl. */
+  users?: number;
+  /** 0 = ephemeral ports; otherwise ZIA takes port, SCIM port+1, Entra port+2, LDAP port+3. */
+  port?: number;
+  /** Multiplies allowed request rates and divides simulated waits (default 1). */
+  speed?: number;
+  /** Fault injection spec, see src/sandbox/http/faults.ts. */
+  faults?: string;
+  /** Documented vendor rate limits (default true). */
+  rateLimits?: boolean;
+  /** ZIA hourly caps (default true; benches switch them off). */
+  hourlyCaps?: boolean;
+  seed?: number;
+  /** Use a real directory (read once over LDAP at start) instead of the generated one. */
+  directoryUrl?: string;
+  directoryBindDn?: string;
+  directoryPassword?: string;
+  directoryBaseDn?: string;
+  /** ZIA API session idle timeout (default 5, zscaler-api.md §1a). */
+  idleTimeoutMinutes?: number;
+  /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
+  scimPageCap?: number;
+}
+
+export interface SandboxEndpoints {
+  ziaBaseUrl: string;
+  ziaOneApiBaseUrl: string;
+  zidentityTokenUrl: string;
+  scimServerUrl: string;
+  portalUrl: string;
+  controlUrl: string;
+  entraLoginUrl: string;
+  graphUrl: string;
+  ldapUrl: string;
+}
+
+export interface SandboxCredentials {
+  zia: { username: string; password: string; apiKey: string; orgId: string; idpName: string; idpId: number; oneApiClientId: string; oneApiClientSecret: string };
+  entra: { tenantId: string; clientId: string; clientSecret: string; servicePrincipalDisplayName: string };
+  ldap: { bindDn: string; password: string; baseDn: string };
+}
+
+type EntraService = Awaited<ReturnType<typeof startEntraService>>;
+
+export interface SandboxWorld {
+  tenant: ZiaTenant;
+  directory: SandboxDirectory;
+  entra: EntraService['state'];
+}
+
+export interface Sandbox {
+  endpoints: SandboxEndpoints;
+  credentials: SandboxCredentials;
+  config(): Record<string, unknown>;
+  env(): Record<string, string>;
+  writeConfig(dir: string): Promise<string>;
+  world: SandboxWorld;
+  stats(): SandboxStats;
+  requests(): RequestLogEntry[];
+  resetLog(): void;
+  portal: Portal;
+  stop(): Promise<void>;
+}
+
+export const SANDBOX_ENV = {
+  ziaPassword: 'MIGRATE_SANDBOX_ZIA_PASSWORD',
+  ziaApiKey: 'MIGRATE_SANDBOX_ZIA_API_KEY',
+  graphSecret: 'MIGRATE_SANDBOX_GRAPH_SECRET',
+  ldapPassword: 'MIGRATE_SANDBOX_LDAP_PASSWORD',
+} as const;
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+function alnum(n: number): string {
+  const b = randomBytes(n);
+  let s = '';
+  for (const x of b) s += ALNUM[x % ALNUM.length];
+  return s;
+}
+
+async function loadDirectory(opts: SandboxOptions): Promise<SandboxDirectory> {
+  if (!opts.directoryUrl) return generateDirectory({ users: opts.users ?? 1000, seed: opts.seed ?? 1 });
+  if (!opts.directoryBindDn || opts.directoryPassword === undefined) {
+    throw new Error(`--directory ${opts.directoryUrl} needs a bind DN and password (directoryBindDn, directoryPassword)`);
+  }
+  const o: Parameters<typeof importDirectory>[0] = { url: opts.directoryUrl, bindDn: opts.directoryBindDn, password: opts.directoryPassword };
+  if (opts.directoryBaseDn) o.baseDn = opts.directoryBaseDn;
+  return importDirectory(o);
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const speed = opts.speed ?? 1;
+  if (!(speed > 0)) throw new Error(`speed must be a positive number, got ${opts.speed}`);
+  const rateLimits = opts.rateLimits ?? true;
+  const seed = opts.seed ?? 1;
+  const basePort = opts.port ?? 0;
+  const portAt = (i: number) => (basePort === 0 ? 0 : basePort + i);
+  const faults = new FaultInjector(parseFaultSpec(opts.faults), seed);
+  const log = new RequestLog();
+  const directory = await loadDirectory(opts);
+
+  const rand = createPrng(seed);
+  const orgId = String(24_000_000 + Math.floor(rand() * 900_000));
+  const idpId = 61_000 + Math.floor(rand() * 900);
+  const idpName = 'Entra ID';
+  const tenant = new ZiaTenant({ orgId, idps: [{ id: idpId, name: idpName }, { id: idpId + 1, name: 'Okta (legacy)' }] });
+  // The tenant starts as the migration guide's prerequisite: AD repository, synced (seed 000).
+  tenant.syncNow(directory);
+
+  const zia = {
+    username: `api-admin@${directory.domain || 'example.test'}`,
+    password: alnum(20),
+    apiKey: alnum(12),
+    orgId,
+    idpName,
+    idpId,
+    oneApiClientId: `sbx-${alnum(10)}`,
+    oneApiClientSecret: alnum(40),
+  };
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    stops.length = 0;
+  };
+  try {
+    const scim = await startScimServer({ tenant, log, port: portAt(1), speed, rateLimits, faults, ...(opts.scimPageCap ? { pageCap: opts.scimPageCap } : {}) });
+    stops.push(() => scim.stop());
+    const portal = createPortal({ tenant, directory: () => directory, scimBaseUrl: (id) => scim.baseUrlFor(id) });
+    const ziaSrv = await startZiaServer({
+      tenant,
+      portal,
+      credentials: zia,
+      log,
+      port: portAt(0),
+      speed,
+      rateLimits,
+      hourlyCaps: opts.hourlyCaps ?? true,
+      idleTimeoutMinutes: opts.idleTimeoutMinutes ?? 5,
+      faults,
+    });
+    stops.push(() => ziaSrv.stop());
+    const entra = await startEntraService({ directory, speed, port: portAt(2), rateLimits, recordRequest: (e) => log.record(e) });
+    stops.push(() => entra.stop());
+    let ldapUrl: string;
+    if (opts.directoryUrl) {
+      ldapUrl = opts.directoryUrl;
+    } else {
+      const ldap = await startLdapServer({ directory, port: portAt(3) });
+      stops.push(() => ldap.stop());
+      ldapUrl = ldap.url;
+    }
+
+    const endpoints: SandboxEndpoints = {
+      ziaBaseUrl: `${ziaSrv.url}/api/v1`,
+      ziaOneApiBaseUrl: `${ziaSrv.url}/zia/api/v1`,
+      zidentityTokenUrl: `${ziaSrv.url}/oauth2/v1/token`,
+      scimServerUrl: scim.url,
+      portalUrl: `${ziaSrv.url}/portal`,
+      controlUrl: `${ziaSrv.url}/_sandbox`,
+      entraLoginUrl: entra.loginUrl,
+      graphUrl: entra.graphUrl,
+      ldapUrl,
+    };
+    const credentials: SandboxCredentials = {
+      zia,
+      entra: {
+        tenantId: entra.credentials.tenantId,
+        clientId: entra.credentials.clientId,
+        clientSecret: entra.credentials.clientSecret,
+        servicePrincipalDisplayName: entra.credentials.servicePrincipalDisplayName,
+      },
+      ldap: { bindDn: directory.bindDn, password: directory.bindPassword, baseDn: directory.baseDn },
+    };
+
+    const buildConfig = (secrets: { zia: Record<string, string>; idp: Record<string, string>; directory: Record<string, string> }) => ({
+      version: 1,
+      zia: {
+        baseUrl: endpoints.ziaBaseUrl,
+        auth: { kind: 'legacy', username: zia.username, ...secrets.zia },
+        idpName: zia.idpName,
+        orgId: zia.orgId,
+      },
+      scim: {},
+      idp: {
+        kind: 'entra',
+        tenantId: credentials.entra.tenantId,
+        clientId: credentials.entra.clientId,
+        ...secrets.idp,
+        servicePrincipal: { displayName: credentials.entra.servicePrincipalDisplayName },
+        loginUrl: endpoints.entraLoginUrl,
+        graphUrl: endpoints.graphUrl,
+      },
+      directory: {
+        url: endpoints.ldapUrl,
+        bindDn: credentials.ldap.bindDn,
+        ...secrets.directory,
+        startTls: false,
+        insecure: true,
+        baseDn: credentials.ldap.baseDn,
+      },
+      operator: { kind: 'sandbox', portalUrl: endpoints.portalUrl },
+    });
+
+    const sandbox: Sandbox = {
+      endpoints,
+      credentials,
+      config: () =>
+        buildConfig({
+          zia: { passwordEnv: SANDBOX_ENV.ziaPassword, apiKeyEnv: SANDBOX_ENV.ziaApiKey },
+          idp: { clientSecretEnv: SANDBOX_ENV.graphSecret },
+          directory: { passwordEnv: SANDBOX_ENV.ldapPassword },
+        }),
+      env: () => ({
+        [SANDBOX_ENV.ziaPassword]: zia.password,
+        [SANDBOX_ENV.ziaApiKey]: zia.apiKey,
+        [SANDBOX_ENV.graphSecret]: credentials.entra.clientSecret,
+        [SANDBOX_ENV.ldapPassword]: credentials.ldap.password,
+      }),
+      writeConfig: async (dir) => {
+        const secretsDir = path.resolve(dir, 'secrets');
+        await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+        await chmod(secretsDir, 0o700);
+        const files: Record<string, [string, string]> = {
+          zia: [path.join(secretsDir, 'zia-password'), zia.password],
+          key: [path.join(secretsDir, 'zia-api-key'), zia.apiKey],
+          graph: [path.join(secretsDir, 'graph-client-secret'), credentials.entra.clientSecret],
+          ldap: [path.join(secretsDir, 'ldap-password'), credentials.ldap.password],
+        };
+        for (const [file, value] of Object.values(files)) {
+          await writeFile(file, value, { mode: 0o600 });
+          await chmod(file, 0o600);
+        }
+        const cfg = buildConfig({
+          zia: { passwordFile: files.zia![0], apiKeyFile: files.key![0] },
+          idp: { clientSecretFile: files.graph![0] },
+          directory: { passwordFile: files.ldap![0] },
+        });
+        const header = [
+          '# migrate configuration for the built-in sandbox (written by `migrate sandbox`).',
+          '# Every system below is a simulation on 127.0.0.1; the credentials are throwaway values',
+          '# generated for this sandbox run and stored in ./secrets (mode 0600), never inline.',
+          '# operator.kind "sandbox" lets the CLI click the ZIA portal-only buttons itself.',
+          '# Rehearse: migrate plan --config <this file>, then migrate apply --config <this file>.',
+          '',
+        ].join('\n');
+        const file = path.resolve(dir, 'migrate.sandbox.yaml');
+        await writeFile(file, header + YAML.stringify(cfg), { mode: 0o600 });
+        return file;
+      },
+      world: { tenant, directory, entra: entra.state },
+      stats: () => log.stats(),
+      requests: () => log.list(),
+      resetLog: () => log.reset(),
+      portal,
+      stop: stopAll,
+    };
+    return sandbox;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,87 @@
+import { Client } from 'ldapts';
+import type { SandboxDirectory, SandboxDirectoryGroup, SandboxDirectoryUser } from './directory.js';
+
+/**
+ * `--directory ldap[s]://…`: read a real directory once at start so the sandbox simulates ZIA and
+ * Entra on top of real AD data. Read-only: a simple bind, two paged searches, unbind.
+ */
+export interface ImportDirectoryOptions {
+  url: string;
+  bindDn: string;
+  password: string;
+  /** Defaults to the RootDSE defaultNamingContext. */
+  baseDn?: string;
+  /** Accept a self-signed certificate on ldaps:// (lab directories). */
+  insecureTls?: boolean;
+}
+
+const str = (v: unknown): string | undefined => {
+  if (Array.isArray(v)) return str(v[0]);
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return typeof v === 'string' ? v : undefined;
+};
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => str(x) ?? '') : v === undefined ? [] : [str(v) ?? '']).filter(Boolean);
+const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Array.isArray(v) && Buffer.isBuffer(v[0]) ? v[0] : Buffer.alloc(16));
+
+export async function importDirectory(opts: ImportDirectoryOptions): Promise<SandboxDirectory> {
+  const client = new Client({ url: opts.url, tlsOptions: opts.insecureTls ? { rejectUnauthorized: false } : undefined });
+  try {
+    await client.bind(opts.bindDn, opts.password);
+    let baseDn = opts.baseDn;
+    if (!baseDn) {
+      const root = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['defaultNamingContext'] });
+      baseDn = str(root.searchEntries[0]?.defaultNamingContext);
+      if (!baseDn) throw new Error(`the directory at ${opts.url} does not publish defaultNamingContext: give the base DN`);
+    }
+    const users = await client.search(baseDn, {
+      scope: 'sub',
+      filter: '(&(objectCategory=person)(objectClass=user))',
+      attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'sn', 'department', 'userAccountControl', 'memberOf'],
+      explicitBufferAttributes: ['objectGUID'],
+      paged: { pageSize: 500 },
+    });
+    const groups = await client.search(baseDn, {
+      scope: 'sub',
+      filter: '(objectClass=group)',
+      attributes: ['objectGUID', 'cn', 'sAMAccountName', 'member'],
+      explicitBufferAttributes: ['objectGUID'],
+      paged: { pageSize: 500 },
+    });
+    const outUsers: SandboxDirectoryUser[] = [];
+    for (const e of users.searchEntries) {
+      const upn = str(e.userPrincipalName);
+      if (!upn) continue; // no login name: ZIA could not sync it either
+      const u: SandboxDirectoryUser = {
+        dn: e.dn,
+        objectGUID: buf(e.objectGUID),
+        sAMAccountName: str(e.sAMAccountName) ?? '',
+        userPrincipalName: upn,
+        displayName: str(e.displayName) ?? upn,
+        givenName: str(e.givenName) ?? '',
+        sn: str(e.sn) ?? '',
+        userAccountControl: Number(str(e.userAccountControl) ?? 512),
+        memberOf: strs(e.memberOf),
+      };
+      const mail = str(e.mail);
+      if (mail) u.mail = mail;
+      const dept = str(e.department);
+      if (dept) u.department = dept;
+      outUsers.push(u);
+    }
+    const outGroups: SandboxDirectoryGroup[] = groups.searchEntries.map((e) => ({
+      dn: e.dn,
+      objectGUID: buf(e.objectGUID),
+      cn: str(e.cn) ?? e.dn,
+      sAMAccountName: str(e.sAMAccountName) ?? '',
+      member: strs(e.member),
+    }));
+    const domain = baseDn
+      .split(',')
+      .filter((p) => /^dc=/i.test(p.trim()))
+      .map((p) => p.trim().slice(3))
+      .join('.');
+    return { baseDn, domain, bindDn: opts.bindDn, bindPassword: opts.password, users: outUsers, groups: outGroups };
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}

@@ -1,0 +1,52 @@
+import type { SandboxDirectory } from '../world/directory.js';
+import type { RepositoryType, ZiaTenant } from '../world/tenant.js';
+
+/**
+ * The ZIA admin-portal actions that have no public API (zscaler-api.md §2 "Sync Now: none found",
+ * §3 "No public/official API" for Edit IdP). The sandbox exposes them in-process and as JSON
+ * endpoints under /portal so a scripted operator can "click" them. The contract is fixed.
+ */
+export interface PortalIdp {
+  id: number;
+  name: string;
+  scimEnabled: boolean;
+  samlAutoProvisioning: boolean;
+}
+
+export interface Portal {
+  idps(): PortalIdp[];
+  syncNow(): { lastSyncStartTime: number; lastSyncEndTime: number };
+  /** `{ baseUrl, bearerToken }` when enabling, `{}` when disabling. */
+  setScim(idpId: number, enabled: boolean): { baseUrl?: string; bearerToken?: string };
+  generateToken(idpId: number): { bearerToken: string };
+  setSamlAutoProvisioning(idpId: number, enabled: boolean): Record<string, never>;
+  setRepositoryType(type: RepositoryType): Record<string, never>;
+}
+
+export function createPortal(opts: {
+  tenant: ZiaTenant;
+  directory: () => SandboxDirectory;
+  /** e.g. http://127.0.0.1:p/<orgId>/<idpId>/scim — the documented form with the sandbox host. */
+  scimBaseUrl: (idpId: number) => string;
+}): Portal {
+  const { tenant } = opts;
+  return {
+    idps: () =>
+      [...tenant.idps.values()].map((i) => ({ id: i.id, name: i.name, scimEnabled: i.scimEnabled, samlAutoProvisioning: i.samlAutoProvisioning })),
+    syncNow: () => tenant.syncNow(opts.directory()),
+    setScim: (idpId, enabled) => {
+      const idp = tenant.setScimEnabled(idpId, enabled);
+      if (!enabled) return {};
+      return { baseUrl: opts.scimBaseUrl(idp.id), bearerToken: idp.bearerToken as string };
+    },
+    generateToken: (idpId) => ({ bearerToken: tenant.generateToken(idpId) }),
+    setSamlAutoProvisioning: (idpId, enabled) => {
+      tenant.setSamlAutoProvisioning(idpId, enabled);
+      return {};
+    },
+    setRepositoryType: (type) => {
+      tenant.setRepositoryType(type);
+      return {};
+    },
+  };
+}
