@@ -112,13 +112,25 @@ const readOnlySnapshot = (state: State | undefined): SnapshotAccess => ({
   },
 });
 
-function stepRun<C>(ctx: C, flowRecord: FlowRecord | undefined, step: Step<C>, dryRun: boolean, snap: SnapshotAccess): StepRun<C> {
+function stepRun<C>(
+  ctx: C,
+  flowRecord: FlowRecord | undefined,
+  step: Step<C>,
+  dryRun: boolean,
+  snap: SnapshotAccess,
+  flows: Record<string, FlowRecord> | undefined,
+): StepRun<C> {
   const rec = flowRecord?.steps[step.id];
   return {
     ctx,
     previous: rec?.outputs,
     startedAt: rec?.startedAt,
     outputsOf: (id) => flowRecord?.steps[id]?.outputs,
+    statusOf: (id) => {
+      const [flowId, stepId] = id.includes(':') ? id.split(':', 2) : [undefined, id];
+      const record = flowId === undefined ? flowRecord : flows?.[flowId];
+      return record?.steps[stepId!]?.status ?? 'pending';
+    },
     dryRun,
     ...snap,
   };
@@ -141,7 +153,7 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
   const flowRecord = state?.flows[flow.id];
   const steps: StepPlan[] = [];
   for (const step of flow.steps) {
-    const observation = await observeSafely(step, stepRun(ctx, flowRecord, step, true, readOnlySnapshot(state)));
+    const observation = await observeSafely(step, stepRun(ctx, flowRecord, step, true, readOnlySnapshot(state), state?.flows));
     const planned: StepPlan = {
       id: step.id,
       title: step.title,
@@ -218,9 +230,10 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
   });
 
   const observedSteps: StepPlan[] = [];
+  let changedAnything = false;
   for (const step of flow.steps) {
     const record: StepRecord = flowRecord().steps[step.id] ?? { status: 'pending', attempts: 0 };
-    const run = stepRun(ctx, flowRecord(), step, false, snap());
+    const run = stepRun(ctx, flowRecord(), step, false, snap(), working.flows);
     const observation = await observeSafely(step, run);
     const planned: StepPlan = { id: step.id, title: step.title, kind: step.kind, doc: step.doc, observation, recorded: record.status };
     observedSteps.push(planned);
@@ -228,6 +241,7 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
 
     if (observation.state === 'done') {
       if (record.status !== 'succeeded') {
+        changedAnything = true;
         const how = record.status === 'started' ? 'resumed' : 'already-done';
         setRecord(step.id, { ...record, status: 'succeeded', finishedAt: nowIso(opts), lastError: undefined });
         await save();
@@ -253,13 +267,14 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
       outputs: record.outputs,
     };
     setRecord(step.id, started);
+    changedAnything = true;
     await save();
     opts.events?.started?.(step, started.attempts);
 
     let outputs: StepOutputs | undefined;
     let verification: Observation;
     try {
-      const applyRun = stepRun(ctx, flowRecord(), step, false, snap());
+      const applyRun = stepRun(ctx, flowRecord(), step, false, snap(), working.flows);
       outputs = (await step.apply(applyRun)) ?? undefined;
       const verifyRun: StepRun<C> = { ...applyRun, ...snap(), previous: outputs ?? applyRun.previous };
       verification = step.verify ? await step.verify(verifyRun, outputs) : await step.observe(verifyRun);
@@ -293,7 +308,7 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
     opts.events?.succeeded?.(step, 'applied');
   }
 
-  if (!flowRecord().completedAt) {
+  if (changedAnything || !flowRecord().completedAt) {
     flowRecord().completedAt = nowIso(opts);
     flow.onComplete?.(working);
     await save();

@@ -34,6 +34,11 @@ export interface StepRun<C> {
   startedAt: string | undefined;
   /** Outputs recorded by another step of this flow. */
   outputsOf(stepId: string): StepOutputs | undefined;
+  /**
+   * What the checkpoint says about another step ('pending' when nothing): `stepId` in this flow,
+   * or `flowId:stepId` in another (rollback reads how far the forward run got).
+   */
+  statusOf(stepId: string): string;
   /** True during --dry-run: observe only. The runner never calls apply then. */
   dryRun: boolean;
   /** The settings snapshot taken before the first write (rollback restores it). */

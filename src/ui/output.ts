@@ -27,10 +27,13 @@ export interface OutputOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+/**
+ * Colour only on a terminal, never with --no-color or NO_COLOR. (commander gives `color: true`
+ * whenever --no-color is absent, so true means "automatic", not "forced".)
+ */
 export function wantsColor(flag: boolean | undefined, stream: { isTTY?: boolean }): boolean {
   if (flag === false) return false;
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (flag === true) return true;
   return Boolean(stream.isTTY);
 }
 

@@ -11,6 +11,8 @@ export interface PortalIdp {
   name: string;
   scimEnabled: boolean;
   samlAutoProvisioning: boolean;
+  /** Edit IdP shows the Base URL while SCIM is enabled. */
+  baseUrl?: string;
 }
 
 export interface Portal {
@@ -32,7 +34,13 @@ export function createPortal(opts: {
   const { tenant } = opts;
   return {
     idps: () =>
-      [...tenant.idps.values()].map((i) => ({ id: i.id, name: i.name, scimEnabled: i.scimEnabled, samlAutoProvisioning: i.samlAutoProvisioning })),
+      [...tenant.idps.values()].map((i) => ({
+        id: i.id,
+        name: i.name,
+        scimEnabled: i.scimEnabled,
+        samlAutoProvisioning: i.samlAutoProvisioning,
+        ...(i.scimEnabled ? { baseUrl: opts.scimBaseUrl(i.id) } : {}),
+      })),
     syncNow: () => tenant.syncNow(opts.directory()),
     setScim: (idpId, enabled) => {
       const idp = tenant.setScimEnabled(idpId, enabled);

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { adToScimFlow } from '../../flows/ad-to-scim.js';
+import { runFlowCommand } from '../run-flow.js';
+
+export function registerAdToScimCommand(program: Command): void {
+  program
+    .command('ad-to-scim')
+    .description('migrate ZIA from AD/LDAP directory sync to SCIM provisioning pushed by Entra ID')
+    .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the migration', false)
+    .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML (one test case per check and step)')
+    .addHelpText(
+      'after',
+      `
+Steps (ZIA "AD with LDAP to SCIM provisioning migration guide"): preflight → snapshot → Sync Now [operator]
+→ enable "Disable Directory Sync & Enable SCIM Provisioning" → Edit IdP: enable SCIM, disable SAML
+auto-provisioning, paste Base URL + Bearer Token [operator] → activate → Entra: secrets, Test Connection
+→ deprovision guard → start → initial cycle → verify parity → record completion.
+
+Every step observes the tenant first; run the command again to resume after any stop.
+
+Examples:
+  $ migrate ad-to-scim --dry-run                            plan only; writes nothing
+  $ migrate ad-to-scim --dry-run --json --detailed-exitcode  CI: exit 2 when changes are pending
+  $ migrate ad-to-scim --dry-run --junit plan.xml            plan as JUnit test cases
+  $ migrate ad-to-scim                                       interactive run
+  $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)`,
+    )
+    .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
+      await runFlowCommand(cmd, adToScimFlow, opts);
+    });
+}

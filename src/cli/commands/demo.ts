@@ -1,0 +1,114 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { configSchema } from '../../config/schema.js';
+import { FileCheckpointStore } from '../../engine/checkpoint.js';
+import { EXIT, UserError } from '../../engine/errors.js';
+import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
+import { adToScimFlow, POST_MIGRATION_ADVICE } from '../../flows/ad-to-scim.js';
+import { createMigrationContext } from '../../flows/context.js';
+import { rollbackFlow } from '../../flows/rollback.js';
+import { SandboxOperator } from '../../flows/sandbox-operator.js';
+import { startSandbox } from '../../sandbox/index.js';
+import { createPrompter } from '../../ui/prompts.js';
+import { createOutput } from '../../ui/output.js';
+import { commonOptions, type CliContext } from '../context.js';
+import { executeFlow } from '../run-flow.js';
+
+interface DemoOptions {
+  users: string;
+  speed: string;
+  stateDir?: string;
+  skipRollback: boolean;
+}
+
+const positive = (v: string, flag: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a positive number, got "${v}"`);
+  return n;
+};
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('rehearse the whole migration on the built-in sandbox: plan, migrate, parity report, roll back, verify')
+    .option('--users <n>', 'users in the simulated directory', '1000')
+    .option('--speed <f>', 'sandbox speed: multiplies the simulated vendors\' request rates and provisioning pace', '40')
+    .option('--state-dir <dir>', 'where the demo keeps its state file (default: a new temporary directory)')
+    .option('--skip-rollback', 'stop after the migration (the sandbox still stops when the demo ends)', false)
+    .addHelpText(
+      'after',
+      `
+No account is needed: ZIA, the ZIA SCIM service, Entra ID (Graph) and Active Directory (LDAP) are
+simulated on 127.0.0.1, and a scripted operator clicks the console-only buttons.
+
+Examples:
+  $ migrate demo
+  $ migrate demo --users 5000 --speed 100
+  $ migrate demo --json        one JSON summary on stdout`,
+    )
+    .action(async (opts: DemoOptions, cmd: Command) => {
+      const common = commonOptions(cmd);
+      const out = createOutput({ json: common.json, color: common.color });
+      const users = positive(opts.users, '--users');
+      const speed = positive(opts.speed, '--speed');
+      const started = Date.now();
+      out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, Entra ID with the Zscaler app…`));
+      const sandbox = await startSandbox({ users, speed, port: 0 });
+      try {
+        const config = configSchema.parse(sandbox.config());
+        const env = { ...process.env, ...sandbox.env() };
+        const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));
+        const statePath = join(dir, 'state.json');
+        const store = new FileCheckpointStore(statePath);
+        const portal = createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl });
+        const cli = (dryRun: boolean): CliContext => ({
+          opts: { ...common, dryRun, yes: true },
+          out,
+          prompter: createPrompter({ yes: true }),
+          store,
+          statePath,
+        });
+        const ctx = (readOnly: boolean) =>
+          createMigrationContext({ config, readOnly, out, operator: new SandboxOperator(portal, out), env, pollIntervalMs: 250 });
+
+        out.info(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
+        const before = sandbox.stats().mutations;
+        const planCtx = ctx(true);
+        await executeFlow({ ...cli(true), opts: { ...cli(true).opts, json: false } }, planCtx, adToScimFlow, {}).finally(() => planCtx.close());
+        const dryRunWrites = sandbox.stats().mutations - before;
+        out.info(`   mutating requests during the dry-run: ${dryRunWrites}`);
+
+        out.info(out.color.bold('\n2. Migrate: ad-to-scim'));
+        const runCtx = ctx(false);
+        try {
+          await executeFlow(cli(false), runCtx, adToScimFlow, {});
+          for (const line of POST_MIGRATION_ADVICE) out.info(out.color.dim(`   · ${line}`));
+
+          if (!opts.skipRollback) {
+            out.info(out.color.bold('\n3. Roll back, then verify AD vs ZIA'));
+            await executeFlow(cli(false), runCtx, rollbackFlow, {});
+          }
+        } finally {
+          await runCtx.close();
+        }
+        const seconds = (Date.now() - started) / 1000;
+        const summary = {
+          ok: true,
+          users,
+          seconds: Number(seconds.toFixed(1)),
+          dryRunMutatingRequests: dryRunWrites,
+          requests: sandbox.stats().requests,
+          stateFile: statePath,
+          rolledBack: !opts.skipRollback,
+        };
+        if (common.json) out.result(summary);
+        out.info(out.color.green.bold(`\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`));
+        out.info(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
+        process.exitCode = EXIT.ok;
+      } finally {
+        await sandbox.stop();
+      }
+    });
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { rollbackFlow } from '../../flows/rollback.js';
+import { runFlowCommand } from '../run-flow.js';
+
+export function registerRollbackCommand(program: Command): void {
+  program
+    .command('rollback')
+    .description('return ZIA from SCIM provisioning to AD/LDAP directory sync (the documented revert)')
+    .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the rollback', false)
+    .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
+    .addHelpText(
+      'after',
+      `
+Steps: pause Entra provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
+→ disable SCIM on the IdP [operator] → turn the migration flag off and restore every snapshotted
+setting → activate → Sync Now [operator] → verify AD vs ZIA users.
+
+Works from any point the forward run reached; each step checks its precondition first.
+
+Examples:
+  $ migrate rollback --dry-run       what would be undone
+  $ migrate rollback                 do it`,
+    )
+    .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
+      await runFlowCommand(cmd, rollbackFlow, opts);
+    });
+}

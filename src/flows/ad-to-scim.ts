@@ -1,0 +1,157 @@
+import { UserError } from '../engine/errors.js';
+import type { Flow, Step } from '../engine/step.js';
+import { isDisabled } from '../clients/ldap.js';
+import type { MigrationContext } from './context.js';
+import { directoryPages, runParity } from './parity-check.js';
+import { forwardPreflight } from './preflight.js';
+import { entraCredentialsStep, entraInitialCycleStep, entraStartStep, findJob } from './steps/entra.js';
+import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
+import { activateStep, migrationFlagStep, settingsOf, syncNowStep } from './steps/zia.js';
+import { retireFlow } from './retire.js';
+
+/**
+ * ZIA: Active Directory with LDAP to SCIM provisioning (Entra ID), as the vendor documents it:
+ *   https://help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide   (GUIDE)
+ *   https://help.zscaler.com/zia/configuring-scim                                      (SCIM)
+ *   Entra: https://learn.microsoft.com/entra/identity/saas-apps/zscaler-provisioning-tutorial (ENTRA)
+ */
+const GUIDE = 'ZIA AD→SCIM migration guide';
+const SCIM = 'ZIA "Configuring SCIM"';
+const ENTRA = 'Entra ID Zscaler provisioning tutorial / Graph synchronization API';
+
+/** Before the first write: everything rollback must put back. */
+const snapshotSettings: Step<MigrationContext> = {
+  id: 'snapshot',
+  title: 'Snapshot the settings this migration changes',
+  doc: `${GUIDE} (rollback needs the starting point)`,
+  kind: 'automated',
+  async observe(run) {
+    return run.snapshot
+      ? { state: 'done', detail: `snapshot taken (${Object.keys(run.snapshot).join(', ')})` }
+      : { state: 'pending', detail: 'no snapshot yet', changes: ['record authSettings, the Entra job state and the secret keys present into the checkpoint'] };
+  },
+  async apply(run) {
+    const { ctx } = run;
+    const settings = settingsOf(await ctx.zia().getAuthSettings());
+    const { spId, job } = await findJob(ctx);
+    const keys = await ctx.graph().getSecretKeys(spId);
+    await run.saveSnapshot({
+      ziaAuthSettings: settings,
+      // ZIA has no API for IdP options (zscaler-api.md §3): they are restored by the operator steps.
+      ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
+      entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
+      entraSecretKeys: keys,
+    });
+  },
+};
+
+/**
+ * Guard: starting provisioning pushes every assigned user; users disabled in AD arrive as
+ * active=false and are disabled in ZIA. Evaluated on the plan, before Start, against
+ * guards.maxDisablePercent (deletions: Entra does not delete on an initial cycle, and the
+ * flow never unassigns, so the planned deletion count is 0 against guards.maxDeletions).
+ */
+const deprovisionGuard: Step<MigrationContext> = {
+  id: 'deprovision-guard',
+  title: 'Guard: users the first cycle would disable or delete',
+  doc: `${ENTRA} (scoping and deprovisioning)`,
+  kind: 'automated',
+  async observe({ ctx }) {
+    let inScope = 0;
+    let disabled = 0;
+    for await (const page of directoryPages(ctx)) {
+      inScope += page.length;
+      for (const e of page) if (e.disabled || (e.userAccountControl !== undefined && isDisabled(e.userAccountControl))) disabled += 1;
+    }
+    const percent = inScope === 0 ? 0 : (100 * disabled) / inScope;
+    const { maxDisablePercent, maxDeletions } = ctx.config.guards;
+    const facts = { inScope, wouldDisable: disabled, wouldDelete: 0 };
+    if (percent > maxDisablePercent) {
+      return {
+        state: 'blocked',
+        detail: `${disabled} of ${inScope} users in scope (${percent.toFixed(1)}%) are disabled in AD and would be disabled in ZIA: over guards.maxDisablePercent ${maxDisablePercent}%`,
+        facts,
+      };
+    }
+    return { state: 'done', detail: `would disable ${disabled} of ${inScope} (${percent.toFixed(1)}% ≤ ${maxDisablePercent}%), delete 0 (≤ ${maxDeletions})`, facts };
+  },
+  async apply() {
+    throw new UserError('the deprovision guard only observes');
+  },
+};
+
+const verifyParity: Step<MigrationContext> = {
+  id: 'verify-parity',
+  title: 'Verify users match: AD, ZIA users and the SCIM service',
+  doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
+  kind: 'automated',
+  async observe(run) {
+    const ok = run.previous?.ok === true;
+    return ok
+      ? { state: 'done', detail: `parity verified at ${String(run.previous?.verifiedAt)} (migrate verify re-checks on demand)` }
+      : { state: 'pending', detail: 'parity not verified yet', changes: ['read AD, ZIA users and SCIM users; compare against parity.thresholds'] };
+  },
+  async apply(run) {
+    const { ctx } = run;
+    const creds = await obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false);
+    const result = await runParity(ctx, { scim: creds });
+    ctx.lastParity = result;
+    const s = result.report.summary;
+    if (!result.ok) {
+      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}`, {
+        hint: 'Run `migrate verify --report ./parity` for the per-user findings. Entra may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify.',
+      });
+    }
+    return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };
+  },
+};
+
+const recordCompletion: Step<MigrationContext> = {
+  id: 'complete',
+  title: 'Record completion',
+  doc: `${GUIDE} (after the migration)`,
+  kind: 'automated',
+  async observe(run) {
+    return run.previous?.completedAt
+      ? { state: 'done', detail: `on SCIM since ${String(run.previous.completedAt)}` }
+      : { state: 'pending', detail: 'not recorded yet' };
+  },
+  async apply() {
+    return { completedAt: new Date().toISOString() };
+  },
+};
+
+export const POST_MIGRATION_ADVICE = [
+  'Leave "Disable Directory Sync & Enable SCIM Provisioning" on and do not change the User Repository Type (seed 000).',
+  'User Management in ZIA stays read-only while the repository type is Active Directory: manage users in the IdP.',
+  'If you use the Zscaler Authentication Bridge (ZAB), it is safe to turn the VM off after a few days without provisioning issues.',
+];
+
+export const adToScimFlow: Flow<MigrationContext> = {
+  id: 'ad-to-scim',
+  title: 'ZIA: Active Directory (LDAP sync) → SCIM provisioning from Entra ID',
+  doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide',
+  preflight: forwardPreflight,
+  steps: [
+    snapshotSettings,
+    syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2` }),
+    migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
+    // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
+    // sync is off for the repository (seed 001: "isn't supported with Active Directory ... enable
+    // Disable Directory Sync & Enable SCIM Provisioning"). Activation is idempotent, so activating
+    // again after the IdP edit ("Save and activate", seed 001) costs nothing when nothing is pending.
+    activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }),
+    enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
+    activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }),
+    entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
+    deprovisionGuard,
+    entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
+    entraInitialCycleStep(`${ENTRA} (initial cycle)`),
+    verifyParity,
+    recordCompletion,
+  ],
+  onComplete(state) {
+    // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.
+    retireFlow(state, 'rollback', 'pending');
+  },
+};

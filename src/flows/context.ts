@@ -1,0 +1,160 @@
+import type { Config } from '../config/schema.js';
+import { resolveOptionalSecret, resolveSecret } from '../config/secrets.js';
+import type { Target } from '../engine/checkpoint.js';
+import type { Operator } from '../engine/operator.js';
+import { createJsonlAudit, type AuditSink } from '../clients/audit.js';
+import { createGraphClient, type GraphClient } from '../clients/graph.js';
+import { createDirectoryClient, type DirectoryClient } from '../clients/ldap/index.js';
+import { createScimClient, type ScimClient } from '../clients/scim.js';
+import { createZiaClient, oneApiTokenUrl, ziaBaseUrlForCloud, type ZiaClient } from '../clients/zia.js';
+import type { Output } from '../ui/output.js';
+
+/** The SCIM Base URL and Bearer Token copied from Edit IdP. Held in memory only, for this run. */
+export interface ScimCredentials {
+  baseUrl: string;
+  token: string;
+}
+
+/**
+ * Everything a flow's steps use. Clients are created lazily, so a command touches only the
+ * systems its steps actually read; every client is read-only during --dry-run.
+ */
+export interface MigrationContext {
+  config: Config;
+  readOnly: boolean;
+  out: Output;
+  operator: Operator;
+  zia(): ZiaClient;
+  graph(): GraphClient;
+  directory(): DirectoryClient;
+  scim(creds: ScimCredentials): ScimClient;
+  /** SCIM credentials known to this run (from the operator, or config references). Never persisted. */
+  scimCredentials: ScimCredentials | undefined;
+  /** Administrator accepted other admins' pending ZIA changes being activated with ours. */
+  acceptPendingChanges: boolean;
+  /** A resumed run whose own saved change has not been activated yet (read from the checkpoint). */
+  ownChangesPending: boolean;
+  /** Client-side rate limits (off only for the sandbox's benchmarks). */
+  rateLimits: boolean;
+  /** Wait budget for observations that poll (Sync Now, initial cycle), in milliseconds. */
+  pollIntervalMs: number;
+  /** The last parity result of this run, for the command to print or write as reports. */
+  lastParity?: import('./parity-check.js').ParityRun;
+  /** Closes connections and ends sessions opened by this run. */
+  close(): Promise<void>;
+}
+
+export function targetOf(config: Config): Target {
+  const cloud = config.zia.cloud ?? new URL(config.zia.baseUrl ?? 'http://unknown').host;
+  return {
+    system: 'zia',
+    id: `zia:${cloud}:${config.zia.orgId}`,
+    label: `ZIA org ${config.zia.orgId} on ${cloud} (IdP "${config.zia.idpName}")`,
+  };
+}
+
+export function ziaBaseUrl(config: Config): string {
+  if (config.zia.baseUrl) return config.zia.baseUrl;
+  return ziaBaseUrlForCloud(config.zia.cloud!, config.zia.auth.kind);
+}
+
+export interface ContextOptions {
+  config: Config;
+  readOnly: boolean;
+  out: Output;
+  operator: Operator;
+  acceptPendingChanges?: boolean;
+  auditLog?: string;
+  env?: NodeJS.ProcessEnv;
+  rateLimits?: boolean;
+  pollIntervalMs?: number;
+}
+
+export function createMigrationContext(opts: ContextOptions): MigrationContext {
+  const { config, readOnly } = opts;
+  const env = opts.env ?? process.env;
+  const auditPath = opts.auditLog ?? config.auditLog;
+  // An audit log is a write: a dry-run keeps it off so it writes nothing anywhere.
+  const audit: AuditSink | undefined = auditPath && !readOnly ? createJsonlAudit(auditPath) : undefined;
+  const rateLimits = opts.rateLimits ?? true;
+
+  let zia: ZiaClient | undefined;
+  let graph: GraphClient | undefined;
+  let directory: DirectoryClient | undefined;
+  let ziaLoggedIn = false;
+
+  const ctx: MigrationContext = {
+    config,
+    readOnly,
+    out: opts.out,
+    operator: opts.operator,
+    acceptPendingChanges: opts.acceptPendingChanges ?? false,
+    ownChangesPending: false,
+    rateLimits,
+    pollIntervalMs: opts.pollIntervalMs ?? 5_000,
+    scimCredentials: undefined,
+    zia() {
+      if (!zia) {
+        const a = config.zia.auth;
+        const auth =
+          a.kind === 'legacy'
+            ? {
+                kind: 'legacy' as const,
+                username: a.username,
+                password: resolveSecret(a, 'password', 'zia.auth', env),
+                apiKey: resolveSecret(a, 'apiKey', 'zia.auth', env),
+              }
+            : {
+                kind: 'oneapi' as const,
+                tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, config.zia.cloud),
+                clientId: a.clientId,
+                clientSecret: resolveSecret(a, 'clientSecret', 'zia.auth', env),
+              };
+        zia = createZiaClient({ baseUrl: ziaBaseUrl(config), auth, readOnly, audit, rateLimits });
+        ziaLoggedIn = true;
+      }
+      return zia;
+    },
+    graph() {
+      graph ??= createGraphClient({
+        loginUrl: config.idp.loginUrl,
+        graphUrl: config.idp.graphUrl,
+        tenantId: config.idp.tenantId,
+        clientId: config.idp.clientId,
+        clientSecret: resolveSecret(config.idp, 'clientSecret', 'idp', env),
+        readOnly,
+        audit,
+      });
+      return graph;
+    },
+    directory() {
+      const d = config.directory;
+      directory ??= createDirectoryClient({
+        url: d.url,
+        bindDn: d.bindDn,
+        password: resolveSecret(d, 'password', 'directory', env),
+        caFile: d.caFile,
+        startTls: d.startTls,
+        insecure: d.insecure,
+        timeLimitSeconds: d.timeLimitSeconds,
+        pageSize: d.pageSize,
+      });
+      return directory;
+    },
+    scim(creds) {
+      return createScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits });
+    },
+    async close() {
+      // Ending a ZIA session auto-activates pending changes (zscaler-api.md §1a, §4), so a
+      // session is ended explicitly only when this run wrote nothing it has not activated:
+      // the flows activate before they finish, and a read-only run has nothing pending of its own.
+      if (zia && ziaLoggedIn) await zia.logout().catch(() => undefined);
+      if (directory) await directory.close().catch(() => undefined);
+    },
+  };
+
+  // Unattended runs may supply the SCIM credentials up front (scim.baseUrl + scim.tokenEnv/tokenFile).
+  const token = resolveOptionalSecret(config.scim, 'token', 'scim', env);
+  if (token && config.scim.baseUrl) ctx.scimCredentials = { baseUrl: config.scim.baseUrl, token };
+  return ctx;
+}

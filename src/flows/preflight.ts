@@ -1,0 +1,121 @@
+import type { PreflightCheck } from '../engine/step.js';
+import type { MigrationContext } from './context.js';
+import { findJob } from './steps/entra.js';
+import { directoryScope } from './parity-check.js';
+
+/**
+ * Read-only checks run before anything is written; every one runs and all are reported
+ * together, each with the fix. Sources: seed 000 "Prerequisites", zscaler-api.md §2 and §4.
+ */
+
+/** orgAuthType values that mean a hosted database, not a directory (zscaler-api.md §2 [INFERRED]). */
+const HOSTED_DB_TYPES = new Set(['SAFECHANNEL_DIR', 'SMAUTH_ENTERPRISE_HOSTED']);
+/** orgAuthType values known to mean a directory repository. The real AD value is unconfirmed (§2). */
+const DIRECTORY_TYPES = new Set(['MICROSOFT_ACTIVE_DIR', 'OPENLDAP_DIR', 'AD_USER', 'AD_GROUP', 'LDAP_USER', 'LDAP_GROUP']);
+
+export const ziaReachable: PreflightCheck<MigrationContext> = {
+  id: 'zia-reachable',
+  title: 'ZIA admin API reachable with these credentials',
+  async run(ctx) {
+    const s = await ctx.zia().getAuthSettings();
+    return { ok: true, detail: `read authSettings (orgAuthType ${String(s.orgAuthType)})` };
+  },
+};
+
+export const repositoryIsDirectory: PreflightCheck<MigrationContext> = {
+  id: 'repository-active-directory',
+  title: 'User repository type is Active Directory',
+  async run(ctx) {
+    const type = String((await ctx.zia().getAuthSettings()).orgAuthType ?? '');
+    if (HOSTED_DB_TYPES.has(type)) {
+      return {
+        ok: false,
+        detail: `orgAuthType is ${type} (Hosted DB); the migration guide starts from an Active Directory repository`,
+        fix: 'Do not switch the repository type: the vendor warns that changing it deletes user and group mappings and creates duplicate users.',
+      };
+    }
+    if (!DIRECTORY_TYPES.has(type)) {
+      // Enum values differ between Zscaler's docs and real tenants (zscaler-api.md §2): warn, do not block.
+      return { ok: false, severity: 'warning', detail: `orgAuthType is ${type || '(empty)'}, a value this tool does not recognise as Active Directory`, fix: 'Confirm in Administration > Authentication Settings that the User Repository Type is Active Directory.' };
+    }
+    return { ok: true, detail: `orgAuthType ${type}` };
+  },
+};
+
+export const samlIsAuthentication: PreflightCheck<MigrationContext> = {
+  id: 'saml-authentication',
+  title: 'SAML is the authentication method',
+  async run(ctx) {
+    const s = await ctx.zia().getAuthSettings();
+    return s.samlEnabled === true
+      ? { ok: true, detail: 'samlEnabled is true' }
+      : { ok: false, detail: 'samlEnabled is false', fix: 'SCIM provisioning requires SAML authentication (seed 001): configure SAML with the IdP first.' };
+  },
+};
+
+export const recentDirectorySync: PreflightCheck<MigrationContext> = {
+  id: 'directory-sync-recent',
+  title: 'Directory sync has run recently',
+  async run(ctx) {
+    const s = await ctx.zia().getAuthSettings();
+    const end = typeof s.lastSyncEndTime === 'number' ? s.lastSyncEndTime : 0;
+    const maxAgeH = ctx.config.guards.maxSyncAgeHours;
+    if (s.directorySyncMigrateToScimEnabled === true) {
+      return { ok: true, detail: 'directory sync is already disabled by the migration flag' };
+    }
+    if (end <= 0) return { ok: false, detail: 'ZIA reports no completed directory sync', fix: 'Check the AD connection in ZIA and click Sync Now once before migrating.' };
+    const ageH = (Date.now() / 1000 - end) / 3600;
+    return ageH <= maxAgeH
+      ? { ok: true, detail: `last sync ended ${new Date(end * 1000).toISOString()}` }
+      : { ok: false, severity: 'warning', detail: `last sync ended ${ageH.toFixed(1)} h ago (over guards.maxSyncAgeHours ${maxAgeH})`, fix: 'The flow runs Sync Now anyway; check why scheduled syncs stopped.' };
+  },
+};
+
+export const noForeignPendingChanges: PreflightCheck<MigrationContext> = {
+  id: 'no-pending-changes',
+  title: 'No other ZIA changes pending activation',
+  async run(ctx) {
+    const status = await ctx.zia().getActivationStatus();
+    if (status === 'ACTIVE') return { ok: true, detail: 'nothing pending' };
+    if (ctx.ownChangesPending) return { ok: true, detail: `status ${status}: this migration's own saved change awaits activation (resumed run)` };
+    if (ctx.acceptPendingChanges) return { ok: true, severity: 'warning', detail: `status ${status}: accepted (--accept-pending-changes)` };
+    return {
+      ok: false,
+      detail: `activation status is ${status}: someone has unactivated changes, and activation is tenant-wide`,
+      fix: 'Ask the other administrators to activate or discard, or pass --accept-pending-changes to publish them together with the migration.',
+    };
+  },
+};
+
+export const directoryReachable: PreflightCheck<MigrationContext> = {
+  id: 'directory-reachable',
+  title: 'Directory reachable; the scope returns users',
+  async run(ctx) {
+    const n = await ctx.directory().countUsers(directoryScope(ctx));
+    return n > 0
+      ? { ok: true, detail: `${n} users in scope under ${ctx.config.directory.baseDn}` }
+      : { ok: false, detail: 'the scope returns no users', fix: 'Check directory.baseDn, directory.userFilter and directory.groupDn.' };
+  },
+};
+
+export const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
+  id: 'graph-provisioning',
+  title: 'Graph credentials can read the Zscaler app\'s provisioning job',
+  async run(ctx) {
+    const { spId, job } = await findJob(ctx);
+    await ctx.graph().getSecretKeys(spId);
+    // Writes need Application.ReadWrite.OwnedBy (app owner) or Synchronization.ReadWrite.All (idp-apis.md A6);
+    // a read cannot prove write access, so the first write reports a 403 with this same advice.
+    return { ok: true, detail: `service principal ${spId}, job ${job.id} (status ${job.status?.code ?? 'unknown'})` };
+  },
+};
+
+export const forwardPreflight: PreflightCheck<MigrationContext>[] = [
+  ziaReachable,
+  repositoryIsDirectory,
+  samlIsAuthentication,
+  recentDirectorySync,
+  noForeignPendingChanges,
+  directoryReachable,
+  graphCanManageProvisioning,
+];

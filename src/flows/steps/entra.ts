@@ -1,0 +1,183 @@
+import { UserError } from '../../engine/errors.js';
+import type { Observation, Step } from '../../engine/step.js';
+import { describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
+import { createProgress } from '../../ui/progress.js';
+import type { MigrationContext } from '../context.js';
+import { obtainScimCredentials } from './scim.js';
+
+/**
+ * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
+ * Microsoft Graph synchronization API (idp-apis.md A1–A5).
+ */
+
+interface JobRef {
+  spId: string;
+  jobId: string;
+  job: SyncJob;
+}
+
+export async function findJob(ctx: MigrationContext): Promise<JobRef> {
+  const graph = ctx.graph();
+  const sp = await graph.findServicePrincipal(ctx.config.idp.servicePrincipal);
+  const job = await graph.getSynchronizationJob(sp.id);
+  return { spId: sp.id, jobId: job.id, job };
+}
+
+const scheduleState = (job: SyncJob): string => job.schedule?.state ?? 'unknown';
+
+/** Secrets: Tenant URL, Secret Token, and scope "Sync only assigned users and groups" (SyncAll false, idp-apis.md A2 [I]). */
+export function entraCredentialsStep(doc: string): Step<MigrationContext> {
+  return {
+    id: 'entra-credentials',
+    title: 'Configure Entra provisioning: Tenant URL, Secret Token, scope "assigned only"; Test Connection',
+    doc,
+    kind: 'automated',
+    async observe(run) {
+      const { ctx } = run;
+      const { spId } = await findJob(ctx);
+      const keys = await ctx.graph().getSecretKeys(spId);
+      const missing = ['BaseAddress', 'SecretToken', 'SyncAll'].filter((k) => !keys.includes(k));
+      const wanted = ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
+      const recorded = run.previous?.baseUrl;
+      if (missing.length === 0 && typeof recorded === 'string' && recorded === wanted) {
+        return { state: 'done', detail: `provisioning credentials for ${recorded} are saved on the app` };
+      }
+      return {
+        state: 'pending',
+        detail: missing.length ? `the app's provisioning secrets lack ${missing.join(', ')}` : 'the app holds provisioning credentials this migration did not set',
+        changes: [
+          `PUT synchronization/secrets: BaseAddress = ${wanted ?? '(the SCIM Base URL)'}, SecretToken = (the bearer token), SyncAll = false (keys already present are kept)`,
+          'POST validateCredentials (Test Connection)',
+        ],
+      };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
+      const creds = await obtainScimCredentials(
+        ctx,
+        'The SCIM Bearer Token is held in memory only and this run does not have it.',
+        true,
+        typeof known === 'string' ? known : undefined,
+      );
+      const { spId, jobId } = await findJob(ctx);
+      const graph = ctx.graph();
+      await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
+      await graph.validateCredentials(spId, jobId);
+      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId };
+    },
+    async verify({ ctx }, applied) {
+      const { spId } = await findJob(ctx);
+      const keys = await ctx.graph().getSecretKeys(spId);
+      const ok = ['BaseAddress', 'SecretToken', 'SyncAll'].every((k) => keys.includes(k));
+      return ok
+        ? { state: 'done', detail: `credentials for ${String(applied?.baseUrl)} saved and Test Connection passed` }
+        : { state: 'pending', detail: `secret keys present after the update: ${keys.join(', ')}` };
+    },
+  };
+}
+
+/** Start provisioning ("Provisioning Status: On"). */
+export function entraStartStep(doc: string): Step<MigrationContext> {
+  return {
+    id: 'entra-start',
+    title: 'Start Entra provisioning',
+    doc,
+    kind: 'automated',
+    async observe({ ctx }) {
+      const { job } = await findJob(ctx);
+      const state = scheduleState(job);
+      return state === 'Active'
+        ? { state: 'done', detail: `provisioning job is running (status ${job.status?.code ?? 'unknown'})` }
+        : { state: 'pending', detail: `provisioning job schedule is ${state}`, changes: ['POST synchronization/jobs/{id}/start'] };
+    },
+    async apply({ ctx }) {
+      const { spId, jobId } = await findJob(ctx);
+      await ctx.graph().startJob(spId, jobId);
+      return { startedAt: new Date().toISOString() };
+    },
+  };
+}
+
+function progressOf(job: SyncJob): { done: number; total: number } | undefined {
+  const p = job.status?.progress?.find((x) => /user/i.test(x.units ?? '')) ?? job.status?.progress?.[0];
+  if (!p) return undefined;
+  return { done: Number(p.completedUnits ?? 0), total: Number(p.totalUnits ?? 0) };
+}
+
+function observeCycle(job: SyncJob): Observation {
+  if (job.status?.code === 'Quarantine') {
+    return { state: 'blocked', detail: `provisioning is in quarantine: ${describeQuarantine(job)}` };
+  }
+  if (isInitialCycleComplete(job)) {
+    return { state: 'done', detail: `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})` };
+  }
+  const p = progressOf(job);
+  return {
+    state: 'pending',
+    detail: p ? `initial cycle running: ${p.done}/${p.total} users processed` : `initial cycle not finished (status ${job.status?.code ?? 'unknown'})`,
+  };
+}
+
+/** Wait for the initial cycle with a progress bar; a quarantine stops the run with its explanation. */
+export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
+  return {
+    id: 'entra-initial-cycle',
+    title: 'Wait for the initial provisioning cycle',
+    doc,
+    kind: 'automated',
+    async observe({ ctx }) {
+      const { job } = await findJob(ctx);
+      return observeCycle(job);
+    },
+    async apply({ ctx }) {
+      const budget = ctx.config.idp.initialCycleTimeoutMinutes * 60_000;
+      const deadline = Date.now() + budget;
+      const progress = createProgress(ctx.out, 'Entra initial cycle', { unit: 'users' });
+      try {
+        for (;;) {
+          const { job } = await findJob(ctx);
+          const seen = observeCycle(job);
+          const p = progressOf(job);
+          if (p) progress.update(p.done, p.total);
+          if (seen.state === 'done') return { completedAt: new Date().toISOString() };
+          if (seen.state === 'blocked') {
+            throw new UserError(seen.detail, {
+              hint: 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
+            });
+          }
+          if (Date.now() >= deadline) {
+            throw new UserError(`the initial cycle is still running after ${ctx.config.idp.initialCycleTimeoutMinutes} minutes: ${seen.detail}`, {
+              hint: 'Nothing is wrong with waiting longer: run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
+            });
+          }
+          await new Promise((r) => setTimeout(r, ctx.pollIntervalMs));
+        }
+      } finally {
+        progress.stop();
+      }
+    },
+  };
+}
+
+/** Rollback step 1: pause, never unassign or narrow scope (out-of-scope users get disabled in Zscaler, idp-apis.md A4). */
+export function entraPauseStep(doc: string): Step<MigrationContext> {
+  return {
+    id: 'entra-pause',
+    title: 'Pause Entra provisioning (users stay assigned; nothing is deprovisioned)',
+    doc,
+    kind: 'automated',
+    async observe({ ctx }) {
+      const { job } = await findJob(ctx);
+      const state = scheduleState(job);
+      return state === 'Active'
+        ? { state: 'pending', detail: `provisioning job is running (status ${job.status?.code ?? 'unknown'})`, changes: ['POST synchronization/jobs/{id}/pause'] }
+        : { state: 'done', detail: `provisioning job is not running (schedule ${state})` };
+    },
+    async apply({ ctx }) {
+      const { spId, jobId } = await findJob(ctx);
+      await ctx.graph().pauseJob(spId, jobId);
+      return { pausedAt: new Date().toISOString() };
+    },
+  };
+}

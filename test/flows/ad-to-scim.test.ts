@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import type { CheckpointStore, UnsealedState } from '../../src/engine/checkpoint.js';
+import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
+import { rollbackFlow } from '../../src/flows/rollback.js';
+import { startHarness, type Harness } from './harness.js';
+
+/** The tenant as the documented end state describes it. */
+async function expectMigrated(h: Harness) {
+  const settings = h.sandbox.world.tenant;
+  expect(settings.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(true);
+  const idp = [...settings.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+  expect(idp.scimEnabled).toBe(true);
+  expect(idp.samlAutoProvisioning).toBe(false);
+}
+
+describe('ad-to-scim on the sandbox', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('dry-run: plans every step, makes zero mutating requests, creates no state file', async () => {
+    h = await startHarness();
+    h.sandbox.resetLog();
+    const result = await h.run(adToScimFlow, { dryRun: true });
+    expect(result.completed).toBe(false);
+    expect(result.plan.preflight.every((c) => c.ok)).toBe(true);
+    expect(result.plan.changesPending).toBe(true);
+    expect(result.plan.steps.find((s) => s.id === 'enable-migrate-flag')!.observation.state).toBe('pending');
+    expect(h.sandbox.stats().mutations).toBe(0);
+    expect(existsSync(h.statePath)).toBe(false);
+  });
+
+  it('clean run reaches the documented end state with parity; a rerun changes nothing', async () => {
+    h = await startHarness();
+    const first = await h.run(adToScimFlow);
+    expect(first.completed).toBe(true);
+    await expectMigrated(h);
+    const state = await h.store.load();
+    expect(Object.values(state!.flows['ad-to-scim']!.steps).every((s) => s.status === 'succeeded')).toBe(true);
+    expect(state!.flows['ad-to-scim']!.steps['verify-parity']!.outputs!.ok).toBe(true);
+    expect(state!.snapshot!.data.ziaAuthSettings).toMatchObject({ directorySyncMigrateToScimEnabled: false });
+
+    h.sandbox.resetLog();
+    const serial = state!.serial;
+    await h.run(adToScimFlow);
+    // Logins and token requests change nothing; everything else that is not a read would be a write.
+    const writes = h.sandbox
+      .requests()
+      .filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/authenticatedSession|\/token$/.test(r.path));
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    expect(h.sandbox.stats().mutations).toBe(0);
+    expect((await h.store.load())!.serial).toBe(serial);
+  });
+
+  it('the SCIM bearer token never reaches the state file or its backup', async () => {
+    h = await startHarness();
+    const ctx = h.ctx();
+    await h.run(adToScimFlow, { ctx });
+    const token = ctx.scimCredentials!.token;
+    expect(token.length).toBeGreaterThan(16);
+    const disk = await h.diskText();
+    expect(disk).not.toContain(token);
+    for (const secret of Object.values(h.env)) expect(disk).not.toContain(secret);
+  });
+
+  it('stops at the deprovision guard before starting provisioning when too many users would be disabled', async () => {
+    h = await startHarness({ tweak: (c) => { (c.guards as Record<string, unknown>) = { maxDisablePercent: 0, maxDeletions: 0, maxSyncAgeHours: 24 }; } });
+    await expect(h.run(adToScimFlow)).rejects.toThrow(/would be disabled in ZIA: over guards.maxDisablePercent 0%/);
+    const state = await h.store.load();
+    expect(state!.flows['ad-to-scim']!.steps['deprovision-guard']!.status).toBe('failed');
+    expect(state!.flows['ad-to-scim']!.steps['entra-start']).toBeUndefined();
+    expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
+  });
+
+  it('refuses to start on a Hosted DB repository (the documented trap)', async () => {
+    h = await startHarness();
+    h.sandbox.portal.setRepositoryType('HOSTED_DB');
+    await expect(h.run(adToScimFlow)).rejects.toThrow(/Hosted DB/);
+    expect(h.sandbox.world.tenant.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(false);
+  });
+});
+
+/** Dies on the save that records the given step as succeeded: the step's change is made, its record is not. */
+class CrashAfter implements CheckpointStore {
+  constructor(
+    private readonly inner: CheckpointStore,
+    private readonly stepId: string,
+  ) {}
+  describe() {
+    return this.inner.describe();
+  }
+  load() {
+    return this.inner.load();
+  }
+  async save(state: UnsealedState) {
+    if (state.flows['ad-to-scim']?.steps[this.stepId]?.status === 'succeeded') throw new Error(`simulated crash after ${this.stepId}`);
+    return this.inner.save(state);
+  }
+}
+
+const STEP_IDS = adToScimFlow.steps.map((s) => s.id).filter((id) => id !== 'deprovision-guard');
+
+describe.each(STEP_IDS)('a run that dies right after "%s"', (stepId) => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('resumes to completion with a new process (no token in memory) and then rolls back cleanly', async () => {
+    h = await startHarness({ users: 30 });
+    await expect(h.run(adToScimFlow, { store: new CrashAfter(h.store, stepId) })).rejects.toThrow(`simulated crash after ${stepId}`);
+    // Either in doubt ("started") or, for a step found already in place, not recorded yet.
+    expect((await h.store.load())!.flows['ad-to-scim']!.steps[stepId]?.status ?? 'pending').toMatch(/^(started|pending)$/);
+
+    // A fresh context stands for a new process: the SCIM token must be obtained again, never read from disk.
+    const resumed = await h.run(adToScimFlow, { ctx: h.ctx() });
+    expect(resumed.completed).toBe(true);
+    await expectMigrated(h);
+
+    const back = await h.run(rollbackFlow, { ctx: h.ctx() });
+    expect(back.completed).toBe(true);
+    expect(h.sandbox.world.tenant.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(false);
+    expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
+  });
+});
+
+describe.each(STEP_IDS)('rollback from a forward run that stopped after "%s"', (stepId) => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('restores the snapshotted settings and leaves Entra paused', async () => {
+    h = await startHarness({ users: 30 });
+    const before = structuredClone(h.sandbox.world.tenant.getActiveAuthSettings());
+    await h.run(adToScimFlow, { store: new CrashAfter(h.store, stepId) }).catch(() => undefined);
+    const result = await h.run(rollbackFlow, { ctx: h.ctx() });
+    expect(result.completed).toBe(true);
+    const after = h.sandbox.world.tenant.getActiveAuthSettings();
+    for (const key of ['directorySyncMigrateToScimEnabled', 'orgAuthType', 'samlEnabled', 'autoProvision'] as const) {
+      expect(after[key]).toEqual(before[key]);
+    }
+    const idp = [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+    expect(idp.scimEnabled).toBe(false);
+    expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
+    const state = await h.store.load();
+    expect(Object.values(state!.flows['ad-to-scim']!.steps).every((s) => s.status === 'rolled-back' || s.status === 'pending')).toBe(true);
+  });
+});

@@ -1,0 +1,81 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { FileCheckpointStore, type CheckpointStore } from '../../src/engine/checkpoint.js';
+import { runFlow } from '../../src/engine/runner.js';
+import type { Flow } from '../../src/engine/step.js';
+import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
+import { createMigrationContext, targetOf, type MigrationContext } from '../../src/flows/context.js';
+import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
+import { ownChangesPending } from '../../src/flows/resume.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { createOutput } from '../../src/ui/output.js';
+
+/** Output that goes nowhere, so test logs stay readable. */
+const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+export interface Harness {
+  sandbox: Sandbox;
+  config: Config;
+  env: Record<string, string>;
+  statePath: string;
+  store: FileCheckpointStore;
+  ctx(opts?: { readOnly?: boolean }): MigrationContext;
+  run(flow: Flow<MigrationContext>, opts?: { store?: CheckpointStore; dryRun?: boolean; ctx?: MigrationContext }): ReturnType<typeof runFlow>;
+  /** Every byte the run left on disk: state, backup and anything else in the state directory. */
+  diskText(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { users?: number; tweak?: (c: Record<string, unknown>) => void } = {}): Promise<Harness> {
+  const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7 });
+  const raw = sandbox.config();
+  opts.tweak?.(raw);
+  const config = configSchema.parse(raw);
+  const env = sandbox.env();
+  const dir = await mkdtemp(join(tmpdir(), 'migrate-flow-'));
+  const statePath = join(dir, 'state.json');
+  const store = new FileCheckpointStore(statePath);
+  const out = createOutput({ quiet: true, stdout: sink(), stderr: sink() });
+  const portal = createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl });
+  const contexts: MigrationContext[] = [];
+  const ctx = (o: { readOnly?: boolean } = {}) => {
+    const c = createMigrationContext({
+      config,
+      readOnly: o.readOnly ?? false,
+      out,
+      operator: new SandboxOperator(portal, out),
+      env,
+      rateLimits: false, // the sandbox enforces the vendors' limits (× speed); clients honour its 429s
+      pollIntervalMs: 20,
+    });
+    contexts.push(c);
+    return c;
+  };
+  return {
+    sandbox,
+    config,
+    env,
+    statePath,
+    store,
+    ctx,
+    async run(flow, o = {}) {
+      const c = o.ctx ?? ctx({ readOnly: o.dryRun });
+      const s = o.store ?? store;
+      c.ownChangesPending = ownChangesPending(await s.load()); // as the CLI does
+      return runFlow(flow, c, { store: s, target: targetOf(config), dryRun: o.dryRun ?? false });
+    },
+    async diskText() {
+      const parts: string[] = [];
+      for (const p of [statePath, `${statePath}.bak`]) if (existsSync(p)) parts.push(await readFile(p, 'utf8'));
+      return parts.join('\n');
+    },
+    async close() {
+      for (const c of contexts) await c.close();
+      await sandbox.stop();
+    },
+  };
+}
