@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { UserError } from '../engine/errors.js';
+import type { AuditSink } from './audit.js';
+import { ApiError, SchemaError, createHttpClient, type HttpTuning } from './http.js';
+
+/**
+ * Client of the Zscaler SCIM 2.0 server (ZIA, and ZPA's compatible one) — the endpoint the
+ * IdP provisions into. The migration only reads it (probe, parity). Facts: zscaler-api.md §10.
+ */
+
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const SCIM_JSON = 'application/scim+json';
+
+/**
+ * `active` arrives as a boolean from ZIA but as the string "true"/"false" from ZPA (§10),
+ * and Entra writes "True"/"False" (idp-apis.md A7). All mean the same.
+ */
+const ScimBoolean = z.union([
+  z.boolean(),
+  z
+    .string()
+    .regex(/^(true|false)$/i, 'expected true or false')
+    .transform((v) => v.toLowerCase() === 'true'),
+]);
+
+const MultiRef = z.object({ value: z.string(), display: z.string().optional() }).passthrough();
+
+export const ScimUserSchema = z
+  .object({
+    id: z.string(),
+    userName: z.string(),
+    externalId: z.string().optional(),
+    active: ScimBoolean.optional(),
+    displayName: z.string().optional(),
+    name: z.object({ givenName: z.string().optional(), familyName: z.string().optional(), formatted: z.string().optional() }).passthrough().optional(),
+    emails: z.array(z.object({ value: z.string(), type: z.string().optional(), primary: ScimBoolean.optional() }).passthrough()).optional(),
+    groups: z.array(MultiRef).optional(),
+    department: z.string().optional(),
+    [ENTERPRISE]: z.object({ department: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+export type ScimUser = z.output<typeof ScimUserSchema>;
+
+export const ScimGroupSchema = z
+  .object({
+    id: z.string(),
+    displayName: z.string(),
+    externalId: z.string().optional(),
+    members: z.array(MultiRef).optional(),
+  })
+  .passthrough();
+export type ScimGroup = z.output<typeof ScimGroupSchema>;
+
+/** The department wherever the server put it: top level or the enterprise extension (§10 shows both). */
+export function scimUserDepartment(u: ScimUser): string | undefined {
+  return u.department ?? u[ENTERPRISE]?.department;
+}
+
+function listResponse<T extends z.ZodType>(item: T) {
+  return z
+    .object({
+      totalResults: z.number().int().min(0),
+      itemsPerPage: z.number().int().optional(),
+      startIndex: z.number().int().optional(),
+      Resources: z.array(item).optional(),
+    })
+    .passthrough();
+}
+
+const ServiceProviderConfigSchema = z
+  .object({
+    schemas: z.array(z.string()).optional(),
+    patch: z.object({ supported: z.boolean() }).passthrough().optional(),
+    filter: z.object({ supported: z.boolean(), maxResults: z.number().optional() }).passthrough().optional(),
+    authenticationSchemes: z.array(z.unknown()).optional(),
+  })
+  .passthrough()
+  .refine((v) => v.schemas?.some((s) => s.includes('ServiceProviderConfig')) ?? v.patch !== undefined, {
+    message: 'not a SCIM ServiceProviderConfig (no ServiceProviderConfig schema, no patch capability)',
+  });
+export type ServiceProviderConfig = z.output<typeof ServiceProviderConfigSchema>;
+
+export interface ScimClientOptions {
+  baseUrl: string;
+  token: string;
+  readOnly?: boolean;
+  audit?: AuditSink;
+  /** Default true: 5 requests/second (§10). */
+  rateLimits?: boolean;
+  /**
+   * Default 100: the conservative side of the §10 CONFLICT (doc: up to 1,000; Go SDK: 100 "max").
+   * A larger value the server caps is detected as a short page and reported, never truncated.
+   */
+  pageSize?: number;
+  tuning?: HttpTuning;
+}
+
+export interface ScimClient {
+  probe(): Promise<{ ok: true; serviceProviderConfig: ServiceProviderConfig }>;
+  listUsers(): AsyncGenerator<ScimUser[]>;
+  listGroups(): AsyncGenerator<ScimGroup[]>;
+  findUserByUserName(userName: string): Promise<ScimUser | null>;
+  getUser(id: string): Promise<ScimUser | null>;
+}
+
+/** SCIM filter string literal: quotes and backslashes escaped (RFC 7644 §3.4.2.2, JSON string rules). */
+export function scimString(v: string): string {
+  return JSON.stringify(v);
+}
+
+export function createScimClient(opts: ScimClientOptions): ScimClient {
+  const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 100));
+  const http = createHttpClient({
+    ...opts.tuning,
+    system: 'scim',
+    baseURL: opts.baseUrl,
+    limits: opts.rateLimits === false ? [] : [{ methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], perSecond: 5 }],
+    readOnly: opts.readOnly ?? false,
+    audit: opts.audit,
+    redact: [opts.token],
+  });
+  const headers = { Authorization: `Bearer ${opts.token}`, Accept: `${SCIM_JSON}, application/json` };
+
+  async function* list<T extends z.ZodType>(resource: 'Users' | 'Groups', item: T): AsyncGenerator<z.output<T>[]> {
+    const schema = listResponse(item);
+    let startIndex = 1;
+    let total: number | undefined;
+    let fetched = 0;
+    let effective = pageSize;
+    const seen = new Set<string>();
+    // Bounded: at most one page per item plus one.
+    for (let n = 0; n <= 10_000_000; n++) {
+      const page = await http.get(`/${resource}`, schema, { headers, query: { startIndex, count: pageSize } });
+      if (total === undefined) total = page.totalResults;
+      else if (page.totalResults !== total) {
+        throw new UserError(
+          `SCIM GET /${resource}: totalResults changed mid-read from ${total} to ${page.totalResults} (at startIndex ${startIndex})`,
+          { hint: 'something is provisioning into Zscaler while we read; rerun when the IdP cycle is idle' },
+        );
+      }
+      const items = (page.Resources ?? []) as Array<z.output<T> & { id: string }>;
+      const remaining = total - fetched;
+      if (remaining <= 0) return;
+      if (items.length === 0) {
+        throw new UserError(`SCIM GET /${resource}: empty page at startIndex ${startIndex}, but only ${fetched} of ${total} read`, {
+          hint: 'the server stopped early; the list would be incomplete, so the read is refused',
+        });
+      }
+      // A server may cap `count` below what we asked (RFC 7644 allows it); learn the cap from the
+      // first page, then every page before the end must be that full.
+      if (fetched === 0 && items.length < Math.min(pageSize, remaining)) effective = items.length;
+      if (items.length < Math.min(effective, remaining)) {
+        throw new UserError(
+          `SCIM GET /${resource}: short page at startIndex ${startIndex} (${items.length} items, expected ${Math.min(effective, remaining)}; ${fetched} of ${total} read)`,
+          { hint: 'the server returned fewer items than it reported; the list would be incomplete, so the read is refused' },
+        );
+      }
+      for (const it of items) {
+        if (seen.has(it.id)) {
+          throw new UserError(`SCIM GET /${resource}: id ${it.id} appeared twice while paging`, {
+            hint: 'the order shifted during the read (changes in progress); rerun when the IdP cycle is idle',
+          });
+        }
+        seen.add(it.id);
+      }
+      yield items;
+      fetched += items.length;
+      startIndex += items.length;
+      if (fetched >= total) return;
+    }
+  }
+
+  return {
+    async probe() {
+      let serviceProviderConfig: ServiceProviderConfig;
+      try {
+        // §10: /ServiceProviderConfig needs no authentication.
+        serviceProviderConfig = await http.get('/ServiceProviderConfig', ServiceProviderConfigSchema, { headers: { Accept: `${SCIM_JSON}, application/json` } });
+      } catch (err) {
+        if (err instanceof ApiError || err instanceof SchemaError) {
+          throw new UserError(`the Base URL is not a SCIM endpoint: ${err.message}`, {
+            hint: 'copy the Base URL from ZIA Edit IdP > Provisioning Options (https://scim.<cloud>/<orgId>/<idpId>/scim)',
+          });
+        }
+        throw err;
+      }
+      try {
+        // An authenticated read that cannot match anyone, as Entra's Test Connection does (idp-apis.md A3).
+        const r = await http.get('/Users', listResponse(ScimUserSchema), {
+          headers,
+          query: { filter: `userName eq ${scimString(randomUUID())}`, count: 1 },
+        });
+        if (r.totalResults !== 0) throw new UserError('SCIM probe: a filter on a random userName matched users; the server ignores filters');
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+          throw new UserError(`the token was refused (${err.status}) by the SCIM endpoint`, {
+            hint: 'copy the Bearer Token again from ZIA Edit IdP (a regenerated token replaces the old one)',
+          });
+        }
+        throw err;
+      }
+      return { ok: true, serviceProviderConfig };
+    },
+    listUsers: () => list('Users', ScimUserSchema),
+    listGroups: () => list('Groups', ScimGroupSchema),
+    async findUserByUserName(userName) {
+      const r = await http.get('/Users', listResponse(ScimUserSchema), { headers, query: { filter: `userName eq ${scimString(userName)}` } });
+      // The server compares case-insensitively (RFC 7643 userName caseExact=false); so do we.
+      const want = userName.toLowerCase();
+      const hits = (r.Resources ?? []).filter((u) => u.userName.toLowerCase() === want);
+      if (hits.length > 1) {
+        throw new UserError(`SCIM: ${hits.length} users have userName ${userName} (ids ${hits.map((u) => u.id).join(', ')})`, {
+          hint: 'remove the duplicate in ZIA before continuing',
+        });
+      }
+      return hits[0] ?? null;
+    },
+    async getUser(id) {
+      try {
+        return await http.get(`/Users/${encodeURIComponent(id)}`, ScimUserSchema, { headers });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }
+    },
+  };
+}
