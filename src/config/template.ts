@@ -47,10 +47,10 @@ zia:
     passwordEnv: ZIA_PASSWORD
     apiKeyEnv: ZIA_API_KEY             # Administration > Cloud Service API Key
 
-scim:
-  # For unattended runs: the Base URL and Bearer Token from Edit IdP. Interactive runs ask for them.
-  # baseUrl: https://scim.${a.cloud}.net/${a.orgId}/<idpId>/scim
-  # tokenEnv: ZIA_SCIM_TOKEN
+# For unattended runs: the Base URL and Bearer Token from Edit IdP. Interactive runs ask for them.
+scim: {}
+#  baseUrl: https://scim.${a.cloud}.net/${a.orgId}/<idpId>/scim
+#  tokenEnv: ZIA_SCIM_TOKEN
 
 idp:
   kind: entra

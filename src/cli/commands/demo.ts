@@ -64,7 +64,8 @@ Examples:
         const store = new FileCheckpointStore(statePath);
         const portal = createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl });
         const cli = (dryRun: boolean): CliContext => ({
-          opts: { ...common, dryRun, yes: true },
+          // The flows print for people; the demo's one JSON document is its summary at the end.
+          opts: { ...common, dryRun, yes: true, json: false },
           out,
           prompter: createPrompter({ yes: true }),
           store,
@@ -76,7 +77,7 @@ Examples:
         out.info(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
         const before = sandbox.stats().mutations;
         const planCtx = ctx(true);
-        await executeFlow({ ...cli(true), opts: { ...cli(true).opts, json: false } }, planCtx, adToScimFlow, {}).finally(() => planCtx.close());
+        await executeFlow(cli(true), planCtx, adToScimFlow, {}).finally(() => planCtx.close());
         const dryRunWrites = sandbox.stats().mutations - before;
         out.info(`   mutating requests during the dry-run: ${dryRunWrites}`);
 

@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { acquireLock } from '../../src/engine/lock.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { runCli } from './cli.js';
+
+async function tempDir(prefix: string) {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+describe('migrate (no sandbox needed)', () => {
+  it('--help lists every command and the exit codes', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['demo', 'ad-to-scim', 'rollback', 'verify', 'status', 'init', 'unlock', 'sandbox']) expect(r.stdout).toContain(c);
+    expect(r.stdout).toMatch(/3 stopped at an operator step/);
+  });
+
+  it('each command has --help with examples', async () => {
+    for (const c of ['ad-to-scim', 'rollback', 'verify', 'status', 'init', 'unlock', 'demo']) {
+      const r = await runCli([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Examples?:/);
+    }
+  });
+
+  it('a missing configuration is a clear error with exit 1', async () => {
+    const dir = await tempDir('migrate-cli-');
+    const r = await runCli(['ad-to-scim', '--dry-run', '--config', join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot read configuration');
+    expect(r.stderr).toContain('migrate init');
+  });
+
+  it('an invalid configuration names the file, the field and what was expected', async () => {
+    const dir = await tempDir('migrate-cli-');
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'version: 1\nzia: { cloud: zscalerthree }\n');
+    const r = await runCli(['status', '--config', file, '--state', join(dir, 's.json')]);
+    expect(r.code).toBe(1);
+    const v = await runCli(['verify', '--config', file]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain(`${file}: zia.orgId`);
+    expect(v.stderr).toContain(`${file}: directory`);
+  });
+
+  it('init --yes writes a commented file that validates, and refuses to overwrite it', async () => {
+    const dir = await tempDir('migrate-cli-');
+    const file = join(dir, 'migrate.yaml');
+    const r = await runCli(['init', '--yes', '-o', file]);
+    expect(r.code).toBe(0);
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('# migrate configuration');
+    expect(text).toContain('passwordEnv: ZIA_PASSWORD');
+    const again = await runCli(['init', '--yes', '-o', file]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('exists; not overwriting');
+  });
+
+  it('status without a state file says how to start', async () => {
+    const dir = await tempDir('migrate-cli-');
+    const r = await runCli(['status', '--state', join(dir, 'state.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no migration recorded');
+  });
+});
+
+describe('migrate against a sandbox in another process', () => {
+  let sandbox: Sandbox;
+  let dir: string;
+  let config: string;
+  let state: string;
+
+  beforeEach(async () => {
+    sandbox = await startSandbox({ users: 40, speed: 500, port: 0, seed: 3 });
+    dir = await tempDir('migrate-cli-sb-');
+    config = await sandbox.writeConfig(dir);
+    state = join(dir, 'state.json');
+  });
+  afterEach(async () => sandbox.stop());
+
+  it('dry-run: exit 2 with --detailed-exitcode, one JSON plan on stdout, zero writes, no state file', async () => {
+    sandbox.resetLog();
+    const r = await runCli(['ad-to-scim', '--dry-run', '--detailed-exitcode', '--json', '--config', config, '--state', state]);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.dryRun).toBe(true);
+    expect(doc.plan.steps.map((s: { id: string }) => s.id)).toContain('enable-migrate-flag');
+    expect(doc.plan.changesPending).toBe(true);
+    expect(sandbox.stats().mutations).toBe(0);
+    expect(existsSync(state)).toBe(false);
+    expect(existsSync(`${state}.lock`)).toBe(false);
+
+    const plain = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
+    expect(plain.code).toBe(0); // without --detailed-exitcode pending changes are not an error
+    expect(plain.stderr).toContain('would change something. Nothing was written.');
+  });
+
+  it('dry-run --junit writes one test case per check and step', async () => {
+    const junit = join(dir, 'plan.xml');
+    const r = await runCli(['rollback', '--dry-run', '--junit', junit, '--config', config, '--state', state]);
+    expect(r.code).toBe(0);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toContain('<testsuites');
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(1 + 6);
+  });
+
+  it('unattended with a person as operator: exit 3 at each console step, and continues after the operator acts', async () => {
+    const doc = YAML.parse(await readFile(config, 'utf8'));
+    doc.operator = { kind: 'person' };
+    const personConfig = join(dir, 'person.yaml');
+    await writeFile(personConfig, YAML.stringify(doc));
+    const args = ['ad-to-scim', '--yes', '--config', personConfig, '--state', state];
+
+    const first = await runCli(args);
+    expect(first.code).toBe(3);
+    expect(first.stderr).toContain('Click Sync Now');
+    expect(first.stderr).toContain('waiting for operator');
+
+    sandbox.portal.syncNow(); // the administrator clicks Sync Now in the console
+    const second = await runCli(args);
+    expect(second.code).toBe(3);
+    expect(second.stderr).toContain('Enable SCIM Provisioning');
+    expect(second.stderr).toContain('scim.tokenEnv');
+
+    const idp = sandbox.portal.idps().find((i) => i.name === doc.zia.idpName)!;
+    const { baseUrl, bearerToken } = sandbox.portal.setScim(idp.id, true);
+    sandbox.portal.setSamlAutoProvisioning(idp.id, false);
+    doc.scim = { baseUrl, tokenEnv: 'TEST_SCIM_TOKEN' };
+    await writeFile(personConfig, YAML.stringify(doc));
+    const third = await runCli(args, { env: { TEST_SCIM_TOKEN: bearerToken! } });
+    expect(third.stderr).toContain('complete');
+    expect(third.code).toBe(0);
+
+    const disk = (await readFile(state, 'utf8')) + (await readFile(`${state}.bak`, 'utf8'));
+    expect(disk).not.toContain(bearerToken);
+    expect(third.stderr + third.stdout).not.toContain(bearerToken);
+
+    const status = await runCli(['status', '--json', '--state', state]);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout);
+    expect(s.onScimSince).toEqual(expect.any(String));
+    expect(s.flows['ad-to-scim'].steps['sync-now'].status).toBe('succeeded');
+  });
+
+  it('a second run is refused while the lock is held, and unlock clears it', async () => {
+    const lock = await acquireLock(state, 'ad-to-scim');
+    const r = await runCli(['ad-to-scim', '--yes', '--config', config, '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`lock ${lock.info.id}`);
+    expect(r.stderr).toContain(`migrate unlock ${lock.info.id}`);
+    const u = await runCli(['unlock', lock.info.id, '--state', state]);
+    expect(u.code).toBe(0);
+    expect(existsSync(`${state}.lock`)).toBe(false);
+  });
+
+  it('verify --directory-only --json prints the documented report and exits by the thresholds', async () => {
+    const reportDir = join(dir, 'report');
+    const r = await runCli(['verify', '--directory-only', '--json', '--report', reportDir, '--config', config]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.schemaVersion).toBe(1);
+    expect(report.summary.counts.directory.records).toBe(40);
+    expect(existsSync(join(reportDir, 'parity.html'))).toBe(true);
+    expect(sandbox.stats().mutations).toBe(0);
+  });
+});
+
+describe('migrate demo', () => {
+  it('runs the whole rehearsal unattended and reports a zero-write dry-run', async () => {
+    const stateDir = await tempDir('migrate-demo-test-');
+    const r = await runCli(['demo', '--users', '150', '--speed', '200', '--json', '--state-dir', stateDir], { timeoutMs: 180_000 });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ ok: true, users: 150, dryRunMutatingRequests: 0, rolledBack: true });
+    expect(r.stderr).toContain('Demo complete');
+  });
+});
