@@ -42,6 +42,8 @@ export interface SandboxOptions {
   directoryBindDn?: string;
   directoryPassword?: string;
   directoryBaseDn?: string;
+  /** PEM CA of the real directory's certificate (ldaps://). */
+  directoryCaFile?: string;
   /** ZIA API session idle timeout (default 5, zscaler-api.md §1a). */
   idleTimeoutMinutes?: number;
   /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
@@ -110,6 +112,7 @@ async function loadDirectory(opts: SandboxOptions): Promise<SandboxDirectory> {
   }
   const o: Parameters<typeof importDirectory>[0] = { url: opts.directoryUrl, bindDn: opts.directoryBindDn, password: opts.directoryPassword };
   if (opts.directoryBaseDn) o.baseDn = opts.directoryBaseDn;
+  if (opts.directoryCaFile) o.caFile = opts.directoryCaFile;
   return importDirectory(o);
 }
 

@@ -18,6 +18,8 @@ interface SandboxCliOptions {
   users: string;
   directory?: string;
   directoryBindDn?: string;
+  directoryBaseDn?: string;
+  directoryCa?: string;
   faults?: string;
   speed: string;
   seed?: string;
@@ -65,6 +67,8 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
     opts.directoryUrl = o.directory;
     opts.directoryBindDn = o.directoryBindDn;
     opts.directoryPassword = password;
+    if (o.directoryBaseDn) opts.directoryBaseDn = o.directoryBaseDn;
+    if (o.directoryCa) opts.directoryCaFile = o.directoryCa;
   }
   return opts;
 }
@@ -123,6 +127,8 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--users <n>', 'size of the generated directory', '1000')
     .option('--directory <url>', 'use a real directory (ldap[s]://host) read once at start instead of a generated one')
     .option('--directory-bind-dn <dn>', `bind DN for --directory (password from ${DIRECTORY_PASSWORD_ENV})`)
+    .option('--directory-base-dn <dn>', 'base DN of the users to import (default: the naming context)')
+    .option('--directory-ca <file>', 'PEM CA of the directory\'s certificate, for ldaps://')
     .option('--faults <spec>', 'inject faults, e.g. zia:GET:/users:429:0.2,scim:*:*:500:0.1,graph:*:*:latency=200')
     .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
     .option('--seed <n>', 'seed for the generated data and fault draws')

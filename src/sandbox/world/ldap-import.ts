@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import type { SandboxDirectory, SandboxDirectoryGroup, SandboxDirectoryUser } from './directory.js';
 
@@ -13,6 +14,8 @@ export interface ImportDirectoryOptions {
   baseDn?: string;
   /** Accept a self-signed certificate on ldaps:// (lab directories). */
   insecureTls?: boolean;
+  /** PEM CA that signed the directory's certificate (ldaps://). */
+  caFile?: string;
 }
 
 const str = (v: unknown): string | undefined => {
@@ -24,7 +27,8 @@ const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => str(x) ?
 const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Array.isArray(v) && Buffer.isBuffer(v[0]) ? v[0] : Buffer.alloc(16));
 
 export async function importDirectory(opts: ImportDirectoryOptions): Promise<SandboxDirectory> {
-  const client = new Client({ url: opts.url, tlsOptions: opts.insecureTls ? { rejectUnauthorized: false } : undefined });
+  const tlsOptions = opts.caFile ? { ca: [readFileSync(opts.caFile)] } : opts.insecureTls ? { rejectUnauthorized: false } : undefined;
+  const client = new Client({ url: opts.url, tlsOptions });
   try {
     await client.bind(opts.bindDn, opts.password);
     let baseDn = opts.baseDn;
