@@ -111,6 +111,11 @@ export const scimConfigSchema = z
     /** The Base URL shown in Edit IdP after Enable SCIM Provisioning. Optional: the operator can paste it when asked. */
     baseUrl: z.url().optional(),
     ...scimToken.shape,
+    /**
+     * Users per SCIM page when reading. zscaler-api.md §10 [CONFLICT]: the ZIA doc says up to 1,000,
+     * the Go SDK uses 100; 100 is the safe default, 1000 reads a large tenant ten times faster.
+     */
+    pageSize: z.number().int().min(1).max(1000).default(100),
   })
   .strict()
   .superRefine((v, ctx) => scimToken.check(v, ctx));

@@ -142,7 +142,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       return directory;
     },
     scim(creds) {
-      return createScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits });
+      return createScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits, pageSize: config.scim.pageSize });
     },
     async close() {
       // Ending a ZIA session auto-activates pending changes (zscaler-api.md §1a, §4), so a
