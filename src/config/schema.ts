@@ -227,7 +227,7 @@ export const configSchema = z
   .object({
     version: z.literal(1),
     zia: ziaConfigSchema,
-    scim: scimConfigSchema.default({}),
+    scim: scimConfigSchema.default({ pageSize: 100 }),
     idp: entraConfigSchema,
     directory: directoryConfigSchema,
     parity: parityConfigSchema,
