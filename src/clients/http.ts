@@ -305,7 +305,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const adapter: AxiosAdapter = async (config: InternalAxiosRequestConfig) => {
     const meta = config.migrateCall;
     const method = (config.method ?? 'get').toUpperCase();
-    await limiter.acquire(method, meta?.limiterPath ?? '');
+    // The call holds its rate-limit slot until the response is in (see rate-limit.ts: the
+    // server may have counted it at any moment up to then).
+    const done = await limiter.begin(method, meta?.limiterPath ?? '');
     const attempt = (config['axios-retry']?.retryCount ?? 0) + 1;
     const started = Date.now();
     let status = 0;
@@ -317,6 +319,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       status = err instanceof AxiosError && err.response ? err.response.status : 0;
       throw err;
     } finally {
+      done();
       opts.audit?.({
         time: new Date(started).toISOString(),
         system,

@@ -152,8 +152,12 @@ export const ZIA_RATE_LIMITS: RateLimit[] = [
   { methods: ['POST'], pathPrefix: '/status/activate', perMinute: 10, perHour: 40 },
 ];
 
-/** Documented page-size maxima (§5): a request above the cap would make every page "short". */
-const MAX_PAGE = { users: 10_000, groups: 1_000, departments: 1_000 } as const;
+/**
+ * Documented page-size maxima (§5): a request above the cap would make every page "short".
+ * A full read of a large tenant asks for the maximum: at 2 GET/s (§6) pages are the whole cost.
+ */
+export const ZIA_MAX_PAGE = { users: 10_000, groups: 1_000, departments: 1_000 } as const;
+const MAX_PAGE = ZIA_MAX_PAGE;
 const DEFAULT_PAGE = 1_000;
 
 /** §1a: 5-minute idle timeout; re-login after 4 minutes idle, the Go SDK's 1-minute margin. */

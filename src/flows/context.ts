@@ -82,6 +82,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
   let graph: GraphClient | undefined;
   let directory: DirectoryClient | undefined;
   let ziaLoggedIn = false;
+  const scimClients = new Map<string, ScimClient>();
 
   const ctx: MigrationContext = {
     config,
@@ -142,7 +143,16 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       return directory;
     },
     scim(creds) {
-      return createScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits, pageSize: config.scim.pageSize });
+      // One client per endpoint and token, so every read of this run shares one rate limiter:
+      // the server counts 5 req/s per IdP (zscaler-api.md §10), and a fresh client per call
+      // (probe, then groups, then users) started each with an empty window and drew 429s.
+      const key = `${creds.baseUrl}\n${creds.token}`;
+      let client = scimClients.get(key);
+      if (!client) {
+        client = createScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits, pageSize: config.scim.pageSize });
+        scimClients.set(key, client);
+      }
+      return client;
     },
     async close() {
       // Ending a ZIA session auto-activates pending changes (zscaler-api.md §1a, §4), so a

@@ -1,4 +1,6 @@
 import type { DirectoryEntry } from '../clients/ldap.js';
+import type { ScimClient } from '../clients/scim.js';
+import { ZIA_MAX_PAGE } from '../clients/zia.js';
 import {
   computeParity,
   directoryRecords,
@@ -41,9 +43,9 @@ export function directoryPages(ctx: MigrationContext): AsyncGenerator<DirectoryE
   return ctx.directory().streamUsers(directoryScope(ctx));
 }
 
-async function scimGroupIndex(ctx: MigrationContext, creds: ScimCredentials) {
+async function scimGroupIndex(scim: ScimClient) {
   const groups: ScimGroup[] = [];
-  for await (const page of ctx.scim(creds).listGroups()) groups.push(...(page as ScimGroup[]));
+  for await (const page of scim.listGroups()) groups.push(...(page as ScimGroup[]));
   return indexScimGroups(groups);
 }
 
@@ -53,15 +55,20 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
   const progressFor = (source: Source) => (bars[source] ??= createProgress(ctx.out, LABELS[source], { unit: 'users' }));
   try {
     const scimSource = opts.scim
-      ? (async function* (creds: ScimCredentials) {
-          const index = await scimGroupIndex(ctx, creds);
-          yield* scimRecords(ctx.scim(creds).listUsers() as AsyncIterable<never>, index);
-        })(opts.scim)
+      ? (async function* (scim: ScimClient) {
+          // Groups first (a few pages), then users, through ONE client: both reads share the
+          // endpoint's 5 req/s (zscaler-api.md §10), so they must share one limiter.
+          const index = await scimGroupIndex(scim);
+          yield* scimRecords(scim.listUsers() as AsyncIterable<never>, index);
+        })(ctx.scim(opts.scim))
       : undefined;
     const report = await computeParity(
       {
         directory: directoryRecords(directoryPages(ctx) as AsyncIterable<never>, ctx.config.directory.mapping),
-        zia: ziaRecords(ctx.zia().listUsers() as AsyncIterable<never>),
+        // The documented maximum page (zscaler-api.md §5: 10,000 users, as the Go SDK pages) makes
+        // the ZIA read 10x fewer GETs than the default 1,000: at 2 GET/s (§6) 100k users take
+        // 5.5 s instead of 50.5 s, and stay far below the 1,000 GET/hour cap even at 1M.
+        zia: ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users }) as AsyncIterable<never>),
         scim: scimSource,
       },
       {
