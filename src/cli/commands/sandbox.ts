@@ -1,3 +1,4 @@
+import { rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
@@ -175,13 +176,18 @@ Examples:
         }
         throw e;
       }
+      // A pid file beside the config lets scripts stop the sandbox by its own pid (npx's wrapper
+      // process does not pass signals on to it).
+      const pidFile = path.join(path.resolve(o.stateDir), 'sandbox.pid');
       try {
         const configPath = await sb.writeConfig(path.resolve(o.stateDir));
+        await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
         if (json) out.result(describeSandbox(sb, configPath));
         else printHuman(out, sb, configPath);
         const sig = await (deps.waitForStop ?? waitForStopSignal)();
         out.info(`${typeof sig === 'string' ? sig : 'stop'}: stopping the sandbox`);
       } finally {
+        await rm(pidFile, { force: true });
         await sb.stop();
       }
     });
