@@ -12,7 +12,7 @@ import {
   type ScimGroup,
   type Source,
 } from '../parity/index.js';
-import { createProgress, type Progress } from '../ui/progress.js';
+import { createProgress } from '../ui/progress.js';
 import type { MigrationContext, ScimCredentials } from './context.js';
 
 /**
@@ -26,7 +26,7 @@ export interface ParityRun {
   breaches: string[];
 }
 
-const LABELS: Record<Source, string> = { directory: 'reading AD', zia: 'reading ZIA users', scim: 'reading SCIM users' };
+const LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM' };
 
 export function directoryScope(ctx: MigrationContext) {
   const d = ctx.config.directory;
@@ -51,8 +51,15 @@ async function scimGroupIndex(scim: ScimClient) {
 
 export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
   const cfg = ctx.config.parity;
-  const bars: Partial<Record<Source, Progress>> = {};
-  const progressFor = (source: Source) => (bars[source] ??= createProgress(ctx.out, LABELS[source], { unit: 'users' }));
+  // One line for the three concurrent reads (three bars would overwrite each other).
+  const counts: Partial<Record<Source, number>> = {};
+  const progress = createProgress(ctx.out, 'reading users:');
+  const show = () =>
+    progress.update(
+      0,
+      undefined,
+      (Object.keys(LABELS) as Source[]).filter((k) => counts[k] !== undefined).map((k) => `${LABELS[k]} ${counts[k]}`).join(' · '),
+    );
   try {
     const scimSource = opts.scim
       ? (async function* (scim: ScimClient) {
@@ -74,12 +81,15 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
       {
         key: cfg.key,
         secondaryKey: cfg.secondaryKey,
-        onProgress: (source, records) => progressFor(source).update(records),
+        onProgress: (source, records) => {
+          counts[source] = records;
+          show();
+        },
       },
     );
     const verdict = evaluateThresholds(report, cfg.thresholds);
     return { report, ...verdict };
   } finally {
-    for (const bar of Object.values(bars)) bar?.stop();
+    progress.stop();
   }
 }

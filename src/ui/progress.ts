@@ -13,9 +13,14 @@ export interface Progress {
 export function createProgress(out: Output, label: string, opts: { total?: number; unit?: string } = {}): Progress {
   if (out.quiet) return { update: () => undefined, stop: () => undefined };
   if (out.interactive) {
+    // Without a known total a bar would lie; show a counter line with the elapsed time instead.
+    const format =
+      opts.total === undefined
+        ? `${label} {note} ({duration_formatted})`
+        : `${label} [{bar}] {value}/{total} ${opts.unit ?? ''} {note}`;
     const bar = new cliProgress.SingleBar(
       {
-        format: `${label} [{bar}] {value}/{total} ${opts.unit ?? ''} {note}`,
+        format,
         hideCursor: true,
         stream: process.stderr,
         noTTYOutput: false,
@@ -39,7 +44,7 @@ export function createProgress(out: Output, label: string, opts: { total?: numbe
       const now = Date.now();
       if (now - last < 5000) return;
       last = now;
-      out.info(`${label}: ${done}${total ? `/${total}` : ''} ${opts.unit ?? ''}${note ? ` ${note}` : ''}`);
+      out.info(total ? `${label} ${done}/${total} ${opts.unit ?? ''}${note ? ` ${note}` : ''}` : `${label} ${note ?? done}`);
     },
     stop: () => undefined,
   };
