@@ -91,7 +91,7 @@ export const ziaConfigSchema = z
   .object({
     /** Cloud name (zscaler, zscalerone, zscalertwo, zscalerthree, zscloud, zscalerbeta, zscalergov, zscalerten, zspreview). */
     cloud: z.string().min(1).optional(),
-    /** Overrides the base URL derived from the cloud (legacy: https://zsapi.<cloud>.net; OneAPI: https://api.zsapi.net). */
+    /** Overrides the base URL derived from the cloud, API path included (legacy: https://zsapi.<cloud>.net/api/v1; OneAPI: https://api.zsapi.net/zia/api/v1). */
     baseUrl: z.url().optional(),
     auth: z.discriminatedUnion('kind', [ziaLegacyAuth, ziaOneApiAuth]),
     /** Name of the ZIA identity provider whose SCIM provisioning the migration enables. */

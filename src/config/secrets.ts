@@ -34,6 +34,8 @@ export function resolveSecret(
       });
     }
     if (value === '') throw new UserError(`${where}.${name}File: ${fileName} is empty`);
+    const loose = secretFilePermissionWarning(fileName);
+    if (loose) process.stderr.write(`migrate: warning: ${where}.${name}File: ${loose}\n`);
     registerSecret(value);
     return value;
   }

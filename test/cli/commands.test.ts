@@ -84,8 +84,10 @@ describe('migrate against a sandbox in another process', () => {
 
   it('dry-run: exit 2 with --detailed-exitcode, one JSON plan on stdout, zero writes, no state file', async () => {
     sandbox.resetLog();
-    const r = await runCli(['ad-to-scim', '--dry-run', '--detailed-exitcode', '--json', '--config', config, '--state', state]);
+    const audit = join(dir, 'audit.jsonl');
+    const r = await runCli(['ad-to-scim', '--dry-run', '--detailed-exitcode', '--json', '--audit-log', audit, '--config', config, '--state', state]);
     expect(r.code).toBe(2);
+    expect(existsSync(audit)).toBe(false); // the audit log is a write too
     const doc = JSON.parse(r.stdout);
     expect(doc.dryRun).toBe(true);
     expect(doc.plan.steps.map((s: { id: string }) => s.id)).toContain('enable-migrate-flag');
@@ -131,9 +133,17 @@ describe('migrate against a sandbox in another process', () => {
     sandbox.portal.setSamlAutoProvisioning(idp.id, false);
     doc.scim = { baseUrl, tokenEnv: 'TEST_SCIM_TOKEN' };
     await writeFile(personConfig, YAML.stringify(doc));
-    const third = await runCli(args, { env: { TEST_SCIM_TOKEN: bearerToken! } });
+    const audit = join(dir, 'audit.jsonl');
+    const third = await runCli([...args, '--audit-log', audit], { env: { TEST_SCIM_TOKEN: bearerToken! } });
     expect(third.stderr).toContain('complete');
     expect(third.code).toBe(0);
+    const auditText = await readFile(audit, 'utf8');
+    const lines = auditText.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.system === 'graph' && l.method === 'PUT')).toBe(true);
+    expect(auditText).not.toContain(bearerToken);
+    for (const f of ['zia-password', 'zia-api-key', 'graph-client-secret', 'ldap-password']) {
+      expect(auditText).not.toContain((await readFile(join(dir, 'secrets', f), 'utf8')).trim());
+    }
 
     const disk = (await readFile(state, 'utf8')) + (await readFile(`${state}.bak`, 'utf8'));
     expect(disk).not.toContain(bearerToken);
