@@ -71,6 +71,17 @@ describe('ad-to-scim on the sandbox', () => {
     expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
   });
 
+  it('explains a quarantine: a token regenerated in the console after Entra started stops the run', async () => {
+    h = await startHarness();
+    await expect(h.run(adToScimFlow, { store: new CrashAfter(h.store, 'entra-start') })).rejects.toThrow('simulated crash');
+    const idp = h.sandbox.portal.idps().find((i) => i.name === h.config.zia.idpName)!;
+    h.sandbox.portal.generateToken(idp.id); // someone clicks Generate Token: Entra's saved token stops working
+    const err = (await h.run(adToScimFlow, { ctx: h.ctx() }).catch((e) => e)) as Error;
+    expect(err.message).toMatch(/quarantine \(EncounteredQuarantineException/);
+    expect(err.message).toMatch(/What to do: .+/);
+    expect(err.message).not.toContain('[object Object]');
+  });
+
   it('refuses to start on a Hosted DB repository (the documented trap)', async () => {
     h = await startHarness();
     h.sandbox.portal.setRepositoryType('HOSTED_DB');

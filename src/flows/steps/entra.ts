@@ -107,7 +107,13 @@ function progressOf(job: SyncJob): { done: number; total: number } | undefined {
 
 function observeCycle(job: SyncJob): Observation {
   if (job.status?.code === 'Quarantine') {
-    return { state: 'blocked', detail: `provisioning is in quarantine: ${describeQuarantine(job)}` };
+    const q = describeQuarantine(job);
+    return {
+      state: 'blocked',
+      detail: q
+        ? `provisioning is in quarantine (${q.reason}${q.since ? ` since ${q.since}` : ''}): ${q.meaning} What to do: ${q.whatToDo}`
+        : 'provisioning is in quarantine',
+    };
   }
   if (isInitialCycleComplete(job)) {
     return { state: 'done', detail: `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})` };
