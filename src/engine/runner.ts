@@ -145,9 +145,15 @@ async function observeSafely<C>(step: Step<C>, run: StepRun<C>): Promise<Observa
 }
 
 /** Observes every step without changing anything. */
+function assertPrecondition<C>(flow: Flow<C>, state: State | undefined, where: string): void {
+  const why = flow.precondition?.(state);
+  if (why) throw new UserError(`${flow.title}: ${why}`, { hint: `State file: ${where}. Nothing was changed.` });
+}
+
 export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promise<Plan> {
   const state = await opts.store.load();
   assertSameTarget(state, opts.target, opts.store.describe());
+  assertPrecondition(flow, state, opts.store.describe());
   const preflight = await runPreflight(flow.preflight, ctx);
   opts.events?.preflight?.(preflight);
   const flowRecord = state?.flows[flow.id];
@@ -190,6 +196,7 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
 
   let sealed = await opts.store.load();
   assertSameTarget(sealed, opts.target, opts.store.describe());
+  assertPrecondition(flow, sealed, opts.store.describe());
 
   const preflight = await runPreflight(flow.preflight, ctx);
   opts.events?.preflight?.(preflight);

@@ -84,6 +84,11 @@ export interface Flow<C> {
   doc: string;
   preflight: PreflightCheck<C>[];
   steps: Step<C>[];
+  /**
+   * What the checkpoint must show before this flow may run at all (rollback needs a forward run to
+   * undo). Returns the reason it may not, or undefined.
+   */
+  precondition?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> } | undefined): string | undefined;
   /** Edits the checkpoint when the flow completes (rollback marks the forward flow rolled back). */
   onComplete?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> }): void;
 }

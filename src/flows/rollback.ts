@@ -167,6 +167,11 @@ export const rollbackFlow: Flow<MigrationContext> = {
     syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
     verifyDirectoryParity,
   ],
+  precondition(state) {
+    const forward = state?.flows['ad-to-scim'];
+    const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
+    return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
+  },
   onComplete(state) {
     retireFlow(state, 'ad-to-scim', 'rolled-back');
   },

@@ -103,11 +103,18 @@ describe('migrate against a sandbox in another process', () => {
 
   it('dry-run --junit writes one test case per check and step', async () => {
     const junit = join(dir, 'plan.xml');
-    const r = await runCli(['rollback', '--dry-run', '--junit', junit, '--config', config, '--state', state]);
+    const r = await runCli(['ad-to-scim', '--dry-run', '--junit', junit, '--config', config, '--state', state]);
     expect(r.code).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuites');
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(1 + 6);
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(7 + 12); // preflight checks + steps
+    expect(xml).toContain('would: PUT /authSettings');
+  });
+
+  it('rollback refuses to run when the state records no migration to undo', async () => {
+    const r = await runCli(['rollback', '--dry-run', '--config', config, '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nothing to roll back');
   });
 
   it('unattended with a person as operator: exit 3 at each console step, and continues after the operator acts', async () => {
