@@ -168,7 +168,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults,
     });
     stops.push(() => ziaSrv.stop());
-    const entra = await startEntraService({ directory, speed, port: portAt(2), rateLimits, recordRequest: (e) => log.record(e) });
+    const entra = await startEntraService({ directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
     let ldapUrl: string;
     if (opts.directoryUrl) {

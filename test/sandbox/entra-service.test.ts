@@ -364,9 +364,9 @@ describe('request recording', () => {
     await (await graph('GET', spPath())).arrayBuffer();
     await (await fetch(`${entra.graphUrl}${spPath()}`)).arrayBuffer();
     expect(seen).toEqual([
-      { server: 'entra-login', method: 'POST', path: `/${entra.credentials.tenantId}/oauth2/v2.0/token`, status: 200 },
-      { server: 'entra-graph', method: 'GET', path: `/v1.0${spPath()}`, status: 200 },
-      { server: 'entra-graph', method: 'GET', path: `/v1.0${spPath()}`, status: 401 },
+      { server: 'login', method: 'POST', path: `/${entra.credentials.tenantId}/oauth2/v2.0/token`, status: 200 },
+      { server: 'graph', method: 'GET', path: `/v1.0${spPath()}`, status: 200 },
+      { server: 'graph', method: 'GET', path: `/v1.0${spPath()}`, status: 401 },
     ]);
   });
 });

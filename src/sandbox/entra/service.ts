@@ -1,13 +1,17 @@
 /**
  * Simulated Microsoft identity platform token endpoint + Microsoft Graph v1.0 (the parts the
  * migration uses, idp-apis.md A1–A6), on one loopback HTTP server:
- *   ${loginUrl}/${tenantId}/oauth2/v2.0/token   client credentials (A6)
- *   ${graphUrl} = ${loginUrl}/v1.0               servicePrincipals, synchronization, auditLogs
+ *   ${loginUrl}/${tenantId}/oauth2/v2.0/token   client credentials (A6)        server "login"
+ *   ${graphUrl} = ${loginUrl}/v1.0               servicePrincipals, synchronization, auditLogs   server "graph"
+ * It runs on the shared sandbox HTTP layer (../http/server.ts), so request logging and fault
+ * injection work exactly as for ZIA and SCIM; the server names above are the ones the request log
+ * records and the fault grammar matches.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { z } from 'zod';
+import type { FaultInjector, SandboxServer } from '../http/faults.js';
+import type { RequestLogEntry } from '../http/log.js';
+import { startService, type SimRequest, type SimResponse } from '../http/server.js';
 import type { SandboxDirectory } from '../world/directory.js';
 import { ProvisioningEngine } from './engine.js';
 import { SCHEMA_LIST, eqFilter, listResponseSchema, scimRequest, ScimHttpError } from './scim-client.js';
@@ -21,7 +25,10 @@ export interface StartEntraServiceOptions {
   host?: string;
   port?: number;
   rateLimits: boolean;
-  recordRequest?: (entry: { server: string; method: string; path: string; status: number }) => void;
+  /** Called once per request with server "login" or "graph" (the sandbox passes its RequestLog). */
+  recordRequest?: (entry: Pick<RequestLogEntry, 'server' | 'method' | 'path' | 'status'>) => void;
+  /** The sandbox's fault injector; rules for servers `login` and `graph` apply here. */
+  faults?: FaultInjector;
 }
 
 export interface EntraCredentials {
@@ -78,15 +85,46 @@ function graphError(code: string, message: string): unknown {
   return { error: { code, message, innerError: { 'request-id': randomUUID(), date } } };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'RequestEntityTooLarge', 'Request body too large.');
-    chunks.push(chunk as Buffer);
+/** AADSTS error shape of the token endpoint (G-auth): error, error_description, error_codes, timestamp, trace_id, correlation_id. */
+function aadError(error: string, code: number | undefined, text: string): unknown {
+  const now = new Date().toISOString();
+  const prefix = code === undefined ? '' : `AADSTS${code}: `;
+  return {
+    error,
+    error_description: `${prefix}${text}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${now}`,
+    error_codes: code === undefined ? [] : [code],
+    timestamp: now,
+    trace_id: randomUUID(),
+    correlation_id: randomUUID(),
+  };
+}
+
+const JSON_TYPE = 'application/json; odata.metadata=minimal';
+
+/** Which of the two systems a path belongs to: Graph under /v1.0, the token endpoint otherwise. */
+export function entraServerFor(path: string): SandboxServer {
+  return path === '/v1.0' || path.startsWith('/v1.0/') ? 'graph' : 'login';
+}
+
+/**
+ * The body of an injected status fault, in the shape the real service would use.
+ * Graph: the G-err envelope (429 → TooManyRequests; 503 → serviceNotAvailable; other 5xx →
+ * generalException, codes listed in G-err). Login: the AADSTS shape; what the token endpoint sends
+ * when throttled or failing is not in our notes [U], so `temporarily_unavailable` without an
+ * AADSTS number is a guess. The shared layer adds Retry-After: 1 to every injected 429.
+ */
+function entraFaultResponse(status: number, server: SandboxServer): SimResponse {
+  if (server === 'login') {
+    const error = status === 429 || status >= 500 ? 'temporarily_unavailable' : 'invalid_request';
+    return { status, body: aadError(error, undefined, `Injected fault ${status} (sandbox).`), contentType: JSON_TYPE };
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const code = status === 429 ? 'TooManyRequests' : status === 503 ? 'serviceNotAvailable' : 'generalException';
+  return { status, body: graphError(code, `Injected fault ${status} (sandbox).`), contentType: JSON_TYPE };
+}
+
+/** Fault prefixes match without /v1.0 on Graph and without /<tenant> on login (see http/faults.ts). */
+function entraStripPrefix(path: string, server: SandboxServer): string {
+  return server === 'graph' ? path.replace(/^\/v1\.0(?=\/|$)/, '') : path.replace(/^\/[^/]+(?=\/oauth2\/)/, '');
 }
 
 function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
@@ -133,21 +171,10 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     tags: ['WindowsAzureActiveDirectoryIntegratedApp', 'WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1'],
   });
 
-  const token = async (req: IncomingMessage, tenant: string): Promise<[number, unknown]> => {
-    const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+  const token = (body: Buffer, tenant: string): [number, unknown] => {
+    const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
     const parsed = tokenFormSchema.safeParse(form);
-    // AADSTS error shape (G-auth): error, error_description, error_codes, timestamp, trace_id, correlation_id.
-    const aad = (status: number, error: string, code: number, text: string): [number, unknown] => [
-      status,
-      {
-        error,
-        error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`,
-        error_codes: [code],
-        timestamp: new Date().toISOString(),
-        trace_id: randomUUID(),
-        correlation_id: randomUUID(),
-      },
-    ];
+    const aad = (status: number, error: string, code: number, text: string): [number, unknown] => [status, aadError(error, code, text)];
     if (!parsed.success) return aad(400, 'invalid_request', 900144, 'The request body must contain grant_type=client_credentials, client_id, client_secret and scope.');
     if (tenant !== state.tenantId) return aad(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
     if (parsed.data.client_id !== credentials.clientId) return aad(400, 'unauthorized_client', 700016, `Application with identifier '${parsed.data.client_id}' was not found in the directory.`);
@@ -189,7 +216,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     }
   };
 
-  const graph = async (req: IncomingMessage, url: URL): Promise<[number, unknown]> => {
+  const graph = async (req: SimRequest, url: URL): Promise<[number, unknown]> => {
     const auth = req.headers.authorization ?? '';
     const bearer = /^Bearer (.+)$/i.exec(auth)?.[1];
     const expiry = bearer ? tokens.get(bearer) : undefined;
@@ -206,7 +233,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
         throw new HttpError(429, 'TooManyRequests', 'Too many requests.', { 'retry-after': '1' });
       }
     }
-    const method = req.method ?? 'GET';
+    const method = req.method;
     const path = url.pathname.replace(/^\/v1\.0/, '').replace(/\/+$/, '');
     const ctx = `${url.origin}/v1.0/$metadata`;
 
@@ -236,7 +263,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     if (rest === '/synchronization/secrets') {
       if (method === 'GET') return [200, { value: maskedSecrets(state.secrets) }];
       if (method === 'PUT') {
-        const body = parseJson(await readBody(req), secretsBodySchema, 'PUT synchronization/secrets');
+        const body = parseJson(req.body.toString('utf8'), secretsBodySchema, 'PUT synchronization/secrets');
         state.secrets = body.value.map((s) => ({ ...s })); // A2: PUT replaces the whole set
         if (state.job.status.code === 'NotConfigured') state.job.status.code = 'NotRun';
         return [204, null];
@@ -248,7 +275,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       const action = j[2] ?? '';
       if (method === 'GET' && action === '') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs/$entity`, ...state.job }];
       if (method === 'POST' && action === '/validateCredentials') {
-        await validateCredentials(parseJson(await readBody(req), validateBodySchema, 'validateCredentials'));
+        await validateCredentials(parseJson(req.body.toString('utf8'), validateBodySchema, 'validateCredentials'));
         return [204, null];
       }
       if (method === 'POST' && action === '/start') {
@@ -260,7 +287,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
         return [204, null];
       }
       if (method === 'POST' && action === '/restart') {
-        parseJson(await readBody(req), restartBodySchema, 'restart');
+        parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');
         engine.restart();
         return [204, null];
       }
@@ -289,17 +316,16 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     return body;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    const isGraph = url.pathname.startsWith('/v1.0/') || url.pathname === '/v1.0';
-    const server = isGraph ? 'entra-graph' : 'entra-login';
+  const handler = async (req: SimRequest): Promise<SimResponse> => {
+    const url = new URL(req.rawUrl, `http://${req.headers.host ?? '127.0.0.1'}`);
+    const isGraph = entraServerFor(url.pathname) === 'graph';
     let status = 500;
     let body: unknown = null;
     const headers: Record<string, string> = {};
     try {
       const tokenPath = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
       if (!isGraph && tokenPath && req.method === 'POST') {
-        [status, body] = await token(req, tokenPath[1] as string);
+        [status, body] = token(req.body, tokenPath[1] as string);
       } else if (isGraph) {
         [status, body] = await graph(req, url);
       } else {
@@ -315,43 +341,30 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
         body = graphError('InternalServerError', 'The sandbox Graph failed unexpectedly.');
       }
     }
-    opts.recordRequest?.({ server, method: req.method ?? 'GET', path: url.pathname, status });
-    if (status === 204 || body === null) {
-      res.writeHead(status, headers);
-      res.end();
-      return;
-    }
-    res.writeHead(status, { 'content-type': 'application/json; odata.metadata=minimal', ...headers });
-    res.end(JSON.stringify(body));
+    if (status === 204 || body === null) return { status, headers };
+    return { status, headers, body, contentType: JSON_TYPE };
   };
 
-  const sockets = new Set<Socket>();
-  const http = createServer((req, res) => {
-    void handle(req, res);
+  const svc = await startService({
+    name: entraServerFor,
+    host: opts.host,
+    port: opts.port,
+    handler,
+    log: { record: (e) => opts.recordRequest?.(e) },
+    faults: opts.faults,
+    stripPrefix: entraStripPrefix,
+    faultResponse: entraFaultResponse,
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  http.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const { port } = http.address() as AddressInfo;
-  const loginUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
-    loginUrl,
-    graphUrl: `${loginUrl}/v1.0`,
+    loginUrl: svc.url,
+    graphUrl: `${svc.url}/v1.0`,
     credentials,
     state,
     stop: async () => {
       await engine.stop();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
+      await svc.stop();
     },
   };
 }

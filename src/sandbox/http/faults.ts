@@ -6,11 +6,12 @@ import { createPrng } from '../world/seed.js';
  * Grammar (comma-separated rules; whitespace ignored):
  *
  *   rule   := server ":" method ":" prefix ":" kind [ ":" rate ]
- *   server := "zia" | "scim" | "graph" | "login" | "*"
+ *   server := "zia" | "scim" | "graph" | "login" | "*"   (SANDBOX_SERVERS; the same names the request
+ *             log uses, so a rule names exactly what GET /_sandbox/requests shows)
  *   method := an HTTP method (GET, POST, …) or "*"
  *   prefix := a path prefix ("/users", "/Users", …) or "*"; matched against the path with the
- *             service's API prefix removed (/api/v1, /zia/api/v1, /<org>/<idp>/scim, /v1.0) and
- *             against the raw path
+ *             service's API prefix removed (/api/v1, /zia/api/v1, /<org>/<idp>/scim, /v1.0, and
+ *             /<tenant> before /oauth2 on login) and against the raw path
  *   kind   := "429"               answer 429 with the service's rate-limit body and Retry-After: 1
  *           | "5xx" | "500".."599" answer that status (5xx = 503) with the service's error body
  *           | "reset"             destroy the socket without answering
@@ -23,6 +24,14 @@ import { createPrng } from '../world/seed.js';
  * Draws come from a PRNG seeded by the sandbox seed, so a run with the same requests in the
  * same order sees the same faults.
  */
+/**
+ * The simulated HTTP systems, by the one name each goes by in the fault grammar and the request
+ * log. Entra ID is two systems on one listener: `login` (the token endpoint) and `graph` (/v1.0),
+ * matching the `System` names the product's HTTP clients use for them.
+ */
+export const SANDBOX_SERVERS = ['zia', 'scim', 'graph', 'login'] as const;
+export type SandboxServer = (typeof SANDBOX_SERVERS)[number];
+
 export type FaultKind =
   | { kind: 'status'; status: number }
   | { kind: 'reset' }
@@ -77,16 +86,18 @@ export function parseFaultSpec(spec: string | undefined): FaultRule[] {
         throw new FaultSpecError(`fault rule "${rule}": expected server:method:prefix:kind[:rate], e.g. zia:GET:/users:429:0.2`);
       }
       const [server, method, prefix, kind, rateText] = parts as [string, string, string, string, string | undefined];
-      const servers = ['zia', 'scim', 'graph', 'login', '*'];
-      if (!servers.includes(server.trim().toLowerCase())) {
-        throw new FaultSpecError(`fault rule "${rule}": unknown server "${server}" (use ${servers.join(', ')})`);
+      const name = server.trim().toLowerCase();
+      if (name !== '*' && !(SANDBOX_SERVERS as readonly string[]).includes(name)) {
+        // Entra is two servers; the old log names (entra-login, entra-graph) are a likely guess.
+        const hint = name.startsWith('entra') ? '; Entra ID is two servers: login (token endpoint) and graph (/v1.0)' : '';
+        throw new FaultSpecError(`fault rule "${rule}": unknown server "${server.trim()}" (use ${[...SANDBOX_SERVERS, '*'].join(', ')}${hint})`);
       }
       const rate = rateText === undefined ? 1 : Number(rateText);
       if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
         throw new FaultSpecError(`fault rule "${rule}": rate must be a number between 0 and 1, got "${rateText}"`);
       }
       return {
-        server: server.trim().toLowerCase(),
+        server: name,
         method: method.trim().toUpperCase(),
         prefix: prefix.trim(),
         fault: parseKind(kind, rule),
@@ -105,7 +116,7 @@ export class FaultInjector {
   }
 
   /** The first matching rule whose draw hits, or undefined. */
-  pick(server: string, method: string, paths: string[]): FaultKind | undefined {
+  pick(server: SandboxServer, method: string, paths: string[]): FaultKind | undefined {
     for (const r of this.rules) {
       if (r.server !== '*' && r.server !== server) continue;
       if (r.method !== '*' && r.method !== method.toUpperCase()) continue;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FaultInjector } from './faults.js';
+import type { FaultInjector, FaultKind, SandboxServer } from './faults.js';
 import type { RequestLog } from './log.js';
 
 /**
@@ -29,16 +29,21 @@ export interface SimResponse {
 export type SimHandler = (req: SimRequest) => Promise<SimResponse> | SimResponse;
 
 export interface ServiceOptions {
-  name: string;
+  /**
+   * The system this listener simulates, as named in the request log and the fault grammar. One
+   * listener may serve two systems (Entra: `login` and `graph`); then a function of the path.
+   */
+  name: SandboxServer | ((path: string) => SandboxServer);
   host?: string;
   port?: number;
   handler: SimHandler;
-  log: RequestLog;
+  /** Where each request is recorded (the sandbox RequestLog, or anything with its `record`). */
+  log: Pick<RequestLog, 'record'>;
   faults?: FaultInjector;
   /** Path with the service's API prefix removed, for fault prefix matching. */
-  stripPrefix?: (path: string) => string;
+  stripPrefix?: (path: string, server: SandboxServer) => string;
   /** The body a fault-injected status answer carries (service-specific error shape). */
-  faultResponse?: (status: number) => SimResponse;
+  faultResponse?: (status: number, server: SandboxServer) => SimResponse;
   maxBodyBytes?: number;
 }
 
@@ -91,13 +96,16 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       timers.add(t);
     });
 
+  const nameOf = typeof opts.name === 'function' ? opts.name : () => opts.name as SandboxServer;
+
   const server = http.createServer((req, res) => {
     void (async () => {
       const rawUrl = req.url ?? '/';
       const method = (req.method ?? 'GET').toUpperCase();
       const q = rawUrl.indexOf('?');
       const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-      const record = (status: number) => opts.log.record({ server: opts.name, method, path: rawUrl, status });
+      const name = nameOf(path);
+      const record = (status: number) => opts.log.record({ server: name, method, path: rawUrl, status });
       let body: Buffer;
       try {
         body = await readBody(req, opts.maxBodyBytes ?? MAX_BODY);
@@ -106,8 +114,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         if (!res.headersSent) res.writeHead(413).end();
         return;
       }
-      const stripped = opts.stripPrefix ? opts.stripPrefix(path) : path;
-      const fault = path.startsWith('/_sandbox') ? undefined : opts.faults?.pick(opts.name, method, [stripped, path]);
+      const stripped = opts.stripPrefix ? opts.stripPrefix(path, name) : path;
+      const fault: FaultKind | undefined = path.startsWith('/_sandbox') ? undefined : opts.faults?.pick(name, method, [stripped, path]);
       if (fault?.kind === 'reset') {
         record(0);
         req.socket.destroy();
@@ -123,7 +131,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       let out: SimResponse;
       if (fault?.kind === 'status') {
         out = opts.faultResponse
-          ? opts.faultResponse(fault.status)
+          ? opts.faultResponse(fault.status, name)
           : jsonResponse(fault.status, { code: 'INJECTED_FAULT', message: `injected ${fault.status}` });
         if (fault.status === 429) out.headers = { ...(out.headers ?? {}), 'retry-after': '1' };
       } else {
@@ -138,7 +146,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
           });
         } catch (err) {
           // A handler bug: answer like a server error, never with the stack (it could hold data).
-          out = jsonResponse(500, { code: 'UNEXPECTED_ERROR', message: `sandbox ${opts.name} failed: ${(err as Error).message}` });
+          out = jsonResponse(500, { code: 'UNEXPECTED_ERROR', message: `sandbox ${name} failed: ${(err as Error).message}` });
         }
       }
       const { body: payload, contentType } = serialise(out);
@@ -165,7 +173,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     stop: async () => {
       for (const t of timers) clearTimeout(t);
