@@ -82,6 +82,16 @@ describe('ad-to-scim on the sandbox', () => {
     expect(err.message).not.toContain('[object Object]');
   });
 
+  it.each(['appId', 'id'] as const)('finds the Zscaler enterprise app by %s as well as by display name', async (field) => {
+    h = await startHarness();
+    const sp = h.sandbox.world.entra.servicePrincipal;
+    h.config.idp.servicePrincipal = { [field]: sp[field] };
+    const result = await h.run(adToScimFlow, { dryRun: true });
+    const check = result.plan.preflight.find((c) => c.id === 'graph-provisioning')!;
+    expect(check.ok).toBe(true);
+    expect(check.detail).toContain(sp.id);
+  });
+
   it('refuses to start on a Hosted DB repository (the documented trap)', async () => {
     h = await startHarness();
     h.sandbox.portal.setRepositoryType('HOSTED_DB');

@@ -239,13 +239,17 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
 
     if (method === 'GET' && path === '/servicePrincipals') {
       const filter = url.searchParams.get('$filter') ?? '';
-      let match: (name: string) => boolean = () => true;
+      let match: () => boolean = () => true;
+      const unquote = (v: string) => v.replace(/''/g, "'");
       const eq = /^displayName eq '((?:[^']|'')*)'$/.exec(filter);
       const sw = /^startswith\(displayName,\s*'((?:[^']|'')*)'\)$/.exec(filter);
-      if (eq) match = (n) => n === (eq[1] as string).replace(/''/g, "'");
-      else if (sw) match = (n) => n.toLowerCase().startsWith((sw[1] as string).replace(/''/g, "'").toLowerCase());
-      else if (filter !== '') throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports displayName eq and startswith).`);
-      return [200, { '@odata.context': `${ctx}#servicePrincipals`, value: match(sp.displayName) ? [spJson()] : [] }];
+      // A1: the object is also found by its application id (GET /servicePrincipals?$filter=appId eq '…').
+      const app = /^appId eq '((?:[^']|'')*)'$/.exec(filter);
+      if (eq) match = () => sp.displayName === unquote(eq[1] as string);
+      else if (sw) match = () => sp.displayName.toLowerCase().startsWith(unquote(sw[1] as string).toLowerCase());
+      else if (app) match = () => sp.appId === unquote(app[1] as string);
+      else if (filter !== '') throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports displayName eq, startswith and appId eq).`);
+      return [200, { '@odata.context': `${ctx}#servicePrincipals`, value: match() ? [spJson()] : [] }];
     }
     const byAppId = /^\/servicePrincipals\(appId='([^']+)'\)$/.exec(decodeURIComponent(path));
     if (method === 'GET' && byAppId) {
