@@ -6,7 +6,7 @@ import {
   directoryRecords,
   evaluateThresholds,
   indexScimGroups,
-  scimRecords,
+  scimRecordsWithLazyGroups,
   ziaRecords,
   type ParityReport,
   type ScimGroup,
@@ -43,10 +43,19 @@ export function directoryPages(ctx: MigrationContext): AsyncGenerator<DirectoryE
   return ctx.directory().streamUsers(directoryScope(ctx));
 }
 
+/** The /Groups index, built page by page (a page is dropped once indexed). */
 async function scimGroupIndex(scim: ScimClient) {
-  const groups: ScimGroup[] = [];
-  for await (const page of scim.listGroups()) groups.push(...(page as ScimGroup[]));
-  return indexScimGroups(groups);
+  const index = indexScimGroups([]);
+  for await (const page of scim.listGroups({ stripUnknown: true })) {
+    const part = indexScimGroups(page as ScimGroup[]);
+    for (const [id, name] of part.nameById) index.nameById.set(id, name);
+    for (const [member, names] of part.groupsByMember) {
+      const list = index.groupsByMember.get(member);
+      if (list) list.push(...names);
+      else index.groupsByMember.set(member, names);
+    }
+  }
+  return index;
 }
 
 export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
@@ -63,10 +72,10 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
   try {
     const scimSource = opts.scim
       ? (async function* (scim: ScimClient) {
-          // Groups first (a few pages), then users, through ONE client: both reads share the
-          // endpoint's 5 req/s (zscaler-api.md §10), so they must share one limiter.
-          const index = await scimGroupIndex(scim);
-          yield* scimRecords(scim.listUsers() as AsyncIterable<never>, index);
+          // Users first; /Groups only if some user does not carry its memberships, and then
+          // after the users (scimRecordsWithLazyGroups says why). Both reads go through ONE
+          // client: they share the endpoint's 5 req/s (zscaler-api.md §10), so one limiter.
+          yield* scimRecordsWithLazyGroups(scim.listUsers({ stripUnknown: true }) as AsyncIterable<never>, () => scimGroupIndex(scim));
         })(ctx.scim(opts.scim))
       : undefined;
     const report = await computeParity(
@@ -75,7 +84,7 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
         // The documented maximum page (zscaler-api.md §5: 10,000 users, as the Go SDK pages) makes
         // the ZIA read 10x fewer GETs than the default 1,000: at 2 GET/s (§6) 100k users take
         // 5.5 s instead of 50.5 s, and stay far below the 1,000 GET/hour cap even at 1M.
-        zia: ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users }) as AsyncIterable<never>),
+        zia: ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users, stripUnknown: true }) as AsyncIterable<never>),
         scim: scimSource,
       },
       {

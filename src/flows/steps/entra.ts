@@ -1,7 +1,7 @@
 import { UserError } from '../../engine/errors.js';
 import type { Observation, Step } from '../../engine/step.js';
 import { describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
-import { createProgress } from '../../ui/progress.js';
+import { pollUntil } from './poll.js';
 import type { MigrationContext } from '../context.js';
 import { obtainScimCredentials } from './scim.js';
 
@@ -122,6 +122,7 @@ function observeCycle(job: SyncJob): Observation {
   return {
     state: 'pending',
     detail: p ? `initial cycle running: ${p.done}/${p.total} users processed` : `initial cycle not finished (status ${job.status?.code ?? 'unknown'})`,
+    ...(p ? { facts: { done: p.done, total: p.total } } : {}),
   };
 }
 
@@ -137,31 +138,25 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
       return observeCycle(job);
     },
     async apply({ ctx }) {
-      const budget = ctx.config.idp.initialCycleTimeoutMinutes * 60_000;
-      const deadline = Date.now() + budget;
-      const progress = createProgress(ctx.out, 'Entra initial cycle', { unit: 'users' });
-      try {
-        for (;;) {
-          const { job } = await findJob(ctx);
-          const seen = observeCycle(job);
-          const p = progressOf(job);
-          if (p) progress.update(p.done, p.total);
-          if (seen.state === 'done') return { completedAt: new Date().toISOString() };
-          if (seen.state === 'blocked') {
-            throw new UserError(seen.detail, {
-              hint: 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
-            });
-          }
-          if (Date.now() >= deadline) {
-            throw new UserError(`the initial cycle is still running after ${ctx.config.idp.initialCycleTimeoutMinutes} minutes: ${seen.detail}`, {
-              hint: 'Nothing is wrong with waiting longer: run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
-            });
-          }
-          await new Promise((r) => setTimeout(r, ctx.pollIntervalMs));
-        }
-      } finally {
-        progress.stop();
+      const minutes = ctx.config.idp.initialCycleTimeoutMinutes;
+      const seen = await pollUntil(
+        ctx,
+        'Entra initial cycle',
+        async () => observeCycle((await findJob(ctx)).job),
+        minutes * 60_000,
+        (o) => (typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined),
+      );
+      if (seen.state === 'blocked') {
+        throw new UserError(seen.detail, {
+          hint: 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
+        });
       }
+      if (seen.state !== 'done') {
+        throw new UserError(`the initial cycle is still running after ${minutes} minutes: ${seen.detail}`, {
+          hint: 'Nothing is wrong with waiting longer: run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
+        });
+      }
+      return { completedAt: new Date().toISOString() };
     },
   };
 }

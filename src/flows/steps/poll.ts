@@ -1,28 +1,35 @@
 import type { Observation } from '../../engine/step.js';
+import { sleep } from '../../clients/rate-limit.js';
 import { createProgress } from '../../ui/progress.js';
 import type { MigrationContext } from '../context.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Progress an observation reports while it waits (e.g. users processed of the total). */
+export interface Measured {
+  done: number;
+  total: number;
+}
 
 /**
- * Observes repeatedly until done or the budget runs out; shows that it is waiting.
- * Polling is bounded: the caller decides what "not yet" means (usually: rerun later).
+ * Observes repeatedly until the state is no longer pending or the budget runs out, showing that it
+ * waits (a bar when the observation can say how far along it is). Polling is bounded: the caller
+ * decides what "not yet" means (usually: rerun later).
  */
 export async function pollUntil(
   ctx: MigrationContext,
   label: string,
   observe: () => Promise<Observation>,
   budgetMs: number,
-  onObservation?: (o: Observation) => void,
+  measure?: (o: Observation) => Measured | undefined,
 ): Promise<Observation> {
   const deadline = Date.now() + budgetMs;
-  const progress = createProgress(ctx.out, label);
+  const progress = createProgress(ctx.out, label, measure ? { total: 0, unit: 'users' } : {});
   try {
     for (;;) {
       const seen = await observe();
-      onObservation?.(seen);
+      const m = measure?.(seen);
+      if (m) progress.update(m.done, m.total);
+      else progress.update(0, undefined, seen.detail);
       if (seen.state !== 'pending' || Date.now() >= deadline) return seen;
-      progress.update(0, undefined, seen.detail);
       await sleep(Math.min(ctx.pollIntervalMs, Math.max(0, deadline - Date.now())));
     }
   } finally {
