@@ -81,7 +81,11 @@ export interface Sandbox {
   credentials: SandboxCredentials;
   config(): Record<string, unknown>;
   env(): Record<string, string>;
-  writeConfig(dir: string): Promise<string>;
+  /**
+   * Writes migrate.sandbox.yaml (secrets in ./secrets, 0600). operator 'auto' (default) lets the CLI
+   * click the console-only buttons; 'person' makes it prompt, to rehearse the human path.
+   */
+  writeConfig(dir: string, opts?: { operator?: 'auto' | 'person' }): Promise<string>;
   world: SandboxWorld;
   stats(): SandboxStats;
   requests(): RequestLogEntry[];
@@ -250,7 +254,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         [SANDBOX_ENV.graphSecret]: credentials.entra.clientSecret,
         [SANDBOX_ENV.ldapPassword]: credentials.ldap.password,
       }),
-      writeConfig: async (dir) => {
+      writeConfig: async (dir, wopts = {}) => {
         const secretsDir = path.resolve(dir, 'secrets');
         await mkdir(secretsDir, { recursive: true, mode: 0o700 });
         await chmod(secretsDir, 0o700);
@@ -264,17 +268,32 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           await writeFile(file, value, { mode: 0o600 });
           await chmod(file, 0o600);
         }
-        const cfg = buildConfig({
+        const person = wopts.operator === 'person';
+        const cfg: Record<string, unknown> = buildConfig({
           zia: { passwordFile: files.zia![0], apiKeyFile: files.key![0] },
           idp: { clientSecretFile: files.graph![0] },
           directory: { passwordFile: files.ldap![0] },
         });
+        if (person) cfg.operator = { kind: 'person' };
+        const portalUrl = endpoints.portalUrl;
+        const json = `-H 'content-type: application/json'`;
         const header = [
           '# migrate configuration for the built-in sandbox (written by `migrate sandbox`).',
           '# Every system below is a simulation on 127.0.0.1; the credentials are throwaway values',
           '# generated for this sandbox run and stored in ./secrets (mode 0600), never inline.',
-          '# operator.kind "sandbox" lets the CLI click the ZIA portal-only buttons itself.',
-          '# Rehearse: migrate plan --config <this file>, then migrate apply --config <this file>.',
+          ...(person
+            ? [
+                '# operator.kind "person": the CLI prompts you at the console-only steps. The sandbox has no',
+                '# console; these requests are its buttons (the Enable SCIM answer holds the Base URL and token):',
+                `#   Sync Now:             curl -s -X POST ${json} -d '{}' ${portalUrl}/syncNow`,
+                `#   Enable SCIM on IdP:   curl -s -X POST ${json} -d '{"enabled":true}' ${portalUrl}/idps/${zia.idpId}/scim`,
+                `#   SAML auto-prov. off:  curl -s -X POST ${json} -d '{"enabled":false}' ${portalUrl}/idps/${zia.idpId}/samlAutoProvisioning`,
+                `#   Disable SCIM on IdP:  curl -s -X POST ${json} -d '{"enabled":false}' ${portalUrl}/idps/${zia.idpId}/scim`,
+                `#   Generate Token:       curl -s -X POST ${json} -d '{}' ${portalUrl}/idps/${zia.idpId}/generateToken`,
+              ]
+            : ['# operator.kind "sandbox" lets the CLI click the ZIA portal-only buttons itself.']),
+          '# Rehearse: migrate ad-to-scim --dry-run --config <this file>, then migrate ad-to-scim --config <this file>;',
+          '#           migrate verify, migrate rollback and migrate status take the same --config.',
           '',
         ].join('\n');
         const file = path.resolve(dir, 'migrate.sandbox.yaml');

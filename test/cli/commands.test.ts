@@ -118,10 +118,12 @@ describe('migrate against a sandbox in another process', () => {
   });
 
   it('unattended with a person as operator: exit 3 at each console step, and continues after the operator acts', async () => {
-    const doc = YAML.parse(await readFile(config, 'utf8'));
-    doc.operator = { kind: 'person' };
-    const personConfig = join(dir, 'person.yaml');
-    await writeFile(personConfig, YAML.stringify(doc));
+    const personDir = join(dir, 'person');
+    const personConfig = await sandbox.writeConfig(personDir, { operator: 'person' });
+    const configText = await readFile(personConfig, 'utf8');
+    expect(configText).toContain('Sync Now:             curl -s -X POST'); // the rehearsal's "buttons"
+    const doc = YAML.parse(configText);
+    expect(doc.operator).toEqual({ kind: 'person' });
     const args = ['ad-to-scim', '--yes', '--config', personConfig, '--state', state];
 
     const first = await runCli(args);
@@ -149,7 +151,7 @@ describe('migrate against a sandbox in another process', () => {
     expect(lines.some((l) => l.system === 'graph' && l.method === 'PUT')).toBe(true);
     expect(auditText).not.toContain(bearerToken);
     for (const f of ['zia-password', 'zia-api-key', 'graph-client-secret', 'ldap-password']) {
-      expect(auditText).not.toContain((await readFile(join(dir, 'secrets', f), 'utf8')).trim());
+      expect(auditText).not.toContain((await readFile(join(personDir, 'secrets', f), 'utf8')).trim());
     }
 
     const disk = (await readFile(state, 'utf8')) + (await readFile(`${state}.bak`, 'utf8'));

@@ -60,6 +60,7 @@ describe('migrate sandbox', () => {
     expect(() => sandboxOptionsFrom({ ...base, speed: '0' })).toThrow(/--speed/);
     expect(() => sandboxOptionsFrom({ ...base, users: '-1' })).toThrow(/--users/);
     expect(() => sandboxOptionsFrom({ ...base, faults: 'zia:*:*:boom' })).toThrow(/--faults/);
+    expect(() => sandboxOptionsFrom({ ...base, operator: 'robot' })).toThrow(/--operator must be auto or person/);
     expect(() => sandboxOptionsFrom({ ...base, directory: 'http://x' })).toThrow(UserError);
     expect(() => sandboxOptionsFrom({ ...base, directory: 'ldap://dc', directoryBindDn: 'CN=a' }, {})).toThrow(/MIGRATE_SANDBOX_DIRECTORY_PASSWORD/);
     expect(sandboxOptionsFrom({ ...base, directory: 'ldap://dc', directoryBindDn: 'CN=a' }, { MIGRATE_SANDBOX_DIRECTORY_PASSWORD: 'p' })).toMatchObject({

@@ -25,6 +25,7 @@ interface SandboxCliOptions {
   speed: string;
   seed?: string;
   stateDir: string;
+  operator?: string;
   json?: boolean;
   rateLimits?: boolean;
 }
@@ -41,6 +42,9 @@ function intOption(name: string, value: string, min: number, max: number): numbe
 export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv = process.env): SandboxOptions {
   const speed = Number(o.speed);
   if (!Number.isFinite(speed) || speed <= 0) throw new UserError(`--speed must be a positive number, got "${o.speed}"`);
+  if (o.operator !== undefined && o.operator !== 'auto' && o.operator !== 'person') {
+    throw new UserError(`--operator must be auto or person, got "${o.operator}"`);
+  }
   if (o.faults) {
     try {
       parseFaultSpec(o.faults);
@@ -134,6 +138,7 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
     .option('--seed <n>', 'seed for the generated data and fault draws')
     .option('--no-rate-limits', 'switch the documented vendor rate limits off')
+    .option('--operator <who>', 'who clicks the console-only buttons: auto (the scripted operator) or person (you, at the prompts)', 'auto')
     .option('--state-dir <dir>', 'where the config and its secret files are written', DEFAULT_SANDBOX_STATE_DIR)
     .option('--json', 'print one JSON object with the endpoints and config path on stdout')
     .addHelpText(
@@ -180,7 +185,7 @@ Examples:
       // process does not pass signals on to it).
       const pidFile = path.join(path.resolve(o.stateDir), 'sandbox.pid');
       try {
-        const configPath = await sb.writeConfig(path.resolve(o.stateDir));
+        const configPath = await sb.writeConfig(path.resolve(o.stateDir), { operator: o.operator === 'person' ? 'person' : 'auto' });
         await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
         if (json) out.result(describeSandbox(sb, configPath));
         else printHuman(out, sb, configPath);
