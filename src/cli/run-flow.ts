@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -48,6 +49,7 @@ export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>,
     operator: operatorFor(config, out, cli.prompter, opts.dryRun),
     acceptPendingChanges: extra.acceptPendingChanges,
     auditLog: opts.auditLog,
+    reportDir: join(dirname(cli.statePath), 'reports'),
   });
   try {
     const code = await executeFlow(cli, ctx, flow, extra);

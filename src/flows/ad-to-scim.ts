@@ -2,7 +2,7 @@ import { UserError } from '../engine/errors.js';
 import type { Flow, Step } from '../engine/step.js';
 import { isDisabled } from '../clients/ldap.js';
 import type { MigrationContext } from './context.js';
-import { directoryPages, runParity } from './parity-check.js';
+import { directoryPages, keepFailedReport, runParity } from './parity-check.js';
 import { forwardPreflight } from './preflight.js';
 import { entraCredentialsStep, entraInitialCycleStep, entraStartStep, findJob } from './steps/entra.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
@@ -98,8 +98,9 @@ const verifyParity: Step<MigrationContext> = {
     ctx.lastParity = result;
     const s = result.report.summary;
     if (!result.ok) {
-      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}`, {
-        hint: 'Run `migrate verify --report ./parity` for the per-user findings. Entra may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify.',
+      const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
+      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}`, {
+        hint: 'Look at the missing and duplicate findings first. Entra may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (`migrate verify` re-checks on demand).',
       });
     }
     return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };

@@ -38,6 +38,8 @@ export interface MigrationContext {
   rateLimits: boolean;
   /** Wait budget for observations that poll (Sync Now, initial cycle), in milliseconds. */
   pollIntervalMs: number;
+  /** Where a failed verification writes its report for the change ticket (not during a dry-run). */
+  reportDir: string | undefined;
   /** The last parity result of this run, for the command to print or write as reports. */
   lastParity?: import('./parity-check.js').ParityRun;
   /** Closes connections and ends sessions opened by this run. */
@@ -68,6 +70,7 @@ export interface ContextOptions {
   env?: NodeJS.ProcessEnv;
   rateLimits?: boolean;
   pollIntervalMs?: number;
+  reportDir?: string;
 }
 
 export function createMigrationContext(opts: ContextOptions): MigrationContext {
@@ -91,6 +94,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
     operator: opts.operator,
     acceptPendingChanges: opts.acceptPendingChanges ?? false,
     ownChangesPending: false,
+    reportDir: readOnly ? undefined : opts.reportDir,
     rateLimits,
     pollIntervalMs: opts.pollIntervalMs ?? 5_000,
     scimCredentials: undefined,

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { DirectoryEntry } from '../clients/ldap.js';
+import { writeReportDir } from '../parity/report/write.js';
 import type { ScimClient } from '../clients/scim.js';
 import { ZIA_MAX_PAGE } from '../clients/zia.js';
 import {
@@ -101,4 +103,16 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * A verification that failed inside a flow leaves its full report on disk (Markdown, HTML, JSON,
+ * CSV per finding kind) so the operator can look at every finding and attach it to the ticket.
+ * Returns a sentence naming where, or an empty string when no report directory is configured.
+ */
+export async function keepFailedReport(ctx: MigrationContext, result: ParityRun, label: string): Promise<string> {
+  if (!ctx.reportDir) return '';
+  const dir = join(ctx.reportDir, `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await writeReportDir(result.report, dir);
+  return ` The full report is in ${dir} (parity.html, parity.md, CSV per finding kind).`;
 }

@@ -2,7 +2,7 @@ import { UserError } from '../engine/errors.js';
 import type { JsonValue } from '../engine/json.js';
 import type { Flow, Observation, Step, StepRun } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
-import { runParity } from './parity-check.js';
+import { keepFailedReport, runParity } from './parity-check.js';
 import { ziaReachable } from './preflight.js';
 import { entraPauseStep, findJob } from './steps/entra.js';
 import { pollUntil } from './steps/poll.js';
@@ -146,7 +146,8 @@ const verifyDirectoryParity: Step<MigrationContext> = {
     const result = await runParity(ctx, {});
     ctx.lastParity = result;
     if (!result.ok) {
-      throw new UserError(`AD and ZIA users do not match within parity.thresholds: ${result.breaches.join('; ')}`, {
+      const where = await keepFailedReport(ctx, result, 'parity-rollback');
+      throw new UserError(`AD and ZIA users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}`, {
         hint: 'Run `migrate verify --directory-only --report ./parity` for details; a Sync Now may still be running.',
       });
     }

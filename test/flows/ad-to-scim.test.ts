@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CheckpointStore, UnsealedState } from '../../src/engine/checkpoint.js';
 import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import { rollbackFlow } from '../../src/flows/rollback.js';
@@ -90,6 +92,21 @@ describe('ad-to-scim on the sandbox', () => {
     const check = result.plan.preflight.find((c) => c.id === 'graph-provisioning')!;
     expect(check.ok).toBe(true);
     expect(check.detail).toContain(sp.id);
+  });
+
+  it('stops at parity outside the thresholds and leaves the full report for the ticket', async () => {
+    h = await startHarness({
+      tweak: (c) => {
+        c.parity = { key: 'userName', secondaryKey: 'email', thresholds: { missing: 0, extra: 0, duplicates: 0, drift: 0 } };
+      },
+    });
+    const err = (await h.run(adToScimFlow).catch((e) => e)) as Error;
+    expect(err.message).toMatch(/extra: 2 found/);
+    const dir = /The full report is in (\S+) /.exec(err.message)![1]!;
+    expect(dir.startsWith(join(h.dir, 'reports'))).toBe(true);
+    const html = await readFile(join(dir, 'parity.html'), 'utf8');
+    expect(html).toContain('cloud.only@');
+    expect((await h.store.load())!.flows['ad-to-scim']!.steps['verify-parity']!.status).toBe('failed');
   });
 
   it('refuses to start on a Hosted DB repository (the documented trap)', async () => {

@@ -22,6 +22,8 @@ export interface Harness {
   config: Config;
   env: Record<string, string>;
   statePath: string;
+  /** The directory holding the state file (reports go to its reports/). */
+  dir: string;
   store: FileCheckpointStore;
   ctx(opts?: { readOnly?: boolean }): MigrationContext;
   run(flow: Flow<MigrationContext>, opts?: { store?: CheckpointStore; dryRun?: boolean; ctx?: MigrationContext }): ReturnType<typeof runFlow>;
@@ -51,6 +53,7 @@ export async function startHarness(opts: { users?: number; tweak?: (c: Record<st
       env,
       rateLimits: false, // the sandbox enforces the vendors' limits (× speed); clients honour its 429s
       pollIntervalMs: 20,
+      reportDir: join(dir, 'reports'),
     });
     contexts.push(c);
     return c;
@@ -60,6 +63,7 @@ export async function startHarness(opts: { users?: number; tweak?: (c: Record<st
     config,
     env,
     statePath,
+    dir,
     store,
     ctx,
     async run(flow, o = {}) {

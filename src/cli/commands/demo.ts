@@ -75,7 +75,7 @@ Examples:
           // The sandbox enforces the vendors' rate limits multiplied by --speed and answers 429 with
           // Retry-After, which the clients honour; their own limiter (at the real rates) would make
           // the rehearsal as slow as a real tenant for no insight.
-          createMigrationContext({ config, readOnly, out, operator: new SandboxOperator(portal, out), env, pollIntervalMs: 250, rateLimits: false });
+          createMigrationContext({ config, readOnly, out, operator: new SandboxOperator(portal, out), env, pollIntervalMs: 250, rateLimits: false, reportDir: join(dir, 'reports') });
 
         out.info(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
         const before = sandbox.stats().mutations;
