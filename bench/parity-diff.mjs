@@ -9,21 +9,10 @@
 // the diff started (the Node + module baseline).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createPrng } from '../dist/sandbox/world/seed.js';
 
 const PAGE = 1000;
 const self = fileURLToPath(import.meta.url);
-
-/** Deterministic pseudo-random numbers (mulberry32) so runs are comparable. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function baseUser(i) {
   return {
@@ -38,7 +27,7 @@ function baseUser(i) {
 
 /** One source: ~0.5% missing, ~0.5% extra, ~1% drifted display names, ~0.2% case changes. */
 async function* source(name, n, seed) {
-  const r = rng(seed);
+  const r = createPrng(seed); // the sandbox's seeded generator, so runs are comparable
   let page = [];
   for (let i = 0; i < n; i++) {
     const u = baseUser(i);

@@ -77,26 +77,36 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
   };
 }
 
-/** Start provisioning ("Provisioning Status: On"). */
-export function entraStartStep(doc: string): Step<MigrationContext> {
+/**
+ * The job's schedule, running or not: "Provisioning Status: On" is start, "Off" is pause
+ * (idp-apis.md A4: pause keeps state and deprovisions nothing; start resumes where it stopped).
+ */
+function jobScheduleStep(opts: { id: string; title: string; doc: string; running: boolean }): Step<MigrationContext> {
+  const action = opts.running ? 'start' : 'pause';
   return {
-    id: 'entra-start',
-    title: 'Start Entra provisioning',
-    doc,
+    id: opts.id,
+    title: opts.title,
+    doc: opts.doc,
     kind: 'automated',
     async observe({ ctx }) {
       const { job } = await findJob(ctx);
       const state = scheduleState(job);
-      return state === 'Active'
-        ? { state: 'done', detail: `provisioning job is running (status ${job.status?.code ?? 'unknown'})` }
-        : { state: 'pending', detail: `provisioning job schedule is ${state}`, changes: ['POST synchronization/jobs/{id}/start'] };
+      const running = state === 'Active';
+      const detail = running ? `provisioning job is running (status ${job.status?.code ?? 'unknown'})` : `provisioning job is not running (schedule ${state})`;
+      return running === opts.running ? { state: 'done', detail } : { state: 'pending', detail, changes: [`POST synchronization/jobs/{id}/${action}`] };
     },
     async apply({ ctx }) {
       const { spId, jobId } = await findJob(ctx);
-      await ctx.graph().startJob(spId, jobId);
-      return { startedAt: new Date().toISOString() };
+      if (opts.running) await ctx.graph().startJob(spId, jobId);
+      else await ctx.graph().pauseJob(spId, jobId);
+      return { [opts.running ? 'startedAt' : 'pausedAt']: new Date().toISOString() };
     },
   };
+}
+
+/** Start provisioning ("Provisioning Status: On"). */
+export function entraStartStep(doc: string): Step<MigrationContext> {
+  return jobScheduleStep({ id: 'entra-start', title: 'Start Entra provisioning', doc, running: true });
 }
 
 function progressOf(job: SyncJob): { done: number; total: number } | undefined {
@@ -163,22 +173,5 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
 
 /** Rollback step 1: pause, never unassign or narrow scope (out-of-scope users get disabled in Zscaler, idp-apis.md A4). */
 export function entraPauseStep(doc: string): Step<MigrationContext> {
-  return {
-    id: 'entra-pause',
-    title: 'Pause Entra provisioning (users stay assigned; nothing is deprovisioned)',
-    doc,
-    kind: 'automated',
-    async observe({ ctx }) {
-      const { job } = await findJob(ctx);
-      const state = scheduleState(job);
-      return state === 'Active'
-        ? { state: 'pending', detail: `provisioning job is running (status ${job.status?.code ?? 'unknown'})`, changes: ['POST synchronization/jobs/{id}/pause'] }
-        : { state: 'done', detail: `provisioning job is not running (schedule ${state})` };
-    },
-    async apply({ ctx }) {
-      const { spId, jobId } = await findJob(ctx);
-      await ctx.graph().pauseJob(spId, jobId);
-      return { pausedAt: new Date().toISOString() };
-    },
-  };
+  return jobScheduleStep({ id: 'entra-pause', title: 'Pause Entra provisioning (users stay assigned; nothing is deprovisioned)', doc, running: false });
 }
