@@ -53,6 +53,20 @@ describe('ad-to-scim on the sandbox', () => {
     expect((await h.store.load())!.serial).toBe(serial);
   });
 
+  it('runs with OneAPI (ZIdentity client credentials) instead of the legacy session login', async () => {
+    h = await startHarness({ users: 30 });
+    const { endpoints, credentials } = h.sandbox;
+    h.config.zia.baseUrl = endpoints.ziaOneApiBaseUrl;
+    h.config.zia.auth = { kind: 'oneapi', tokenUrl: endpoints.zidentityTokenUrl, clientId: credentials.zia.oneApiClientId, clientSecretEnv: 'TEST_ONEAPI_SECRET' };
+    h.env.TEST_ONEAPI_SECRET = credentials.zia.oneApiClientSecret;
+    const result = await h.run(adToScimFlow);
+    expect(result.completed).toBe(true);
+    await expectMigrated(h);
+    const paths = h.sandbox.requests().map((r) => r.path);
+    expect(paths.some((p) => p.startsWith('/zia/api/v1/authSettings'))).toBe(true);
+    expect(paths.some((p) => p.includes('authenticatedSession'))).toBe(false);
+  });
+
   it('the SCIM bearer token never reaches the state file or its backup', async () => {
     h = await startHarness();
     const ctx = h.ctx();
