@@ -52,8 +52,37 @@ export const ScimGroupSchema = z
   .passthrough();
 export type ScimGroup = z.output<typeof ScimGroupSchema>;
 
+/**
+ * The same resources as read by the list calls (parity reads every user of the tenant): only the
+ * documented fields, unknown ones stripped rather than copied. At 100k users a passthrough copy
+ * of `meta`, `schemas`, `$ref` and the like was most of the validation garbage (issue 6); the
+ * single-resource reads keep the passthrough schemas above.
+ */
+const ListedRef = z.object({ value: z.string(), display: z.string().optional() });
+export const ScimListedUserSchema = z.object({
+  id: z.string(),
+  userName: z.string(),
+  externalId: z.string().optional(),
+  active: ScimBoolean.optional(),
+  displayName: z.string().optional(),
+  emails: z.array(z.object({ value: z.string(), type: z.string().optional(), primary: ScimBoolean.optional() })).optional(),
+  groups: z.array(ListedRef).optional(),
+  department: z.string().optional(),
+  [ENTERPRISE]: z.object({ department: z.string().optional() }).optional(),
+});
+export type ScimListedUser = z.output<typeof ScimListedUserSchema>;
+
+/** Groups as listed: members by id only (a member's `display` and `$ref` are not needed to index them). */
+export const ScimListedGroupSchema = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  externalId: z.string().optional(),
+  members: z.array(z.object({ value: z.string() })).optional(),
+});
+export type ScimListedGroup = z.output<typeof ScimListedGroupSchema>;
+
 /** The department wherever the server put it: top level or the enterprise extension (§10 shows both). */
-export function scimUserDepartment(u: ScimUser): string | undefined {
+export function scimUserDepartment(u: ScimUser | ScimListedUser): string | undefined {
   return u.department ?? u[ENTERPRISE]?.department;
 }
 
@@ -96,10 +125,20 @@ export interface ScimClientOptions {
   tuning?: HttpTuning;
 }
 
+export interface ListOptions {
+  stripUnknown?: boolean;
+}
+
 export interface ScimClient {
   probe(): Promise<{ ok: true; serviceProviderConfig: ServiceProviderConfig }>;
-  listUsers(): AsyncGenerator<ScimUser[]>;
-  listGroups(): AsyncGenerator<ScimGroup[]>;
+  /**
+   * Every user, page by page. `stripUnknown`: only the documented fields (ScimListedUserSchema),
+   * for bulk reads that need no more; unknown fields are otherwise kept (passthrough).
+   */
+  listUsers(opts: { stripUnknown: true }): AsyncGenerator<ScimListedUser[]>;
+  listUsers(opts?: ListOptions): AsyncGenerator<ScimUser[]>;
+  listGroups(opts: { stripUnknown: true }): AsyncGenerator<ScimListedGroup[]>;
+  listGroups(opts?: ListOptions): AsyncGenerator<ScimGroup[]>;
   findUserByUserName(userName: string): Promise<ScimUser | null>;
   getUser(id: string): Promise<ScimUser | null>;
 }
@@ -202,8 +241,8 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
       }
       return { ok: true, serviceProviderConfig };
     },
-    listUsers: () => list('Users', ScimUserSchema),
-    listGroups: () => list('Groups', ScimGroupSchema),
+    listUsers: ((o?: ListOptions) => (o?.stripUnknown ? list('Users', ScimListedUserSchema) : list('Users', ScimUserSchema))) as ScimClient['listUsers'],
+    listGroups: ((o?: ListOptions) => (o?.stripUnknown ? list('Groups', ScimListedGroupSchema) : list('Groups', ScimGroupSchema))) as ScimClient['listGroups'],
     async findUserByUserName(userName) {
       const r = await http.get('/Users', listResponse(ScimUserSchema), { headers, query: { filter: `userName eq ${scimString(userName)}` } });
       // The server compares case-insensitively (RFC 7643 userName caseExact=false); so do we.

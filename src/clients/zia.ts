@@ -50,6 +50,22 @@ export const ZiaUserSchema = z
   .passthrough();
 export type ZiaUser = z.output<typeof ZiaUserSchema>;
 
+/**
+ * A user as read in bulk for parity: the documented identity fields only (§5), unknown fields
+ * stripped instead of copied. At 100k users the passthrough copies (and `groups[]` entries with
+ * idpId/comments/isSystemDefined) were a large part of the read's garbage (issue 6).
+ */
+const IdNameOnly = z.object({ id: z.number(), name: z.string().optional() });
+export const ZiaListedUserSchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  email: z.string(),
+  groups: z.array(IdNameOnly).optional(),
+  department: IdNameOnly.optional(),
+  deleted: z.boolean().optional(),
+});
+export type ZiaListedUser = z.output<typeof ZiaListedUserSchema>;
+
 export const ZiaGroupSchema = z
   .object({ id: z.number(), name: z.string(), idpId: z.number().optional(), comments: z.string().optional(), isSystemDefined: z.boolean().optional() })
   .passthrough();
@@ -194,7 +210,9 @@ export interface ZiaClient {
   putAuthSettings(full: AuthSettings): Promise<AuthSettings>;
   getActivationStatus(): Promise<ActivationStatus>;
   activate(): Promise<ActivationStatus>;
-  listUsers(opts?: { pageSize?: number }): AsyncGenerator<ZiaUser[]>;
+  /** `stripUnknown`: only the identity fields (ZiaListedUserSchema), for bulk reads that need no more. */
+  listUsers(opts: { pageSize?: number; stripUnknown: true }): AsyncGenerator<ZiaListedUser[]>;
+  listUsers(opts?: { pageSize?: number; stripUnknown?: false }): AsyncGenerator<ZiaUser[]>;
   listGroups(opts?: { pageSize?: number }): AsyncGenerator<ZiaGroup[]>;
   listDepartments(opts?: { pageSize?: number }): AsyncGenerator<ZiaDepartment[]>;
 }
@@ -407,7 +425,10 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
       // harmless, so a lost response may be retried.
       return (await call('POST', '/status/activate', ActivationSchema, { idempotent: true })).status;
     },
-    listUsers: (o) => pages('/users', ZiaUserSchema, MAX_PAGE.users, o?.pageSize),
+    listUsers: ((o?: { pageSize?: number; stripUnknown?: boolean }) =>
+      o?.stripUnknown
+        ? pages('/users', ZiaListedUserSchema, MAX_PAGE.users, o.pageSize)
+        : pages('/users', ZiaUserSchema, MAX_PAGE.users, o?.pageSize)) as ZiaClient['listUsers'],
     listGroups: (o) => pages('/groups', ZiaGroupSchema, MAX_PAGE.groups, o?.pageSize),
     listDepartments: (o) => pages('/departments', ZiaDepartmentSchema, MAX_PAGE.departments, o?.pageSize),
   };

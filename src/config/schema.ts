@@ -165,7 +165,8 @@ export const directoryConfigSchema = z
     userFilter: z.string().min(1).default('(&(objectCategory=person)(objectClass=user))'),
     /** Only users that are members of this group, directly or through nested groups. */
     groupDn: z.string().min(1).optional(),
-    pageSize: z.number().int().min(1).max(1000).default(1000),
+    /** Users per LDAP page (AD MaxPageSize 1000). 250 keeps a 100k-user read's memory low (clients/ldap/options.ts). */
+    pageSize: z.number().int().min(1).max(1000).default(250),
     timeLimitSeconds: z.number().int().positive().default(300),
     /** Which AD attribute feeds each identity field compared by parity. */
     mapping: z

@@ -12,6 +12,24 @@ export function firstRdnValue(dn: string): string {
   // Leading spaces after '=' are not part of the value unless escaped.
   while (i < dn.length && dn[i] === ' ') i++;
   if (dn[i] === '"') return quotedValue(dn, i + 1);
+  // Fast path, the usual group DN: no escapes before the first separator, so the value is a slice
+  // (the loop below builds it character by character, one string per character).
+  let end = i;
+  while (end < dn.length) {
+    const c = dn.charCodeAt(end);
+    if (c === 0x5c /* \ */) break;
+    if (c === 0x2c /* , */ || c === 0x2b /* + */ || c === 0x3b /* ; */) {
+      let e = end;
+      while (e > i && dn.charCodeAt(e - 1) === 0x20) e--;
+      return dn.slice(i, e);
+    }
+    end++;
+  }
+  if (end === dn.length) {
+    let e = end;
+    while (e > i && dn.charCodeAt(e - 1) === 0x20) e--;
+    return dn.slice(i, e);
+  }
   const bytes: number[] = [];
   let out = '';
   const flushBytes = () => {

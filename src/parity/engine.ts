@@ -72,12 +72,14 @@ const LABEL: Record<Source, string> = { directory: 'the directory', zia: 'ZIA', 
 
 const FS = '\x1f';
 const SAME = '\x1d';
+/** In the email field: the same string as the userName field (ZIA's login is both; UPN = mail is common). */
+const AS_USER = '\x1e';
 const F_ID = 0, F_USER = 1, F_EMAIL = 2, F_DISPLAY = 3, F_DEPT = 4, F_ACTIVE = 5, F_GROUPS = 6;
 
 /** The separators cannot occur in real identity data; if they do, they are replaced, not trusted. */
 function safe(v: string | undefined): string {
   if (v === undefined) return '';
-  return /[\x1d\x1f]/.test(v) ? v.replace(/[\x1d\x1f]/g, '\ufffd') : v;
+  return /[\x1d-\x1f]/.test(v) ? v.replace(/[\x1d-\x1f]/g, '\ufffd') : v;
 }
 
 interface Decoded {
@@ -110,7 +112,11 @@ class Codec {
 
   encode(r: IdentityRecord, lowerKey: string): string {
     const f = [safe(r.sourceId), safe(r.userName), safe(r.email), safe(r.displayName), safe(r.department)];
+    // Live memory at 100k users is mostly these strings (issue 6): an email equal to the userName
+    // is stored once. Decided before SAME replaces the key field, on the real values.
+    const emailAsUser = f[F_EMAIL] !== '' && f[F_EMAIL] === f[F_USER];
     if (f[this.keyField] === lowerKey) f[this.keyField] = SAME;
+    if (emailAsUser && this.keyField !== F_EMAIL) f[F_EMAIL] = AS_USER;
     f.push(r.active === undefined ? '' : r.active ? '1' : '0');
     f.push(r.groups.map((g) => this.groupId(g)).join(','));
     return f.join(FS);
@@ -119,6 +125,7 @@ class Codec {
   private field(f: string[], i: number, k: string): string | undefined {
     const v = f[i];
     if (v === SAME && i === this.keyField) return k;
+    if (v === AS_USER && i === F_EMAIL) return this.field(f, F_USER, k);
     return v === '' || v === undefined ? undefined : v;
   }
 
@@ -287,13 +294,21 @@ function groupCountsFromInventory(inv: Map<string, number>): Map<string, GroupCo
   return out;
 }
 
+/** Exactly the same set of names on both sides (order and repeats aside), without allocating. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  for (const x of a) if (!b.includes(x)) return false;
+  for (const x of b) if (!a.includes(x)) return false;
+  return true;
+}
+
 function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, GroupCount> {
   const out = new Map<string, GroupCount>();
+  // A user listed twice in one group counts once. One Set for all users, cleared per user.
+  const seen = new Set<string>();
   for (const enc of store.byKey.values()) {
     const names = codec.groupsOf(enc);
     if (names.length === 0) continue;
-    // A user listed twice in one group counts once.
-    const seen = new Set<string>();
+    seen.clear();
     for (const name of names) {
       const k = name.toLowerCase();
       if (seen.has(k)) continue;
@@ -462,7 +477,9 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       if (ov !== undefined) f.actual = ov;
       sink.add(f);
     }
-    if (compareGroups) {
+    // The common case, the same names on both sides (in any order): no Maps to build (at 100k
+    // users these per-user Maps were a large part of the comparison's garbage, issue 6).
+    if (compareGroups && !sameNames(d.groups, o.groups)) {
       const scope = membershipScope.get(other);
       const dg = new Map<string, string>(), og = new Map<string, string>();
       for (const g of d.groups) { const l = g.toLowerCase(); if (!scope || scope.has(l)) dg.set(l, g); }

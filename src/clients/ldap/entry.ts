@@ -39,35 +39,68 @@ export const BUFFER_ATTRIBUTES = ['objectGUID'];
 type RawValue = Buffer | Buffer[] | string | string[];
 export type RawEntry = { dn: string } & Record<string, RawValue>;
 
-const single = z.array(z.string()).max(1, 'has several values where AD allows one');
+// The schema reads each single-valued attribute as ONE value (see `one`), not as an array: the
+// per-attribute arrays (ours and zod's copies) were a large share of a 100k-user read's garbage.
+// A second value reaches zod as an array and is reported as such.
+const severalValues = (iss: { input?: unknown }) => (Array.isArray(iss.input) ? 'has several values where AD allows one' : undefined);
 // A text attribute arrives as a Buffer only when its bytes are not valid UTF-8 (ldapts decodes
 // strictly); zod then reports that attribute rather than the client mangling it.
+const single = z.string({ error: severalValues }).optional();
 const textValues = z.array(z.string());
 
 const entrySchema = z.object({
   dn: z.string().min(1, 'is empty'),
   objectGUID: z
-    .array(z.instanceof(Buffer, { message: 'is not binary (ask for it in explicitBufferAttributes)' }))
-    .length(1, 'is missing or has several values')
-    .refine((v) => v[0]?.length === 16, 'is not 16 bytes'),
+    .instanceof(Buffer, {
+      error: (iss) =>
+        iss.input === undefined || Array.isArray(iss.input) ? 'is missing or has several values' : 'is not binary (ask for it in explicitBufferAttributes)',
+    })
+    .refine((v) => v.length === 16, 'is not 16 bytes'),
   sAMAccountName: single,
   userPrincipalName: single,
   mail: single,
   displayName: single,
   department: single,
-  userAccountControl: single.refine((v) => v.every((s) => /^-?\d{1,10}$/.test(s)), 'is not an integer'),
+  userAccountControl: z.string({ error: severalValues }).regex(/^-?\d{1,10}$/, 'is not an integer').optional(),
   memberOf: textValues,
 });
 
 /** The values of `name` in a raw ldapts entry, matching the attribute name case-insensitively. */
 export function valuesOf(raw: RawEntry, name: string): (Buffer | string)[] {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === 'dn' || key.toLowerCase() !== wanted) continue;
-    const list = Array.isArray(value) ? value : [value];
-    if (list.length > 0) return list;
+  return lookup(byLowerName(raw), name);
+}
+
+const NONE: readonly (Buffer | string)[] = Object.freeze([]);
+
+/**
+ * The entry's attributes by lower-cased name, built in ONE pass over its keys. Looking each
+ * attribute up with Object.entries (an array of pairs per lookup, ~12 lookups per entry) was the
+ * largest single source of garbage in a 100k-user directory read (issue 6).
+ */
+function byLowerName(raw: RawEntry): Map<string, RawValue> {
+  const m = new Map<string, RawValue>();
+  for (const key in raw) {
+    if (key === 'dn') continue;
+    const value = raw[key] as RawValue;
+    const k = key.toLowerCase();
+    // First non-empty value wins, as before (ldapts may add an empty array under the asked-for case).
+    const prev = m.get(k);
+    if (prev === undefined || (Array.isArray(prev) && prev.length === 0)) m.set(k, value);
   }
-  return [];
+  return m;
+}
+
+/** A single-valued attribute: its value, undefined when absent, the array when it has several. */
+function one(m: Map<string, RawValue>, name: string): RawValue | undefined {
+  const value = m.get(name);
+  if (!Array.isArray(value)) return value;
+  return value.length === 0 ? undefined : value.length === 1 ? value[0] : value;
+}
+
+function lookup(m: Map<string, RawValue>, name: string): (Buffer | string)[] {
+  const value = m.get(name.toLowerCase());
+  if (value === undefined) return NONE as (Buffer | string)[];
+  return Array.isArray(value) ? value : [value];
 }
 
 function rawAttributeValue(name: string, values: (Buffer | string)[]): string | string[] {
@@ -84,16 +117,17 @@ function rawAttributeValue(name: string, values: (Buffer | string)[]): string | 
  * UserError naming the DN and the attribute: silently skipping users would make parity lie.
  */
 export function toDirectoryEntry(raw: RawEntry, requested: readonly string[]): DirectoryEntry {
+  const attrs = byLowerName(raw);
   const picked = {
     dn: raw.dn,
-    objectGUID: valuesOf(raw, 'objectGUID'),
-    sAMAccountName: valuesOf(raw, 'sAMAccountName'),
-    userPrincipalName: valuesOf(raw, 'userPrincipalName'),
-    mail: valuesOf(raw, 'mail'),
-    displayName: valuesOf(raw, 'displayName'),
-    department: valuesOf(raw, 'department'),
-    userAccountControl: valuesOf(raw, 'userAccountControl'),
-    memberOf: valuesOf(raw, 'memberOf'),
+    objectGUID: one(attrs, 'objectguid'),
+    sAMAccountName: one(attrs, 'samaccountname'),
+    userPrincipalName: one(attrs, 'userprincipalname'),
+    mail: one(attrs, 'mail'),
+    displayName: one(attrs, 'displayname'),
+    department: one(attrs, 'department'),
+    userAccountControl: one(attrs, 'useraccountcontrol'),
+    memberOf: lookup(attrs, 'memberof'),
   };
   const parsed = entrySchema.safeParse(picked);
   if (!parsed.success) {
@@ -105,24 +139,24 @@ export function toDirectoryEntry(raw: RawEntry, requested: readonly string[]): D
     );
   }
   const e = parsed.data;
-  const uac = e.userAccountControl[0] === undefined ? undefined : parseUac(e.userAccountControl[0]);
+  const uac = e.userAccountControl === undefined ? undefined : parseUac(e.userAccountControl);
   const attributes: Record<string, string | string[]> = {};
   for (const name of requested) {
-    const values = valuesOf(raw, name);
+    const values = lookup(attrs, name);
     if (values.length > 0) attributes[name] = rawAttributeValue(name, values);
   }
   const entry: DirectoryEntry = {
     dn: e.dn,
-    objectGUID: formatObjectGuid(e.objectGUID[0] as Buffer),
+    objectGUID: formatObjectGuid(e.objectGUID),
     disabled: uac === undefined ? false : isDisabled(uac),
     memberOf: e.memberOf,
     attributes,
   };
-  if (e.sAMAccountName[0] !== undefined) entry.sAMAccountName = e.sAMAccountName[0];
-  if (e.userPrincipalName[0] !== undefined) entry.userPrincipalName = e.userPrincipalName[0];
-  if (e.mail[0] !== undefined) entry.mail = e.mail[0];
-  if (e.displayName[0] !== undefined) entry.displayName = e.displayName[0];
-  if (e.department[0] !== undefined) entry.department = e.department[0];
+  if (e.sAMAccountName !== undefined) entry.sAMAccountName = e.sAMAccountName;
+  if (e.userPrincipalName !== undefined) entry.userPrincipalName = e.userPrincipalName;
+  if (e.mail !== undefined) entry.mail = e.mail;
+  if (e.displayName !== undefined) entry.displayName = e.displayName;
+  if (e.department !== undefined) entry.department = e.department;
   if (uac !== undefined) entry.userAccountControl = uac;
   return entry;
 }
