@@ -61,7 +61,9 @@ export function floorSeconds({ ziaUsers, ziaPageSize, scimUsers, scimGroups }) {
 // ------------------------------------------------------------------------------ one population
 
 function startSandboxChild(users) {
-  const child = spawn(process.execPath, [join(root, 'bench/sandbox-child.mjs'), String(users)], {
+  // The simulator, not the product, holds every tenant in memory: at 1M users it needs more than
+  // V8's default heap limit. This flag applies to the sandbox child only, never to the measured verify.
+  const child = spawn(process.execPath, ['--max-old-space-size=16384', join(root, 'bench/sandbox-child.mjs'), String(users)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const ready = new Promise((resolve, reject) => {
