@@ -12,7 +12,8 @@
 // sandbox at speed 1 with the documented limits ON (hourly caps off: a benchmark re-reads a
 // tenant far more often than the ZIA 1000 GET/hour budget allows, and the caps are not what is
 // measured — the 100k read itself stays well under them), and brings the tenant to the migrated
-// state through the same in-process tenant operations the SCIM server calls for Entra's requests:
+// state with sandbox.fastForwardToMigrated() (src/sandbox/world/fast-forward.ts), which uses the
+// same in-process tenant operations the SCIM server calls for Entra's requests:
 //   1. authSettings.directorySyncMigrateToScimEnabled = true, activated (seed 001, step 1);
 //   2. Edit IdP > Enable SCIM Provisioning, which yields the Base URL and Bearer Token;
 //   3. every user assigned to the Entra app is created via SCIM with the body Entra sends
@@ -39,47 +40,6 @@ const { startSandbox } = await import(join(root, 'dist/sandbox/index.js'));
 const started = performance.now();
 const sb = await startSandbox({ users, speed: 1, rateLimits: true, hourlyCaps: false, port: 0 });
 
-function migrate() {
-  const { tenant, entra } = sb.world;
-  const idpId = sb.credentials.zia.idpId;
-  const { kerberosPwd: _k, lastSyncStartTime: _s, lastSyncEndTime: _e, ...settings } = tenant.getAuthSettings();
-  tenant.putAuthSettings({ ...settings, directorySyncMigrateToScimEnabled: true });
-  tenant.activate();
-  const { baseUrl, bearerToken } = sb.portal.setScim(idpId, true);
-
-  const assigned = (type) => new Set(entra.assignments.filter((a) => a.principalType === type).map((a) => a.principalId));
-  const assignedUsers = assigned('User');
-  const assignedGroups = assigned('Group');
-  const zid = new Map(); // Entra object id -> ZIA user id
-  let adopted = 0;
-  for (const u of entra.users) {
-    if (!assignedUsers.has(u.id)) continue;
-    const fields = {
-      userName: u.userPrincipalName,
-      externalId: u.id,
-      active: u.accountEnabled,
-      displayName: u.displayName,
-      givenName: u.givenName,
-      familyName: u.surname,
-    };
-    if (u.mail) fields.mail = u.mail;
-    if (u.department) fields.department = u.department;
-    const r = tenant.scimCreateUser(idpId, fields);
-    if (r.adopted) adopted++;
-    zid.set(u.id, r.user.id);
-    entra.targetIds.set(u.id, String(r.user.id));
-  }
-  let groups = 0;
-  for (const g of entra.groups) {
-    if (!assignedGroups.has(g.id)) continue;
-    const members = g.memberIds.map((id) => zid.get(id)).filter((id) => id !== undefined);
-    const rec = tenant.scimCreateGroup(idpId, { displayName: g.displayName, externalId: g.id, members });
-    entra.targetIds.set(g.id, String(rec.id));
-    groups++;
-  }
-  return { baseUrl, token: bearerToken, scimUsers: zid.size, adopted, scimGroups: groups };
-}
-
 let stopping = false;
 async function stop() {
   if (stopping) return;
@@ -94,7 +54,7 @@ process.stdin.on('error', stop);
 process.stdin.resume();
 
 try {
-  const m = migrate();
+  const m = sb.fastForwardToMigrated();
   const config = sb.config();
   const line = {
     endpoints: sb.endpoints,

@@ -11,6 +11,7 @@ import type { SandboxDirectory } from './world/directory.js';
 import { importDirectory } from './world/ldap-import.js';
 import { createPrng, generateDirectory } from './world/seed.js';
 import { ZiaTenant } from './world/tenant.js';
+import { fastForwardToMigrated, type FastForwardResult } from './world/fast-forward.js';
 import { createPortal, type Portal } from './zia/portal.js';
 import { startZiaServer } from './zia/server.js';
 
@@ -86,6 +87,8 @@ export interface Sandbox {
    * click the console-only buttons; 'person' makes it prompt, to rehearse the human path.
    */
   writeConfig(dir: string, opts?: { operator?: 'auto' | 'person' }): Promise<string>;
+  /** Skips the Entra initial cycle: the tenant as a completed migration leaves it (benchmarks, tests). */
+  fastForwardToMigrated(): FastForwardResult;
   world: SandboxWorld;
   stats(): SandboxStats;
   requests(): RequestLogEntry[];
@@ -300,6 +303,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         await writeFile(file, header + YAML.stringify(cfg), { mode: 0o600 });
         return file;
       },
+      fastForwardToMigrated: () => fastForwardToMigrated({ tenant, entra: entra.state, portal, idpId: zia.idpId }),
       world: { tenant, directory, entra: entra.state },
       stats: () => log.stats(),
       requests: () => log.list(),

@@ -12,44 +12,12 @@ import { createOutput } from '../../src/ui/output.js';
  */
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 
-/** The migrated state, as a completed Entra initial cycle leaves it (cf. bench/sandbox-child.mjs). */
-function migrate(sb: Sandbox): { baseUrl: string; token: string } {
-  const { tenant, entra } = sb.world;
-  const idpId = sb.credentials.zia.idpId;
-  const { kerberosPwd: _k, lastSyncStartTime: _s, lastSyncEndTime: _e, ...settings } = tenant.getAuthSettings();
-  tenant.putAuthSettings({ ...settings, directorySyncMigrateToScimEnabled: true });
-  tenant.activate();
-  const { baseUrl, bearerToken } = sb.portal.setScim(idpId, true);
-  const assigned = new Set(entra.assignments.map((a) => a.principalId));
-  const zid = new Map<string, number>();
-  for (const u of entra.users) {
-    if (!assigned.has(u.id)) continue;
-    const r = tenant.scimCreateUser(idpId, {
-      userName: u.userPrincipalName,
-      externalId: u.id,
-      active: u.accountEnabled,
-      displayName: u.displayName,
-      givenName: u.givenName,
-      familyName: u.surname,
-      ...(u.mail ? { mail: u.mail } : {}),
-      ...(u.department ? { department: u.department } : {}),
-    });
-    zid.set(u.id, r.user.id);
-  }
-  for (const g of entra.groups) {
-    if (!assigned.has(g.id)) continue;
-    const members = g.memberIds.map((id) => zid.get(id)).filter((id): id is number => id !== undefined);
-    tenant.scimCreateGroup(idpId, { displayName: g.displayName, externalId: g.id, members });
-  }
-  return { baseUrl: baseUrl as string, token: bearerToken as string };
-}
-
 describe('verify reads at the documented rate limits', () => {
   let sb: Sandbox;
   let ctx: MigrationContext;
   beforeAll(async () => {
     sb = await startSandbox({ users: 5_000, speed: 1, hourlyCaps: false, port: 0, seed: 3 });
-    const scim = migrate(sb);
+    const scim = sb.fastForwardToMigrated();
     const config = configSchema.parse({ ...sb.config(), scim: { baseUrl: scim.baseUrl, tokenEnv: 'PARITY_RATE_SCIM_TOKEN', pageSize: 1000 } });
     ctx = createMigrationContext({
       config,
