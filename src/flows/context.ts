@@ -84,7 +84,6 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
   let zia: ZiaClient | undefined;
   let graph: GraphClient | undefined;
   let directory: DirectoryClient | undefined;
-  let ziaLoggedIn = false;
   const scimClients = new Map<string, ScimClient>();
 
   const ctx: MigrationContext = {
@@ -116,7 +115,6 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
                 clientSecret: resolveSecret(a, 'clientSecret', 'zia.auth', env),
               };
         zia = createZiaClient({ baseUrl: ziaBaseUrl(config), auth, readOnly, audit, rateLimits });
-        ziaLoggedIn = true;
       }
       return zia;
     },
@@ -162,7 +160,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       // Ending a ZIA session auto-activates pending changes (zscaler-api.md §1a, §4), so a
       // session is ended explicitly only when this run wrote nothing it has not activated:
       // the flows activate before they finish, and a read-only run has nothing pending of its own.
-      if (zia && ziaLoggedIn) await zia.logout().catch(() => undefined);
+      if (zia) await zia.logout().catch(() => undefined);
       if (directory) await directory.close().catch(() => undefined);
     },
   };
