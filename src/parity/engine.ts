@@ -93,33 +93,52 @@ interface Decoded {
 }
 
 class Codec {
-  private readonly groupIds = new Map<string, string>();
-  private readonly groupNames: string[] = [];
+  /** Interned values (group names, departments): few distinct values, repeated for every user. */
+  private readonly ids = new Map<string, string>();
+  private readonly names: string[] = [];
   private readonly keyField: number;
   constructor(key: MatchKey) {
     this.keyField = key === 'userName' ? F_USER : F_EMAIL;
   }
 
-  private groupId(name: string): string {
-    let id = this.groupIds.get(name);
+  private intern(name: string): string {
+    let id = this.ids.get(name);
     if (id === undefined) {
-      id = this.groupNames.length.toString(36);
-      this.groupIds.set(name, id);
-      this.groupNames.push(name);
+      id = this.names.length.toString(36);
+      this.ids.set(name, id);
+      this.names.push(name);
     }
     return id;
   }
 
+  private name(id: string): string {
+    return this.names[parseInt(id, 36)] ?? '';
+  }
+
   encode(r: IdentityRecord, lowerKey: string): string {
-    const f = [safe(r.sourceId), safe(r.userName), safe(r.email), safe(r.displayName), safe(r.department)];
+    const f = [safe(r.sourceId), safe(r.userName), safe(r.email), safe(r.displayName)];
     // Live memory at 100k users is mostly these strings (issue 6): an email equal to the userName
     // is stored once. Decided before SAME replaces the key field, on the real values.
     const emailAsUser = f[F_EMAIL] !== '' && f[F_EMAIL] === f[F_USER];
     if (f[this.keyField] === lowerKey) f[this.keyField] = SAME;
     if (emailAsUser && this.keyField !== F_EMAIL) f[F_EMAIL] = AS_USER;
+    const department = safe(r.department);
+    f.push(department === '' ? '' : this.intern(department));
     f.push(r.active === undefined ? '' : r.active ? '1' : '0');
-    f.push(r.groups.map((g) => this.groupId(g)).join(','));
+    f.push(this.groupIds(r.groups));
     return f.join(FS);
+  }
+
+  /**
+   * Group ids in ascending order, so that the same set of groups is the same string whichever
+   * order a source lists them in (the comparison ignores order; see sameNames).
+   */
+  private groupIds(groups: readonly string[]): string {
+    if (groups.length === 0) return '';
+    if (groups.length === 1) return this.intern(groups[0]!);
+    const n = groups.map((g) => parseInt(this.intern(g), 36));
+    n.sort((a, b) => a - b);
+    return n.map((x) => x.toString(36)).join(',');
   }
 
   private field(f: string[], i: number, k: string): string | undefined {
@@ -132,15 +151,16 @@ class Codec {
   decode(s: string, k: string): Decoded {
     const f = s.split(FS);
     const a = f[F_ACTIVE];
+    const d = f[F_DEPT] ?? '';
     const g = f[F_GROUPS] ?? '';
     return {
       sourceId: f[F_ID] ?? '',
       userName: this.field(f, F_USER, k),
       email: this.field(f, F_EMAIL, k),
       displayName: this.field(f, F_DISPLAY, k),
-      department: this.field(f, F_DEPT, k),
+      department: d === '' ? undefined : this.name(d),
       active: a === '1' ? true : a === '0' ? false : undefined,
-      groups: g === '' ? [] : g.split(',').map((id) => this.groupNames[parseInt(id, 36)] ?? ''),
+      groups: g === '' ? [] : g.split(',').map((id) => this.name(id)),
     };
   }
 
@@ -152,7 +172,7 @@ class Codec {
   /** Group names of an encoded record, without decoding the rest. */
   groupsOf(s: string): string[] {
     const g = s.slice(s.lastIndexOf(FS) + 1);
-    return g === '' ? [] : g.split(',').map((id) => this.groupNames[parseInt(id, 36)] ?? '');
+    return g === '' ? [] : g.split(',').map((id) => this.name(id));
   }
 }
 
@@ -166,18 +186,56 @@ function hash32(s: string): number {
   return h | 0;
 }
 
+/**
+ * One slot per distinct lower-cased key, shared by the sources: each key string and its Map
+ * entry exist once, not once per source. At 1M users per source the per-source Maps held three
+ * copies of every key and three Map entries, about 180 MB of the live set (issue 6).
+ */
+class KeySlots {
+  private readonly slotOf = new Map<string, number>();
+  /** slot → lower-cased key. */
+  readonly keys: string[] = [];
+  private readonly stores: SourceStore[] = [];
+
+  attach(store: SourceStore): void {
+    this.stores.push(store);
+  }
+
+  slot(k: string): number {
+    let slot = this.slotOf.get(k);
+    if (slot === undefined) {
+      slot = this.keys.length;
+      this.slotOf.set(k, slot);
+      this.keys.push(k);
+      // Every store grows with the slots, so each array stays dense (a write far past the end
+      // of a JS array would turn it into a slow, larger dictionary).
+      for (const s of this.stores) s.enc.push(undefined);
+    }
+    return slot;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+}
+
 class SourceStore {
-  /** lower-cased key → encoded first record with that key. */
-  readonly byKey = new Map<string, string>();
-  /** Later records with a key already seen (rare: reported as duplicates). */
-  readonly extras = new Map<string, string[]>();
+  /** slot → encoded first record of this source with that key (undefined: none). */
+  readonly enc: (string | undefined)[] = [];
+  /** Later records with a key already seen, by slot (rare: reported as duplicates). */
+  readonly extras = new Map<number, string[]>();
   records = 0;
   withoutKey = 0;
+  /** Distinct keys seen in this source. */
+  unique = 0;
   constructor(
     readonly source: Source,
     private readonly key: MatchKey,
     private readonly codec: Codec,
-  ) {}
+    private readonly slots: KeySlots,
+  ) {
+    slots.attach(this);
+  }
 
   add(r: IdentityRecord): void {
     if (r.source !== this.source) {
@@ -190,14 +248,16 @@ class SourceStore {
       return;
     }
     const k = kv.toLowerCase();
+    const slot = this.slots.slot(k);
     const enc = this.codec.encode(r, k);
-    if (!this.byKey.has(k)) {
-      this.byKey.set(k, enc);
+    if (this.enc[slot] === undefined) {
+      this.enc[slot] = enc;
+      this.unique++;
       return;
     }
-    const list = this.extras.get(k);
+    const list = this.extras.get(slot);
     if (list) list.push(enc);
-    else this.extras.set(k, [enc]);
+    else this.extras.set(slot, [enc]);
   }
 }
 
@@ -305,7 +365,8 @@ function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, G
   const out = new Map<string, GroupCount>();
   // A user listed twice in one group counts once. One Set for all users, cleared per user.
   const seen = new Set<string>();
-  for (const enc of store.byKey.values()) {
+  for (const enc of store.enc) {
+    if (enc === undefined) continue;
     const names = codec.groupsOf(enc);
     if (names.length === 0) continue;
     seen.clear();
@@ -325,9 +386,10 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const { key, secondaryKey } = options;
   const compareGroups = options.compareGroups ?? true;
   const codec = new Codec(key);
-  const dir = new SourceStore('directory', key, codec);
-  const zia = new SourceStore('zia', key, codec);
-  const scim = sources.scim ? new SourceStore('scim', key, codec) : undefined;
+  const slots = new KeySlots();
+  const dir = new SourceStore('directory', key, codec, slots);
+  const zia = new SourceStore('zia', key, codec, slots);
+  const scim = sources.scim ? new SourceStore('scim', key, codec, slots) : undefined;
   const state = { failed: false };
   const reads = [
     drain('directory', sources.directory, dir, state, options.onProgress),
@@ -359,9 +421,10 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   // 1. Duplicates: the same key twice in one source.
   let sameKey = 0;
   for (const s of [dir, zia, ...(scim ? [scim] : [])]) {
-    for (const [k, extra] of s.extras) {
+    for (const [slot, extra] of s.extras) {
       sameKey++;
-      const all = [s.byKey.get(k)!, ...extra];
+      const k = slots.keys[slot]!;
+      const all = [s.enc[slot]!, ...extra];
       const ids = all.map((e) => codec.decode(e, k).sourceId);
       const spellings = new Set(all.map((e) => codec.fieldOf(e, key, k)));
       sink.add({
@@ -389,7 +452,10 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     const candidates = new Set<number>();
     const stores = [dir, zia, ...(scim ? [scim] : [])];
     for (const s of stores) {
-      for (const [k, enc] of s.byKey) {
+      for (let slot = 0; slot < slots.size; slot++) {
+        const enc = s.enc[slot];
+        if (enc === undefined) continue;
+        const k = slots.keys[slot]!;
         const v = codec.fieldOf(enc, secondaryKey, k);
         if (v === undefined) continue;
         const vh = hash32(v.toLowerCase());
@@ -403,7 +469,10 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     const holders = new Map<string, { source: Source; key: string }[]>();
     if (candidates.size > 0) {
       for (const s of stores) {
-        for (const [k, enc] of s.byKey) {
+        for (let slot = 0; slot < slots.size; slot++) {
+          const enc = s.enc[slot];
+          if (enc === undefined) continue;
+          const k = slots.keys[slot]!;
           const raw = codec.fieldOf(enc, secondaryKey, k);
           if (raw === undefined) continue;
           const v = raw.toLowerCase();
@@ -536,10 +605,13 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     }
   };
 
-  for (const [k, dEnc] of dir.byKey) {
+  for (let slot = 0; slot < slots.size; slot++) {
+    const dEnc = dir.enc[slot];
+    if (dEnc === undefined) continue;
+    const k = slots.keys[slot]!;
     const d = codec.decode(dEnc, k);
-    const zEnc = zia.byKey.get(k);
-    const sEnc = scim?.byKey.get(k);
+    const zEnc = zia.enc[slot];
+    const sEnc = scim?.enc[slot];
     for (const { source: other } of others) {
       const oEnc = other === 'zia' ? zEnc : sEnc;
       if (oEnc === undefined) {
@@ -571,8 +643,10 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   // 4. Extra: known downstream, not in the directory scope.
   const extra = { zia: 0, scim: 0 };
   for (const { source: other, store } of others) {
-    for (const [k, enc] of store.byKey) {
-      if (dir.byKey.has(k)) continue;
+    for (let slot = 0; slot < slots.size; slot++) {
+      const enc = store.enc[slot];
+      if (enc === undefined || dir.enc[slot] !== undefined) continue;
+      const k = slots.keys[slot]!;
       extra[other]++;
       sink.add({
         kind: other === 'zia' ? 'extra-in-zia' : 'extra-in-scim',
@@ -620,7 +694,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     groupRows.push({ name: (d ?? z ?? s)!.name, directory: d?.count ?? null, zia: z?.count ?? null, scim: s?.count ?? null });
   }
 
-  const counts = (s: SourceStore) => ({ records: s.records, unique: s.byKey.size, withoutKey: s.withoutKey });
+  const counts = (s: SourceStore) => ({ records: s.records, unique: s.unique, withoutKey: s.withoutKey });
   const { findings, truncated } = sink.finish();
   const driftTotal = drift.userName + drift.email + drift.displayName + drift.department + drift.groups;
   return {
