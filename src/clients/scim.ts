@@ -83,7 +83,9 @@ export type ScimListedGroup = z.output<typeof ScimListedGroupSchema>;
 
 /** The department wherever the server put it: top level or the enterprise extension (§10 shows both). */
 export function scimUserDepartment(u: ScimUser | ScimListedUser): string | undefined {
-  return u.department ?? u[ENTERPRISE]?.department;
+  // A blank top-level value says nothing: the extension's value is the department then.
+  const top = u.department;
+  return top !== undefined && top.trim() !== '' ? top : u[ENTERPRISE]?.department;
 }
 
 function listResponse<T extends z.ZodType>(item: T) {

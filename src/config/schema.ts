@@ -148,6 +148,14 @@ export const entraConfigSchema = z
   .strict()
   .superRefine((v, ctx) => clientSecret.check(v, ctx));
 
+/** Which AD attribute feeds each identity field parity compares, unless the configuration says otherwise. */
+export const DEFAULT_DIRECTORY_MAPPING = {
+  userName: 'userPrincipalName',
+  email: 'mail',
+  displayName: 'displayName',
+  department: 'department',
+} as const;
+
 export const directoryConfigSchema = z
   .object({
     /** ldaps://host:636 or ldap://host:389 (StartTLS is used on ldap:// unless insecure is set). */
@@ -171,13 +179,13 @@ export const directoryConfigSchema = z
     /** Which AD attribute feeds each identity field compared by parity. */
     mapping: z
       .object({
-        userName: z.string().default('userPrincipalName'),
-        email: z.string().default('mail'),
-        displayName: z.string().default('displayName'),
-        department: z.string().default('department'),
+        userName: z.string().min(1).default(DEFAULT_DIRECTORY_MAPPING.userName),
+        email: z.string().min(1).default(DEFAULT_DIRECTORY_MAPPING.email),
+        displayName: z.string().min(1).default(DEFAULT_DIRECTORY_MAPPING.displayName),
+        department: z.string().min(1).default(DEFAULT_DIRECTORY_MAPPING.department),
       })
       .strict()
-      .default({ userName: 'userPrincipalName', email: 'mail', displayName: 'displayName', department: 'department' }),
+      .default(() => ({ ...DEFAULT_DIRECTORY_MAPPING })),
   })
   .strict()
   .superRefine((v, ctx) => password.check(v, ctx));

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { DirectoryEntry } from '../clients/ldap.js';
 import { writeReportDir } from '../parity/report/write.js';
 import type { ScimClient } from '../clients/scim.js';
 import { ZIA_MAX_PAGE } from '../clients/zia.js';
@@ -11,7 +10,6 @@ import {
   scimRecordsWithLazyGroups,
   ziaRecords,
   type ParityReport,
-  type ScimGroup,
   type Source,
 } from '../parity/index.js';
 import { createProgress } from '../ui/progress.js';
@@ -41,7 +39,7 @@ export function directoryScope(ctx: MigrationContext) {
 }
 
 /** All directory entries in scope, one page at a time. */
-export function directoryPages(ctx: MigrationContext): AsyncGenerator<DirectoryEntry[]> {
+export function directoryPages(ctx: MigrationContext) {
   return ctx.directory().streamUsers(directoryScope(ctx));
 }
 
@@ -49,7 +47,7 @@ export function directoryPages(ctx: MigrationContext): AsyncGenerator<DirectoryE
 async function scimGroupIndex(scim: ScimClient) {
   const index = indexScimGroups([]);
   for await (const page of scim.listGroups({ stripUnknown: true })) {
-    const part = indexScimGroups(page as ScimGroup[]);
+    const part = indexScimGroups(page);
     for (const [id, name] of part.nameById) index.nameById.set(id, name);
     for (const [member, names] of part.groupsByMember) {
       const list = index.groupsByMember.get(member);
@@ -77,16 +75,16 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
           // Users first; /Groups only if some user does not carry its memberships, and then
           // after the users (scimRecordsWithLazyGroups says why). Both reads go through ONE
           // client: they share the endpoint's 5 req/s (zscaler-api.md §10), so one limiter.
-          yield* scimRecordsWithLazyGroups(scim.listUsers({ stripUnknown: true }) as AsyncIterable<never>, () => scimGroupIndex(scim));
+          yield* scimRecordsWithLazyGroups(scim.listUsers({ stripUnknown: true }), () => scimGroupIndex(scim));
         })(ctx.scim(opts.scim))
       : undefined;
     const report = await computeParity(
       {
-        directory: directoryRecords(directoryPages(ctx) as AsyncIterable<never>, ctx.config.directory.mapping),
+        directory: directoryRecords(directoryPages(ctx), ctx.config.directory.mapping),
         // The documented maximum page (zscaler-api.md §5: 10,000 users, as the Go SDK pages) makes
         // the ZIA read 10x fewer GETs than the default 1,000: at 2 GET/s (§6) 100k users take
         // 5.5 s instead of 50.5 s, and stay far below the 1,000 GET/hour cap even at 1M.
-        zia: ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users, stripUnknown: true }) as AsyncIterable<never>),
+        zia: ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users, stripUnknown: true })),
         scim: scimSource,
       },
       {

@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { firstRdnValue } from './dn.js';
-import {
-  SCIM_ENTERPRISE_USER,
-  type DirectoryEntry,
-  type DirectoryMapping,
-  type ScimGroup,
-  type ScimUser,
-  type ZiaUser,
-} from './inputs.js';
+import { scimUserDepartment } from '../clients/scim.js';
+import type { DirectoryEntry, DirectoryMapping, ScimGroup, ScimUser, ZiaUser } from './inputs.js';
 
 export const SOURCES = ['directory', 'zia', 'scim'] as const;
 export const sourceSchema = z.enum(SOURCES);
@@ -63,7 +57,7 @@ function attributeValue(entry: DirectoryEntry, name: string): string | undefined
   // Fall back to the client's named top-level fields (userPrincipalName, mail, ...).
   for (const k in entry) {
     if (k !== 'attributes' && k.toLowerCase() === lower) {
-      const v = firstString((entry as Record<string, unknown>)[k]);
+      const v = firstString(Reflect.get(entry, k));
       if (v !== undefined) return v;
     }
   }
@@ -89,6 +83,15 @@ export function fromDirectoryEntry(entry: DirectoryEntry, mapping: DirectoryMapp
 }
 
 /**
+ * The API documents a name on every group reference (zscaler-api.md §5) and the client accepts one
+ * without (defensively). A nameless membership cannot be matched to a directory group by name;
+ * naming it by id makes it show up as membership drift instead of silently disappearing.
+ */
+function ziaGroupName(g: { id: number; name?: string | undefined }): string {
+  return clean(g.name) ?? `(ZIA group id ${g.id})`;
+}
+
+/**
  * ZIA's `email` is the login name (user@domain), so it feeds both userName and email.
  * `active` stays undefined: ZIA's admin API documents no enabled/disabled field
  * (zscaler-api.md §5), so parity never reports active drift against ZIA.
@@ -97,7 +100,7 @@ export function fromZiaUser(u: ZiaUser): IdentityRecord {
   const rec: IdentityRecord = {
     source: 'zia',
     sourceId: String(u.id),
-    groups: (u.groups ?? []).map((g) => g.name.trim()).filter((g) => g !== ''),
+    groups: (u.groups ?? []).map(ziaGroupName).filter((g) => g !== ''),
   };
   const login = clean(u.email);
   const displayName = clean(u.name);
@@ -129,17 +132,6 @@ export function indexScimGroups(groups: Iterable<ScimGroup>): ScimGroupIndex {
     }
   }
   return { nameById, groupsByMember };
-}
-
-/** "True", "false", true: SCIM clients and servers disagree on the type. Anything else is unknown. */
-export function parseScimActive(v: boolean | string | undefined): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') {
-    const t = v.trim().toLowerCase();
-    if (t === 'true') return true;
-    if (t === 'false') return false;
-  }
-  return undefined;
 }
 
 function scimEmail(u: ScimUser): string | undefined {
@@ -175,8 +167,9 @@ export function fromScimUser(u: ScimUser, groupIndex?: ScimGroupIndex): Identity
   const userName = clean(u.userName);
   const email = scimEmail(u);
   const displayName = clean(u.displayName);
-  const department = clean(u.department) ?? clean(u[SCIM_ENTERPRISE_USER]?.department);
-  const active = parseScimActive(u.active);
+  const department = clean(scimUserDepartment(u));
+  // The client has already read "True"/"false" strings as booleans (clients/scim.ts ScimBoolean).
+  const active = u.active;
   if (userName !== undefined) rec.userName = userName;
   if (email !== undefined) rec.email = email;
   if (displayName !== undefined) rec.displayName = displayName;
