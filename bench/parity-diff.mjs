@@ -63,6 +63,9 @@ async function* source(name, n, seed) {
 
 async function runOne(n) {
   const { computeParity } = await import('../dist/parity/index.js');
+  // As the CLI runs it (src/cli/main.ts); BENCH_DEFAULT_HEAP=1 leaves V8's defaults.
+  const { limitHeapGrowth } = await import('../dist/engine/heap.js');
+  if (process.env.BENCH_DEFAULT_HEAP !== '1') limitHeapGrowth();
   if (global.gc) global.gc();
   const rssBefore = process.memoryUsage().rss;
   const t0 = process.hrtime.bigint();

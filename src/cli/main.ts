@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
+import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { addCommonOptions } from './context.js';
@@ -37,6 +38,7 @@ Exit codes: 0 success · 1 error or a blocking check · 2 changes pending (--dry
 
 /** Entry point used by bin/migrate. Sets process.exitCode rather than exiting, so output flushes. */
 export async function main(argv: string[]): Promise<number> {
+  limitHeapGrowth();
   const program = buildProgram();
   let code: number = EXIT.ok;
   try {

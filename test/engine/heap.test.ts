@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const HEAP_MODULE = new URL('../../dist/engine/heap.js', import.meta.url).href;
+
+/**
+ * The shape of a parity read, small: pages of records stay alive for a few turns of the event
+ * loop (as they do while a page is validated, normalised and compared), a quarter of each page
+ * is kept, the rest becomes garbage that has already been promoted to the old generation.
+ * Prints the largest heap V8 committed along the way.
+ */
+const WORKLOAD = `
+const limit = process.argv[1] === 'limited';
+if (limit) (await import(${JSON.stringify(HEAP_MODULE)})).limitHeapGrowth();
+const kept = [];
+const inFlight = [];
+let maxHeap = 0;
+for (let round = 0; round < 300; round++) {
+  inFlight.push(Array.from({ length: 5000 }, (_, i) => ({ id: round + '-' + i, name: 'user ' + i + ' of page ' + round, groups: ['g' + (i % 7)] })));
+  await new Promise((r) => setImmediate(r));
+  if (inFlight.length > 8) {
+    const page = inFlight.shift();
+    for (let i = 0; i < page.length; i += 4) kept.push(page[i].id + '|' + page[i].name);
+  }
+  maxHeap = Math.max(maxHeap, process.memoryUsage().heapTotal);
+}
+console.log(JSON.stringify({ maxHeap, kept: kept.length }));
+`;
+
+async function peakHeap(mode: 'default' | 'limited'): Promise<{ maxHeap: number; kept: number }> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', WORKLOAD, mode], { timeout: 60_000 });
+  return JSON.parse(stdout) as { maxHeap: number; kept: number };
+}
+
+describe('limitHeapGrowth (the CLI calls it at start-up)', () => {
+  it('takes effect on this Node: the same garbage-heavy workload commits a clearly smaller heap', async () => {
+    const plain = await peakHeap('default');
+    const limited = await peakHeap('limited');
+    // Same work, same data kept: only when garbage is collected differs.
+    expect(limited.kept).toBe(plain.kept);
+    // Measured on Node 20: about 215 MB by default, about 155 MB limited (0.72x). A Node where
+    // setting the flag after start-up did nothing would give the same figure twice.
+    expect(limited.maxHeap).toBeLessThan(plain.maxHeap * 0.85);
+  }, 120_000);
+});
