@@ -12,9 +12,10 @@ import {
 
 /**
  * The three-way diff. Each source is drained concurrently (the reads are network-bound)
- * into one compact string per user, keyed by the lower-cased matching key; the comparison
- * then walks those maps once. Time is linear in users; memory is one Map entry and one
- * flat string per user per source (see bench/parity-diff.mjs for measured figures).
+ * into one compact string per user, in a slot per lower-cased matching key shared by the
+ * sources; the comparison then walks the slots once. Time is linear in users; memory is one
+ * Map entry per distinct key plus one flat string per user per source (measured figures:
+ * src/parity/README.md, bench/parity-diff.mjs).
  */
 
 export type MatchKey = 'userName' | 'email';

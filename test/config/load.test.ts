@@ -38,6 +38,12 @@ describe('configuration', () => {
     }
   });
 
+  it('fills an attribute mapping given in part, and refuses an empty attribute name by its path', () => {
+    const partial = parseConfig(`${minimal}  mapping: { userName: sAMAccountName }\n`, 'migrate.yaml');
+    expect(partial.directory.mapping).toEqual({ userName: 'sAMAccountName', email: 'mail', displayName: 'displayName', department: 'department' });
+    expect(() => parseConfig(`${minimal}  mapping: { email: "" }\n`, 'm.yaml')).toThrow(/m\.yaml: directory\.mapping\.email: /);
+  });
+
   it('reports syntax errors with the file name', () => {
     expect(() => parseConfig('version: [1', 'bad.yaml')).toThrow(/bad\.yaml is not valid YAML/);
   });
