@@ -12,7 +12,7 @@ import {
   type ParityReport,
   type Source,
 } from '../parity/index.js';
-import { createProgress } from '../ui/progress.js';
+import { createReadProgress } from '../ui/progress.js';
 import type { MigrationContext, ScimCredentials } from './context.js';
 
 /**
@@ -60,15 +60,8 @@ async function scimGroupIndex(scim: ScimClient) {
 
 export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
   const cfg = ctx.config.parity;
-  // One line for the three concurrent reads (three bars would overwrite each other).
-  const counts: Partial<Record<Source, number>> = {};
-  const progress = createProgress(ctx.out, 'reading users:');
-  const show = () =>
-    progress.update(
-      0,
-      undefined,
-      (Object.keys(LABELS) as Source[]).filter((k) => counts[k] !== undefined).map((k) => `${LABELS[k]} ${counts[k]}`).join(' · '),
-    );
+  const reading: Source[] = opts.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
+  const progress = createReadProgress(ctx.out, reading.map((s) => LABELS[s]));
   try {
     const scimSource = opts.scim
       ? (async function* (scim: ScimClient) {
@@ -90,10 +83,7 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
       {
         key: cfg.key,
         secondaryKey: cfg.secondaryKey,
-        onProgress: (source, records) => {
-          counts[source] = records;
-          show();
-        },
+        onProgress: (source, records) => progress.update(LABELS[source], records),
       },
     );
     const verdict = evaluateThresholds(report, cfg.thresholds);

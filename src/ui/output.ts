@@ -17,6 +17,8 @@ export interface Output {
   result(value: unknown): void;
   /** Whether stderr is a terminal (progress bars only then). */
   readonly interactive: boolean;
+  /** Where progress bars draw: the same stream as the human lines. */
+  readonly stderr: NodeJS.WritableStream;
 }
 
 export interface OutputOptions {
@@ -47,6 +49,7 @@ export function createOutput(opts: OutputOptions = {}): Output {
     json: Boolean(opts.json),
     quiet: Boolean(opts.quiet),
     interactive: Boolean(stderr.isTTY),
+    stderr,
     info: (line) => {
       if (!opts.quiet) write(line);
     },

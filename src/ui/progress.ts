@@ -22,7 +22,7 @@ export function createProgress(out: Output, label: string, opts: { total?: numbe
       {
         format,
         hideCursor: true,
-        stream: process.stderr,
+        stream: out.stderr,
         noTTYOutput: false,
       },
       cliProgress.Presets.shades_classic,
@@ -47,5 +47,36 @@ export function createProgress(out: Output, label: string, opts: { total?: numbe
       out.info(total ? `${label} ${done}/${total} ${opts.unit ?? ''}${note ? ` ${note}` : ''}` : `${label} ${note ?? done}`);
     },
     stop: () => undefined,
+  };
+}
+
+export interface ReadProgress {
+  /** `count` records read so far from `source` (one of the names given at creation). */
+  update(source: string, count: number): void;
+  stop(): void;
+}
+
+/**
+ * One line per source read concurrently, each with its count and rate, on a terminal only: off a
+ * terminal (CI, cron, a pipe) the reads are silent and the summary that follows says it all.
+ */
+export function createReadProgress(out: Output, sources: readonly string[], unit = 'users'): ReadProgress {
+  if (out.quiet || !out.interactive) return { update: () => undefined, stop: () => undefined };
+  const width = Math.max(...sources.map((s) => s.length));
+  const multi = new cliProgress.MultiBar(
+    { format: '{source} {count} {unit} · {rate}/s', hideCursor: true, stream: out.stderr, noTTYOutput: false },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = Date.now();
+  const bars = new Map<string, cliProgress.SingleBar>();
+  for (const source of sources) {
+    bars.set(source, multi.create(0, 0, { source: source.padEnd(width), count: '0', unit, rate: '0' }));
+  }
+  return {
+    update: (source, count) => {
+      const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+      bars.get(source)?.update(count, { count: count.toLocaleString('en-US'), rate: Math.round(count / seconds).toLocaleString('en-US') });
+    },
+    stop: () => multi.stop(),
   };
 }
