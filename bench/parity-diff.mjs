@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { createPrng } from '../dist/sandbox/world/seed.js';
 
 const PAGE = 1000;
+/** Groups per user (PARITY_BENCH_GROUPS, default 3). ZIA allows up to 128 (zscaler-api.md §4). */
+const GROUPS = Number(process.env.PARITY_BENCH_GROUPS ?? 3);
 const self = fileURLToPath(import.meta.url);
 
 function baseUser(i) {
@@ -21,7 +23,7 @@ function baseUser(i) {
     displayName: `First${i} Last${i}`,
     department: `Department ${i % 60}`,
     active: i % 50 !== 0,
-    groups: [`Staff ${i % 7}`, `Project ${i % 300}`, `Site ${i % 25}`],
+    groups: [`Staff ${i % 7}`, `Project ${i % 300}`, `Site ${i % 25}`, ...Array.from({ length: Math.max(0, GROUPS - 3) }, (_, j) => `Team ${(i + j * 131) % 2000}`)],
   };
 }
 
@@ -79,6 +81,7 @@ async function runOne(n) {
   console.log(
     JSON.stringify({
       usersPerSource: n,
+      groupsPerUser: GROUPS,
       wallMs: Math.round(ms),
       recordsPerSecond: Math.round((3 * n) / (ms / 1000)),
       peakRssMb: Math.round(maxRssMb),

@@ -73,14 +73,22 @@ const LABEL: Record<Source, string> = { directory: 'the directory', zia: 'ZIA', 
 
 const FS = '\x1f';
 const SAME = '\x1d';
+/**
+ * Leads a ZIA or SCIM record stored as a difference from the directory's record with the same
+ * key: each field equal to the directory's is DITTO. Users in sync are the common case, so their
+ * display name, department and (up to 128, zscaler-api.md §4) group ids are stored once, not three
+ * times. The directory's record under a key never changes once stored, so a delta stays valid.
+ */
+const DELTA = '\x1c';
+const DITTO = '\x1b';
 /** In the email field: the same string as the userName field (ZIA's login is both; UPN = mail is common). */
 const AS_USER = '\x1e';
 const F_ID = 0, F_USER = 1, F_EMAIL = 2, F_DISPLAY = 3, F_DEPT = 4, F_ACTIVE = 5, F_GROUPS = 6;
 
-/** The separators cannot occur in real identity data; if they do, they are replaced, not trusted. */
+/** The markers cannot occur in real identity data; if they do, they are replaced, not trusted. */
 function safe(v: string | undefined): string {
   if (v === undefined) return '';
-  return /[\x1d-\x1f]/.test(v) ? v.replace(/[\x1d-\x1f]/g, '\ufffd') : v;
+  return /[\x1b-\x1f]/.test(v) ? v.replace(/[\x1b-\x1f]/g, '\ufffd') : v;
 }
 
 interface Decoded {
@@ -116,7 +124,8 @@ class Codec {
     return this.names[parseInt(id, 36)] ?? '';
   }
 
-  encode(r: IdentityRecord, lowerKey: string): string {
+  /** `base`: the directory's record under the same key, if stored; the result is then a delta from it. */
+  encode(r: IdentityRecord, lowerKey: string, base?: string): string {
     const f = [safe(r.sourceId), safe(r.userName), safe(r.email), safe(r.displayName)];
     // Live memory at 100k users is mostly these strings (issue 6): an email equal to the userName
     // is stored once. Decided before SAME replaces the key field, on the real values.
@@ -127,7 +136,21 @@ class Codec {
     f.push(department === '' ? '' : this.intern(department));
     f.push(r.active === undefined ? '' : r.active ? '1' : '0');
     f.push(this.groupIds(r.groups));
-    return f.join(FS);
+    return base === undefined ? f.join(FS) : this.ditto(f, base);
+  }
+
+  /** The fields `f` as a delta from `base`, or joined as they are when no field is the same. */
+  private ditto(f: string[], base: string): string {
+    const b = base.split(FS);
+    let same = 0;
+    for (let i = 0; i < f.length; i++) {
+      // An empty field costs nothing; DITTO would cost a character.
+      if (f[i] !== '' && f[i] === b[i]) {
+        f[i] = DITTO;
+        same++;
+      }
+    }
+    return same === 0 ? f.join(FS) : DELTA + f.join(FS);
   }
 
   /**
@@ -149,8 +172,30 @@ class Codec {
     return v === '' || v === undefined ? undefined : v;
   }
 
-  decode(s: string, k: string): Decoded {
-    const f = s.split(FS);
+  /**
+   * The field array of an encoded record. `base` is the directory's record under the same key,
+   * needed (and always present) when `s` is a delta.
+   */
+  private fields(s: string, base: string | undefined): string[] {
+    if (!s.startsWith(DELTA)) return s.split(FS);
+    if (base === undefined) throw new Error('parity: a delta-encoded record has no directory record to expand against');
+    const f = s.slice(DELTA.length).split(FS);
+    let b: string[] | undefined;
+    for (let i = 0; i < f.length; i++) {
+      if (f[i] !== DITTO) continue;
+      b ??= base.split(FS);
+      f[i] = b[i]!;
+    }
+    return f;
+  }
+
+  /** A stored full record re-expressed as a delta from `base` (its directory record arrived later). */
+  delta(full: string, base: string): string {
+    return this.ditto(full.split(FS), base);
+  }
+
+  decode(s: string, k: string, base?: string): Decoded {
+    const f = this.fields(s, base);
     const a = f[F_ACTIVE];
     const d = f[F_DEPT] ?? '';
     const g = f[F_GROUPS] ?? '';
@@ -165,16 +210,70 @@ class Codec {
     };
   }
 
-  fieldOf(s: string, attr: MatchKey, k: string): string | undefined {
-    const i = attr === 'userName' ? F_USER : F_EMAIL;
-    return this.field(s.split(FS, i + 1), i, k);
+  /** One identity field of an encoded record, without splitting it (the secondary-key passes read every record twice). */
+  fieldOf(s: string, attr: MatchKey, k: string, base?: string): string | undefined {
+    return this.valueAt(s, base, attr === 'userName' ? F_USER : F_EMAIL, k);
+  }
+
+  private valueAt(s: string, base: string | undefined, i: number, k: string): string | undefined {
+    let v = s.startsWith(DELTA) ? nthField(s, i, DELTA.length) : nthField(s, i, 0);
+    if (v === DITTO) {
+      if (base === undefined) throw new Error('parity: a delta-encoded record has no directory record to expand against');
+      v = nthField(base, i, 0);
+    }
+    if (v === SAME && i === this.keyField) return k;
+    if (v === AS_USER && i === F_EMAIL) return this.valueAt(s, base, F_USER, k);
+    return v === '' ? undefined : v;
   }
 
   /** Group names of an encoded record, without decoding the rest. */
-  groupsOf(s: string): string[] {
-    const g = s.slice(s.lastIndexOf(FS) + 1);
-    return g === '' ? [] : g.split(',').map((id) => this.name(id));
+  groupsOf(s: string, base?: string): string[] {
+    return this.groupIdsOf(s, base).map((id) => this.names[id] ?? '');
   }
+
+  /** The interned group ids of an encoded record. */
+  groupIdsOf(s: string, base?: string): number[] {
+    let g = s.slice(s.lastIndexOf(FS) + 1);
+    if (g === DITTO && s.startsWith(DELTA) && base !== undefined) g = base.slice(base.lastIndexOf(FS) + 1);
+    return g === '' ? [] : g.split(',').map((id) => parseInt(id, 36));
+  }
+
+  private readonly caselessIds = new Map<string, number>();
+  private readonly caselessOfId: number[] = [];
+  /** Lower-cased names by caseless id. */
+  readonly caselessNames: string[] = [];
+
+  /** One number per lower-cased name: "VPN" and "vpn" (two interned ids) share it. */
+  caseless(id: number): number {
+    let c = this.caselessOfId[id];
+    if (c === undefined) {
+      const lower = (this.names[id] ?? '').toLowerCase();
+      c = this.caselessIds.get(lower);
+      if (c === undefined) {
+        c = this.caselessNames.length;
+        this.caselessIds.set(lower, c);
+        this.caselessNames.push(lower);
+      }
+      this.caselessOfId[id] = c;
+    }
+    return c;
+  }
+
+  nameOf(id: number): string {
+    return this.names[id] ?? '';
+  }
+}
+
+/** Field `i` of an encoded record whose first field starts at `from`, without splitting the rest. */
+function nthField(s: string, i: number, from: number): string {
+  let start = from;
+  for (let n = 0; n < i; n++) {
+    const at = s.indexOf(FS, start);
+    if (at < 0) return '';
+    start = at + 1;
+  }
+  const end = s.indexOf(FS, start);
+  return end < 0 ? s.slice(start) : s.slice(start, end);
 }
 
 /** 32-bit FNV-1a: the secondary-key index stores hashes, not strings; candidates are re-checked exactly. */
@@ -229,13 +328,23 @@ class SourceStore {
   withoutKey = 0;
   /** Distinct keys seen in this source. */
   unique = 0;
+  /** The stores whose records are kept as deltas from this one's (the directory's: ZIA, SCIM). */
+  private readonly dependents: SourceStore[] = [];
   constructor(
     readonly source: Source,
     private readonly key: MatchKey,
     private readonly codec: Codec,
     private readonly slots: KeySlots,
+    /** The directory's store, for ZIA and SCIM (their records are stored as deltas from it). */
+    private readonly baseStore?: SourceStore,
   ) {
     slots.attach(this);
+    baseStore?.dependents.push(this);
+  }
+
+  /** The directory's record under the same key, which a delta in this store expands against. */
+  base(slot: number): string | undefined {
+    return this.baseStore?.enc[slot];
   }
 
   add(r: IdentityRecord): void {
@@ -250,12 +359,19 @@ class SourceStore {
     }
     const k = kv.toLowerCase();
     const slot = this.slots.slot(k);
-    const enc = this.codec.encode(r, k);
     if (this.enc[slot] === undefined) {
+      const enc = this.codec.encode(r, k, this.base(slot));
       this.enc[slot] = enc;
       this.unique++;
+      // A directory record arriving after ZIA's or SCIM's: theirs become deltas from it now.
+      for (const d of this.dependents) {
+        const theirs = d.enc[slot];
+        if (theirs !== undefined) d.enc[slot] = this.codec.delta(theirs, enc);
+      }
       return;
     }
+    // Later records under a key already seen are kept whole (rare: reported as duplicates).
+    const enc = this.codec.encode(r, k);
     const list = this.extras.get(slot);
     if (list) list.push(enc);
     else this.extras.set(slot, [enc]);
@@ -355,31 +471,47 @@ function groupCountsFromInventory(inv: Map<string, number>): Map<string, GroupCo
   return out;
 }
 
-/** Exactly the same set of names on both sides (order and repeats aside), without allocating. */
+/** Exactly the same set of names on both sides (order and repeats aside). */
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  for (const x of a) if (!b.includes(x)) return false;
-  for (const x of b) if (!a.includes(x)) return false;
+  // The common case costs one pass: decoded groups come in interned-id order, so equal sets
+  // listed without repeats are equal arrays.
+  if (a.length === b.length) {
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    if (i === a.length) return true;
+  }
+  const as = new Set(a), bs = new Set(b);
+  for (const x of as) if (!bs.has(x)) return false;
+  for (const x of bs) if (!as.has(x)) return false;
   return true;
 }
 
 function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, GroupCount> {
-  const out = new Map<string, GroupCount>();
-  // A user listed twice in one group counts once. One Set for all users, cleared per user.
-  const seen = new Set<string>();
-  for (const enc of store.enc) {
+  // Counted by caseless group number, not by name: lower-casing every group name of every user
+  // was the diff's largest cost at 40 groups per user (bench/parity-diff.mjs).
+  const count: number[] = [];
+  const firstName: string[] = [];
+  const order: number[] = [];
+  // A user listed twice in one group (also in two spellings) counts once: lastUser[c] = slot + 1.
+  const lastUser: number[] = [];
+  for (let slot = 0; slot < store.enc.length; slot++) {
+    const enc = store.enc[slot];
     if (enc === undefined) continue;
-    const names = codec.groupsOf(enc);
-    if (names.length === 0) continue;
-    seen.clear();
-    for (const name of names) {
-      const k = name.toLowerCase();
-      if (seen.has(k)) continue;
-      seen.add(k);
-      const prev = out.get(k);
-      if (prev) prev.count++;
-      else out.set(k, { name, count: 1 });
+    for (const id of codec.groupIdsOf(enc, store.base(slot))) {
+      const c = codec.caseless(id);
+      if (lastUser[c] === slot + 1) continue;
+      lastUser[c] = slot + 1;
+      if (count[c] === undefined) {
+        count[c] = 1;
+        firstName[c] = codec.nameOf(id);
+        order.push(c);
+      } else {
+        count[c]!++;
+      }
     }
   }
+  const out = new Map<string, GroupCount>();
+  for (const c of order) out.set(codec.caselessNames[c]!, { name: firstName[c]!, count: count[c]! });
   return out;
 }
 
@@ -389,8 +521,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const codec = new Codec(key);
   const slots = new KeySlots();
   const dir = new SourceStore('directory', key, codec, slots);
-  const zia = new SourceStore('zia', key, codec, slots);
-  const scim = sources.scim ? new SourceStore('scim', key, codec, slots) : undefined;
+  const zia = new SourceStore('zia', key, codec, slots, dir);
+  const scim = sources.scim ? new SourceStore('scim', key, codec, slots, dir) : undefined;
   const state = { failed: false };
   const reads = [
     drain('directory', sources.directory, dir, state, options.onProgress),
@@ -426,8 +558,9 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       sameKey++;
       const k = slots.keys[slot]!;
       const all = [s.enc[slot]!, ...extra];
-      const ids = all.map((e) => codec.decode(e, k).sourceId);
-      const spellings = new Set(all.map((e) => codec.fieldOf(e, key, k)));
+      const base = s.base(slot);
+      const ids = all.map((e) => codec.decode(e, k, base).sourceId);
+      const spellings = new Set(all.map((e) => codec.fieldOf(e, key, k, base)));
       sink.add({
         kind: 'duplicate',
         severity: 'error',
@@ -457,7 +590,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         const enc = s.enc[slot];
         if (enc === undefined) continue;
         const k = slots.keys[slot]!;
-        const v = codec.fieldOf(enc, secondaryKey, k);
+        const v = codec.fieldOf(enc, secondaryKey, k, s.base(slot));
         if (v === undefined) continue;
         const vh = hash32(v.toLowerCase());
         const kh = hash32(k);
@@ -474,7 +607,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           const enc = s.enc[slot];
           if (enc === undefined) continue;
           const k = slots.keys[slot]!;
-          const raw = codec.fieldOf(enc, secondaryKey, k);
+          const raw = codec.fieldOf(enc, secondaryKey, k, s.base(slot));
           if (raw === undefined) continue;
           const v = raw.toLowerCase();
           if (!candidates.has(hash32(v))) continue;
@@ -636,7 +769,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       } else {
         matchedScim++;
       }
-      if (oEnc !== undefined) compare(k, d, codec.decode(oEnc, k), other);
+      if (oEnc !== undefined) compare(k, d, codec.decode(oEnc, k, dEnc), other);
     }
     if (zEnc !== undefined && sEnc !== undefined) allThree++;
   }

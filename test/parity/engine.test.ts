@@ -118,6 +118,61 @@ describe('computeParity: one example per finding kind', () => {
 });
 
 describe('computeParity: reads', () => {
+  test('the report is the same whether the directory is read before or after ZIA and SCIM', async () => {
+    // ZIA and SCIM records are stored as differences from the directory's record under the same
+    // key, made when the second of the two arrives: both orders must give the same report.
+    const people = Array.from({ length: 40 }, (_, i) => ({
+      userName: `u${i}@corp.test`,
+      email: i % 9 === 0 ? `shared@corp.test` : `m${i}@corp.test`,
+      displayName: `User ${i}`,
+      department: i % 2 ? 'Sales' : 'IT',
+      active: i % 7 !== 0,
+      groups: i % 3 ? ['Staff', 'VPN'] : ['Staff'],
+    }));
+    const dir = people.map((p) => rec('directory', p));
+    const zia = people.map((p, i) => rec('zia', { ...p, email: p.userName, active: undefined, displayName: i % 5 ? p.displayName : 'Old Name' }));
+    const scim = people.map((p, i) => rec('scim', { ...p, groups: i % 4 ? p.groups : ['vpn', 'Staff'], active: i % 6 ? p.active : !p.active }));
+    scim.push(rec('scim', { ...people[3]!, userName: 'U3@corp.test' })); // a same-key duplicate
+    const after = (first: Promise<unknown>, records: IdentityRecord[]) =>
+      (async function* () {
+        await first;
+        yield* pages(records, [4]);
+      })();
+    const done = () => {
+      let open!: () => void;
+      return { gate: new Promise<void>((r) => (open = r)), open: () => open() };
+    };
+    const strip = ({ generatedAt: _, ...rest }: ParityReport) => rest;
+
+    const late = done();
+    const othersFirst = computeParity(
+      {
+        directory: after(late.gate, dir),
+        zia: pages(zia, [5]),
+        scim: (async function* () {
+          yield* pages(scim, [3]);
+          late.open();
+        })(),
+      },
+      opts,
+    );
+    const early = done();
+    const directoryFirst = computeParity(
+      {
+        directory: (async function* () {
+          yield* pages(dir, [6]);
+          early.open();
+        })(),
+        zia: after(early.gate, zia),
+        scim: after(early.gate, scim),
+      },
+      opts,
+    );
+    const [a, b] = await Promise.all([othersFirst, directoryFirst]);
+    expect(a.findingsTotal).toBeGreaterThan(10);
+    expect(strip(a)).toEqual(strip(b));
+  });
+
   test('a source that throws rejects the comparison (never missing users) and stops the others', async () => {
     let ziaClosed = false;
     async function* failing(): AsyncGenerator<IdentityRecord[]> {
