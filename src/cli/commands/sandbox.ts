@@ -2,6 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
+import { defaultHeapGrowth } from '../../engine/heap.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
 import { FaultSpecError, parseFaultSpec } from '../../sandbox/http/faults.js';
 import { createOutput, type Output } from '../../ui/output.js';
@@ -162,6 +163,7 @@ Examples:
       const json = Boolean(o.json ?? globals.json);
       const out = createOutput({ json, ...(globals.color === false ? { color: false } : {}) });
       const options = sandboxOptionsFrom(o);
+      defaultHeapGrowth();
       let sb: Sandbox;
       try {
         sb = await startSandbox(options);
