@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
-import { EXIT, UserError } from '../../engine/errors.js';
+import { EXIT } from '../../engine/errors.js';
 import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
 import { adToScimFlow, POST_MIGRATION_ADVICE } from '../../flows/ad-to-scim.js';
 import { createMigrationContext } from '../../flows/context.js';
@@ -15,6 +15,7 @@ import { createPrompter } from '../../ui/prompts.js';
 import { createOutput } from '../../ui/output.js';
 import { commonOptions, type CliContext } from '../context.js';
 import { executeFlow } from '../run-flow.js';
+import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
 
 interface DemoOptions {
   users: string;
@@ -22,12 +23,6 @@ interface DemoOptions {
   stateDir?: string;
   skipRollback: boolean;
 }
-
-const positive = (v: string, flag: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} must be a positive number, got "${v}"`);
-  return n;
-};
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -51,8 +46,8 @@ Examples:
     .action(async (opts: DemoOptions, cmd: Command) => {
       const common = commonOptions(cmd);
       const out = createOutput({ json: common.json, color: common.color });
-      const users = positive(opts.users, '--users');
-      const speed = positive(opts.speed, '--speed');
+      const users = wholeNumberFlag('--users', opts.users, 1, 1_000_000);
+      const speed = positiveNumberFlag('--speed', opts.speed);
       const started = Date.now();
       out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, Entra ID with the Zscaler app…`));
       const sandbox = await startSandbox({ users, speed, port: 0 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
 import { defaultHeapGrowth } from '../../engine/heap.js';
+import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
 import { FaultSpecError, parseFaultSpec } from '../../sandbox/http/faults.js';
 import { createOutput, type Output } from '../../ui/output.js';
@@ -31,18 +32,9 @@ interface SandboxCliOptions {
   rateLimits?: boolean;
 }
 
-function intOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UserError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
-
 /** Turns CLI flags into SandboxOptions, with errors that name the flag. */
 export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv = process.env): SandboxOptions {
-  const speed = Number(o.speed);
-  if (!Number.isFinite(speed) || speed <= 0) throw new UserError(`--speed must be a positive number, got "${o.speed}"`);
+  const speed = positiveNumberFlag('--speed', o.speed);
   if (o.operator !== undefined && o.operator !== 'auto' && o.operator !== 'person') {
     throw new UserError(`--operator must be auto or person, got "${o.operator}"`);
   }
@@ -55,13 +47,13 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
     }
   }
   const opts: SandboxOptions = {
-    port: intOption('port', o.port, 0, 65_532),
-    users: intOption('users', o.users, 0, 1_000_000),
+    port: wholeNumberFlag('--port', o.port, 0, 65_532),
+    users: wholeNumberFlag('--users', o.users, 0, 1_000_000),
     speed,
     rateLimits: o.rateLimits !== false,
   };
   if (o.faults) opts.faults = o.faults;
-  if (o.seed !== undefined) opts.seed = intOption('seed', o.seed, 0, 2 ** 31 - 1);
+  if (o.seed !== undefined) opts.seed = wholeNumberFlag('--seed', o.seed, 0, 2 ** 31 - 1);
   if (o.directory) {
     if (!/^ldaps?:\/\/[^/]+/.test(o.directory)) throw new UserError(`--directory must be an ldap:// or ldaps:// URL, got "${o.directory}"`);
     const password = env[DIRECTORY_PASSWORD_ENV];
