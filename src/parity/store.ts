@@ -63,9 +63,6 @@ export class Codec {
     return id;
   }
 
-  private name(id: string): string {
-    return this.names[parseInt(id, 36)] ?? '';
-  }
 
   /** `base`: the directory's record under the same key, if stored; the result is then a delta from it. */
   encode(r: IdentityRecord, lowerKey: string, base?: string): string {
@@ -147,9 +144,9 @@ export class Codec {
       userName: this.field(f, F_USER, k),
       email: this.field(f, F_EMAIL, k),
       displayName: this.field(f, F_DISPLAY, k),
-      department: d === '' ? undefined : this.name(d),
+      department: d === '' ? undefined : this.nameOf(parseInt(d, 36)),
       active: a === '1' ? true : a === '0' ? false : undefined,
-      groups: g === '' ? [] : g.split(',').map((id) => this.name(id)),
+      groups: g === '' ? [] : g.split(',').map((id) => this.nameOf(parseInt(id, 36))),
     };
   }
 
@@ -158,26 +155,24 @@ export class Codec {
     return this.valueAt(s, base, attr === 'userName' ? F_USER : F_EMAIL, k);
   }
 
+  /** Field `i` as stored (markers kept), a DITTO taken from `base`; nothing else is split. */
+  private rawAt(s: string, base: string | undefined, i: number): string {
+    const v = s.startsWith(DELTA) ? nthField(s, i, DELTA.length) : nthField(s, i, 0);
+    if (v !== DITTO) return v;
+    if (base === undefined) throw new Error('parity: a delta-encoded record has no directory record to expand against');
+    return nthField(base, i, 0);
+  }
+
   private valueAt(s: string, base: string | undefined, i: number, k: string): string | undefined {
-    let v = s.startsWith(DELTA) ? nthField(s, i, DELTA.length) : nthField(s, i, 0);
-    if (v === DITTO) {
-      if (base === undefined) throw new Error('parity: a delta-encoded record has no directory record to expand against');
-      v = nthField(base, i, 0);
-    }
+    const v = this.rawAt(s, base, i);
     if (v === SAME && i === this.keyField) return k;
     if (v === AS_USER && i === F_EMAIL) return this.valueAt(s, base, F_USER, k);
     return v === '' ? undefined : v;
   }
 
-  /** Group names of an encoded record, without decoding the rest. */
-  groupsOf(s: string, base?: string): string[] {
-    return this.groupIdsOf(s, base).map((id) => this.names[id] ?? '');
-  }
-
-  /** The interned group ids of an encoded record. */
+  /** The interned group ids of an encoded record, without decoding the rest. */
   groupIdsOf(s: string, base?: string): number[] {
-    let g = s.slice(s.lastIndexOf(FS) + 1);
-    if (g === DITTO && s.startsWith(DELTA) && base !== undefined) g = base.slice(base.lastIndexOf(FS) + 1);
+    const g = this.rawAt(s, base, F_GROUPS);
     return g === '' ? [] : g.split(',').map((id) => parseInt(id, 36));
   }
 
