@@ -2,6 +2,11 @@
  * A small SCIM filter parser and evaluator (RFC 7644 §3.4.2.2), written for the sandbox because
  * the libraries looked at compare attribute values case-sensitively where RFC 7643 says userName
  * is caseExact=false, and do not treat "True"/"False" strings as booleans (Entra sends those).
+ * Parsing with scim2-parse-filter 0.2.10 and keeping only this evaluator was tried (2026-11-26)
+ * and dropped: it needed four rewrites of the filter text around the library (it doubles
+ * backslashes in strings, rejects a negative number before the end of the filter, accepts only
+ * lower-case true/false/null, and splits `emails[type eq "work"].value eq "x"` into two terms that
+ * different emails can satisfy), which was more code, and more fragile, than this parser.
  *
  * Supported: attrPath op value with eq ne co sw ew gt ge lt le, `pr`, `and`, `or`, `not (…)`,
  * parentheses, and value paths `emails[type eq "work"].value` as `emails.value`-style lookups.

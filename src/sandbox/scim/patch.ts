@@ -8,6 +8,11 @@ import { FilterError, evaluate, parseFilter } from './filter.js';
  * `Add`/`Replace`/`Remove`, string booleans `"True"`/`"False"` for `active`, member removal with
  * `{"op":"Remove","path":"members","value":[{"value":"id"}]}` instead of a value filter, and
  * path-less ops whose value object uses dotted or URN-prefixed keys.
+ *
+ * Why not scim-patch (0.8.3, checked 2026-11-26): after the normalisation above it still appends
+ * an element on a replace whose value filter matches nothing instead of answering noTarget
+ * (RFC 7644 §3.5.2.3), splits a URN key such as `urn:…:enterprise:2.0:User` at its dots in a
+ * path-less op, and matches attribute names and filter values case-sensitively.
  */
 export const patchRequestSchema = z.object({
   schemas: z.array(z.string()).optional(),
