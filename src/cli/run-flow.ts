@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { EXIT } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
 import type { Operator } from '../engine/operator.js';
-import { assertSameTarget, runFlow, type Plan } from '../engine/runner.js';
+import { runFlow, type Plan } from '../engine/runner.js';
 import type { Flow } from '../engine/step.js';
 import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../flows/context.js';
@@ -66,9 +66,8 @@ export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>,
 export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: Flow<MigrationContext>, extra: FlowCommandOptions): Promise<number> {
   const { opts, out, store } = cli;
   const target = targetOf(ctx.config);
-  const state = await store.load();
-  assertSameTarget(state, target, store.describe());
-  ctx.ownChangesPending = ownChangesPending(state);
+  // The runner refuses a state file of another tenant before anything is observed or written.
+  ctx.ownChangesPending = ownChangesPending(await store.load());
 
   if (opts.dryRun) {
     const { plan } = await runFlow(flow, ctx, { store, target, dryRun: true });

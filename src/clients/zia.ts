@@ -173,7 +173,6 @@ export const ZIA_RATE_LIMITS: RateLimit[] = [
  * A full read of a large tenant asks for the maximum: at 2 GET/s (§6) pages are the whole cost.
  */
 export const ZIA_MAX_PAGE = { users: 10_000, groups: 1_000, departments: 1_000 } as const;
-const MAX_PAGE = ZIA_MAX_PAGE;
 const DEFAULT_PAGE = 1_000;
 
 /** §1a: 5-minute idle timeout; re-login after 4 minutes idle, the Go SDK's 1-minute margin. */
@@ -427,9 +426,9 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     },
     listUsers: ((o?: { pageSize?: number; stripUnknown?: boolean }) =>
       o?.stripUnknown
-        ? pages('/users', ZiaListedUserSchema, MAX_PAGE.users, o.pageSize)
-        : pages('/users', ZiaUserSchema, MAX_PAGE.users, o?.pageSize)) as ZiaClient['listUsers'],
-    listGroups: (o) => pages('/groups', ZiaGroupSchema, MAX_PAGE.groups, o?.pageSize),
-    listDepartments: (o) => pages('/departments', ZiaDepartmentSchema, MAX_PAGE.departments, o?.pageSize),
+        ? pages('/users', ZiaListedUserSchema, ZIA_MAX_PAGE.users, o.pageSize)
+        : pages('/users', ZiaUserSchema, ZIA_MAX_PAGE.users, o?.pageSize)) as ZiaClient['listUsers'],
+    listGroups: (o) => pages('/groups', ZiaGroupSchema, ZIA_MAX_PAGE.groups, o?.pageSize),
+    listDepartments: (o) => pages('/departments', ZiaDepartmentSchema, ZIA_MAX_PAGE.departments, o?.pageSize),
   };
 }

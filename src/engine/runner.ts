@@ -89,8 +89,14 @@ export async function runPreflight<C>(checks: PreflightCheck<C>[], ctx: C): Prom
   );
 }
 
-function isBlockingCheck(c: CheckOutcome): boolean {
+/** A failed preflight check of severity error (a warning never blocks). */
+export function isBlockingCheck(c: CheckOutcome): boolean {
   return !c.ok && (c.severity ?? 'error') === 'error';
+}
+
+/** A step observed blocked or drifted: the plan cannot be applied as it stands. */
+export function isBlockingStep(s: StepPlan): boolean {
+  return s.observation.state === 'blocked' || s.observation.state === 'drifted';
 }
 
 /** Refuses a state file that belongs to another tenant. */
@@ -144,12 +150,13 @@ async function observeSafely<C>(step: Step<C>, run: StepRun<C>): Promise<Observa
   }
 }
 
-/** Observes every step without changing anything. */
+/** Refuses to run a flow whose precondition on the recorded state does not hold (np: check before undoing). */
 function assertPrecondition<C>(flow: Flow<C>, state: State | undefined, where: string): void {
   const why = flow.precondition?.(state);
   if (why) throw new UserError(`${flow.title}: ${why}`, { hint: `State file: ${where}. Nothing was changed.` });
 }
 
+/** Observes every step without changing anything. */
 export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promise<Plan> {
   const state = await opts.store.load();
   assertSameTarget(state, opts.target, opts.store.describe());
@@ -178,7 +185,7 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
     stateSerial: state?.serial ?? null,
     preflight,
     steps,
-    blocking: preflight.some(isBlockingCheck) || steps.some((s) => s.observation.state === 'blocked' || s.observation.state === 'drifted'),
+    blocking: preflight.some(isBlockingCheck) || steps.some(isBlockingStep),
     changesPending: steps.some((s) => s.observation.state !== 'done'),
   };
 }
@@ -335,17 +342,4 @@ function mergeOutputs(a: StepOutputs | undefined, b: StepOutputs | undefined): S
 function stripChecksum(state: State): UnsealedState {
   const { checksum: _checksum, ...rest } = state;
   return structuredClone(rest);
-}
-
-/** Applies an edit to the saved state outside a step (snapshot, marking a flow rolled back). */
-export async function updateState(
-  store: CheckpointStore,
-  target: Target,
-  edit: (state: UnsealedState) => void,
-): Promise<State> {
-  const sealed = await store.load();
-  assertSameTarget(sealed, target, store.describe());
-  const working = sealed ? stripChecksum(sealed) : newState(target);
-  edit(working);
-  return store.save(working);
 }

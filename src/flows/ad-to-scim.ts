@@ -1,6 +1,5 @@
 import { UserError } from '../engine/errors.js';
 import type { Flow, Step } from '../engine/step.js';
-import { isDisabled } from '../clients/ldap.js';
 import type { MigrationContext } from './context.js';
 import { directoryPages, keepFailedReport, runParity } from './parity-check.js';
 import { forwardPreflight } from './preflight.js';
@@ -61,7 +60,7 @@ const deprovisionGuard: Step<MigrationContext> = {
     let disabled = 0;
     for await (const page of directoryPages(ctx)) {
       inScope += page.length;
-      for (const e of page) if (e.disabled || (e.userAccountControl !== undefined && isDisabled(e.userAccountControl))) disabled += 1;
+      for (const e of page) if (e.disabled) disabled += 1;
     }
     const percent = inScope === 0 ? 0 : (100 * disabled) / inScope;
     const { maxDisablePercent, maxDeletions } = ctx.config.guards;

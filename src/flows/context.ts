@@ -4,7 +4,7 @@ import type { Target } from '../engine/checkpoint.js';
 import type { Operator } from '../engine/operator.js';
 import { createJsonlAudit, type AuditSink } from '../clients/audit.js';
 import { createGraphClient, type GraphClient } from '../clients/graph.js';
-import { createDirectoryClient, type DirectoryClient } from '../clients/ldap/index.js';
+import { createDirectoryClient, type DirectoryClient } from '../clients/ldap.js';
 import { createScimClient, type ScimClient } from '../clients/scim.js';
 import { createZiaClient, oneApiTokenUrl, ziaBaseUrlForCloud, type ZiaClient } from '../clients/zia.js';
 import type { Output } from '../ui/output.js';

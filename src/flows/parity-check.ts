@@ -46,15 +46,7 @@ export function directoryPages(ctx: MigrationContext) {
 /** The /Groups index, built page by page (a page is dropped once indexed). */
 async function scimGroupIndex(scim: ScimClient) {
   const index = indexScimGroups([]);
-  for await (const page of scim.listGroups({ stripUnknown: true })) {
-    const part = indexScimGroups(page);
-    for (const [id, name] of part.nameById) index.nameById.set(id, name);
-    for (const [member, names] of part.groupsByMember) {
-      const list = index.groupsByMember.get(member);
-      if (list) list.push(...names);
-      else index.groupsByMember.set(member, names);
-    }
-  }
+  for await (const page of scim.listGroups({ stripUnknown: true })) indexScimGroups(page, index);
   return index;
 }
 

@@ -120,9 +120,9 @@ export interface ScimGroupIndex {
   groupsByMember: Map<string, string[]>;
 }
 
-export function indexScimGroups(groups: Iterable<ScimGroup>): ScimGroupIndex {
-  const nameById = new Map<string, string>();
-  const groupsByMember = new Map<string, string[]>();
+/** `into`: an index to add to (a paged read indexes page by page and drops each page). */
+export function indexScimGroups(groups: Iterable<ScimGroup>, into?: ScimGroupIndex): ScimGroupIndex {
+  const { nameById, groupsByMember } = into ?? { nameById: new Map<string, string>(), groupsByMember: new Map<string, string[]>() };
   for (const g of groups) {
     nameById.set(g.id, g.displayName);
     for (const m of g.members ?? []) {

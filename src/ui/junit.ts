@@ -1,14 +1,12 @@
-import type { Plan } from '../engine/runner.js';
-
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+import { isBlockingCheck, isBlockingStep, type Plan } from '../engine/runner.js';
+import { escapeXml as esc } from '../parity/report/escape.js';
 
 /** A dry-run plan as JUnit XML: one test case per preflight check and per step, for CI dashboards. */
 export function planToJUnit(plan: Plan): string {
   const cases: string[] = [];
   let failures = 0;
   for (const c of plan.preflight) {
-    const failed = !c.ok && (c.severity ?? 'error') === 'error';
+    const failed = isBlockingCheck(c);
     if (failed) failures += 1;
     cases.push(
       `    <testcase classname="${esc(plan.flow.id)}.preflight" name="${esc(c.title)}">` +
@@ -17,7 +15,7 @@ export function planToJUnit(plan: Plan): string {
     );
   }
   for (const s of plan.steps) {
-    const failed = s.observation.state === 'blocked' || s.observation.state === 'drifted';
+    const failed = isBlockingStep(s);
     if (failed) failures += 1;
     const out = [s.observation.detail, ...(s.observation.changes ?? []).map((c) => `would: ${c}`)].join('\n');
     cases.push(

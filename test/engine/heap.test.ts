@@ -35,21 +35,33 @@ async function peakHeap(mode: 'default' | 'limited' | 'restored'): Promise<{ max
   return JSON.parse(stdout) as { maxHeap: number; kept: number };
 }
 
+/**
+ * The larger peak of two runs. With V8's own growth the peak varies from run to run, the more so
+ * on a busy machine (190–231 MB measured with both cores taken by other work); limited it does
+ * not (155–158 MB). Two runs each keep one low default-growth run from looking like the policy.
+ */
+async function peakOfTwo(mode: 'default' | 'limited' | 'restored'): Promise<{ maxHeap: number; kept: number }> {
+  const a = await peakHeap(mode);
+  const b = await peakHeap(mode);
+  expect(b.kept).toBe(a.kept);
+  return a.maxHeap >= b.maxHeap ? a : b;
+}
+
 describe('the heap policy (the CLI limits growth at start-up)', () => {
   it('takes effect on this Node: the same garbage-heavy workload commits a clearly smaller heap', async () => {
-    const plain = await peakHeap('default');
-    const limited = await peakHeap('limited');
+    const plain = await peakOfTwo('default');
+    const limited = await peakOfTwo('limited');
     // Same work, same data kept: only when garbage is collected differs.
     expect(limited.kept).toBe(plain.kept);
-    // Measured on Node 20: about 215 MB by default, about 155 MB limited (0.72x). A Node where
-    // setting the flag after start-up did nothing would give the same figure twice.
-    expect(limited.maxHeap).toBeLessThan(plain.maxHeap * 0.85);
+    // Measured on Node 20: 190–231 MB by default, 155–158 MB limited. A Node where setting the
+    // flag after start-up did nothing would give figures in the same range both times.
+    expect(limited.maxHeap).toBeLessThan(plain.maxHeap * 0.9);
   }, 120_000);
 
   it('defaultHeapGrowth (migrate sandbox) gives V8 its own growth back', async () => {
-    const limited = await peakHeap('limited');
-    const restored = await peakHeap('restored');
+    const limited = await peakOfTwo('limited');
+    const restored = await peakOfTwo('restored');
     expect(restored.kept).toBe(limited.kept);
-    expect(limited.maxHeap).toBeLessThan(restored.maxHeap * 0.85);
+    expect(limited.maxHeap).toBeLessThan(restored.maxHeap * 0.9);
   }, 120_000);
 });

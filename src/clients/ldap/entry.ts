@@ -65,11 +65,6 @@ const entrySchema = z.object({
   memberOf: textValues,
 });
 
-/** The values of `name` in a raw ldapts entry, matching the attribute name case-insensitively. */
-export function valuesOf(raw: RawEntry, name: string): (Buffer | string)[] {
-  return lookup(byLowerName(raw), name);
-}
-
 const NONE: readonly (Buffer | string)[] = Object.freeze([]);
 
 /**

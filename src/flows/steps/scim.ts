@@ -47,11 +47,6 @@ function scimInputs(ctx: MigrationContext): OperatorInput[] {
   ];
 }
 
-/** Calls the SCIM endpoint with the credentials; a readable error when it refuses them. */
-export async function probeScim(ctx: MigrationContext, creds: ScimCredentials): Promise<void> {
-  await ctx.scim(creds).probe();
-}
-
 /**
  * The SCIM credentials for this run: already in memory, or supplied by configuration, or asked
  * of the operator again. They are never read from the checkpoint, because they are never put there:
@@ -96,7 +91,7 @@ export async function obtainScimCredentials(
   if (!token) throw new UserError('no SCIM Bearer Token was given');
   registerSecret(token);
   const creds = { baseUrl, token };
-  await probeScim(ctx, creds);
+  await ctx.scim(creds).probe();
   ctx.scimCredentials = creds;
   return creds;
 }
@@ -112,7 +107,7 @@ export function enableScimOnIdpStep(doc: string): Step<MigrationContext> {
       const { ctx } = run;
       if (ctx.scimCredentials) {
         try {
-          await probeScim(ctx, ctx.scimCredentials);
+          await ctx.scim(ctx.scimCredentials).probe();
           return { state: 'done', detail: `SCIM endpoint ${ctx.scimCredentials.baseUrl} accepts the token` };
         } catch (err) {
           return { state: 'pending', detail: `SCIM endpoint refused: ${(err as Error).message}` };
@@ -137,7 +132,7 @@ export function enableScimOnIdpStep(doc: string): Step<MigrationContext> {
     async verify(run) {
       const creds = run.ctx.scimCredentials;
       if (!creds) throw new OperatorNeeded('the SCIM credentials were not provided', 'Set scim.baseUrl and scim.tokenEnv, or run interactively.');
-      await probeScim(run.ctx, creds);
+      await run.ctx.scim(creds).probe();
       return { state: 'done', detail: `SCIM endpoint ${creds.baseUrl} accepts the token` };
     },
   };

@@ -1,2 +1,0 @@
-// Same public API as src/clients/ldap.ts, for callers that import the folder.
-export * from '../ldap.js';
