@@ -8,7 +8,6 @@ import {
   type FindingKind,
   type GroupParityRow,
   type ParityReport,
-  type Severity,
 } from './report-schema.js';
 
 /**
@@ -39,8 +38,6 @@ export interface ParityOptions {
    * group-count-mismatch, not once per member).
    */
   groups?: { directory?: Map<string, number>; zia?: Map<string, number>; scim?: Map<string, number> };
-  /** Compare users' group memberships (default true). Turn off when a source cannot say. */
-  compareGroups?: boolean;
   /** Keep only the worst N findings in the report (summary counts stay complete). Default: all. */
   maxFindings?: number;
   /** Called after each page with the running record count of that source (progress bars). */
@@ -215,7 +212,6 @@ function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, G
 
 export async function computeParity(sources: ParitySources, options: ParityOptions): Promise<ParityReport> {
   const { key, secondaryKey } = options;
-  const compareGroups = options.compareGroups ?? true;
   const codec = new Codec(key);
   const slots = new KeySlots();
   const dir = new SourceStore('directory', key, codec, slots);
@@ -380,7 +376,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     }
     // The common case, the same names on both sides (in any order): no Maps to build (at 100k
     // users these per-user Maps were a large part of the comparison's garbage, issue 6).
-    if (compareGroups && !sameNames(d.groups, o.groups)) {
+    if (!sameNames(d.groups, o.groups)) {
       const scope = membershipScope.get(other);
       const dg = new Map<string, string>(), og = new Map<string, string>();
       for (const g of d.groups) { const l = g.toLowerCase(); if (!scope || scope.has(l)) dg.set(l, g); }
@@ -559,17 +555,3 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     findingsTruncated: truncated,
   };
 }
-
-/** A severity label per kind for callers that only have a kind (missing-* can also be a warning). */
-export const DEFAULT_SEVERITY: Record<FindingKind, Severity> = {
-  'missing-in-zia': 'error',
-  'missing-in-scim': 'error',
-  'extra-in-zia': 'warning',
-  'extra-in-scim': 'warning',
-  duplicate: 'error',
-  'case-mismatch': 'warning',
-  'attribute-drift': 'warning',
-  'disabled-in-ad-active-in-scim': 'error',
-  'active-in-ad-disabled-in-scim': 'error',
-  'group-count-mismatch': 'warning',
-};

@@ -191,13 +191,6 @@ export async function* ziaRecords(pages: AsyncIterable<ZiaUser[]>): AsyncGenerat
   for await (const page of pages) yield page.filter((u) => u.deleted !== true).map(fromZiaUser);
 }
 
-export async function* scimRecords(
-  pages: AsyncIterable<ScimUser[]>,
-  groupIndex?: ScimGroupIndex,
-): AsyncGenerator<IdentityRecord[]> {
-  for await (const page of pages) yield page.map((u) => fromScimUser(u, groupIndex));
-}
-
 /**
  * SCIM records that read /Groups only if some user needs it (scimUserNeedsGroupIndex), and then
  * only after the users. Why: a /Groups page lists every member of up to 1,000 groups in ONE

@@ -3,7 +3,7 @@ export * from './inputs.js';
 export * from './identity.js';
 export { firstRdnValue } from './dn.js';
 export * from './report-schema.js';
-export { computeParity, ParitySourceError, DEFAULT_SEVERITY } from './engine.js';
+export { computeParity, ParitySourceError } from './engine.js';
 export type { MatchKey, ParityOptions, ParitySources } from './engine.js';
 export * from './thresholds.js';
 export { renderSummary } from './report/summary.js';

@@ -26,8 +26,6 @@ export type FindingKind = z.infer<typeof findingKindSchema>;
 export const severitySchema = z.enum(['error', 'warning']);
 export type Severity = z.infer<typeof severitySchema>;
 
-export const COMPARED_ATTRIBUTES = ['userName', 'email', 'displayName', 'department', 'groups'] as const;
-export type ComparedAttribute = (typeof COMPARED_ATTRIBUTES)[number];
 
 export const findingSchema = z.object({
   kind: findingKindSchema,

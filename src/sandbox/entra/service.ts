@@ -9,6 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { safeEqual } from '../http/compare.js';
 import type { FaultInjector, SandboxServer } from '../http/faults.js';
 import type { RequestLogEntry } from '../http/log.js';
 import { startService, type SimRequest, type SimResponse } from '../http/server.js';
@@ -178,7 +179,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     if (!parsed.success) return aad(400, 'invalid_request', 900144, 'The request body must contain grant_type=client_credentials, client_id, client_secret and scope.');
     if (tenant !== state.tenantId) return aad(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
     if (parsed.data.client_id !== credentials.clientId) return aad(400, 'unauthorized_client', 700016, `Application with identifier '${parsed.data.client_id}' was not found in the directory.`);
-    if (parsed.data.client_secret !== credentials.clientSecret) {
+    if (!safeEqual(parsed.data.client_secret, credentials.clientSecret)) {
       return aad(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
     }
     if (parsed.data.scope !== 'https://graph.microsoft.com/.default') return aad(400, 'invalid_scope', 1002012, `The provided value for scope ${parsed.data.scope} is not valid.`);

@@ -8,7 +8,6 @@ export const SCHEMA_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterpr
 export const SCHEMA_LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const SCHEMA_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCHEMA_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const SCHEMA_SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 export const SCHEMA_SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 export const SCHEMA_RESOURCE_TYPE = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';

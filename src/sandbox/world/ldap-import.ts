@@ -12,8 +12,6 @@ export interface ImportDirectoryOptions {
   password: string;
   /** Defaults to the RootDSE defaultNamingContext. */
   baseDn?: string;
-  /** Accept a self-signed certificate on ldaps:// (lab directories). */
-  insecureTls?: boolean;
   /** PEM CA that signed the directory's certificate (ldaps://). */
   caFile?: string;
 }
@@ -27,7 +25,7 @@ const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => str(x) ?
 const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Array.isArray(v) && Buffer.isBuffer(v[0]) ? v[0] : Buffer.alloc(16));
 
 export async function importDirectory(opts: ImportDirectoryOptions): Promise<SandboxDirectory> {
-  const tlsOptions = opts.caFile ? { ca: [readFileSync(opts.caFile)] } : opts.insecureTls ? { rejectUnauthorized: false } : undefined;
+  const tlsOptions = opts.caFile ? { ca: [readFileSync(opts.caFile)] } : undefined;
   const client = new Client({ url: opts.url, tlsOptions });
   try {
     await client.bind(opts.bindDn, opts.password);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from './directory.js';
+import { safeEqual } from '../http/compare.js';
 
 /**
  * The simulated ZIA tenant: one store behind the admin API, the SCIM service and the portal.
@@ -453,12 +454,7 @@ export class ZiaTenant {
   idpForToken(idpId: number, token: string): ZiaIdp | undefined {
     const idp = this.idps.get(idpId);
     if (!idp || !idp.scimEnabled || !idp.bearerToken) return undefined;
-    const a = Buffer.from(idp.bearerToken);
-    const b = Buffer.from(token);
-    if (a.length !== b.length) return undefined;
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
-    return diff === 0 ? idp : undefined;
+    return safeEqual(idp.bearerToken, token) ? idp : undefined;
   }
 
   // ---------------------------------------------------------------- admin lists

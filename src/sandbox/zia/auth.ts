@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /**
  * ZIA API authentication as the sandbox checks it.
@@ -15,12 +15,6 @@ export function obfuscateApiKey(apiKey: string, timestamp: string): string {
   for (const d of high) key += apiKey[Number(d)] ?? '';
   for (const d of low) key += apiKey[Number(d) + 2] ?? '';
   return key;
-}
-
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export interface Session {

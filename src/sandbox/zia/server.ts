@@ -4,7 +4,8 @@ import type { RequestLog } from '../http/log.js';
 import { RateLimiter, type WindowLimit } from '../http/ratelimit.js';
 import { jsonResponse, startService, type RunningService, type SimRequest, type SimResponse } from '../http/server.js';
 import { TenantError, type ZiaTenant, type ZiaUserRecord } from '../world/tenant.js';
-import { SessionStore, TokenStore, bearer, cookieValue, obfuscateApiKey, safeEqual } from './auth.js';
+import { safeEqual } from '../http/compare.js';
+import { SessionStore, TokenStore, bearer, cookieValue, obfuscateApiKey } from './auth.js';
 import type { Portal } from './portal.js';
 
 /**
