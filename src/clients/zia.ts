@@ -327,10 +327,23 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     }
   }
 
-  async function rawAuthSettings(): Promise<AuthSettings> {
-    const s = await call('GET', '/authSettings', AuthSettingsSchema);
-    if (s.kerberosPwd) http.addSecret(s.kerberosPwd);
-    return s;
+  /**
+   * Concurrent reads share one GET (the preflight checks several settings at once, and GETs cost
+   * 2/s, §6). A write drops the shared read, so a read after a write is always fresh.
+   */
+  let authSettingsInFlight: Promise<AuthSettings> | undefined;
+  function rawAuthSettings(): Promise<AuthSettings> {
+    if (authSettingsInFlight) return authSettingsInFlight;
+    const read: Promise<AuthSettings> = call('GET', '/authSettings', AuthSettingsSchema)
+      .then((s) => {
+        if (s.kerberosPwd) http.addSecret(s.kerberosPwd);
+        return s;
+      })
+      .finally(() => {
+        if (authSettingsInFlight === read) authSettingsInFlight = undefined;
+      });
+    authSettingsInFlight = read;
+    return read;
   }
 
   /**
@@ -362,6 +375,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     const { kerberosPwd: _ignored, ...body } = next;
     const sent = current.kerberosPwd !== undefined ? { ...body, kerberosPwd: current.kerberosPwd } : body;
     // §2: PUT answers with the object (GO) or an empty body (PY tolerates it); we read back instead.
+    authSettingsInFlight = undefined;
     await call('PUT', '/authSettings', z.unknown(), { body: sent });
     return withoutKerberosPwd(await rawAuthSettings());
   }

@@ -129,6 +129,20 @@ describe('ZIA client, legacy session', () => {
     expect(login.headers['content-type']).toBe('application/json');
   });
 
+  it('concurrent reads of authSettings share one GET; a read after a write is a new GET', async () => {
+    const f = await startZia();
+    const zia = legacy(f);
+    const reads = await Promise.all([zia.getAuthSettings(), zia.getAuthSettings(), zia.getAuthSettings()]);
+    const gets = () => f.server.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/authSettings')).length;
+    expect(gets()).toBe(1);
+    expect(reads.map((s) => s.orgAuthType)).toEqual(['MICROSOFT_ACTIVE_DIR', 'MICROSOFT_ACTIVE_DIR', 'MICROSOFT_ACTIVE_DIR']);
+    reads[0]!.samlEnabled = !reads[0]!.samlEnabled; // each caller has its own copy
+    expect(reads[1]!.samlEnabled).not.toBe(reads[0]!.samlEnabled);
+    const { after } = await zia.updateAuthSettings({ directorySyncMigrateToScimEnabled: true });
+    expect(after.directorySyncMigrateToScimEnabled).toBe(true);
+    expect(gets()).toBe(3); // the read before the PUT and the read back after it
+  });
+
   it('updateAuthSettings changes only the given field and PUTs the whole object back', async () => {
     const f = await startZia();
     const original = fixture<Record<string, unknown>>('zia/authSettings-ad.json');
