@@ -26,6 +26,11 @@ export interface MigrationContext {
   operator: Operator;
   zia(): ZiaClient;
   graph(): GraphClient;
+  /**
+   * The Zscaler app's service principal (config idp.servicePrincipal), looked up once per run:
+   * it does not change while a migration runs, and the initial-cycle wait polls every few seconds.
+   */
+  servicePrincipalId(): Promise<string>;
   directory(): DirectoryClient;
   scim(creds: ScimCredentials): ScimClient;
   /** SCIM credentials known to this run (from the operator, or config references). Never persisted. */
@@ -84,6 +89,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
   let zia: ZiaClient | undefined;
   let graph: GraphClient | undefined;
   let directory: DirectoryClient | undefined;
+  let servicePrincipalId: Promise<string> | undefined;
   const scimClients = new Map<string, ScimClient>();
 
   const ctx: MigrationContext = {
@@ -129,6 +135,17 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
         audit,
       });
       return graph;
+    },
+    servicePrincipalId() {
+      servicePrincipalId ??= ctx
+        .graph()
+        .findServicePrincipal(config.idp.servicePrincipal)
+        .then((sp) => sp.id)
+        .catch((err: unknown) => {
+          servicePrincipalId = undefined; // a failed lookup is tried again next time
+          throw err;
+        });
+      return servicePrincipalId;
     },
     directory() {
       const d = config.directory;

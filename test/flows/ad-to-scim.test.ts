@@ -51,6 +51,9 @@ describe('ad-to-scim on the sandbox', () => {
     expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([]);
     expect(h.sandbox.stats().mutations).toBe(0);
     expect((await h.store.load())!.serial).toBe(serial);
+    // The Zscaler app's service principal is looked up once per run, not once per Graph step.
+    const lookups = h.sandbox.requests().filter((r) => r.method === 'GET' && /\/servicePrincipals\?/.test(r.path));
+    expect(lookups).toHaveLength(1);
   });
 
   it('runs with OneAPI (ZIdentity client credentials) instead of the legacy session login', async () => {

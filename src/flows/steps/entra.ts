@@ -17,10 +17,9 @@ interface JobRef {
 }
 
 export async function findJob(ctx: MigrationContext): Promise<JobRef> {
-  const graph = ctx.graph();
-  const sp = await graph.findServicePrincipal(ctx.config.idp.servicePrincipal);
-  const job = await graph.getSynchronizationJob(sp.id);
-  return { spId: sp.id, jobId: job.id, job };
+  const spId = await ctx.servicePrincipalId();
+  const job = await ctx.graph().getSynchronizationJob(spId);
+  return { spId, jobId: job.id, job };
 }
 
 const scheduleState = (job: SyncJob): string => job.schedule?.state ?? 'unknown';
