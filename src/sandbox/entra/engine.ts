@@ -45,6 +45,8 @@ interface Cursor {
   next: number;
   began: string;
   exported: number;
+  /** users + groups in scope when this run of the cycle started (reported as entitled/imported) */
+  total: number;
 }
 
 export class ProvisioningEngine {
@@ -127,7 +129,8 @@ export class ProvisioningEngine {
   }
 
   private execution(cursor: Cursor, state: TaskExecution['state'], error: TaskExecution['error']): TaskExecution {
-    const total = assignedUsers(this.state).length + assignedGroups(this.state).length;
+    // From the cursor: recounting the assignments here ran after every object (n² per cycle).
+    const total = cursor.total;
     return {
       activityIdentifier: cursor.cycleId,
       countEntitled: total,
@@ -150,8 +153,9 @@ export class ProvisioningEngine {
     const users = assignedUsers(this.state);
     const groups = assignedGroups(this.state);
     const total = users.length + groups.length;
-    if (!this.cursor) this.cursor = { cycleId: randomUUID(), next: 0, began: new Date().toISOString(), exported: 0 };
+    if (!this.cursor) this.cursor = { cycleId: randomUUID(), next: 0, began: new Date().toISOString(), exported: 0, total };
     const cursor = this.cursor;
+    cursor.total = total; // a resumed cycle counts the scope as it is now
     job.status.code = 'Active';
     const progress = (): void => {
       job.status.progress = [
