@@ -201,8 +201,8 @@ export class ProvisioningEngine {
     if (job.status.steadyStateFirstAchievedTime.startsWith('0001')) job.status.steadyStateFirstAchievedTime = now;
     job.status.steadyStateLastAchievedTime = now;
     job.status.synchronizedEntryCountByType = [
-      { key: 'user to urn:ietf:params:scim:schemas:core:2.0:User', value: users.length },
-      { key: 'group to urn:ietf:params:scim:schemas:core:2.0:Group', value: groups.length },
+      { key: `user to ${SCHEMA_USER}`, value: users.length },
+      { key: `group to ${SCHEMA_GROUP}`, value: groups.length },
     ];
     job.status.countSuccessiveCompleteFailures = 0;
     this.cursor = null;

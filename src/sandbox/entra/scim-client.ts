@@ -7,12 +7,12 @@
  */
 import { z } from 'zod';
 
-export const SCHEMA_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const SCHEMA_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-export const SCHEMA_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+import { SCHEMA_ENTERPRISE } from '../scim/resources.js';
+
+// The protocol's URNs, one definition for the simulated server and for Entra's requests to it.
+export { SCHEMA_ENTERPRISE, SCHEMA_GROUP, SCHEMA_LIST, SCHEMA_PATCH, SCHEMA_USER } from '../scim/resources.js';
+/** Entra adds its own schema to the groups it creates. */
 export const SCHEMA_AD_GROUP = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
-export const SCHEMA_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const SCHEMA_LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 /** Only the fields the engine reads; the rest of a SCIM resource passes through. */
 export const scimUserSchema = z.looseObject({
@@ -26,11 +26,10 @@ export const scimUserSchema = z.looseObject({
 });
 export type ScimUser = z.infer<typeof scimUserSchema>;
 
-const listSchema = z.looseObject({
+export const listResponseSchema = z.looseObject({
   totalResults: z.number().optional(),
   Resources: z.array(z.looseObject({ id: z.string() })).optional(),
 });
-export const listResponseSchema = listSchema;
 
 export class ScimHttpError extends Error {
   constructor(
@@ -104,7 +103,7 @@ export function eqFilter(attribute: string, value: string): string {
 
 export async function findUserByUserName(target: ScimTarget, userName: string, opts: ScimCallOptions): Promise<ScimUser | null> {
   const { json } = await scimRequest(target, 'GET', `/Users?filter=${eqFilter('userName', userName)}`, undefined, opts);
-  const list = listSchema.parse(json);
+  const list = listResponseSchema.parse(json);
   const first = list.Resources?.[0];
   return first ? scimUserSchema.parse(first) : null;
 }
@@ -121,6 +120,6 @@ export async function findGroupByDisplayName(
     undefined,
     opts,
   );
-  const list = listSchema.parse(json);
+  const list = listResponseSchema.parse(json);
   return list.Resources?.[0] ?? null;
 }
