@@ -188,6 +188,28 @@ describe('migrate against a sandbox in another process', () => {
   });
 });
 
+describe('migrate verify with a wrong SCIM token', () => {
+  it("says the token was refused and where to copy it from (the SCIM client's own advice)", async () => {
+    const wrongDir = await tempDir('migrate-verify-wrong-');
+    const sb = await startSandbox({ users: 10, speed: 50, port: 0 });
+    try {
+      const file = await sb.writeConfig(wrongDir);
+      const doc = YAML.parse(await readFile(file, 'utf8'));
+      const { baseUrl } = sb.fastForwardToMigrated(); // SCIM on, users provisioned
+      doc.scim = { baseUrl, tokenEnv: 'TEST_WRONG_SCIM_TOKEN' };
+      await writeFile(file, YAML.stringify(doc));
+      const wrong = 'not-the-token-0123456789abcdef';
+      const r = await runCli(['verify', '--config', file], { env: { TEST_WRONG_SCIM_TOKEN: wrong } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('the token was refused (401) by the SCIM endpoint');
+      expect(r.stderr).toContain('copy the Bearer Token again from ZIA Edit IdP');
+      expect(r.stderr + r.stdout).not.toContain(wrong);
+    } finally {
+      await sb.stop();
+    }
+  });
+});
+
 describe('migrate demo', () => {
   it('runs the whole rehearsal unattended and reports a zero-write dry-run', async () => {
     const stateDir = await tempDir('migrate-demo-test-');

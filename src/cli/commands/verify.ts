@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { EXIT, UserError } from '../../engine/errors.js';
+import { EXIT } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
 import { createMigrationContext, type MigrationContext, type ScimCredentials } from '../../flows/context.js';
 import { runParity } from '../../flows/parity-check.js';
@@ -61,9 +61,8 @@ Examples:
       });
       try {
         const scim = opts.directoryOnly ? undefined : await scimCredentials(ctx, cli.prompter);
-        if (scim) await ctx.scim(scim).probe().catch((err: Error) => {
-          throw new UserError(`the SCIM service refused the credentials: ${err.message}`, { hint: 'Check scim.baseUrl and the token (Edit IdP shows both; Generate Token makes a new one).' });
-        });
+        // The probe's own errors say which part is wrong (not SCIM, or the token) and where to copy it from.
+        if (scim) await ctx.scim(scim).probe();
         const result = await runParity(ctx, { scim });
         const written: string[] = [];
         if (opts.report) written.push(...(await writeReportDir(result.report, opts.report)));
