@@ -35,6 +35,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Who holds the lock beside `statePath` (for `migrate status`): the same reading acquireLock acts on. */
+export function currentLock(statePath: string): Promise<LockInfo | 'unreadable' | undefined> {
+  return readLock(lockPathFor(statePath));
+}
+
 async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
   let text: string;
   try {

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { FileCheckpointStore, newState } from '../../src/engine/checkpoint.js';
 import { acquireLock } from '../../src/engine/lock.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli } from './cli.js';
@@ -174,6 +175,20 @@ describe('migrate against a sandbox in another process', () => {
     const u = await runCli(['unlock', lock.info.id, '--state', state]);
     expect(u.code).toBe(0);
     expect(existsSync(`${state}.lock`)).toBe(false);
+  });
+
+  it('status shows an unreadable lock file as a lock (runs refuse it), not as "not locked"', async () => {
+    await new FileCheckpointStore(state).save(newState({ system: 'zia', id: 'zia:test:1', label: 'ZIA org 1' }));
+    await writeFile(`${state}.lock`, '{ torn');
+    try {
+      const human = await runCli(['status', '--state', state]);
+      expect(human.code).toBe(0);
+      expect(human.stderr).toContain(`the lock file ${state}.lock is unreadable`);
+      const json = await runCli(['status', '--json', '--state', state]);
+      expect(JSON.parse(json.stdout).lock).toBe('unreadable');
+    } finally {
+      await rm(`${state}.lock`, { force: true });
+    }
   });
 
   it('verify --directory-only --json prints the documented report and exits by the thresholds', async () => {

@@ -1,20 +1,11 @@
 import type { Command } from 'commander';
 import { UserError } from '../../engine/errors.js';
-import { describeHolder, lockPathFor, lockInfoSchema } from '../../engine/lock.js';
-import { readFile } from 'node:fs/promises';
+import { currentLock, describeHolder, lockPathFor } from '../../engine/lock.js';
 import { buildContext } from '../context.js';
 
 function daysSince(iso: string): string {
   const days = (Date.now() - Date.parse(iso)) / 86_400_000;
   return days < 1 ? `${Math.round(days * 24)} hours` : `${days.toFixed(1)} days`;
-}
-
-async function currentLock(statePath: string) {
-  try {
-    return lockInfoSchema.parse(JSON.parse(await readFile(lockPathFor(statePath), 'utf8')));
-  } catch {
-    return undefined;
-  }
 }
 
 export function registerStatusCommand(program: Command): void {
@@ -42,7 +33,13 @@ Examples:
       }
       out.info(out.color.bold(`migration ${state.lineage}`) + `  ${state.target.label}`);
       out.info(`state ${statePath}  serial ${state.serial}  updated ${state.updatedAt}  tool ${state.toolVersion}`);
-      out.info(lock ? out.color.yellow(describeHolder(lock)) : 'not locked');
+      out.info(
+        lock === undefined
+          ? 'not locked'
+          : lock === 'unreadable'
+            ? out.color.red(`locked, but the lock file ${lockPathFor(statePath)} is unreadable: no run can start until it is removed (by hand, if no migrate run is active)`)
+            : out.color.yellow(describeHolder(lock)),
+      );
       out.info(state.snapshot ? `snapshot taken ${state.snapshot.takenAt}` : 'no snapshot yet');
       for (const [flowId, flow] of Object.entries(state.flows)) {
         out.info('');
