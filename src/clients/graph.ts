@@ -266,9 +266,16 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     return list.slice(0, 10).map((s) => `${s.displayName} (id ${s.id}, appId ${s.appId})`).join('; ') + (list.length > 10 ? `; … ${list.length - 10} more` : '');
   }
 
+  /** Registers every value that is a secret (all but NON_SECRET_KEYS), so it is scrubbed from errors and the audit log. */
+  function registerSecrets(entries: Iterable<readonly [string, string | null | undefined]>): void {
+    for (const [key, value] of entries) if (value && !NON_SECRET_KEYS.has(key)) http.addSecret(value);
+  }
+
   async function readSecrets(spId: string) {
     // A2: GET …/synchronization/secrets is shown only on beta in E-skip; on v1.0 it is [U].
-    return (await call('GET', `${sp(spId)}/synchronization/secrets`, SecretsSchema)).value;
+    const list = (await call('GET', `${sp(spId)}/synchronization/secrets`, SecretsSchema)).value;
+    registerSecrets(list.map((s) => [s.key, s.value] as const));
+    return list;
   }
 
   return {
@@ -322,14 +329,11 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     },
     getJob: (spId, jobId) => call('GET', job(spId, jobId), SyncJobSchema),
     async getSecretKeys(spId) {
-      const list = await readSecrets(spId);
-      for (const s of list) if (s.value && !NON_SECRET_KEYS.has(s.key)) http.addSecret(s.value);
-      return list.map((s) => s.key);
+      return (await readSecrets(spId)).map((s) => s.key);
     },
     async updateSecrets(spId, values) {
-      for (const [k, v] of Object.entries(values)) if (!NON_SECRET_KEYS.has(k)) http.addSecret(v);
+      registerSecrets(Object.entries(values));
       const existing = await readSecrets(spId);
-      for (const s of existing) if (s.value && !NON_SECRET_KEYS.has(s.key)) http.addSecret(s.value);
       // A2 [I]: PUT replaces the whole set, so every present key is sent back. Graph is assumed not
       // to return secret values (Microsoft's procedure re-enters the password); a key that comes
       // back empty or masked cannot be re-sent without destroying it, so the caller must give it.
@@ -346,7 +350,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       return { keys: [...merged.keys()] };
     },
     async validateCredentials(spId, jobId, credentials) {
-      if (credentials) for (const [k, v] of Object.entries(credentials)) if (!NON_SECRET_KEYS.has(k)) http.addSecret(v);
+      if (credentials) registerSecrets(Object.entries(credentials));
       // A3: 204 on success; a failure is a Graph error envelope → ApiError. It changes nothing,
       // so a lost response may be retried; it is still a POST, so read-only mode refuses it.
       await call('POST', `${job(spId, jobId)}/validateCredentials`, z.unknown(), {

@@ -1,5 +1,4 @@
 import type { Operator, OperatorTask } from '../engine/operator.js';
-import { registerSecret } from '../engine/redact.js';
 import type { SandboxPortalClient } from '../clients/sandbox-portal.js';
 import type { Output } from '../ui/output.js';
 
@@ -27,7 +26,6 @@ export class SandboxOperator implements Operator {
       case 'zia.enableScim': {
         const { id } = await idp();
         const { baseUrl, bearerToken } = await this.portal.enableScim(id);
-        registerSecret(bearerToken);
         await this.portal.setSamlAutoProvisioning(id, false);
         return { baseUrl, token: bearerToken };
       }
@@ -35,11 +33,9 @@ export class SandboxOperator implements Operator {
         const i = await idp();
         if (!i.scimEnabled) {
           const { baseUrl, bearerToken } = await this.portal.enableScim(i.id);
-          registerSecret(bearerToken);
           return { baseUrl, token: bearerToken };
         }
         const token = await this.portal.generateToken(i.id);
-        registerSecret(token);
         return { baseUrl: i.baseUrl ?? task.params?.baseUrl ?? '', token };
       }
       case 'zia.disableScim': {

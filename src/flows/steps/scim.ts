@@ -89,6 +89,8 @@ export async function obtainScimCredentials(
   const urlCheck = checkBaseUrl(baseUrl, ctx.config.zia.orgId);
   if (urlCheck !== true) throw new UserError(`SCIM Base URL ${baseUrl}: ${urlCheck}`);
   if (!token) throw new UserError('no SCIM Bearer Token was given');
+  // Every operator (a person at the prompt, the sandbox's scripted one) hands the token over
+  // here: registered once, before anything could print it.
   registerSecret(token);
   const creds = { baseUrl, token };
   await ctx.scim(creds).probe();
