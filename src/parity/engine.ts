@@ -217,6 +217,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const dir = new SourceStore('directory', key, codec, slots);
   const zia = new SourceStore('zia', key, codec, slots, dir);
   const scim = sources.scim ? new SourceStore('scim', key, codec, slots, dir) : undefined;
+  /** Every source read, the directory first. */
+  const stores = scim ? [dir, zia, scim] : [dir, zia];
   const state = { failed: false };
   const reads = [
     drain('directory', sources.directory, dir, state, options.onProgress),
@@ -231,7 +233,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
 
   // Group inventories (lower-cased name → display name and member count) per source.
   const groupCounts = new Map<Source, Map<string, GroupCount>>();
-  for (const s of [dir, zia, ...(scim ? [scim] : [])]) {
+  for (const s of stores) {
     const inv = options.groups?.[s.source];
     groupCounts.set(s.source, inv ? groupCountsFromInventory(inv) : groupCountsFromRecords(s, codec));
   }
@@ -247,7 +249,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
 
   // 1. Duplicates: the same key twice in one source.
   let sameKey = 0;
-  for (const s of [dir, zia, ...(scim ? [scim] : [])]) {
+  for (const s of stores) {
     for (const [slot, extra] of s.extras) {
       sameKey++;
       const k = slots.keys[slot]!;
@@ -278,7 +280,6 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     // and a 32-bit key hash would be missed: about one chance in 4e9 per such pair.)
     const firstKeyHash = new Map<number, number>();
     const candidates = new Set<number>();
-    const stores = [dir, zia, ...(scim ? [scim] : [])];
     for (const s of stores) {
       for (let slot = 0; slot < slots.size; slot++) {
         const enc = s.enc[slot];
@@ -311,27 +312,25 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         }
       }
     }
-    {
-      for (const [v, list] of holders) {
-        const keys = [...new Set(list.map((h) => h.key))].sort();
-        if (keys.length < 2) continue; // a hash collision, not a duplicate
-        sameSecondaryKey++;
-        const srcs = [...new Set(list.map((h) => h.source))];
-        const within = srcs.find((src) => new Set(list.filter((h) => h.source === src).map((h) => h.key)).size > 1);
-        const where = list.map((h) => `${h.key} in ${LABEL[h.source]}`).join(', ');
-        sink.add({
-          kind: 'duplicate',
-          severity: 'error',
-          key: v,
-          sources: srcs,
-          attribute: secondaryKey,
-          actual: keys.join(', '),
-          detail:
-            within !== undefined
-              ? `same ${secondaryKey} under ${keys.length} ${key}s in ${LABEL[within]} (${where}): the same person twice (an account re-created instead of renamed) or a shared mailbox`
-              : `same ${secondaryKey} under ${keys.length} ${key}s (${where}): the usual symptom of a key mismatch between directory sync and SCIM (the sides match users on different attributes)`,
-        });
-      }
+    for (const [v, list] of holders) {
+      const keys = [...new Set(list.map((h) => h.key))].sort();
+      if (keys.length < 2) continue; // a hash collision, not a duplicate
+      sameSecondaryKey++;
+      const srcs = [...new Set(list.map((h) => h.source))];
+      const within = srcs.find((src) => new Set(list.filter((h) => h.source === src).map((h) => h.key)).size > 1);
+      const where = list.map((h) => `${h.key} in ${LABEL[h.source]}`).join(', ');
+      sink.add({
+        kind: 'duplicate',
+        severity: 'error',
+        key: v,
+        sources: srcs,
+        attribute: secondaryKey,
+        actual: keys.join(', '),
+        detail:
+          within !== undefined
+            ? `same ${secondaryKey} under ${keys.length} ${key}s in ${LABEL[within]} (${where}): the same person twice (an account re-created instead of renamed) or a shared mailbox`
+            : `same ${secondaryKey} under ${keys.length} ${key}s (${where}): the usual symptom of a key mismatch between directory sync and SCIM (the sides match users on different attributes)`,
+      });
     }
   }
 
@@ -438,10 +437,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     if (dEnc === undefined) continue;
     const k = slots.keys[slot]!;
     const d = codec.decode(dEnc, k);
-    const zEnc = zia.enc[slot];
-    const sEnc = scim?.enc[slot];
-    for (const { source: other } of others) {
-      const oEnc = other === 'zia' ? zEnc : sEnc;
+    for (const { source: other, store } of others) {
+      const oEnc = store.enc[slot];
       if (oEnc === undefined) {
         if (other === 'zia') missingZia++;
         else missingScim++;
@@ -465,7 +462,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       }
       if (oEnc !== undefined) compare(k, d, codec.decode(oEnc, k, dEnc), other);
     }
-    if (zEnc !== undefined && sEnc !== undefined) allThree++;
+    if (scim && zia.enc[slot] !== undefined && scim.enc[slot] !== undefined) allThree++;
   }
 
   // 4. Extra: known downstream, not in the directory scope.
