@@ -150,6 +150,32 @@ export function scimString(v: string): string {
   return JSON.stringify(v);
 }
 
+/**
+ * A probe that got a definite answer about the credentials: the Base URL is not a SCIM endpoint
+ * (`wrong-url`), or the endpoint refused the token (`token-refused`). Anything else a probe throws
+ * (5xx, reset, timeout) is not evidence either way, and callers must treat it as unknown.
+ */
+export class ScimProbeError extends UserError {
+  constructor(
+    readonly reason: 'wrong-url' | 'token-refused',
+    message: string,
+    opts: { hint: string },
+  ) {
+    super(message, opts);
+    this.name = 'ScimProbeError';
+  }
+}
+
+/** The Base URL without a query or fragment, for messages (it holds no secret). */
+function describeBaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
 export function createScimClient(opts: ScimClientOptions): ScimClient {
   const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 100));
   const http = createHttpClient({
@@ -214,20 +240,22 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
 
   return {
     async probe() {
+      const base = describeBaseUrl(opts.baseUrl);
       let serviceProviderConfig: ServiceProviderConfig;
       try {
-        // §10: /ServiceProviderConfig needs no authentication.
+        // /ServiceProviderConfig needs no authentication (docs/vendor-facts.md, ZIA SCIM).
         serviceProviderConfig = await http.get('/ServiceProviderConfig', ServiceProviderConfigSchema, { headers: { Accept: `${SCIM_JSON}, application/json` } });
       } catch (err) {
-        if (err instanceof ApiError || err instanceof SchemaError) {
-          throw new UserError(`the Base URL is not a SCIM endpoint: ${err.message}`, {
-            hint: 'copy the Base URL from ZIA Edit IdP > Provisioning Options (https://scim.<cloud>/<orgId>/<idpId>/scim)',
+        // A 404 or a page that is not SCIM is about the URL; a 5xx, a reset or a timeout says nothing about it.
+        if ((err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) || err instanceof SchemaError) {
+          throw new ScimProbeError('wrong-url', `the Base URL ${base} is not a SCIM endpoint: ${err.message}`, {
+            hint: 'Copy the Base URL again from ZIA Edit IdP > Provisioning Options: https://scim.<cloud>/<orgId>/<idpId>/scim, with the id of this IdP (not another one).',
           });
         }
         throw err;
       }
       try {
-        // An authenticated read that cannot match anyone, as Entra's Test Connection does (idp-apis.md A3).
+        // An authenticated read that cannot match anyone, as Entra's Test Connection does.
         const r = await http.get('/Users', listResponse(ScimUserSchema), {
           headers,
           query: { filter: `userName eq ${scimString(randomUUID())}`, count: 1 },
@@ -235,8 +263,12 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
         if (r.totalResults !== 0) throw new UserError('SCIM probe: a filter on a random userName matched users; the server ignores filters');
       } catch (err) {
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-          throw new UserError(`the token was refused (${err.status}) by the SCIM endpoint`, {
-            hint: 'copy the Bearer Token again from ZIA Edit IdP (a regenerated token replaces the old one)',
+          // The endpoint exists, so the URL's org is right; a token belongs to one IdP, so a URL naming
+          // another IdP of the same org is refused the same way as a stale token. Both are said, URL first.
+          throw new ScimProbeError('token-refused', `the SCIM endpoint ${base} refused the Bearer Token (HTTP ${err.status})`, {
+            hint:
+              'Check both, in this order: (1) the Base URL must be the one Edit IdP shows for this IdP (its IdP id is the path segment after the org id); ' +
+              '(2) the token must be that IdP\'s current Bearer Token (Generate Token replaces the previous one).',
           });
         }
         throw err;

@@ -46,6 +46,22 @@ export const targetSchema = z
   .strict();
 export type Target = z.infer<typeof targetSchema>;
 
+const snapshotSchema = z.object({ takenAt: z.string(), data: z.record(z.string(), jsonValueSchema) }).strict();
+
+/**
+ * A run that ended (a migration rolled back): its step records and snapshot, kept for the record
+ * while the next run starts afresh (new snapshot, attempt counters and timestamps).
+ */
+export const closedRunSchema = z
+  .object({
+    closedAt: z.string(),
+    outcome: z.string(),
+    snapshot: snapshotSchema.optional(),
+    flows: z.record(z.string(), flowRecordSchema),
+  })
+  .strict();
+export type ClosedRun = z.infer<typeof closedRunSchema>;
+
 export const stateSchema = z
   .object({
     schemaVersion: z.literal(STATE_SCHEMA_VERSION),
@@ -58,11 +74,10 @@ export const stateSchema = z
     updatedAt: z.string(),
     target: targetSchema,
     /** Settings captured before the first write; rollback restores them. */
-    snapshot: z
-      .object({ takenAt: z.string(), data: z.record(z.string(), jsonValueSchema) })
-      .strict()
-      .optional(),
+    snapshot: snapshotSchema.optional(),
     flows: z.record(z.string(), flowRecordSchema),
+    /** Earlier runs of this migration, oldest first; the current run is `flows` + `snapshot`. */
+    history: z.array(closedRunSchema).optional(),
     /** sha256 over the canonical JSON of everything else: detects truncation and hand edits. */
     checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   })
@@ -97,6 +112,23 @@ export function newState(target: Target, now = new Date()): UnsealedState {
     target,
     flows: {},
   };
+}
+
+/** The number of the current run (1 for the first), as status and messages show it. */
+export function runNumber(state: Pick<UnsealedState, 'history'>): number {
+  return (state.history?.length ?? 0) + 1;
+}
+
+/**
+ * Ends the current run: its flows and snapshot move to the history, so the next run of any flow
+ * starts with nothing recorded and takes its own snapshot. Nothing is deleted.
+ */
+export function closeRun(state: UnsealedState, outcome: string, now = new Date()): void {
+  const closed: ClosedRun = { closedAt: now.toISOString(), outcome, flows: state.flows };
+  if (state.snapshot) closed.snapshot = state.snapshot;
+  state.history = [...(state.history ?? []), closed];
+  state.flows = {};
+  delete state.snapshot;
 }
 
 /**

@@ -21,6 +21,12 @@ export interface OperatorTask {
   instructions: string[];
   params?: Record<string, string>;
   inputs?: OperatorInput[];
+  /**
+   * Checks the answers against the real system (a probe). Returns true, or what was wrong when the
+   * system gave a definite refusal: a person is asked again; a scripted operator stops. Throws when
+   * the system gave no answer (unavailable), which is not the operator's mistake.
+   */
+  accept?(answers: Record<string, string>): Promise<true | string>;
 }
 
 export interface Operator {

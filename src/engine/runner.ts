@@ -40,6 +40,8 @@ export interface Plan {
   blocking: boolean;
   /** Some step is not done yet. */
   changesPending: boolean;
+  /** Set when the checkpoint shows there is nothing to do at all (a rollback completed earlier). */
+  alreadyDone?: string;
 }
 
 /** What the UI hears while a flow runs. Every method is optional. */
@@ -156,10 +158,29 @@ function assertPrecondition<C>(flow: Flow<C>, state: State | undefined, where: s
   if (why) throw new UserError(`${flow.title}: ${why}`, { hint: `State file: ${where}. Nothing was changed.` });
 }
 
+/** The plan of a flow the checkpoint shows finished in a closed run: nothing observed, nothing to do. */
+function alreadyDonePlan<C>(flow: Flow<C>, state: State | undefined, opts: RunOptions): Plan | undefined {
+  const done = flow.alreadyDone?.(state);
+  if (!done) return undefined;
+  return {
+    flow: { id: flow.id, title: flow.title, doc: flow.doc },
+    target: opts.target,
+    stateFile: opts.store.describe(),
+    stateSerial: state?.serial ?? null,
+    preflight: [],
+    steps: [],
+    blocking: false,
+    changesPending: false,
+    alreadyDone: done,
+  };
+}
+
 /** Observes every step without changing anything. */
 export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promise<Plan> {
   const state = await opts.store.load();
   assertSameTarget(state, opts.target, opts.store.describe());
+  const done = alreadyDonePlan(flow, state, opts);
+  if (done) return done;
   assertPrecondition(flow, state, opts.store.describe());
   const preflight = await runPreflight(flow.preflight, ctx);
   opts.events?.preflight?.(preflight);
@@ -203,6 +224,8 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
 
   let sealed = await opts.store.load();
   assertSameTarget(sealed, opts.target, opts.store.describe());
+  const done = alreadyDonePlan(flow, sealed, opts);
+  if (done) return { plan: done, completed: true, state: sealed };
   assertPrecondition(flow, sealed, opts.store.describe());
 
   const preflight = await runPreflight(flow.preflight, ctx);

@@ -1,3 +1,4 @@
+import type { UnsealedState } from './checkpoint.js';
 import type { JsonValue } from './json.js';
 
 /**
@@ -88,7 +89,12 @@ export interface Flow<C> {
    * What the checkpoint must show before this flow may run at all (rollback needs a forward run to
    * undo). Returns the reason it may not, or undefined.
    */
-  precondition?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> } | undefined): string | undefined;
-  /** Edits the checkpoint when the flow completes (rollback marks the forward flow rolled back). */
-  onComplete?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> }): void;
+  precondition?(state: UnsealedState | undefined): string | undefined;
+  /**
+   * The checkpoint shows this flow's work already finished in a closed run (a rollback completed
+   * earlier): returns what to tell the user, and the run changes nothing and succeeds.
+   */
+  alreadyDone?(state: UnsealedState | undefined): string | undefined;
+  /** Edits the checkpoint when the flow completes (a completed rollback closes the run). */
+  onComplete?(state: UnsealedState): void;
 }

@@ -13,6 +13,11 @@ import type { Output } from '../ui/output.js';
 export interface ScimCredentials {
   baseUrl: string;
   token: string;
+  /**
+   * The endpoint accepted this token during this run. Only then does a later refusal prove that
+   * SCIM was turned off: a token from configuration may be stale, or regenerated in the console.
+   */
+  accepted?: boolean;
 }
 
 /**

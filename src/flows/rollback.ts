@@ -1,4 +1,8 @@
-import { UserError } from '../engine/errors.js';
+import { OperatorNeeded, UserError } from '../engine/errors.js';
+import type { OperatorTask } from '../engine/operator.js';
+import { ApiError } from '../clients/http.js';
+import { ScimProbeError } from '../clients/scim.js';
+import { closeRun } from '../engine/checkpoint.js';
 import type { JsonValue } from '../engine/json.js';
 import type { Flow, Observation, Step, StepRun } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
@@ -17,78 +21,126 @@ import { retireFlow } from './retire.js';
  */
 const GUIDE = 'ZIA AD→SCIM migration guide, revert';
 
-/** Disable SCIM on the IdP (operator). Verified by the SCIM endpoint refusing the token. */
+/** The console task that turns SCIM off on the IdP: asked by the disable step, and again when ZIA refuses the restore. */
+function disableScimTask(idp: string, why?: string): OperatorTask {
+  return {
+    action: 'zia.disableScim',
+    title: `Disable SCIM provisioning on IdP "${idp}"`,
+    params: { idpName: idp },
+    instructions: [
+      ...(why ? [why] : []),
+      'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
+      `Click the Edit icon for the IdP "${idp}".`,
+      'Disable the Enable SCIM Provisioning option. Re-enable "Enable SAML Auto-Provisioning" only if you used it before the migration.',
+      'Click Save (migrate activates after restoring the authentication settings).',
+    ],
+  };
+}
+
+/**
+ * Is SCIM off on the IdP? Only definite evidence answers "off": the SCIM endpoint refusing (401/403)
+ * a token it accepted earlier in this run. "On" is just as definite: the endpoint accepting the token,
+ * or Entra's Test Connection passing with its saved credentials. Everything else is unknown: a 5xx, a
+ * reset, a timeout, a token never accepted in this run (it may be stale), and a failing Test
+ * Connection (the token may have been regenerated while SCIM stays on). Unknown is never "done":
+ * the operator is asked, and confirms.
+ */
+type ScimSwitch = { is: 'on' | 'off'; detail: string } | { is: 'unknown'; detail: string };
+
+async function observeScimSwitch(run: StepRun<MigrationContext>): Promise<ScimSwitch> {
+  const { ctx } = run;
+  const creds = ctx.scimCredentials;
+  const unknown: string[] = [];
+  if (creds) {
+    try {
+      await ctx.scim(creds).probe();
+      creds.accepted = true;
+      return { is: 'on', detail: 'the SCIM endpoint still accepts the token' };
+    } catch (err) {
+      if (err instanceof ScimProbeError && err.reason === 'token-refused' && creds.accepted) {
+        return { is: 'off', detail: `the SCIM endpoint refuses the token it accepted earlier in this run (${firstLine(err)})` };
+      }
+      unknown.push(
+        err instanceof ScimProbeError
+          ? `the SCIM endpoint refuses a token it never accepted in this run, which proves nothing (${firstLine(err)})`
+          : `the SCIM endpoint gave no answer (${firstLine(err)})`,
+      );
+    }
+  }
+  try {
+    const { spId, jobId } = await findJob(ctx);
+    const keys = await ctx.graph().getSecretKeys(spId);
+    if (!keys.includes('SecretToken')) unknown.push('Entra holds no saved token to test');
+    else if (ctx.readOnly) unknown.push('Test Connection cannot run during a dry-run (it is a POST)');
+    else {
+      try {
+        await ctx.graph().validateCredentials(spId, jobId);
+        return { is: 'on', detail: 'Entra\'s Test Connection still succeeds with its saved token' };
+      } catch (err) {
+        unknown.push(`Entra's Test Connection fails, which a regenerated token also causes (${firstLine(err)})`);
+      }
+    }
+  } catch (err) {
+    unknown.push(`Entra could not be read (${firstLine(err)})`);
+  }
+  return { is: 'unknown', detail: unknown.join('; ') };
+}
+
+/** This state file's forward run never put SCIM on the IdP (and did not adopt a tenant where it was). */
+function neverEnabled(run: StepRun<MigrationContext>): boolean {
+  return (
+    run.snapshot?.adopted === undefined &&
+    run.statusOf('ad-to-scim:enable-scim-on-idp') === 'pending' &&
+    run.statusOf('ad-to-scim:entra-credentials') === 'pending'
+  );
+}
+
+/** Disable SCIM on the IdP (operator). Verified by definite evidence, or by the operator's confirmation. */
 const disableScimOnIdp: Step<MigrationContext> = {
   id: 'disable-scim-on-idp',
   title: 'Disable SCIM provisioning on the ZIA IdP',
   doc: `${GUIDE}, steps 1–2`,
   kind: 'operator',
   async observe(run) {
-    return (await observeScimRefused(run)).observation;
+    if (neverEnabled(run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
+    const seen = await observeScimSwitch(run);
+    if (seen.is === 'off') return { state: 'done', detail: seen.detail };
+    return {
+      state: 'pending',
+      detail: seen.is === 'on' ? seen.detail : `cannot tell whether SCIM is off: ${seen.detail}; the operator will be asked to confirm`,
+      changes: ['operator: Edit IdP → disable Enable SCIM Provisioning'],
+    };
   },
   async apply({ ctx }) {
-    const idp = ctx.config.zia.idpName;
-    await ctx.operator.perform({
-      action: 'zia.disableScim',
-      title: `Disable SCIM provisioning on IdP "${idp}"`,
-      params: { idpName: idp },
-      instructions: [
-        'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
-        `Click the Edit icon for the IdP "${idp}".`,
-        'Disable the Enable SCIM Provisioning option. Re-enable "Enable SAML Auto-Provisioning" only if you used it before the migration.',
-        'Click Save (migrate activates after restoring the authentication settings).',
-      ],
-    });
+    await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
+    return { confirmedByOperatorAt: new Date().toISOString() };
   },
   async verify(run) {
-    const first = await observeScimRefused(run);
-    if (!first.observable) {
-      return { state: 'done', detail: 'confirmed by the operator (ZIA has no API to read the IdP, and no SCIM token is available to test)' };
-    }
-    return pollUntil(run.ctx, 'waiting for the SCIM endpoint to refuse the token', async () => (await observeScimRefused(run)).observation, 60_000);
+    // Wait a little for a definite answer; "on" keeps waiting (the console may take a moment),
+    // "unknown" at the end is settled by the operator's confirmation, which apply just obtained.
+    const seen = await pollUntil(
+      run.ctx,
+      'waiting for the SCIM endpoint to refuse the token',
+      async () => {
+        const s = await observeScimSwitch(run);
+        // Only "on" keeps the wait going; "unknown" ends it (polling a failing server proves nothing more).
+        return { state: s.is === 'off' ? 'done' : s.is === 'on' ? 'pending' : 'blocked', detail: s.detail, facts: { scim: s.is } } as Observation;
+      },
+      run.ctx.scimCredentials?.accepted ? 60_000 : 0,
+    );
+    if (seen.state === 'done') return seen;
+    if (seen.facts?.scim === 'unknown') return { state: 'done', detail: `confirmed by the operator (no definite evidence: ${seen.detail})` };
+    return { state: 'pending', detail: `the operator confirmed, but ${seen.detail}` };
   },
 };
 
-/**
- * Observes SCIM being off: with the token in memory (or in configuration), the SCIM endpoint must
- * refuse it; otherwise Entra's Test Connection with its saved credentials must fail. When neither
- * is possible (the IdP side was never configured), only the operator can say, so it stays pending.
- */
-async function observeScimRefused(run: StepRun<MigrationContext>): Promise<{ observation: Observation; observable: boolean }> {
-  const { ctx } = run;
-  const disable = ['operator: Edit IdP → disable Enable SCIM Provisioning'];
-  if (run.statusOf('ad-to-scim:enable-scim-on-idp') === 'pending' && run.statusOf('ad-to-scim:entra-credentials') === 'pending') {
-    return { observation: { state: 'done', detail: 'this migration never enabled SCIM on the IdP' }, observable: true };
-  }
-  if (ctx.scimCredentials) {
-    try {
-      await ctx.scim(ctx.scimCredentials).probe();
-      return { observation: { state: 'pending', detail: 'the SCIM endpoint still accepts the token', changes: disable }, observable: true };
-    } catch (err) {
-      return { observation: { state: 'done', detail: `the SCIM endpoint refuses the token (${firstLine(err)})` }, observable: true };
-    }
-  }
-  const { spId, jobId } = await findJob(ctx);
-  const keys = await ctx.graph().getSecretKeys(spId);
-  if (!keys.includes('SecretToken')) {
-    return { observation: { state: 'pending', detail: 'SCIM may be enabled on the ZIA IdP and no token is available to test it', changes: disable }, observable: false };
-  }
-  if (ctx.readOnly) {
-    return {
-      observation: { state: 'pending', detail: 'cannot test the saved SCIM token during a dry-run (Test Connection is a POST)', changes: disable },
-      observable: true,
-    };
-  }
-  try {
-    await ctx.graph().validateCredentials(spId, jobId);
-    return { observation: { state: 'pending', detail: 'Test Connection still succeeds: SCIM is enabled on the ZIA IdP', changes: disable }, observable: true };
-  } catch (err) {
-    return { observation: { state: 'done', detail: `Test Connection fails: SCIM is off (${firstLine(err)})` }, observable: true };
-  }
-}
-
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0] ?? '';
+}
+
+/** ZIA refuses to turn directory sync back on while an IdP still has SCIM on (the message is unconfirmed: docs/vendor-facts.md). */
+function isScimStillEnabledRefusal(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 400 && /SCIM/i.test(`${err.vendorMessage ?? ''} ${err.message}`);
 }
 
 /** What must change to return to the snapshot; the flag always ends false. */
@@ -123,12 +175,34 @@ const restoreAuthSettings: Step<MigrationContext> = {
     };
   },
   async apply(run) {
+    const { ctx } = run;
     const snapshot = run.snapshot?.ziaAuthSettings as Record<string, JsonValue> | undefined;
-    const current = settingsOf(await run.ctx.zia().getAuthSettings());
-    const change = restorePlan(current, snapshot);
-    if ('orgAuthType' in change) throw new UserError('refusing to change the repository type during rollback');
-    await run.ctx.zia().updateAuthSettings(change as never);
-    return { restored: Object.keys(change) };
+    const restore = async () => {
+      const change = restorePlan(settingsOf(await ctx.zia().getAuthSettings()), snapshot);
+      if ('orgAuthType' in change) throw new UserError('refusing to change the repository type during rollback');
+      await ctx.zia().updateAuthSettings(change as never);
+      return { restored: Object.keys(change) };
+    };
+    try {
+      return await restore();
+    } catch (err) {
+      if (!isScimStillEnabledRefusal(err)) throw err;
+      // ZIA's refusal is itself an observation: SCIM is still on, whatever the disable step concluded.
+      // The operator step is reopened with its instructions (exit 3 when nobody can answer).
+      const idp = ctx.config.zia.idpName;
+      await ctx.operator.perform(
+        disableScimTask(idp, `ZIA refused to turn directory sync back on because SCIM provisioning is still enabled on IdP "${idp}" (${firstLine(err)}).`),
+      );
+      try {
+        return await restore();
+      } catch (again) {
+        if (!isScimStillEnabledRefusal(again)) throw again;
+        throw new OperatorNeeded(
+          `ZIA still reports SCIM provisioning enabled on IdP "${idp}": ${firstLine(again)}`,
+          `Disable Enable SCIM Provisioning on IdP "${idp}" in Administration > Authentication Settings > Identity Providers, click Save, then run the same command again.`,
+        );
+      }
+    }
   },
 };
 
@@ -173,7 +247,16 @@ export const rollbackFlow: Flow<MigrationContext> = {
     const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
     return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
   },
+  alreadyDone(state) {
+    // A completed rollback closed its run: the forward record is history, and a rerun changes nothing.
+    const last = state?.history?.at(-1);
+    if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
+    return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo. The next ad-to-scim starts run ${state.history!.length + 1}.`;
+  },
   onComplete(state) {
     retireFlow(state, 'ad-to-scim', 'rolled-back');
+    // The migration is undone: its records and snapshot become history, and a new forward run starts
+    // afresh (new snapshot, counters and timestamps) instead of trusting the old run's evidence.
+    closeRun(state, 'rolled-back');
   },
 };

@@ -1,3 +1,4 @@
+import { UserError } from '../engine/errors.js';
 import type { Operator, OperatorTask } from '../engine/operator.js';
 import type { SandboxPortalClient } from '../clients/sandbox-portal.js';
 import type { Output } from '../ui/output.js';
@@ -14,6 +15,14 @@ export class SandboxOperator implements Operator {
 
   async perform(task: OperatorTask): Promise<Record<string, string>> {
     this.out.info(this.out.color.magenta(`  [scripted operator] ${task.title}`));
+    const answers = await this.act(task);
+    // A script does not retype: a definite refusal of what it "pasted" stops the run.
+    const verdict = task.accept ? await task.accept(answers) : true;
+    if (verdict !== true) throw new UserError(`scripted operator, "${task.title}": ${verdict}`);
+    return answers;
+  }
+
+  private async act(task: OperatorTask): Promise<Record<string, string>> {
     const idpName = task.params?.idpName;
     const idp = async () => {
       if (!idpName) throw new Error(`task ${task.action} names no IdP`);

@@ -94,6 +94,8 @@ export interface Sandbox {
   requests(): RequestLogEntry[];
   resetLog(): void;
   portal: Portal;
+  /** Replaces the fault rules of every simulated service (the grammar of `faults`; '' for none). */
+  setFaults(spec: string): void;
   stop(): Promise<void>;
 }
 
@@ -309,6 +311,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       requests: () => log.list(),
       resetLog: () => log.reset(),
       portal,
+      setFaults: (spec) => faults.set(parseFaultSpec(spec)),
       stop: stopAll,
     };
     return sandbox;

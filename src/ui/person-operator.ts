@@ -1,5 +1,5 @@
 import type { Operator, OperatorTask } from '../engine/operator.js';
-import { OperatorNeeded } from '../engine/errors.js';
+import { OperatorNeeded, UserError } from '../engine/errors.js';
 import { registerSecret } from '../engine/redact.js';
 import type { Output } from './output.js';
 import type { Prompter } from './prompts.js';
@@ -9,6 +9,8 @@ import type { Prompter } from './prompts.js';
  * person confirms and types (or pastes) what the step needs. Unattended, the run stops with
  * exit code 3 and the instructions; the flow's observation picks the work up on the rerun.
  */
+const MAX_TRIES = 3;
+
 export class PersonOperator implements Operator {
   constructor(
     private readonly out: Output,
@@ -28,12 +30,21 @@ export class PersonOperator implements Operator {
       );
     }
     const answers: Record<string, string> = {};
-    for (const field of task.inputs ?? []) {
-      const value = field.secret
-        ? await this.prompter.secret(field.label, field.unattended)
-        : await this.prompter.text(field.label, field.unattended, field.validate);
-      if (field.secret) registerSecret(value);
-      answers[field.name] = value;
+    // Answers the real system refuses definitely (a wrong URL, a refused token) are asked again,
+    // with what was wrong; a few tries, then the run stops with the last reason.
+    for (let attempt = 1; ; attempt++) {
+      for (const field of task.inputs ?? []) {
+        const value = field.secret
+          ? await this.prompter.secret(field.label, field.unattended)
+          : await this.prompter.text(field.label, field.unattended, field.validate);
+        if (field.secret) registerSecret(value);
+        answers[field.name] = value;
+      }
+      const verdict = task.accept ? await task.accept(answers) : true;
+      if (verdict === true) break;
+      this.out.warn(verdict);
+      if (attempt >= MAX_TRIES) throw new UserError(`operator step "${task.title}": ${verdict}`, { hint: 'Run the same command again to retry.' });
+      this.out.info(color.magenta(`Try again (${attempt + 1} of ${MAX_TRIES}):`));
     }
     if (!task.inputs?.length) {
       const ok = await this.prompter.confirm(`Done: ${task.title}?`, 'rerun after doing it');

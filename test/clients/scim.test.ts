@@ -1,6 +1,6 @@
 import { ReadOnlyViolation, UserError } from '../../src/engine/errors.js';
 import { ApiError, createHttpClient } from '../../src/clients/http.js';
-import { createScimClient, scimUserDepartment, type ScimClientOptions } from '../../src/clients/scim.js';
+import { ScimProbeError, createScimClient, scimUserDepartment, type ScimClientOptions } from '../../src/clients/scim.js';
 import { collect, fixture, slidingWindowGuard, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
 import { z } from 'zod';
 
@@ -74,17 +74,29 @@ describe('SCIM client', () => {
     expect(check.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
-  it('probe tells a wrong Base URL from a refused token', async () => {
+  it('probe tells a wrong Base URL from a refused token, and neither from an unavailable server', async () => {
     const f = await startScim();
     const wrongUrl = createScimClient({ baseUrl: `${f.server.url}/not-scim`, token: TOKEN, rateLimits: false, tuning: { retries: 0 } });
-    await expect(wrongUrl.probe()).rejects.toThrow(/the Base URL is not a SCIM endpoint/);
+    const urlErr = (await wrongUrl.probe().catch((e: unknown) => e)) as ScimProbeError;
+    expect(urlErr).toBeInstanceOf(ScimProbeError);
+    expect(urlErr.reason).toBe('wrong-url');
+    expect(urlErr.message).toMatch(/is not a SCIM endpoint/);
     f.override = (r) => (r.path.endsWith('/ServiceProviderConfig') ? { status: 200, raw: '<html>login</html>' } : undefined);
     await expect(client(f).probe()).rejects.toThrow(/not a SCIM endpoint/);
     f.override = undefined;
     const badToken = createScimClient({ baseUrl: `${f.server.url}/24326813/61233/scim`, token: 'wrong-token-value', rateLimits: false });
-    const err = (await badToken.probe().catch((e: unknown) => e)) as UserError;
-    expect(err.message).toMatch(/the token was refused \(401\)/);
+    const err = (await badToken.probe().catch((e: unknown) => e)) as ScimProbeError;
+    expect(err.reason).toBe('token-refused');
+    expect(err.message).toMatch(/refused the Bearer Token \(HTTP 401\)/);
+    expect(err.hint).toMatch(/\(1\) the Base URL .*\(2\) the token/);
     expect(err.message).not.toContain('wrong-token-value');
+    // A server error is no evidence about the URL or the token: it is not a ScimProbeError.
+    f.override = (r) => (r.path.endsWith('/Users') ? { status: 503, body: { detail: 'down' } } : undefined);
+    const down = await client(f).probe().catch((e: unknown) => e);
+    expect(down).not.toBeInstanceOf(ScimProbeError);
+    expect((down as Error).message).toMatch(/503/);
+    f.override = (r) => (r.path.endsWith('/ServiceProviderConfig') ? { status: 502, body: { detail: 'bad gateway' } } : undefined);
+    expect(await client(f).probe().catch((e: unknown) => e)).not.toBeInstanceOf(ScimProbeError);
   });
 
   it('pages users and groups with startIndex/count to totalResults; active strings and department locations are understood', async () => {

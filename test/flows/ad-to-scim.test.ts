@@ -193,7 +193,11 @@ describe.each(STEP_IDS)('rollback from a forward run that stopped after "%s"', (
     const idp = [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
     expect(idp.scimEnabled).toBe(false);
     expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
+    // The completed rollback closed the run: its records are history, and nothing current remains.
     const state = await h.store.load();
-    expect(Object.values(state!.flows['ad-to-scim']!.steps).every((s) => s.status === 'rolled-back' || s.status === 'pending')).toBe(true);
+    expect(state!.flows).toEqual({});
+    const closed = state!.history!.at(-1)!;
+    expect(closed.outcome).toBe('rolled-back');
+    expect(Object.values(closed.flows['ad-to-scim']!.steps).every((s) => s.status === 'rolled-back' || s.status === 'pending')).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { OperatorNeeded, UserError } from '../../engine/errors.js';
 import type { OperatorInput } from '../../engine/operator.js';
 import { registerSecret } from '../../engine/redact.js';
 import type { Step } from '../../engine/step.js';
+import { ScimProbeError } from '../../clients/scim.js';
 import type { MigrationContext, ScimCredentials } from '../context.js';
 
 /**
@@ -48,9 +49,31 @@ function scimInputs(ctx: MigrationContext): OperatorInput[] {
 }
 
 /**
- * The SCIM credentials for this run: already in memory, or supplied by configuration, or asked
- * of the operator again. They are never read from the checkpoint, because they are never put there:
- * a resumed run asks again (or for a newly generated token).
+ * Checks a Base URL and token against the SCIM endpoint. Returns true (and marks the credentials
+ * accepted for this run), or what was wrong when the endpoint gave a definite answer (not a SCIM
+ * endpoint; token refused). A 5xx, a reset or a timeout is no answer: it is thrown, never turned
+ * into advice to copy the token again.
+ */
+export async function checkScimCredentials(ctx: MigrationContext, creds: ScimCredentials): Promise<true | string> {
+  const urlCheck = checkBaseUrl(creds.baseUrl, ctx.config.zia.orgId);
+  if (urlCheck !== true) return `SCIM Base URL ${creds.baseUrl}: ${urlCheck}`;
+  if (!creds.token) return 'no SCIM Bearer Token was given';
+  try {
+    await ctx.scim(creds).probe();
+  } catch (err) {
+    if (err instanceof ScimProbeError) return `${err.message}. ${err.hint ?? ''}`.trim();
+    throw err;
+  }
+  creds.accepted = true;
+  return true;
+}
+
+/**
+ * The SCIM credentials for this run: already accepted in memory, or supplied by configuration and
+ * accepted by the endpoint, or asked of the operator. They are never read from the checkpoint,
+ * because they are never put there: a resumed run asks again (or for a newly generated token).
+ * A person at a terminal is asked again when the endpoint refuses what was pasted; an unattended
+ * run stops at the operator step (exit 3) with the instructions and what was wrong.
  */
 export async function obtainScimCredentials(
   ctx: MigrationContext,
@@ -58,42 +81,63 @@ export async function obtainScimCredentials(
   regenerate: boolean,
   knownBaseUrl?: string,
 ): Promise<ScimCredentials> {
-  if (ctx.scimCredentials) return ctx.scimCredentials;
+  const configured = ctx.scimCredentials;
+  if (configured?.accepted) return configured;
+  let reason = why;
+  if (configured) {
+    registerSecret(configured.token);
+    const verdict = await checkScimCredentials(ctx, configured);
+    if (verdict === true) return configured;
+    ctx.scimCredentials = undefined;
+    reason = `The SCIM credentials in the configuration (scim.baseUrl with scim.tokenEnv or scim.tokenFile) were refused: ${verdict}`;
+  }
   const idp = ctx.config.zia.idpName;
   // The Base URL is not secret and is recorded; only the token has to be typed again.
   const inputs = scimInputs(ctx).filter((i) => !(knownBaseUrl && i.name === 'baseUrl'));
+  const credsFrom = (answers: Record<string, string>): ScimCredentials => ({
+    baseUrl: (answers.baseUrl ?? knownBaseUrl ?? '').trim(),
+    token: (answers.token ?? '').trim(),
+  });
+  let accepted: ScimCredentials | undefined;
   const answers = await ctx.operator.perform({
     action: regenerate ? 'zia.generateScimToken' : 'zia.enableScim',
     title: regenerate ? `Provide the SCIM Bearer Token of IdP "${idp}" again` : `Enable SCIM provisioning on IdP "${idp}"`,
     params: knownBaseUrl ? { idpName: idp, baseUrl: knownBaseUrl } : { idpName: idp },
-    instructions: regenerate
-      ? [
-          `${why}`,
-          'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
-          `Click the Edit icon of the IdP "${idp}". In Provisioning Options, copy the Base URL.`,
-          'Copy the Bearer Token, or click Generate Token for a new one (the old token stops working; migrate configures the IdP with the new one).',
-          'Click Save.',
-        ]
-      : [
-          'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
-          `Click the Edit icon of the IdP "${idp}".`,
-          'In Provisioning Options, click Enable SCIM Provisioning.',
-          'Disable "Enable SAML Auto-Provisioning" (Zscaler recommends it when using SCIM).',
-          'Copy the Base URL (the new format https://scim.<cloud>/<orgId>/<idpId>/scim) and the Bearer Token.',
-          'Click Save. Do not activate: migrate activates in the next step, after it reports what is pending.',
-        ],
+    instructions: [
+      ...(reason ? [reason] : []),
+      ...(regenerate
+        ? [
+            'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
+            `Click the Edit icon of the IdP "${idp}". In Provisioning Options, copy the Base URL.`,
+            'Copy the Bearer Token, or click Generate Token for a new one (the old token stops working; migrate configures the IdP with the new one).',
+            'Click Save.',
+          ]
+        : [
+            'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
+            `Click the Edit icon of the IdP "${idp}".`,
+            'In Provisioning Options, click Enable SCIM Provisioning (if it is already enabled, leave it).',
+            'Disable "Enable SAML Auto-Provisioning" (Zscaler recommends it when using SCIM).',
+            'Copy the Base URL (the new format https://scim.<cloud>/<orgId>/<idpId>/scim) and the Bearer Token.',
+            'Click Save. Do not activate: migrate activates in the next step, after it reports what is pending.',
+          ]),
+    ],
     inputs,
+    async accept(a) {
+      const creds = credsFrom(a);
+      // Every operator (a person at the prompt, the sandbox's scripted one) hands the token over
+      // here: registered once, before anything could print it.
+      if (creds.token) registerSecret(creds.token);
+      const verdict = await checkScimCredentials(ctx, creds);
+      if (verdict === true) accepted = creds;
+      return verdict;
+    },
   });
-  const baseUrl = (answers.baseUrl ?? knownBaseUrl ?? '').trim();
-  const token = (answers.token ?? '').trim();
-  const urlCheck = checkBaseUrl(baseUrl, ctx.config.zia.orgId);
-  if (urlCheck !== true) throw new UserError(`SCIM Base URL ${baseUrl}: ${urlCheck}`);
-  if (!token) throw new UserError('no SCIM Bearer Token was given');
-  // Every operator (a person at the prompt, the sandbox's scripted one) hands the token over
-  // here: registered once, before anything could print it.
-  registerSecret(token);
-  const creds = { baseUrl, token };
-  await ctx.scim(creds).probe();
+  const creds = accepted ?? credsFrom(answers);
+  if (!creds.accepted) {
+    // An operator that does not call accept() (none today) still gets its answers checked.
+    const verdict = await checkScimCredentials(ctx, creds);
+    if (verdict !== true) throw new UserError(verdict);
+  }
   ctx.scimCredentials = creds;
   return creds;
 }
@@ -108,12 +152,10 @@ export function enableScimOnIdpStep(doc: string): Step<MigrationContext> {
     async observe(run) {
       const { ctx } = run;
       if (ctx.scimCredentials) {
-        try {
-          await ctx.scim(ctx.scimCredentials).probe();
-          return { state: 'done', detail: `SCIM endpoint ${ctx.scimCredentials.baseUrl} accepts the token` };
-        } catch (err) {
-          return { state: 'pending', detail: `SCIM endpoint refused: ${(err as Error).message}` };
-        }
+        // Only a definite answer decides; a server error stops the observation (and so the run).
+        const verdict = await checkScimCredentials(ctx, ctx.scimCredentials);
+        if (verdict === true) return { state: 'done', detail: `SCIM endpoint ${ctx.scimCredentials.baseUrl} accepts the token` };
+        return { state: 'pending', detail: verdict, changes: ['operator: Edit IdP → Enable SCIM Provisioning, paste Base URL and Bearer Token'] };
       }
       const recorded = run.previous?.baseUrl;
       if (typeof recorded === 'string' && run.statusOf('activate-scim') === 'succeeded') {

@@ -109,10 +109,15 @@ export function parseFaultSpec(spec: string | undefined): FaultRule[] {
 export class FaultInjector {
   private readonly rand: () => number;
   constructor(
-    readonly rules: FaultRule[],
+    public rules: FaultRule[],
     seed = 1,
   ) {
     this.rand = createPrng(seed ^ 0x5eed);
+  }
+
+  /** Replaces the rules (tests turn a fault on for one phase of a run, then off). */
+  set(rules: FaultRule[]): void {
+    this.rules = rules;
   }
 
   /** The first matching rule whose draw hits, or undefined. */
