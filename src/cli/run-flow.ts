@@ -11,7 +11,7 @@ import type { Flow } from '../engine/step.js';
 import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../flows/context.js';
 import { SandboxOperator } from '../flows/sandbox-operator.js';
-import { ownChangesPending } from '../flows/resume.js';
+import { applyCheckpointFacts } from '../flows/resume.js';
 import { renderSummary } from '../parity/index.js';
 import { planToJUnit } from '../ui/junit.js';
 import type { Output } from '../ui/output.js';
@@ -31,6 +31,7 @@ const lastParityOf = (ctx: MigrationContext) => ctx.lastParity;
 
 export interface FlowCommandOptions {
   acceptPendingChanges?: boolean;
+  adoptObservedState?: boolean;
   junit?: string;
 }
 
@@ -51,6 +52,7 @@ export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>,
     out,
     operator: operatorFor(config, out, cli.prompter, opts.dryRun),
     acceptPendingChanges: extra.acceptPendingChanges,
+    adoptObservedState: extra.adoptObservedState,
     auditLog: opts.auditLog,
     reportDir: join(dirname(cli.statePath), 'reports'),
   });
@@ -67,7 +69,7 @@ export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: 
   const { opts, out, store } = cli;
   const target = targetOf(ctx.config);
   // The runner refuses a state file of another tenant before anything is observed or written.
-  ctx.ownChangesPending = ownChangesPending(await store.load());
+  applyCheckpointFacts(ctx, await store.load());
 
   if (opts.dryRun) {
     const { plan } = await runFlow(flow, ctx, { store, target, dryRun: true });

@@ -35,6 +35,7 @@ const snapshotSettings: Step<MigrationContext> = {
     const { spId, job } = await findJob(ctx);
     const keys = await ctx.graph().getSecretKeys(spId);
     await run.saveSnapshot({
+      ...(ctx.adoptObservedState ? { adopted: { at: new Date().toISOString(), migrationFlag: settings.directorySyncMigrateToScimEnabled ?? null } } : {}),
       ziaAuthSettings: settings,
       // ZIA has no API for IdP options (zscaler-api.md §3): they are restored by the operator steps.
       ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
@@ -134,7 +135,7 @@ export const adToScimFlow: Flow<MigrationContext> = {
   preflight: forwardPreflight,
   steps: [
     snapshotSettings,
-    syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2` }),
+    syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
     migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
     // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
     // sync is off for the repository (seed 001: "isn't supported with Active Directory ... enable

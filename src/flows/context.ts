@@ -44,6 +44,13 @@ export interface MigrationContext {
   acceptPendingChanges: boolean;
   /** A resumed run whose own saved change has not been activated yet (read from the checkpoint). */
   ownChangesPending: boolean;
+  /** The state file records this migration (a forward run in progress or completed), read from the checkpoint. */
+  migrationRecorded: boolean;
+  /**
+   * `--adopt`: a tenant found past the guide's starting point with no record of it is taken on as
+   * this migration's own, instead of refused (its state file was lost).
+   */
+  adoptObservedState: boolean;
   /** Client-side rate limits (off only for the sandbox's benchmarks). */
   rateLimits: boolean;
   /** Wait budget for observations that poll (Sync Now, initial cycle), in milliseconds. */
@@ -76,6 +83,7 @@ export interface ContextOptions {
   out: Output;
   operator: Operator;
   acceptPendingChanges?: boolean;
+  adoptObservedState?: boolean;
   auditLog?: string;
   env?: NodeJS.ProcessEnv;
   rateLimits?: boolean;
@@ -104,6 +112,8 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
     operator: opts.operator,
     acceptPendingChanges: opts.acceptPendingChanges ?? false,
     ownChangesPending: false,
+    migrationRecorded: false,
+    adoptObservedState: opts.adoptObservedState ?? false,
     reportDir: readOnly ? undefined : opts.reportDir,
     rateLimits,
     pollIntervalMs: opts.pollIntervalMs ?? 5_000,

@@ -2,6 +2,7 @@ import type { PreflightCheck } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
 import { findJob } from './steps/entra.js';
 import { directoryScope } from './parity-check.js';
+import { ScimProbeError } from '../clients/scim.js';
 
 /**
  * Read-only checks run before anything is written; every one runs and all are reported
@@ -110,12 +111,53 @@ export const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
   },
 };
 
+/**
+ * One tenant, one migration record. A state file that records no migration must find the tenant at
+ * the guide's starting point: directory sync on, the Entra job not running, SCIM not answering.
+ * Otherwise the "before" snapshot would be taken of a migrated tenant, and a rollback from it would
+ * leave SCIM on.
+ */
+export const tenantAtStartingPoint: PreflightCheck<MigrationContext> = {
+  id: 'tenant-at-starting-point',
+  title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
+  async run(ctx) {
+    if (ctx.migrationRecorded) return { ok: true, detail: 'this state file records the migration in progress' };
+    const seen: string[] = [];
+    if ((await ctx.zia().getAuthSettings()).directorySyncMigrateToScimEnabled === true) {
+      seen.push('"Disable Directory Sync & Enable SCIM Provisioning" is already on');
+    }
+    const { job } = await findJob(ctx);
+    if (job.schedule?.state === 'Active') seen.push(`the Entra provisioning job is already running (status ${job.status?.code ?? 'unknown'})`);
+    if (ctx.scimCredentials) {
+      try {
+        await ctx.scim(ctx.scimCredentials).probe();
+        seen.push(`the SCIM endpoint ${ctx.scimCredentials.baseUrl} already accepts the configured token`);
+      } catch (err) {
+        if (!(err instanceof ScimProbeError)) throw err; // no answer is not "SCIM off"
+      }
+    }
+    if (seen.length === 0) return { ok: true, detail: 'directory sync on, Entra provisioning not running, SCIM not in use' };
+    if (ctx.adoptObservedState) {
+      return { ok: true, severity: 'warning', detail: `adopting a tenant past the starting point (--adopt): ${seen.join('; ')}` };
+    }
+    return {
+      ok: false,
+      detail: `this state file records no migration, but the tenant is past the guide's starting point: ${seen.join('; ')}`,
+      fix:
+        'Use the state file of the run that started this migration (--state PATH). If it is lost, rerun with --adopt: the run records ' +
+        'what it observes as this migration\'s own, skips the Sync Now that directory sync no longer accepts, and a later rollback ' +
+        'asks the operator to disable SCIM on the IdP.',
+    };
+  },
+};
+
 export const forwardPreflight: PreflightCheck<MigrationContext>[] = [
   ziaReachable,
   repositoryIsDirectory,
   samlIsAuthentication,
   recentDirectorySync,
   noForeignPendingChanges,
+  tenantAtStartingPoint,
   directoryReachable,
   graphCanManageProvisioning,
 ];

@@ -1,4 +1,5 @@
 import type { State } from '../engine/checkpoint.js';
+import type { MigrationContext } from './context.js';
 
 /** A step that saves a ZIA change, and the step that activates it. */
 const WRITE_THEN_ACTIVATE: [flow: string, write: string, activate: string][] = [
@@ -16,3 +17,15 @@ export function ownChangesPending(state: State | undefined): boolean {
   });
 }
 
+
+/** True when the checkpoint records a forward run of the current run that got past its first observation. */
+export function migrationRecorded(state: State | undefined): boolean {
+  const steps = state?.flows['ad-to-scim']?.steps;
+  return steps !== undefined && Object.values(steps).some((s) => s.status !== 'pending');
+}
+
+/** What the flows need to know from the checkpoint before they observe anything (the CLI and tests call this). */
+export function applyCheckpointFacts(ctx: MigrationContext, state: State | undefined): void {
+  ctx.ownChangesPending = ownChangesPending(state);
+  ctx.migrationRecorded = migrationRecorded(state);
+}

@@ -108,7 +108,7 @@ describe('migrate against a sandbox in another process', () => {
     expect(r.code).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuites');
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(7 + 12); // preflight checks + steps
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 12); // preflight checks + steps
     expect(xml).toContain('would: PUT /authSettings');
   });
 
@@ -164,6 +164,10 @@ describe('migrate against a sandbox in another process', () => {
     const s = JSON.parse(status.stdout);
     expect(s.onScimSince).toEqual(expect.any(String));
     expect(s.flows['ad-to-scim'].steps['sync-now'].status).toBe('succeeded');
+    expect(s.tenant).toMatch(/^Tenant: on SCIM provisioning \(run 1 completed /);
+    const human = await runCli(['status', '--state', state]);
+    expect(human.stdout + human.stderr).toMatch(/Tenant: on SCIM provisioning/);
+    expect(human.stdout + human.stderr).toMatch(/sync-now +\d{4}-\d\d-\d\dT\S+ \(run 1\)/);
   });
 
   it('a second run is refused while the lock is held, and unlock clears it', async () => {
@@ -216,8 +220,8 @@ describe('migrate verify with a wrong SCIM token', () => {
       const wrong = 'not-the-token-0123456789abcdef';
       const r = await runCli(['verify', '--config', file], { env: { TEST_WRONG_SCIM_TOKEN: wrong } });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('the token was refused (401) by the SCIM endpoint');
-      expect(r.stderr).toContain('copy the Bearer Token again from ZIA Edit IdP');
+      expect(r.stderr).toContain('refused the Bearer Token (HTTP 401)');
+      expect(r.stderr).toContain('(2) the token must be that IdP\'s current Bearer Token');
       expect(r.stderr + r.stdout).not.toContain(wrong);
     } finally {
       await sb.stop();

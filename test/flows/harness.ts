@@ -10,7 +10,7 @@ import type { Flow } from '../../src/engine/step.js';
 import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../../src/flows/context.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
-import { ownChangesPending } from '../../src/flows/resume.js';
+import { applyCheckpointFacts } from '../../src/flows/resume.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { createOutput } from '../../src/ui/output.js';
 
@@ -69,7 +69,7 @@ export async function startHarness(opts: { users?: number; tweak?: (c: Record<st
     async run(flow, o = {}) {
       const c = o.ctx ?? ctx({ readOnly: o.dryRun });
       const s = o.store ?? store;
-      c.ownChangesPending = ownChangesPending(await s.load()); // as the CLI does
+      applyCheckpointFacts(c, await s.load()); // as the CLI does
       return runFlow(flow, c, { store: s, target: targetOf(config), dryRun: o.dryRun ?? false });
     },
     async diskText() {

@@ -7,6 +7,7 @@ export function registerAdToScimCommand(program: Command): void {
     .command('ad-to-scim')
     .description('migrate ZIA from AD/LDAP directory sync to SCIM provisioning pushed by Entra ID')
     .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the migration', false)
+    .option('--adopt', 'take on a tenant found past the starting point with no state file recording it (the original state file was lost); see README', false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML (one test case per check and step)')
     .addHelpText(
       'after',
@@ -25,7 +26,7 @@ Examples:
   $ migrate ad-to-scim                                       interactive run
   $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)`,
     )
-    .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
-      await runFlowCommand(cmd, adToScimFlow, opts);
+    .action(async (opts: { acceptPendingChanges: boolean; adopt: boolean; junit?: string }, cmd: Command) => {
+      await runFlowCommand(cmd, adToScimFlow, { ...opts, adoptObservedState: opts.adopt });
     });
 }

@@ -40,11 +40,16 @@ const SYNC_NOW_INSTRUCTIONS = [
  * No API exists (zscaler-api.md §2), so a person clicks it; the step is verified by
  * lastSyncEndTime moving past the moment the step began.
  */
-export function syncNowStep(opts: { id: string; doc: string; title?: string }): Step<MigrationContext> {
+export function syncNowStep(opts: { id: string; doc: string; title?: string; beforeFlag?: boolean }): Step<MigrationContext> {
   const observe = async (run: StepRun<MigrationContext>): Promise<Observation> => {
     const settings = await run.ctx.zia().getAuthSettings();
     const end = lastSyncEnd(settings);
     const facts = { lastSyncEndTime: describeSyncTime(end) };
+    if (opts.beforeFlag && !run.startedAt && settings.directorySyncMigrateToScimEnabled === true) {
+      // Only an adopted tenant gets here (preflight refuses a flag found on otherwise): directory
+      // sync is already off, and the console no longer offers Sync Now.
+      return { state: 'done', detail: 'directory sync is already off (the migration flag is on): there is nothing to sync', facts };
+    }
     if (run.startedAt) {
       const began = Math.floor(Date.parse(run.startedAt) / 1000);
       if (end !== undefined && end >= began) {
