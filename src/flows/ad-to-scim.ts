@@ -140,9 +140,9 @@ export const adToScimFlow: Flow<MigrationContext> = {
     // sync is off for the repository (seed 001: "isn't supported with Active Directory ... enable
     // Disable Directory Sync & Enable SCIM Provisioning"). Activation is idempotent, so activating
     // again after the IdP edit ("Save and activate", seed 001) costs nothing when nothing is pending.
-    activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }),
+    { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
     enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
-    activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }),
+    { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
     entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
     deprovisionGuard,
     entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
