@@ -99,6 +99,7 @@ export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: 
       });
     }
     out.info(out.color.green(`\n${flow.title}: complete.`));
+    for (const line of flow.closingAdvice ?? []) out.info(out.color.dim(`   · ${line}`));
     return EXIT.ok;
   } catch (err) {
     printParity();

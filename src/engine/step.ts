@@ -95,6 +95,8 @@ export interface Flow<C> {
    * undo). Returns the reason it may not, or undefined.
    */
   precondition?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> } | undefined): string | undefined;
+  /** What the administrator should know once the flow has completed; printed after it completes. */
+  closingAdvice?: string[];
   /** Edits the checkpoint when the flow completes (rollback marks the forward flow rolled back). */
   onComplete?(state: { flows: Record<string, { steps: Record<string, { status: string }> }> }): void;
 }
