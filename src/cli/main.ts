@@ -3,6 +3,7 @@ import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
 import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
+import { ignoreClosedPipes } from '../ui/output.js';
 import { addCommonOptions } from './context.js';
 import { registerCommands } from './commands/index.js';
 
@@ -39,6 +40,7 @@ Exit codes: 0 success · 1 error or a blocking check · 2 changes pending (--dry
 /** Entry point used by bin/migrate. Sets process.exitCode rather than exiting, so output flushes. */
 export async function main(argv: string[]): Promise<number> {
   limitHeapGrowth();
+  ignoreClosedPipes();
   const program = buildProgram();
   let code: number = EXIT.ok;
   try {
