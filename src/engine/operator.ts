@@ -21,6 +21,11 @@ export interface OperatorTask {
   instructions: string[];
   params?: Record<string, string>;
   inputs?: OperatorInput[];
+  /**
+   * What the flow watches to see the task done (e.g. "lastSyncEndTime"), when it can: a person at
+   * a terminal then has nothing to confirm, and the run continues by itself once it sees the change.
+   */
+  observedBy?: string;
 }
 
 export interface Operator {

@@ -36,7 +36,7 @@ const snapshotSettings: Step<MigrationContext> = {
     const keys = await ctx.graph().getSecretKeys(spId);
     await run.saveSnapshot({
       ziaAuthSettings: settings,
-      // ZIA has no API for IdP options (zscaler-api.md §3): they are restored by the operator steps.
+      // ZIA has no public API for IdP options: they are restored by the operator steps.
       ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
       entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
       entraSecretKeys: keys,

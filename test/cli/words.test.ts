@@ -34,6 +34,21 @@ describe('the words of a real ad-to-scim run', () => {
   });
 });
 
+describe('the help of the commands that change a tenant', () => {
+  it('says how a run is confirmed on a terminal, and what --auto-approve and --yes change', async () => {
+    for (const name of ['ad-to-scim', 'rollback']) {
+      const r = await runCli([name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("nothing changes until you type the tenant's\nCompany ID (zia.orgId)");
+      expect(r.stdout).toContain(`migrate ${name} --auto-approve`);
+      expect(r.stdout).toContain(`migrate ${name} --yes                     unattended: no prompts at all`);
+    }
+    const top = await runCli(['--help']);
+    expect(top.stdout).toContain('--auto-approve');
+    expect(top.stdout).toContain('130 interrupted (Ctrl-C)');
+  });
+});
+
 describe('the words of a parity read failure', () => {
   it('name the source once ("the directory", not "the the directory")', () => {
     const hints = (['directory', 'zia', 'scim'] as const).map((s) => new ParitySourceError(s, 0, new Error('reset')).hint ?? '');
