@@ -14,6 +14,7 @@ export interface CommonOptions {
   state: string;
   dryRun: boolean;
   yes: boolean;
+  autoApprove: boolean;
   json: boolean;
   detailedExitcode: boolean;
   color: boolean;
@@ -26,7 +27,8 @@ export function addCommonOptions(program: Command): Command {
     .option('-c, --config <file>', 'configuration file (YAML or JSON)', DEFAULT_CONFIG)
     .option('-s, --state <file>', 'checkpoint (state) file', DEFAULT_STATE)
     .option('-n, --dry-run', 'observe and print the plan; write nothing anywhere', false)
-    .option('-y, --yes', 'no prompts: take every answer from flags, environment or files (never skips verification)', false)
+    .option('-y, --yes', 'unattended, no prompts: take every answer from flags, environment or files (never skips verification)', false)
+    .option('--auto-approve', 'apply without asking to confirm the plan first; operator steps still prompt at a terminal', false)
     .option('--json', 'machine-readable result on stdout (human output stays on stderr)', false)
     .option('--detailed-exitcode', 'with --dry-run: exit 2 when changes are pending', false)
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')

@@ -3,8 +3,19 @@ import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
 import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
+import { announceInterrupted, Interrupted } from '../ui/interrupt.js';
+import { ignoreClosedPipes } from '../ui/output.js';
 import { addCommonOptions } from './context.js';
 import { registerCommands } from './commands/index.js';
+
+/** How a run on a terminal is confirmed, and the flags that change it (ad-to-scim and rollback). */
+const CONFIRMATION_HELP = (name: string) => `
+Confirmation: on a terminal, the plan is shown first and nothing changes until you type the tenant's
+Company ID (zia.orgId) at the question that names the tenant; any other answer stops with nothing
+changed (exit 1), Ctrl-C stops with exit 130 (state saved; rerun to continue).
+  $ migrate ${name} --auto-approve            no confirmation; operator steps still prompt
+  $ migrate ${name} --yes                     unattended: no prompts at all (exit 3 at an operator step)
+Without a terminal (CI, cron) the run is unattended, as with --yes.`;
 
 export function buildProgram(): Command {
   const program = new Command('migrate')
@@ -17,6 +28,9 @@ export function buildProgram(): Command {
     .exitOverride();
   addCommonOptions(program);
   registerCommands(program);
+  for (const name of ['ad-to-scim', 'rollback']) {
+    program.commands.find((c) => c.name() === name)?.addHelpText('after', CONFIRMATION_HELP(name));
+  }
   program.addHelpText(
     'after',
     `
@@ -31,7 +45,11 @@ A real migration:
   $ migrate rollback                     the documented way back
 
 Exit codes: 0 success · 1 error or a blocking check · 2 changes pending (--dry-run --detailed-exitcode)
-            3 stopped at an operator step that needs a person (state saved; rerun continues)`,
+            3 stopped at an operator step that needs a person (state saved; rerun continues)
+            130 interrupted (Ctrl-C): state saved; rerun continues
+
+On a terminal, ad-to-scim and rollback show the plan and ask for the tenant's Company ID before the
+first change (--auto-approve skips the question; --yes runs unattended, without any prompt).`,
   );
   return program;
 }
@@ -39,6 +57,7 @@ Exit codes: 0 success · 1 error or a blocking check · 2 changes pending (--dry
 /** Entry point used by bin/migrate. Sets process.exitCode rather than exiting, so output flushes. */
 export async function main(argv: string[]): Promise<number> {
   limitHeapGrowth();
+  ignoreClosedPipes();
   const program = buildProgram();
   let code: number = EXIT.ok;
   try {
@@ -55,6 +74,10 @@ export function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
     // commander has already printed help/version/usage errors.
     return err.exitCode === 0 ? EXIT.ok : EXIT.error;
+  }
+  if (err instanceof Interrupted) {
+    announceInterrupted();
+    return err.exitCode;
   }
   if (err instanceof UserError) {
     const label = err instanceof OperatorNeeded ? 'waiting for operator' : 'error';

@@ -3,10 +3,10 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { EXIT } from '../engine/errors.js';
+import { EXIT, UserError } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
 import type { Operator } from '../engine/operator.js';
-import { runFlow, type Plan } from '../engine/runner.js';
+import { isBlockingCheck, isBlockingStep, runFlow, type Plan } from '../engine/runner.js';
 import type { Flow } from '../engine/step.js';
 import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../flows/context.js';
@@ -15,6 +15,7 @@ import { applyCheckpointFacts } from '../flows/resume.js';
 import { renderSummary } from '../parity/index.js';
 import { planToJUnit } from '../ui/junit.js';
 import type { Output } from '../ui/output.js';
+import { exitOnInterrupt } from '../ui/interrupt.js';
 import { PersonOperator } from '../ui/person-operator.js';
 import { progressEvents, renderPlan } from '../ui/plan.js';
 import type { Prompter } from '../ui/prompts.js';
@@ -56,16 +57,59 @@ export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>,
     auditLog: opts.auditLog,
     reportDir: join(dirname(cli.statePath), 'reports'),
   });
+  // The plan a person approves is the dry-run's, observed through a read-only context.
+  const planContext = () =>
+    createMigrationContext({ config, readOnly: true, out, operator: operatorFor(config, out, cli.prompter, true), acceptPendingChanges: extra.acceptPendingChanges });
   try {
-    const code = await executeFlow(cli, ctx, flow, extra);
+    const code = await executeFlow(cli, ctx, flow, extra, planContext);
     process.exitCode = code;
   } finally {
     await ctx.close();
   }
 }
 
-/** The part shared with `migrate demo`, which builds its context around the sandbox. */
-export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: Flow<MigrationContext>, extra: FlowCommandOptions): Promise<number> {
+/**
+ * On a terminal, before the first change: the plan, then a question that names the tenant and
+ * takes only its Company ID as a yes (like `terraform apply`, but a reflex "yes" cannot approve a
+ * configuration that points at the wrong tenant). Returns whether the plan was shown.
+ */
+async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCtx: MigrationContext): Promise<boolean> {
+  const { out, store } = cli;
+  const target = targetOf(planCtx.config);
+  applyCheckpointFacts(planCtx, await store.load());
+  const { plan } = await runFlow(flow, planCtx, { store, target, dryRun: true });
+  process.stderr.write(`${renderPlan(out, plan)}\n`);
+  // Nothing to approve: no change is planned, or preflight fails and the run stops before writing.
+  if (!plan.changesPending || plan.preflight.some(isBlockingCheck)) return true;
+  const changes = plan.steps.filter((s) => s.observation.state !== 'done').length;
+  for (const [i, s] of plan.steps.entries()) {
+    if (isBlockingStep(s)) out.warn(`step ${i + 1} (${s.title}) is ${s.observation.state} now: the run observes it again when it gets there, and stops there if it still is.`);
+  }
+  const orgId = planCtx.config.zia.orgId;
+  const answer = await cli.prompter.text(
+    `Apply the ${changes} step(s) that would change ${target.label}? Type its Company ID to confirm (anything else stops):`,
+    '--auto-approve, or --yes for an unattended run',
+  );
+  if (answer !== orgId) {
+    throw new UserError(`not confirmed (the answer was not the Company ID ${orgId}): nothing was changed`, {
+      hint: 'Run the command again and type the Company ID to apply the plan; --auto-approve applies without asking.',
+    });
+  }
+  return true;
+}
+
+/**
+ * The part shared with `migrate demo`, which builds its context around the sandbox. With
+ * `planContext`, a person at a terminal approves the plan before the first change (unless
+ * --auto-approve); without a terminal, or with --yes, the run goes ahead as planned by observation.
+ */
+export async function executeFlow(
+  cli: CliContext,
+  ctx: MigrationContext,
+  flow: Flow<MigrationContext>,
+  extra: FlowCommandOptions,
+  planContext?: () => MigrationContext,
+): Promise<number> {
   const { opts, out, store } = cli;
   const target = targetOf(ctx.config);
   // The runner refuses a state file of another tenant before anything is observed or written.
@@ -85,10 +129,23 @@ export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: 
     if (ctx.lastParity && !opts.json) process.stderr.write(`\n${renderSummary(ctx.lastParity.report, { color: out.color.level > 0 })}\n`);
   };
   let lock: HeldLock | undefined;
+  // Ctrl-C outside a prompt: say so, release the lock, exit 130 (a prompt reports it as Interrupted).
+  const stopHandlingInterrupt = exitOnInterrupt(async () => lock?.release());
   try {
     lock = await acquireLock(cli.statePath, flow.id);
+    let planShown = false;
+    if (planContext && cli.prompter.canPrompt && !opts.autoApprove) {
+      const planCtx = planContext();
+      try {
+        planShown = await approvePlan(cli, flow, planCtx);
+      } finally {
+        await planCtx.close();
+      }
+    }
     out.info(out.color.bold(flow.title) + out.color.dim(`  (state: ${store.describe()})`));
-    const result = await runFlow(flow, ctx, { store, target, dryRun: false, events: progressEvents(out) });
+    const events = progressEvents(out);
+    if (planShown) delete events.preflight; // shown with the plan; a failure is still reported in full
+    const result = await runFlow(flow, ctx, { store, target, dryRun: false, events });
     printParity();
     const verified = lastParityOf(ctx); // set by the flow's verification step, if it ran
     if (opts.json) {
@@ -101,12 +158,14 @@ export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: 
       });
     }
     out.info(out.color.green(`\n${flow.title}: complete.`));
+    for (const line of flow.closingAdvice ?? []) out.info(out.color.dim(`   · ${line}`));
     return EXIT.ok;
   } catch (err) {
     printParity();
     if (opts.json) out.result({ flow: flow.id, completed: false, error: (err as Error).message });
     throw err;
   } finally {
+    stopHandlingInterrupt();
     await lock?.release();
   }
 }

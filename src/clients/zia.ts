@@ -272,7 +272,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     // §1a: authType is present only when authentication completed, whatever the status code.
     if (!res.data.authType) {
       throw new UserError('ZIA login did not complete (no authType in the session response)', {
-        hint: 'check the admin username, password and API key; ZIdentity tenants need a ZIdentity-hosted admin (§1a)',
+        hint: 'check the admin username, password and API key; ZIdentity tenants need a ZIdentity-hosted admin',
       });
     }
     const setCookie = res.headers['set-cookie'];

@@ -27,6 +27,11 @@ export interface OperatorTask {
    * the system gave no answer (unavailable), which is not the operator's mistake.
    */
   accept?(answers: Record<string, string>): Promise<true | string>;
+  /**
+   * What the flow watches to see the task done (e.g. "lastSyncEndTime"), when it can: a person at
+   * a terminal then has nothing to confirm, and the run continues by itself once it sees the change.
+   */
+  observedBy?: string;
 }
 
 export interface Operator {

@@ -26,6 +26,8 @@ export interface StepPlan {
   observation: Observation;
   /** What the checkpoint says about this step, if anything. */
   recorded?: StepStatus;
+  /** Earlier steps (declared by `after`) still to change in this plan: this step runs after them. */
+  after?: { id: string; step: number; title: string }[];
 }
 
 /** The plan is a value: printable, serialisable, computed without writing anything. */
@@ -187,14 +189,16 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
   const flowRecord = state?.flows[flow.id];
   const steps: StepPlan[] = [];
   for (const step of flow.steps) {
-    const observation = await observeSafely(step, stepRun(ctx, flowRecord, step, true, readOnlySnapshot(state), state?.flows));
+    const observed = await observeSafely(step, stepRun(ctx, flowRecord, step, true, readOnlySnapshot(state), state?.flows));
+    const waitsFor = pendingPredecessors(flow, step, steps);
     const planned: StepPlan = {
       id: step.id,
       title: step.title,
       kind: step.kind,
       doc: step.doc,
-      observation,
+      observation: waitsFor.length > 0 ? afterObservation(observed, waitsFor) : observed,
       recorded: flowRecord?.steps[step.id]?.status,
+      ...(waitsFor.length > 0 ? { after: waitsFor } : {}),
     };
     steps.push(planned);
     opts.events?.observed?.(planned);
@@ -208,6 +212,36 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
     steps,
     blocking: preflight.some(isBlockingCheck) || steps.some(isBlockingStep),
     changesPending: steps.some((s) => s.observation.state !== 'done'),
+  };
+}
+
+/** The steps named in `step.after` that this plan (so far) shows as not done, with their step numbers. */
+function pendingPredecessors<C>(flow: Flow<C>, step: Step<C>, planned: StepPlan[]): { id: string; step: number; title: string }[] {
+  const waiting: { id: string; step: number; title: string }[] = [];
+  for (const id of step.after ?? []) {
+    const index = planned.findIndex((p) => p.id === id);
+    if (index < 0) {
+      // A wiring mistake in the flow, not something an administrator can fix.
+      throw new Error(`flow ${flow.id}: step ${step.id} runs after "${id}", which is not an earlier step of the flow`);
+    }
+    const before = planned[index]!;
+    if (before.observation.state !== 'done') waiting.push({ id, step: index + 1, title: before.title });
+  }
+  return waiting;
+}
+
+/**
+ * A step observed done whose outcome depends on earlier steps still pending: what it sees now is
+ * the state before their change, so the plan says it will run after them (and counts it as a change,
+ * as the run will). Any other observation already says what the run will meet, and is kept.
+ */
+function afterObservation(observed: Observation, waitsFor: { step: number; title: string }[]): Observation {
+  if (observed.state !== 'done') return observed;
+  const which = waitsFor.map((w) => `step ${w.step} (${w.title})`).join(' and ');
+  return {
+    state: 'pending',
+    detail: `will run after ${which}; observed now: ${observed.detail}`,
+    ...(observed.facts ? { facts: observed.facts } : {}),
   };
 }
 

@@ -54,6 +54,12 @@ export interface Step<C> {
   /** The vendor document (and step) this follows, e.g. "ZIA AD→SCIM migration guide, step 2". */
   doc: string;
   kind: StepKind;
+  /**
+   * Earlier steps of this flow whose change decides this step's outcome (an activation publishes
+   * the write before it). While one of them is not done in a plan, this step's observation cannot
+   * see the change that is still to come, so the plan shows it as pending: "will run after step N".
+   */
+  after?: string[];
   /** Reads the real current state. Must not write anything. */
   observe(run: StepRun<C>): Promise<Observation>;
   /** Makes the change (an operator step asks a person, or the scripted operator, to make it). */
@@ -95,6 +101,8 @@ export interface Flow<C> {
    * earlier): returns what to tell the user, and the run changes nothing and succeeds.
    */
   alreadyDone?(state: UnsealedState | undefined): string | undefined;
+  /** What the administrator should know once the flow has completed; printed after it completes. */
+  closingAdvice?: string[];
   /** Edits the checkpoint when the flow completes (a completed rollback closes the run). */
   onComplete?(state: UnsealedState): void;
 }

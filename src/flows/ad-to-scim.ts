@@ -37,7 +37,7 @@ const snapshotSettings: Step<MigrationContext> = {
     await run.saveSnapshot({
       ...(ctx.adoptObservedState ? { adopted: { at: new Date().toISOString(), migrationFlag: settings.directorySyncMigrateToScimEnabled ?? null } } : {}),
       ziaAuthSettings: settings,
-      // ZIA has no API for IdP options (zscaler-api.md §3): they are restored by the operator steps.
+      // ZIA has no public API for IdP options: they are restored by the operator steps.
       ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
       entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
       entraSecretKeys: keys,
@@ -123,7 +123,7 @@ const recordCompletion: Step<MigrationContext> = {
 };
 
 export const POST_MIGRATION_ADVICE = [
-  'Leave "Disable Directory Sync & Enable SCIM Provisioning" on and do not change the User Repository Type (seed 000).',
+  'Leave "Disable Directory Sync & Enable SCIM Provisioning" on, and do not change the User Repository Type to Hosted DB: that can delete every user and group mapping and create duplicate users (https://help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide).',
   'User Management in ZIA stays read-only while the repository type is Active Directory: manage users in the IdP.',
   'If you use the Zscaler Authentication Bridge (ZAB), it is safe to turn the VM off after a few days without provisioning issues.',
 ];
@@ -133,17 +133,19 @@ export const adToScimFlow: Flow<MigrationContext> = {
   title: 'ZIA: Active Directory (LDAP sync) → SCIM provisioning from Entra ID',
   doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide',
   preflight: forwardPreflight,
+  closingAdvice: POST_MIGRATION_ADVICE,
   steps: [
     snapshotSettings,
     syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
     migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
     // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
-    // sync is off for the repository (seed 001: "isn't supported with Active Directory ... enable
-    // Disable Directory Sync & Enable SCIM Provisioning"). Activation is idempotent, so activating
-    // again after the IdP edit ("Save and activate", seed 001) costs nothing when nothing is pending.
-    activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }),
+    // sync is off for the repository (help.zscaler.com/zia/configuring-scim: "isn't supported with
+    // Active Directory ... enable Disable Directory Sync & Enable SCIM Provisioning"). Activation is
+    // idempotent, so activating again after the IdP edit ("Save and activate", same page) costs
+    // nothing when nothing is pending.
+    { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
     enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
-    activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }),
+    { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
     entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
     deprovisionGuard,
     entraStartStep(`${ENTRA} ("Provisioning Status: On")`),

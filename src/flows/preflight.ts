@@ -50,7 +50,7 @@ export const samlIsAuthentication: PreflightCheck<MigrationContext> = {
     const s = await ctx.zia().getAuthSettings();
     return s.samlEnabled === true
       ? { ok: true, detail: 'samlEnabled is true' }
-      : { ok: false, detail: 'samlEnabled is false', fix: 'SCIM provisioning requires SAML authentication (seed 001): configure SAML with the IdP first.' };
+      : { ok: false, detail: 'samlEnabled is false', fix: 'SCIM provisioning requires SAML authentication (https://help.zscaler.com/zia/configuring-scim): configure SAML with the IdP first.' };
   },
 };
 

@@ -238,7 +238,7 @@ export const rollbackFlow: Flow<MigrationContext> = {
     entraPauseStep(`${GUIDE}, step 4 (done first, so nothing is pushed while ZIA changes)`),
     disableScimOnIdp,
     restoreAuthSettings,
-    activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }),
+    { ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }), after: ['disable-scim-on-idp', 'restore-auth-settings'] },
     syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
     verifyDirectoryParity,
   ],

@@ -53,7 +53,7 @@ export class ParitySourceError extends UserError {
     super(
       `parity: reading ${LABEL[source]} failed after ${recordsRead} records: ${why}. ` +
         'The comparison was stopped, because a partial read would show up as missing users.',
-      { hint: `fix the ${LABEL[source]} connection or credentials and run verify again`, cause },
+      { hint: `fix the connection to ${LABEL[source]} or its credentials, and run verify again`, cause },
     );
     this.name = 'ParitySourceError';
     this.source = source;

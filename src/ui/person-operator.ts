@@ -6,7 +6,8 @@ import type { Prompter } from './prompts.js';
 
 /**
  * A person carries out console-only steps: the exact instructions are printed, then the
- * person confirms and types (or pastes) what the step needs. Unattended, the run stops with
+ * person confirms and types (or pastes) what the step needs; a task the flow can observe by
+ * itself (Sync Now) asks nothing and the run continues once the change is seen. Unattended, the run stops with
  * exit code 3 and the instructions; the flow's observation picks the work up on the rerun.
  */
 const MAX_TRIES = 3;
@@ -28,6 +29,13 @@ export class PersonOperator implements Operator {
         `operator step "${task.title}" needs a person: do it in the admin console as shown, then run the same command again`,
         unattended.length > 0 ? `For unattended runs supply: ${unattended.join('; ')}` : 'The rerun verifies the step by observation and continues.',
       );
+    }
+    if (task.observedBy && !task.inputs?.length) {
+      // Nothing to type: the flow sees the change itself and continues.
+      this.out.info(
+        color.dim(`  Watching ${task.observedBy}: migrate continues by itself once it sees the change; nothing to type here (Ctrl-C stops; a rerun continues).`),
+      );
+      return {};
     }
     const answers: Record<string, string> = {};
     // Answers the real system refuses definitely (a wrong URL, a refused token) are asked again,

@@ -41,17 +41,28 @@ export function renderPlan(out: Output, plan: Plan): string {
   return lines.join('\n');
 }
 
-/** Live progress lines while a flow applies. */
+/**
+ * Live progress lines while a flow applies. A step found already in place says what was found
+ * (a guard that passed shows its figures), not just that nothing was done.
+ */
 export function progressEvents(out: Output): RunEvents {
+  const seen = new Map<string, StepPlan['observation']>();
   return {
     preflight: (outcomes) => {
       out.info(out.color.bold('Preflight'));
       for (const c of outcomes) out.info(checkLine(out, c));
     },
+    observed: (step) => {
+      seen.set(step.id, step.observation);
+    },
     started: (step, attempt) =>
       out.info(`${out.color.cyan('→')} ${step.title}${step.kind === 'operator' ? out.color.magenta(' [operator]') : ''}${attempt > 1 ? out.color.dim(` (attempt ${attempt})`) : ''}`),
-    succeeded: (step, how) =>
-      out.info(`${out.color.green('✓')} ${step.title}${how === 'applied' ? '' : out.color.dim(how === 'resumed' ? ' (found complete on resume)' : ' (already in place)')}`),
+    succeeded: (step, how) => {
+      const detail = seen.get(step.id)?.detail;
+      const why = how === 'resumed' ? 'found complete on resume' : 'already in place';
+      const found = how === 'applied' ? '' : out.color.dim(detail ? ` — ${how === 'resumed' ? `${why}: ` : ''}${detail}` : ` (${why})`);
+      out.info(`${out.color.green('✓')} ${step.title}${found}`);
+    },
     failed: (step, error) => out.info(`${out.color.red('✗')} ${step.title}: ${error.message.split('\n')[0]}`),
   };
 }

@@ -8,16 +8,17 @@ export interface Progress {
 
 /**
  * A progress bar on stderr when it is a terminal; otherwise a line at most every few seconds
- * (so CI logs show movement without flooding), and nothing at all with --json/--quiet.
+ * (so CI logs show movement without flooding) and the last state when it stops, if that was not
+ * shown yet; nothing at all with --json/--quiet. A note (what the last observation said) follows
+ * the label and the count after a dash, so the two never read as one sentence.
  */
 export function createProgress(out: Output, label: string, opts: { total?: number; unit?: string } = {}): Progress {
   if (out.quiet) return { update: () => undefined, stop: () => undefined };
+  const unit = opts.unit ? ` ${opts.unit}` : '';
+  const noted = (note: string | undefined) => (note ? ` — ${note}` : '');
   if (out.interactive) {
     // Without a known total a bar would lie; show a counter line with the elapsed time instead.
-    const format =
-      opts.total === undefined
-        ? `${label} {note} ({duration_formatted})`
-        : `${label} [{bar}] {value}/{total} ${opts.unit ?? ''} {note}`;
+    const format = opts.total === undefined ? `${label}{note} ({duration_formatted})` : `${label} [{bar}] {value}/{total}${unit}{note}`;
     const bar = new cliProgress.SingleBar(
       {
         format,
@@ -31,22 +32,31 @@ export function createProgress(out: Output, label: string, opts: { total?: numbe
     return {
       update: (done, total, note) => {
         if (total !== undefined) bar.setTotal(total);
-        bar.update(done, { note: note ?? '' });
+        bar.update(done, { note: noted(note) });
       },
       stop: () => bar.stop(),
     };
   }
   let last = 0;
   let total = opts.total;
+  let unshown: string | undefined;
   return {
     update: (done, t, note) => {
       if (t !== undefined) total = t;
+      const line = total ? `${label} ${done}/${total}${unit}${noted(note)}` : `${label}${noted(note ?? String(done))}`;
       const now = Date.now();
-      if (now - last < 5000) return;
+      if (now - last < 5000) {
+        unshown = line;
+        return;
+      }
       last = now;
-      out.info(total ? `${label} ${done}/${total} ${opts.unit ?? ''}${note ? ` ${note}` : ''}` : `${label} ${note ?? done}`);
+      unshown = undefined;
+      out.info(line);
     },
-    stop: () => undefined,
+    stop: () => {
+      if (unshown !== undefined) out.info(unshown);
+      unshown = undefined;
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { FileCheckpointStore } from '../../src/engine/checkpoint.js';
 import { OperatorNeeded } from '../../src/engine/errors.js';
 import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
@@ -104,7 +104,7 @@ describe('SCIM credentials from the operator', () => {
     h.env.STALE_SCIM_TOKEN = 'a-token-that-was-replaced-long-ago';
     const { out, text } = capture();
     const ctx = h.ctx();
-    ctx.operator = new PersonOperator(out, createPrompter({ yes: true, stdin: { isTTY: false } }));
+    ctx.operator = new PersonOperator(out, createPrompter({ yes: true, stdin: Object.assign(new PassThrough(), { isTTY: false }) }));
     // Let the scripted operator do the steps before the SCIM one; the person takes over there.
     const scripted = h.ctx().operator;
     const person = ctx.operator;

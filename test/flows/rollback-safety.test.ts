@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { OperatorNeeded } from '../../src/engine/errors.js';
 import type { Operator, OperatorTask } from '../../src/engine/operator.js';
 import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
@@ -115,7 +115,7 @@ describe('rollback: is SCIM really off?', () => {
     // The second time the task is asked, nobody is at a terminal.
     const lines: string[] = [];
     const out = createOutput({ quiet: false, stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
-    const unattended = new PersonOperator(out, createPrompter({ yes: false, stdin: { isTTY: false } }));
+    const unattended = new PersonOperator(out, createPrompter({ yes: false, stdin: Object.assign(new PassThrough(), { isTTY: false }) }));
     let calls = 0;
     const first = ctx.operator;
     ctx.operator = { perform: (t) => (t.action === 'zia.disableScim' && ++calls > 1 ? unattended.perform(t) : first.perform(t)) };

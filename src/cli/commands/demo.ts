@@ -6,7 +6,7 @@ import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT } from '../../engine/errors.js';
 import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
-import { adToScimFlow, POST_MIGRATION_ADVICE } from '../../flows/ad-to-scim.js';
+import { adToScimFlow } from '../../flows/ad-to-scim.js';
 import { createMigrationContext } from '../../flows/context.js';
 import { rollbackFlow } from '../../flows/rollback.js';
 import { SandboxOperator } from '../../flows/sandbox-operator.js';
@@ -82,8 +82,7 @@ Examples:
         out.info(out.color.bold('\n2. Migrate: ad-to-scim'));
         const runCtx = ctx(false);
         try {
-          await executeFlow(cli(false), runCtx, adToScimFlow, {});
-          for (const line of POST_MIGRATION_ADVICE) out.info(out.color.dim(`   · ${line}`));
+          await executeFlow(cli(false), runCtx, adToScimFlow, {}); // prints the flow's closing advice
 
           if (!opts.skipRollback) {
             out.info(out.color.bold('\n3. Roll back, then verify AD vs ZIA'));

@@ -32,13 +32,13 @@ function describeSyncTime(sec: number | undefined): string {
 const SYNC_NOW_INSTRUCTIONS = [
   'In the ZIA Admin Portal, go to Administration > Authentication Settings.',
   'Click Sync Now to perform a manual sync with Active Directory.',
-  'Wait for the sync to finish (the tool watches lastSyncEndTime and continues by itself).',
+  'Wait for the sync to finish: migrate sees it end when lastSyncEndTime moves past the moment this step began.',
 ];
 
 /**
  * Sync Now (ZIA AD→SCIM migration guide, "Migrating to SCIM" step 2; rollback step 5).
- * No API exists (zscaler-api.md §2), so a person clicks it; the step is verified by
- * lastSyncEndTime moving past the moment the step began.
+ * No API exists, so a person clicks it; the step is verified by lastSyncEndTime moving past
+ * the moment the step began (at a terminal the run waits for that by itself, nothing to confirm).
  */
 export function syncNowStep(opts: { id: string; doc: string; title?: string; beforeFlag?: boolean }): Step<MigrationContext> {
   const observe = async (run: StepRun<MigrationContext>): Promise<Observation> => {
@@ -71,7 +71,12 @@ export function syncNowStep(opts: { id: string; doc: string; title?: string; bef
     kind: 'operator',
     observe,
     async apply(run) {
-      await run.ctx.operator.perform({ action: 'zia.syncNow', title: 'Sync Now with Active Directory', instructions: SYNC_NOW_INSTRUCTIONS });
+      await run.ctx.operator.perform({
+        action: 'zia.syncNow',
+        title: 'Sync Now with Active Directory',
+        instructions: SYNC_NOW_INSTRUCTIONS,
+        observedBy: 'lastSyncEndTime in the authentication settings',
+      });
     },
     async verify(run) {
       const seen = await pollUntil(run.ctx, 'waiting for the directory sync to finish', () => observe(run), 15 * 60_000);
@@ -110,7 +115,7 @@ export function migrationFlagStep(opts: { id: string; doc: string; want: boolean
 }
 
 /**
- * Activation publishes every pending change of the tenant, by anyone (zscaler-api.md §4).
+ * Activation publishes every pending change of the tenant, by anyone (help.zscaler.com/zia: "Saving and Activating Changes").
  * Preflight refuses to start with other admins' changes pending unless accepted; this step
  * says so again at the moment it activates.
  */
@@ -133,7 +138,7 @@ export function activateStep(opts: { id: string; doc: string; title?: string }):
       const zia = ctx.zia();
       const status = await zia.activate();
       if (status === 'ACTIVE') return { activatedAt: new Date().toISOString() };
-      // Queued behind another admin's session (§4): wait a bounded time, then hand back to a person.
+      // Queued behind another admin's session: wait a bounded time, then hand back to a person.
       const seen = await pollUntil(ctx, 'waiting for the activation to complete', async () => {
         const s = await zia.getActivationStatus();
         return { state: s === 'ACTIVE' ? 'done' : 'pending', detail: `activation status ${s}` } as Observation;
