@@ -3,7 +3,7 @@ import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
 import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
-import { addCommonOptions } from './context.js';
+import { addCommonOptions, refuseMeaninglessFlags } from './context.js';
 import { registerCommands } from './commands/index.js';
 
 export function buildProgram(): Command {
@@ -17,6 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
   addCommonOptions(program);
   registerCommands(program);
+  // Runs before every command's action, so a refused flag loads and contacts nothing.
+  program.hook('preAction', (_program, actionCommand) => refuseMeaninglessFlags(actionCommand));
   program.addHelpText(
     'after',
     `
