@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
+import { EXIT, OperatorNeeded, UserError, errorText } from '../engine/errors.js';
 import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
@@ -65,7 +65,7 @@ export function reportError(err: unknown): number {
     return err.exitCode;
   }
   const e = err as Error;
-  process.stderr.write(`migrate: unexpected error: ${redact(e?.message ?? String(err))}\n`);
+  process.stderr.write(`migrate: unexpected error: ${redact(errorText(err))}\n`);
   if (process.env.MIGRATE_DEBUG) process.stderr.write(`${redact(e?.stack ?? '')}\n`);
   else process.stderr.write('  Set MIGRATE_DEBUG=1 for a stack trace. The state file is left as the last completed step wrote it.\n');
   return EXIT.error;

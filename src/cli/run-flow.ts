@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { EXIT } from '../engine/errors.js';
+import { EXIT, errorText } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
 import type { Operator } from '../engine/operator.js';
 import { runFlow, type Plan } from '../engine/runner.js';
@@ -102,7 +102,7 @@ export async function executeFlow(cli: CliContext, ctx: MigrationContext, flow: 
     return EXIT.ok;
   } catch (err) {
     printParity();
-    if (opts.json) out.result({ flow: flow.id, completed: false, error: (err as Error).message });
+    if (opts.json) out.result({ flow: flow.id, completed: false, error: errorText(err) });
     throw err;
   } finally {
     await lock?.release();
