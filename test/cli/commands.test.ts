@@ -141,6 +141,16 @@ describe('migrate against a sandbox in another process', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it('a wrong ZIA password is sent once in a run, however many checks and steps need ZIA', async () => {
+    await writeFile(join(dir, 'secrets', 'zia-password'), 'not-the-password-42');
+    sandbox.resetLog();
+    const r = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('AUTHENTICATION_FAILED');
+    const logins = sandbox.requests().filter((e) => e.method === 'POST' && e.path.endsWith('/authenticatedSession'));
+    expect(logins).toHaveLength(1);
+  });
+
   it('verify --junit keeps its own meaning (the parity report as JUnit) without --dry-run', async () => {
     const junit = join(dir, 'parity.xml');
     const r = await runCli(['verify', '--directory-only', '--junit', junit, '--config', config]);
