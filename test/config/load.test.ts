@@ -145,3 +145,25 @@ describe('URL and DN fields are refused unless they can only mean what they shou
     }
   });
 });
+
+describe('a huge value in the configuration is not echoed in full', () => {
+  it('an unknown 200 KB key and a 200 KB URL are cut in the message', () => {
+    // Each case names its cause in the first line of the message.
+    const huge = 'k'.repeat(200_000);
+    const cases = [
+      minimal.replace('  idpName: Entra ID\n', `  idpName: Entra ID\n  ? ${huge}\n  : 1\n`), // an explicit key: YAML caps implicit ones at 1024
+      minimal.replace('  cloud: zscalerthree\n', `  baseUrl: ftp://${huge}.example.com/\n`),
+    ];
+    for (const text of cases) {
+      let message = '';
+      try {
+        parseConfig(text, 'c.yaml');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^c\.yaml/);
+      expect(message.length).toBeLessThan(2_000);
+      expect(message).toMatch(/… \(\d+ more characters\)/);
+    }
+  });
+});
