@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { FileCheckpointStore, type CheckpointStore } from '../engine/checkpoint.js';
-import { ReadOnlyViolation } from '../engine/errors.js';
+import { ReadOnlyViolation, UserError } from '../engine/errors.js';
 import { createOutput, type Output } from '../ui/output.js';
 import { createPrompter, type Prompter } from '../ui/prompts.js';
 
@@ -33,6 +33,36 @@ export function addCommonOptions(program: Command): Command {
     .option('--detailed-exitcode', 'with --dry-run: exit 2 when changes are pending', false)
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('--audit-log <file>', 'append one JSON line per API call (no bodies, no secrets)');
+}
+
+/** The commands that print a plan with --dry-run: there --detailed-exitcode and --junit describe that plan. */
+const PLAN_COMMANDS = new Set(['ad-to-scim', 'rollback']);
+
+/**
+ * Refuses flags that mean nothing for this invocation, before anything is loaded or contacted.
+ * `--detailed-exitcode` and a plan command's `--junit` only describe a dry-run's plan: given to
+ * a real run they would be silently ignored while the run changes the tenant (`rollback --junit
+ * j.xml` used to perform a real rollback and write no file). `verify --junit` has its own
+ * meaning (the parity report as JUnit) and stays.
+ */
+export function refuseMeaninglessFlags(cmd: Command): void {
+  const opts = commonOptions(cmd);
+  const name = cmd.name();
+  const plan = PLAN_COMMANDS.has(name);
+  if (opts.detailedExitcode && !(plan && opts.dryRun)) {
+    throw new UserError(
+      plan
+        ? `--detailed-exitcode only describes a dry-run's plan; refusing to run \`migrate ${name}\` for real with it`
+        : `--detailed-exitcode means nothing for \`migrate ${name}\` (it applies to ad-to-scim and rollback with --dry-run)`,
+      { hint: plan ? `Add --dry-run to plan only (exit 2 = changes pending), or drop --detailed-exitcode to run ${name}. Nothing was loaded or contacted.` : 'Drop --detailed-exitcode. Nothing was loaded or contacted.' },
+    );
+  }
+  const junit = (cmd.opts() as { junit?: unknown }).junit;
+  if (plan && junit !== undefined && !opts.dryRun) {
+    throw new UserError(`--junit writes the dry-run plan; refusing to run \`migrate ${name}\` for real with it (no file would be written)`, {
+      hint: `Add --dry-run to write the plan as JUnit XML, or drop --junit to run ${name}. Nothing was loaded or contacted.`,
+    });
+  }
 }
 
 export interface CliContext {

@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT, OperatorNeeded, UserError } from '../engine/errors.js';
+import { EXIT, OperatorNeeded, UserError, errorText } from '../engine/errors.js';
 import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { announceInterrupted, Interrupted } from '../ui/interrupt.js';
 import { ignoreClosedPipes } from '../ui/output.js';
-import { addCommonOptions } from './context.js';
+import { addCommonOptions, refuseMeaninglessFlags } from './context.js';
 import { registerCommands } from './commands/index.js';
 
 /** How a run on a terminal is confirmed, and the flags that change it (ad-to-scim and rollback). */
@@ -31,6 +31,8 @@ export function buildProgram(): Command {
   for (const name of ['ad-to-scim', 'rollback']) {
     program.commands.find((c) => c.name() === name)?.addHelpText('after', CONFIRMATION_HELP(name));
   }
+  // Runs before every command's action, so a refused flag loads and contacts nothing.
+  program.hook('preAction', (_program, actionCommand) => refuseMeaninglessFlags(actionCommand));
   program.addHelpText(
     'after',
     `
@@ -86,7 +88,7 @@ export function reportError(err: unknown): number {
     return err.exitCode;
   }
   const e = err as Error;
-  process.stderr.write(`migrate: unexpected error: ${redact(e?.message ?? String(err))}\n`);
+  process.stderr.write(`migrate: unexpected error: ${redact(errorText(err))}\n`);
   if (process.env.MIGRATE_DEBUG) process.stderr.write(`${redact(e?.stack ?? '')}\n`);
   else process.stderr.write('  Set MIGRATE_DEBUG=1 for a stack trace. The state file is left as the last completed step wrote it.\n');
   return EXIT.error;

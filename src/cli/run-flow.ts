@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { EXIT, UserError } from '../engine/errors.js';
+import { EXIT, UserError, errorText } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
 import type { Operator } from '../engine/operator.js';
 import { isBlockingCheck, isBlockingStep, runFlow, type Plan } from '../engine/runner.js';
@@ -162,7 +162,7 @@ export async function executeFlow(
     return EXIT.ok;
   } catch (err) {
     printParity();
-    if (opts.json) out.result({ flow: flow.id, completed: false, error: (err as Error).message });
+    if (opts.json) out.result({ flow: flow.id, completed: false, error: errorText(err) });
     throw err;
   } finally {
     stopHandlingInterrupt();

@@ -1,7 +1,7 @@
 import axios, { AxiosError, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { z } from 'zod';
-import { ReadOnlyViolation, UserError } from '../engine/errors.js';
+import { clipValue, ReadOnlyViolation, UserError } from '../engine/errors.js';
 import { stripQuery, type AuditSink } from './audit.js';
 import { createLimiter, type RateLimit } from './rate-limit.js';
 
@@ -10,9 +10,11 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
  * trail, read-only enforcement, vendor error decoding, secret scrubbing and zod parsing.
  *
  * Retries (axios-retry, with our own condition and delay — its defaults neither back off nor
- * retry timeouts, per peers.md §D): network errors and timeouts, 429 and 5xx; never
- * 400/401/403/404. POST and PATCH only when the caller marks the call idempotent, because a
- * lost response to a create would otherwise create twice.
+ * retry timeouts, per peers.md §D): network errors and timeouts, a response body cut short or
+ * not parseable, 429 and 5xx; never 400/401/403/404, and never a host name that does not resolve
+ * (ENOTFOUND; EAI_AGAIN, a resolver that did not answer, gets one more try). POST and PATCH only
+ * when the caller marks the call idempotent, because a lost response to a create would otherwise
+ * create twice.
  */
 
 export type { RateLimit } from './rate-limit.js';
@@ -119,9 +121,11 @@ export class ApiError extends UserError {
     attempts: number;
     retryAfterSeconds?: number | undefined;
     detail?: string;
+    /** A transport failure that is not "no response" (a body cut short): said as is. */
+    failure?: string;
     hint?: string;
   }) {
-    const what = a.status === 0 ? `no response (${a.detail ?? 'network error'})` : `HTTP ${a.status}`;
+    const what = a.failure ?? (a.status === 0 ? `no response (${a.detail ?? 'network error'})` : `HTTP ${a.status}`);
     const vendor = [a.code, a.vendorMessage].filter(Boolean).join(': ');
     const tries = a.attempts > 1 ? ` after ${a.attempts} attempts` : '';
     super(`${SYSTEM_NAME[a.system]} ${a.method} ${a.path} failed${tries}: ${what}${vendor ? ` — ${vendor}` : ''}`, {
@@ -179,7 +183,7 @@ export function parseVendorError(body: unknown): { code?: string; message?: stri
     if (/only through Zscaler OneAPI/i.test(body)) {
       return { code: 'ONLY_ONEAPI_SUPPORTED', message: 'this tenant accepts API calls only through Zscaler OneAPI (use auth kind "oneapi")' };
     }
-    const text = body.trim().slice(0, 300);
+    const text = body.trim();
     return text ? { message: text } : {};
   }
   if (body === null || typeof body !== 'object') return {};
@@ -263,6 +267,32 @@ function parseWait(v: string | undefined, allowDate = true): number | undefined 
   return undefined;
 }
 
+/** The code of the transport error a success with an unparseable body becomes. */
+const BODY_ERROR = 'ERR_BODY_TRUNCATED_OR_MALFORMED';
+
+function parsesAsJson(data: unknown): boolean {
+  if (typeof data !== 'string' || data.trim() === '') return true; // empty: 204, or a PUT with no answer
+  return tryJson(data) !== undefined;
+}
+
+/** JSON, or no Content-Type at all (some APIs omit it): a body that must parse. */
+function claimsJson(headers: unknown): boolean {
+  const h = headers as Record<string, unknown> | undefined;
+  const type = h?.['content-type'];
+  return type === undefined || type === null || type === '' || /json/i.test(String(type));
+}
+
+/** The URL a request went to, as axios builds it (base URL + path), for messages. */
+function requestUrl(config: InternalAxiosRequestConfig | undefined): URL | undefined {
+  if (!config?.url) return undefined;
+  try {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.url) || !config.baseURL) return new URL(config.url);
+    return new URL(`${config.baseURL.replace(/\/+$/, '')}/${config.url.replace(/^\/+/, '')}`);
+  } catch {
+    return undefined;
+  }
+}
+
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -312,11 +342,29 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const started = Date.now();
     let status = 0;
     try {
-      const res: AxiosResponse = await defaultAdapter(config);
+      let res: AxiosResponse;
+      try {
+        res = await defaultAdapter(config);
+      } catch (err) {
+        // The status line arrived but the body stream ended before Content-Length (axios: "stream
+        // has been aborted"). Not an "HTTP 200" failure: the answer was lost, like a reset.
+        if (err instanceof AxiosError && err.response && err.response.status >= 200 && err.response.status < 300) {
+          status = err.response.status;
+          throw new AxiosError(BODY_ERROR, BODY_ERROR, config, err.request);
+        }
+        throw err;
+      }
       status = res.status;
+      // A JSON success whose body does not parse was cut short or mangled on the way: retried like
+      // a reset connection. (A body of another type — an HTML page — is a wrong URL, reported by
+      // request() as such; error bodies may be plain text.)
+      if (status >= 200 && status < 300 && claimsJson(res.headers) && !parsesAsJson(res.data)) {
+        throw new AxiosError(BODY_ERROR, BODY_ERROR, config, res.request);
+      }
       return res;
     } catch (err) {
-      status = err instanceof AxiosError && err.response ? err.response.status : 0;
+      if (err instanceof AxiosError && err.response) status = err.response.status;
+      else if (!(err instanceof AxiosError && err.code === BODY_ERROR)) status = 0;
       throw err;
     } finally {
       done();
@@ -351,9 +399,13 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     shouldResetTimeout: true,
     retryCondition: (err) => {
       if (err.code === AxiosError.ERR_CANCELED) return false;
+      // A name that does not exist will not exist in a second either; a resolver that timed out
+      // (EAI_AGAIN) gets one more chance, no more.
+      if (err.code === 'ENOTFOUND') return false;
+      if (err.code === 'EAI_AGAIN' && (err.config?.['axios-retry']?.retryCount ?? 0) >= 1) return false;
       const method = (err.config?.method ?? 'get').toUpperCase();
       if (!RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
-      if (!err.response) return true; // connection refused/reset, DNS, timeout
+      if (!err.response) return true; // connection refused/reset, timeout, a body cut short
       const status = err.response.status;
       if (status === 429 || status >= 500 || extraStatuses.has(status)) {
         const wait = serverWait(err);
@@ -427,7 +479,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     if (text.trim() !== '') {
       body = tryJson(text);
       if (body === undefined) {
-        throw new SchemaError(system, method, displayPath, ['the body is not JSON'], []);
+        const type = res.headers?.['content-type'];
+        throw new SchemaError(system, method, displayPath, [`the body is not JSON${type ? ` (Content-Type ${clipValue(String(type), 80)})` : ''}`], []);
       }
     }
     const parsed = schema.safeParse(body);
@@ -452,6 +505,22 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     }
     const attempts = (err.config?.['axios-retry']?.retryCount ?? 0) + 1;
     if (!err.response) {
+      const url = requestUrl(err.config);
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+        const host = url?.hostname ?? 'the host';
+        return new ApiError({
+          system, method, path: displayPath, status: 0, attempts,
+          detail: redactor.scrub(`cannot resolve the host name ${host} (${err.code})`),
+          hint: `check the host name ${host} in the configuration (the URL or cloud name), and this machine's DNS and proxy settings; ${err.code === 'ENOTFOUND' ? 'a name that does not resolve is not retried' : 'the resolver did not answer twice'}`,
+        });
+      }
+      if (err.code === BODY_ERROR) {
+        return new ApiError({
+          system, method, path: displayPath, status: 0, attempts,
+          failure: redactor.scrub(`truncated or malformed response body from ${method} ${url ? `${url.origin}${url.pathname}` : displayPath}`),
+          hint: 'the answer was cut short or mangled on the way (connection dropped, proxy or TLS inspection); it was retried like a reset connection. Rerun later; if it persists, check proxies between here and the service',
+        });
+      }
       const detail = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? `timed out after ${err.config?.timeout ?? '?'} ms` : err.code ?? 'network error';
       return new ApiError({ system, method, path: displayPath, status: 0, attempts, detail: redactor.scrub(detail) });
     }
@@ -464,8 +533,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       method,
       path: displayPath,
       status: err.response.status,
-      code: vendor.code === undefined ? undefined : redactor.scrub(vendor.code),
-      vendorMessage: vendor.message === undefined ? undefined : redactor.scrub(vendor.message.slice(0, 500)),
+      code: vendor.code === undefined ? undefined : clipValue(redactor.scrub(vendor.code), 100),
+      vendorMessage: vendor.message === undefined ? undefined : clipValue(redactor.scrub(vendor.message)),
       attempts,
       retryAfterSeconds: wait === undefined ? undefined : Math.ceil(wait / 1000),
       ...(vendor.code === 'ONLY_ONEAPI_SUPPORTED' ? { hint: 'set zia.auth.kind to "oneapi" with a ZIdentity API client' } : {}),

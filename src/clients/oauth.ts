@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HttpClient } from './http.js';
+import { ApiError, type HttpClient } from './http.js';
 
 /**
  * OAuth 2.0 client-credentials tokens (ZIdentity for ZIA OneAPI, zscaler-api.md §1b;
@@ -35,10 +35,23 @@ export function createTokenSource(opts: {
 }): TokenSource {
   let cached: { value: string; refreshAt: number } | undefined;
   let inflight: Promise<string> | undefined;
+  /**
+   * The token endpoint's refusal of these credentials (400/401/403: invalid_client, a wrong
+   * secret, an unknown tenant). Kept for the rest of the run and thrown again without asking:
+   * the same secret would be refused again, and repeated failures can lock the client out.
+   */
+  let refused: Error | undefined;
 
   async function fetchToken(): Promise<string> {
+    if (refused) throw refused;
     const requested = Date.now();
-    const t = await opts.http.post('', opts.form, TokenSchema, { form: true, auth: true, idempotent: true });
+    let t: z.output<typeof TokenSchema>;
+    try {
+      t = await opts.http.post('', opts.form, TokenSchema, { form: true, auth: true, idempotent: true });
+    } catch (err) {
+      if (isCredentialRefusal(err)) refused = err as Error;
+      throw err;
+    }
     opts.http.addSecret(t.access_token);
     opts.onToken(t.access_token);
     const lifetimeMs = (t.expires_in ?? 3600) * 1000;
@@ -56,7 +69,12 @@ export function createTokenSource(opts: {
       return inflight;
     },
     invalidate() {
-      cached = undefined;
+      cached = undefined; // a refusal stays: invalidating a token does not make a wrong secret right
     },
   };
+}
+
+/** A login or token endpoint refusing the credentials themselves: never worth sending again in this run. */
+export function isCredentialRefusal(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 400 || err.status === 401 || err.status === 403);
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../engine/errors.js';
 import type { AuditSink } from './audit.js';
 import { ApiError, createHttpClient, type CallOptions, type HttpClient, type HttpTuning, type Method } from './http.js';
-import { createTokenSource, type TokenSource } from './oauth.js';
+import { createTokenSource, isCredentialRefusal, type TokenSource } from './oauth.js';
 import type { RateLimit } from './rate-limit.js';
 
 /**
@@ -159,6 +159,9 @@ function isSessionInvalid(err: unknown): boolean {
   return /SESSION_NOT_VALID|Session already invalidated|Resource Access Blocked/i.test(text);
 }
 
+/** §1a: a login answered without authType did not authenticate, whatever its status code. */
+class LoginIncomplete extends UserError {}
+
 /** Documented ZIA limits (§5, §6; /status/activate uses the stricter side of the §4 CONFLICT). */
 export const ZIA_RATE_LIMITS: RateLimit[] = [
   { methods: ['GET', 'HEAD'], perSecond: 2, perHour: 1000 },
@@ -252,11 +255,25 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
         })
       : undefined;
 
+  /**
+   * ZIA's refusal of the admin credentials, kept for the rest of the run. Every later call that
+   * needs a session (the preflight checks, each step's observation, a re-login after an expired
+   * session) gets this error again without a new attempt: a wrong password used to be sent once
+   * per call site — five failed logins in one dry-run — and failed logins lock admin accounts.
+   */
+  let loginRefused: Error | undefined;
+
   /** Concurrent callers that all find no session share one login. */
   function legacyLogin(a: Extract<ZiaAuth, { kind: 'legacy' }>): Promise<void> {
-    loginInflight ??= doLegacyLogin(a).finally(() => {
-      loginInflight = undefined;
-    });
+    if (loginRefused) return Promise.reject(loginRefused);
+    loginInflight ??= doLegacyLogin(a)
+      .catch((err: unknown) => {
+        if (isCredentialRefusal(err) || err instanceof LoginIncomplete) loginRefused = err as Error;
+        throw err;
+      })
+      .finally(() => {
+        loginInflight = undefined;
+      });
     return loginInflight;
   }
 
@@ -271,7 +288,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     });
     // §1a: authType is present only when authentication completed, whatever the status code.
     if (!res.data.authType) {
-      throw new UserError('ZIA login did not complete (no authType in the session response)', {
+      throw new LoginIncomplete('ZIA login did not complete (no authType in the session response)', {
         hint: 'check the admin username, password and API key; ZIdentity tenants need a ZIdentity-hosted admin',
       });
     }

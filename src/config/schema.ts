@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { clipValue } from '../engine/errors.js';
+import { dnProblem } from './dn.js';
 
 /**
  * The migration configuration: one YAML or JSON file (`--config`).
@@ -51,6 +53,83 @@ function secretRefCheck(name: string, optional: boolean) {
   };
 }
 
+/** 127.0.0.0/8, localhost and [::1]: traffic that never leaves the machine (the sandbox, a local proxy). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * An API URL: https only, because every one of them carries a credential (a password, a client
+ * secret, a bearer token) or the answers a migration trusts. http is accepted for a loopback host
+ * only (the built-in sandbox). ftp:, file:, javascript: and the like never pass; neither do
+ * credentials written into the URL (secrets are references, never inline).
+ */
+function webUrl(what: string) {
+  return z.string().superRefine((v, ctx) => {
+    const problem = webUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+  });
+}
+
+function webUrlProblem(v: string): string | undefined {
+  const shown = `"${clipValue(v)}"`;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `must be an https:// URL, got ${shown}`;
+  }
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+    return `must use https:// (http:// is accepted only for a loopback host such as 127.0.0.1 or localhost), got ${shown}`;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `must be an https:// URL, got ${shown} (scheme ${clipValue(u.protocol)})`;
+  if (!u.hostname) return `must name a host, got ${shown}`;
+  if (u.username || u.password) return 'must not contain a user name or password: give the secret by reference (…Env or …File)';
+  return undefined;
+}
+
+/** ldaps://host[:port] or ldap://host[:port]; nothing after the host (the DN goes in baseDn). */
+function ldapUrlProblem(v: string): string | undefined {
+  const shown = `"${clipValue(v)}"`;
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'ldap:' && u.protocol !== 'ldaps:')) return `must be an ldap:// or ldaps:// URL (for example ldaps://dc1.example.com:636), got ${shown}`;
+  if (!u.hostname) return `must name the domain controller, got ${shown}`;
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash) {
+    return `must be only ldaps://host[:port], got ${shown}: put the DN in directory.baseDn (and the filter in userFilter)`;
+  }
+  if (u.username || u.password) return 'must not contain a user name or password: use bindDn and passwordEnv/passwordFile';
+  return undefined;
+}
+
+const DN_EXAMPLE = 'write it like OU=Staff,DC=example,DC=com (RFC 4514; escape , + = " \\ < > ; with a backslash)';
+
+/** A distinguished name (RFC 4514), checked when the configuration is read rather than when the directory rejects it. */
+function distinguishedName() {
+  return z.string().superRefine((v, ctx) => {
+    const problem = dnProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: `"${clipValue(v)}" is not a distinguished name: ${problem}; ${DN_EXAMPLE}` });
+  });
+}
+
+/** The bind account: a DN, or the user principal name / DOMAIN\\user forms Active Directory accepts. */
+const bindName = z.string().superRefine((v, ctx) => {
+  const looksLikeDn = v.includes('=');
+  if (!looksLikeDn && (/^[^@\s\\]+@[^@\s]+$/.test(v) || /^[^\\\s]+\\[^\\]+$/.test(v))) return; // UPN or DOMAIN\user
+  const problem = looksLikeDn ? dnProblem(v) : 'it has no "=" (and is not user@domain or DOMAIN\\user either)';
+  if (problem) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${clipValue(v)}" is not a bind name: ${problem}; give a DN (CN=svc-migrate,OU=Service Accounts,DC=example,DC=com), a UPN (svc-migrate@example.com) or DOMAIN\\user`,
+    });
+  }
+});
+
 const password = secretRef('password');
 const apiKey = secretRef('apiKey');
 const clientSecret = secretRef('clientSecret');
@@ -75,7 +154,7 @@ const ziaOneApiAuth = z
     /** ZIdentity vanity domain: the token endpoint is https://<vanity>.zslogin.net/oauth2/v1/token. */
     vanityDomain: z.string().min(1).optional(),
     /** Overrides the token URL derived from the vanity domain (sandbox, non-production clouds). */
-    tokenUrl: z.url().optional(),
+    tokenUrl: webUrl('the token URL').optional(),
     clientId: z.string().min(1),
     ...clientSecret.shape,
   })
@@ -92,7 +171,7 @@ export const ziaConfigSchema = z
     /** Cloud name (zscaler, zscalerone, zscalertwo, zscalerthree, zscloud, zscalerbeta, zscalergov, zscalerten, zspreview). */
     cloud: z.string().min(1).optional(),
     /** Overrides the base URL derived from the cloud, API path included (legacy: https://zsapi.<cloud>.net/api/v1; OneAPI: https://api.zsapi.net/zia/api/v1). */
-    baseUrl: z.url().optional(),
+    baseUrl: webUrl('the ZIA API base URL').optional(),
     auth: z.discriminatedUnion('kind', [ziaLegacyAuth, ziaOneApiAuth]),
     /** Name of the ZIA identity provider whose SCIM provisioning the migration enables. */
     idpName: z.string().min(1),
@@ -109,7 +188,7 @@ export const ziaConfigSchema = z
 export const scimConfigSchema = z
   .object({
     /** The Base URL shown in Edit IdP after Enable SCIM Provisioning. Optional: the operator can paste it when asked. */
-    baseUrl: z.url().optional(),
+    baseUrl: webUrl('the SCIM Base URL').optional(),
     ...scimToken.shape,
     /**
      * Users per SCIM page when reading. zscaler-api.md §10 [CONFLICT]: the ZIA doc says up to 1,000,
@@ -139,9 +218,9 @@ export const entraConfigSchema = z
     ...clientSecret.shape,
     servicePrincipal: servicePrincipalRef,
     /** Defaults to https://login.microsoftonline.com; the sandbox sets its own. */
-    loginUrl: z.url().default('https://login.microsoftonline.com'),
+    loginUrl: webUrl('the Entra login URL').default('https://login.microsoftonline.com'),
     /** Defaults to https://graph.microsoft.com/v1.0; the sandbox sets its own. */
-    graphUrl: z.url().default('https://graph.microsoft.com/v1.0'),
+    graphUrl: webUrl('the Graph URL').default('https://graph.microsoft.com/v1.0'),
     /** How long to wait for the initial provisioning cycle before stopping (the run can be resumed). */
     initialCycleTimeoutMinutes: z.number().positive().default(240),
   })
@@ -159,8 +238,11 @@ export const DEFAULT_DIRECTORY_MAPPING = {
 export const directoryConfigSchema = z
   .object({
     /** ldaps://host:636 or ldap://host:389 (StartTLS is used on ldap:// unless insecure is set). */
-    url: z.string().regex(/^ldaps?:\/\/[^/]+/, 'must be an ldap:// or ldaps:// URL'),
-    bindDn: z.string().min(1),
+    url: z.string().superRefine((v, ctx) => {
+      const problem = ldapUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    bindDn: bindName,
     ...password.shape,
     /** PEM file with the CA that signed the domain controller's certificate. */
     caFile: z.string().min(1).optional(),
@@ -168,11 +250,11 @@ export const directoryConfigSchema = z
     startTls: z.boolean().default(true),
     /** Allow plain ldap:// without TLS (lab only). */
     insecure: z.boolean().default(false),
-    baseDn: z.string().min(1),
+    baseDn: distinguishedName(),
     /** LDAP filter selecting the users in scope (combined with groupDn when both are set). */
     userFilter: z.string().min(1).default('(&(objectCategory=person)(objectClass=user))'),
     /** Only users that are members of this group, directly or through nested groups. */
-    groupDn: z.string().min(1).optional(),
+    groupDn: distinguishedName().optional(),
     /** Users per LDAP page (AD MaxPageSize 1000). 250 keeps a 100k-user read's memory low (clients/ldap/options.ts). */
     pageSize: z.number().int().min(1).max(1000).default(250),
     timeLimitSeconds: z.number().int().positive().default(300),
@@ -228,7 +310,7 @@ export const operatorConfigSchema = z
     /** A person follows the printed instructions and answers the prompts. */
     z.object({ kind: z.literal('person') }).strict(),
     /** The sandbox's scripted operator clicks the portal-only buttons (sandbox rehearsals and tests). */
-    z.object({ kind: z.literal('sandbox'), portalUrl: z.url() }).strict(),
+    z.object({ kind: z.literal('sandbox'), portalUrl: webUrl('the sandbox portal URL') }).strict(),
   ])
   .default({ kind: 'person' });
 

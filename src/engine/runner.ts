@@ -1,4 +1,4 @@
-import { OperatorNeeded, ReadOnlyViolation, UserError } from './errors.js';
+import { OperatorNeeded, ReadOnlyViolation, UserError, errorText } from './errors.js';
 import type { JsonValue } from './json.js';
 import { redact } from './redact.js';
 import {
@@ -85,7 +85,7 @@ export async function runPreflight<C>(checks: PreflightCheck<C>[], ctx: C): Prom
           title: check.title,
           ok: false,
           severity: 'error' as const,
-          detail: redact((err as Error).message),
+          detail: redact(errorText(err)),
           fix: err instanceof UserError ? err.hint : undefined,
         };
       }
@@ -150,7 +150,7 @@ async function observeSafely<C>(step: Step<C>, run: StepRun<C>): Promise<Observa
   try {
     return await step.observe(run);
   } catch (err) {
-    return { state: 'blocked', detail: `could not observe: ${redact((err as Error).message)}` };
+    return { state: 'blocked', detail: `could not observe: ${redact(errorText(err))}` };
   }
 }
 
@@ -355,7 +355,7 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
         opts.events?.failed?.(step, err);
         throw err;
       }
-      setRecord(step.id, { ...started, status: 'failed', lastError: redact((err as Error).message) });
+      setRecord(step.id, { ...started, status: 'failed', lastError: redact(errorText(err)) });
       await save();
       opts.events?.failed?.(step, err as Error);
       throw err;

@@ -112,6 +112,52 @@ describe('migrate against a sandbox in another process', () => {
     expect(xml).toContain('would: PUT /authSettings');
   });
 
+  it('--junit and --detailed-exitcode without --dry-run are refused before anything is loaded or contacted', async () => {
+    await new FileCheckpointStore(state).save(newState({ system: 'zia', id: 'zia:test:1', label: 'ZIA org 1' }));
+    const before = await readFile(state, 'utf8');
+    const junit = join(dir, 'j.xml');
+    sandbox.resetLog();
+    const cases: [string[], RegExp][] = [
+      [['rollback', '--junit', junit], /--junit writes the dry-run plan; refusing to run `migrate rollback` for real/],
+      [['ad-to-scim', '--detailed-exitcode', '--yes'], /--detailed-exitcode only describes a dry-run's plan/],
+      [['verify', '--directory-only', '--detailed-exitcode'], /--detailed-exitcode means nothing for `migrate verify`/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli([...args, '--config', config, '--state', state]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('Nothing was loaded or contacted.');
+    }
+    // Before the configuration is even read: a missing file is not what it complains about.
+    const missing = await runCli(['rollback', '--junit', junit, '--config', join(dir, 'absent.yaml'), '--state', state]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(cases[0]![1]);
+    expect(sandbox.stats().requests).toBe(0);
+    expect(existsSync(junit)).toBe(false);
+    expect(existsSync(`${state}.lock`)).toBe(false);
+    expect(await readFile(state, 'utf8')).toBe(before);
+    const fresh = join(dir, 'fresh.json');
+    expect((await runCli(['ad-to-scim', '--yes', '--junit', junit, '--config', config, '--state', fresh])).code).toBe(1);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('a wrong ZIA password is sent once in a run, however many checks and steps need ZIA', async () => {
+    await writeFile(join(dir, 'secrets', 'zia-password'), 'not-the-password-42');
+    sandbox.resetLog();
+    const r = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('AUTHENTICATION_FAILED');
+    const logins = sandbox.requests().filter((e) => e.method === 'POST' && e.path.endsWith('/authenticatedSession'));
+    expect(logins).toHaveLength(1);
+  });
+
+  it('verify --junit keeps its own meaning (the parity report as JUnit) without --dry-run', async () => {
+    const junit = join(dir, 'parity.xml');
+    const r = await runCli(['verify', '--directory-only', '--junit', junit, '--config', config]);
+    expect(r.code).toBe(0);
+    expect(await readFile(junit, 'utf8')).toContain('<testsuite');
+  });
+
   it('rollback refuses to run when the state records no migration to undo', async () => {
     const r = await runCli(['rollback', '--dry-run', '--config', config, '--state', state]);
     expect(r.code).toBe(1);

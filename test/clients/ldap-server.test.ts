@@ -250,10 +250,9 @@ describe('network failures', () => {
     const l = await listen(() => undefined);
     try {
       const url = `ldaps://127.0.0.1:${l.port}`;
-      const started = Date.now();
+      // The message says the connect timeout fired (without it the read would hang until the test's own timeout).
       const err = await failure(drain(client(url, { connectTimeoutMs: 300 })));
       expect(err.message).toBe(`cannot reach the directory at ${url}: no connection within the connect timeout`);
-      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await stop(l);
     }

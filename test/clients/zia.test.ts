@@ -202,6 +202,34 @@ describe('ZIA client, legacy session', () => {
     expect(f.server.requests.filter((r) => r.path.endsWith('/status')).length).toBe(3);
   });
 
+  it('a refused password is sent once per run: later calls and re-logins get the same error without a new attempt', async () => {
+    const f = await startZia();
+    const zia = createZiaClient({
+      baseUrl: `${f.server.url}/api/v1`,
+      auth: { kind: 'legacy', username: USER, password: 'wrong-password-1', apiKey: API_KEY },
+      rateLimits: false,
+      tuning: { retryBaseDelayMs: 5, retries: 4 },
+    });
+    const logins = () => f.server.requests.filter((r) => r.path.endsWith('/authenticatedSession') && r.method === 'POST').length;
+    const results = await Promise.allSettled([zia.getAuthSettings(), zia.getActivationStatus()]);
+    for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: { status: 401, code: 'AUTHENTICATION_FAILED' } });
+    for (const call of [() => zia.getAuthSettings(), () => zia.login(), () => zia.getActivationStatus(), () => zia.activate()]) {
+      await expect(call()).rejects.toMatchObject({ status: 401, code: 'AUTHENTICATION_FAILED' });
+    }
+    expect(logins()).toBe(1);
+  });
+
+  it('a password refused at a re-login (expired session) is not tried again either', async () => {
+    const f = await startZia();
+    const zia = legacy(f);
+    await zia.login();
+    f.sessionValid = false;
+    f.override = (r) => (r.path.endsWith('/authenticatedSession') && r.method === 'POST' ? { status: 403, body: { code: 'AUTHENTICATION_FAILED', message: 'Account locked' } } : undefined);
+    await expect(zia.getActivationStatus()).rejects.toMatchObject({ status: 403 });
+    await expect(zia.getAuthSettings()).rejects.toMatchObject({ status: 403 });
+    expect(f.server.requests.filter((r) => r.path.endsWith('/authenticatedSession') && r.method === 'POST').length).toBe(2); // the first login, one re-login
+  });
+
   it('does not re-login on a 401 that is not a session error, and does not retry 400', async () => {
     const f = await startZia();
     const zia = legacy(f);
@@ -330,6 +358,24 @@ describe('ZIA client, legacy session', () => {
 });
 
 describe('ZIA client, OneAPI', () => {
+  it('a client secret the token endpoint refuses is sent once per run', async () => {
+    const tokens = await startServer(() => ({ status: 401, body: { error: 'invalid_client', error_description: 'bad client secret' } }));
+    extraServers.push(tokens);
+    const api = await startServer(() => ({ status: 200, body: fixture('zia/status-active.json') }));
+    extraServers.push(api);
+    const zia = createZiaClient({
+      baseUrl: `${api.url}/zia/api/v1`,
+      auth: { kind: 'oneapi', tokenUrl: `${tokens.url}/oauth2/v1/token`, clientId: 'cid', clientSecret: 'wrong-client-secret' },
+      rateLimits: false,
+      tuning: { retryBaseDelayMs: 5, retries: 4 },
+    });
+    for (let i = 0; i < 3; i++) await expect(zia.getActivationStatus()).rejects.toMatchObject({ status: 401, code: 'invalid_client' });
+    await expect(zia.login()).rejects.toMatchObject({ status: 401 });
+    expect(tokens.requests).toHaveLength(1);
+    expect(api.requests).toHaveLength(0);
+  });
+
+
   it('gets a client-credentials token with the audience, uses it as Bearer, and refreshes once on 401', async () => {
     let tokenCalls = 0;
     const tokens = await startServer((r) => {

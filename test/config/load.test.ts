@@ -53,3 +53,117 @@ describe('configuration', () => {
     expect(() => parseConfig(text, 'c.yaml')).toThrow(/c\.yaml: directory\.url: must be an ldap:\/\/ or ldaps:\/\/ URL/);
   });
 });
+
+describe('URL and DN fields are refused unless they can only mean what they should', () => {
+  const withField = (from: string, to: string) => {
+    expect(minimal).toContain(from);
+    return minimal.replace(from, to);
+  };
+  const message = (text: string): string => {
+    try {
+      parseConfig(text, 'c.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  it.each([
+    ['zia.baseUrl', 'ftp://zsapi.zscalerthree.net/api/v1'],
+    ['zia.baseUrl', 'javascript:alert(1)'],
+    ['zia.baseUrl', 'http://zsapi.zscalerthree.net/api/v1'],
+    ['zia.baseUrl', 'https://admin:hunter22@zsapi.zscalerthree.net/api/v1'],
+    ['idp.loginUrl', 'http://login.microsoftonline.com'],
+    ['idp.graphUrl', 'file:///etc/passwd'],
+    ['scim.baseUrl', 'ftp://zscalerthree.net/scim/1/2'],
+    ['operator.portalUrl', 'javascript:void(0)'],
+    ['zia.auth.tokenUrl', 'http://acme.zslogin.net/oauth2/v1/token'],
+  ])('%s = %s is refused, naming the field and what is accepted', (field, url) => {
+    let text = minimal;
+    if (field === 'zia.baseUrl') text = withField('  cloud: zscalerthree\n', `  baseUrl: ${JSON.stringify(url)}\n`);
+    if (field === 'idp.loginUrl') text = `${minimal.replace('  servicePrincipal:', `  loginUrl: ${JSON.stringify(url)}\n  servicePrincipal:`)}`;
+    if (field === 'idp.graphUrl') text = `${minimal.replace('  servicePrincipal:', `  graphUrl: ${JSON.stringify(url)}\n  servicePrincipal:`)}`;
+    if (field === 'scim.baseUrl') text = `${minimal}scim: { baseUrl: ${JSON.stringify(url)} }\n`;
+    if (field === 'operator.portalUrl') text = `${minimal}operator: { kind: sandbox, portalUrl: ${JSON.stringify(url)} }\n`;
+    if (field === 'zia.auth.tokenUrl') {
+      text = withField('auth: { kind: legacy, username: admin@example.com, passwordEnv: ZIA_PASSWORD, apiKeyEnv: ZIA_API_KEY }', `auth: { kind: oneapi, clientId: abc, clientSecretEnv: S, tokenUrl: ${JSON.stringify(url)} }`);
+    }
+    const m = message(text);
+    expect(m).toContain(`c.yaml: ${field}: `);
+    expect(m).toMatch(/https:\/\/|user name or password/);
+    expect(m).not.toContain('hunter22');
+  });
+
+  it('accepts https anywhere and http only for a loopback host (the sandbox)', () => {
+    for (const host of ['127.0.0.1:8080', '127.45.0.2', 'localhost:3000', '[::1]:9000']) {
+      const c = parseConfig(withField('  cloud: zscalerthree\n', `  baseUrl: http://${host}/api/v1\n`), 'c.yaml');
+      expect(c.zia.baseUrl).toBe(`http://${host}/api/v1`);
+    }
+    expect(parseConfig(withField('  cloud: zscalerthree\n', '  baseUrl: https://zsapi.zscalerthree.net/api/v1\n'), 'c.yaml').zia.baseUrl).toContain('https://');
+    expect(message(withField('  cloud: zscalerthree\n', '  baseUrl: http://127.0.0.1.example.com/api/v1\n'))).toContain('c.yaml: zia.baseUrl: ');
+  });
+
+  it.each(['https://dc1.example.com', 'ftp://dc1.example.com', 'ldaps://dc1.example.com/DC=example,DC=com', 'ldap:///'])('directory.url %s is refused', (url) => {
+    const m = message(withField('url: ldaps://dc1.example.com', `url: ${JSON.stringify(url)}`));
+    expect(m).toMatch(/c\.yaml: directory\.url: must (be an ldap:\/\/ or ldaps:\/\/ URL|be only ldaps:\/\/host|name the domain controller)/);
+  });
+
+  it.each([
+    ['baseDn: DC=example,DC=com', 'baseDn: example.com', 'directory.baseDn', 'expected "=" after example'],
+    ['baseDn: DC=example,DC=com', 'baseDn: "OU=Staff DC=example,DC=com"', 'directory.baseDn', 'an unescaped "=" inside the value of OU'],
+    ['baseDn: DC=example,DC=com', 'baseDn: "OU=Staff,,DC=com"', 'directory.baseDn', 'expected an attribute type'],
+    ['baseDn: DC=example,DC=com', 'baseDn: "OU=Staff,DC=example,"', 'directory.baseDn', 'the text ends there'],
+    ['baseDn: DC=example,DC=com', 'baseDn: "OU=Staff;DC=example"', 'directory.baseDn', '";" is not a separator'],
+    ['baseDn: DC=example,DC=com', 'baseDn: "CN=a\\\\qb,DC=x"', 'directory.baseDn', 'after "\\"'],
+    ['baseDn: DC=example,DC=com', 'baseDn: DC=example,DC=com\n  groupDn: Zscaler Users', 'directory.groupDn', 'expected "=" after Zscaler'],
+    ['bindDn: CN=svc-migrate,OU=Service,DC=example,DC=com', 'bindDn: svc-migrate', 'directory.bindDn', 'give a DN'],
+    ['bindDn: CN=svc-migrate,OU=Service,DC=example,DC=com', 'bindDn: "CN=svc,OU=Service,DC=example,,DC=com"', 'directory.bindDn', 'expected an attribute type'],
+  ])('%s → %s is refused at %s', (from, to, field, what) => {
+    const m = message(withField(from, to));
+    expect(m).toContain(`c.yaml: ${field}: `);
+    expect(m).toContain(what);
+    expect(m).toContain(field === 'directory.bindDn' ? 'CN=svc-migrate,OU=Service Accounts,DC=example,DC=com' : 'OU=Staff,DC=example,DC=com');
+  });
+
+  it('accepts the DNs Active Directory writes, and the other bind names it accepts', () => {
+    const dns = [
+      'OU=Staff,DC=example,DC=com',
+      'OU=Staff, DC=example, DC=com',
+      'CN=Doe\\, Jane,OU=Users,DC=example,DC=com',
+      'CN=R\\C3\\A9my,OU=Users,DC=example,DC=com',
+      'CN=a\\=b+UID=7,DC=x',
+      'CN=\\#hash,DC=x',
+      '1.3.6.1.4.1.1466.0=#04024869,DC=example',
+      'CN=Zscaler Users,OU=Groups,DC=example,DC=com',
+    ];
+    for (const dn of dns) {
+      const c = parseConfig(withField('baseDn: DC=example,DC=com', `baseDn: ${JSON.stringify(dn)}\n  groupDn: ${JSON.stringify(dn)}`), 'c.yaml');
+      expect(c.directory.baseDn).toBe(dn);
+    }
+    for (const bind of ['svc-migrate@example.com', 'EXAMPLE\\svc-migrate', 'CN=svc\\, migrate,DC=example,DC=com']) {
+      expect(parseConfig(withField('bindDn: CN=svc-migrate,OU=Service,DC=example,DC=com', `bindDn: ${JSON.stringify(bind)}`), 'c.yaml').directory.bindDn).toBe(bind);
+    }
+  });
+});
+
+describe('a huge value in the configuration is not echoed in full', () => {
+  it('an unknown 200 KB key and a 200 KB URL are cut in the message', () => {
+    // Each case names its cause in the first line of the message.
+    const huge = 'k'.repeat(200_000);
+    const cases = [
+      minimal.replace('  idpName: Entra ID\n', `  idpName: Entra ID\n  ? ${huge}\n  : 1\n`), // an explicit key: YAML caps implicit ones at 1024
+      minimal.replace('  cloud: zscalerthree\n', `  baseUrl: ftp://${huge}.example.com/\n`),
+    ];
+    for (const text of cases) {
+      let message = '';
+      try {
+        parseConfig(text, 'c.yaml');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^c\.yaml/);
+      expect(message.length).toBeLessThan(2_000);
+      expect(message).toMatch(/… \(\d+ more characters\)/);
+    }
+  });
+});

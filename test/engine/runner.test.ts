@@ -223,6 +223,32 @@ describe('secrets', () => {
   });
 });
 
+describe('huge values in errors', () => {
+  it('an error echoing a 200 KB value is cut in the state file, and a secret is never cut in half', async () => {
+    const store = new MemoryCheckpointStore();
+    const secret = `S${'k'.repeat(300)}`; // longer than the cut: must be redacted whole, not its first 200 characters left
+    registerSecret(secret);
+    const huge = 'v'.repeat(200_000);
+    const flow: Flow<ToyCtx> = {
+      ...toyFlow,
+      steps: [{ ...toyFlow.steps[0]!, apply: async () => { throw new Error(`bad value ${huge}; token=${secret}`); } }],
+    };
+    await expect(runFlow(flow, { world: newWorld(), operatorPresent: true }, { store, target, dryRun: false })).rejects.toThrow();
+    const rec = (await store.load())!.flows.toy!.steps['set-flag']!;
+    // The cut keeps a run's first 200 characters (the ';' that ended it is part of what was cut).
+    expect(rec.lastError).toBe(`bad value ${'v'.repeat(200)}… (199801 more characters) token=[REDACTED]`);
+  });
+
+  it('UserError bounds message and hint: long runs to 200 characters, long lines to 1,000', () => {
+    const e = new UserError(`field "${'x'.repeat(5000)}" is wrong\n${'word '.repeat(1000)}`, { hint: `see ${'h'.repeat(300)}` });
+    const [first, second] = e.message.split('\n');
+    expect(first).toBe(`field "${'x'.repeat(199)}… (4802 more characters) is wrong`);
+    expect(second).toMatch(/^(word ){200}… \(4000 more characters\)$/);
+    expect(e.hint).toBe(`see ${'h'.repeat(200)}… (100 more characters)`);
+    expect(new UserError('short and plain').message).toBe('short and plain');
+  });
+});
+
 describe('state file on disk', () => {
   it('is written with mode 0600 and keeps the previous version as .bak', async () => {
     const path = await tempState();

@@ -61,11 +61,11 @@ describe('generateDirectory', () => {
     expect(generateDirectory({ users: 1600 }).groups.some((g) => g.member.length > 1500)).toBe(true);
   });
 
-  test('100k users in under 2 s', () => {
-    const t = Date.now();
+  // How fast is a figure for bench/seed.mjs (target: 100k users under 2 s); here, that it works at that size.
+  test('generates 100k distinct users', () => {
     const d = generateDirectory({ users: 100_000, seed: 9 });
-    expect(Date.now() - t).toBeLessThan(2000);
     expect(d.users).toHaveLength(100_000);
+    expect(new Set(d.users.map((u) => u.userPrincipalName.toLowerCase())).size).toBe(100_000);
   });
 
   test('escapeDnValue escapes RFC 4514 specials', () => {

@@ -28,6 +28,8 @@ export interface Reply {
   destroy?: boolean;
   /** Wait this long before answering (timeouts). */
   delayMs?: number;
+  /** Announce the whole body's Content-Length, send only this many bytes, then drop the connection. */
+  truncateAt?: number;
 }
 
 export type Handler = (req: Recorded) => Reply | Promise<Reply>;
@@ -67,6 +69,12 @@ export async function startServer(handler: Handler): Promise<FixtureServer> {
           else if (reply.body !== undefined) {
             payload = JSON.stringify(reply.body);
             headers['content-type'] ??= 'application/json';
+          }
+          if (reply.truncateAt !== undefined) {
+            const bytes = Buffer.from(payload);
+            res.writeHead(reply.status, { ...headers, 'content-length': String(bytes.length) });
+            res.write(bytes.subarray(0, reply.truncateAt), () => req.socket.destroy());
+            return;
           }
           res.writeHead(reply.status, headers);
           res.end(payload);
