@@ -81,7 +81,7 @@ describe('SCIM client', () => {
     expect(urlErr).toBeInstanceOf(ScimProbeError);
     expect(urlErr.reason).toBe('wrong-url');
     expect(urlErr.message).toMatch(/is not a SCIM endpoint/);
-    f.override = (r) => (r.path.endsWith('/ServiceProviderConfig') ? { status: 200, raw: '<html>login</html>' } : undefined);
+    f.override = (r) => (r.path.endsWith('/ServiceProviderConfig') ? { status: 200, raw: '<html>login</html>', headers: { 'content-type': 'text/html' } } : undefined);
     await expect(client(f).probe()).rejects.toThrow(/not a SCIM endpoint/);
     f.override = undefined;
     const badToken = createScimClient({ baseUrl: `${f.server.url}/24326813/61233/scim`, token: 'wrong-token-value', rateLimits: false });
