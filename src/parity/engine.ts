@@ -8,6 +8,7 @@ import {
   type FindingKind,
   type GroupParityRow,
   type ParityReport,
+  type ZiaFeed,
 } from './report-schema.js';
 
 /**
@@ -42,6 +43,12 @@ export interface ParityOptions {
   maxFindings?: number;
   /** Called after each page with the running record count of that source (progress bars). */
   onProgress?: (source: Source, records: number) => void;
+  /**
+   * Where ZIA's users come from: directory sync before the migration, SCIM provisioning by the IdP
+   * after it (the tenant's migration flag on). The explanations of ZIA-side findings follow it.
+   * Default: directory-sync.
+   */
+  ziaFedBy?: ZiaFeed;
 }
 
 /** A source could not be read completely. Never reported as missing users. */
@@ -127,9 +134,43 @@ class FindingSink {
 
 // ---------------------------------------------------------------------------------------------
 
-const WHY_STALE: Record<'zia' | 'scim', string> = {
-  zia: 'directory sync has not run since the change, or the value was edited in ZIA by hand',
-  scim: 'the provisioning cycle has not run since the change (Entra runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+/** The likely why of each ZIA-side or SCIM-side finding, by where ZIA's users come from. */
+interface Why {
+  stale: string;
+  groups: string;
+  missing: string;
+  extra: string;
+  groupAbsent: string;
+  groupCount: string;
+}
+
+const WHY_SCIM: Why = {
+  stale: 'the provisioning cycle has not run since the change (Entra runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+  groups: 'the groups are not assigned to the enterprise app, or the cycle has not run since the change',
+  missing: 'not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
+  extra: 'assigned to the enterprise app but outside the configured userFilter/groupDn, or deleted or moved in AD and not deprovisioned yet',
+  groupAbsent: 'not assigned to the enterprise app, or not pushed yet',
+  groupCount: 'members outside the user scope, or memberships not pushed by the provisioning cycle yet',
+};
+
+const WHY_ZIA: Record<ZiaFeed, Why> = {
+  'directory-sync': {
+    stale: 'directory sync has not run since the change, or the value was edited in ZIA by hand',
+    groups: 'the groups are not in the sync scope, or sync has not run since the change',
+    missing: 'not synced yet, outside the ZIA sync filter, or matched under another key (see duplicates)',
+    extra: 'stale (deleted or moved in AD and never cleaned up by directory sync) or outside the configured userFilter/groupDn',
+    groupAbsent: 'not in the directory sync scope, or not synced yet',
+    groupCount: 'members outside the user scope, or memberships not synced by directory sync yet',
+  },
+  // After the migration directory sync is off: ZIA's users are the ones the IdP pushes over SCIM.
+  scim: {
+    stale: 'since the migration ZIA takes users from SCIM provisioning by the IdP: the IdP has not pushed the change yet (Entra runs incrementally about every 40 minutes), or its attribute mapping sends a different attribute',
+    groups: 'since the migration ZIA takes memberships from SCIM provisioning by the IdP: the groups are not assigned to the enterprise app, or the IdP has not pushed the change yet',
+    missing: 'since the migration ZIA takes users from SCIM provisioning by the IdP: not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
+    extra: 'pushed by the IdP for a user outside the configured userFilter/groupDn, or left over from directory sync (deleted or moved in AD) and not deprovisioned by the IdP',
+    groupAbsent: 'not assigned to the enterprise app, or not pushed by the IdP yet',
+    groupCount: 'members outside the user scope, or memberships not pushed by the IdP over SCIM yet',
+  },
 };
 
 type Other = 'zia' | 'scim';
@@ -210,8 +251,32 @@ function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, G
   return out;
 }
 
+/**
+ * Why a directory user is absent downstream. Absent from both after the migration is ONE cause:
+ * ZIA holds what SCIM holds, so the IdP did not push (or deleted) the user.
+ */
+function missingWhy(absent: Other[], why: Record<Other, Why>, ziaFedBy: ZiaFeed): string {
+  if (absent.length === 1) return why[absent[0]!].missing;
+  if (ziaFedBy === 'scim') {
+    return `one cause, counted once: since the migration ZIA holds the users SCIM provisioning creates, so a user the IdP did not push (or deleted) is absent from both. ${capital(WHY_SCIM.missing)}`;
+  }
+  return `two separate feeds: ZIA: ${why.zia.missing}; SCIM: ${why.scim.missing}`;
+}
+
+function extraWhy(present: Other[], why: Record<Other, Why>, ziaFedBy: ZiaFeed): string {
+  if (present.length === 1) return why[present[0]!].extra;
+  if (ziaFedBy === 'scim') return `one cause, counted once: the IdP pushed the user over SCIM, which created it in ZIA too; ${why.scim.extra}`;
+  return `two separate feeds: ZIA: ${why.zia.extra}; SCIM: ${why.scim.extra}`;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 export async function computeParity(sources: ParitySources, options: ParityOptions): Promise<ParityReport> {
   const { key, secondaryKey } = options;
+  const ziaFedBy: ZiaFeed = options.ziaFedBy ?? 'directory-sync';
+  const why: Record<Other, Why> = { zia: WHY_ZIA[ziaFedBy], scim: WHY_SCIM };
   const codec = new Codec(key);
   const slots = new KeySlots();
   const dir = new SourceStore('directory', key, codec, slots);
@@ -335,7 +400,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   }
 
   // 3. Walk the directory once: missing, matched, drift, case, active.
-  let matchedZia = 0, matchedScim = 0, allThree = 0, missingZia = 0, missingScim = 0, caseMismatches = 0;
+  let matchedZia = 0, matchedScim = 0, allThree = 0, caseMismatches = 0;
   const drift = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
   let disabledActive = 0, activeDisabled = 0;
 
@@ -367,7 +432,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         attribute: attr,
         detail:
           `${attr} differs: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}: ` +
-          (ov === undefined ? `not set in ${LABEL[other]}; the attribute mapping may not send it` : dv === undefined ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping` : WHY_STALE[other]),
+          (ov === undefined ? `not set in ${LABEL[other]}; the attribute mapping may not send it` : dv === undefined ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping` : why[other].stale),
       };
       if (dv !== undefined) f.expected = dv;
       if (ov !== undefined) f.actual = ov;
@@ -397,7 +462,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           attribute: 'groups',
           expected: list(dg),
           actual: list(og),
-          detail: `group memberships differ (${parts.join('; ')}): ${other === 'zia' ? 'the groups are not in the sync scope, or sync has not run since the change' : 'the groups are not assigned to the enterprise app, or the cycle has not run since the change'}`,
+          detail: `group memberships differ (${parts.join('; ')}): ${why[other].groups}`,
         });
       }
     }
@@ -432,55 +497,61 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     }
   };
 
+  // One finding per user, listing every source the user is missing from: after the migration a
+  // user the IdP deleted or never pushed is absent from SCIM and therefore from ZIA, one cause.
+  const missing = { users: 0, zia: 0, scim: 0 };
   for (let slot = 0; slot < slots.size; slot++) {
     const dEnc = dir.enc[slot];
     if (dEnc === undefined) continue;
     const k = slots.keys[slot]!;
     const d = codec.decode(dEnc, k);
+    const absent: Other[] = [];
     for (const { source: other, store } of others) {
       const oEnc = store.enc[slot];
       if (oEnc === undefined) {
-        if (other === 'zia') missingZia++;
-        else missingScim++;
-        sink.add({
-          kind: other === 'zia' ? 'missing-in-zia' : 'missing-in-scim',
-          // A disabled account missing downstream is often deliberate (sync scope skips disabled users).
-          severity: d.active === false ? 'warning' : 'error',
-          key: k,
-          sources: ['directory'],
-          detail:
-            `in the directory scope (id ${d.sourceId}) but not in ${LABEL[other]}` +
-            (d.active === false ? '; the account is disabled in AD, which some sync scopes skip' : '') +
-            (other === 'zia'
-              ? ': not synced yet, outside the ZIA sync filter, or matched under another key (see duplicates)'
-              : ': not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)'),
-        });
-      } else if (other === 'zia') {
-        matchedZia++;
+        missing[other]++;
+        absent.push(other);
       } else {
-        matchedScim++;
+        if (other === 'zia') matchedZia++;
+        else matchedScim++;
+        compare(k, d, codec.decode(oEnc, k, dEnc), other);
       }
-      if (oEnc !== undefined) compare(k, d, codec.decode(oEnc, k, dEnc), other);
+    }
+    if (absent.length > 0) {
+      missing.users++;
+      sink.add({
+        kind: 'missing',
+        // A disabled account missing downstream is often deliberate (sync scope skips disabled users).
+        severity: d.active === false ? 'warning' : 'error',
+        key: k,
+        sources: absent,
+        detail:
+          `in the directory scope (id ${d.sourceId}) but ${absent.length === 1 ? `not in ${LABEL[absent[0]!]}` : 'in neither ZIA nor SCIM'}` +
+          (d.active === false ? '; the account is disabled in AD, which some sync scopes skip' : '') +
+          ': ' +
+          missingWhy(absent, why, ziaFedBy),
+      });
     }
     if (scim && zia.enc[slot] !== undefined && scim.enc[slot] !== undefined) allThree++;
   }
 
-  // 4. Extra: known downstream, not in the directory scope.
-  const extra = { zia: 0, scim: 0 };
-  for (const { source: other, store } of others) {
-    for (let slot = 0; slot < slots.size; slot++) {
-      const enc = store.enc[slot];
-      if (enc === undefined || dir.enc[slot] !== undefined) continue;
-      const k = slots.keys[slot]!;
-      extra[other]++;
-      sink.add({
-        kind: other === 'zia' ? 'extra-in-zia' : 'extra-in-scim',
-        severity: 'warning',
-        key: k,
-        sources: [other],
-        detail: `in ${LABEL[other]} (id ${codec.decode(enc, k).sourceId}) but not in the directory scope: stale (deleted or moved in AD and never cleaned up) or outside the configured userFilter/groupDn`,
-      });
-    }
+  // 4. Extra: known downstream, not in the directory scope; one finding per user.
+  const extra = { users: 0, zia: 0, scim: 0 };
+  for (let slot = 0; slot < slots.size; slot++) {
+    if (dir.enc[slot] !== undefined) continue;
+    const present = others.filter(({ store }) => store.enc[slot] !== undefined);
+    if (present.length === 0) continue;
+    const k = slots.keys[slot]!;
+    extra.users++;
+    for (const { source } of present) extra[source]++;
+    const where = present.map(({ source, store }) => `${LABEL[source]} (id ${codec.decode(store.enc[slot]!, k).sourceId})`).join(' and ');
+    sink.add({
+      kind: 'extra',
+      severity: 'warning',
+      key: k,
+      sources: present.map((p) => p.source),
+      detail: `in ${where} but not in the directory scope: ${extraWhy(present.map((p) => p.source), why, ziaFedBy)}`,
+    });
   }
 
   // 5. Group parity: member counts per group, directory against each other source.
@@ -501,10 +572,10 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         attribute: 'members',
         detail:
           oc === undefined
-            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${LABEL[other]}: not in the sync or assignment scope, or not pushed yet`
+            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${LABEL[other]}: ${why[other].groupAbsent}`
             : dc === undefined
               ? `group ${q(oc.name)} (${oc.count} members in ${LABEL[other]}) does not exist in the directory scope: stale, or created on the ${LABEL[other]} side`
-              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${LABEL[other]}: members outside the user scope, or memberships not synced yet`,
+              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${LABEL[other]}: ${why[other].groupCount}`,
       };
       if (dc !== undefined) f.expected = String(dc.count);
       if (oc !== undefined) f.actual = String(oc.count);
@@ -523,16 +594,17 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const { findings, truncated } = sink.finish();
   const driftTotal = drift.userName + drift.email + drift.displayName + drift.department + drift.groups;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     generatedAt: new Date().toISOString(),
     summary: {
       key,
       secondaryKey,
+      ziaFedBy,
       scimCompared: scim !== undefined,
       counts: { directory: counts(dir), zia: counts(zia), scim: scim ? counts(scim) : null },
       matched: { directoryZia: matchedZia, directoryScim: scim ? matchedScim : null, allThree: scim ? allThree : null },
-      missing: { zia: missingZia, scim: scim ? missingScim : null },
-      extra: { zia: extra.zia, scim: scim ? extra.scim : null },
+      missing: { users: missing.users, zia: missing.zia, scim: scim ? missing.scim : null },
+      extra: { users: extra.users, zia: extra.zia, scim: scim ? extra.scim : null },
       duplicates: { total: sameKey + sameSecondaryKey, sameKey, sameSecondaryKey },
       caseMismatches,
       drift: { total: driftTotal, byAttribute: drift },

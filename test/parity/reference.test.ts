@@ -56,16 +56,19 @@ function reference(pop: Pop, key: Key, secondaryKey: Key) {
   const others = srcs.filter((s) => s !== 'directory') as ('zia' | 'scim')[];
   const drift: Record<string, number> = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
   let caseMismatches = 0;
-  const missing: Record<string, number> = { zia: 0, scim: 0 };
-  const extra: Record<string, number> = { zia: 0, scim: 0 };
+  // Per user and per source: a user absent from ZIA and SCIM is ONE missing finding (listing both)
+  // and one user, and counts once in each source's column.
+  const missing: Record<string, number> = { users: 0, zia: 0, scim: 0 };
+  const extra: Record<string, number> = { users: 0, zia: 0, scim: 0 };
   const matched: Record<string, number> = { zia: 0, scim: 0 };
   let allThree = 0;
   for (const [k, d] of D) {
+    const absent: string[] = [];
     for (const o of others) {
       const r = first.get(o)!.get(k);
       if (!r) {
         missing[o]!++;
-        findings.push(sig(`missing-in-${o}`, k, ['directory'], undefined, d.active === false ? 'warning' : 'error'));
+        absent.push(o);
         continue;
       }
       matched[o]!++;
@@ -91,15 +94,19 @@ function reference(pop: Pop, key: Key, secondaryKey: Key) {
         findings.push(sig(d.active ? 'active-in-ad-disabled-in-scim' : 'disabled-in-ad-active-in-scim', k, ['directory', 'scim'], 'active', 'error'));
       }
     }
+    if (absent.length > 0) {
+      missing.users!++;
+      findings.push(sig('missing', k, absent, undefined, d.active === false ? 'warning' : 'error'));
+    }
     if (pop.scim && first.get('zia')!.has(k) && first.get('scim')!.has(k)) allThree++;
   }
-  for (const o of others) {
-    for (const k of first.get(o)!.keys()) {
-      if (!D.has(k)) {
-        extra[o]!++;
-        findings.push(sig(`extra-in-${o}`, k, [o], undefined, 'warning'));
-      }
-    }
+  const downstreamKeys = new Set(others.flatMap((o) => [...first.get(o)!.keys()]));
+  for (const k of downstreamKeys) {
+    if (D.has(k)) continue;
+    const present = others.filter((o) => first.get(o)!.has(k));
+    extra.users!++;
+    for (const o of present) extra[o]!++;
+    findings.push(sig('extra', k, present, undefined, 'warning'));
   }
   const groupCounts = (s: Source) => {
     const c = new Map<string, number>();
@@ -169,8 +176,13 @@ describe('computeParity agrees with a plain reference model', () => {
         const s = report.summary;
         expect(s.drift.byAttribute).toEqual(ref.drift);
         expect(s.caseMismatches).toBe(ref.caseMismatches);
+        expect(s.missing.users).toBe(ref.missing.users);
+        expect(s.extra.users).toBe(ref.extra.users);
         expect(s.missing.zia).toBe(ref.missing.zia);
         expect(s.extra.zia).toBe(ref.extra.zia);
+        // The thresholds count what an administrator counts: users, each once.
+        expect(s.findingsByKind.missing).toBe(ref.missing.users);
+        expect(s.findingsByKind.extra).toBe(ref.extra.users);
         expect(s.matched.directoryZia).toBe(ref.matched.zia);
         if (pop.scim) {
           expect(s.missing.scim).toBe(ref.missing.scim);
@@ -179,6 +191,7 @@ describe('computeParity agrees with a plain reference model', () => {
           expect(s.matched.allThree).toBe(ref.allThree);
         } else {
           expect(s.missing.scim).toBeNull();
+          expect(s.extra.scim).toBeNull();
           expect(s.counts.scim).toBeNull();
         }
         expect(report.findingsTotal).toBe(ref.findings.length);
