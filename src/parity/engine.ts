@@ -527,7 +527,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         sources: absent,
         detail:
           `in the directory scope (id ${d.sourceId}) but ${absent.length === 1 ? `not in ${LABEL[absent[0]!]}` : 'in neither ZIA nor SCIM'}` +
-          (d.active === false ? '; the account is disabled in AD, which some sync scopes skip' : '') +
+          (d.active === false ? `; the account is disabled in AD, which some ${absent.includes('zia') && ziaFedBy === 'directory-sync' ? 'sync' : 'provisioning'} scopes skip` : '') +
           ': ' +
           missingWhy(absent, why, ziaFedBy),
       });
