@@ -43,18 +43,21 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
 
   const missing = [baseUrl ? undefined : 'the SCIM Base URL', token ? undefined : 'the SCIM Bearer Token'].filter(Boolean).join(' and ');
   const supply = [
-    baseUrl
-      ? undefined
-      : 'scim.baseUrl in the configuration: the Base URL shown in ZIA > Administration > Authentication Settings > Identity Providers > Edit IdP (SCIM Provisioning)',
     token
       ? undefined
-      : `scim.tokenEnv (the name of an environment variable holding the token) or scim.tokenFile (a file only you can read), with ${baseUrl ? `scim.baseUrl: ${baseUrl}` : 'scim.baseUrl'}: the token Entra uses, from the same Edit IdP page. Generate Token there replaces the token Entra uses, so copy Entra's Secret Token if you generate one`,
-    'or run verify --directory-only to compare the directory with ZIA only (no SCIM token needed)',
+      : 'scim.tokenEnv: <VARIABLE> (an environment variable holding the SCIM Bearer Token) or scim.tokenFile: <file> (readable only by you), ' +
+        "in the configuration: the token Entra's provisioning uses. Generate Token in ZIA's Edit IdP replaces that token, so if you generate one, paste it into Entra's Secret Token too",
+    baseUrl
+      ? config.scim.baseUrl
+        ? undefined
+        : `scim.baseUrl: ${baseUrl} (as recorded in ${cli.store.describe()}; already used when scim.baseUrl is absent)`
+      : 'scim.baseUrl: the Base URL shown in ZIA > Administration > Authentication Settings > Identity Providers > Edit IdP',
+    'or run migrate verify --directory-only to compare the directory with ZIA only (no SCIM token needed)',
   ].filter((x): x is string => x !== undefined);
   if (!cli.prompter.canPrompt) {
     throw new UserError(
       `verify compares SCIM too and needs ${missing}, but cannot ask for it: ${cli.opts.yes ? '--yes was given' : 'stdin is not a terminal'}`,
-      { hint: `Supply ${supply.join('; ')}.` },
+      { hint: `Supply, then run verify again:\n    - ${supply.join('\n    - ')}` },
     );
   }
   const unattended = supply.join('; ');
