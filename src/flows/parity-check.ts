@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { UserError } from '../engine/errors.js';
 import { writeReportDir } from '../parity/report/write.js';
+import { MATCHING_RULE_IN_CHAIN } from '../clients/ldap.js';
 import type { ScimClient } from '../clients/scim.js';
 import { ZIA_MAX_PAGE } from '../clients/zia.js';
 import {
@@ -184,7 +185,10 @@ export async function explainScope(ctx: MigrationContext, scope: ScopeCount): Pr
       const without = await tryRead('the scope without directory.groupDn', () => dir.countUsers({ baseDn: d.baseDn, userFilter: d.userFilter }));
       if (without !== undefined) {
         causes.push(
-          `the group exists; without directory.groupDn the scope holds ${without} users, so the group (nested groups included) holds ${scope.entries} of them: check that it is the group whose members ZIA should have`,
+          `the group exists; without directory.groupDn the scope holds ${without} users, so the group (nested groups included) holds ${scope.entries} of them: check that it is the group whose members ZIA should have` +
+            (scope.entries === 0 && without > 0
+              ? `; if the directory is not Active Directory, it may not support the in-chain matching rule (${MATCHING_RULE_IN_CHAIN}) groupDn is searched with: OpenLDAP answers it with no users rather than an error`
+              : ''),
         );
       }
     }
