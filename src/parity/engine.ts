@@ -404,14 +404,50 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const drift = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
   let disabledActive = 0, activeDisabled = 0;
 
+  /**
+   * Drift and case findings of the user being walked. After the migration ZIA holds what SCIM
+   * provisioning sends, so the same difference in ZIA and in SCIM (same attribute, same values)
+   * is one cause: ZIA's finding waits here for SCIM's and the two become one finding listing
+   * both sources, counted once. Before it, the two feeds are separate and so are the findings.
+   */
+  const linkZiaScim = ziaFedBy === 'scim' && scim !== undefined;
+  let waiting: Finding[] | undefined;
+  const count = (f: Finding): void => {
+    if (f.kind === 'case-mismatch') caseMismatches++;
+    else drift[f.attribute as keyof typeof drift]++;
+    sink.add(f);
+  };
+  const emitDrift = (f: Finding): void => {
+    if (!linkZiaScim) return count(f);
+    if (f.sources[1] === 'zia') {
+      (waiting ??= []).push(f);
+      return;
+    }
+    // Group names compare case-insensitively (the lists are sorted and de-duplicated that way).
+    const same = (a: string | undefined, b: string | undefined) => (f.attribute === 'groups' ? a?.toLowerCase() === b?.toLowerCase() : a === b);
+    const i = waiting?.findIndex((z) => z.kind === f.kind && z.attribute === f.attribute && same(z.expected, f.expected) && same(z.actual, f.actual)) ?? -1;
+    if (i < 0) return count(f);
+    waiting!.splice(i, 1);
+    count({
+      ...f,
+      sources: ['directory', 'zia', 'scim'],
+      // SCIM's sentence, naming both sides: "vs SCIM" and "in SCIM only" are the only places it names its source.
+      detail: `${f.detail.replace(' vs SCIM ', ' vs ZIA and SCIM ').replace('in SCIM only: ', 'in ZIA and SCIM only: ')}; one cause, counted once: since the migration ZIA holds what SCIM provisioning sends`,
+    });
+  };
+  const flushWaiting = (): void => {
+    if (waiting === undefined) return;
+    for (const f of waiting) count(f);
+    waiting = undefined;
+  };
+
   const compare = (k: string, d: Decoded, o: Decoded, other: Other): void => {
     const srcs: Source[] = ['directory', other];
     for (const attr of SCALAR_ATTRS[other]) {
       const dv = d[attr], ov = o[attr];
       if (dv === ov) continue;
       if ((attr === 'userName' || attr === 'email') && dv !== undefined && ov !== undefined && dv.toLowerCase() === ov.toLowerCase()) {
-        caseMismatches++;
-        sink.add({
+        emitDrift({
           kind: 'case-mismatch',
           severity: 'warning',
           key: k,
@@ -423,7 +459,6 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         });
         continue;
       }
-      drift[attr]++;
       const f: Finding = {
         kind: 'attribute-drift',
         severity: 'warning',
@@ -436,7 +471,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       };
       if (dv !== undefined) f.expected = dv;
       if (ov !== undefined) f.actual = ov;
-      sink.add(f);
+      emitDrift(f);
     }
     // The common case, the same names on both sides (in any order): no Maps to build (at 100k
     // users these per-user Maps were a large part of the comparison's garbage, issue 6).
@@ -448,13 +483,12 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       const onlyD = [...dg.keys()].filter((g) => !og.has(g));
       const onlyO = [...og.keys()].filter((g) => !dg.has(g));
       if (onlyD.length > 0 || onlyO.length > 0) {
-        drift.groups++;
         const list = (m: Map<string, string>) => [...m.keys()].sort().map((l) => m.get(l)!).join('; ');
         const names = (m: Map<string, string>, ls: string[]) => ls.sort().map((l) => m.get(l)!).join(', ');
         const parts: string[] = [];
         if (onlyD.length > 0) parts.push(`in the directory only: ${names(dg, onlyD)}`);
         if (onlyO.length > 0) parts.push(`in ${LABEL[other]} only: ${names(og, onlyO)}`);
-        sink.add({
+        emitDrift({
           kind: 'attribute-drift',
           severity: 'warning',
           key: k,
@@ -517,6 +551,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         compare(k, d, codec.decode(oEnc, k, dEnc), other);
       }
     }
+    flushWaiting();
     if (absent.length > 0) {
       missing.users++;
       sink.add({
@@ -557,6 +592,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   // 5. Group parity: member counts per group, directory against each other source.
   const dGroups = groupCounts.get('directory')!;
   const mismatched = { zia: 0, scim: 0 };
+  // After the migration ZIA's groups are SCIM's: the same count in both is one finding (as for drift).
+  const ziaGroupFindings = new Map<string, Finding>();
   for (const { source: other } of others) {
     const oGroups = groupCounts.get(other)!;
     const names = new Set([...dGroups.keys(), ...oGroups.keys()]);
@@ -579,9 +616,24 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       };
       if (dc !== undefined) f.expected = String(dc.count);
       if (oc !== undefined) f.actual = String(oc.count);
+      if (linkZiaScim && other === 'zia') {
+        ziaGroupFindings.set(g, f);
+        continue;
+      }
+      const twin = other === 'scim' ? ziaGroupFindings.get(g) : undefined;
+      if (twin !== undefined && twin.actual === f.actual) {
+        ziaGroupFindings.delete(g);
+        sink.add({
+          ...f,
+          sources: ['directory', 'zia', 'scim'],
+          detail: `${f.detail.replace(` in ${LABEL.scim}`, ` in ${LABEL.zia} and ${LABEL.scim}`)}; one cause, counted once: since the migration ZIA holds what SCIM provisioning sends`,
+        });
+        continue;
+      }
       sink.add(f);
     }
   }
+  for (const f of ziaGroupFindings.values()) sink.add(f);
   const groupRows: GroupParityRow[] = [];
   const allGroupKeys = new Set<string>();
   for (const m of groupCounts.values()) for (const k of m.keys()) allGroupKeys.add(k);

@@ -110,6 +110,54 @@ describe('7 users deleted by the IdP after the migration count as 7 users', () =
   });
 });
 
+describe('the same difference in ZIA and SCIM after the migration is one finding', () => {
+  // Ann's department changed in AD; neither SCIM nor therefore ZIA has it yet.
+  const ann = { userName: 'ann@corp.test', email: 'ann@corp.test', displayName: 'Ann', department: 'IT', active: true, groups: ['Staff', 'VPN'] };
+  const stale = { department: 'Sales', groups: ['staff'] };
+  const run = (ziaFedBy: ZiaFeed) =>
+    computeParity(
+      {
+        directory: pages([rec('directory', ann)]),
+        zia: pages([rec('zia', { ...ann, ...stale, active: undefined })]),
+        scim: pages([rec('scim', { ...ann, ...stale, groups: ['Staff'] })]),
+      },
+      { key: 'userName', secondaryKey: 'email', ziaFedBy },
+    );
+
+  test('after: one finding per attribute listing ZIA and SCIM, counted once, saying it is one cause', async () => {
+    const r = await run('scim');
+    const drift = r.findings.filter((f) => f.kind === 'attribute-drift');
+    expect(drift.map((f) => [f.attribute, f.sources])).toEqual([
+      ['department', ['directory', 'zia', 'scim']],
+      ['groups', ['directory', 'zia', 'scim']],
+    ]);
+    expect(drift[0]!.detail).toContain('directory "IT" vs ZIA and SCIM "Sales"');
+    expect(drift[1]!.detail).toContain('in the directory only: VPN');
+    for (const f of drift) expect(f.detail).toContain('one cause, counted once');
+    expect(r.summary.drift.byAttribute).toMatchObject({ department: 1, groups: 1 });
+    expect(r.summary.findingsByKind['attribute-drift']).toBe(2);
+    const groups = r.findings.filter((f) => f.kind === 'group-count-mismatch');
+    expect(groups.map((f) => [f.key, f.sources])).toEqual([['VPN', ['directory', 'zia', 'scim']]]);
+    expect(groups[0]!.detail).toContain('does not exist in ZIA and SCIM');
+    expect(r.summary.groups).toMatchObject({ mismatchedZia: 1, mismatchedScim: 1 }); // per source, as the table shows
+    // What the administrator counts: department, groups, the VPN group: 3 differences, not 6.
+    expect(evaluateThresholds(r, { missing: 0, extra: 0, duplicates: 0, drift: 3 }).ok).toBe(true);
+  });
+
+  test('before: two feeds, two findings each', async () => {
+    const r = await run('directory-sync');
+    const drift = r.findings.filter((f) => f.kind === 'attribute-drift');
+    expect(drift.map((f) => [f.attribute, f.sources.join('+')]).sort()).toEqual([
+      ['department', 'directory+scim'],
+      ['department', 'directory+zia'],
+      ['groups', 'directory+scim'],
+      ['groups', 'directory+zia'],
+    ]);
+    expect(r.summary.drift.byAttribute).toMatchObject({ department: 2, groups: 2 });
+    expect(r.findings.filter((f) => f.kind === 'group-count-mismatch')).toHaveLength(2);
+  });
+});
+
 describe('explanations follow where ZIA takes its users from', () => {
   const ziaSide = (r: ParityReport) => r.findings.filter((f) => f.sources.includes('zia') && f.kind !== 'duplicate');
 
