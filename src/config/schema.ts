@@ -301,9 +301,15 @@ export const guardsConfigSchema = z
     maxDisablePercent: z.number().min(0).max(100).default(2),
     /** How old the last directory sync may be before preflight complains. */
     maxSyncAgeHours: z.number().positive().default(24),
+    /**
+     * The directory scope (baseDn, userFilter, groupDn) must hold at least this percentage of
+     * ZIA's users, in preflight and in verify; fewer means a mistyped scope, which a comparison
+     * would report as mass "missing"/"extra". 0 turns the ratio off; an empty scope is always refused.
+     */
+    minScopePercent: z.number().min(0).max(100).default(50),
   })
   .strict()
-  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24 });
+  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50 });
 
 export const operatorConfigSchema = z
   .discriminatedUnion('kind', [

@@ -84,6 +84,7 @@ guards:
   maxDeletions: 0                      # stop before a plan that deletes more users than this
   maxDisablePercent: 2                 # ... or disables more than this share of users in scope
   maxSyncAgeHours: 24
+  minScopePercent: 50                  # refuse a directory scope holding under this share of ZIA's users
 
 operator:
   kind: person                         # console-only steps are done by a person at the prompt

@@ -1,8 +1,10 @@
 import type { PreflightCheck } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
 import { findJob } from './steps/entra.js';
-import { directoryScope } from './parity-check.js';
 import { ScimProbeError } from '../clients/scim.js';
+import { ZIA_MAX_PAGE } from '../clients/zia.js';
+import { ziaRecords } from '../parity/index.js';
+import { describeScope, directoryScope, explainScope, scopeFix, scopeProblem } from './parity-check.js';
 
 /**
  * Read-only checks run before anything is written; every one runs and all are reported
@@ -88,14 +90,26 @@ export const noForeignPendingChanges: PreflightCheck<MigrationContext> = {
   },
 };
 
+/** ZIA's users, counted page by page as verify reads them (users ZIA marks deleted left out). */
+async function countZiaUsers(ctx: MigrationContext): Promise<number> {
+  let n = 0;
+  for await (const page of ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users, stripUnknown: true }))) n += page.length;
+  return n;
+}
+
 export const directoryReachable: PreflightCheck<MigrationContext> = {
   id: 'directory-reachable',
   title: 'Directory reachable; the scope returns users',
   async run(ctx) {
-    const n = await ctx.directory().countUsers(directoryScope(ctx));
-    return n > 0
-      ? { ok: true, detail: `${n} users in scope under ${ctx.config.directory.baseDn}` }
-      : { ok: false, detail: 'the scope returns no users', fix: 'Check directory.baseDn, directory.userFilter and directory.groupDn.' };
+    // The same guard as verify: an empty scope, or one far smaller than ZIA (a mistyped groupDn
+    // returns no users, not an error), would make every later comparison report mass deletions.
+    const [n, ziaUsers] = await Promise.all([ctx.directory().countUsers(directoryScope(ctx)), countZiaUsers(ctx)]);
+    const problem = scopeProblem(ctx, { entries: n, users: n }, ziaUsers);
+    if (problem === undefined) {
+      return { ok: true, detail: `${n} users in scope under ${ctx.config.directory.baseDn} (ZIA holds ${ziaUsers})` };
+    }
+    const cause = await explainScope(ctx, { entries: n, users: n });
+    return { ok: false, detail: `${problem}. Scope: ${describeScope(ctx)}. Likely cause: ${cause}`, fix: `${scopeFix().charAt(0).toUpperCase()}${scopeFix().slice(1)}.` };
   },
 };
 

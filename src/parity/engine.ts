@@ -8,6 +8,7 @@ import {
   type FindingKind,
   type GroupParityRow,
   type ParityReport,
+  type ZiaFeed,
 } from './report-schema.js';
 
 /**
@@ -42,6 +43,12 @@ export interface ParityOptions {
   maxFindings?: number;
   /** Called after each page with the running record count of that source (progress bars). */
   onProgress?: (source: Source, records: number) => void;
+  /**
+   * Where ZIA's users come from: directory sync before the migration, SCIM provisioning by the IdP
+   * after it (the tenant's migration flag on). The explanations of ZIA-side findings follow it.
+   * Default: directory-sync.
+   */
+  ziaFedBy?: ZiaFeed;
 }
 
 /** A source could not be read completely. Never reported as missing users. */
@@ -127,9 +134,43 @@ class FindingSink {
 
 // ---------------------------------------------------------------------------------------------
 
-const WHY_STALE: Record<'zia' | 'scim', string> = {
-  zia: 'directory sync has not run since the change, or the value was edited in ZIA by hand',
-  scim: 'the provisioning cycle has not run since the change (Entra runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+/** The likely why of each ZIA-side or SCIM-side finding, by where ZIA's users come from. */
+interface Why {
+  stale: string;
+  groups: string;
+  missing: string;
+  extra: string;
+  groupAbsent: string;
+  groupCount: string;
+}
+
+const WHY_SCIM: Why = {
+  stale: 'the provisioning cycle has not run since the change (Entra runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+  groups: 'the groups are not assigned to the enterprise app, or the cycle has not run since the change',
+  missing: 'not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
+  extra: 'assigned to the enterprise app but outside the configured userFilter/groupDn, or deleted or moved in AD and not deprovisioned yet',
+  groupAbsent: 'not assigned to the enterprise app, or not pushed yet',
+  groupCount: 'members outside the user scope, or memberships not pushed by the provisioning cycle yet',
+};
+
+const WHY_ZIA: Record<ZiaFeed, Why> = {
+  'directory-sync': {
+    stale: 'directory sync has not run since the change, or the value was edited in ZIA by hand',
+    groups: 'the groups are not in the sync scope, or sync has not run since the change',
+    missing: 'not synced yet, outside the ZIA sync filter, or matched under another key (see duplicates)',
+    extra: 'stale (deleted or moved in AD and never cleaned up by directory sync) or outside the configured userFilter/groupDn',
+    groupAbsent: 'not in the directory sync scope, or not synced yet',
+    groupCount: 'members outside the user scope, or memberships not synced by directory sync yet',
+  },
+  // After the migration directory sync is off: ZIA's users are the ones the IdP pushes over SCIM.
+  scim: {
+    stale: 'since the migration ZIA takes users from SCIM provisioning by the IdP: the IdP has not pushed the change yet (Entra runs incrementally about every 40 minutes), or its attribute mapping sends a different attribute',
+    groups: 'since the migration ZIA takes memberships from SCIM provisioning by the IdP: the groups are not assigned to the enterprise app, or the IdP has not pushed the change yet',
+    missing: 'since the migration ZIA takes users from SCIM provisioning by the IdP: not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
+    extra: 'pushed by the IdP for a user outside the configured userFilter/groupDn, or left over from directory sync (deleted or moved in AD) and not deprovisioned by the IdP',
+    groupAbsent: 'not assigned to the enterprise app, or not pushed by the IdP yet',
+    groupCount: 'members outside the user scope, or memberships not pushed by the IdP over SCIM yet',
+  },
 };
 
 type Other = 'zia' | 'scim';
@@ -210,8 +251,32 @@ function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, G
   return out;
 }
 
+/**
+ * Why a directory user is absent downstream. Absent from both after the migration is ONE cause:
+ * ZIA holds what SCIM holds, so the IdP did not push (or deleted) the user.
+ */
+function missingWhy(absent: Other[], why: Record<Other, Why>, ziaFedBy: ZiaFeed): string {
+  if (absent.length === 1) return why[absent[0]!].missing;
+  if (ziaFedBy === 'scim') {
+    return `one cause, counted once: since the migration ZIA holds the users SCIM provisioning creates, so a user the IdP did not push (or deleted) is absent from both. ${capital(WHY_SCIM.missing)}`;
+  }
+  return `two separate feeds: ZIA: ${why.zia.missing}; SCIM: ${why.scim.missing}`;
+}
+
+function extraWhy(present: Other[], why: Record<Other, Why>, ziaFedBy: ZiaFeed): string {
+  if (present.length === 1) return why[present[0]!].extra;
+  if (ziaFedBy === 'scim') return `one cause, counted once: the IdP pushed the user over SCIM, which created it in ZIA too; ${why.scim.extra}`;
+  return `two separate feeds: ZIA: ${why.zia.extra}; SCIM: ${why.scim.extra}`;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 export async function computeParity(sources: ParitySources, options: ParityOptions): Promise<ParityReport> {
   const { key, secondaryKey } = options;
+  const ziaFedBy: ZiaFeed = options.ziaFedBy ?? 'directory-sync';
+  const why: Record<Other, Why> = { zia: WHY_ZIA[ziaFedBy], scim: WHY_SCIM };
   const codec = new Codec(key);
   const slots = new KeySlots();
   const dir = new SourceStore('directory', key, codec, slots);
@@ -335,9 +400,46 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   }
 
   // 3. Walk the directory once: missing, matched, drift, case, active.
-  let matchedZia = 0, matchedScim = 0, allThree = 0, missingZia = 0, missingScim = 0, caseMismatches = 0;
+  let matchedZia = 0, matchedScim = 0, allThree = 0, caseMismatches = 0;
   const drift = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
   let disabledActive = 0, activeDisabled = 0;
+
+  /**
+   * Drift and case findings of the user being walked. After the migration ZIA holds what SCIM
+   * provisioning sends, so the same difference in ZIA and in SCIM (same attribute, same values)
+   * is one cause: ZIA's finding waits here for SCIM's and the two become one finding listing
+   * both sources, counted once. Before it, the two feeds are separate and so are the findings.
+   */
+  const linkZiaScim = ziaFedBy === 'scim' && scim !== undefined;
+  let waiting: Finding[] | undefined;
+  const count = (f: Finding): void => {
+    if (f.kind === 'case-mismatch') caseMismatches++;
+    else drift[f.attribute as keyof typeof drift]++;
+    sink.add(f);
+  };
+  const emitDrift = (f: Finding): void => {
+    if (!linkZiaScim) return count(f);
+    if (f.sources[1] === 'zia') {
+      (waiting ??= []).push(f);
+      return;
+    }
+    // Group names compare case-insensitively (the lists are sorted and de-duplicated that way).
+    const same = (a: string | undefined, b: string | undefined) => (f.attribute === 'groups' ? a?.toLowerCase() === b?.toLowerCase() : a === b);
+    const i = waiting?.findIndex((z) => z.kind === f.kind && z.attribute === f.attribute && same(z.expected, f.expected) && same(z.actual, f.actual)) ?? -1;
+    if (i < 0) return count(f);
+    waiting!.splice(i, 1);
+    count({
+      ...f,
+      sources: ['directory', 'zia', 'scim'],
+      // SCIM's sentence, naming both sides: "vs SCIM" and "in SCIM only" are the only places it names its source.
+      detail: `${f.detail.replace(' vs SCIM ', ' vs ZIA and SCIM ').replace('in SCIM only: ', 'in ZIA and SCIM only: ')}; one cause, counted once: since the migration ZIA holds what SCIM provisioning sends`,
+    });
+  };
+  const flushWaiting = (): void => {
+    if (waiting === undefined) return;
+    for (const f of waiting) count(f);
+    waiting = undefined;
+  };
 
   const compare = (k: string, d: Decoded, o: Decoded, other: Other): void => {
     const srcs: Source[] = ['directory', other];
@@ -345,8 +447,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       const dv = d[attr], ov = o[attr];
       if (dv === ov) continue;
       if ((attr === 'userName' || attr === 'email') && dv !== undefined && ov !== undefined && dv.toLowerCase() === ov.toLowerCase()) {
-        caseMismatches++;
-        sink.add({
+        emitDrift({
           kind: 'case-mismatch',
           severity: 'warning',
           key: k,
@@ -358,7 +459,6 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         });
         continue;
       }
-      drift[attr]++;
       const f: Finding = {
         kind: 'attribute-drift',
         severity: 'warning',
@@ -367,11 +467,11 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         attribute: attr,
         detail:
           `${attr} differs: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}: ` +
-          (ov === undefined ? `not set in ${LABEL[other]}; the attribute mapping may not send it` : dv === undefined ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping` : WHY_STALE[other]),
+          (ov === undefined ? `not set in ${LABEL[other]}; the attribute mapping may not send it` : dv === undefined ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping` : why[other].stale),
       };
       if (dv !== undefined) f.expected = dv;
       if (ov !== undefined) f.actual = ov;
-      sink.add(f);
+      emitDrift(f);
     }
     // The common case, the same names on both sides (in any order): no Maps to build (at 100k
     // users these per-user Maps were a large part of the comparison's garbage, issue 6).
@@ -383,13 +483,12 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       const onlyD = [...dg.keys()].filter((g) => !og.has(g));
       const onlyO = [...og.keys()].filter((g) => !dg.has(g));
       if (onlyD.length > 0 || onlyO.length > 0) {
-        drift.groups++;
         const list = (m: Map<string, string>) => [...m.keys()].sort().map((l) => m.get(l)!).join('; ');
         const names = (m: Map<string, string>, ls: string[]) => ls.sort().map((l) => m.get(l)!).join(', ');
         const parts: string[] = [];
         if (onlyD.length > 0) parts.push(`in the directory only: ${names(dg, onlyD)}`);
         if (onlyO.length > 0) parts.push(`in ${LABEL[other]} only: ${names(og, onlyO)}`);
-        sink.add({
+        emitDrift({
           kind: 'attribute-drift',
           severity: 'warning',
           key: k,
@@ -397,7 +496,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           attribute: 'groups',
           expected: list(dg),
           actual: list(og),
-          detail: `group memberships differ (${parts.join('; ')}): ${other === 'zia' ? 'the groups are not in the sync scope, or sync has not run since the change' : 'the groups are not assigned to the enterprise app, or the cycle has not run since the change'}`,
+          detail: `group memberships differ (${parts.join('; ')}): ${why[other].groups}`,
         });
       }
     }
@@ -432,60 +531,69 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     }
   };
 
+  // One finding per user, listing every source the user is missing from: after the migration a
+  // user the IdP deleted or never pushed is absent from SCIM and therefore from ZIA, one cause.
+  const missing = { users: 0, zia: 0, scim: 0 };
   for (let slot = 0; slot < slots.size; slot++) {
     const dEnc = dir.enc[slot];
     if (dEnc === undefined) continue;
     const k = slots.keys[slot]!;
     const d = codec.decode(dEnc, k);
+    const absent: Other[] = [];
     for (const { source: other, store } of others) {
       const oEnc = store.enc[slot];
       if (oEnc === undefined) {
-        if (other === 'zia') missingZia++;
-        else missingScim++;
-        sink.add({
-          kind: other === 'zia' ? 'missing-in-zia' : 'missing-in-scim',
-          // A disabled account missing downstream is often deliberate (sync scope skips disabled users).
-          severity: d.active === false ? 'warning' : 'error',
-          key: k,
-          sources: ['directory'],
-          detail:
-            `in the directory scope (id ${d.sourceId}) but not in ${LABEL[other]}` +
-            (d.active === false ? '; the account is disabled in AD, which some sync scopes skip' : '') +
-            (other === 'zia'
-              ? ': not synced yet, outside the ZIA sync filter, or matched under another key (see duplicates)'
-              : ': not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)'),
-        });
-      } else if (other === 'zia') {
-        matchedZia++;
+        missing[other]++;
+        absent.push(other);
       } else {
-        matchedScim++;
+        if (other === 'zia') matchedZia++;
+        else matchedScim++;
+        compare(k, d, codec.decode(oEnc, k, dEnc), other);
       }
-      if (oEnc !== undefined) compare(k, d, codec.decode(oEnc, k, dEnc), other);
+    }
+    flushWaiting();
+    if (absent.length > 0) {
+      missing.users++;
+      sink.add({
+        kind: 'missing',
+        // A disabled account missing downstream is often deliberate (sync scope skips disabled users).
+        severity: d.active === false ? 'warning' : 'error',
+        key: k,
+        sources: absent,
+        detail:
+          `in the directory scope (id ${d.sourceId}) but ${absent.length === 1 ? `not in ${LABEL[absent[0]!]}` : 'in neither ZIA nor SCIM'}` +
+          (d.active === false ? `; the account is disabled in AD, which some ${absent.includes('zia') && ziaFedBy === 'directory-sync' ? 'sync' : 'provisioning'} scopes skip` : '') +
+          ': ' +
+          missingWhy(absent, why, ziaFedBy),
+      });
     }
     if (scim && zia.enc[slot] !== undefined && scim.enc[slot] !== undefined) allThree++;
   }
 
-  // 4. Extra: known downstream, not in the directory scope.
-  const extra = { zia: 0, scim: 0 };
-  for (const { source: other, store } of others) {
-    for (let slot = 0; slot < slots.size; slot++) {
-      const enc = store.enc[slot];
-      if (enc === undefined || dir.enc[slot] !== undefined) continue;
-      const k = slots.keys[slot]!;
-      extra[other]++;
-      sink.add({
-        kind: other === 'zia' ? 'extra-in-zia' : 'extra-in-scim',
-        severity: 'warning',
-        key: k,
-        sources: [other],
-        detail: `in ${LABEL[other]} (id ${codec.decode(enc, k).sourceId}) but not in the directory scope: stale (deleted or moved in AD and never cleaned up) or outside the configured userFilter/groupDn`,
-      });
-    }
+  // 4. Extra: known downstream, not in the directory scope; one finding per user.
+  const extra = { users: 0, zia: 0, scim: 0 };
+  for (let slot = 0; slot < slots.size; slot++) {
+    if (dir.enc[slot] !== undefined) continue;
+    const present = others.filter(({ store }) => store.enc[slot] !== undefined);
+    if (present.length === 0) continue;
+    const k = slots.keys[slot]!;
+    extra.users++;
+    for (const { source } of present) extra[source]++;
+    const where = present.map(({ source, store }) => `${LABEL[source]} (id ${codec.decode(store.enc[slot]!, k).sourceId})`).join(' and ');
+    sink.add({
+      kind: 'extra',
+      severity: 'warning',
+      key: k,
+      sources: present.map((p) => p.source),
+      detail: `in ${where} but not in the directory scope: ${extraWhy(present.map((p) => p.source), why, ziaFedBy)}`,
+    });
   }
 
   // 5. Group parity: member counts per group, directory against each other source.
   const dGroups = groupCounts.get('directory')!;
   const mismatched = { zia: 0, scim: 0 };
+  // After the migration ZIA's groups are SCIM's: the same count in both is one finding (as for drift).
+  const ziaGroupFindings = new Map<string, Finding>();
   for (const { source: other } of others) {
     const oGroups = groupCounts.get(other)!;
     const names = new Set([...dGroups.keys(), ...oGroups.keys()]);
@@ -501,16 +609,31 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         attribute: 'members',
         detail:
           oc === undefined
-            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${LABEL[other]}: not in the sync or assignment scope, or not pushed yet`
+            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${LABEL[other]}: ${why[other].groupAbsent}`
             : dc === undefined
               ? `group ${q(oc.name)} (${oc.count} members in ${LABEL[other]}) does not exist in the directory scope: stale, or created on the ${LABEL[other]} side`
-              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${LABEL[other]}: members outside the user scope, or memberships not synced yet`,
+              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${LABEL[other]}: ${why[other].groupCount}`,
       };
       if (dc !== undefined) f.expected = String(dc.count);
       if (oc !== undefined) f.actual = String(oc.count);
+      if (linkZiaScim && other === 'zia') {
+        ziaGroupFindings.set(g, f);
+        continue;
+      }
+      const twin = other === 'scim' ? ziaGroupFindings.get(g) : undefined;
+      if (twin !== undefined && twin.actual === f.actual) {
+        ziaGroupFindings.delete(g);
+        sink.add({
+          ...f,
+          sources: ['directory', 'zia', 'scim'],
+          detail: `${f.detail.replace(` in ${LABEL.scim}`, ` in ${LABEL.zia} and ${LABEL.scim}`)}; one cause, counted once: since the migration ZIA holds what SCIM provisioning sends`,
+        });
+        continue;
+      }
       sink.add(f);
     }
   }
+  for (const f of ziaGroupFindings.values()) sink.add(f);
   const groupRows: GroupParityRow[] = [];
   const allGroupKeys = new Set<string>();
   for (const m of groupCounts.values()) for (const k of m.keys()) allGroupKeys.add(k);
@@ -523,16 +646,17 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const { findings, truncated } = sink.finish();
   const driftTotal = drift.userName + drift.email + drift.displayName + drift.department + drift.groups;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     generatedAt: new Date().toISOString(),
     summary: {
       key,
       secondaryKey,
+      ziaFedBy,
       scimCompared: scim !== undefined,
       counts: { directory: counts(dir), zia: counts(zia), scim: scim ? counts(scim) : null },
       matched: { directoryZia: matchedZia, directoryScim: scim ? matchedScim : null, allThree: scim ? allThree : null },
-      missing: { zia: missingZia, scim: scim ? missingScim : null },
-      extra: { zia: extra.zia, scim: scim ? extra.scim : null },
+      missing: { users: missing.users, zia: missing.zia, scim: scim ? missing.scim : null },
+      extra: { users: extra.users, zia: extra.zia, scim: scim ? extra.scim : null },
       duplicates: { total: sameKey + sameSecondaryKey, sameKey, sameSecondaryKey },
       caseMismatches,
       drift: { total: driftTotal, byAttribute: drift },

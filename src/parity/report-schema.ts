@@ -2,17 +2,17 @@ import { z } from 'zod';
 import { sourceSchema } from './identity.js';
 
 /**
- * The parity report: the `--json` output (schemaVersion 1) and what every writer renders.
+ * The parity report: the `--json` output (schemaVersion 2) and what every writer renders.
  * Field meanings are documented in src/parity/README.md; change both together, and bump
  * schemaVersion on any incompatible change.
  */
 
 /** Kinds in report order: the worst (within a severity) first. */
 export const FINDING_KINDS = [
-  'missing-in-zia',
-  'missing-in-scim',
-  'extra-in-zia',
-  'extra-in-scim',
+  /** One per user in the directory scope absent from ZIA, SCIM or both (sources: where it is missing). */
+  'missing',
+  /** One per user in ZIA, SCIM or both but not in the directory scope (sources: where it is present). */
+  'extra',
   'duplicate',
   'case-mismatch',
   'attribute-drift',
@@ -35,7 +35,10 @@ export const findingSchema = z.object({
    * the lower-cased secondary value; for group-count-mismatch, the group name.
    */
   key: z.string(),
-  /** The sources the finding involves (directory first). */
+  /**
+   * The sources the finding involves (directory first). For `missing`: the sources the user is
+   * missing from; for `extra`: the sources that hold the user (the directory scope does not).
+   */
   sources: z.array(sourceSchema),
   /** The compared field: userName, email, displayName, department, groups, active, members. */
   attribute: z.string().optional(),
@@ -59,15 +62,28 @@ const sourceCounts = z.object({
 
 const n = z.number().int();
 
+/**
+ * Where ZIA's users come from when the comparison ran: directory sync before the migration (the
+ * tenant's migration flag off), SCIM provisioning pushed by the IdP after it. Explanations follow it.
+ */
+export const ziaFeedSchema = z.enum(['directory-sync', 'scim']);
+export type ZiaFeed = z.infer<typeof ziaFeedSchema>;
+
+/** Per user (each user once, whatever the number of sources) and per source. */
+const perUser = z.object({ users: n, zia: n, scim: n.nullable() });
+
 export const paritySummarySchema = z.object({
   key: z.enum(['userName', 'email']),
   secondaryKey: z.enum(['userName', 'email']),
+  ziaFedBy: ziaFeedSchema,
   /** false when SCIM was not read (rollback: directory vs ZIA only); SCIM fields are then null. */
   scimCompared: z.boolean(),
   counts: z.object({ directory: sourceCounts, zia: sourceCounts, scim: sourceCounts.nullable() }),
   matched: z.object({ directoryZia: n, directoryScim: n.nullable(), allThree: n.nullable() }),
-  missing: z.object({ zia: n, scim: n.nullable() }),
-  extra: z.object({ zia: n, scim: n.nullable() }),
+  /** Directory users absent downstream: `users` counts each once; zia/scim count per source. */
+  missing: perUser,
+  /** Users absent from the directory scope: `users` counts each once; zia/scim count per source. */
+  extra: perUser,
   duplicates: z.object({ total: n, sameKey: n, sameSecondaryKey: n }),
   caseMismatches: n,
   drift: z.object({
@@ -96,7 +112,7 @@ export const groupParityRowSchema = z.object({
 export type GroupParityRow = z.infer<typeof groupParityRowSchema>;
 
 export const parityReportSchema = z.object({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.literal(2),
   generatedAt: z.string(),
   summary: paritySummarySchema,
   groups: z.array(groupParityRowSchema),

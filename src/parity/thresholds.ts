@@ -10,10 +10,14 @@ export interface ParityThresholds {
 
 export type ThresholdCategory = keyof ParityThresholds;
 
-/** Which finding kinds each threshold counts. */
+/**
+ * Which finding kinds each threshold counts. `missing` and `extra` count users: one finding per
+ * user, whatever the number of sources it is missing from (or present in), so "missing: 7" is
+ * the 7 users an administrator counts, not 14 when each is absent from both ZIA and SCIM.
+ */
 export const THRESHOLD_KINDS: Record<ThresholdCategory, readonly FindingKind[]> = {
-  missing: ['missing-in-zia', 'missing-in-scim'],
-  extra: ['extra-in-zia', 'extra-in-scim'],
+  missing: ['missing'],
+  extra: ['extra'],
   duplicates: ['duplicate'],
   drift: [
     'case-mismatch',
@@ -26,10 +30,13 @@ export const THRESHOLD_KINDS: Record<ThresholdCategory, readonly FindingKind[]> 
 
 export interface ThresholdCheck {
   category: ThresholdCategory;
+  /** Findings counted: for missing and extra, users. */
   count: number;
   allowed: number;
   ok: boolean;
   byKind: Partial<Record<FindingKind, number>>;
+  /** missing and extra only: of those users, how many per source (a user may count in both). */
+  bySource?: { zia: number; scim: number | null };
 }
 
 export function thresholdChecks(report: ParityReport, thresholds: ParityThresholds): ThresholdCheck[] {
@@ -42,8 +49,23 @@ export function thresholdChecks(report: ParityReport, thresholds: ParityThreshol
       count += n;
     }
     const allowed = thresholds[category];
-    return { category, count, allowed, ok: count <= allowed, byKind };
+    const check: ThresholdCheck = { category, count, allowed, ok: count <= allowed, byKind };
+    if (category === 'missing' || category === 'extra') {
+      const s = report.summary[category];
+      check.bySource = { zia: s.zia, scim: s.scim };
+    }
+    return check;
   });
+}
+
+/** "7 users (7 from ZIA, 7 from SCIM)": a user missing from both counts once, and once per source. */
+export function describeUserCount(c: ThresholdCheck): string {
+  const users = `${c.count} user${c.count === 1 ? '' : 's'}`;
+  if (!c.bySource) return users;
+  const prep = c.category === 'missing' ? 'from' : 'in';
+  const parts = [`${c.bySource.zia} ${prep} ZIA`];
+  if (c.bySource.scim !== null) parts.push(`${c.bySource.scim} ${prep} SCIM`);
+  return `${users} (${parts.join(', ')})`;
 }
 
 /** Decides the exit code of `migrate verify`: ok when no category exceeds its allowance. */
@@ -54,6 +76,10 @@ export function evaluateThresholds(
   const breaches: string[] = [];
   for (const c of thresholdChecks(report, thresholds)) {
     if (c.ok) continue;
+    if (c.bySource) {
+      breaches.push(`${c.category}: ${describeUserCount(c)}, ${c.allowed} allowed by parity.thresholds.${c.category}`);
+      continue;
+    }
     const parts = Object.entries(c.byKind)
       .filter(([, n]) => n !== undefined && n > 0)
       .map(([k, n]) => `${k} ${n}`)

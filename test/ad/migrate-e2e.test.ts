@@ -59,7 +59,7 @@ describeAd('migrate ad-to-scim with the live Samba DC as the directory', () => {
       expect(ok).toBe(true);
       expect(report.summary.counts.directory.records).toBe(ad.expected.usersInScope);
       expect(report.summary.matched.allThree).toBe(ad.expected.usersInScope);
-      expect(report.summary.missing).toEqual({ zia: 0, scim: 0 });
+      expect(report.summary.missing).toEqual({ users: 0, zia: 0, scim: 0 });
 
       const back = await runFlow(rollbackFlow, ctx, { store, target: targetOf(config), dryRun: false });
       expect(back.completed).toBe(true);

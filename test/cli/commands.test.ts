@@ -246,7 +246,7 @@ describe('migrate against a sandbox in another process', () => {
     const r = await runCli(['verify', '--directory-only', '--json', '--report', reportDir, '--config', config]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     expect(report.summary.counts.directory.records).toBe(40);
     expect(existsSync(join(reportDir, 'parity.html'))).toBe(true);
     expect(sandbox.stats().mutations).toBe(0);

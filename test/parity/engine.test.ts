@@ -20,27 +20,24 @@ describe('computeParity: one example per finding kind', () => {
     expect(r.groups).toEqual([{ name: 'Staff', directory: 1, zia: 1, scim: 1 }]);
   });
 
-  test('missing-in-zia and missing-in-scim (warning when the AD account is disabled)', async () => {
-    const r = await run([rec('directory', ann), rec('directory', { ...ann, userName: 'bob@corp.test', email: 'bob@corp.test', active: false })], [], []);
-    const kinds = r.findings.map((f) => `${f.kind}:${f.key}:${f.severity}`);
-    expect(kinds).toEqual([
-      'missing-in-zia:ann@corp.test:error',
-      'missing-in-scim:ann@corp.test:error',
-      'missing-in-zia:bob@corp.test:warning',
-      'missing-in-scim:bob@corp.test:warning',
-      'group-count-mismatch:Staff:warning',
-      'group-count-mismatch:Staff:warning',
-    ]);
-    expect(r.summary.missing).toEqual({ zia: 2, scim: 2 });
+  test('missing: one finding per user listing the sources it is missing from (warning when the AD account is disabled)', async () => {
+    const bob = { ...ann, userName: 'bob@corp.test', email: 'bob@corp.test', active: false };
+    const cy = { ...ann, userName: 'cy@corp.test', email: 'cy@corp.test' };
+    const r = await run([rec('directory', ann), rec('directory', bob), rec('directory', cy)], [rec('zia', { ...cy, active: undefined })], [], );
+    const kinds = r.findings.filter((f) => f.kind === 'missing').map((f) => `${f.kind}:${f.key}:${f.severity}:${f.sources.join('+')}`);
+    expect(kinds).toEqual(['missing:ann@corp.test:error:zia+scim', 'missing:cy@corp.test:error:scim', 'missing:bob@corp.test:warning:zia+scim']);
+    expect(r.summary.missing).toEqual({ users: 3, zia: 2, scim: 3 });
+    expect(r.summary.findingsByKind.missing).toBe(3);
   });
 
-  test('extra-in-zia and extra-in-scim', async () => {
-    const r = await run([], [rec('zia', { userName: 'old@corp.test' })], [rec('scim', { userName: 'gone@corp.test' })]);
+  test('extra: one finding per user listing the sources that hold it', async () => {
+    const r = await run([], [rec('zia', { userName: 'old@corp.test' }), rec('zia', { userName: 'both@corp.test' })], [rec('scim', { userName: 'gone@corp.test' }), rec('scim', { userName: 'Both@corp.test' })]);
     expect(r.findings.map((f) => [f.kind, f.key, f.sources])).toEqual([
-      ['extra-in-zia', 'old@corp.test', ['zia']],
-      ['extra-in-scim', 'gone@corp.test', ['scim']],
+      ['extra', 'both@corp.test', ['zia', 'scim']],
+      ['extra', 'gone@corp.test', ['scim']],
+      ['extra', 'old@corp.test', ['zia']],
     ]);
-    expect(r.summary.extra).toEqual({ zia: 1, scim: 1 });
+    expect(r.summary.extra).toEqual({ users: 3, zia: 2, scim: 2 });
   });
 
   test('duplicate: same email under two userNames across directory and SCIM (key mismatch)', async () => {

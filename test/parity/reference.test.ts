@@ -21,7 +21,7 @@ function findingSig(f: Finding): string {
   return sig(f.kind, f.kind === 'group-count-mismatch' ? f.key.toLowerCase() : f.key, f.sources, f.attribute, f.severity);
 }
 
-function reference(pop: Pop, key: Key, secondaryKey: Key) {
+function reference(pop: Pop, key: Key, secondaryKey: Key, ziaFedBy: 'directory-sync' | 'scim') {
   const srcs: Source[] = pop.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
   const first = new Map<Source, Map<string, IdentityRecord>>();
   const findings: string[] = [];
@@ -56,16 +56,23 @@ function reference(pop: Pop, key: Key, secondaryKey: Key) {
   const others = srcs.filter((s) => s !== 'directory') as ('zia' | 'scim')[];
   const drift: Record<string, number> = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
   let caseMismatches = 0;
-  const missing: Record<string, number> = { zia: 0, scim: 0 };
-  const extra: Record<string, number> = { zia: 0, scim: 0 };
+  // Per user and per source: a user absent from ZIA and SCIM is ONE missing finding (listing both)
+  // and one user, and counts once in each source's column.
+  const missing: Record<string, number> = { users: 0, zia: 0, scim: 0 };
+  const extra: Record<string, number> = { users: 0, zia: 0, scim: 0 };
   const matched: Record<string, number> = { zia: 0, scim: 0 };
   let allThree = 0;
+  // After the migration ZIA holds what SCIM sends: the same difference (attribute and values) in
+  // ZIA and in SCIM is one finding listing both sources, counted once.
+  const link = ziaFedBy === 'scim' && pop.scim !== undefined;
   for (const [k, d] of D) {
+    const absent: string[] = [];
+    const diffs: { o: 'zia' | 'scim'; kind: string; attr: string; expected: string; actual: string }[] = [];
     for (const o of others) {
       const r = first.get(o)!.get(k);
       if (!r) {
         missing[o]!++;
-        findings.push(sig(`missing-in-${o}`, k, ['directory'], undefined, d.active === false ? 'warning' : 'error'));
+        absent.push(o);
         continue;
       }
       matched[o]!++;
@@ -73,33 +80,47 @@ function reference(pop: Pop, key: Key, secondaryKey: Key) {
       for (const a of attrs) {
         const dv = d[a], ov = r[a];
         if (dv === ov) continue;
-        if ((a === 'userName' || a === 'email') && dv && ov && dv.toLowerCase() === ov.toLowerCase()) {
-          caseMismatches++;
-          findings.push(sig('case-mismatch', k, ['directory', o], a, 'warning'));
-        } else {
-          drift[a]!++;
-          findings.push(sig('attribute-drift', k, ['directory', o], a, 'warning'));
-        }
+        const kind = (a === 'userName' || a === 'email') && dv && ov && dv.toLowerCase() === ov.toLowerCase() ? 'case-mismatch' : 'attribute-drift';
+        diffs.push({ o, kind, attr: a, expected: String(dv), actual: String(ov) });
       }
       const dg = new Set(d.groups.map((g) => g.toLowerCase()));
       const og = new Set(r.groups.map((g) => g.toLowerCase()));
       if (dg.size !== og.size || [...dg].some((g) => !og.has(g))) {
-        drift.groups!++;
-        findings.push(sig('attribute-drift', k, ['directory', o], 'groups', 'warning'));
+        diffs.push({ o, kind: 'attribute-drift', attr: 'groups', expected: [...dg].sort().join(';'), actual: [...og].sort().join(';') });
       }
       if (o === 'scim' && d.active !== undefined && r.active !== undefined && d.active !== r.active) {
         findings.push(sig(d.active ? 'active-in-ad-disabled-in-scim' : 'disabled-in-ad-active-in-scim', k, ['directory', 'scim'], 'active', 'error'));
       }
     }
-    if (pop.scim && first.get('zia')!.has(k) && first.get('scim')!.has(k)) allThree++;
-  }
-  for (const o of others) {
-    for (const k of first.get(o)!.keys()) {
-      if (!D.has(k)) {
-        extra[o]!++;
-        findings.push(sig(`extra-in-${o}`, k, [o], undefined, 'warning'));
+    const emit = (x: (typeof diffs)[number], sources: string[]) => {
+      if (x.kind === 'case-mismatch') caseMismatches++;
+      else drift[x.attr]!++;
+      findings.push(sig(x.kind, k, sources, x.attr, 'warning'));
+    };
+    const ziaDiffs = diffs.filter((x) => x.o === 'zia');
+    for (const x of diffs.filter((y) => y.o === 'scim')) {
+      const twin = link ? ziaDiffs.findIndex((z) => z.kind === x.kind && z.attr === x.attr && z.expected === x.expected && z.actual === x.actual) : -1;
+      if (twin >= 0) {
+        ziaDiffs.splice(twin, 1);
+        emit(x, ['directory', 'zia', 'scim']);
+      } else {
+        emit(x, ['directory', 'scim']);
       }
     }
+    for (const z of ziaDiffs) emit(z, ['directory', 'zia']);
+    if (absent.length > 0) {
+      missing.users!++;
+      findings.push(sig('missing', k, absent, undefined, d.active === false ? 'warning' : 'error'));
+    }
+    if (pop.scim && first.get('zia')!.has(k) && first.get('scim')!.has(k)) allThree++;
+  }
+  const downstreamKeys = new Set(others.flatMap((o) => [...first.get(o)!.keys()]));
+  for (const k of downstreamKeys) {
+    if (D.has(k)) continue;
+    const present = others.filter((o) => first.get(o)!.has(k));
+    extra.users!++;
+    for (const o of present) extra[o]!++;
+    findings.push(sig('extra', k, present, undefined, 'warning'));
   }
   const groupCounts = (s: Source) => {
     const c = new Map<string, number>();
@@ -107,10 +128,15 @@ function reference(pop: Pop, key: Key, secondaryKey: Key) {
     return c;
   };
   const dgc = groupCounts('directory');
-  for (const o of others) {
-    const ogc = groupCounts(o);
-    for (const g of new Set([...dgc.keys(), ...ogc.keys()])) {
-      if (dgc.get(g) !== ogc.get(g)) findings.push(sig('group-count-mismatch', g, ['directory', o], 'members', 'warning'));
+  const gc = new Map(others.map((o) => [o, groupCounts(o)] as const));
+  const allGroups = new Set([...dgc.keys(), ...others.flatMap((o) => [...gc.get(o)!.keys()])]);
+  for (const g of allGroups) {
+    const off = others.filter((o) => dgc.get(g) !== gc.get(o)!.get(g));
+    // After the migration the same count in ZIA and SCIM is one finding listing both.
+    if (link && off.length === 2 && gc.get('zia')!.get(g) === gc.get('scim')!.get(g)) {
+      findings.push(sig('group-count-mismatch', g, ['directory', 'zia', 'scim'], 'members', 'warning'));
+    } else {
+      for (const o of off) findings.push(sig('group-count-mismatch', g, ['directory', o], 'members', 'warning'));
     }
   }
   return { findings, drift, caseMismatches, missing, extra, matched, allThree };
@@ -148,6 +174,7 @@ const population = fc.record({
   scim: fc.option(fc.array(record('scim'), { maxLength: 25 }), { nil: undefined }),
   key: fc.constantFrom<Key>('userName', 'email'),
   secondaryKey: fc.constantFrom<Key>('userName', 'email'),
+  ziaFedBy: fc.constantFrom<'directory-sync' | 'scim'>('directory-sync', 'scim'),
   pageSizes: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 3 }),
 });
 
@@ -162,15 +189,20 @@ describe('computeParity agrees with a plain reference model', () => {
             zia: pages(pop.zia, p.pageSizes),
             ...(pop.scim ? { scim: pages(pop.scim, p.pageSizes) } : {}),
           },
-          { key: p.key, secondaryKey: p.secondaryKey },
+          { key: p.key, secondaryKey: p.secondaryKey, ziaFedBy: p.ziaFedBy },
         );
-        const ref = reference(pop, p.key, p.secondaryKey);
+        const ref = reference(pop, p.key, p.secondaryKey, p.ziaFedBy);
         expect(report.findings.map(findingSig).sort()).toEqual([...ref.findings].sort());
         const s = report.summary;
         expect(s.drift.byAttribute).toEqual(ref.drift);
         expect(s.caseMismatches).toBe(ref.caseMismatches);
+        expect(s.missing.users).toBe(ref.missing.users);
+        expect(s.extra.users).toBe(ref.extra.users);
         expect(s.missing.zia).toBe(ref.missing.zia);
         expect(s.extra.zia).toBe(ref.extra.zia);
+        // The thresholds count what an administrator counts: users, each once.
+        expect(s.findingsByKind.missing).toBe(ref.missing.users);
+        expect(s.findingsByKind.extra).toBe(ref.extra.users);
         expect(s.matched.directoryZia).toBe(ref.matched.zia);
         if (pop.scim) {
           expect(s.missing.scim).toBe(ref.missing.scim);
@@ -179,6 +211,7 @@ describe('computeParity agrees with a plain reference model', () => {
           expect(s.matched.allThree).toBe(ref.allThree);
         } else {
           expect(s.missing.scim).toBeNull();
+          expect(s.extra.scim).toBeNull();
           expect(s.counts.scim).toBeNull();
         }
         expect(report.findingsTotal).toBe(ref.findings.length);
@@ -196,7 +229,7 @@ describe('computeParity agrees with a plain reference model', () => {
         const run = (maxFindings?: number) =>
           computeParity(
             { directory: pages(p.directory.map(tidy)), zia: pages(p.zia.map(tidy)), ...(p.scim ? { scim: pages(p.scim.map(tidy)) } : {}) },
-            { key: p.key, secondaryKey: p.secondaryKey, ...(maxFindings === undefined ? {} : { maxFindings }) },
+            { key: p.key, secondaryKey: p.secondaryKey, ziaFedBy: p.ziaFedBy, ...(maxFindings === undefined ? {} : { maxFindings }) },
           );
         const full = await run();
         const cut = await run(max);

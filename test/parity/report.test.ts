@@ -71,11 +71,9 @@ describe('report writers', () => {
         'findings-case-mismatch.csv',
         'findings-disabled-in-ad-active-in-scim.csv',
         'findings-duplicate.csv',
-        'findings-extra-in-scim.csv',
-        'findings-extra-in-zia.csv',
+        'findings-extra.csv',
         'findings-group-count-mismatch.csv',
-        'findings-missing-in-scim.csv',
-        'findings-missing-in-zia.csv',
+        'findings-missing.csv',
         'parity.html',
         'parity.json',
         'parity.md',
@@ -87,7 +85,9 @@ describe('report writers', () => {
     expect(html).not.toMatch(/<link|<img|src=|href=|@import|url\(/);
     const md = await readFile(join(dir, 'out', 'parity.md'), 'utf8');
     expect(md).not.toContain('<script>');
-    expect(md).toContain('missing-in-zia');
+    expect(md).toContain('### missing (2)');
+    expect(md).toContain('Missing: 2 users (1 from ZIA, 1 from SCIM)');
+    expect(html).toContain('Missing: 2 users (1 from ZIA, 1 from SCIM)');
 
     const csv = await readFile(join(dir, 'out', 'findings-attribute-drift.csv'), 'utf8');
     const lines = csv.split('\r\n');
@@ -98,7 +98,7 @@ describe('report writers', () => {
     expect(csv).toContain(`"'=HYPERLINK(""http://x"")"`);
     expect(csv).toContain("'@SUM(1)");
     const json = JSON.parse(await readFile(join(dir, 'out', 'parity.json'), 'utf8'));
-    expect(parityReportSchema.parse(json).schemaVersion).toBe(1);
+    expect(parityReportSchema.parse(json).schemaVersion).toBe(2);
   });
 
   test('csvField follows RFC 4180 and neutralises = + - @', () => {
@@ -136,8 +136,10 @@ describe('report writers', () => {
     expect(rows[0]!.startsWith('error')).toBe(true);
     for (const l of plain.split('\n')) expect([...l].length).toBeLessThanOrEqual(80);
     // Columns line up: the kind column starts at the same offset in every row.
-    const offsets = rows.map((l) => l.search(/(missing|extra|duplicate|case|attribute|disabled|active|group)-/));
+    const offsets = rows.map((l) => l.search(/ (missing|extra|duplicate|case-mismatch|attribute-drift|disabled-in|active-in|group-count)/));
+    expect(offsets.every((o) => o > 0)).toBe(true);
     expect(new Set(offsets).size).toBe(1);
+    expect(plain).toContain('missing: 2 users (1 from ZIA, 1 from SCIM)');
     const coloured = renderSummary(report, { color: true, maxRows: 3 });
     expect(coloured).toMatch(/\x1b\[31merror/);
   });
@@ -149,24 +151,26 @@ describe('thresholds and JUnit', () => {
     const s = report.summary.findingsByKind;
     const loose = { missing: 100, extra: 100, duplicates: 100, drift: 100 };
     expect(evaluateThresholds(report, loose)).toEqual({ ok: true, breaches: [] });
-    const missing = s['missing-in-zia'] + s['missing-in-scim'];
+    const missing = s.missing;
+    expect(missing).toBe(2); // bob (from SCIM) and eve (from ZIA): two users
     const exact = { ...loose, missing };
     expect(evaluateThresholds(report, exact).ok).toBe(true);
     const r = evaluateThresholds(report, { ...loose, missing: missing - 1 });
     expect(r.ok).toBe(false);
-    expect(r.breaches).toEqual([`missing: ${missing} found (missing-in-zia ${s['missing-in-zia']}, missing-in-scim ${s['missing-in-scim']}), ${missing - 1} allowed by parity.thresholds.missing`]);
+    expect(r.breaches).toEqual([`missing: 2 users (1 from ZIA, 1 from SCIM), ${missing - 1} allowed by parity.thresholds.missing`]);
   });
 
   test('toJUnit: one testcase per threshold and kind, failures for breaches, escaped and well-formed', async () => {
     const report = await sample();
     const xml = toJUnit(report, { missing: 0, extra: 100, duplicates: 0, drift: 100 });
     assertWellFormedXml(xml);
-    expect(xml.match(/<testcase /g)).toHaveLength(14);
+    expect(xml.match(/<testcase /g)).toHaveLength(12);
     expect(xml).toMatch(/<testcase classname="parity.thresholds" name="missing"><failure/);
     expect(xml).toMatch(/<testcase classname="parity.thresholds" name="extra"><system-out>/);
-    expect(xml).toMatch(/name="missing-in-zia"><failure/);
+    expect(xml).toMatch(/name="missing"><failure type="missing" message="2 missing"/);
+    expect(xml).toContain('message="2 users (1 from ZIA, 1 from SCIM) missing, 0 allowed (parity.thresholds.missing)"');
     expect(xml).not.toMatch(/name="attribute-drift"><failure/);
-    expect(xml).toContain('failures="3"');
+    expect(xml).toContain('failures="2"');
     const failing = toJUnit(report, { missing: 0, extra: 0, duplicates: 0, drift: 0 });
     assertWellFormedXml(failing);
     expect(failing).toContain('&lt;script&gt;');

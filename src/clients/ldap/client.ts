@@ -1,4 +1,4 @@
-import { Client } from 'ldapts';
+import { Client, ResultCodeError } from 'ldapts';
 import { UserError } from '../../engine/errors.js';
 import { BUFFER_ATTRIBUTES, CORE_ATTRIBUTES, type DirectoryEntry, type RawEntry, toDirectoryEntry } from './entry.js';
 import { describeLdapError, type Operation } from './errors.js';
@@ -21,6 +21,11 @@ export interface DirectoryClient {
   getGroupMembers(groupDn: string): Promise<string[]>;
   /** Number of users in scope (same paged search, no attributes). */
   countUsers(scope: Omit<DirectoryScope, 'attributes'> & { attributes?: string[] }): Promise<number>;
+  /**
+   * Whether an entry with this DN exists: a base-scope read of the DN itself, no attributes.
+   * noSuchObject (32) is "no"; any other failure throws. Used to explain an empty scope.
+   */
+  entryExists(dn: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -101,6 +106,18 @@ class LdapDirectoryClient implements DirectoryClient {
     // '1.1' asks for no attributes (RFC 4511 §4.5.1.8): only DNs cross the wire.
     for await (const page of this.pages(scope, ['1.1'])) count += page.length;
     return count;
+  }
+
+  async entryExists(dn: string): Promise<boolean> {
+    const client = await this.connect();
+    try {
+      const result = await client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'], sizeLimit: 0, timeLimit: this.plan.timeLimitSeconds });
+      return result.searchEntries.length > 0;
+    } catch (err) {
+      // RFC 4511 noSuchObject: the DN names no entry (AD: 0000208D NameErr ... NO_OBJECT).
+      if (err instanceof ResultCodeError && err.code === 32) return false;
+      throw this.fail(err, 'search', dn);
+    }
   }
 
   /**

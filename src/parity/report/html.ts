@@ -1,4 +1,5 @@
 import { FINDING_KINDS, type Finding, type ParityReport } from '../report-schema.js';
+import { userCountsText, ziaFeedText } from './counts.js';
 import { escapeHtml as h } from './escape.js';
 import { csvFileName } from './markdown.js';
 
@@ -26,7 +27,7 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
   B.push('<meta name="viewport" content="width=device-width,initial-scale=1">');
   B.push('<title>User parity report</title>', `<style>${CSS}</style></head><body>`);
   B.push('<h1>User parity report</h1>');
-  B.push(`<p class="muted">Generated ${h(report.generatedAt)}. Matched on <code>${h(s.key)}</code> (case-insensitive); duplicates checked on <code>${h(s.secondaryKey)}</code>.</p>`);
+  B.push(`<p class="muted">Generated ${h(report.generatedAt)}. Matched on <code>${h(s.key)}</code> (case-insensitive); duplicates checked on <code>${h(s.secondaryKey)}</code>. ZIA's users come from ${h(ziaFeedText(s))}.</p>`);
   B.push('<h2>Sources</h2><table><tr><th>source</th><th>records</th><th>unique</th><th>without key</th><th>matched with directory</th><th>missing</th><th>extra</th></tr>');
   const row = (name: string, c: { records: number; unique: number; withoutKey: number }, m: number | null, mi: number | null, ex: number | null) =>
     `<tr>${td(name)}${td(String(c.records), 'n')}${td(String(c.unique), 'n')}${td(String(c.withoutKey), 'n')}${td(num(m), 'n')}${td(num(mi), mi ? 'n error' : 'n')}${td(num(ex), ex ? 'n warning' : 'n')}</tr>`;
@@ -34,6 +35,7 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
   B.push(row('ZIA', s.counts.zia, s.matched.directoryZia, s.missing.zia, s.extra.zia));
   B.push(s.counts.scim ? row('SCIM', s.counts.scim, s.matched.directoryScim, s.missing.scim, s.extra.scim) : '<tr><td>SCIM</td><td colspan="6" class="muted">not read (directory vs ZIA only)</td></tr>');
   B.push('</table>');
+  B.push(`<p>${h(userCountsText(s))}</p>`);
   if (s.matched.allThree !== null) B.push(`<p>Users in all three sources: ${s.matched.allThree}.</p>`);
 
   B.push('<h2>Findings by kind</h2><table><tr><th>kind</th><th>count</th></tr>');

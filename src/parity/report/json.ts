@@ -14,10 +14,10 @@ function canonicalFinding(f: Finding): Finding {
   };
 }
 
-/** The `--json` document (schemaVersion 1, documented in src/parity/README.md). */
+/** The `--json` document (schemaVersion 2, documented in src/parity/README.md). */
 export function toJsonValue(report: ParityReport): ParityReport {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     generatedAt: report.generatedAt,
     summary: report.summary,
     groups: report.groups,

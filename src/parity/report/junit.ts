@@ -1,5 +1,5 @@
 import { FINDING_KINDS, type ParityReport } from '../report-schema.js';
-import { THRESHOLD_KINDS, thresholdChecks, type ParityThresholds, type ThresholdCategory } from '../thresholds.js';
+import { THRESHOLD_KINDS, describeUserCount, thresholdChecks, type ParityThresholds, type ThresholdCategory } from '../thresholds.js';
 import { escapeXml as x } from './escape.js';
 
 const SAMPLE = 20;
@@ -21,17 +21,20 @@ export function toJUnit(report: ParityReport, thresholds: ParityThresholds): str
   for (const c of checks) {
     const name = `parity.thresholds.${c.category}`;
     if (c.ok) {
-      cases.push(`    <testcase classname="parity.thresholds" name="${x(c.category)}"><system-out>${x(`${c.count} found, ${c.allowed} allowed`)}</system-out></testcase>`);
+      const found = c.bySource ? describeUserCount(c) : String(c.count);
+      cases.push(`    <testcase classname="parity.thresholds" name="${x(c.category)}"><system-out>${x(`${found} found, ${c.allowed} allowed`)}</system-out></testcase>`);
     } else {
       failures++;
-      const msg = `${c.count} ${c.category} findings, ${c.allowed} allowed (${name})`;
+      const msg = c.bySource
+        ? `${describeUserCount(c)} ${c.category}, ${c.allowed} allowed (${name})`
+        : `${c.count} ${c.category} findings, ${c.allowed} allowed (${name})`;
       cases.push(`    <testcase classname="parity.thresholds" name="${x(c.category)}"><failure type="threshold" message="${x(msg)}">${x(msg)}</failure></testcase>`);
     }
   }
   const samples = new Map<string, string[]>();
   for (const f of report.findings) {
     const list = samples.get(f.kind) ?? [];
-    if (list.length < SAMPLE) list.push(`${f.severity} ${f.key}${f.attribute ? ` [${f.attribute}]` : ''}: ${f.detail}`);
+    if (list.length < SAMPLE) list.push(`${f.severity} ${f.key} [${f.attribute ?? f.sources.join(', ')}]: ${f.detail}`);
     samples.set(f.kind, list);
   }
   for (const kind of FINDING_KINDS) {

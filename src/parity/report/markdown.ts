@@ -1,4 +1,5 @@
 import { FINDING_KINDS, type Finding, type ParityReport } from '../report-schema.js';
+import { userCountsText, ziaFeedText } from './counts.js';
 import { escapeMarkdownCell as md } from './escape.js';
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '-' : String(n));
@@ -12,7 +13,7 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
   const s = report.summary;
   const L: string[] = [];
   L.push('# User parity report', '');
-  L.push(`Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**.`, '');
+  L.push(`Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**. ZIA's users come from ${ziaFeedText(s)}.`, '');
   L.push('## Sources', '');
   L.push('| source | records | unique | without key | matched with directory | missing | extra |');
   L.push('|---|---:|---:|---:|---:|---:|---:|');
@@ -24,6 +25,7 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
     L.push('| SCIM | not read | | | | | |');
   }
   L.push('');
+  L.push(userCountsText(s), '');
   if (s.matched.allThree !== null) L.push(`Users in all three sources: ${s.matched.allThree}.`, '');
   L.push('## Findings by kind', '');
   L.push('| kind | count |', '|---|---:|');

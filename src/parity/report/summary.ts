@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk';
 import { FINDING_KINDS, type ParityReport } from '../report-schema.js';
+import { userCountLines, ziaFeedText } from './counts.js';
 import { fit, renderTable, type Cell } from './table.js';
 
 export interface SummaryOptions {
@@ -27,6 +28,7 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
   const bad = (n: number | null, style: (x: string) => string) => (n ? style : c.green);
 
   out.push(c.bold(`User parity: matched on ${s.key} (case-insensitive), duplicates checked on ${s.secondaryKey}`));
+  out.push(`ZIA's users come from ${ziaFeedText(s)}`);
   out.push('');
   const head: Cell[] = ['source', 'records', 'unique', 'no key', 'matched', 'missing', 'extra'].map((t) => ({ text: t, style: c.bold }));
   const rows: Cell[][] = [head];
@@ -54,6 +56,8 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
     rows.push([{ text: 'SCIM' }, { text: 'not read (directory vs ZIA only)', style: c.dim }]);
   }
   out.push(...renderTable(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], width));
+  // Per user, beside the per-source columns: a user missing from ZIA and SCIM counts once here.
+  if (s.missing.users > 0 || s.extra.users > 0) out.push(...userCountLines(s).map((l) => `${l.charAt(0).toLowerCase()}${l.slice(1)}`));
   if (s.matched.allThree !== null) out.push(`in all three: ${s.matched.allThree}`);
   out.push('');
 
