@@ -195,6 +195,9 @@ const REFUSED_SCOPES: Record<string, string> = {
 /** Secret keys whose values are not meant to be shown (A2, G-kv); other keys are settings. */
 const NON_SECRET_KEYS = new Set(['BaseAddress', 'SyncAll', 'SyncNotificationSettings', 'SkipOutOfScopeDeletions', 'SynchronizationSchedule', 'HardDeletesEnabled']);
 
+/** What a read of the provisioning secrets could learn: their keys, or why Graph would not say. */
+export type SecretKeys = { keys: string[]; reason?: undefined } | { keys: null; reason: string };
+
 export interface GraphClientOptions {
   loginUrl: string;
   graphUrl: string;
@@ -210,8 +213,17 @@ export interface GraphClient {
   findServicePrincipal(ref: { id?: string; appId?: string; displayName?: string }): Promise<ServicePrincipal>;
   getSynchronizationJob(spId: string): Promise<SyncJob>;
   getJob(spId: string, jobId: string): Promise<SyncJob>;
-  getSecretKeys(spId: string): Promise<string[]>;
-  updateSecrets(spId: string, values: Record<string, string>): Promise<{ keys: string[] }>;
+  /**
+   * The keys of the app's provisioning secrets, or `keys: null` with the reason when Graph will not
+   * say (v1.0 has no GET; the beta GET may be refused). Values are never returned to the caller.
+   */
+  getSecretKeys(spId: string): Promise<SecretKeys>;
+  /**
+   * PUT the set: `values`, plus the readable non-secret settings already present. Everything else
+   * present before is removed (a PUT replaces the whole set); `dropped` lists those keys, or is
+   * null when the current set could not be read.
+   */
+  updateSecrets(spId: string, values: Record<string, string>): Promise<{ keys: string[]; kept: string[]; dropped: string[] | null }>;
   validateCredentials(spId: string, jobId: string, credentials?: Record<string, string>): Promise<{ ok: true }>;
   startJob(spId: string, jobId: string): Promise<void>;
   pauseJob(spId: string, jobId: string): Promise<void>;
@@ -271,12 +283,26 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     for (const [key, value] of entries) if (value && !NON_SECRET_KEYS.has(key)) http.addSecret(value);
   }
 
-  async function readSecrets(spId: string) {
-    // A2: GET …/synchronization/secrets is shown only on beta in E-skip; on v1.0 it is [U].
-    const list = (await call('GET', `${sp(spId)}/synchronization/secrets`, SecretsSchema)).value;
-    registerSecrets(list.map((s) => [s.key, s.value] as const));
-    return list;
+  /** A read that Graph refused: v1.0 documents no GET, beta may be switched off or forbidden. */
+  const REFUSED_READ = new Set([400, 403, 404, 405, 501]);
+  // vendor-facts.md "Graph synchronization secrets": the GET is documented on beta only.
+  const betaUrl = /\/v1\.0\/?$/.test(opts.graphUrl) ? opts.graphUrl.replace(/\/v1\.0\/?$/, '/beta') : undefined;
+
+  async function readSecrets(spId: string): Promise<{ list: Array<{ key: string; value?: string | null | undefined }> } | { list: null; reason: string }> {
+    if (!betaUrl) return { list: null, reason: `graphUrl ${opts.graphUrl} does not end in /v1.0, so the beta read of the secrets cannot be addressed` };
+    try {
+      const list = (await call('GET', `${betaUrl}${sp(spId)}/synchronization/secrets`, SecretsSchema)).value;
+      registerSecrets(list.map((s) => [s.key, s.value] as const));
+      return { list };
+    } catch (err) {
+      if (err instanceof ApiError && err.system === 'graph' && err.status !== undefined && REFUSED_READ.has(err.status)) {
+        return { list: null, reason: `Graph refused GET beta …/synchronization/secrets (HTTP ${err.status}); v1.0 documents only PUT` };
+      }
+      throw err;
+    }
   }
+
+  const masked = (v: string | null | undefined): boolean => !v || /^\*+$/.test(v);
 
   return {
     async findServicePrincipal(ref) {
@@ -329,25 +355,19 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     },
     getJob: (spId, jobId) => call('GET', job(spId, jobId), SyncJobSchema),
     async getSecretKeys(spId) {
-      return (await readSecrets(spId)).map((s) => s.key);
+      const read = await readSecrets(spId);
+      return read.list === null ? { keys: null, reason: read.reason } : { keys: read.list.map((s) => s.key) };
     },
     async updateSecrets(spId, values) {
       registerSecrets(Object.entries(values));
-      const existing = await readSecrets(spId);
-      // A2 [I]: PUT replaces the whole set, so every present key is sent back. Graph is assumed not
-      // to return secret values (Microsoft's procedure re-enters the password); a key that comes
-      // back empty or masked cannot be re-sent without destroying it, so the caller must give it.
-      const masked = existing.filter((s) => !(s.key in values) && (!s.value || /^\*+$/.test(s.value))).map((s) => s.key);
-      if (masked.length > 0) {
-        throw new UserError(`cannot update the provisioning secrets: Graph did not return the value of ${masked.join(', ')}, and saving the set would erase it`, {
-          hint: `give ${masked.join(', ')} together with the other values (for example the Secret Token with the Tenant URL)`,
-        });
-      }
-      const merged = new Map(existing.map((s) => [s.key, s.value as string]));
-      for (const [k, v] of Object.entries(values)) merged.set(k, v);
-      const body = { value: [...merged].map(([key, value]) => ({ key, value })) };
+      // PUT replaces the whole set. Only settings (NON_SECRET_KEYS) whose value came back readable
+      // are carried over; a secret value is never read back, so any other key not given is dropped.
+      const read = await readSecrets(spId);
+      const kept = (read.list ?? []).filter((s) => !(s.key in values) && NON_SECRET_KEYS.has(s.key) && !masked(s.value));
+      const dropped = read.list === null ? null : read.list.filter((s) => !(s.key in values) && !kept.includes(s)).map((s) => s.key);
+      const body = { value: [...Object.entries(values).map(([key, value]) => ({ key, value })), ...kept.map((s) => ({ key: s.key, value: s.value as string }))] };
       await call('PUT', `${sp(spId)}/synchronization/secrets`, z.unknown(), { body });
-      return { keys: [...merged.keys()] };
+      return { keys: body.value.map((s) => s.key), kept: kept.map((s) => s.key), dropped };
     },
     async validateCredentials(spId, jobId, credentials) {
       if (credentials) registerSecrets(Object.entries(credentials));

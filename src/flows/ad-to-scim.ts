@@ -33,13 +33,14 @@ const snapshotSettings: Step<MigrationContext> = {
     const { ctx } = run;
     const settings = settingsOf(await ctx.zia().getAuthSettings());
     const { spId, job } = await findJob(ctx);
-    const keys = await ctx.graph().getSecretKeys(spId);
+    const secrets = await ctx.graph().getSecretKeys(spId);
     await run.saveSnapshot({
       ziaAuthSettings: settings,
       // ZIA has no API for IdP options (zscaler-api.md §3): they are restored by the operator steps.
       ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
       entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
-      entraSecretKeys: keys,
+      // null when Graph does not let the keys be read (v1.0 has no GET): then they are unknown, not absent.
+      entraSecretKeys: secrets.keys,
     });
   },
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { startEntraService } from './entra/index.js';
+import { startEntraService, type StartEntraServiceOptions } from './entra/index.js';
 import { FaultInjector, parseFaultSpec } from './http/faults.js';
 import { RequestLog, type RequestLogEntry, type SandboxStats } from './http/log.js';
 import { startLdapServer } from './ldap/server.js';
@@ -49,6 +49,8 @@ export interface SandboxOptions {
   idleTimeoutMinutes?: number;
   /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
   scimPageCap?: number;
+  /** Entra/Graph behaviour that public sources leave open (docs/vendor-facts.md); see startEntraService. */
+  entra?: EntraVariantOptions;
 }
 
 export interface SandboxEndpoints {
@@ -70,6 +72,7 @@ export interface SandboxCredentials {
 }
 
 type EntraService = Awaited<ReturnType<typeof startEntraService>>;
+export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead'>;
 
 export interface SandboxWorld {
   tenant: ZiaTenant;
@@ -175,7 +178,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults,
     });
     stops.push(() => ziaSrv.stop());
-    const entra = await startEntraService({ directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
+    const entra = await startEntraService({ ...opts.entra, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
     let ldapUrl: string;
     if (opts.directoryUrl) {

@@ -215,21 +215,39 @@ describe('service principal and job (A1)', () => {
   });
 });
 
-describe('secrets (A2)', () => {
-  it('PUT replaces the whole set (204) and GET masks the SecretToken', async () => {
+describe('secrets (vendor-facts.md: PUT on v1.0, GET on beta only)', () => {
+  const betaGet = async () => fetch(`${entra.loginUrl}/beta${spPath()}/synchronization/secrets`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('PUT replaces the whole set (204); v1.0 has no GET (405); beta GET lists the keys with the SecretToken masked', async () => {
     expect((await putSecrets(scim.url, scim.token)).status).toBe(204);
+    const v1 = await graph('GET', `${spPath()}/synchronization/secrets`);
+    expect(v1.status).toBe(405);
+    expect(((await v1.json()) as { error: { code: string } }).error.code).toBe('Request_BadRequest');
     const replace = await graph('PUT', `${spPath()}/synchronization/secrets`, {
       value: [{ key: 'BaseAddress', value: 'https://other.example/scim' }],
     });
     expect(replace.status).toBe(204);
-    const got = (await (await graph('GET', `${spPath()}/synchronization/secrets`)).json()) as { value: Array<{ key: string; value: string }> };
+    const got = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string }> };
     expect(got.value).toEqual([{ key: 'BaseAddress', value: 'https://other.example/scim' }]);
     await putSecrets(scim.url, scim.token);
-    const again = (await (await graph('GET', `${spPath()}/synchronization/secrets`)).json()) as { value: Array<{ key: string; value: string }> };
+    const again = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string }> };
     expect(again.value.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
-    expect(again.value.find((s) => s.key === 'SecretToken')!.value).not.toBe(scim.token);
+    expect(again.value.find((s) => s.key === 'SecretToken')!.value).toBe('*');
     const bad = await graph('PUT', `${spPath()}/synchronization/secrets`, { value: [{ nokey: 1 }] });
     expect(bad.status).toBe(400);
+  });
+
+  it('variants: the beta GET may leave secret values out, or be refused', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1000, rateLimits: false, betaSecretsRead: 'absent' });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    await putSecrets(scim.url, scim.token);
+    const absent = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string | null }> };
+    expect(absent.value.find((s) => s.key === 'SecretToken')!.value).toBeNull();
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1000, rateLimits: false, betaSecretsRead: 'refused' });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    expect((await betaGet()).status).toBe(405);
   });
 });
 

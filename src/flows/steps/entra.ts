@@ -24,7 +24,13 @@ export async function findJob(ctx: MigrationContext): Promise<JobRef> {
 
 const scheduleState = (job: SyncJob): string => job.schedule?.state ?? 'unknown';
 
-/** Secrets: Tenant URL, Secret Token, and scope "Sync only assigned users and groups" (SyncAll false, idp-apis.md A2 [I]). */
+const WANTED_KEYS = ['BaseAddress', 'SecretToken', 'SyncAll'];
+
+/**
+ * Secrets: Tenant URL, Secret Token, and scope "Sync only assigned users and groups" (SyncAll false).
+ * Graph v1.0 documents only PUT on the secrets and a PUT replaces the whole set; the keys are read
+ * (beta) where Graph allows it, never the values (docs/vendor-facts.md, Entra ID / Microsoft Graph).
+ */
 export function entraCredentialsStep(doc: string): Step<MigrationContext> {
   return {
     id: 'entra-credentials',
@@ -34,18 +40,32 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
     async observe(run) {
       const { ctx } = run;
       const { spId } = await findJob(ctx);
-      const keys = await ctx.graph().getSecretKeys(spId);
-      const missing = ['BaseAddress', 'SecretToken', 'SyncAll'].filter((k) => !keys.includes(k));
+      const read = await ctx.graph().getSecretKeys(spId);
       const wanted = ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
       const recorded = run.previous?.baseUrl;
+      const missing = read.keys === null ? [] : WANTED_KEYS.filter((k) => !read.keys.includes(k));
       if (missing.length === 0 && typeof recorded === 'string' && recorded === wanted) {
-        return { state: 'done', detail: `provisioning credentials for ${recorded} are saved on the app` };
+        return {
+          state: 'done',
+          detail: `provisioning credentials for ${recorded} are saved on the app${read.keys === null ? ' (recorded by this migration; Graph does not let them be read back)' : ''}`,
+        };
       }
+      const others = read.keys === null ? [] : read.keys.filter((k) => !WANTED_KEYS.includes(k));
       return {
         state: 'pending',
-        detail: missing.length ? `the app's provisioning secrets lack ${missing.join(', ')}` : 'the app holds provisioning credentials this migration did not set',
+        detail:
+          read.keys === null
+            ? `the app's provisioning secrets cannot be read (${read.reason}); this migration has not saved them yet`
+            : missing.length
+              ? `the app's provisioning secrets lack ${missing.join(', ')}`
+              : 'the app holds provisioning credentials this migration did not set',
         changes: [
-          `PUT synchronization/secrets: BaseAddress = ${wanted ?? '(the SCIM Base URL)'}, SecretToken = (the bearer token), SyncAll = false (keys already present are kept)`,
+          `PUT synchronization/secrets: BaseAddress = ${wanted ?? '(the SCIM Base URL)'}, SecretToken = (the bearer token), SyncAll = false`,
+          read.keys === null
+            ? 'the PUT replaces the whole set and the keys saved now cannot be read: any other key (for example a notification email or SkipOutOfScopeDeletions) is removed'
+            : others.length
+              ? `the PUT replaces the whole set: readable settings among ${others.join(', ')} are kept, any secret among them is removed`
+              : 'the PUT replaces the whole set (no other key is saved now)',
           'POST validateCredentials (Test Connection)',
         ],
       };
@@ -61,17 +81,19 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
       );
       const { spId, jobId } = await findJob(ctx);
       const graph = ctx.graph();
-      await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
+      const put = await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
       await graph.validateCredentials(spId, jobId);
-      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId };
+      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId, secretKeys: put.keys, droppedKeys: put.dropped };
     },
     async verify({ ctx }, applied) {
       const { spId } = await findJob(ctx);
-      const keys = await ctx.graph().getSecretKeys(spId);
-      const ok = ['BaseAddress', 'SecretToken', 'SyncAll'].every((k) => keys.includes(k));
+      const read = await ctx.graph().getSecretKeys(spId);
+      // Where Graph will not list the keys, the 204 of the PUT and Test Connection with the saved credentials are the proof.
+      if (read.keys === null) return { state: 'done', detail: `credentials for ${String(applied?.baseUrl)} saved and Test Connection passed` };
+      const ok = WANTED_KEYS.every((k) => read.keys.includes(k));
       return ok
         ? { state: 'done', detail: `credentials for ${String(applied?.baseUrl)} saved and Test Connection passed` }
-        : { state: 'pending', detail: `secret keys present after the update: ${keys.join(', ')}` };
+        : { state: 'pending', detail: `secret keys present after the update: ${read.keys.join(', ')}` };
     },
   };
 }

@@ -30,6 +30,11 @@ export interface StartEntraServiceOptions {
   recordRequest?: (entry: Pick<RequestLogEntry, 'server' | 'method' | 'path' | 'status'>) => void;
   /** The sandbox's fault injector; rules for servers `login` and `graph` apply here. */
   faults?: FaultInjector;
+  /**
+   * How the beta GET of the synchronization secrets answers (v1.0 has no GET, vendor-facts.md):
+   * 'masked' (default) keys with secret values as "*", 'absent' secret values null, 'refused' 405.
+   */
+  betaSecretsRead?: 'masked' | 'absent' | 'refused';
 }
 
 export interface EntraCredentials {
@@ -102,9 +107,11 @@ function aadError(error: string, code: number | undefined, text: string): unknow
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
 
-/** Which of the two systems a path belongs to: Graph under /v1.0, the token endpoint otherwise. */
+const GRAPH_VERSION = /^\/(v1\.0|beta)(?=\/|$)/;
+
+/** Which of the two systems a path belongs to: Graph under /v1.0 or /beta, the token endpoint otherwise. */
 export function entraServerFor(path: string): SandboxServer {
-  return path === '/v1.0' || path.startsWith('/v1.0/') ? 'graph' : 'login';
+  return GRAPH_VERSION.test(path) ? 'graph' : 'login';
 }
 
 /**
@@ -125,7 +132,7 @@ function entraFaultResponse(status: number, server: SandboxServer): SimResponse 
 
 /** Fault prefixes match without /v1.0 on Graph and without /<tenant> on login (see http/faults.ts). */
 function entraStripPrefix(path: string, server: SandboxServer): string {
-  return server === 'graph' ? path.replace(/^\/v1\.0(?=\/|$)/, '') : path.replace(/^\/[^/]+(?=\/oauth2\/)/, '');
+  return server === 'graph' ? path.replace(GRAPH_VERSION, '') : path.replace(/^\/[^/]+(?=\/oauth2\/)/, '');
 }
 
 function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
@@ -140,9 +147,11 @@ function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
   return parsed.data;
 }
 
-/** A2: GET returns keys with the SecretToken value masked — masking is an assumption [U]. */
-function maskedSecrets(secrets: SecretPair[]): SecretPair[] {
-  return secrets.map((s) => (s.key === 'SecretToken' || s.key === 'Password' || s.key === 'ClientSecret' ? { key: s.key, value: '*' } : s));
+const SECRET_VALUE_KEYS = new Set(['SecretToken', 'Password', 'ClientSecret']);
+
+/** Beta GET: keys, with secret values masked or absent — which one Graph does is unconfirmed (vendor-facts.md). */
+function readableSecrets(secrets: SecretPair[], how: 'masked' | 'absent'): Array<{ key: string; value: string | null }> {
+  return secrets.map((s) => (SECRET_VALUE_KEYS.has(s.key) ? { key: s.key, value: how === 'masked' ? '*' : null } : s));
 }
 
 export async function startEntraService(opts: StartEntraServiceOptions): Promise<SandboxEntraService> {
@@ -235,8 +244,9 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       }
     }
     const method = req.method;
-    const path = url.pathname.replace(/^\/v1\.0/, '').replace(/\/+$/, '');
-    const ctx = `${url.origin}/v1.0/$metadata`;
+    const version = GRAPH_VERSION.exec(url.pathname)?.[1] ?? 'v1.0';
+    const path = url.pathname.replace(GRAPH_VERSION, '').replace(/\/+$/, '');
+    const ctx = `${url.origin}/${version}/$metadata`;
 
     if (method === 'GET' && path === '/servicePrincipals') {
       const filter = url.searchParams.get('$filter') ?? '';
@@ -266,7 +276,14 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     if (method === 'GET' && rest === '') return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
     if (method === 'GET' && rest === '/synchronization/jobs') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs`, value: [state.job] }];
     if (rest === '/synchronization/secrets') {
-      if (method === 'GET') return [200, { value: maskedSecrets(state.secrets) }];
+      if (method === 'GET') {
+        // v1.0 documents PUT only; the GET is documented on beta (vendor-facts.md).
+        const how = opts.betaSecretsRead ?? 'masked';
+        if (version !== 'beta' || how === 'refused') {
+          throw new HttpError(405, 'Request_BadRequest', `The requested resource does not support http method 'GET' (${url.pathname}).`);
+        }
+        return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/secrets`, value: readableSecrets(state.secrets, how) }];
+      }
       if (method === 'PUT') {
         const body = parseJson(req.body.toString('utf8'), secretsBodySchema, 'PUT synchronization/secrets');
         state.secrets = body.value.map((s) => ({ ...s })); // A2: PUT replaces the whole set
