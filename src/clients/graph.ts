@@ -108,16 +108,26 @@ function collection<T extends z.ZodType>(item: T) {
 
 const NEVER = /^0001-01-01/;
 
+const at = (t: string | null | undefined): number => (typeof t === 'string' && t !== '' && !NEVER.test(t) ? Date.parse(t) : NaN);
+
 /**
- * True once the first full cycle has finished. [U] Microsoft does not document an explicit
- * "initial cycle done" flag; A1's reading is that steadyStateFirstAchievedTime moves off
- * 0001-01-01 then. A job that has not run, or is quarantined, is never complete.
+ * True once a full cycle has finished that began at or after `since` (the moment this migration
+ * started the job). steadyStateFirstAchievedTime is "the first time" steady state was reached,
+ * ever, so a job that provisioned before (a pilot, an earlier run) carries it already; the later
+ * facts are steadyStateLastAchievedTime and a finished lastExecution (docs/vendor-facts.md G5–G6).
+ * Without `since`, only a job that never reached steady state before can be judged: the first
+ * steady state. A job that has not run, or is quarantined, is never complete. Times are compared
+ * as Graph's and this machine's clocks give them (skew is not corrected).
  */
-export function isInitialCycleComplete(job: SyncJob): boolean {
+export function isInitialCycleComplete(job: SyncJob, since?: string): boolean {
   const code = job.status.code;
   if (code === 'NotRun' || code === 'NotConfigured' || code === 'Quarantine') return false;
-  const t = job.status.steadyStateFirstAchievedTime;
-  return typeof t === 'string' && t !== '' && !NEVER.test(t);
+  if (since === undefined) return !Number.isNaN(at(job.status.steadyStateFirstAchievedTime));
+  const from = Date.parse(since);
+  if (Number.isNaN(from)) throw new UserError(`"${since}" is not an ISO 8601 time`);
+  const last = job.status.lastExecution;
+  const finished = last && at(last.timeEnded) >= from && at(last.timeBegan) >= from;
+  return at(job.status.steadyStateLastAchievedTime) >= from || Boolean(finished);
 }
 
 export interface QuarantineDescription {

@@ -72,7 +72,7 @@ export interface SandboxCredentials {
 }
 
 type EntraService = Awaited<ReturnType<typeof startEntraService>>;
-export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead'>;
+export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned'>;
 
 export interface SandboxWorld {
   tenant: ZiaTenant;

@@ -125,6 +125,13 @@ describe('Graph client', () => {
     expect((await g.getJob(SP, job.id)).id).toBe(job.id);
     const notRun = SyncJobSchema.parse(fixture('graph/job-notrun.json'));
     expect(isInitialCycleComplete(notRun)).toBe(false);
+    // Steady state reached on 2026-11-20 and last at 02:40 on the 26th: a start after that is not yet served.
+    expect(isInitialCycleComplete(job, '2026-11-26T03:00:00Z')).toBe(false);
+    expect(isInitialCycleComplete(job, '2026-11-26T02:38:00Z')).toBe(true);
+    const ranSince = SyncJobSchema.parse({ ...job, status: { ...job.status, steadyStateLastAchievedTime: '0001-01-01T00:00:00Z', lastExecution: { ...job.status.lastExecution, timeBegan: '2026-11-26T03:01:00Z', timeEnded: '2026-11-26T03:20:00Z' } } });
+    expect(isInitialCycleComplete(ranSince, '2026-11-26T03:00:00Z')).toBe(true);
+    const stillRunning = SyncJobSchema.parse({ ...ranSince, status: { ...ranSince.status, lastExecution: { ...ranSince.status.lastExecution, timeEnded: null } } });
+    expect(isInitialCycleComplete(stillRunning, '2026-11-26T03:00:00Z')).toBe(false);
     const q = describeQuarantine(SyncJobSchema.parse(fixture('graph/job-quarantine.json')));
     expect(q?.reason).toBe('EncounteredQuarantineException');
     expect(q?.meaning).toMatch(/credentials/);

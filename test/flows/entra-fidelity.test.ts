@@ -36,3 +36,26 @@ describe('Graph synchronization secrets: v1.0 documents PUT only', () => {
     expect(h.sandbox.requests().some((r) => r.method === 'POST' && r.path.endsWith('/validateCredentials'))).toBe(true);
   });
 });
+
+describe('"initial cycle complete" is judged against the moment this run started the job', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('a job that provisioned before (steadyStateFirstAchievedTime already set) is waited for, not taken as done', async () => {
+    h = await startHarness({ users: 20, sandbox: { entra: { previouslyProvisioned: true } } });
+    const firstBefore = h.sandbox.world.entra.job.status.steadyStateFirstAchievedTime;
+    expect(firstBefore.startsWith('0001')).toBe(false);
+    const plan = await h.run(adToScimFlow, { dryRun: true });
+    expect(plan.plan.steps.find((s) => s.id === 'entra-initial-cycle')!.observation.state).toBe('pending');
+    expect((await h.run(adToScimFlow)).completed).toBe(true);
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    const startedAt = Date.parse(String(steps['entra-start']!.outputs!.startedAt));
+    const completedAt = steps['entra-initial-cycle']!.outputs?.completedAt;
+    // The step waited (apply ran) until a cycle that began after the start had finished.
+    expect(typeof completedAt).toBe('string');
+    const job = h.sandbox.world.entra.job;
+    expect(job.status.steadyStateFirstAchievedTime).toBe(firstBefore);
+    expect(Date.parse(job.status.lastExecution!.timeBegan)).toBeGreaterThanOrEqual(startedAt);
+    expect(Date.parse(job.status.steadyStateLastAchievedTime)).toBeLessThanOrEqual(Date.parse(String(completedAt)));
+  });
+});

@@ -1,5 +1,5 @@
 import { UserError } from '../../engine/errors.js';
-import type { Observation, Step } from '../../engine/step.js';
+import type { Observation, Step, StepRun } from '../../engine/step.js';
 import { describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
 import { pollUntil } from './poll.js';
 import type { MigrationContext } from '../context.js';
@@ -83,7 +83,7 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
       const graph = ctx.graph();
       const put = await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
       await graph.validateCredentials(spId, jobId);
-      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId, secretKeys: put.keys, droppedKeys: put.dropped };
+      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId, secretKeys: put.keys, droppedKeys: put.dropped, savedAt: new Date().toISOString() };
     },
     async verify({ ctx }, applied) {
       const { spId } = await findJob(ctx);
@@ -118,9 +118,11 @@ function jobScheduleStep(opts: { id: string; title: string; doc: string; running
     },
     async apply({ ctx }) {
       const { spId, jobId } = await findJob(ctx);
+      // Taken before the request: the cycle it starts may begin before the answer arrives.
+      const at = new Date().toISOString();
       if (opts.running) await ctx.graph().startJob(spId, jobId);
       else await ctx.graph().pauseJob(spId, jobId);
-      return { [opts.running ? 'startedAt' : 'pausedAt']: new Date().toISOString() };
+      return { [opts.running ? 'startedAt' : 'pausedAt']: at };
     },
   };
 }
@@ -136,7 +138,18 @@ function progressOf(job: SyncJob): { done: number; total: number } | undefined {
   return { done: Number(p.completedUnits ?? 0), total: Number(p.totalUnits ?? 0) };
 }
 
-function observeCycle(job: SyncJob): Observation {
+/**
+ * The moment this migration set the job going: the `entra-start` step's startedAt; for a job that
+ * was already running (start found it done), the moment the credentials were saved.
+ */
+export function cycleReference(run: StepRun<MigrationContext>): string | undefined {
+  const started = run.outputsOf('entra-start')?.startedAt;
+  if (typeof started === 'string') return started;
+  const saved = run.outputsOf('entra-credentials')?.savedAt;
+  return typeof saved === 'string' ? saved : undefined;
+}
+
+function observeCycle(job: SyncJob, since: string | undefined): Observation {
   if (job.status?.code === 'Quarantine') {
     const q = describeQuarantine(job);
     return {
@@ -146,8 +159,17 @@ function observeCycle(job: SyncJob): Observation {
         : 'provisioning is in quarantine',
     };
   }
-  if (isInitialCycleComplete(job)) {
-    return { state: 'done', detail: `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})` };
+  if (since === undefined && scheduleState(job) !== 'Active') {
+    // Not started by this run yet: whatever a pilot or an earlier run achieved does not count.
+    return { state: 'pending', detail: `provisioning is not running (schedule ${scheduleState(job)}); a full cycle is awaited once it is started` };
+  }
+  if (isInitialCycleComplete(job, since)) {
+    return {
+      state: 'done',
+      detail: since
+        ? `a full cycle finished after provisioning was started at ${since} (steady state at ${job.status?.steadyStateLastAchievedTime ?? 'unknown'})`
+        : `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})`,
+    };
   }
   const p = progressOf(job);
   return {
@@ -164,16 +186,18 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
     title: 'Wait for the initial provisioning cycle',
     doc,
     kind: 'automated',
-    async observe({ ctx }) {
-      const { job } = await findJob(ctx);
-      return observeCycle(job);
+    async observe(run) {
+      const { job } = await findJob(run.ctx);
+      return observeCycle(job, cycleReference(run));
     },
-    async apply({ ctx }) {
+    async apply(run) {
+      const { ctx } = run;
+      const since = cycleReference(run);
       const minutes = ctx.config.idp.initialCycleTimeoutMinutes;
       const seen = await pollUntil(
         ctx,
         'Entra initial cycle',
-        async () => observeCycle((await findJob(ctx)).job),
+        async () => observeCycle((await findJob(ctx)).job, since),
         minutes * 60_000,
         (o) => (typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined),
       );

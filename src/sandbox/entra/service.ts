@@ -16,7 +16,7 @@ import { startService, type SimRequest, type SimResponse } from '../http/server.
 import type { SandboxDirectory } from '../world/directory.js';
 import { ProvisioningEngine } from './engine.js';
 import { SCHEMA_LIST, eqFilter, listResponseSchema, scimRequest, ScimHttpError } from './scim-client.js';
-import { buildTenant, type EntraState, type SecretPair } from './tenant.js';
+import { buildTenant, markProvisionedBefore, type EntraState, type SecretPair } from './tenant.js';
 
 export type { EntraState } from './tenant.js';
 
@@ -35,6 +35,8 @@ export interface StartEntraServiceOptions {
    * 'masked' (default) keys with secret values as "*", 'absent' secret values null, 'refused' 405.
    */
   betaSecretsRead?: 'masked' | 'absent' | 'refused';
+  /** The job provisioned before (a pilot, an earlier run) and is paused: steadyStateFirstAchievedTime is already set. */
+  previouslyProvisioned?: boolean;
 }
 
 export interface EntraCredentials {
@@ -156,6 +158,7 @@ function readableSecrets(secrets: SecretPair[], how: 'masked' | 'absent'): Array
 
 export async function startEntraService(opts: StartEntraServiceOptions): Promise<SandboxEntraService> {
   const state = buildTenant(opts.directory);
+  if (opts.previouslyProvisioned) markProvisionedBefore(state);
   const engine = new ProvisioningEngine(state, opts.speed);
   const credentials: EntraCredentials = {
     tenantId: state.tenantId,

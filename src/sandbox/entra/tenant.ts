@@ -208,3 +208,43 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
     cloudOnlyUserId: cloudOnly.id,
   };
 }
+
+/**
+ * A job that provisioned before (a pilot, an earlier run), now paused: steady state was first
+ * reached days ago and its last cycle ended before this run, against credentials of that time.
+ * steadyStateFirstAchievedTime is set, so a flow that reads it as "this run's cycle is done" is
+ * wrong at once (docs/vendor-facts.md G5).
+ */
+export function markProvisionedBefore(state: EntraState, now = Date.now()): void {
+  const iso = (msAgo: number) => new Date(now - msAgo).toISOString();
+  const day = 86_400_000;
+  const users = assignedUsers(state).length;
+  const execution = (began: number, ended: number): TaskExecution => ({
+    activityIdentifier: randomUUID(),
+    countEntitled: users,
+    countExported: 0,
+    countImported: users,
+    error: null,
+    state: 'Succeeded',
+    timeBegan: iso(began),
+    timeEnded: iso(ended),
+  });
+  const last = execution(day + 60_000, day);
+  const job = state.job;
+  job.schedule = { expiration: null, interval: 'PT40M', state: 'Paused' };
+  job.status = {
+    ...job.status,
+    code: 'Paused',
+    lastExecution: last,
+    lastSuccessfulExecution: last,
+    lastSuccessfulExecutionWithExports: execution(7 * day + 600_000, 7 * day),
+    progress: [{ completedUnits: users, totalUnits: users, units: 'Users', progressObservationDateTime: iso(day) }],
+    steadyStateFirstAchievedTime: iso(7 * day),
+    steadyStateLastAchievedTime: iso(day),
+  };
+  state.secrets = [
+    { key: 'BaseAddress', value: 'https://scim.pilot.invalid/1/2/scim' },
+    { key: 'SecretToken', value: randomUUID() },
+    { key: 'SyncAll', value: 'false' },
+  ];
+}
