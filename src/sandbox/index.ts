@@ -49,6 +49,8 @@ export interface SandboxOptions {
   idleTimeoutMinutes?: number;
   /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
   scimPageCap?: number;
+  /** SCIM POST of a directory-synced userName takes the user over instead of 409 (default false). */
+  scimPostAdoptsSynced?: boolean;
   /** Entra/Graph behaviour that public sources leave open (docs/vendor-facts.md); see startEntraService. */
   entra?: EntraVariantOptions;
 }
@@ -162,7 +164,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.length = 0;
   };
   try {
-    const scim = await startScimServer({ tenant, log, port: portAt(1), speed, rateLimits, faults, ...(opts.scimPageCap ? { pageCap: opts.scimPageCap } : {}) });
+    const scim = await startScimServer({ tenant, log, port: portAt(1), speed, rateLimits, faults, postAdoptsSynced: opts.scimPostAdoptsSynced ?? false, ...(opts.scimPageCap ? { pageCap: opts.scimPageCap } : {}) });
     stops.push(() => scim.stop());
     const portal = createPortal({ tenant, directory: () => directory, scimBaseUrl: (id) => scim.baseUrlFor(id) });
     const ziaSrv = await startZiaServer({

@@ -340,6 +340,38 @@ describe('provisioning engine (A4, A5, A7)', () => {
     expect(seen.some((l) => l.provisioningAction === 'update')).toBe(true);
   });
 
+  it('sends the gallery tutorial\'s attributes (no emails), sets externalId on a matched user, and follows a changed mapping', async () => {
+    const matchedUpn = directory.users[1]!.userPrincipalName;
+    scim.users.set('pre-2', { id: 'pre-2', userName: matchedUpn, active: true, displayName: 'Old' });
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    const posts = scim.requests.filter((r) => r.method === 'POST' && r.url === '/scim/Users').map((r) => r.body as Record<string, unknown>);
+    const post = posts[0]!;
+    const sent = new Set(posts.flatMap((p) => Object.keys(p)));
+    expect([...sent].filter((k) => k !== 'schemas' && k !== 'roles' && k !== 'meta').sort()).toEqual(
+      ['active', 'displayName', 'externalId', 'name', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', 'userName'].sort(),
+    );
+    expect(post.emails).toBeUndefined();
+    const matched = entra.state.users.find((u) => u.userPrincipalName === matchedUpn)!;
+    const patch = scim.requests.find((r) => r.method === 'PATCH' && r.url === '/scim/Users/pre-2')!;
+    expect((patch.body as { Operations: unknown[] }).Operations).toContainEqual({ op: 'Replace', path: 'externalId', value: matched.id });
+    expect(JSON.stringify(patch.body)).not.toContain('emails');
+
+    // An admin adds the work email to the mapping: the next cycle sends it.
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1000, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    entra.state.userMapping = [...entra.state.userMapping, { source: 'mail', target: 'emails[type eq "work"].value' }];
+    scim.users.clear();
+    scim.requests.length = 0;
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    const withMail = scim.requests.find((r) => r.method === 'POST' && r.url === '/scim/Users')!.body as { emails?: Array<{ value: string }> };
+    expect(withMail.emails?.[0]?.value).toBe(directory.users[0]!.mail);
+  });
+
   it('quarantines the job when the SCIM endpoint answers 401', async () => {
     await putSecrets(scim.url, 'revoked-token');
     await graph('POST', `${jobPath()}/start`);

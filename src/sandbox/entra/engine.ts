@@ -4,7 +4,9 @@
  * speed 1 about four objects per second, "real-ish" per E-when's 0.01–0.08 min per object being
  * far slower), writing one provisioningObjectSummary per SCIM action.
  *
- * - users: GET /Users?filter=userName eq "<upn>" → POST (create) or Entra-dialect PATCH (update);
+ * - users: GET /Users?filter=userName eq "<upn>" → POST (create) when none, else an Entra-dialect
+ *   PATCH of every mapped attribute that differs, externalId included (a directory-synced user is
+ *   found this way and taken over); the attributes come from `state.userMapping` (mapping.ts);
  * - groups: GET /Groups?excludedAttributes=members&filter=displayName eq "…" → POST with empty
  *   members, then PATCH `Add` members;
  * - SCIM 401 → Quarantine with reason EncounteredQuarantineException (A1, E-quar);
@@ -20,7 +22,7 @@ import {
   SCHEMA_USER,
   ScimHttpError,
   findGroupByDisplayName,
-  findUserByUserName,
+  findUserByAttribute,
   scimRequest,
   scimUserSchema,
   type ScimTarget,
@@ -35,6 +37,7 @@ import {
   type ProvisioningLogEntry,
   type TaskExecution,
 } from './tenant.js';
+import { setTarget, sourceValue, targetValue, type AttributeMapping } from './mapping.js';
 
 const BASE_DELAY_MS = 250;
 const MEMBERS_PER_PATCH = 100;
@@ -268,9 +271,11 @@ export class ProvisioningEngine {
     const opts = { sleep: this.sleep };
     let action: 'create' | 'update' = 'create';
     try {
-      const existing = await findUserByUserName(target, user.userPrincipalName, opts);
+      const mapping = this.state.userMapping;
+      const match = mapping.find((m) => m.matching) ?? { source: 'userPrincipalName' as const, target: 'userName' };
+      const existing = await findUserByAttribute(target, match.target, String(sourceValue(user, match.source)), opts);
       if (!existing) {
-        const { json } = await scimRequest(target, 'POST', '/Users', createBody(user), opts);
+        const { json } = await scimRequest(target, 'POST', '/Users', createBody(user, mapping), opts);
         const created = scimUserSchema.parse(json);
         this.state.targetIds.set(user.id, created.id);
         cursor.exported++;
@@ -279,7 +284,7 @@ export class ProvisioningEngine {
       }
       action = 'update';
       this.state.targetIds.set(user.id, existing.id);
-      const ops = patchOps(user, existing);
+      const ops = patchOps(user, existing, mapping);
       if (ops.length === 0) {
         // Already matches: Entra logs these as skipped ("RedundantExport", idp-apis.md A5).
         this.log(cursor, source, existing.id, 'other', 'skipped', began);
@@ -347,19 +352,14 @@ export class ProvisioningEngine {
   }
 }
 
-function createBody(user: EntraUser): Record<string, unknown> {
-  return {
-    schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE],
-    externalId: user.id,
-    userName: user.userPrincipalName,
-    active: user.accountEnabled,
-    displayName: user.displayName,
-    ...(user.mail ? { emails: [{ primary: true, type: 'work', value: user.mail }] } : {}),
-    name: { givenName: user.givenName, familyName: user.surname },
-    ...(user.department ? { [SCHEMA_ENTERPRISE]: { department: user.department } } : {}),
-    roles: [],
-    meta: { resourceType: 'User' },
-  };
+function createBody(user: EntraUser, mapping: readonly AttributeMapping[]): Record<string, unknown> {
+  const body: Record<string, unknown> = { schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE] };
+  for (const m of mapping) {
+    const v = sourceValue(user, m.source);
+    // Entra leaves out attributes whose source is empty.
+    if (v !== null && v !== '') setTarget(body, m.target, v);
+  }
+  return { ...body, roles: [], meta: { resourceType: 'User' } };
 }
 
 interface PatchOp {
@@ -368,22 +368,24 @@ interface PatchOp {
   value: string;
 }
 
-/** Entra's default-dialect update: one capitalised `Replace` per differing path (A7). */
-export function patchOps(user: EntraUser, existing: ScimUser): PatchOp[] {
+/**
+ * Entra's default-dialect update: one capitalised `Replace` per mapped path that differs (A7),
+ * externalId included, so a matched user (one Entra did not create) is linked to its Entra object.
+ */
+export function patchOps(user: EntraUser, existing: ScimUser, mapping: readonly AttributeMapping[]): PatchOp[] {
   const ops: PatchOp[] = [];
-  const workEmail = existing.emails?.find((e) => e.type === 'work')?.value ?? existing.emails?.[0]?.value;
-  if (existing.displayName !== user.displayName) ops.push({ op: 'Replace', path: 'displayName', value: user.displayName });
-  if (user.mail && workEmail !== user.mail) ops.push({ op: 'Replace', path: 'emails[type eq "work"].value', value: user.mail });
-  if (existing.name?.givenName !== user.givenName) ops.push({ op: 'Replace', path: 'name.givenName', value: user.givenName });
-  if (existing.name?.familyName !== user.surname) ops.push({ op: 'Replace', path: 'name.familyName', value: user.surname });
-  const dept = existing[SCHEMA_ENTERPRISE]?.department;
-  if (user.department && dept !== user.department) {
-    ops.push({ op: 'Replace', path: `${SCHEMA_ENTERPRISE}:department`, value: user.department });
-  }
-  const active = existing.active === true || String(existing.active).toLowerCase() === 'true';
-  if (active !== user.accountEnabled) {
-    // E-compat: the default job sends the STRING "False"/"True", not a boolean.
-    ops.push({ op: 'Replace', path: 'active', value: user.accountEnabled ? 'True' : 'False' });
+  for (const m of mapping) {
+    if (m.matching) continue;
+    const want = sourceValue(user, m.source);
+    const have = targetValue(existing, m.target);
+    if (typeof want === 'boolean') {
+      const is = have === true || String(have).toLowerCase() === 'true';
+      // E-compat: the default job sends the STRING "False"/"True", not a boolean.
+      if (is !== want) ops.push({ op: 'Replace', path: m.target, value: want ? 'True' : 'False' });
+      continue;
+    }
+    if (want === null || want === '') continue;
+    if (have !== want) ops.push({ op: 'Replace', path: m.target, value: want });
   }
   return ops;
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from '../world/directory.js';
+import { ZSCALER_USER_MAPPING, type AttributeMapping } from './mapping.js';
 
 export interface EntraUser {
   id: string;
@@ -110,6 +111,8 @@ export interface EntraState {
   targetIds: Map<string, string>;
   /** The cloud-only user assigned to the app but missing from AD. */
   cloudOnlyUserId: string;
+  /** The user attribute mapping the engine applies (Attribute Mappings of the app); replaceable. */
+  userMapping: readonly AttributeMapping[];
 }
 
 /** Graph's "never" timestamp (idp-apis.md A1: steadyState… stays 0001-01-01 until achieved). */
@@ -206,6 +209,7 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
     logs: [],
     targetIds: new Map(),
     cloudOnlyUserId: cloudOnly.id,
+    userMapping: ZSCALER_USER_MAPPING,
   };
 }
 
