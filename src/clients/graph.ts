@@ -69,9 +69,45 @@ export const SyncJobSchema = z
         troubleshootingUrl: z.string().nullish(),
       })
       .passthrough(),
+    // Graph keyValuePair: {name, value} (docs/vendor-facts.md G12).
+    synchronizationJobSettings: z.array(z.object({ name: z.string(), value: z.string().nullish() }).passthrough()).nullish(),
   })
   .passthrough();
 export type SyncJob = z.output<typeof SyncJobSchema>;
+
+/** Get synchronizationSchema: only what this tool reads (the rules' object and attribute mappings). */
+export const SyncSchemaSchema = z
+  .object({
+    synchronizationRules: z.array(
+      z
+        .object({
+          name: z.string().nullish(),
+          objectMappings: z.array(
+            z
+              .object({
+                name: z.string().nullish(),
+                enabled: z.boolean().nullish(),
+                sourceObjectName: z.string().nullish(),
+                targetObjectName: z.string().nullish(),
+                attributeMappings: z.array(z.object({ targetAttributeName: z.string(), matchingPriority: z.number().nullish(), source: z.object({ name: z.string().nullish(), expression: z.string().nullish() }).passthrough().nullish() }).passthrough()).nullish(),
+              })
+              .passthrough(),
+          ).nullish(),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+export type SyncSchema = z.output<typeof SyncSchemaSchema>;
+
+const AppRoleSchema = z.object({ id: z.string(), displayName: z.string().nullish(), value: z.string().nullish() }).passthrough();
+const AppRoleAssignmentSchema = z
+  .object({ id: z.string(), appRoleId: z.string(), principalId: z.string(), principalType: z.string().nullish(), principalDisplayName: z.string().nullish() })
+  .passthrough();
+export type AppRoleAssignment = z.output<typeof AppRoleAssignmentSchema>;
+
+/** The app role of an assignment "without a specific role", shown as Default Access (G10). */
+export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';
 
 const SecretsSchema = z.object({ value: z.array(z.object({ key: z.string(), value: z.string().nullish() }).passthrough()) }).passthrough();
 
@@ -239,6 +275,13 @@ export interface GraphClient {
   pauseJob(spId: string, jobId: string): Promise<void>;
   restartJob(spId: string, jobId: string, resetScope: ResetScope): Promise<void>;
   listProvisioningLogs(jobId: string, since?: string): AsyncGenerator<ProvisioningObjectSummary[]>;
+  /** GET …/synchronization/jobs/{id}/schema (v1.0). */
+  getJobSchema(spId: string, jobId: string): Promise<SyncSchema>;
+  /**
+   * Who is assigned to the app (GET …/appRoleAssignedTo, every page), each marked `defaultAccess`
+   * when its role is Default Access: such users are not provisioned (Zscaler tutorials, G10).
+   */
+  listAssignments(spId: string): Promise<Array<AppRoleAssignment & { defaultAccess: boolean }>>;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -411,7 +454,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       let filter = `jobId eq ${odata(jobId)}`;
       if (since !== undefined) {
         if (Number.isNaN(Date.parse(since))) throw new UserError(`"${since}" is not an ISO 8601 time`);
-        filter += ` and activityDateTime ge ${new Date(since).toISOString()}`;
+        // Documented operators on activityDateTime: eq, gt, lt (G13).
+        filter += ` and activityDateTime gt ${new Date(Date.parse(since) - 1).toISOString()}`;
       }
       let next: string | undefined = undefined;
       // Bounded loop; Graph ends with a page that has no @odata.nextLink (A5).
@@ -429,6 +473,24 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         }
       }
       throw new UserError('Graph provisioning logs: paging did not end after 100 000 pages');
+    },
+    getJobSchema: (spId, jobId) => call('GET', `${job(spId, jobId)}/schema`, SyncSchemaSchema),
+    async listAssignments(spId) {
+      const app = await call('GET', sp(spId), z.object({ appRoles: z.array(AppRoleSchema).nullish() }).passthrough(), { query: { $select: 'id,appRoles' } });
+      const named = new Set((app.appRoles ?? []).filter((r) => /^default access$/i.test(r.displayName ?? '')).map((r) => r.id));
+      const out: Array<AppRoleAssignment & { defaultAccess: boolean }> = [];
+      let next: string | undefined = undefined;
+      for (let n = 0; n < 10_000; n++) {
+        const page: z.output<ReturnType<typeof collection<typeof AppRoleAssignmentSchema>>> =
+          next === undefined
+            ? await call('GET', `${sp(spId)}/appRoleAssignedTo`, collection(AppRoleAssignmentSchema), { query: { $top: 999 } })
+            : await call('GET', next, collection(AppRoleAssignmentSchema));
+        for (const a of page.value) out.push({ ...a, defaultAccess: a.appRoleId === DEFAULT_ACCESS_ROLE_ID || named.has(a.appRoleId) });
+        next = page['@odata.nextLink'];
+        if (!next) return out;
+        if (new URL(next).origin !== graphOrigin) throw new UserError(`Graph returned a nextLink to another host (${new URL(next).origin}); refusing to follow it`);
+      }
+      throw new UserError('Graph appRoleAssignedTo: paging did not end after 10 000 pages');
     },
   };
 }

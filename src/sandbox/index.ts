@@ -74,7 +74,7 @@ export interface SandboxCredentials {
 }
 
 type EntraService = Awaited<ReturnType<typeof startEntraService>>;
-export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned'>;
+export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned' | 'assignments'>;
 
 export interface SandboxWorld {
   tenant: ZiaTenant;

@@ -59,3 +59,32 @@ describe('"initial cycle complete" is judged against the moment this run started
     expect(Date.parse(job.status.steadyStateLastAchievedTime)).toBeLessThanOrEqual(Date.parse(String(completedAt)));
   });
 });
+
+describe('scope and Default Access', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('the flow saves SyncAll "false": unassigned and Default Access users are not taken over by SCIM, and the run says why', async () => {
+    h = await startHarness({ users: 20, sandbox: { entra: { assignments: { unassignedUsers: 2, defaultAccessUsers: 2 } } } });
+    const warnings: string[] = [];
+    const ctx = h.ctx();
+    const warn = ctx.out.warn.bind(ctx.out);
+    ctx.out.warn = (line: string) => {
+      warnings.push(line);
+      warn(line);
+    };
+    // Their directory group memberships no longer match what SCIM manages, so parity stops the
+    // run; the error names the Default Access users as the cause instead of leaving them unexplained.
+    await expect(h.run(adToScimFlow, { ctx })).rejects.toThrow(/users do not match[\s\S]*2 user\(s\) are assigned to the Zscaler app with the Default Access role/);
+    const { tenant, entra, directory } = h.sandbox.world;
+    const idpId = h.sandbox.credentials.zia.idpId;
+    const byName = (upn: string) => [...tenant.users.values()].find((u) => u.userName === upn)!;
+    const tail = directory.users.slice(-4).map((u) => u.userPrincipalName);
+    for (const upn of tail) expect(byName(upn).scim).toBeUndefined();
+    for (const u of directory.users.slice(0, -4)) expect(byName(u.userPrincipalName).scim?.idpId).toBe(idpId);
+    expect(entra.secrets.find((s) => s.key === 'SyncAll')?.value).toBe('false');
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['entra-initial-cycle']!.outputs!.defaultAccessUsers).toEqual(directory.users.slice(-4, -2).map((u) => u.displayName));
+    expect(warnings.join('\n')).toMatch(/2 user\(s\) are assigned to the Zscaler app with the Default Access role/);
+  });
+});

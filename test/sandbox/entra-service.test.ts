@@ -405,6 +405,85 @@ describe('provisioning engine (A4, A5, A7)', () => {
   });
 });
 
+describe('scope: SyncAll and app-role assignments (vendor-facts.md G10, G11)', () => {
+  const restart = async (o: Parameters<typeof startEntraService>[0]) => {
+    await entra.stop();
+    entra = await startEntraService(o);
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+  };
+  const provisionWith = async (syncAll: string) => {
+    scim.users.clear();
+    await graph('PUT', `${spPath()}/synchronization/secrets`, {
+      value: [
+        { key: 'BaseAddress', value: scim.url },
+        { key: 'SecretToken', value: scim.token },
+        { key: 'SyncAll', value: syncAll },
+      ],
+    });
+    await graph('POST', `${jobPath()}/restart`, { criteria: { resetScope: 'Full' } });
+    await waitFor(() => entra.state.job.status.lastExecution?.state === 'Succeeded' && entra.state.job.status.lastExecution.timeEnded !== null && scim.users.size > 0);
+    await waitFor(() => entra.state.job.status.progress[0]?.completedUnits === entra.state.job.status.progress[0]?.totalUnits);
+    return new Set([...scim.users.values()].map((u) => u.userName as string));
+  };
+
+  it('SyncAll "false" provisions assigned users only (Default Access excluded); "true" provisions every user', async () => {
+    await restart({ directory, speed: 1000, rateLimits: false, assignments: { unassignedUsers: 1, defaultAccessUsers: 1 } });
+    const unassigned = directory.users[5]!.userPrincipalName;
+    const defaultAccess = directory.users[4]!.userPrincipalName;
+    const assignedOnly = await provisionWith('false');
+    expect(assignedOnly.has(unassigned)).toBe(false);
+    expect(assignedOnly.has(defaultAccess)).toBe(false);
+    expect(assignedOnly.has(directory.users[0]!.userPrincipalName)).toBe(true);
+    expect(assignedOnly.size).toBe(directory.users.length + 1 - 2);
+    const everyone = await provisionWith('True');
+    expect(everyone.has(unassigned)).toBe(true);
+    expect(everyone.has(defaultAccess)).toBe(true);
+    expect(everyone.size).toBe(directory.users.length + 1);
+  });
+
+  it('GET appRoleAssignedTo lists the assignments; Default Access is the all-zero app role id', async () => {
+    await restart({ directory, speed: 1000, rateLimits: false, assignments: { unassignedUsers: 1, defaultAccessUsers: 1 } });
+    const body = (await (await graph('GET', `${spPath()}/appRoleAssignedTo`)).json()) as { value: Array<{ appRoleId: string; principalDisplayName: string; principalType: string; resourceId: string }> };
+    expect(body.value.filter((a) => a.principalType === 'User')).toHaveLength(directory.users.length); // one unassigned
+    const zero = body.value.filter((a) => a.appRoleId === '00000000-0000-0000-0000-000000000000');
+    expect(zero.map((a) => a.principalDisplayName)).toEqual([directory.users[4]!.displayName]);
+    expect(body.value.every((a) => a.resourceId === entra.credentials.servicePrincipalId)).toBe(true);
+  });
+});
+
+describe('documented Graph shapes (vendor-facts.md G12–G14)', () => {
+  it('synchronizationJobSettings are keyValuePairs {name, value}; GET …/jobs/{id}/schema is served with the engine\'s mapping', async () => {
+    const job = (await (await graph('GET', jobPath())).json()) as { synchronizationJobSettings: Array<Record<string, string>> };
+    expect(job.synchronizationJobSettings.length).toBeGreaterThan(0);
+    expect(job.synchronizationJobSettings.every((s) => typeof s.name === 'string' && typeof s.value === 'string' && !('key' in s))).toBe(true);
+    const res = await graph('GET', `${jobPath()}/schema`);
+    expect(res.status).toBe(200);
+    const schema = (await res.json()) as { synchronizationRules: Array<{ objectMappings: Array<{ sourceObjectName: string; attributeMappings: Array<{ targetAttributeName: string; matchingPriority: number }> }> }> };
+    const users = schema.synchronizationRules[0]!.objectMappings.find((m) => m.sourceObjectName === 'User')!;
+    expect(users.attributeMappings.map((a) => a.targetAttributeName)).toEqual(entra.state.userMapping.map((m) => m.target));
+    expect(users.attributeMappings.find((a) => a.matchingPriority === 1)!.targetAttributeName).toBe('userName');
+  });
+
+  it('GET /auditLogs/provisioning accepts the documented $filter forms', async () => {
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    const logs = entra.state.logs;
+    const q = async (f: string) => {
+      const r = await graph('GET', `/auditLogs/provisioning?$filter=${encodeURIComponent(f)}&$top=1000`);
+      return { status: r.status, value: ((await r.json()) as { value?: unknown[] }).value ?? [] };
+    };
+    expect((await q(`servicePrincipal/id eq '${entra.credentials.servicePrincipalId}'`)).value).toHaveLength(logs.length);
+    expect((await q(`jobId eq '${entra.state.job.id}' and activityDateTime gt 2000-01-01T00:00:00Z`)).value).toHaveLength(logs.length);
+    expect((await q(`activityDateTime lt 2000-01-01T00:00:00Z`)).value).toHaveLength(0);
+    expect((await q(`cycleId eq '${logs[0]!.cycleId}'`)).value).toHaveLength(logs.length);
+    expect((await q(`provisioningStatusInfo/status eq 'failure'`)).value).toHaveLength(0);
+    expect((await q(`contains(jobId, '${entra.state.job.templateId}')`)).value).toHaveLength(logs.length);
+    const bad = await q(`displayName eq 'x'`);
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('request recording', () => {
   it('reports every login and Graph request with its status', async () => {
     await entra.stop();

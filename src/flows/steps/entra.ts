@@ -179,6 +179,39 @@ function observeCycle(job: SyncJob, since: string | undefined): Observation {
   };
 }
 
+/**
+ * Assigned users Entra will not provision, with the reason, for the report and the parity step:
+ * users assigned with the Default Access role (the Zscaler tutorials exclude them, G10).
+ */
+export async function notProvisionedByDesign(ctx: MigrationContext): Promise<{ defaultAccess: string[]; explanation: string | undefined }> {
+  const spId = await ctx.servicePrincipalId();
+  const assignments = await ctx.graph().listAssignments(spId);
+  const defaultAccess = assignments.filter((a) => a.defaultAccess && (a.principalType ?? 'User') === 'User').map((a) => a.principalDisplayName ?? a.principalId);
+  if (defaultAccess.length === 0) return { defaultAccess, explanation: undefined };
+  const shown = defaultAccess.slice(0, 10).join(', ') + (defaultAccess.length > 10 ? `, … ${defaultAccess.length - 10} more` : '');
+  return {
+    defaultAccess,
+    explanation:
+      `${defaultAccess.length} user(s) are assigned to the Zscaler app with the Default Access role, which Entra does not provision (${shown}): ` +
+      'they are not pushed by SCIM; assign them a role such as User in Enterprise applications > Users and groups if they should be.',
+  };
+}
+
+/**
+ * The hook for the parity step: one or more sentences (leading space) on assigned users Entra
+ * did not provision and why, or '' when there is nothing to say or Graph cannot be read.
+ */
+export async function explainNotProvisioned(run: StepRun<MigrationContext>): Promise<string> {
+  const parts: string[] = [];
+  try {
+    const { explanation } = await notProvisionedByDesign(run.ctx);
+    if (explanation) parts.push(explanation);
+  } catch {
+    // The explanation is a courtesy: the parity failure stands on its own.
+  }
+  return parts.length ? ` ${parts.join(' ')}` : '';
+}
+
 /** Wait for the initial cycle with a progress bar; a quarantine stops the run with its explanation. */
 export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
   return {
@@ -211,7 +244,9 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
           hint: 'Nothing is wrong with waiting longer: run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
         });
       }
-      return { completedAt: new Date().toISOString() };
+      const { defaultAccess, explanation } = await notProvisionedByDesign(ctx);
+      if (explanation) ctx.out.warn(explanation);
+      return { completedAt: new Date().toISOString(), defaultAccessUsers: defaultAccess };
     },
   };
 }

@@ -94,16 +94,17 @@ export interface SyncJob {
     synchronizedEntryCountByType: Array<{ key: string; value: number }>;
     troubleshootingUrl: string | null;
   };
-  synchronizationJobSettings: SecretPair[];
+  /** Graph keyValuePair: {name, value} (G12). */
+  synchronizationJobSettings: Array<{ name: string; value: string }>;
 }
 
 export interface EntraState {
   tenantId: string;
   users: EntraUser[];
   groups: EntraGroup[];
-  servicePrincipal: { id: string; appId: string; displayName: string; appDisplayName: string };
-  /** app-role assignments of the Zscaler app: users and groups in scope. */
-  assignments: Array<{ principalId: string; principalType: 'User' | 'Group' }>;
+  servicePrincipal: { id: string; appId: string; displayName: string; appDisplayName: string; appRoles: AppRole[] };
+  /** app-role assignments of the Zscaler app (appRoleAssignedTo): who is assigned, with which role. */
+  assignments: Array<{ id: string; principalId: string; principalType: 'User' | 'Group'; appRoleId: string; createdDateTime: string }>;
   job: SyncJob;
   secrets: SecretPair[];
   logs: ProvisioningLogEntry[];
@@ -124,14 +125,61 @@ export const SP_DISPLAY_NAME = 'Zscaler Three';
  */
 export const TEMPLATE_ID = 'zscalerthree';
 
+export interface AppRole {
+  id: string;
+  displayName: string;
+  value: string | null;
+  allowedMemberTypes: string[];
+  description: string;
+  isEnabled: boolean;
+  origin: string;
+}
+
+/**
+ * The app role Graph uses for an assignment without a specific role ("Default Access" in the
+ * portal): the all-zero GUID (docs/vendor-facts.md G10).
+ */
+export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';
+/** The role the sandbox assigns by default; the gallery app's real role ids are not published. */
+export const USER_ROLE_ID = '27d4e55b-0b9d-4d4d-8f5c-1a0f4d1e2c3b';
+
+/** Users with the Default Access role are excluded from provisioning (Zscaler tutorials, G10). */
+const provisioningRole = (a: { appRoleId: string }): boolean => a.appRoleId !== DEFAULT_ACCESS_ROLE_ID;
+
+/** The SyncAll secret: "true" = sync all users and groups, anything else = assigned only (G11). */
+export function syncAll(state: EntraState): boolean {
+  return state.secrets.find((s) => s.key === 'SyncAll')?.value.toLowerCase() === 'true';
+}
+
+/** The users a cycle provisions: every user with SyncAll true, else those assigned with a real role. */
 export function assignedUsers(state: EntraState): EntraUser[] {
-  const ids = new Set(state.assignments.filter((a) => a.principalType === 'User').map((a) => a.principalId));
+  if (syncAll(state)) return state.users;
+  const ids = new Set(state.assignments.filter((a) => a.principalType === 'User' && provisioningRole(a)).map((a) => a.principalId));
   return state.users.filter((u) => ids.has(u.id));
 }
 
 export function assignedGroups(state: EntraState): EntraGroup[] {
-  const ids = new Set(state.assignments.filter((a) => a.principalType === 'Group').map((a) => a.principalId));
+  if (syncAll(state)) return state.groups;
+  const ids = new Set(state.assignments.filter((a) => a.principalType === 'Group' && provisioningRole(a)).map((a) => a.principalId));
   return state.groups.filter((g) => ids.has(g.id));
+}
+
+export interface AssignmentScenario {
+  /** The last N directory users are not assigned to the app at all. */
+  unassignedUsers?: number;
+  /** The N directory users before those are assigned with the Default Access role. */
+  defaultAccessUsers?: number;
+}
+
+/** Rewrites the assignments of the last synced users (for tests of scope and Default Access). */
+export function applyAssignmentScenario(state: EntraState, scenario: AssignmentScenario): void {
+  const synced = state.users.filter((u) => u.sourceDn !== null);
+  const unassigned = new Set(synced.slice(synced.length - (scenario.unassignedUsers ?? 0)).map((u) => u.id));
+  const rest = synced.filter((u) => !unassigned.has(u.id));
+  const defaults = new Set(rest.slice(rest.length - (scenario.defaultAccessUsers ?? 0)).map((u) => u.id));
+  state.assignments = state.assignments
+    .filter((a) => !unassigned.has(a.principalId))
+    .map((a) => (defaults.has(a.principalId) ? { ...a, appRoleId: DEFAULT_ACCESS_ROLE_ID } : a));
 }
 
 export function buildTenant(directory: SandboxDirectory): EntraState {
@@ -193,16 +241,25 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
       synchronizedEntryCountByType: [],
       troubleshootingUrl: null,
     },
-    synchronizationJobSettings: [{ key: 'QuarantineTooManyDeletesThreshold', value: '500' }],
+    synchronizationJobSettings: [{ name: 'QuarantineTooManyDeletesThreshold', value: '500' }],
   };
   return {
     tenantId,
     users,
     groups,
-    servicePrincipal: { id: spId, appId: randomUUID(), displayName: SP_DISPLAY_NAME, appDisplayName: SP_DISPLAY_NAME },
+    servicePrincipal: {
+      id: spId,
+      appId: randomUUID(),
+      displayName: SP_DISPLAY_NAME,
+      appDisplayName: SP_DISPLAY_NAME,
+      appRoles: [
+        { id: USER_ROLE_ID, displayName: 'User', value: 'User', allowedMemberTypes: ['User'], description: 'User', isEnabled: true, origin: 'Application' },
+        { id: randomUUID(), displayName: 'msiam_access', value: null, allowedMemberTypes: ['User'], description: 'msiam_access', isEnabled: true, origin: 'Application' },
+      ],
+    },
     assignments: [
-      ...users.map((u) => ({ principalId: u.id, principalType: 'User' as const })),
-      ...groups.map((g) => ({ principalId: g.id, principalType: 'Group' as const })),
+      ...users.map((u) => ({ id: randomUUID(), principalId: u.id, principalType: 'User' as const, appRoleId: USER_ROLE_ID, createdDateTime: new Date().toISOString() })),
+      ...groups.map((g) => ({ id: randomUUID(), principalId: g.id, principalType: 'Group' as const, appRoleId: USER_ROLE_ID, createdDateTime: new Date().toISOString() })),
     ],
     job,
     secrets: [],
