@@ -162,8 +162,20 @@ export function isInitialCycleComplete(job: SyncJob, since?: string): boolean {
   const from = Date.parse(since);
   if (Number.isNaN(from)) throw new UserError(`"${since}" is not an ISO 8601 time`);
   const last = job.status.lastExecution;
-  const finished = last && at(last.timeEnded) >= from && at(last.timeBegan) >= from;
+  // A cycle that ended with entry-level errors is not complete: Entra retries the escrowed objects next cycle.
+  const finished = last && last.state !== 'EntryLevelErrors' && at(last.timeEnded) >= from && at(last.timeBegan) >= from;
   return at(job.status.steadyStateLastAchievedTime) >= from || Boolean(finished);
+}
+
+/**
+ * The finished cycle since `since` that left objects failing (lastExecution state
+ * EntryLevelErrors with timeEnded), or null. Entra retries them in later cycles.
+ */
+export function cycleEndedWithErrors(job: SyncJob, since: string): { escrowed: number | undefined; endedAt: string } | null {
+  const last = job.status.lastExecution;
+  const from = Date.parse(since);
+  if (!last || last.state !== 'EntryLevelErrors' || !(at(last.timeEnded) >= from) || !(at(last.timeBegan) >= from)) return null;
+  return { escrowed: last.countEscrowed ?? undefined, endedAt: last.timeEnded as string };
 }
 
 export interface QuarantineDescription {

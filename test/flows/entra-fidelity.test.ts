@@ -88,3 +88,36 @@ describe('scope and Default Access', () => {
     expect(warnings.join('\n')).toMatch(/2 user\(s\) are assigned to the Zscaler app with the Default Access role/);
   });
 });
+
+describe('later cycles: the flow waits for retries, or reports the objects that keep failing', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('SCIM faults during the initial cycle: the flow waits for the incremental cycles to retry them, then parity passes', async () => {
+    h = await startHarness({ users: 20, sandbox: { speed: 20_000, faults: 'scim:PATCH:/Users:500:0.3' } });
+    expect((await h.run(adToScimFlow)).completed).toBe(true);
+    const logs = h.sandbox.world.entra.logs;
+    const cycles = new Set(logs.map((l) => l.cycleId));
+    expect(logs.some((l) => l.provisioningStatusInfo.status === 'failure')).toBe(true);
+    expect(cycles.size).toBeGreaterThan(1);
+    expect(h.sandbox.world.entra.escrows.size).toBe(0);
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['verify-parity']!.outputs!.ok).toBe(true);
+  });
+
+  it('objects that keep failing: at the budget the run stops naming them and the reason from the provisioning logs', async () => {
+    h = await startHarness({
+      users: 20,
+      sandbox: { speed: 20_000, faults: 'scim:PATCH:/Users:500' },
+      tweak: (c) => {
+        (c.idp as Record<string, unknown>).initialCycleTimeoutMinutes = 0.05;
+      },
+    });
+    const err = (await h.run(adToScimFlow).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/objects still fail to provision/);
+    expect(err.message).toMatch(/object\(s\) failed in Entra's provisioning logs and are being retried: User /);
+    expect(err.message).toMatch(/HTTP 500/);
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['verify-parity']?.status ?? 'pending').toBe('pending');
+  });
+});

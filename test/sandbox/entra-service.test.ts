@@ -22,6 +22,8 @@ class TinyScim {
   readonly groups = new Map<string, Record<string, unknown>>();
   token = 'scim-token-ok';
   throttleNext = 0;
+  /** userName → how many more POSTs of it answer 500 (-1: always). */
+  readonly failPosts = new Map<string, number>();
   private server: Server | null = null;
   private nextId = 1;
   url = '';
@@ -64,6 +66,11 @@ class TinyScim {
     }
     if (req.method === 'GET' && url.startsWith('/scim/Groups?')) {
       return [200, list([...this.groups.values()].filter((g) => eq && g[eq[1]!] === eq[2])), {}];
+    }
+    const failing = req.method === 'POST' && url === '/scim/Users' ? this.failPosts.get(String(body?.userName)) : undefined;
+    if (failing !== undefined && failing !== 0) {
+      this.failPosts.set(String(body?.userName), failing - 1);
+      return [500, { status: '500', detail: 'simulated target failure' }, {}];
     }
     if (req.method === 'POST' && (url === '/scim/Users' || url === '/scim/Groups')) {
       const id = `id-${this.nextId++}`;
@@ -481,6 +488,42 @@ describe('documented Graph shapes (vendor-facts.md G12–G14)', () => {
     expect((await q(`contains(jobId, '${entra.state.job.templateId}')`)).value).toHaveLength(logs.length);
     const bad = await q(`displayName eq 'x'`);
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('later cycles: escrows, retries, quarantine (vendor-facts.md G15, G16)', () => {
+  it('an object that failed is escrowed, the cycle ends with EntryLevelErrors, and the next incremental cycle (40 min / speed) retries it', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 20_000, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    const flaky = directory.users[3]!;
+    scim.failPosts.set(flaky.userPrincipalName, 1);
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => entra.state.job.status.lastExecution?.state === 'EntryLevelErrors' && entra.state.job.status.lastExecution.timeEnded !== null);
+    expect(entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001')).toBe(true);
+    expect(entra.state.job.status.lastExecution!.countEscrowed).toBe(1);
+    const failed = entra.state.logs.filter((l) => l.provisioningStatusInfo.status === 'failure');
+    expect(failed.map((l) => l.sourceIdentity.displayName)).toEqual([flaky.displayName]);
+    // The incremental cycle retries only what is due: the escrowed user and the groups holding it.
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    expect([...scim.users.values()].some((u) => u.userName === flaky.userPrincipalName)).toBe(true);
+    expect(entra.state.escrows.size).toBe(0);
+    const retry = entra.state.logs.filter((l) => l.cycleId !== failed[0]!.cycleId);
+    expect(retry.filter((l) => l.sourceIdentity.identityType === 'User').map((l) => l.sourceIdentity.displayName)).toEqual([flaky.displayName]);
+    expect(entra.state.job.status.lastExecution!.state).toBe('Succeeded');
+  });
+
+  it('an incremental cycle with more than 40 % failures quarantines the job (EncounteredEscrowProportionThreshold)', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 20_000, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    entra.state.escrowQuarantineMinimum = 1;
+    for (const u of directory.users) scim.failPosts.set(u.userPrincipalName, -1);
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => entra.state.job.status.code === 'Quarantine');
+    expect(entra.state.job.status.quarantine!.reason).toBe('EncounteredEscrowProportionThreshold');
   });
 });
 

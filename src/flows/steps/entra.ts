@@ -1,6 +1,6 @@
 import { UserError } from '../../engine/errors.js';
 import type { Observation, Step, StepRun } from '../../engine/step.js';
-import { describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
+import { cycleEndedWithErrors, describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
 import { pollUntil } from './poll.js';
 import type { MigrationContext } from '../context.js';
 import { obtainScimCredentials } from './scim.js';
@@ -171,6 +171,14 @@ function observeCycle(job: SyncJob, since: string | undefined): Observation {
         : `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})`,
     };
   }
+  const errors = since === undefined ? null : cycleEndedWithErrors(job, since);
+  if (errors) {
+    return {
+      state: 'pending',
+      detail: `the cycle that ended at ${errors.endedAt} left ${errors.escrowed ?? 'some'} object(s) failing; Entra retries them in its next cycle (about every 40 minutes)`,
+      facts: { failing: errors.escrowed ?? -1 },
+    };
+  }
   const p = progressOf(job);
   return {
     state: 'pending',
@@ -198,6 +206,39 @@ export async function notProvisionedByDesign(ctx: MigrationContext): Promise<{ d
 }
 
 /**
+ * Objects whose latest provisioning-log entry since `since` is a failure (a later success clears
+ * an earlier failure: Entra retried it), with the reason Entra logged.
+ */
+export async function failedObjects(ctx: MigrationContext, since: string): Promise<Array<{ name: string; type: string; reason: string }>> {
+  const { jobId } = await findJob(ctx);
+  const latest = new Map<string, { at: number; failed: boolean; name: string; type: string; reason: string }>();
+  for await (const page of ctx.graph().listProvisioningLogs(jobId, since)) {
+    for (const e of page) {
+      const id = e.sourceIdentity?.id;
+      if (!id) continue;
+      const at = Date.parse(e.activityDateTime);
+      const prior = latest.get(id);
+      if (prior && prior.at > at) continue;
+      const status = e.provisioningStatusInfo?.status ?? '';
+      latest.set(id, {
+        at,
+        failed: status === 'failure',
+        name: e.sourceIdentity?.displayName ?? id,
+        type: e.sourceIdentity?.identityType ?? 'object',
+        reason: e.provisioningStatusInfo?.errorInformation?.reason ?? e.provisioningStatusInfo?.errorInformation?.errorCode ?? 'no reason logged',
+      });
+    }
+  }
+  return [...latest.values()].filter((v) => v.failed).map(({ name, type, reason }) => ({ name, type, reason }));
+}
+
+function describeFailures(failed: Array<{ name: string; type: string; reason: string }>): string {
+  if (failed.length === 0) return '';
+  const shown = failed.slice(0, 5).map((f) => `${f.type} ${f.name} (${f.reason.split('\n')[0]?.slice(0, 160)})`).join('; ');
+  return ` ${failed.length} object(s) failed in Entra's provisioning logs and are being retried: ${shown}${failed.length > 5 ? `; … ${failed.length - 5} more` : ''}.`;
+}
+
+/**
  * The hook for the parity step: one or more sentences (leading space) on assigned users Entra
  * did not provision and why, or '' when there is nothing to say or Graph cannot be read.
  */
@@ -206,6 +247,11 @@ export async function explainNotProvisioned(run: StepRun<MigrationContext>): Pro
   try {
     const { explanation } = await notProvisionedByDesign(run.ctx);
     if (explanation) parts.push(explanation);
+    const since = cycleReference(run);
+    if (since !== undefined) {
+      const failed = describeFailures(await failedObjects(run.ctx, since));
+      if (failed) parts.push(failed.trim());
+    }
   } catch {
     // The explanation is a courtesy: the parity failure stands on its own.
   }
@@ -237,6 +283,13 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
       if (seen.state === 'blocked') {
         throw new UserError(seen.detail, {
           hint: 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
+        });
+      }
+      // Out of budget: objects that failed since the start (provisioning logs) are the likely reason.
+      const failed = seen.state !== 'done' && since !== undefined ? await failedObjects(ctx, since) : [];
+      if (seen.state !== 'done' && (failed.length > 0 || typeof seen.facts?.failing === 'number')) {
+        throw new UserError(`after ${minutes} minutes objects still fail to provision (${seen.detail}).${describeFailures(failed)}`, {
+          hint: 'Read the provisioning logs for each failing object and fix the cause (a value ZIA refuses, a duplicate); Entra retries them every cycle. Run the same command again to keep waiting.',
         });
       }
       if (seen.state !== 'done') {

@@ -42,12 +42,26 @@ import { setTarget, sourceValue, targetValue, type AttributeMapping } from './ma
 const BASE_DELAY_MS = 250;
 const MEMBERS_PER_PATCH = 100;
 
+/** Entra runs incremental cycles "approximately every 40 minutes" (tutorial); divided by `speed`. */
+export const INCREMENTAL_INTERVAL_MS = 40 * 60_000;
+/**
+ * Escrow proportion quarantine (application-provisioning-quarantine-status): more than 40 % of the
+ * evaluated objects failed, with at least 5 000 evaluated. The minimum is a state value so tests
+ * can reach it with a few users.
+ */
+export const ESCROW_PROPORTION = 0.4;
+
 interface Cursor {
   cycleId: string;
+  mode: 'initial' | 'incremental';
+  /** the objects this cycle evaluates, fixed when it begins */
+  users: EntraUser[];
+  groups: EntraGroup[];
   /** index into [...users, ...groups] of the next object to process */
   next: number;
   began: string;
   exported: number;
+  failed: number;
   /** users + groups in scope when this run of the cycle started (reported as entitled/imported) */
   total: number;
 }
@@ -57,6 +71,9 @@ export class ProvisioningEngine {
   private pauseRequested = false;
   private stopped = false;
   private cursor: Cursor | null = null;
+  /** An initial cycle has completed since the last restart: later cycles are incremental. */
+  private initialDone = false;
+  private nextCycle: NodeJS.Timeout | null = null;
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(
@@ -91,17 +108,38 @@ export class ProvisioningEngine {
     job.schedule = { ...job.schedule, state: 'Active', interval: 'PT40M' };
     job.status.quarantine = null;
     this.pauseRequested = false;
+    this.cancelNext();
     if (!this.running) this.launch();
   }
 
   /** POST …/restart: a fresh initial cycle (Watermark/Escrows/QuarantineState reset). */
   restart(): void {
     this.cursor = null;
+    this.initialDone = false;
+    this.state.escrows.clear();
     this.start();
+  }
+
+  private cancelNext(): void {
+    if (this.nextCycle) clearTimeout(this.nextCycle);
+    this.nextCycle = null;
+  }
+
+  /** The next incremental cycle, INCREMENTAL_INTERVAL_MS / speed after the last one ended. */
+  private scheduleNext(): void {
+    this.cancelNext();
+    const job = this.state.job;
+    if (this.stopped || this.pauseRequested || job.schedule.state !== 'Active' || job.status.code === 'Quarantine') return;
+    this.nextCycle = setTimeout(() => {
+      this.nextCycle = null;
+      if (!this.running && !this.stopped && !this.pauseRequested) this.launch();
+    }, INCREMENTAL_INTERVAL_MS / Math.max(this.speed, 0.001));
+    this.nextCycle.unref();
   }
 
   /** POST …/pause: stop after the current object, keep the cursor (G-pause). */
   async pause(): Promise<void> {
+    this.cancelNext();
     this.pauseRequested = true;
     this.state.job.schedule = { ...this.state.job.schedule, state: 'Paused' };
     this.state.job.status.code = 'Paused';
@@ -109,6 +147,7 @@ export class ProvisioningEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.cancelNext();
     this.pauseRequested = true;
     for (const t of this.timers) {
       clearTimeout(t.timer);
@@ -127,6 +166,8 @@ export class ProvisioningEngine {
         const job = this.state.job;
         if (!this.pauseRequested && !this.stopped && this.cursor && job.schedule.state === 'Active' && job.status.code !== 'Quarantine') {
           this.launch();
+        } else if (!this.cursor) {
+          this.scheduleNext();
         }
       });
   }
@@ -139,6 +180,7 @@ export class ProvisioningEngine {
       countEntitled: total,
       countExported: cursor.exported,
       countImported: total,
+      countEscrowed: this.state.escrows.size,
       error,
       state,
       timeBegan: cursor.began,
@@ -153,12 +195,23 @@ export class ProvisioningEngine {
       this.quarantine('SecretsMissing', 'BaseAddress and SecretToken are not saved; PUT …/synchronization/secrets first.');
       return;
     }
-    const users = assignedUsers(this.state);
-    const groups = assignedGroups(this.state);
-    const total = users.length + groups.length;
-    if (!this.cursor) this.cursor = { cycleId: randomUUID(), next: 0, began: new Date().toISOString(), exported: 0, total };
+    if (!this.cursor) {
+      // Initial: everything in scope. Incremental (how-provisioning-works): what is new in scope
+      // since the watermark, and the escrowed objects, retried; groups holding a retried user follow.
+      let users = assignedUsers(this.state);
+      let groups = assignedGroups(this.state);
+      const mode = this.initialDone ? 'incremental' : 'initial';
+      if (mode === 'incremental') {
+        const due = (id: string) => this.state.escrows.has(id) || !this.state.targetIds.has(id);
+        users = users.filter((u) => due(u.id));
+        const retried = new Set(users.map((u) => u.id));
+        groups = groups.filter((g) => due(g.id) || g.memberIds.some((m) => retried.has(m)));
+      }
+      const total = users.length + groups.length;
+      this.cursor = { cycleId: randomUUID(), mode, users, groups, next: 0, began: new Date().toISOString(), exported: 0, failed: 0, total };
+    }
     const cursor = this.cursor;
-    cursor.total = total; // a resumed cycle counts the scope as it is now
+    const { users, groups, total } = cursor;
     job.status.code = 'Active';
     const progress = (): void => {
       job.status.progress = [
@@ -179,9 +232,11 @@ export class ProvisioningEngine {
       await this.sleep(delay);
       if (this.pauseRequested || this.stopped) return;
       const index = cursor.next;
+      const object = index < users.length ? (users[index] as EntraUser) : (groups[index - users.length] as EntraGroup);
       try {
-        if (index < users.length) await this.provisionUser(users[index] as EntraUser, target, cursor);
-        else await this.provisionGroup(groups[index - users.length] as EntraGroup, target, cursor);
+        if (index < users.length) await this.provisionUser(object as EntraUser, target, cursor);
+        else await this.provisionGroup(object as EntraGroup, target, cursor);
+        this.state.escrows.delete(object.id);
       } catch (err) {
         if (err instanceof ScimHttpError && err.status === 401) {
           this.quarantine(
@@ -190,14 +245,29 @@ export class ProvisioningEngine {
           );
           return;
         }
-        // Other failures are entry-level errors: logged, the cycle goes on (escrow semantics).
+        // Other failures are entry-level errors: logged, escrowed for the next cycle, the cycle goes on.
+        cursor.failed++;
+        const prior = this.state.escrows.get(object.id);
+        this.state.escrows.set(object.id, { count: (prior?.count ?? 0) + 1, lastError: err instanceof Error ? err.message : String(err) });
       }
       cursor.next = index + 1;
       progress();
     }
 
-    const done = this.execution(cursor, 'Succeeded', null);
     const now = new Date().toISOString();
+    if (cursor.mode === 'initial') this.initialDone = true;
+    if (cursor.failed > 0) {
+      // Entry-level errors: the cycle ends, nothing is "successful" or steady until the escrows clear.
+      job.status.lastExecution = this.execution(cursor, 'EntryLevelErrors', null);
+      job.status.lastExecution.timeEnded = now;
+      const minimum = this.state.escrowQuarantineMinimum;
+      if (cursor.mode === 'incremental' && total >= minimum && cursor.failed / total > ESCROW_PROPORTION) {
+        this.quarantine('EncounteredEscrowProportionThreshold', `${cursor.failed} of ${total} evaluated objects failed (more than 40 %).`, 'EncounteredEscrowProportionThreshold');
+      }
+      this.cursor = null;
+      return;
+    }
+    const done = this.execution(cursor, 'Succeeded', null);
     job.status.lastExecution = done;
     job.status.lastSuccessfulExecution = done;
     if (cursor.exported > 0) job.status.lastSuccessfulExecutionWithExports = done;
@@ -211,7 +281,7 @@ export class ProvisioningEngine {
     this.cursor = null;
   }
 
-  private quarantine(code: string, message: string): void {
+  private quarantine(code: string, message: string, reason = 'EncounteredQuarantineException'): void {
     const job = this.state.job;
     const now = new Date();
     const prior = job.status.quarantine;
@@ -221,7 +291,7 @@ export class ProvisioningEngine {
       currentBegan: now.toISOString(),
       // E-quar: retries at 6 h, 12 h, 24 h, then daily.
       nextAttempt: new Date(now.getTime() + 6 * 3600_000).toISOString(),
-      reason: 'EncounteredQuarantineException',
+      reason,
       seriesBegan: prior?.seriesBegan ?? now.toISOString(),
       seriesCount: (prior?.seriesCount ?? 0) + 1,
       error: { code, message, tenantActionable: true },

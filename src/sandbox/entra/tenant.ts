@@ -63,6 +63,7 @@ export interface TaskExecution {
   countEntitled: number;
   countExported: number;
   countImported: number;
+  countEscrowed: number;
   error: null | { code: string; message: string };
   state: 'Succeeded' | 'Failed' | 'EntryLevelErrors';
   timeBegan: string;
@@ -114,6 +115,10 @@ export interface EntraState {
   cloudOnlyUserId: string;
   /** The user attribute mapping the engine applies (Attribute Mappings of the app); replaceable. */
   userMapping: readonly AttributeMapping[];
+  /** Objects whose last export failed (escrows), retried by the next cycle: source id → failures. */
+  escrows: Map<string, { count: number; lastError: string }>;
+  /** Evaluated objects a cycle needs before the 40 % escrow quarantine applies (documented: 5 000). */
+  escrowQuarantineMinimum: number;
 }
 
 /** Graph's "never" timestamp (idp-apis.md A1: steadyState… stays 0001-01-01 until achieved). */
@@ -267,6 +272,8 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
     targetIds: new Map(),
     cloudOnlyUserId: cloudOnly.id,
     userMapping: ZSCALER_USER_MAPPING,
+    escrows: new Map(),
+    escrowQuarantineMinimum: 5000,
   };
 }
 
@@ -285,6 +292,7 @@ export function markProvisionedBefore(state: EntraState, now = Date.now()): void
     countEntitled: users,
     countExported: 0,
     countImported: users,
+    countEscrowed: 0,
     error: null,
     state: 'Succeeded',
     timeBegan: iso(began),
