@@ -6,7 +6,7 @@ import { createTokenSource } from './oauth.js';
 
 /**
  * Microsoft Graph client for the Entra provisioning (synchronization) API of the Zscaler
- * enterprise app. Facts cite /work/shared/docs/idp-apis.md section A (A1…A6).
+ * enterprise app. Facts: docs/vendor-facts.md, "Entra ID / Microsoft Graph" (G1…).
  * Throttling: 429/503 with Retry-After are retried by the HTTP layer (A6); Graph publishes no
  * fixed rate, so no client-side limit is set.
  */
@@ -200,7 +200,7 @@ const QUARANTINE_TEXT: Record<string, { meaning: string; whatToDo: string }> = {
     whatToDo: 'read the provisioning logs, fix the common cause, then restart with resetScope Escrows,QuarantineState',
   },
   EncounteredEscrowProportionThreshold: {
-    meaning: 'more than 40 % of the evaluated objects failed (at least 5 000 evaluated)',
+    meaning: 'more than 40 % of the provisioning events failed (evaluated from 5 000 failures on)',
     whatToDo: 'read the provisioning logs, fix the common cause, then restart with resetScope Escrows,QuarantineState',
   },
   TooManyDeletes: {
@@ -350,7 +350,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
 
   /** A read that Graph refused: v1.0 documents no GET, beta may be switched off or forbidden. */
   const REFUSED_READ = new Set([400, 403, 404, 405, 501]);
-  // vendor-facts.md "Graph synchronization secrets": the GET is documented on beta only.
+  // docs/vendor-facts.md G1–G2: the GET is documented on beta only.
   const betaUrl = /\/v1\.0\/?$/.test(opts.graphUrl) ? opts.graphUrl.replace(/\/v1\.0\/?$/, '/beta') : undefined;
 
   async function readSecrets(spId: string): Promise<{ list: Array<{ key: string; value?: string | null | undefined }> } | { list: null; reason: string }> {

@@ -45,9 +45,9 @@ const MEMBERS_PER_PATCH = 100;
 /** Entra runs incremental cycles "approximately every 40 minutes" (tutorial); divided by `speed`. */
 export const INCREMENTAL_INTERVAL_MS = 40 * 60_000;
 /**
- * Escrow proportion quarantine (application-provisioning-quarantine-status): more than 40 % of the
- * evaluated objects failed, with at least 5 000 evaluated. The minimum is a state value so tests
- * can reach it with a few users.
+ * Escrow quarantine (application-provisioning-quarantine-status): from 5 000 failures on, more
+ * than 40 % of the events failed or more than 40 000 failures. The minimum is a state value so
+ * tests can reach it with a few users.
  */
 export const ESCROW_PROPORTION = 0.4;
 
@@ -261,7 +261,7 @@ export class ProvisioningEngine {
       job.status.lastExecution = this.execution(cursor, 'EntryLevelErrors', null);
       job.status.lastExecution.timeEnded = now;
       const minimum = this.state.escrowQuarantineMinimum;
-      if (cursor.mode === 'incremental' && total >= minimum && cursor.failed / total > ESCROW_PROPORTION) {
+      if (cursor.mode === 'incremental' && cursor.failed >= minimum && (cursor.failed / total > ESCROW_PROPORTION || cursor.failed > 40_000)) {
         this.quarantine('EncounteredEscrowProportionThreshold', `${cursor.failed} of ${total} evaluated objects failed (more than 40 %).`, 'EncounteredEscrowProportionThreshold');
       }
       this.cursor = null;

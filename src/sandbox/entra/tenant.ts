@@ -117,7 +117,7 @@ export interface EntraState {
   userMapping: readonly AttributeMapping[];
   /** Objects whose last export failed (escrows), retried by the next cycle: source id → failures. */
   escrows: Map<string, { count: number; lastError: string }>;
-  /** Evaluated objects a cycle needs before the 40 % escrow quarantine applies (documented: 5 000). */
+  /** Failures a cycle needs before the 40 % escrow quarantine is evaluated (documented: 5 000). */
   escrowQuarantineMinimum: number;
 }
 
