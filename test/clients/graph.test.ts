@@ -220,7 +220,7 @@ describe('Graph client', () => {
     expect(pages.map((p) => p.map((e) => e.id))).toEqual([['75b5b3a4-0001'], ['75b5b3a4-0002']]);
     expect(pages[1]![0]!.provisioningStatusInfo?.errorInformation?.reason).toContain('409');
     const first = f.server.requests.find((r) => r.path === '/v1.0/auditLogs/provisioning')!;
-    expect(first.query.get('$filter')).toBe("jobId eq 'zscalerthree.e4bb' and activityDateTime ge 2026-11-26T00:00:00.000Z");
+    expect(first.query.get('$filter')).toBe("jobId eq 'zscalerthree.e4bb' and activityDateTime gt 2026-11-25T23:59:59.999Z");
   });
 
   it('refuses a nextLink to another host (the token would go with it)', async () => {

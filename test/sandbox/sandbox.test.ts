@@ -132,8 +132,9 @@ describe('startSandbox', () => {
     expect((await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs/${jobId}/start`, { method: 'POST', headers: g })).status).toBe(204);
     const before = sb.world.tenant.users.size;
     const idpId = sb.credentials.zia.idpId;
-    const deadline = Date.now() + 40_000;
-    while (Date.now() < deadline && sb.world.entra.job.status.steadyStateLastAchievedTime.startsWith('0001')) await new Promise((r) => setTimeout(r, 200));
+    const deadline = Date.now() + 50_000;
+    const takenOver = () => sb.world.tenant.scimUserIds(idpId).filter((id) => sb.world.tenant.users.get(id)?.scim?.idpId === idpId).length;
+    while (Date.now() < deadline && takenOver() < before + 1) await new Promise((r) => setTimeout(r, 200));
     // Every synced user was taken over (same ids, externalId set), plus Entra's cloud-only user is new: no duplicates.
     const synced = [...sb.world.tenant.users.values()].filter((u) => u.source === 'directory');
     expect(synced.length).toBe(before);
@@ -154,5 +155,5 @@ describe('startSandbox', () => {
     expect(scimUsers.filter((r) => r.status === 409)).toHaveLength(0);
     expect(sb.stats().mutations).toBeGreaterThan(1000);
     await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs/${jobId}/pause`, { method: 'POST', headers: g });
-  }, 60_000);
+  }, 90_000);
 });
