@@ -17,7 +17,8 @@
 //   1. authSettings.directorySyncMigrateToScimEnabled = true, activated (seed 001, step 1);
 //   2. Edit IdP > Enable SCIM Provisioning, which yields the Base URL and Bearer Token;
 //   3. every user assigned to the Entra app is created via SCIM with the body Entra sends
-//      (sandbox/entra/engine.ts createBody): directory-synced users are ADOPTED (same ZIA id),
+//      (sandbox/entra/engine.ts createBody): directory-synced users are taken over (same ZIA id, as
+//      Entra's lookup-then-PATCH leaves them),
 //      the cloud-only user is created; then every assigned group with its direct user members.
 // The result is exactly what a completed initial cycle leaves behind; only the pacing is skipped.
 //

@@ -6,7 +6,7 @@ import { createTokenSource } from './oauth.js';
 
 /**
  * Microsoft Graph client for the Entra provisioning (synchronization) API of the Zscaler
- * enterprise app. Facts cite /work/shared/docs/idp-apis.md section A (A1…A6).
+ * enterprise app. Facts: docs/vendor-facts.md, "Entra ID / Microsoft Graph" (G1…).
  * Throttling: 429/503 with Retry-After are retried by the HTTP layer (A6); Graph publishes no
  * fixed rate, so no client-side limit is set.
  */
@@ -69,9 +69,45 @@ export const SyncJobSchema = z
         troubleshootingUrl: z.string().nullish(),
       })
       .passthrough(),
+    // Graph keyValuePair: {name, value} (docs/vendor-facts.md G12).
+    synchronizationJobSettings: z.array(z.object({ name: z.string(), value: z.string().nullish() }).passthrough()).nullish(),
   })
   .passthrough();
 export type SyncJob = z.output<typeof SyncJobSchema>;
+
+/** Get synchronizationSchema: only what this tool reads (the rules' object and attribute mappings). */
+export const SyncSchemaSchema = z
+  .object({
+    synchronizationRules: z.array(
+      z
+        .object({
+          name: z.string().nullish(),
+          objectMappings: z.array(
+            z
+              .object({
+                name: z.string().nullish(),
+                enabled: z.boolean().nullish(),
+                sourceObjectName: z.string().nullish(),
+                targetObjectName: z.string().nullish(),
+                attributeMappings: z.array(z.object({ targetAttributeName: z.string(), matchingPriority: z.number().nullish(), source: z.object({ name: z.string().nullish(), expression: z.string().nullish() }).passthrough().nullish() }).passthrough()).nullish(),
+              })
+              .passthrough(),
+          ).nullish(),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+export type SyncSchema = z.output<typeof SyncSchemaSchema>;
+
+const AppRoleSchema = z.object({ id: z.string(), displayName: z.string().nullish(), value: z.string().nullish() }).passthrough();
+const AppRoleAssignmentSchema = z
+  .object({ id: z.string(), appRoleId: z.string(), principalId: z.string(), principalType: z.string().nullish(), principalDisplayName: z.string().nullish() })
+  .passthrough();
+export type AppRoleAssignment = z.output<typeof AppRoleAssignmentSchema>;
+
+/** The app role of an assignment "without a specific role", shown as Default Access (G10). */
+export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';
 
 const SecretsSchema = z.object({ value: z.array(z.object({ key: z.string(), value: z.string().nullish() }).passthrough()) }).passthrough();
 
@@ -108,16 +144,38 @@ function collection<T extends z.ZodType>(item: T) {
 
 const NEVER = /^0001-01-01/;
 
+const at = (t: string | null | undefined): number => (typeof t === 'string' && t !== '' && !NEVER.test(t) ? Date.parse(t) : NaN);
+
 /**
- * True once the first full cycle has finished. [U] Microsoft does not document an explicit
- * "initial cycle done" flag; A1's reading is that steadyStateFirstAchievedTime moves off
- * 0001-01-01 then. A job that has not run, or is quarantined, is never complete.
+ * True once a full cycle has finished that began at or after `since` (the moment this migration
+ * started the job). steadyStateFirstAchievedTime is "the first time" steady state was reached,
+ * ever, so a job that provisioned before (a pilot, an earlier run) carries it already; the later
+ * facts are steadyStateLastAchievedTime and a finished lastExecution (docs/vendor-facts.md G5–G6).
+ * Without `since`, only a job that never reached steady state before can be judged: the first
+ * steady state. A job that has not run, or is quarantined, is never complete. Times are compared
+ * as Graph's and this machine's clocks give them (skew is not corrected).
  */
-export function isInitialCycleComplete(job: SyncJob): boolean {
+export function isInitialCycleComplete(job: SyncJob, since?: string): boolean {
   const code = job.status.code;
   if (code === 'NotRun' || code === 'NotConfigured' || code === 'Quarantine') return false;
-  const t = job.status.steadyStateFirstAchievedTime;
-  return typeof t === 'string' && t !== '' && !NEVER.test(t);
+  if (since === undefined) return !Number.isNaN(at(job.status.steadyStateFirstAchievedTime));
+  const from = Date.parse(since);
+  if (Number.isNaN(from)) throw new UserError(`"${since}" is not an ISO 8601 time`);
+  const last = job.status.lastExecution;
+  // A cycle that ended with entry-level errors is not complete: Entra retries the escrowed objects next cycle.
+  const finished = last && last.state !== 'EntryLevelErrors' && at(last.timeEnded) >= from && at(last.timeBegan) >= from;
+  return at(job.status.steadyStateLastAchievedTime) >= from || Boolean(finished);
+}
+
+/**
+ * The finished cycle since `since` that left objects failing (lastExecution state
+ * EntryLevelErrors with timeEnded), or null. Entra retries them in later cycles.
+ */
+export function cycleEndedWithErrors(job: SyncJob, since: string): { escrowed: number | undefined; endedAt: string } | null {
+  const last = job.status.lastExecution;
+  const from = Date.parse(since);
+  if (!last || last.state !== 'EntryLevelErrors' || !(at(last.timeEnded) >= from) || !(at(last.timeBegan) >= from)) return null;
+  return { escrowed: last.countEscrowed ?? undefined, endedAt: last.timeEnded as string };
 }
 
 export interface QuarantineDescription {
@@ -142,7 +200,7 @@ const QUARANTINE_TEXT: Record<string, { meaning: string; whatToDo: string }> = {
     whatToDo: 'read the provisioning logs, fix the common cause, then restart with resetScope Escrows,QuarantineState',
   },
   EncounteredEscrowProportionThreshold: {
-    meaning: 'more than 40 % of the evaluated objects failed (at least 5 000 evaluated)',
+    meaning: 'more than 40 % of the provisioning events failed (evaluated from 5 000 failures on)',
     whatToDo: 'read the provisioning logs, fix the common cause, then restart with resetScope Escrows,QuarantineState',
   },
   TooManyDeletes: {
@@ -195,6 +253,9 @@ const REFUSED_SCOPES: Record<string, string> = {
 /** Secret keys whose values are not meant to be shown (A2, G-kv); other keys are settings. */
 const NON_SECRET_KEYS = new Set(['BaseAddress', 'SyncAll', 'SyncNotificationSettings', 'SkipOutOfScopeDeletions', 'SynchronizationSchedule', 'HardDeletesEnabled']);
 
+/** What a read of the provisioning secrets could learn: their keys, or why Graph would not say. */
+export type SecretKeys = { keys: string[]; reason?: undefined } | { keys: null; reason: string };
+
 export interface GraphClientOptions {
   loginUrl: string;
   graphUrl: string;
@@ -210,13 +271,29 @@ export interface GraphClient {
   findServicePrincipal(ref: { id?: string; appId?: string; displayName?: string }): Promise<ServicePrincipal>;
   getSynchronizationJob(spId: string): Promise<SyncJob>;
   getJob(spId: string, jobId: string): Promise<SyncJob>;
-  getSecretKeys(spId: string): Promise<string[]>;
-  updateSecrets(spId: string, values: Record<string, string>): Promise<{ keys: string[] }>;
+  /**
+   * The keys of the app's provisioning secrets, or `keys: null` with the reason when Graph will not
+   * say (v1.0 has no GET; the beta GET may be refused). Values are never returned to the caller.
+   */
+  getSecretKeys(spId: string): Promise<SecretKeys>;
+  /**
+   * PUT the set: `values`, plus the readable non-secret settings already present. Everything else
+   * present before is removed (a PUT replaces the whole set); `dropped` lists those keys, or is
+   * null when the current set could not be read.
+   */
+  updateSecrets(spId: string, values: Record<string, string>): Promise<{ keys: string[]; kept: string[]; dropped: string[] | null }>;
   validateCredentials(spId: string, jobId: string, credentials?: Record<string, string>): Promise<{ ok: true }>;
   startJob(spId: string, jobId: string): Promise<void>;
   pauseJob(spId: string, jobId: string): Promise<void>;
   restartJob(spId: string, jobId: string, resetScope: ResetScope): Promise<void>;
   listProvisioningLogs(jobId: string, since?: string): AsyncGenerator<ProvisioningObjectSummary[]>;
+  /** GET …/synchronization/jobs/{id}/schema (v1.0). */
+  getJobSchema(spId: string, jobId: string): Promise<SyncSchema>;
+  /**
+   * Who is assigned to the app (GET …/appRoleAssignedTo, every page), each marked `defaultAccess`
+   * when its role is Default Access: such users are not provisioned (Zscaler tutorials, G10).
+   */
+  listAssignments(spId: string): Promise<Array<AppRoleAssignment & { defaultAccess: boolean }>>;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -271,12 +348,26 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     for (const [key, value] of entries) if (value && !NON_SECRET_KEYS.has(key)) http.addSecret(value);
   }
 
-  async function readSecrets(spId: string) {
-    // A2: GET …/synchronization/secrets is shown only on beta in E-skip; on v1.0 it is [U].
-    const list = (await call('GET', `${sp(spId)}/synchronization/secrets`, SecretsSchema)).value;
-    registerSecrets(list.map((s) => [s.key, s.value] as const));
-    return list;
+  /** A read that Graph refused: v1.0 documents no GET, beta may be switched off or forbidden. */
+  const REFUSED_READ = new Set([400, 403, 404, 405, 501]);
+  // docs/vendor-facts.md G1–G2: the GET is documented on beta only.
+  const betaUrl = /\/v1\.0\/?$/.test(opts.graphUrl) ? opts.graphUrl.replace(/\/v1\.0\/?$/, '/beta') : undefined;
+
+  async function readSecrets(spId: string): Promise<{ list: Array<{ key: string; value?: string | null | undefined }> } | { list: null; reason: string }> {
+    if (!betaUrl) return { list: null, reason: `graphUrl ${opts.graphUrl} does not end in /v1.0, so the beta read of the secrets cannot be addressed` };
+    try {
+      const list = (await call('GET', `${betaUrl}${sp(spId)}/synchronization/secrets`, SecretsSchema)).value;
+      registerSecrets(list.map((s) => [s.key, s.value] as const));
+      return { list };
+    } catch (err) {
+      if (err instanceof ApiError && err.system === 'graph' && err.status !== undefined && REFUSED_READ.has(err.status)) {
+        return { list: null, reason: `Graph refused GET beta …/synchronization/secrets (HTTP ${err.status}); v1.0 documents only PUT` };
+      }
+      throw err;
+    }
   }
+
+  const masked = (v: string | null | undefined): boolean => !v || /^\*+$/.test(v);
 
   return {
     async findServicePrincipal(ref) {
@@ -329,25 +420,19 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     },
     getJob: (spId, jobId) => call('GET', job(spId, jobId), SyncJobSchema),
     async getSecretKeys(spId) {
-      return (await readSecrets(spId)).map((s) => s.key);
+      const read = await readSecrets(spId);
+      return read.list === null ? { keys: null, reason: read.reason } : { keys: read.list.map((s) => s.key) };
     },
     async updateSecrets(spId, values) {
       registerSecrets(Object.entries(values));
-      const existing = await readSecrets(spId);
-      // A2 [I]: PUT replaces the whole set, so every present key is sent back. Graph is assumed not
-      // to return secret values (Microsoft's procedure re-enters the password); a key that comes
-      // back empty or masked cannot be re-sent without destroying it, so the caller must give it.
-      const masked = existing.filter((s) => !(s.key in values) && (!s.value || /^\*+$/.test(s.value))).map((s) => s.key);
-      if (masked.length > 0) {
-        throw new UserError(`cannot update the provisioning secrets: Graph did not return the value of ${masked.join(', ')}, and saving the set would erase it`, {
-          hint: `give ${masked.join(', ')} together with the other values (for example the Secret Token with the Tenant URL)`,
-        });
-      }
-      const merged = new Map(existing.map((s) => [s.key, s.value as string]));
-      for (const [k, v] of Object.entries(values)) merged.set(k, v);
-      const body = { value: [...merged].map(([key, value]) => ({ key, value })) };
+      // PUT replaces the whole set. Only settings (NON_SECRET_KEYS) whose value came back readable
+      // are carried over; a secret value is never read back, so any other key not given is dropped.
+      const read = await readSecrets(spId);
+      const kept = (read.list ?? []).filter((s) => !(s.key in values) && NON_SECRET_KEYS.has(s.key) && !masked(s.value));
+      const dropped = read.list === null ? null : read.list.filter((s) => !(s.key in values) && !kept.includes(s)).map((s) => s.key);
+      const body = { value: [...Object.entries(values).map(([key, value]) => ({ key, value })), ...kept.map((s) => ({ key: s.key, value: s.value as string }))] };
       await call('PUT', `${sp(spId)}/synchronization/secrets`, z.unknown(), { body });
-      return { keys: [...merged.keys()] };
+      return { keys: body.value.map((s) => s.key), kept: kept.map((s) => s.key), dropped };
     },
     async validateCredentials(spId, jobId, credentials) {
       if (credentials) registerSecrets(Object.entries(credentials));
@@ -381,7 +466,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       let filter = `jobId eq ${odata(jobId)}`;
       if (since !== undefined) {
         if (Number.isNaN(Date.parse(since))) throw new UserError(`"${since}" is not an ISO 8601 time`);
-        filter += ` and activityDateTime ge ${new Date(since).toISOString()}`;
+        // Documented operators on activityDateTime: eq, gt, lt (G13).
+        filter += ` and activityDateTime gt ${new Date(Date.parse(since) - 1).toISOString()}`;
       }
       let next: string | undefined = undefined;
       // Bounded loop; Graph ends with a page that has no @odata.nextLink (A5).
@@ -399,6 +485,24 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         }
       }
       throw new UserError('Graph provisioning logs: paging did not end after 100 000 pages');
+    },
+    getJobSchema: (spId, jobId) => call('GET', `${job(spId, jobId)}/schema`, SyncSchemaSchema),
+    async listAssignments(spId) {
+      const app = await call('GET', sp(spId), z.object({ appRoles: z.array(AppRoleSchema).nullish() }).passthrough(), { query: { $select: 'id,appRoles' } });
+      const named = new Set((app.appRoles ?? []).filter((r) => /^default access$/i.test(r.displayName ?? '')).map((r) => r.id));
+      const out: Array<AppRoleAssignment & { defaultAccess: boolean }> = [];
+      let next: string | undefined = undefined;
+      for (let n = 0; n < 10_000; n++) {
+        const page: z.output<ReturnType<typeof collection<typeof AppRoleAssignmentSchema>>> =
+          next === undefined
+            ? await call('GET', `${sp(spId)}/appRoleAssignedTo`, collection(AppRoleAssignmentSchema), { query: { $top: 999 } })
+            : await call('GET', next, collection(AppRoleAssignmentSchema));
+        for (const a of page.value) out.push({ ...a, defaultAccess: a.appRoleId === DEFAULT_ACCESS_ROLE_ID || named.has(a.appRoleId) });
+        next = page['@odata.nextLink'];
+        if (!next) return out;
+        if (new URL(next).origin !== graphOrigin) throw new UserError(`Graph returned a nextLink to another host (${new URL(next).origin}); refusing to follow it`);
+      }
+      throw new UserError('Graph appRoleAssignedTo: paging did not end after 10 000 pages');
     },
   };
 }

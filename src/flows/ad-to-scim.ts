@@ -3,7 +3,7 @@ import type { Flow, Step } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
 import { directoryPages, keepFailedReport, runParity } from './parity-check.js';
 import { forwardPreflight } from './preflight.js';
-import { entraCredentialsStep, entraInitialCycleStep, entraStartStep, findJob } from './steps/entra.js';
+import { entraCredentialsStep, entraInitialCycleStep, entraStartStep, explainNotProvisioned, findJob } from './steps/entra.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
 import { activateStep, migrationFlagStep, settingsOf, syncNowStep } from './steps/zia.js';
 import { retireFlow } from './retire.js';
@@ -33,14 +33,15 @@ const snapshotSettings: Step<MigrationContext> = {
     const { ctx } = run;
     const settings = settingsOf(await ctx.zia().getAuthSettings());
     const { spId, job } = await findJob(ctx);
-    const keys = await ctx.graph().getSecretKeys(spId);
+    const secrets = await ctx.graph().getSecretKeys(spId);
     await run.saveSnapshot({
       ...(ctx.adoptObservedState ? { adopted: { at: new Date().toISOString(), migrationFlag: settings.directorySyncMigrateToScimEnabled ?? null } } : {}),
       ziaAuthSettings: settings,
       // ZIA has no public API for IdP options: they are restored by the operator steps.
       ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
       entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
-      entraSecretKeys: keys,
+      // null when Graph does not let the keys be read (v1.0 has no GET): then they are unknown, not absent.
+      entraSecretKeys: secrets.keys,
     });
   },
 };
@@ -99,7 +100,8 @@ const verifyParity: Step<MigrationContext> = {
     const s = result.report.summary;
     if (!result.ok) {
       const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
-      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}`, {
+      const why = await explainNotProvisioned(run);
+      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
         hint: 'Look at the missing and duplicate findings first. Entra may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (`migrate verify` re-checks on demand).',
       });
     }

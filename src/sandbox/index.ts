@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { startEntraService } from './entra/index.js';
+import { startEntraService, type StartEntraServiceOptions } from './entra/index.js';
 import { FaultInjector, parseFaultSpec } from './http/faults.js';
 import { RequestLog, type RequestLogEntry, type SandboxStats } from './http/log.js';
 import { startLdapServer } from './ldap/server.js';
@@ -49,6 +49,10 @@ export interface SandboxOptions {
   idleTimeoutMinutes?: number;
   /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
   scimPageCap?: number;
+  /** SCIM POST of a directory-synced userName takes the user over instead of 409 (default false). */
+  scimPostAdoptsSynced?: boolean;
+  /** Entra/Graph behaviour that public sources leave open (docs/vendor-facts.md); see startEntraService. */
+  entra?: EntraVariantOptions;
 }
 
 export interface SandboxEndpoints {
@@ -70,6 +74,7 @@ export interface SandboxCredentials {
 }
 
 type EntraService = Awaited<ReturnType<typeof startEntraService>>;
+export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned' | 'assignments'>;
 
 export interface SandboxWorld {
   tenant: ZiaTenant;
@@ -161,7 +166,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.length = 0;
   };
   try {
-    const scim = await startScimServer({ tenant, log, port: portAt(1), speed, rateLimits, faults, ...(opts.scimPageCap ? { pageCap: opts.scimPageCap } : {}) });
+    const scim = await startScimServer({ tenant, log, port: portAt(1), speed, rateLimits, faults, postAdoptsSynced: opts.scimPostAdoptsSynced ?? false, ...(opts.scimPageCap ? { pageCap: opts.scimPageCap } : {}) });
     stops.push(() => scim.stop());
     const portal = createPortal({ tenant, directory: () => directory, scimBaseUrl: (id) => scim.baseUrlFor(id) });
     const ziaSrv = await startZiaServer({
@@ -177,7 +182,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults,
     });
     stops.push(() => ziaSrv.stop());
-    const entra = await startEntraService({ directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
+    const entra = await startEntraService({ ...opts.entra, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
     let ldapUrl: string;
     if (opts.directoryUrl) {

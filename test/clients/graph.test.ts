@@ -14,6 +14,7 @@ interface GraphFake {
   jobs: unknown[];
   secrets: Array<{ key: string; value: string | null }>;
   sps: unknown[];
+  betaRefused?: boolean;
   override?: (r: Recorded) => Reply | undefined;
 }
 
@@ -50,7 +51,11 @@ async function startGraph(): Promise<GraphFake> {
     if (p === `/servicePrincipals/${SP}`) return { status: 200, body: f.sps[0] };
     if (p === `/servicePrincipals/${SP}/synchronization/jobs`) return { status: 200, body: { value: f.jobs } };
     if (p === job && r.method === 'GET') return { status: 200, body: f.jobs[0] };
-    if (p === `/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'GET') return { status: 200, body: { value: f.secrets } };
+    // The secrets GET is documented on beta only; v1.0 answers 405 (vendor-facts.md).
+    if (r.path === `/beta/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'GET') {
+      return f.betaRefused ? { status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges.' } } } : { status: 200, body: { value: f.secrets } };
+    }
+    if (p === `/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'GET') return { status: 405, body: { error: { code: 'Request_BadRequest', message: "The requested resource does not support http method 'GET'." } } };
     if (p === `/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'PUT') {
       f.secrets = (JSON.parse(r.body) as { value: GraphFake['secrets'] }).value;
       return { status: 204 };
@@ -120,6 +125,13 @@ describe('Graph client', () => {
     expect((await g.getJob(SP, job.id)).id).toBe(job.id);
     const notRun = SyncJobSchema.parse(fixture('graph/job-notrun.json'));
     expect(isInitialCycleComplete(notRun)).toBe(false);
+    // Steady state reached on 2026-11-20 and last at 02:40 on the 26th: a start after that is not yet served.
+    expect(isInitialCycleComplete(job, '2026-11-26T03:00:00Z')).toBe(false);
+    expect(isInitialCycleComplete(job, '2026-11-26T02:38:00Z')).toBe(true);
+    const ranSince = SyncJobSchema.parse({ ...job, status: { ...job.status, steadyStateLastAchievedTime: '0001-01-01T00:00:00Z', lastExecution: { ...job.status.lastExecution, timeBegan: '2026-11-26T03:01:00Z', timeEnded: '2026-11-26T03:20:00Z' } } });
+    expect(isInitialCycleComplete(ranSince, '2026-11-26T03:00:00Z')).toBe(true);
+    const stillRunning = SyncJobSchema.parse({ ...ranSince, status: { ...ranSince.status, lastExecution: { ...ranSince.status.lastExecution, timeEnded: null } } });
+    expect(isInitialCycleComplete(stillRunning, '2026-11-26T03:00:00Z')).toBe(false);
     const q = describeQuarantine(SyncJobSchema.parse(fixture('graph/job-quarantine.json')));
     expect(q?.reason).toBe('EncounteredQuarantineException');
     expect(q?.meaning).toMatch(/credentials/);
@@ -131,21 +143,35 @@ describe('Graph client', () => {
     await expect(g.getSynchronizationJob(SP)).rejects.toThrow(/has 2 synchronization jobs/);
   });
 
-  it('updateSecrets merges into the existing set; a key Graph did not return must be given', async () => {
+  it('reads the secret keys on beta only, never on v1.0; a refused read says why instead of failing', async () => {
     const f = await startGraph();
     const g = client(f);
-    expect(await g.getSecretKeys(SP)).toEqual(['BaseAddress', 'SecretToken', 'SyncNotificationSettings', 'SyncAll']);
-    // SecretToken comes back without a value (A2 [I]); re-sending the set without it would erase it.
-    await expect(g.updateSecrets(SP, { BaseAddress: 'https://scim.zscalerthree.net/1/2/scim' })).rejects.toThrow(/did not return the value of SecretToken/);
-    expect(f.server.requests.filter((r) => r.method === 'PUT')).toHaveLength(0);
-    const res = await g.updateSecrets(SP, { BaseAddress: 'https://scim.zscalerthree.net/1/2/scim', SecretToken: 'new-zscaler-bearer-token-XYZ' });
-    expect(res.keys).toEqual(['BaseAddress', 'SecretToken', 'SyncNotificationSettings', 'SyncAll']);
+    expect(await g.getSecretKeys(SP)).toEqual({ keys: ['BaseAddress', 'SecretToken', 'SyncNotificationSettings', 'SyncAll'] });
+    f.betaRefused = true;
+    const refused = await g.getSecretKeys(SP);
+    expect(refused.keys).toBeNull();
+    expect(refused.reason).toMatch(/HTTP 403.*v1\.0 documents only PUT/);
+    const gets = f.server.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/synchronization/secrets')).map((r) => r.path);
+    expect(gets).toEqual([`/beta/servicePrincipals/${SP}/synchronization/secrets`, `/beta/servicePrincipals/${SP}/synchronization/secrets`]);
+  });
+
+  it('updateSecrets PUTs the given values plus readable settings; secrets not given are dropped, never re-sent from a read', async () => {
+    const f = await startGraph();
+    const g = client(f);
+    // SecretToken comes back without a value: it is not carried over, and the PUT does not depend on it.
+    const res = await g.updateSecrets(SP, { BaseAddress: 'https://scim.zscalerthree.net/1/2/scim', SyncAll: 'false' });
+    expect(res).toEqual({ keys: ['BaseAddress', 'SyncAll', 'SyncNotificationSettings'], kept: ['SyncNotificationSettings'], dropped: ['SecretToken'] });
     expect(f.secrets).toEqual([
       { key: 'BaseAddress', value: 'https://scim.zscalerthree.net/1/2/scim' },
-      { key: 'SecretToken', value: 'new-zscaler-bearer-token-XYZ' },
-      { key: 'SyncNotificationSettings', value: '{"Enabled":false,"DeleteThresholdEnabled":false}' },
       { key: 'SyncAll', value: 'false' },
+      { key: 'SyncNotificationSettings', value: '{"Enabled":false,"DeleteThresholdEnabled":false}' },
     ]);
+    // A refused read: the PUT still goes out with exactly the given values, and what was lost is unknown.
+    f.betaRefused = true;
+    const blind = await g.updateSecrets(SP, { BaseAddress: 'https://scim.zscalerthree.net/1/2/scim', SecretToken: 'new-zscaler-bearer-token-XYZ', SyncAll: 'false' });
+    expect(blind).toEqual({ keys: ['BaseAddress', 'SecretToken', 'SyncAll'], kept: [], dropped: null });
+    expect(f.secrets.map((s) => s.key)).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
+    expect(f.server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1.0/') && r.path.endsWith('/secrets'))).toHaveLength(0);
   });
 
   it('validateCredentials: 204 is ok; a Graph error envelope becomes an ApiError without the secret', async () => {
@@ -194,7 +220,7 @@ describe('Graph client', () => {
     expect(pages.map((p) => p.map((e) => e.id))).toEqual([['75b5b3a4-0001'], ['75b5b3a4-0002']]);
     expect(pages[1]![0]!.provisioningStatusInfo?.errorInformation?.reason).toContain('409');
     const first = f.server.requests.find((r) => r.path === '/v1.0/auditLogs/provisioning')!;
-    expect(first.query.get('$filter')).toBe("jobId eq 'zscalerthree.e4bb' and activityDateTime ge 2026-11-26T00:00:00.000Z");
+    expect(first.query.get('$filter')).toBe("jobId eq 'zscalerthree.e4bb' and activityDateTime gt 2026-11-25T23:59:59.999Z");
   });
 
   it('refuses a nextLink to another host (the token would go with it)', async () => {

@@ -22,6 +22,8 @@ class TinyScim {
   readonly groups = new Map<string, Record<string, unknown>>();
   token = 'scim-token-ok';
   throttleNext = 0;
+  /** userName → how many more POSTs of it answer 500 (-1: always). */
+  readonly failPosts = new Map<string, number>();
   private server: Server | null = null;
   private nextId = 1;
   url = '';
@@ -64,6 +66,11 @@ class TinyScim {
     }
     if (req.method === 'GET' && url.startsWith('/scim/Groups?')) {
       return [200, list([...this.groups.values()].filter((g) => eq && g[eq[1]!] === eq[2])), {}];
+    }
+    const failing = req.method === 'POST' && url === '/scim/Users' ? this.failPosts.get(String(body?.userName)) : undefined;
+    if (failing !== undefined && failing !== 0) {
+      this.failPosts.set(String(body?.userName), failing - 1);
+      return [500, { status: '500', detail: 'simulated target failure' }, {}];
     }
     if (req.method === 'POST' && (url === '/scim/Users' || url === '/scim/Groups')) {
       const id = `id-${this.nextId++}`;
@@ -215,21 +222,39 @@ describe('service principal and job (A1)', () => {
   });
 });
 
-describe('secrets (A2)', () => {
-  it('PUT replaces the whole set (204) and GET masks the SecretToken', async () => {
+describe('secrets (vendor-facts.md: PUT on v1.0, GET on beta only)', () => {
+  const betaGet = async () => fetch(`${entra.loginUrl}/beta${spPath()}/synchronization/secrets`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('PUT replaces the whole set (204); v1.0 has no GET (405); beta GET lists the keys with the SecretToken masked', async () => {
     expect((await putSecrets(scim.url, scim.token)).status).toBe(204);
+    const v1 = await graph('GET', `${spPath()}/synchronization/secrets`);
+    expect(v1.status).toBe(405);
+    expect(((await v1.json()) as { error: { code: string } }).error.code).toBe('Request_BadRequest');
     const replace = await graph('PUT', `${spPath()}/synchronization/secrets`, {
       value: [{ key: 'BaseAddress', value: 'https://other.example/scim' }],
     });
     expect(replace.status).toBe(204);
-    const got = (await (await graph('GET', `${spPath()}/synchronization/secrets`)).json()) as { value: Array<{ key: string; value: string }> };
+    const got = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string }> };
     expect(got.value).toEqual([{ key: 'BaseAddress', value: 'https://other.example/scim' }]);
     await putSecrets(scim.url, scim.token);
-    const again = (await (await graph('GET', `${spPath()}/synchronization/secrets`)).json()) as { value: Array<{ key: string; value: string }> };
+    const again = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string }> };
     expect(again.value.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
-    expect(again.value.find((s) => s.key === 'SecretToken')!.value).not.toBe(scim.token);
+    expect(again.value.find((s) => s.key === 'SecretToken')!.value).toBe('*');
     const bad = await graph('PUT', `${spPath()}/synchronization/secrets`, { value: [{ nokey: 1 }] });
     expect(bad.status).toBe(400);
+  });
+
+  it('variants: the beta GET may leave secret values out, or be refused', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1000, rateLimits: false, betaSecretsRead: 'absent' });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    await putSecrets(scim.url, scim.token);
+    const absent = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string | null }> };
+    expect(absent.value.find((s) => s.key === 'SecretToken')!.value).toBeNull();
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1000, rateLimits: false, betaSecretsRead: 'refused' });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    expect((await betaGet()).status).toBe(405);
   });
 });
 
@@ -322,6 +347,38 @@ describe('provisioning engine (A4, A5, A7)', () => {
     expect(seen.some((l) => l.provisioningAction === 'update')).toBe(true);
   });
 
+  it('sends the gallery tutorial\'s attributes (no emails), sets externalId on a matched user, and follows a changed mapping', async () => {
+    const matchedUpn = directory.users[1]!.userPrincipalName;
+    scim.users.set('pre-2', { id: 'pre-2', userName: matchedUpn, active: true, displayName: 'Old' });
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    const posts = scim.requests.filter((r) => r.method === 'POST' && r.url === '/scim/Users').map((r) => r.body as Record<string, unknown>);
+    const post = posts[0]!;
+    const sent = new Set(posts.flatMap((p) => Object.keys(p)));
+    expect([...sent].filter((k) => k !== 'schemas' && k !== 'roles' && k !== 'meta').sort()).toEqual(
+      ['active', 'displayName', 'externalId', 'name', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', 'userName'].sort(),
+    );
+    expect(post.emails).toBeUndefined();
+    const matched = entra.state.users.find((u) => u.userPrincipalName === matchedUpn)!;
+    const patch = scim.requests.find((r) => r.method === 'PATCH' && r.url === '/scim/Users/pre-2')!;
+    expect((patch.body as { Operations: unknown[] }).Operations).toContainEqual({ op: 'Replace', path: 'externalId', value: matched.id });
+    expect(JSON.stringify(patch.body)).not.toContain('emails');
+
+    // An admin adds the work email to the mapping: the next cycle sends it.
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 1000, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    entra.state.userMapping = [...entra.state.userMapping, { source: 'mail', target: 'emails[type eq "work"].value' }];
+    scim.users.clear();
+    scim.requests.length = 0;
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    const withMail = scim.requests.find((r) => r.method === 'POST' && r.url === '/scim/Users')!.body as { emails?: Array<{ value: string }> };
+    expect(withMail.emails?.[0]?.value).toBe(directory.users[0]!.mail);
+  });
+
   it('quarantines the job when the SCIM endpoint answers 401', async () => {
     await putSecrets(scim.url, 'revoked-token');
     await graph('POST', `${jobPath()}/start`);
@@ -352,6 +409,121 @@ describe('provisioning engine (A4, A5, A7)', () => {
     await waitFor(() => !entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001'), 20_000);
     expect(scim.users.size).toBe(41); // no duplicates, nobody skipped
     expect(scim.requests.some((r) => r.method === 'DELETE')).toBe(false);
+  });
+});
+
+describe('scope: SyncAll and app-role assignments (vendor-facts.md G10, G11)', () => {
+  const restart = async (o: Parameters<typeof startEntraService>[0]) => {
+    await entra.stop();
+    entra = await startEntraService(o);
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+  };
+  const provisionWith = async (syncAll: string) => {
+    scim.users.clear();
+    await graph('PUT', `${spPath()}/synchronization/secrets`, {
+      value: [
+        { key: 'BaseAddress', value: scim.url },
+        { key: 'SecretToken', value: scim.token },
+        { key: 'SyncAll', value: syncAll },
+      ],
+    });
+    await graph('POST', `${jobPath()}/restart`, { criteria: { resetScope: 'Full' } });
+    await waitFor(() => entra.state.job.status.lastExecution?.state === 'Succeeded' && entra.state.job.status.lastExecution.timeEnded !== null && scim.users.size > 0);
+    await waitFor(() => entra.state.job.status.progress[0]?.completedUnits === entra.state.job.status.progress[0]?.totalUnits);
+    return new Set([...scim.users.values()].map((u) => u.userName as string));
+  };
+
+  it('SyncAll "false" provisions assigned users only (Default Access excluded); "true" provisions every user', async () => {
+    await restart({ directory, speed: 1000, rateLimits: false, assignments: { unassignedUsers: 1, defaultAccessUsers: 1 } });
+    const unassigned = directory.users[5]!.userPrincipalName;
+    const defaultAccess = directory.users[4]!.userPrincipalName;
+    const assignedOnly = await provisionWith('false');
+    expect(assignedOnly.has(unassigned)).toBe(false);
+    expect(assignedOnly.has(defaultAccess)).toBe(false);
+    expect(assignedOnly.has(directory.users[0]!.userPrincipalName)).toBe(true);
+    expect(assignedOnly.size).toBe(directory.users.length + 1 - 2);
+    const everyone = await provisionWith('True');
+    expect(everyone.has(unassigned)).toBe(true);
+    expect(everyone.has(defaultAccess)).toBe(true);
+    expect(everyone.size).toBe(directory.users.length + 1);
+  });
+
+  it('GET appRoleAssignedTo lists the assignments; Default Access is the all-zero app role id', async () => {
+    await restart({ directory, speed: 1000, rateLimits: false, assignments: { unassignedUsers: 1, defaultAccessUsers: 1 } });
+    const body = (await (await graph('GET', `${spPath()}/appRoleAssignedTo`)).json()) as { value: Array<{ appRoleId: string; principalDisplayName: string; principalType: string; resourceId: string }> };
+    expect(body.value.filter((a) => a.principalType === 'User')).toHaveLength(directory.users.length); // one unassigned
+    const zero = body.value.filter((a) => a.appRoleId === '00000000-0000-0000-0000-000000000000');
+    expect(zero.map((a) => a.principalDisplayName)).toEqual([directory.users[4]!.displayName]);
+    expect(body.value.every((a) => a.resourceId === entra.credentials.servicePrincipalId)).toBe(true);
+  });
+});
+
+describe('documented Graph shapes (vendor-facts.md G12–G14)', () => {
+  it('synchronizationJobSettings are keyValuePairs {name, value}; GET …/jobs/{id}/schema is served with the engine\'s mapping', async () => {
+    const job = (await (await graph('GET', jobPath())).json()) as { synchronizationJobSettings: Array<Record<string, string>> };
+    expect(job.synchronizationJobSettings.length).toBeGreaterThan(0);
+    expect(job.synchronizationJobSettings.every((s) => typeof s.name === 'string' && typeof s.value === 'string' && !('key' in s))).toBe(true);
+    const res = await graph('GET', `${jobPath()}/schema`);
+    expect(res.status).toBe(200);
+    const schema = (await res.json()) as { synchronizationRules: Array<{ objectMappings: Array<{ sourceObjectName: string; attributeMappings: Array<{ targetAttributeName: string; matchingPriority: number }> }> }> };
+    const users = schema.synchronizationRules[0]!.objectMappings.find((m) => m.sourceObjectName === 'User')!;
+    expect(users.attributeMappings.map((a) => a.targetAttributeName)).toEqual(entra.state.userMapping.map((m) => m.target));
+    expect(users.attributeMappings.find((a) => a.matchingPriority === 1)!.targetAttributeName).toBe('userName');
+  });
+
+  it('GET /auditLogs/provisioning accepts the documented $filter forms', async () => {
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    const logs = entra.state.logs;
+    const q = async (f: string) => {
+      const r = await graph('GET', `/auditLogs/provisioning?$filter=${encodeURIComponent(f)}&$top=1000`);
+      return { status: r.status, value: ((await r.json()) as { value?: unknown[] }).value ?? [] };
+    };
+    expect((await q(`servicePrincipal/id eq '${entra.credentials.servicePrincipalId}'`)).value).toHaveLength(logs.length);
+    expect((await q(`jobId eq '${entra.state.job.id}' and activityDateTime gt 2000-01-01T00:00:00Z`)).value).toHaveLength(logs.length);
+    expect((await q(`activityDateTime lt 2000-01-01T00:00:00Z`)).value).toHaveLength(0);
+    expect((await q(`cycleId eq '${logs[0]!.cycleId}'`)).value).toHaveLength(logs.length);
+    expect((await q(`provisioningStatusInfo/status eq 'failure'`)).value).toHaveLength(0);
+    expect((await q(`contains(jobId, '${entra.state.job.templateId}')`)).value).toHaveLength(logs.length);
+    const bad = await q(`displayName eq 'x'`);
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('later cycles: escrows, retries, quarantine (vendor-facts.md G15, G16)', () => {
+  it('an object that failed is escrowed, the cycle ends with EntryLevelErrors, and the next incremental cycle (40 min / speed) retries it', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 20_000, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    const flaky = directory.users[3]!;
+    scim.failPosts.set(flaky.userPrincipalName, 1);
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => entra.state.job.status.lastExecution?.state === 'EntryLevelErrors' && entra.state.job.status.lastExecution.timeEnded !== null);
+    expect(entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001')).toBe(true);
+    expect(entra.state.job.status.lastExecution!.countEscrowed).toBe(1);
+    const failed = entra.state.logs.filter((l) => l.provisioningStatusInfo.status === 'failure');
+    expect(failed.map((l) => l.sourceIdentity.displayName)).toEqual([flaky.displayName]);
+    // The incremental cycle retries only what is due: the escrowed user and the groups holding it.
+    await waitFor(() => !entra.state.job.status.steadyStateLastAchievedTime.startsWith('0001'));
+    expect([...scim.users.values()].some((u) => u.userName === flaky.userPrincipalName)).toBe(true);
+    expect(entra.state.escrows.size).toBe(0);
+    const retry = entra.state.logs.filter((l) => l.cycleId !== failed[0]!.cycleId);
+    expect(retry.filter((l) => l.sourceIdentity.identityType === 'User').map((l) => l.sourceIdentity.displayName)).toEqual([flaky.displayName]);
+    expect(entra.state.job.status.lastExecution!.state).toBe('Succeeded');
+  });
+
+  it('an incremental cycle with more than 40 % failures quarantines the job (EncounteredEscrowProportionThreshold)', async () => {
+    await entra.stop();
+    entra = await startEntraService({ directory, speed: 20_000, rateLimits: false });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    entra.state.escrowQuarantineMinimum = 1;
+    for (const u of directory.users) scim.failPosts.set(u.userPrincipalName, -1);
+    await putSecrets(scim.url, scim.token);
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => entra.state.job.status.code === 'Quarantine');
+    expect(entra.state.job.status.quarantine!.reason).toBe('EncounteredEscrowProportionThreshold');
   });
 });
 

@@ -129,13 +129,28 @@ describe('startSandbox', () => {
     expect((await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs/${jobId}/start`, { method: 'POST', headers: g })).status).toBe(204);
     const before = sb.world.tenant.users.size;
     const idpId = sb.credentials.zia.idpId;
-    const deadline = Date.now() + 40_000;
-    while (Date.now() < deadline && sb.world.tenant.scimUserIds(idpId).length < before) await new Promise((r) => setTimeout(r, 200));
-    // Every synced user was adopted (same ids), plus Entra's cloud-only user is new: no duplicates.
-    expect(sb.world.tenant.scimUserIds(idpId).length).toBeGreaterThanOrEqual(before);
+    const deadline = Date.now() + 50_000;
+    const takenOver = () => sb.world.tenant.scimUserIds(idpId).filter((id) => sb.world.tenant.users.get(id)?.scim?.idpId === idpId).length;
+    while (Date.now() < deadline && takenOver() < before + 1) await new Promise((r) => setTimeout(r, 200));
+    // Every synced user was taken over (same ids, externalId set), plus Entra's cloud-only user is new: no duplicates.
+    const synced = [...sb.world.tenant.users.values()].filter((u) => u.source === 'directory');
+    expect(synced.length).toBe(before);
+    expect(synced.every((u) => u.scim?.idpId === idpId && u.scim.created === false && typeof u.scim.externalId === 'string')).toBe(true);
+    expect(sb.world.tenant.scimUserIds(idpId).length).toBe(before + 1);
     const names = [...sb.world.tenant.users.values()].map((u) => u.userName.toLowerCase());
     expect(new Set(names).size).toBe(names.length);
+    // The request log shows Entra's documented order: lookup by userName, then PATCH the match;
+    // the only user POST is the cloud-only user's.
+    const scimUsers = sb.requests().filter((r) => r.server === 'scim' && /\/Users(\?|\/|$)/.test(r.path));
+    const one = synced[0]!;
+    const lookupAt = scimUsers.findIndex((r) => r.method === 'GET' && decodeURIComponent(r.path).includes(`userName eq "${one.userName}"`));
+    const patchAt = scimUsers.findIndex((r) => r.method === 'PATCH' && r.path.endsWith(`/Users/${one.id}`));
+    expect(lookupAt).toBeGreaterThanOrEqual(0);
+    expect(patchAt).toBeGreaterThan(lookupAt);
+    expect(scimUsers.filter((r) => r.method === 'PATCH').length).toBeGreaterThanOrEqual(before);
+    expect(scimUsers.filter((r) => r.method === 'POST' && r.status === 201)).toHaveLength(1);
+    expect(scimUsers.filter((r) => r.status === 409)).toHaveLength(0);
     expect(sb.stats().mutations).toBeGreaterThan(1000);
     await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs/${jobId}/pause`, { method: 'POST', headers: g });
-  }, 60_000);
+  }, 90_000);
 });

@@ -99,7 +99,32 @@ describe('users', () => {
     expect(bad.status).toBe(400);
   });
 
-  test('creating a directory-synced userName adopts the ZIA user: same id, no duplicate', async () => {
+  test('a directory-synced user is listed although no SCIM client created it; Entra finds it and PATCHes it, a POST is a conflict', async () => {
+    const du = core.directory.users[3]!;
+    const before = [...core.tenant.users.values()].find((u) => u.userName === du.userPrincipalName)!;
+    const all = await call(`${base}/Users`, { headers: h() });
+    expect(all.body.totalResults).toBe(30);
+    const found = await call(`${base}/Users?filter=${encodeURIComponent(`userName eq "${du.userPrincipalName.toUpperCase()}"`)}`, { headers: h() });
+    expect(found.body.Resources.map((u: { id: string }) => u.id)).toEqual([String(before.id)]);
+    expect(found.body.Resources[0].externalId).toBeUndefined();
+    const post = await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(du.userPrincipalName.toUpperCase()) });
+    expect(post.status).toBe(409);
+    expect(post.body.scimType).toBe('uniqueness');
+    const patch = await call(`${base}/Users/${before.id}`, {
+      method: 'PATCH',
+      headers: h(),
+      json: { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'externalId', value: 'entra-object-id' }] },
+    });
+    expect(patch.status).toBe(200);
+    expect(patch.body).toMatchObject({ id: String(before.id), externalId: 'entra-object-id' });
+    expect(before.scim).toMatchObject({ idpId: 61233, created: false, externalId: 'entra-object-id' });
+    expect(core.tenant.users.size).toBe(30);
+  });
+
+  test('variant postAdoptsSynced: a POST of a directory-synced userName takes the user over (same id)', async () => {
+    await core.stop();
+    core = await startCore({ users: 30, postAdoptsSynced: true });
+    ({ base, token } = await enableScim(core));
     const du = core.directory.users[3]!;
     const before = [...core.tenant.users.values()].find((u) => u.userName === du.userPrincipalName)!;
     const r = await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(du.userPrincipalName.toUpperCase()) });
@@ -127,14 +152,15 @@ describe('users', () => {
   });
 
   test('startIndex/count paging is 1-based and capped at the page cap', async () => {
+    // The 30 directory-synced users are listed first (lower ids), then the 7 created here.
     for (let i = 0; i < 7; i++) await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(`p${i}@example.test`) });
-    const p = await call(`${base}/Users?startIndex=3&count=2`, { headers: h() });
-    expect(p.body).toMatchObject({ totalResults: 7, itemsPerPage: 2, startIndex: 3 });
+    const p = await call(`${base}/Users?startIndex=33&count=2`, { headers: h() });
+    expect(p.body).toMatchObject({ totalResults: 37, itemsPerPage: 2, startIndex: 33 });
     expect(p.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(['p2@example.test', 'p3@example.test']);
-    const last = await call(`${base}/Users?startIndex=7&count=5`, { headers: h() });
+    const last = await call(`${base}/Users?startIndex=37&count=5`, { headers: h() });
     expect(last.body.itemsPerPage).toBe(1);
     const zero = await call(`${base}/Users?startIndex=0&count=0`, { headers: h() });
-    expect(zero.body).toMatchObject({ totalResults: 7, itemsPerPage: 0, startIndex: 1, Resources: [] });
+    expect(zero.body).toMatchObject({ totalResults: 37, itemsPerPage: 0, startIndex: 1, Resources: [] });
   });
 
   test('PUT replaces; PATCH in RFC form and in Entra dialect; DELETE → 204 then 404', async () => {

@@ -1,6 +1,6 @@
 import { UserError } from '../../engine/errors.js';
-import type { Observation, Step } from '../../engine/step.js';
-import { describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
+import type { Observation, Step, StepRun } from '../../engine/step.js';
+import { cycleEndedWithErrors, describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
 import { pollUntil } from './poll.js';
 import type { MigrationContext } from '../context.js';
 import { obtainScimCredentials } from './scim.js';
@@ -24,7 +24,13 @@ export async function findJob(ctx: MigrationContext): Promise<JobRef> {
 
 const scheduleState = (job: SyncJob): string => job.schedule?.state ?? 'unknown';
 
-/** Secrets: Tenant URL, Secret Token, and scope "Sync only assigned users and groups" (SyncAll false, idp-apis.md A2 [I]). */
+const WANTED_KEYS = ['BaseAddress', 'SecretToken', 'SyncAll'];
+
+/**
+ * Secrets: Tenant URL, Secret Token, and scope "Sync only assigned users and groups" (SyncAll false).
+ * Graph v1.0 documents only PUT on the secrets and a PUT replaces the whole set; the keys are read
+ * (beta) where Graph allows it, never the values (docs/vendor-facts.md, Entra ID / Microsoft Graph).
+ */
 export function entraCredentialsStep(doc: string): Step<MigrationContext> {
   return {
     id: 'entra-credentials',
@@ -34,18 +40,32 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
     async observe(run) {
       const { ctx } = run;
       const { spId } = await findJob(ctx);
-      const keys = await ctx.graph().getSecretKeys(spId);
-      const missing = ['BaseAddress', 'SecretToken', 'SyncAll'].filter((k) => !keys.includes(k));
+      const read = await ctx.graph().getSecretKeys(spId);
       const wanted = ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
       const recorded = run.previous?.baseUrl;
+      const missing = read.keys === null ? [] : WANTED_KEYS.filter((k) => !read.keys.includes(k));
       if (missing.length === 0 && typeof recorded === 'string' && recorded === wanted) {
-        return { state: 'done', detail: `provisioning credentials for ${recorded} are saved on the app` };
+        return {
+          state: 'done',
+          detail: `provisioning credentials for ${recorded} are saved on the app${read.keys === null ? ' (recorded by this migration; Graph does not let them be read back)' : ''}`,
+        };
       }
+      const others = read.keys === null ? [] : read.keys.filter((k) => !WANTED_KEYS.includes(k));
       return {
         state: 'pending',
-        detail: missing.length ? `the app's provisioning secrets lack ${missing.join(', ')}` : 'the app holds provisioning credentials this migration did not set',
+        detail:
+          read.keys === null
+            ? `the app's provisioning secrets cannot be read (${read.reason}); this migration has not saved them yet`
+            : missing.length
+              ? `the app's provisioning secrets lack ${missing.join(', ')}`
+              : 'the app holds provisioning credentials this migration did not set',
         changes: [
-          `PUT synchronization/secrets: BaseAddress = ${wanted ?? '(the SCIM Base URL)'}, SecretToken = (the bearer token), SyncAll = false (keys already present are kept)`,
+          `PUT synchronization/secrets: BaseAddress = ${wanted ?? '(the SCIM Base URL)'}, SecretToken = (the bearer token), SyncAll = false`,
+          read.keys === null
+            ? 'the PUT replaces the whole set and the keys saved now cannot be read: any other key (for example a notification email or SkipOutOfScopeDeletions) is removed'
+            : others.length
+              ? `the PUT replaces the whole set: readable settings among ${others.join(', ')} are kept, any secret among them is removed`
+              : 'the PUT replaces the whole set (no other key is saved now)',
           'POST validateCredentials (Test Connection)',
         ],
       };
@@ -61,17 +81,19 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
       );
       const { spId, jobId } = await findJob(ctx);
       const graph = ctx.graph();
-      await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
+      const put = await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
       await graph.validateCredentials(spId, jobId);
-      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId };
+      return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId, secretKeys: put.keys, droppedKeys: put.dropped, savedAt: new Date().toISOString() };
     },
     async verify({ ctx }, applied) {
       const { spId } = await findJob(ctx);
-      const keys = await ctx.graph().getSecretKeys(spId);
-      const ok = ['BaseAddress', 'SecretToken', 'SyncAll'].every((k) => keys.includes(k));
+      const read = await ctx.graph().getSecretKeys(spId);
+      // Where Graph will not list the keys, the 204 of the PUT and Test Connection with the saved credentials are the proof.
+      if (read.keys === null) return { state: 'done', detail: `credentials for ${String(applied?.baseUrl)} saved and Test Connection passed` };
+      const ok = WANTED_KEYS.every((k) => read.keys.includes(k));
       return ok
         ? { state: 'done', detail: `credentials for ${String(applied?.baseUrl)} saved and Test Connection passed` }
-        : { state: 'pending', detail: `secret keys present after the update: ${keys.join(', ')}` };
+        : { state: 'pending', detail: `secret keys present after the update: ${read.keys.join(', ')}` };
     },
   };
 }
@@ -96,9 +118,11 @@ function jobScheduleStep(opts: { id: string; title: string; doc: string; running
     },
     async apply({ ctx }) {
       const { spId, jobId } = await findJob(ctx);
+      // Taken before the request: the cycle it starts may begin before the answer arrives.
+      const at = new Date().toISOString();
       if (opts.running) await ctx.graph().startJob(spId, jobId);
       else await ctx.graph().pauseJob(spId, jobId);
-      return { [opts.running ? 'startedAt' : 'pausedAt']: new Date().toISOString() };
+      return { [opts.running ? 'startedAt' : 'pausedAt']: at };
     },
   };
 }
@@ -114,7 +138,18 @@ function progressOf(job: SyncJob): { done: number; total: number } | undefined {
   return { done: Number(p.completedUnits ?? 0), total: Number(p.totalUnits ?? 0) };
 }
 
-function observeCycle(job: SyncJob): Observation {
+/**
+ * The moment this migration set the job going: the `entra-start` step's startedAt; for a job that
+ * was already running (start found it done), the moment the credentials were saved.
+ */
+export function cycleReference(run: StepRun<MigrationContext>): string | undefined {
+  const started = run.outputsOf('entra-start')?.startedAt;
+  if (typeof started === 'string') return started;
+  const saved = run.outputsOf('entra-credentials')?.savedAt;
+  return typeof saved === 'string' ? saved : undefined;
+}
+
+function observeCycle(job: SyncJob, since: string | undefined): Observation {
   if (job.status?.code === 'Quarantine') {
     const q = describeQuarantine(job);
     return {
@@ -124,8 +159,25 @@ function observeCycle(job: SyncJob): Observation {
         : 'provisioning is in quarantine',
     };
   }
-  if (isInitialCycleComplete(job)) {
-    return { state: 'done', detail: `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})` };
+  if (since === undefined && scheduleState(job) !== 'Active') {
+    // Not started by this run yet: whatever a pilot or an earlier run achieved does not count.
+    return { state: 'pending', detail: `provisioning is not running (schedule ${scheduleState(job)}); a full cycle is awaited once it is started` };
+  }
+  if (isInitialCycleComplete(job, since)) {
+    return {
+      state: 'done',
+      detail: since
+        ? `a full cycle finished after provisioning was started at ${since} (steady state at ${job.status?.steadyStateLastAchievedTime ?? 'unknown'})`
+        : `initial cycle complete (steady state since ${job.status?.steadyStateFirstAchievedTime})`,
+    };
+  }
+  const errors = since === undefined ? null : cycleEndedWithErrors(job, since);
+  if (errors) {
+    return {
+      state: 'pending',
+      detail: `the cycle that ended at ${errors.endedAt} left ${errors.escrowed ?? 'some'} object(s) failing; Entra retries them in its next cycle (about every 40 minutes)`,
+      facts: { failing: errors.escrowed ?? -1 },
+    };
   }
   const p = progressOf(job);
   return {
@@ -135,6 +187,77 @@ function observeCycle(job: SyncJob): Observation {
   };
 }
 
+/**
+ * Assigned users Entra will not provision, with the reason, for the report and the parity step:
+ * users assigned with the Default Access role (the Zscaler tutorials exclude them, G10).
+ */
+export async function notProvisionedByDesign(ctx: MigrationContext): Promise<{ defaultAccess: string[]; explanation: string | undefined }> {
+  const spId = await ctx.servicePrincipalId();
+  const assignments = await ctx.graph().listAssignments(spId);
+  const defaultAccess = assignments.filter((a) => a.defaultAccess && (a.principalType ?? 'User') === 'User').map((a) => a.principalDisplayName ?? a.principalId);
+  if (defaultAccess.length === 0) return { defaultAccess, explanation: undefined };
+  const shown = defaultAccess.slice(0, 10).join(', ') + (defaultAccess.length > 10 ? `, … ${defaultAccess.length - 10} more` : '');
+  return {
+    defaultAccess,
+    explanation:
+      `${defaultAccess.length} user(s) are assigned to the Zscaler app with the Default Access role, which Entra does not provision (${shown}): ` +
+      'they are not pushed by SCIM; assign them a role such as User in Enterprise applications > Users and groups if they should be.',
+  };
+}
+
+/**
+ * Objects whose latest provisioning-log entry since `since` is a failure (a later success clears
+ * an earlier failure: Entra retried it), with the reason Entra logged.
+ */
+export async function failedObjects(ctx: MigrationContext, since: string): Promise<Array<{ name: string; type: string; reason: string }>> {
+  const { jobId } = await findJob(ctx);
+  const latest = new Map<string, { at: number; failed: boolean; name: string; type: string; reason: string }>();
+  for await (const page of ctx.graph().listProvisioningLogs(jobId, since)) {
+    for (const e of page) {
+      const id = e.sourceIdentity?.id;
+      if (!id) continue;
+      const at = Date.parse(e.activityDateTime);
+      const prior = latest.get(id);
+      if (prior && prior.at > at) continue;
+      const status = e.provisioningStatusInfo?.status ?? '';
+      latest.set(id, {
+        at,
+        failed: status === 'failure',
+        name: e.sourceIdentity?.displayName ?? id,
+        type: e.sourceIdentity?.identityType ?? 'object',
+        reason: e.provisioningStatusInfo?.errorInformation?.reason ?? e.provisioningStatusInfo?.errorInformation?.errorCode ?? 'no reason logged',
+      });
+    }
+  }
+  return [...latest.values()].filter((v) => v.failed).map(({ name, type, reason }) => ({ name, type, reason }));
+}
+
+function describeFailures(failed: Array<{ name: string; type: string; reason: string }>): string {
+  if (failed.length === 0) return '';
+  const shown = failed.slice(0, 5).map((f) => `${f.type} ${f.name} (${f.reason.split('\n')[0]?.slice(0, 160)})`).join('; ');
+  return ` ${failed.length} object(s) failed in Entra's provisioning logs and are being retried: ${shown}${failed.length > 5 ? `; … ${failed.length - 5} more` : ''}.`;
+}
+
+/**
+ * The hook for the parity step: one or more sentences (leading space) on assigned users Entra
+ * did not provision and why, or '' when there is nothing to say or Graph cannot be read.
+ */
+export async function explainNotProvisioned(run: StepRun<MigrationContext>): Promise<string> {
+  const parts: string[] = [];
+  try {
+    const { explanation } = await notProvisionedByDesign(run.ctx);
+    if (explanation) parts.push(explanation);
+    const since = cycleReference(run);
+    if (since !== undefined) {
+      const failed = describeFailures(await failedObjects(run.ctx, since));
+      if (failed) parts.push(failed.trim());
+    }
+  } catch {
+    // The explanation is a courtesy: the parity failure stands on its own.
+  }
+  return parts.length ? ` ${parts.join(' ')}` : '';
+}
+
 /** Wait for the initial cycle with a progress bar; a quarantine stops the run with its explanation. */
 export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
   return {
@@ -142,16 +265,18 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
     title: 'Wait for the initial provisioning cycle',
     doc,
     kind: 'automated',
-    async observe({ ctx }) {
-      const { job } = await findJob(ctx);
-      return observeCycle(job);
+    async observe(run) {
+      const { job } = await findJob(run.ctx);
+      return observeCycle(job, cycleReference(run));
     },
-    async apply({ ctx }) {
+    async apply(run) {
+      const { ctx } = run;
+      const since = cycleReference(run);
       const minutes = ctx.config.idp.initialCycleTimeoutMinutes;
       const seen = await pollUntil(
         ctx,
         'Entra initial cycle',
-        async () => observeCycle((await findJob(ctx)).job),
+        async () => observeCycle((await findJob(ctx)).job, since),
         minutes * 60_000,
         (o) => (typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined),
       );
@@ -160,12 +285,21 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
           hint: 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
         });
       }
+      // Out of budget: objects that failed since the start (provisioning logs) are the likely reason.
+      const failed = seen.state !== 'done' && since !== undefined ? await failedObjects(ctx, since) : [];
+      if (seen.state !== 'done' && (failed.length > 0 || typeof seen.facts?.failing === 'number')) {
+        throw new UserError(`after ${minutes} minutes objects still fail to provision (${seen.detail}).${describeFailures(failed)}`, {
+          hint: 'Read the provisioning logs for each failing object and fix the cause (a value ZIA refuses, a duplicate); Entra retries them every cycle. Run the same command again to keep waiting.',
+        });
+      }
       if (seen.state !== 'done') {
         throw new UserError(`the initial cycle is still running after ${minutes} minutes: ${seen.detail}`, {
           hint: 'Nothing is wrong with waiting longer: run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
         });
       }
-      return { completedAt: new Date().toISOString() };
+      const { defaultAccess, explanation } = await notProvisionedByDesign(ctx);
+      if (explanation) ctx.out.warn(explanation);
+      return { completedAt: new Date().toISOString(), defaultAccessUsers: defaultAccess };
     },
   };
 }

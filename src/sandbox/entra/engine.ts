@@ -4,7 +4,9 @@
  * speed 1 about four objects per second, "real-ish" per E-when's 0.01–0.08 min per object being
  * far slower), writing one provisioningObjectSummary per SCIM action.
  *
- * - users: GET /Users?filter=userName eq "<upn>" → POST (create) or Entra-dialect PATCH (update);
+ * - users: GET /Users?filter=userName eq "<upn>" → POST (create) when none, else an Entra-dialect
+ *   PATCH of every mapped attribute that differs, externalId included (a directory-synced user is
+ *   found this way and taken over); the attributes come from `state.userMapping` (mapping.ts);
  * - groups: GET /Groups?excludedAttributes=members&filter=displayName eq "…" → POST with empty
  *   members, then PATCH `Add` members;
  * - SCIM 401 → Quarantine with reason EncounteredQuarantineException (A1, E-quar);
@@ -20,7 +22,7 @@ import {
   SCHEMA_USER,
   ScimHttpError,
   findGroupByDisplayName,
-  findUserByUserName,
+  findUserByAttribute,
   scimRequest,
   scimUserSchema,
   type ScimTarget,
@@ -35,16 +37,31 @@ import {
   type ProvisioningLogEntry,
   type TaskExecution,
 } from './tenant.js';
+import { setTarget, sourceValue, targetValue, type AttributeMapping } from './mapping.js';
 
 const BASE_DELAY_MS = 250;
 const MEMBERS_PER_PATCH = 100;
 
+/** Entra runs incremental cycles "approximately every 40 minutes" (tutorial); divided by `speed`. */
+export const INCREMENTAL_INTERVAL_MS = 40 * 60_000;
+/**
+ * Escrow quarantine (application-provisioning-quarantine-status): from 5 000 failures on, more
+ * than 40 % of the events failed or more than 40 000 failures. The minimum is a state value so
+ * tests can reach it with a few users.
+ */
+export const ESCROW_PROPORTION = 0.4;
+
 interface Cursor {
   cycleId: string;
+  mode: 'initial' | 'incremental';
+  /** the objects this cycle evaluates, fixed when it begins */
+  users: EntraUser[];
+  groups: EntraGroup[];
   /** index into [...users, ...groups] of the next object to process */
   next: number;
   began: string;
   exported: number;
+  failed: number;
   /** users + groups in scope when this run of the cycle started (reported as entitled/imported) */
   total: number;
 }
@@ -54,6 +71,9 @@ export class ProvisioningEngine {
   private pauseRequested = false;
   private stopped = false;
   private cursor: Cursor | null = null;
+  /** An initial cycle has completed since the last restart: later cycles are incremental. */
+  private initialDone = false;
+  private nextCycle: NodeJS.Timeout | null = null;
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(
@@ -88,17 +108,38 @@ export class ProvisioningEngine {
     job.schedule = { ...job.schedule, state: 'Active', interval: 'PT40M' };
     job.status.quarantine = null;
     this.pauseRequested = false;
+    this.cancelNext();
     if (!this.running) this.launch();
   }
 
   /** POST …/restart: a fresh initial cycle (Watermark/Escrows/QuarantineState reset). */
   restart(): void {
     this.cursor = null;
+    this.initialDone = false;
+    this.state.escrows.clear();
     this.start();
+  }
+
+  private cancelNext(): void {
+    if (this.nextCycle) clearTimeout(this.nextCycle);
+    this.nextCycle = null;
+  }
+
+  /** The next incremental cycle, INCREMENTAL_INTERVAL_MS / speed after the last one ended. */
+  private scheduleNext(): void {
+    this.cancelNext();
+    const job = this.state.job;
+    if (this.stopped || this.pauseRequested || job.schedule.state !== 'Active' || job.status.code === 'Quarantine') return;
+    this.nextCycle = setTimeout(() => {
+      this.nextCycle = null;
+      if (!this.running && !this.stopped && !this.pauseRequested) this.launch();
+    }, INCREMENTAL_INTERVAL_MS / Math.max(this.speed, 0.001));
+    this.nextCycle.unref();
   }
 
   /** POST …/pause: stop after the current object, keep the cursor (G-pause). */
   async pause(): Promise<void> {
+    this.cancelNext();
     this.pauseRequested = true;
     this.state.job.schedule = { ...this.state.job.schedule, state: 'Paused' };
     this.state.job.status.code = 'Paused';
@@ -106,6 +147,7 @@ export class ProvisioningEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.cancelNext();
     this.pauseRequested = true;
     for (const t of this.timers) {
       clearTimeout(t.timer);
@@ -124,6 +166,8 @@ export class ProvisioningEngine {
         const job = this.state.job;
         if (!this.pauseRequested && !this.stopped && this.cursor && job.schedule.state === 'Active' && job.status.code !== 'Quarantine') {
           this.launch();
+        } else if (!this.cursor) {
+          this.scheduleNext();
         }
       });
   }
@@ -136,6 +180,7 @@ export class ProvisioningEngine {
       countEntitled: total,
       countExported: cursor.exported,
       countImported: total,
+      countEscrowed: this.state.escrows.size,
       error,
       state,
       timeBegan: cursor.began,
@@ -150,12 +195,23 @@ export class ProvisioningEngine {
       this.quarantine('SecretsMissing', 'BaseAddress and SecretToken are not saved; PUT …/synchronization/secrets first.');
       return;
     }
-    const users = assignedUsers(this.state);
-    const groups = assignedGroups(this.state);
-    const total = users.length + groups.length;
-    if (!this.cursor) this.cursor = { cycleId: randomUUID(), next: 0, began: new Date().toISOString(), exported: 0, total };
+    if (!this.cursor) {
+      // Initial: everything in scope. Incremental (how-provisioning-works): what is new in scope
+      // since the watermark, and the escrowed objects, retried; groups holding a retried user follow.
+      let users = assignedUsers(this.state);
+      let groups = assignedGroups(this.state);
+      const mode = this.initialDone ? 'incremental' : 'initial';
+      if (mode === 'incremental') {
+        const due = (id: string) => this.state.escrows.has(id) || !this.state.targetIds.has(id);
+        users = users.filter((u) => due(u.id));
+        const retried = new Set(users.map((u) => u.id));
+        groups = groups.filter((g) => due(g.id) || g.memberIds.some((m) => retried.has(m)));
+      }
+      const total = users.length + groups.length;
+      this.cursor = { cycleId: randomUUID(), mode, users, groups, next: 0, began: new Date().toISOString(), exported: 0, failed: 0, total };
+    }
     const cursor = this.cursor;
-    cursor.total = total; // a resumed cycle counts the scope as it is now
+    const { users, groups, total } = cursor;
     job.status.code = 'Active';
     const progress = (): void => {
       job.status.progress = [
@@ -176,9 +232,11 @@ export class ProvisioningEngine {
       await this.sleep(delay);
       if (this.pauseRequested || this.stopped) return;
       const index = cursor.next;
+      const object = index < users.length ? (users[index] as EntraUser) : (groups[index - users.length] as EntraGroup);
       try {
-        if (index < users.length) await this.provisionUser(users[index] as EntraUser, target, cursor);
-        else await this.provisionGroup(groups[index - users.length] as EntraGroup, target, cursor);
+        if (index < users.length) await this.provisionUser(object as EntraUser, target, cursor);
+        else await this.provisionGroup(object as EntraGroup, target, cursor);
+        this.state.escrows.delete(object.id);
       } catch (err) {
         if (err instanceof ScimHttpError && err.status === 401) {
           this.quarantine(
@@ -187,14 +245,29 @@ export class ProvisioningEngine {
           );
           return;
         }
-        // Other failures are entry-level errors: logged, the cycle goes on (escrow semantics).
+        // Other failures are entry-level errors: logged, escrowed for the next cycle, the cycle goes on.
+        cursor.failed++;
+        const prior = this.state.escrows.get(object.id);
+        this.state.escrows.set(object.id, { count: (prior?.count ?? 0) + 1, lastError: err instanceof Error ? err.message : String(err) });
       }
       cursor.next = index + 1;
       progress();
     }
 
-    const done = this.execution(cursor, 'Succeeded', null);
     const now = new Date().toISOString();
+    if (cursor.mode === 'initial') this.initialDone = true;
+    if (cursor.failed > 0) {
+      // Entry-level errors: the cycle ends, nothing is "successful" or steady until the escrows clear.
+      job.status.lastExecution = this.execution(cursor, 'EntryLevelErrors', null);
+      job.status.lastExecution.timeEnded = now;
+      const minimum = this.state.escrowQuarantineMinimum;
+      if (cursor.mode === 'incremental' && cursor.failed >= minimum && (cursor.failed / total > ESCROW_PROPORTION || cursor.failed > 40_000)) {
+        this.quarantine('EncounteredEscrowProportionThreshold', `${cursor.failed} of ${total} evaluated objects failed (more than 40 %).`, 'EncounteredEscrowProportionThreshold');
+      }
+      this.cursor = null;
+      return;
+    }
+    const done = this.execution(cursor, 'Succeeded', null);
     job.status.lastExecution = done;
     job.status.lastSuccessfulExecution = done;
     if (cursor.exported > 0) job.status.lastSuccessfulExecutionWithExports = done;
@@ -208,7 +281,7 @@ export class ProvisioningEngine {
     this.cursor = null;
   }
 
-  private quarantine(code: string, message: string): void {
+  private quarantine(code: string, message: string, reason = 'EncounteredQuarantineException'): void {
     const job = this.state.job;
     const now = new Date();
     const prior = job.status.quarantine;
@@ -218,7 +291,7 @@ export class ProvisioningEngine {
       currentBegan: now.toISOString(),
       // E-quar: retries at 6 h, 12 h, 24 h, then daily.
       nextAttempt: new Date(now.getTime() + 6 * 3600_000).toISOString(),
-      reason: 'EncounteredQuarantineException',
+      reason,
       seriesBegan: prior?.seriesBegan ?? now.toISOString(),
       seriesCount: (prior?.seriesCount ?? 0) + 1,
       error: { code, message, tenantActionable: true },
@@ -268,9 +341,11 @@ export class ProvisioningEngine {
     const opts = { sleep: this.sleep };
     let action: 'create' | 'update' = 'create';
     try {
-      const existing = await findUserByUserName(target, user.userPrincipalName, opts);
+      const mapping = this.state.userMapping;
+      const match = mapping.find((m) => m.matching) ?? { source: 'userPrincipalName' as const, target: 'userName' };
+      const existing = await findUserByAttribute(target, match.target, String(sourceValue(user, match.source)), opts);
       if (!existing) {
-        const { json } = await scimRequest(target, 'POST', '/Users', createBody(user), opts);
+        const { json } = await scimRequest(target, 'POST', '/Users', createBody(user, mapping), opts);
         const created = scimUserSchema.parse(json);
         this.state.targetIds.set(user.id, created.id);
         cursor.exported++;
@@ -279,7 +354,7 @@ export class ProvisioningEngine {
       }
       action = 'update';
       this.state.targetIds.set(user.id, existing.id);
-      const ops = patchOps(user, existing);
+      const ops = patchOps(user, existing, mapping);
       if (ops.length === 0) {
         // Already matches: Entra logs these as skipped ("RedundantExport", idp-apis.md A5).
         this.log(cursor, source, existing.id, 'other', 'skipped', began);
@@ -347,19 +422,14 @@ export class ProvisioningEngine {
   }
 }
 
-function createBody(user: EntraUser): Record<string, unknown> {
-  return {
-    schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE],
-    externalId: user.id,
-    userName: user.userPrincipalName,
-    active: user.accountEnabled,
-    displayName: user.displayName,
-    ...(user.mail ? { emails: [{ primary: true, type: 'work', value: user.mail }] } : {}),
-    name: { givenName: user.givenName, familyName: user.surname },
-    ...(user.department ? { [SCHEMA_ENTERPRISE]: { department: user.department } } : {}),
-    roles: [],
-    meta: { resourceType: 'User' },
-  };
+function createBody(user: EntraUser, mapping: readonly AttributeMapping[]): Record<string, unknown> {
+  const body: Record<string, unknown> = { schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE] };
+  for (const m of mapping) {
+    const v = sourceValue(user, m.source);
+    // Entra leaves out attributes whose source is empty.
+    if (v !== null && v !== '') setTarget(body, m.target, v);
+  }
+  return { ...body, roles: [], meta: { resourceType: 'User' } };
 }
 
 interface PatchOp {
@@ -368,22 +438,24 @@ interface PatchOp {
   value: string;
 }
 
-/** Entra's default-dialect update: one capitalised `Replace` per differing path (A7). */
-export function patchOps(user: EntraUser, existing: ScimUser): PatchOp[] {
+/**
+ * Entra's default-dialect update: one capitalised `Replace` per mapped path that differs (A7),
+ * externalId included, so a matched user (one Entra did not create) is linked to its Entra object.
+ */
+export function patchOps(user: EntraUser, existing: ScimUser, mapping: readonly AttributeMapping[]): PatchOp[] {
   const ops: PatchOp[] = [];
-  const workEmail = existing.emails?.find((e) => e.type === 'work')?.value ?? existing.emails?.[0]?.value;
-  if (existing.displayName !== user.displayName) ops.push({ op: 'Replace', path: 'displayName', value: user.displayName });
-  if (user.mail && workEmail !== user.mail) ops.push({ op: 'Replace', path: 'emails[type eq "work"].value', value: user.mail });
-  if (existing.name?.givenName !== user.givenName) ops.push({ op: 'Replace', path: 'name.givenName', value: user.givenName });
-  if (existing.name?.familyName !== user.surname) ops.push({ op: 'Replace', path: 'name.familyName', value: user.surname });
-  const dept = existing[SCHEMA_ENTERPRISE]?.department;
-  if (user.department && dept !== user.department) {
-    ops.push({ op: 'Replace', path: `${SCHEMA_ENTERPRISE}:department`, value: user.department });
-  }
-  const active = existing.active === true || String(existing.active).toLowerCase() === 'true';
-  if (active !== user.accountEnabled) {
-    // E-compat: the default job sends the STRING "False"/"True", not a boolean.
-    ops.push({ op: 'Replace', path: 'active', value: user.accountEnabled ? 'True' : 'False' });
+  for (const m of mapping) {
+    if (m.matching) continue;
+    const want = sourceValue(user, m.source);
+    const have = targetValue(existing, m.target);
+    if (typeof want === 'boolean') {
+      const is = have === true || String(have).toLowerCase() === 'true';
+      // E-compat: the default job sends the STRING "False"/"True", not a boolean.
+      if (is !== want) ops.push({ op: 'Replace', path: m.target, value: want ? 'True' : 'False' });
+      continue;
+    }
+    if (want === null || want === '') continue;
+    if (have !== want) ops.push({ op: 'Replace', path: m.target, value: want });
   }
   return ops;
 }

@@ -17,6 +17,7 @@ export const SCHEMA_AD_GROUP = 'http://schemas.microsoft.com/2006/11/ResourceMan
 /** Only the fields the engine reads; the rest of a SCIM resource passes through. */
 export const scimUserSchema = z.looseObject({
   id: z.string(),
+  externalId: z.string().optional(),
   userName: z.string().optional(),
   displayName: z.string().optional(),
   active: z.union([z.boolean(), z.string()]).optional(),
@@ -101,8 +102,9 @@ export function eqFilter(attribute: string, value: string): string {
   return encodeURIComponent(`${attribute} eq "${quoted}"`);
 }
 
-export async function findUserByUserName(target: ScimTarget, userName: string, opts: ScimCallOptions): Promise<ScimUser | null> {
-  const { json } = await scimRequest(target, 'GET', `/Users?filter=${eqFilter('userName', userName)}`, undefined, opts);
+/** Entra's lookup of an existing user: `filter=<matching attribute> eq "<value>"`. */
+export async function findUserByAttribute(target: ScimTarget, attribute: string, value: string, opts: ScimCallOptions): Promise<ScimUser | null> {
+  const { json } = await scimRequest(target, 'GET', `/Users?filter=${eqFilter(attribute, value)}`, undefined, opts);
   const list = listResponseSchema.parse(json);
   const first = list.Resources?.[0];
   return first ? scimUserSchema.parse(first) : null;

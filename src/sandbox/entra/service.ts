@@ -16,7 +16,8 @@ import { startService, type SimRequest, type SimResponse } from '../http/server.
 import type { SandboxDirectory } from '../world/directory.js';
 import { ProvisioningEngine } from './engine.js';
 import { SCHEMA_LIST, eqFilter, listResponseSchema, scimRequest, ScimHttpError } from './scim-client.js';
-import { buildTenant, type EntraState, type SecretPair } from './tenant.js';
+import { applyAssignmentScenario, buildTenant, markProvisionedBefore, type AssignmentScenario, type EntraState, type SecretPair } from './tenant.js';
+import { synchronizationSchema } from './schema.js';
 
 export type { EntraState } from './tenant.js';
 
@@ -30,6 +31,15 @@ export interface StartEntraServiceOptions {
   recordRequest?: (entry: Pick<RequestLogEntry, 'server' | 'method' | 'path' | 'status'>) => void;
   /** The sandbox's fault injector; rules for servers `login` and `graph` apply here. */
   faults?: FaultInjector;
+  /**
+   * How the beta GET of the synchronization secrets answers (v1.0 has no GET, vendor-facts.md):
+   * 'masked' (default) keys with secret values as "*", 'absent' secret values null, 'refused' 405.
+   */
+  betaSecretsRead?: 'masked' | 'absent' | 'refused';
+  /** The job provisioned before (a pilot, an earlier run) and is paused: steadyStateFirstAchievedTime is already set. */
+  previouslyProvisioned?: boolean;
+  /** Users left unassigned, or assigned with the Default Access role. */
+  assignments?: AssignmentScenario;
 }
 
 export interface EntraCredentials {
@@ -102,9 +112,11 @@ function aadError(error: string, code: number | undefined, text: string): unknow
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
 
-/** Which of the two systems a path belongs to: Graph under /v1.0, the token endpoint otherwise. */
+const GRAPH_VERSION = /^\/(v1\.0|beta)(?=\/|$)/;
+
+/** Which of the two systems a path belongs to: Graph under /v1.0 or /beta, the token endpoint otherwise. */
 export function entraServerFor(path: string): SandboxServer {
-  return path === '/v1.0' || path.startsWith('/v1.0/') ? 'graph' : 'login';
+  return GRAPH_VERSION.test(path) ? 'graph' : 'login';
 }
 
 /**
@@ -125,7 +137,7 @@ function entraFaultResponse(status: number, server: SandboxServer): SimResponse 
 
 /** Fault prefixes match without /v1.0 on Graph and without /<tenant> on login (see http/faults.ts). */
 function entraStripPrefix(path: string, server: SandboxServer): string {
-  return server === 'graph' ? path.replace(/^\/v1\.0(?=\/|$)/, '') : path.replace(/^\/[^/]+(?=\/oauth2\/)/, '');
+  return server === 'graph' ? path.replace(GRAPH_VERSION, '') : path.replace(/^\/[^/]+(?=\/oauth2\/)/, '');
 }
 
 function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
@@ -140,13 +152,71 @@ function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
   return parsed.data;
 }
 
-/** A2: GET returns keys with the SecretToken value masked — masking is an assumption [U]. */
-function maskedSecrets(secrets: SecretPair[]): SecretPair[] {
-  return secrets.map((s) => (s.key === 'SecretToken' || s.key === 'Password' || s.key === 'ClientSecret' ? { key: s.key, value: '*' } : s));
+const SECRET_VALUE_KEYS = new Set(['SecretToken', 'Password', 'ClientSecret']);
+
+/** Beta GET: keys, with secret values masked or absent — which one Graph does is unconfirmed (vendor-facts.md). */
+function readableSecrets(secrets: SecretPair[], how: 'masked' | 'absent'): Array<{ key: string; value: string | null }> {
+  return secrets.map((s) => (SECRET_VALUE_KEYS.has(s.key) ? { key: s.key, value: how === 'masked' ? '*' : null } : s));
+}
+
+type LogEntry = EntraState['logs'][number];
+
+/**
+ * `$filter` of GET /auditLogs/provisioning: the documented forms (provisioningObjectSummary:
+ * eq on jobId, cycleId, changeId, id, servicePrincipal/id, provisioningAction,
+ * sourceIdentity/id, targetIdentity/id, provisioningStatusInfo/status; eq, gt, lt (and ge, le)
+ * on activityDateTime; contains on the string ids), joined by `and`. Case sensitive, as documented.
+ * Anything else is a 400 naming what the sandbox understands (G13).
+ */
+export function provisioningFilter(filter: string): (l: LogEntry) => boolean {
+  const strings: Record<string, (l: LogEntry) => string> = {
+    id: (l) => l.id,
+    jobId: (l) => l.jobId,
+    cycleId: (l) => l.cycleId,
+    changeId: (l) => l.changeId,
+    'servicePrincipal/id': (l) => l.servicePrincipal.id,
+    provisioningAction: (l) => l.provisioningAction,
+    'sourceIdentity/id': (l) => l.sourceIdentity.id,
+    'targetIdentity/id': (l) => l.targetIdentity.id,
+    'provisioningStatusInfo/status': (l) => l.provisioningStatusInfo.status,
+  };
+  const terms = filter.split(/\s+and\s+/);
+  const tests = terms.map((term): ((l: LogEntry) => boolean) => {
+    const t = term.trim().replace(/^\((.*)\)$/, '$1');
+    const eq = /^([A-Za-z/]+) eq '((?:[^']|'')*)'$/.exec(t);
+    if (eq && strings[eq[1] as string]) {
+      const get = strings[eq[1] as string]!;
+      const want = (eq[2] as string).replace(/''/g, "'");
+      return (l) => get(l) === want;
+    }
+    const contains = /^contains\(([A-Za-z/]+),\s*'((?:[^']|'')*)'\)$/.exec(t);
+    if (contains && strings[contains[1] as string]) {
+      const get = strings[contains[1] as string]!;
+      const want = (contains[2] as string).replace(/''/g, "'");
+      return (l) => get(l).includes(want);
+    }
+    const date = /^activityDateTime (eq|gt|lt|ge|le) (\d{4}-\d{2}-\d{2}(?:T[\d:.]+)?(?:Z|[+-]\d{2}:\d{2})?)$/.exec(t);
+    if (date) {
+      const at = Date.parse(date[2] as string);
+      if (!Number.isNaN(at)) {
+        const cmp: Record<string, (a: number) => boolean> = { eq: (a) => a === at, gt: (a) => a > at, lt: (a) => a < at, ge: (a) => a >= at, le: (a) => a <= at };
+        const f = cmp[date[1] as string]!;
+        return (l) => f(Date.parse(l.activityDateTime));
+      }
+    }
+    throw new HttpError(
+      400,
+      'BadRequest',
+      `Unsupported $filter term '${t}' (the sandbox supports eq on ${Object.keys(strings).join(', ')}; contains on the same; activityDateTime eq|gt|lt|ge|le <ISO time>; joined by 'and').`,
+    );
+  });
+  return (l) => tests.every((f) => f(l));
 }
 
 export async function startEntraService(opts: StartEntraServiceOptions): Promise<SandboxEntraService> {
   const state = buildTenant(opts.directory);
+  if (opts.assignments) applyAssignmentScenario(state, opts.assignments);
+  if (opts.previouslyProvisioned) markProvisionedBefore(state);
   const engine = new ProvisioningEngine(state, opts.speed);
   const credentials: EntraCredentials = {
     tenantId: state.tenantId,
@@ -169,6 +239,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     servicePrincipalType: 'Application',
     accountEnabled: true,
     appRoleAssignmentRequired: true,
+    appRoles: sp.appRoles,
     tags: ['WindowsAzureActiveDirectoryIntegratedApp', 'WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1'],
   });
 
@@ -235,8 +306,9 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       }
     }
     const method = req.method;
-    const path = url.pathname.replace(/^\/v1\.0/, '').replace(/\/+$/, '');
-    const ctx = `${url.origin}/v1.0/$metadata`;
+    const version = GRAPH_VERSION.exec(url.pathname)?.[1] ?? 'v1.0';
+    const path = url.pathname.replace(GRAPH_VERSION, '').replace(/\/+$/, '');
+    const ctx = `${url.origin}/${version}/$metadata`;
 
     if (method === 'GET' && path === '/servicePrincipals') {
       const filter = url.searchParams.get('$filter') ?? '';
@@ -264,9 +336,17 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     if (m[1] !== sp.id) throw new HttpError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
     const rest = m[2] ?? '';
     if (method === 'GET' && rest === '') return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
+    if (method === 'GET' && rest === '/appRoleAssignedTo') return [200, appRoleAssignedTo(url, ctx)];
     if (method === 'GET' && rest === '/synchronization/jobs') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs`, value: [state.job] }];
     if (rest === '/synchronization/secrets') {
-      if (method === 'GET') return [200, { value: maskedSecrets(state.secrets) }];
+      if (method === 'GET') {
+        // v1.0 documents PUT only; the GET is documented on beta (vendor-facts.md).
+        const how = opts.betaSecretsRead ?? 'masked';
+        if (version !== 'beta' || how === 'refused') {
+          throw new HttpError(405, 'Request_BadRequest', `The requested resource does not support http method 'GET' (${url.pathname}).`);
+        }
+        return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/secrets`, value: readableSecrets(state.secrets, how) }];
+      }
       if (method === 'PUT') {
         const body = parseJson(req.body.toString('utf8'), secretsBodySchema, 'PUT synchronization/secrets');
         state.secrets = body.value.map((s) => ({ ...s })); // A2: PUT replaces the whole set
@@ -279,6 +359,10 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       requireJob(j[1] as string);
       const action = j[2] ?? '';
       if (method === 'GET' && action === '') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs/$entity`, ...state.job }];
+      // Get synchronizationSchema (v1.0): the job's rules, with the user mapping the engine applies.
+      if (method === 'GET' && action === '/schema') {
+        return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs('${state.job.id}')/schema/$entity`, ...synchronizationSchema(state) }];
+      }
       if (method === 'POST' && action === '/validateCredentials') {
         await validateCredentials(parseJson(req.body.toString('utf8'), validateBodySchema, 'validateCredentials'));
         return [204, null];
@@ -300,20 +384,35 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     throw new HttpError(405, 'Request_BadRequest', `${method} ${url.pathname} is not supported by the sandbox Graph.`);
   };
 
+  const appRoleAssignedTo = (url: URL, ctx: string): unknown => {
+    const name = (id: string, type: 'User' | 'Group') =>
+      (type === 'User' ? state.users.find((u) => u.id === id)?.displayName : state.groups.find((g) => g.id === id)?.displayName) ?? '';
+    const all = state.assignments.map((a) => ({
+      id: a.id,
+      appRoleId: a.appRoleId,
+      createdDateTime: a.createdDateTime,
+      deletedDateTime: null,
+      principalDisplayName: name(a.principalId, a.principalType),
+      principalId: a.principalId,
+      principalType: a.principalType,
+      resourceDisplayName: sp.displayName,
+      resourceId: sp.id,
+    }));
+    return page(url, all, `${ctx}#servicePrincipals('${sp.id}')/appRoleAssignedTo`, 100, 999);
+  };
+
   const provisioningLogs = (url: URL): unknown => {
     const filter = url.searchParams.get('$filter') ?? '';
-    let logs = state.logs;
-    if (filter !== '') {
-      const f = /^jobId eq '([^']*)'$/.exec(filter);
-      // A5: "filters are all case sensitive"; the sandbox supports jobId eq only.
-      if (!f) throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports jobId eq '…').`);
-      logs = logs.filter((l) => l.jobId === f[1]);
-    }
-    const top = Math.min(Math.max(Number(url.searchParams.get('$top') ?? '50') || 50, 1), 1000);
+    const logs = filter === '' ? state.logs : state.logs.filter(provisioningFilter(filter));
+    return page(url, logs, `${url.origin}/v1.0/$metadata#auditLogs/provisioning`, 50, 1000);
+  };
+
+  /** One page of a collection, $top and an opaque $skiptoken in @odata.nextLink. */
+  const page = <T,>(url: URL, items: T[], context: string, defaultTop: number, maxTop: number): Record<string, unknown> => {
+    const top = Math.min(Math.max(Number(url.searchParams.get('$top') ?? String(defaultTop)) || defaultTop, 1), maxTop);
     const skip = Number(Buffer.from(url.searchParams.get('$skiptoken') ?? '', 'base64url').toString('utf8') || '0') || 0;
-    const page = logs.slice(skip, skip + top);
-    const body: Record<string, unknown> = { '@odata.context': `${url.origin}/v1.0/$metadata#auditLogs/provisioning`, value: page };
-    if (skip + top < logs.length) {
+    const body: Record<string, unknown> = { '@odata.context': context, value: items.slice(skip, skip + top) };
+    if (skip + top < items.length) {
       const next = new URL(url.toString());
       next.searchParams.set('$skiptoken', Buffer.from(String(skip + top)).toString('base64url'));
       body['@odata.nextLink'] = next.toString();

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from '../world/directory.js';
+import { ZSCALER_USER_MAPPING, type AttributeMapping } from './mapping.js';
 
 export interface EntraUser {
   id: string;
@@ -62,6 +63,7 @@ export interface TaskExecution {
   countEntitled: number;
   countExported: number;
   countImported: number;
+  countEscrowed: number;
   error: null | { code: string; message: string };
   state: 'Succeeded' | 'Failed' | 'EntryLevelErrors';
   timeBegan: string;
@@ -93,16 +95,17 @@ export interface SyncJob {
     synchronizedEntryCountByType: Array<{ key: string; value: number }>;
     troubleshootingUrl: string | null;
   };
-  synchronizationJobSettings: SecretPair[];
+  /** Graph keyValuePair: {name, value} (G12). */
+  synchronizationJobSettings: Array<{ name: string; value: string }>;
 }
 
 export interface EntraState {
   tenantId: string;
   users: EntraUser[];
   groups: EntraGroup[];
-  servicePrincipal: { id: string; appId: string; displayName: string; appDisplayName: string };
-  /** app-role assignments of the Zscaler app: users and groups in scope. */
-  assignments: Array<{ principalId: string; principalType: 'User' | 'Group' }>;
+  servicePrincipal: { id: string; appId: string; displayName: string; appDisplayName: string; appRoles: AppRole[] };
+  /** app-role assignments of the Zscaler app (appRoleAssignedTo): who is assigned, with which role. */
+  assignments: Array<{ id: string; principalId: string; principalType: 'User' | 'Group'; appRoleId: string; createdDateTime: string }>;
   job: SyncJob;
   secrets: SecretPair[];
   logs: ProvisioningLogEntry[];
@@ -110,6 +113,12 @@ export interface EntraState {
   targetIds: Map<string, string>;
   /** The cloud-only user assigned to the app but missing from AD. */
   cloudOnlyUserId: string;
+  /** The user attribute mapping the engine applies (Attribute Mappings of the app); replaceable. */
+  userMapping: readonly AttributeMapping[];
+  /** Objects whose last export failed (escrows), retried by the next cycle: source id → failures. */
+  escrows: Map<string, { count: number; lastError: string }>;
+  /** Failures a cycle needs before the 40 % escrow quarantine is evaluated (documented: 5 000). */
+  escrowQuarantineMinimum: number;
 }
 
 /** Graph's "never" timestamp (idp-apis.md A1: steadyState… stays 0001-01-01 until achieved). */
@@ -121,14 +130,61 @@ export const SP_DISPLAY_NAME = 'Zscaler Three';
  */
 export const TEMPLATE_ID = 'zscalerthree';
 
+export interface AppRole {
+  id: string;
+  displayName: string;
+  value: string | null;
+  allowedMemberTypes: string[];
+  description: string;
+  isEnabled: boolean;
+  origin: string;
+}
+
+/**
+ * The app role Graph uses for an assignment without a specific role ("Default Access" in the
+ * portal): the all-zero GUID (docs/vendor-facts.md G10).
+ */
+export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';
+/** The role the sandbox assigns by default; the gallery app's real role ids are not published. */
+export const USER_ROLE_ID = '27d4e55b-0b9d-4d4d-8f5c-1a0f4d1e2c3b';
+
+/** Users with the Default Access role are excluded from provisioning (Zscaler tutorials, G10). */
+const provisioningRole = (a: { appRoleId: string }): boolean => a.appRoleId !== DEFAULT_ACCESS_ROLE_ID;
+
+/** The SyncAll secret: "true" = sync all users and groups, anything else = assigned only (G11). */
+export function syncAll(state: EntraState): boolean {
+  return state.secrets.find((s) => s.key === 'SyncAll')?.value.toLowerCase() === 'true';
+}
+
+/** The users a cycle provisions: every user with SyncAll true, else those assigned with a real role. */
 export function assignedUsers(state: EntraState): EntraUser[] {
-  const ids = new Set(state.assignments.filter((a) => a.principalType === 'User').map((a) => a.principalId));
+  if (syncAll(state)) return state.users;
+  const ids = new Set(state.assignments.filter((a) => a.principalType === 'User' && provisioningRole(a)).map((a) => a.principalId));
   return state.users.filter((u) => ids.has(u.id));
 }
 
 export function assignedGroups(state: EntraState): EntraGroup[] {
-  const ids = new Set(state.assignments.filter((a) => a.principalType === 'Group').map((a) => a.principalId));
+  if (syncAll(state)) return state.groups;
+  const ids = new Set(state.assignments.filter((a) => a.principalType === 'Group' && provisioningRole(a)).map((a) => a.principalId));
   return state.groups.filter((g) => ids.has(g.id));
+}
+
+export interface AssignmentScenario {
+  /** The last N directory users are not assigned to the app at all. */
+  unassignedUsers?: number;
+  /** The N directory users before those are assigned with the Default Access role. */
+  defaultAccessUsers?: number;
+}
+
+/** Rewrites the assignments of the last synced users (for tests of scope and Default Access). */
+export function applyAssignmentScenario(state: EntraState, scenario: AssignmentScenario): void {
+  const synced = state.users.filter((u) => u.sourceDn !== null);
+  const unassigned = new Set(synced.slice(synced.length - (scenario.unassignedUsers ?? 0)).map((u) => u.id));
+  const rest = synced.filter((u) => !unassigned.has(u.id));
+  const defaults = new Set(rest.slice(rest.length - (scenario.defaultAccessUsers ?? 0)).map((u) => u.id));
+  state.assignments = state.assignments
+    .filter((a) => !unassigned.has(a.principalId))
+    .map((a) => (defaults.has(a.principalId) ? { ...a, appRoleId: DEFAULT_ACCESS_ROLE_ID } : a));
 }
 
 export function buildTenant(directory: SandboxDirectory): EntraState {
@@ -190,21 +246,74 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
       synchronizedEntryCountByType: [],
       troubleshootingUrl: null,
     },
-    synchronizationJobSettings: [{ key: 'QuarantineTooManyDeletesThreshold', value: '500' }],
+    synchronizationJobSettings: [{ name: 'QuarantineTooManyDeletesThreshold', value: '500' }],
   };
   return {
     tenantId,
     users,
     groups,
-    servicePrincipal: { id: spId, appId: randomUUID(), displayName: SP_DISPLAY_NAME, appDisplayName: SP_DISPLAY_NAME },
+    servicePrincipal: {
+      id: spId,
+      appId: randomUUID(),
+      displayName: SP_DISPLAY_NAME,
+      appDisplayName: SP_DISPLAY_NAME,
+      appRoles: [
+        { id: USER_ROLE_ID, displayName: 'User', value: 'User', allowedMemberTypes: ['User'], description: 'User', isEnabled: true, origin: 'Application' },
+        { id: randomUUID(), displayName: 'msiam_access', value: null, allowedMemberTypes: ['User'], description: 'msiam_access', isEnabled: true, origin: 'Application' },
+      ],
+    },
     assignments: [
-      ...users.map((u) => ({ principalId: u.id, principalType: 'User' as const })),
-      ...groups.map((g) => ({ principalId: g.id, principalType: 'Group' as const })),
+      ...users.map((u) => ({ id: randomUUID(), principalId: u.id, principalType: 'User' as const, appRoleId: USER_ROLE_ID, createdDateTime: new Date().toISOString() })),
+      ...groups.map((g) => ({ id: randomUUID(), principalId: g.id, principalType: 'Group' as const, appRoleId: USER_ROLE_ID, createdDateTime: new Date().toISOString() })),
     ],
     job,
     secrets: [],
     logs: [],
     targetIds: new Map(),
     cloudOnlyUserId: cloudOnly.id,
+    userMapping: ZSCALER_USER_MAPPING,
+    escrows: new Map(),
+    escrowQuarantineMinimum: 5000,
   };
+}
+
+/**
+ * A job that provisioned before (a pilot, an earlier run), now paused: steady state was first
+ * reached days ago and its last cycle ended before this run, against credentials of that time.
+ * steadyStateFirstAchievedTime is set, so a flow that reads it as "this run's cycle is done" is
+ * wrong at once (docs/vendor-facts.md G5).
+ */
+export function markProvisionedBefore(state: EntraState, now = Date.now()): void {
+  const iso = (msAgo: number) => new Date(now - msAgo).toISOString();
+  const day = 86_400_000;
+  const users = assignedUsers(state).length;
+  const execution = (began: number, ended: number): TaskExecution => ({
+    activityIdentifier: randomUUID(),
+    countEntitled: users,
+    countExported: 0,
+    countImported: users,
+    countEscrowed: 0,
+    error: null,
+    state: 'Succeeded',
+    timeBegan: iso(began),
+    timeEnded: iso(ended),
+  });
+  const last = execution(day + 60_000, day);
+  const job = state.job;
+  job.schedule = { expiration: null, interval: 'PT40M', state: 'Paused' };
+  job.status = {
+    ...job.status,
+    code: 'Paused',
+    lastExecution: last,
+    lastSuccessfulExecution: last,
+    lastSuccessfulExecutionWithExports: execution(7 * day + 600_000, 7 * day),
+    progress: [{ completedUnits: users, totalUnits: users, units: 'Users', progressObservationDateTime: iso(day) }],
+    steadyStateFirstAchievedTime: iso(7 * day),
+    steadyStateLastAchievedTime: iso(day),
+  };
+  state.secrets = [
+    { key: 'BaseAddress', value: 'https://scim.pilot.invalid/1/2/scim' },
+    { key: 'SecretToken', value: randomUUID() },
+    { key: 'SyncAll', value: 'false' },
+  ];
 }

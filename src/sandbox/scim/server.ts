@@ -36,6 +36,11 @@ export interface ScimServerOptions {
   /** Max resources per page; §10 says up to 1,000 ([CONFLICT]: the Go SDK uses 100). */
   pageCap?: number;
   faults?: FaultInjector;
+  /**
+   * A POST of a userName that directory sync created takes that user over instead of answering
+   * 409 (the other reading of how Zscaler treats it; default false: Entra looks up and PATCHes).
+   */
+  postAdoptsSynced?: boolean;
 }
 
 const CT = 'application/scim+json';
@@ -192,7 +197,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
         const f = userFieldsFrom(b.value);
         if (!f.ok) return scimError(400, f.detail, 'invalidValue');
         try {
-          const { user } = tenant.scimCreateUser(idpId, f.fields);
+          const { user } = tenant.scimCreateUser(idpId, f.fields, { adoptSynced: opts.postAdoptsSynced ?? false });
           const body = userToScim(tenant, user, base);
           return ok(201, body, { location: `${base}/Users/${user.id}` });
         } catch (e) {

@@ -35,7 +35,7 @@ export function fastForwardToMigrated(opts: { tenant: ZiaTenant; entra: EntraSta
       familyName: u.surname,
       ...(u.mail ? { mail: u.mail } : {}),
       ...(u.department ? { department: u.department } : {}),
-    });
+    }, { adoptSynced: true });
     if (r.adopted) adopted += 1;
     zid.set(u.id, r.user.id);
     entra.targetIds.set(u.id, String(r.user.id));

@@ -283,6 +283,7 @@ export class ZiaTenant {
     this.userByGuid.clear();
     this.mappedUserByName.clear();
     this.groupByGuid.clear();
+    this.scimUserOrder.clear();
   }
 
   // ---------------------------------------------------------------- directory sync
@@ -354,6 +355,7 @@ export class ZiaTenant {
         this.users.set(id, rec);
         this.userByGuid.set(guid, id);
         this.userOrder = undefined;
+        this.scimUserOrder.clear(); // a new synced user is visible to SCIM
       } else {
         const lowerOld = rec.userName.toLowerCase();
         if (lowerOld !== du.userPrincipalName.toLowerCase() && this.mappedUserByName.get(lowerOld) === rec.id) {
@@ -475,7 +477,7 @@ export class ZiaTenant {
     let order = this.scimUserOrder.get(idpId);
     if (!order) {
       order = [];
-      for (const u of this.users.values()) if (u.scim?.idpId === idpId) order.push(u.id);
+      for (const u of this.users.values()) if (this.scimSees(idpId, u)) order.push(u.id);
       order.sort((a, b) => a - b);
       this.scimUserOrder.set(idpId, order);
     }
@@ -493,9 +495,19 @@ export class ZiaTenant {
     return order;
   }
 
+  /**
+   * What a SCIM client of this IdP sees: the users it manages, and the tenant's directory-synced
+   * users no SCIM client has taken over yet (Zscaler's SCIM list returns tenant users it did not
+   * create; docs/vendor-facts.md). After the Hosted DB damage the synced users have lost their
+   * mapping and are no longer offered.
+   */
+  private scimSees(idpId: number, u: ZiaUserRecord): boolean {
+    return u.scim ? u.scim.idpId === idpId : u.directoryGuid !== undefined;
+  }
+
   scimUser(idpId: number, id: number): ZiaUserRecord | undefined {
     const u = this.users.get(id);
-    return u && u.scim?.idpId === idpId ? u : undefined;
+    return u && this.scimSees(idpId, u) ? u : undefined;
   }
 
   scimGroup(idpId: number, id: number): ZiaGroupRecord | undefined {
@@ -504,8 +516,17 @@ export class ZiaTenant {
   }
 
   scimUserByUserName(idpId: number, userName: string): ZiaUserRecord | undefined {
-    const id = this.scimUserByName.get(`${idpId}|${userName.toLowerCase()}`);
-    return id === undefined ? undefined : this.users.get(id);
+    const id = this.scimUserByName.get(`${idpId}|${userName.toLowerCase()}`) ?? this.mappedUserByName.get(userName.toLowerCase());
+    const u = id === undefined ? undefined : this.users.get(id);
+    return u && this.scimSees(idpId, u) ? u : undefined;
+  }
+
+  /** The first SCIM write to a directory-synced user takes it over for this IdP (same id, no duplicate). */
+  private takeOver(idpId: number, rec: ZiaUserRecord): void {
+    if (rec.scim) return;
+    rec.scim = { idpId, created: false };
+    this.scimUserByName.set(`${idpId}|${rec.userName.toLowerCase()}`, rec.id);
+    this.scimUserOrder.clear(); // no longer offered to the other IdPs
   }
 
   scimGroupByDisplayName(idpId: number, name: string): ZiaGroupRecord | undefined {
@@ -515,10 +536,12 @@ export class ZiaTenant {
 
   /**
    * SCIM POST /Users. A userName that directory sync created (and whose mapping still exists) is
-   * ADOPTED: same id, no duplicate. After the Hosted DB damage there is nothing to adopt, so a new
-   * user is created beside the old one (seed 000's duplicates).
+   * listed by SCIM already, so a POST of it is a conflict (409): Entra looks it up and PATCHes it
+   * instead. `adoptSynced` is the other reading (a POST takes the synced user over: same id, no
+   * duplicate); the sandbox's fast-forward uses it. After the Hosted DB damage there is nothing to
+   * adopt, so a new user is created beside the old one (the vendor's warned-of duplicates).
    */
-  scimCreateUser(idpId: number, f: UserFields): { user: ZiaUserRecord; adopted: boolean } {
+  scimCreateUser(idpId: number, f: UserFields, opts: { adoptSynced?: boolean } = {}): { user: ZiaUserRecord; adopted: boolean } {
     const key = `${idpId}|${f.userName.toLowerCase()}`;
     if (this.scimUserByName.has(key)) {
       throw new TenantError(409, 'uniqueness', `a user with userName "${f.userName}" already exists`);
@@ -528,10 +551,14 @@ export class ZiaTenant {
     const mapped = mappedId === undefined ? undefined : this.users.get(mappedId);
     let rec: ZiaUserRecord;
     let adopted = false;
+    if (mapped && !mapped.scim && !opts.adoptSynced) {
+      throw new TenantError(409, 'uniqueness', `a user with userName "${f.userName}" already exists (id ${mapped.id}, synced from the directory)`);
+    }
     if (mapped && !mapped.scim) {
       rec = mapped;
       adopted = true;
       rec.scim = { idpId, created: false };
+      this.scimUserOrder.clear();
     } else {
       rec = {
         id: this.nextUserId++,
@@ -557,6 +584,7 @@ export class ZiaTenant {
   scimReplaceUser(idpId: number, id: number, f: UserFields): ZiaUserRecord {
     const rec = this.scimUser(idpId, id);
     if (!rec) throw new TenantError(404, 'notFound', `no user with id ${id}`);
+    this.takeOver(idpId, rec);
     const newKey = `${idpId}|${f.userName.toLowerCase()}`;
     const oldKey = `${idpId}|${rec.userName.toLowerCase()}`;
     if (newKey !== oldKey) {
@@ -598,7 +626,7 @@ export class ZiaTenant {
       if (this.mappedUserByName.get(rec.userName.toLowerCase()) === id) this.mappedUserByName.delete(rec.userName.toLowerCase());
     }
     this.userOrder = undefined;
-    this.scimUserOrder.delete(idpId);
+    this.scimUserOrder.clear();
   }
 
   // ---------------------------------------------------------------- SCIM groups
