@@ -7,7 +7,8 @@ import type { RateLimit } from './rate-limit.js';
 
 /**
  * ZIA admin API client (legacy API-key sessions and OneAPI bearer tokens).
- * Facts cite /work/shared/docs/zscaler-api.md (§ numbers below).
+ * Facts and their public sources: docs/vendor-facts.md (the § numbers below are the sections of
+ * the project's earlier notes on the ZIA API, kept as labels).
  */
 
 // ---------------------------------------------------------------------------------------
@@ -408,7 +409,13 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
         if (!session) return;
         const cookie = session.cookie;
         session = undefined;
-        await http.request('DELETE', '/authenticatedSession', z.unknown(), { headers: { Cookie: `JSESSIONID=${cookie}` }, auth: true });
+        // 204 is what zscaler-sdk-python counts as a logout; any 2xx is taken as one. A 401 means the
+        // session had already ended (idle timeout), which auto-activated it then: nothing left to end.
+        try {
+          await http.request('DELETE', '/authenticatedSession', z.unknown(), { headers: { Cookie: `JSESSIONID=${cookie}` }, auth: true });
+        } catch (err) {
+          if (!isSessionInvalid(err)) throw err;
+        }
       } else {
         tokens?.invalidate(); // OneAPI has no session to end.
         token = undefined;
@@ -436,7 +443,8 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     async activate() {
       // Activation is tenant-wide and publishes everyone's pending changes (§4). Repeating it is
       // harmless, so a lost response may be retried.
-      return (await call('POST', '/status/activate', ActivationSchema, { idempotent: true })).status;
+      // ZIA answers 415 to a POST without application/json; both SDKs send `{}` (docs/vendor-facts.md).
+      return (await call('POST', '/status/activate', ActivationSchema, { body: {}, idempotent: true })).status;
     },
     listUsers: ((o?: { pageSize?: number; stripUnknown?: boolean }) =>
       o?.stripUnknown

@@ -108,7 +108,7 @@ describe('startSandbox', () => {
     const cookie = /JSESSIONID=[^;]+/.exec(li.headers.get('set-cookie') ?? '')![0];
     const settings = (await call(`${zia}/authSettings`, { headers: { cookie } })).body;
     expect((await call(`${zia}/authSettings`, { method: 'PUT', headers: { cookie }, json: { ...settings, directorySyncMigrateToScimEnabled: true } })).status).toBe(200);
-    expect((await call(`${zia}/status/activate`, { method: 'POST', headers: { cookie } })).body).toEqual({ status: 'ACTIVE' });
+    expect((await call(`${zia}/status/activate`, { method: 'POST', headers: { cookie }, json: {} })).body).toEqual({ status: 'ACTIVE' });
     // Steps 5–6: Enable SCIM on the IdP (portal), SAML auto-provisioning off.
     const en = sb.portal.setScim(sb.credentials.zia.idpId, true);
     sb.portal.setSamlAutoProvisioning(sb.credentials.zia.idpId, false);
