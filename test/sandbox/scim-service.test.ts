@@ -99,13 +99,39 @@ describe('users', () => {
     expect(bad.status).toBe(400);
   });
 
-  test('creating a directory-synced userName adopts the ZIA user: same id, no duplicate', async () => {
+  test('creating a directory-synced userName adopts the ZIA user: same user, no duplicate', async () => {
     const du = core.directory.users[3]!;
     const before = [...core.tenant.users.values()].find((u) => u.userName === du.userPrincipalName)!;
     const r = await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(du.userPrincipalName.toUpperCase()) });
     expect(r.status).toBe(201);
-    expect(r.body.id).toBe(String(before.id));
+    expect(core.tenant.userIdForScim(r.body.id)).toBe(before.id);
     expect(core.tenant.users.size).toBe(30);
+  });
+
+  test('SCIM ids are opaque GUID-like strings, never the admin API numeric id (RFC 7643 §3.1)', async () => {
+    const du = core.directory.users[4]!;
+    const created = (await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser('opaque.id@example.test') })).body;
+    const adopted = (await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(du.userPrincipalName) })).body;
+    const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const admin = [...core.tenant.users.values()];
+    for (const u of [created, adopted]) {
+      expect(u.id).toMatch(guid);
+      const numeric = admin.find((a) => a.userName.toLowerCase() === u.userName.toLowerCase())!.id;
+      expect(u.id).not.toBe(String(numeric));
+      expect(u.meta.location).toBe(`${base}/Users/${u.id}`);
+      // The admin API's id names nothing in the SCIM service.
+      expect((await call(`${base}/Users/${numeric}`, { headers: h() })).status).toBe(404);
+      expect((await call(`${base}/Users/${u.id}`, { headers: h() })).body.userName).toBe(u.userName);
+    }
+    const g = (await call(`${base}/Groups`, { method: 'POST', headers: h(), json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Opaque Ids', members: [{ value: created.id }] } })).body;
+    expect(g.id).toMatch(guid);
+    expect(g.members).toEqual([expect.objectContaining({ value: created.id })]);
+    // A user id does not name a group, nor a group id a user.
+    expect((await call(`${base}/Groups/${created.id}`, { headers: h() })).status).toBe(404);
+    expect((await call(`${base}/Users/${g.id}`, { headers: h() })).status).toBe(404);
+    // Member values must be ids this service issued.
+    const bad = await call(`${base}/Groups`, { method: 'POST', headers: h(), json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Numeric Members', members: [{ value: String(admin[0]!.id) }] } });
+    expect(bad.status).toBe(400);
   });
 
   test('filters: userName eq is case-insensitive, externalId eq, id eq, meta.lastModified gt, and', async () => {
