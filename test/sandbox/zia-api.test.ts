@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { obfuscateApiKey } from '../../src/sandbox/zia/auth.js';
 import { call, login, startCore, type Core } from './core-helpers.js';
 import { fixture } from '../clients/helpers/fixture-server.js';
+import { createZiaClient } from '../../src/clients/zia.js';
 
 let core: Core | undefined;
 afterEach(async () => {
@@ -338,5 +339,28 @@ describe('portal and control API', () => {
     expect(JSON.stringify(log)).not.toContain('abc');
     expect((await call(`${core.zia.url}/_sandbox/reset-log`, { method: 'POST' })).status).toBe(204);
     expect(core.log.stats().requests).toBe(0);
+  });
+});
+
+describe("the product's ZIA client against the sandbox", () => {
+  const client = (c: Core) =>
+    createZiaClient({
+      baseUrl: c.ziaApi,
+      auth: { kind: 'legacy', username: c.credentials.username, password: c.credentials.password, apiKey: c.credentials.apiKey },
+      rateLimits: false,
+    });
+
+  test('activate() is accepted (JSON {}), logout() ends the session with 204, and a change round-trips field for field', async () => {
+    core = await startCore();
+    const zia = client(core);
+    const before = await zia.getAuthSettings();
+    const { after } = await zia.updateAuthSettings({ autoProvision: true });
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    expect(core.tenant.status).toBe('PENDING');
+    expect(await zia.activate()).toBe('ACTIVE');
+    expect(core.tenant.status).toBe('ACTIVE');
+    expect(core.log.list().find((r) => r.path.endsWith('/status/activate'))?.status).toBe(200);
+    await zia.logout();
+    expect(core.log.list().find((r) => r.method === 'DELETE')?.status).toBe(204);
   });
 });
