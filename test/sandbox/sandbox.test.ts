@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { createZiaClient } from '../../src/clients/zia.js';
 import { configSchema } from '../../src/config/schema.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { obfuscateApiKey } from '../../src/sandbox/zia/auth.js';
@@ -74,6 +75,30 @@ describe('startSandbox', () => {
     expect((await stat(pwFile)).mode & 0o777).toBe(0o600);
     expect((await stat(path.dirname(pwFile))).mode & 0o777).toBe(0o700);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  test('writeConfig writes the OneAPI client id and secret too, so an outside OneAPI client can rehearse; stop() removes the secret files', async () => {
+    const sb = await startSandbox({ users: 5, seed: 5 });
+    const own = await mkdtemp(path.join(os.tmpdir(), 'sbx-oneapi-'));
+    try {
+      const file = await sb.writeConfig(own);
+      const secrets = path.join(own, 'secrets');
+      const id = await readFile(path.join(secrets, 'oneapi-client-id'), 'utf8');
+      const secret = await readFile(path.join(secrets, 'oneapi-client-secret'), 'utf8');
+      expect(id).toBe(sb.credentials.zia.oneApiClientId);
+      expect(secret).toBe(sb.credentials.zia.oneApiClientSecret);
+      expect((await stat(path.join(secrets, 'oneapi-client-secret'))).mode & 0o777).toBe(0o600);
+      const text = await readFile(file, 'utf8');
+      expect(text).toContain(sb.endpoints.zidentityTokenUrl);
+      expect(text).not.toContain(secret);
+      // The product's own OneAPI client, from the files alone.
+      const zia = createZiaClient({ baseUrl: sb.endpoints.ziaOneApiBaseUrl, auth: { kind: 'oneapi', tokenUrl: sb.endpoints.zidentityTokenUrl, clientId: id, clientSecret: secret }, rateLimits: false });
+      expect((await zia.getAuthSettings()).orgAuthType).toBe('MICROSOFT_ACTIVE_DIR');
+    } finally {
+      await sb.stop();
+    }
+    expect(await readdir(path.join(own, 'secrets'))).toEqual([]);
+    await rm(own, { recursive: true, force: true });
   });
 
   test('Entra requests land in the shared log; logins and tokens are not mutations', async () => {

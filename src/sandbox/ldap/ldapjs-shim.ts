@@ -114,7 +114,7 @@ export interface LdapServer {
 type LdapErrorCtor = new (message?: string) => Error & { code: number };
 
 interface LdapjsModule {
-  createServer(options: { connectionRouter?: (conn: Socket) => void; log?: unknown }): LdapServer;
+  createServer(options: { connectionRouter?: (conn: Socket) => void; log?: unknown; certificate?: string | Buffer; key?: string | Buffer }): LdapServer;
   Attribute: new (opts: { type: string; values: Array<string | Buffer> }) => LdapAttribute;
   PagedResultsControl: new (opts: { value: { size: number; cookie: Buffer } }) => LdapControl;
   InvalidCredentialsError: LdapErrorCtor;

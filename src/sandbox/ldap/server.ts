@@ -56,6 +56,8 @@ export interface StartLdapServerOptions {
   directory: SandboxDirectory;
   host?: string;
   port?: number;
+  /** Serve ldaps:// with this PEM certificate and key (tests of a TLS directory with its CA). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface SandboxLdapServer {
@@ -156,7 +158,7 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
     });
   };
 
-  server = ldapjs.createServer({ connectionRouter });
+  server = ldapjs.createServer({ connectionRouter, ...(opts.tls ? { certificate: opts.tls.cert, key: opts.tls.key } : {}) });
   server.on('error', () => {
     /* protocol errors are answered per message by ldapjs; nothing to add */
   });
@@ -293,7 +295,7 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
-    url: `ldap://${urlHost}:${port}`,
+    url: `${opts.tls ? 'ldaps' : 'ldap'}://${urlHost}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

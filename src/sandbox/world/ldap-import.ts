@@ -14,6 +14,26 @@ export interface ImportDirectoryOptions {
   baseDn?: string;
   /** PEM CA that signed the directory's certificate (ldaps://). */
   caFile?: string;
+  /** The migration's user filter (the config's directory.userFilter); default every person. */
+  userFilter?: string;
+  /** Only members of this group, nested membership included (the config's directory.groupDn). */
+  groupDn?: string;
+}
+
+export const DEFAULT_USER_FILTER = '(&(objectCategory=person)(objectClass=user))';
+/** AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups. */
+const IN_CHAIN = '1.2.840.113556.1.4.1941';
+
+/** RFC 4515 §3 escaping of an assertion value (non-ASCII stays UTF-8, which AD and Samba accept). */
+function escapeFilterValue(v: string): string {
+  return v.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The scope as `migrate` itself reads it: the user filter, AND-ed with nested group membership. */
+export function scopeFilter(userFilter: string | undefined, groupDn: string | undefined): string {
+  const f = (userFilter ?? DEFAULT_USER_FILTER).trim();
+  const base = f.startsWith('(') ? f : `(${f})`;
+  return groupDn ? `(&${base}(memberOf:${IN_CHAIN}:=${escapeFilterValue(groupDn)}))` : base;
 }
 
 const str = (v: unknown): string | undefined => {
@@ -37,7 +57,9 @@ export async function importDirectory(opts: ImportDirectoryOptions): Promise<San
     }
     const users = await client.search(baseDn, {
       scope: 'sub',
-      filter: '(&(objectCategory=person)(objectClass=user))',
+      // Only the users in the migration's scope: ZIA's directory sync and Entra's app assignments
+      // are built from this list, so out-of-scope users exist on neither simulated side.
+      filter: scopeFilter(opts.userFilter, opts.groupDn),
       attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'sn', 'department', 'userAccountControl', 'memberOf'],
       explicitBufferAttributes: ['objectGUID'],
       paged: { pageSize: 500 },
