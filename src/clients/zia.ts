@@ -97,8 +97,10 @@ const PRODUCTION_CLOUDS = new Set(['zscaler', 'zscalerone', 'zscalertwo', 'zscal
 
 /**
  * The ZIA API base URL for a cloud. Legacy: `https://zsapi.<cloud>.net/api/v1` (zspreview:
- * `https://admin.zspreview.net/api/v1`), §1a. OneAPI: `https://api.zsapi.net/zia/api/v1`, or
- * `https://api.<cloud>.zsapi.net/…` for non-production clouds, gov/govus hosts per §1b.
+ * `https://admin.zspreview.net/api/v1`), §1a. OneAPI, as the SDKs' code maps it
+ * (docs/vendor-facts.md): `https://api.zsapi.net/zia/api/v1` for production,
+ * `https://api.zscalergov.net` / `https://api.zscalergov.us` for gov / govus, otherwise
+ * `https://api.<cloud>.zsapi.net`. Legacy names of production clouds map to production (inferred).
  */
 export function ziaBaseUrlForCloud(cloud: string, kind: 'legacy' | 'oneapi'): string {
   const c = cloud.trim().toLowerCase();
@@ -115,7 +117,12 @@ export function ziaBaseUrlForCloud(cloud: string, kind: 'legacy' | 'oneapi'): st
   return `https://api.${short}.zsapi.net/zia/api/v1`;
 }
 
-/** The ZIdentity token URL (§1b): `https://<vanity>.zslogin.net/oauth2/v1/token` and cloud variants. */
+/**
+ * The ZIdentity token URL, as the SDKs' code maps it (docs/vendor-facts.md):
+ * `https://<vanity>.zslogin.net/oauth2/v1/token` for production, `<vanity>.zidentitygov.net` (gov)
+ * and `<vanity>.zidentitygov.us` (govus; the Go README says zidentitygovus.net, its code does not),
+ * otherwise `<vanity>.zslogin<cloud>.net`.
+ */
 export function oneApiTokenUrl(vanity: string, cloud?: string): string {
   const v = vanity.trim().toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(v)) {

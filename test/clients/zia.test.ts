@@ -114,6 +114,35 @@ describe('URLs and key obfuscation (zscaler-api.md §1a, §1b)', () => {
   });
 });
 
+describe('OneAPI hosts per cloud, as the SDKs\' code maps them (docs/vendor-facts.md)', () => {
+  // zscaler-sdk-go zscaler/oneapiclient.go getAuthURL/GetAPIBaseURL and zscaler-sdk-python
+  // zscaler/constants.py + oneapi_oauth_client.py: case-insensitive; gov and govus have their own
+  // identity provider and gateway; any other non-production cloud is zslogin<cloud>.net / api.<cloud>.zsapi.net.
+  const table: [string | undefined, string, string][] = [
+    [undefined, 'https://acme.zslogin.net/oauth2/v1/token', 'https://api.zsapi.net/zia/api/v1'],
+    ['PRODUCTION', 'https://acme.zslogin.net/oauth2/v1/token', 'https://api.zsapi.net/zia/api/v1'],
+    ['production', 'https://acme.zslogin.net/oauth2/v1/token', 'https://api.zsapi.net/zia/api/v1'],
+    ['beta', 'https://acme.zsloginbeta.net/oauth2/v1/token', 'https://api.beta.zsapi.net/zia/api/v1'],
+    ['gov', 'https://acme.zidentitygov.net/oauth2/v1/token', 'https://api.zscalergov.net/zia/api/v1'],
+    ['GOV', 'https://acme.zidentitygov.net/oauth2/v1/token', 'https://api.zscalergov.net/zia/api/v1'],
+    // The code says zidentitygov.us; the Go README and a Go unit test say zidentitygovus.net.
+    ['govus', 'https://acme.zidentitygov.us/oauth2/v1/token', 'https://api.zscalergov.us/zia/api/v1'],
+    ['GOVUS', 'https://acme.zidentitygov.us/oauth2/v1/token', 'https://api.zscalergov.us/zia/api/v1'],
+  ];
+  it.each(table)('cloud %s', (cloud, token, api) => {
+    expect(oneApiTokenUrl('acme', cloud)).toBe(token);
+    expect(ziaBaseUrlForCloud(cloud ?? 'production', 'oneapi')).toBe(api);
+  });
+
+  it('legacy cloud names of production tenants share the production OneAPI hosts (inferred; the SDKs take no legacy name)', () => {
+    for (const c of ['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten']) {
+      expect(oneApiTokenUrl('acme', c)).toBe('https://acme.zslogin.net/oauth2/v1/token');
+      expect(ziaBaseUrlForCloud(c, 'oneapi')).toBe('https://api.zsapi.net/zia/api/v1');
+    }
+    expect(oneApiTokenUrl('acme', 'zscalergov')).toBe('https://acme.zidentitygov.net/oauth2/v1/token');
+  });
+});
+
 describe('ZIA client, legacy session', () => {
   it('logs in with the obfuscated key and reads auth settings; unknown fields and enum values pass through; kerberosPwd is withheld', async () => {
     const f = await startZia();
