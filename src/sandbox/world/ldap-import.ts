@@ -20,6 +20,7 @@ export interface ImportDirectoryOptions {
   groupDn?: string;
 }
 
+const SEARCH_TIME_LIMIT_S = 300;
 export const DEFAULT_USER_FILTER = '(&(objectCategory=person)(objectClass=user))';
 /** AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups. */
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
@@ -46,7 +47,9 @@ const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Array.isArray(v) &
 
 export async function importDirectory(opts: ImportDirectoryOptions): Promise<SandboxDirectory> {
   const tlsOptions = opts.caFile ? { ca: [readFileSync(opts.caFile)] } : undefined;
-  const client = new Client({ url: opts.url, tlsOptions });
+  // ldapts asks the server for a 10 s time limit unless told otherwise; a nested-group (IN_CHAIN)
+  // scope over a few thousand users takes longer than that on Samba. Same limit as the config default.
+  const client = new Client({ url: opts.url, tlsOptions, timeout: (SEARCH_TIME_LIMIT_S + 60) * 1000 });
   try {
     await client.bind(opts.bindDn, opts.password);
     let baseDn = opts.baseDn;
@@ -63,6 +66,8 @@ export async function importDirectory(opts: ImportDirectoryOptions): Promise<San
       attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'sn', 'department', 'userAccountControl', 'memberOf'],
       explicitBufferAttributes: ['objectGUID'],
       paged: { pageSize: 500 },
+      sizeLimit: 0,
+      timeLimit: SEARCH_TIME_LIMIT_S,
     });
     const groups = await client.search(baseDn, {
       scope: 'sub',
@@ -70,6 +75,8 @@ export async function importDirectory(opts: ImportDirectoryOptions): Promise<San
       attributes: ['objectGUID', 'cn', 'sAMAccountName', 'member'],
       explicitBufferAttributes: ['objectGUID'],
       paged: { pageSize: 500 },
+      sizeLimit: 0,
+      timeLimit: SEARCH_TIME_LIMIT_S,
     });
     const outUsers: SandboxDirectoryUser[] = [];
     for (const e of users.searchEntries) {
