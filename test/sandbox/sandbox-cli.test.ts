@@ -49,6 +49,12 @@ describe('migrate sandbox', () => {
       ['controlUrl', 'entraLoginUrl', 'graphUrl', 'ldapUrl', 'portalUrl', 'scimServerUrl', 'ziaBaseUrl', 'ziaOneApiBaseUrl', 'zidentityTokenUrl'].sort(),
     );
     expect(out.configPath).toBe(path.join(dir, 'migrate.sandbox.yaml'));
+    expect(out.oneApi).toEqual({
+      tokenUrl: out.endpoints.zidentityTokenUrl,
+      baseUrl: out.endpoints.ziaOneApiBaseUrl,
+      clientIdFile: path.join(dir, 'secrets', 'oneapi-client-id'),
+      clientSecretFile: path.join(dir, 'secrets', 'oneapi-client-secret'),
+    });
     expect(out.users).toBe(25);
     expect(await readFile(out.configPath, 'utf8')).toContain('operator:');
     // Stopped: the ports no longer answer, and the throwaway secret files are gone.

@@ -82,9 +82,17 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
 }
 
 export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
+  const secrets = path.join(path.dirname(configPath), 'secrets');
   return {
     endpoints: sb.endpoints,
     configPath,
+    // For an outside OneAPI client (an SDK, curl): where the throwaway client credentials are.
+    oneApi: {
+      tokenUrl: sb.endpoints.zidentityTokenUrl,
+      baseUrl: sb.endpoints.ziaOneApiBaseUrl,
+      clientIdFile: path.join(secrets, 'oneapi-client-id'),
+      clientSecretFile: path.join(secrets, 'oneapi-client-secret'),
+    },
     orgId: sb.credentials.zia.orgId,
     idp: { id: sb.credentials.zia.idpId, name: sb.credentials.zia.idpName },
     users: sb.world.directory.users.length,
