@@ -7,7 +7,8 @@ import type { RateLimit } from './rate-limit.js';
 
 /**
  * ZIA admin API client (legacy API-key sessions and OneAPI bearer tokens).
- * Facts cite /work/shared/docs/zscaler-api.md (§ numbers below).
+ * Facts and their public sources: docs/vendor-facts.md (the § numbers below are the sections of
+ * the project's earlier notes on the ZIA API, kept as labels).
  */
 
 // ---------------------------------------------------------------------------------------
@@ -96,8 +97,10 @@ const PRODUCTION_CLOUDS = new Set(['zscaler', 'zscalerone', 'zscalertwo', 'zscal
 
 /**
  * The ZIA API base URL for a cloud. Legacy: `https://zsapi.<cloud>.net/api/v1` (zspreview:
- * `https://admin.zspreview.net/api/v1`), §1a. OneAPI: `https://api.zsapi.net/zia/api/v1`, or
- * `https://api.<cloud>.zsapi.net/…` for non-production clouds, gov/govus hosts per §1b.
+ * `https://admin.zspreview.net/api/v1`), §1a. OneAPI, as the SDKs' code maps it
+ * (docs/vendor-facts.md): `https://api.zsapi.net/zia/api/v1` for production,
+ * `https://api.zscalergov.net` / `https://api.zscalergov.us` for gov / govus, otherwise
+ * `https://api.<cloud>.zsapi.net`. Legacy names of production clouds map to production (inferred).
  */
 export function ziaBaseUrlForCloud(cloud: string, kind: 'legacy' | 'oneapi'): string {
   const c = cloud.trim().toLowerCase();
@@ -114,7 +117,12 @@ export function ziaBaseUrlForCloud(cloud: string, kind: 'legacy' | 'oneapi'): st
   return `https://api.${short}.zsapi.net/zia/api/v1`;
 }
 
-/** The ZIdentity token URL (§1b): `https://<vanity>.zslogin.net/oauth2/v1/token` and cloud variants. */
+/**
+ * The ZIdentity token URL, as the SDKs' code maps it (docs/vendor-facts.md):
+ * `https://<vanity>.zslogin.net/oauth2/v1/token` for production, `<vanity>.zidentitygov.net` (gov)
+ * and `<vanity>.zidentitygov.us` (govus; the Go README says zidentitygovus.net, its code does not),
+ * otherwise `<vanity>.zslogin<cloud>.net`.
+ */
 export function oneApiTokenUrl(vanity: string, cloud?: string): string {
   const v = vanity.trim().toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(v)) {
@@ -425,7 +433,13 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
         if (!session) return;
         const cookie = session.cookie;
         session = undefined;
-        await http.request('DELETE', '/authenticatedSession', z.unknown(), { headers: { Cookie: `JSESSIONID=${cookie}` }, auth: true });
+        // 204 is what zscaler-sdk-python counts as a logout; any 2xx is taken as one. A 401 means the
+        // session had already ended (idle timeout), which auto-activated it then: nothing left to end.
+        try {
+          await http.request('DELETE', '/authenticatedSession', z.unknown(), { headers: { Cookie: `JSESSIONID=${cookie}` }, auth: true });
+        } catch (err) {
+          if (!isSessionInvalid(err)) throw err;
+        }
       } else {
         tokens?.invalidate(); // OneAPI has no session to end.
         token = undefined;
@@ -453,7 +467,8 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     async activate() {
       // Activation is tenant-wide and publishes everyone's pending changes (§4). Repeating it is
       // harmless, so a lost response may be retried.
-      return (await call('POST', '/status/activate', ActivationSchema, { idempotent: true })).status;
+      // ZIA answers 415 to a POST without application/json; both SDKs send `{}` (docs/vendor-facts.md).
+      return (await call('POST', '/status/activate', ActivationSchema, { body: {}, idempotent: true })).status;
     },
     listUsers: ((o?: { pageSize?: number; stripUnknown?: boolean }) =>
       o?.stripUnknown

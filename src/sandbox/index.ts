@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { startEntraService, type StartEntraServiceOptions } from './entra/index.js';
@@ -43,8 +43,15 @@ export interface SandboxOptions {
   directoryBindDn?: string;
   directoryPassword?: string;
   directoryBaseDn?: string;
-  /** PEM CA of the real directory's certificate (ldaps://). */
+  /** PEM CA of the real directory's certificate (ldaps://); the written config carries it. */
   directoryCaFile?: string;
+  /**
+   * The migration's scope in the real directory, as the config's directory.userFilter / groupDn
+   * (nested membership counts). Only users in it are imported, so the simulated ZIA directory sync
+   * and the simulated Entra app assignments cover exactly the users `migrate verify` reads.
+   */
+  directoryUserFilter?: string;
+  directoryGroupDn?: string;
   /** ZIA API session idle timeout (default 5, zscaler-api.md §1a). */
   idleTimeoutMinutes?: number;
   /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
@@ -109,6 +116,12 @@ export const SANDBOX_ENV = {
   ziaApiKey: 'MIGRATE_SANDBOX_ZIA_API_KEY',
   graphSecret: 'MIGRATE_SANDBOX_GRAPH_SECRET',
   ldapPassword: 'MIGRATE_SANDBOX_LDAP_PASSWORD',
+  /**
+   * A real directory's bind password (`--directory`): read from this variable at start and kept
+   * in memory; the written config references the variable, so the password is never on disk.
+   */
+  directoryPassword: 'MIGRATE_SANDBOX_DIRECTORY_PASSWORD',
+  oneApiClientSecret: 'MIGRATE_SANDBOX_ONEAPI_CLIENT_SECRET',
 } as const;
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -127,6 +140,8 @@ async function loadDirectory(opts: SandboxOptions): Promise<SandboxDirectory> {
   const o: Parameters<typeof importDirectory>[0] = { url: opts.directoryUrl, bindDn: opts.directoryBindDn, password: opts.directoryPassword };
   if (opts.directoryBaseDn) o.baseDn = opts.directoryBaseDn;
   if (opts.directoryCaFile) o.caFile = opts.directoryCaFile;
+  if (opts.directoryUserFilter) o.userFilter = opts.directoryUserFilter;
+  if (opts.directoryGroupDn) o.groupDn = opts.directoryGroupDn;
   return importDirectory(o);
 }
 
@@ -215,6 +230,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ldap: { bindDn: directory.bindDn, password: directory.bindPassword, baseDn: directory.baseDn },
     };
 
+    const realDirectory = opts.directoryUrl !== undefined;
+    /**
+     * How the config reaches the directory. The sandbox's own LDAP server is plain ldap:// on
+     * 127.0.0.1 (insecure: true). A real directory keeps its TLS: ldaps:// with the CA it was read
+     * with; a plain ldap:// URL is read the way it was imported (no StartTLS).
+     */
+    const directoryTransport = (): Record<string, unknown> => {
+      if (!realDirectory) return { startTls: false, insecure: true };
+      const plain = /^ldap:\/\//i.test(endpoints.ldapUrl);
+      return {
+        ...(opts.directoryCaFile ? { caFile: path.resolve(opts.directoryCaFile) } : {}),
+        startTls: false,
+        insecure: plain,
+      };
+    };
+    const directoryScope = (): Record<string, string> => ({
+      ...(opts.directoryUserFilter ? { userFilter: opts.directoryUserFilter } : {}),
+      ...(opts.directoryGroupDn ? { groupDn: opts.directoryGroupDn } : {}),
+    });
     const buildConfig = (secrets: { zia: Record<string, string>; idp: Record<string, string>; directory: Record<string, string> }) => ({
       version: 1,
       zia: {
@@ -237,9 +271,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         url: endpoints.ldapUrl,
         bindDn: credentials.ldap.bindDn,
         ...secrets.directory,
-        startTls: false,
-        insecure: true,
+        ...directoryTransport(),
         baseDn: credentials.ldap.baseDn,
+        ...directoryScope(),
       },
       // Rehearsal allowances for the generated directory's deliberate mess: several % of accounts
       // are disabled in AD, and one user is assigned in Entra but absent from AD, so it arrives in
@@ -249,6 +283,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       operator: { kind: 'sandbox', portalUrl: endpoints.portalUrl },
     });
 
+    const directoryPasswordEnv = realDirectory ? SANDBOX_ENV.directoryPassword : SANDBOX_ENV.ldapPassword;
+    /** Secret files writeConfig wrote; stop() removes them (throwaway values, or a real password). */
+    const writtenSecrets = new Set<string>();
+    const removeWrittenSecrets = async () => {
+      for (const f of writtenSecrets) await rm(f, { force: true });
+      writtenSecrets.clear();
+    };
+    stops.unshift(removeWrittenSecrets); // stops run in reverse: the files go last, after the servers
+
     const sandbox: Sandbox = {
       endpoints,
       credentials,
@@ -256,13 +299,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         buildConfig({
           zia: { passwordEnv: SANDBOX_ENV.ziaPassword, apiKeyEnv: SANDBOX_ENV.ziaApiKey },
           idp: { clientSecretEnv: SANDBOX_ENV.graphSecret },
-          directory: { passwordEnv: SANDBOX_ENV.ldapPassword },
+          directory: { passwordEnv: directoryPasswordEnv },
         }),
       env: () => ({
         [SANDBOX_ENV.ziaPassword]: zia.password,
         [SANDBOX_ENV.ziaApiKey]: zia.apiKey,
         [SANDBOX_ENV.graphSecret]: credentials.entra.clientSecret,
-        [SANDBOX_ENV.ldapPassword]: credentials.ldap.password,
+        [directoryPasswordEnv]: credentials.ldap.password,
       }),
       writeConfig: async (dir, wopts = {}) => {
         const secretsDir = path.resolve(dir, 'secrets');
@@ -272,9 +315,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           zia: [path.join(secretsDir, 'zia-password'), zia.password],
           key: [path.join(secretsDir, 'zia-api-key'), zia.apiKey],
           graph: [path.join(secretsDir, 'graph-client-secret'), credentials.entra.clientSecret],
-          ldap: [path.join(secretsDir, 'ldap-password'), credentials.ldap.password],
+          // For an outside OneAPI client (an SDK, curl): the client id is not a secret, but it is
+          // throwaway and belongs with its secret.
+          oneApiId: [path.join(secretsDir, 'oneapi-client-id'), zia.oneApiClientId],
+          oneApiSecret: [path.join(secretsDir, 'oneapi-client-secret'), zia.oneApiClientSecret],
+          // A real directory's password is never written: the config names the variable it came from.
+          ...(realDirectory ? {} : { ldap: [path.join(secretsDir, 'ldap-password'), credentials.ldap.password] as [string, string] }),
         };
         for (const [file, value] of Object.values(files)) {
+          writtenSecrets.add(file);
           await writeFile(file, value, { mode: 0o600 });
           await chmod(file, 0o600);
         }
@@ -282,7 +331,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const cfg: Record<string, unknown> = buildConfig({
           zia: { passwordFile: files.zia![0], apiKeyFile: files.key![0] },
           idp: { clientSecretFile: files.graph![0] },
-          directory: { passwordFile: files.ldap![0] },
+          directory: files.ldap ? { passwordFile: files.ldap[0] } : { passwordEnv: SANDBOX_ENV.directoryPassword },
         });
         if (person) cfg.operator = { kind: 'person' };
         const portalUrl = endpoints.portalUrl;
@@ -304,6 +353,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             : ['# operator.kind "sandbox" lets the CLI click the ZIA portal-only buttons itself.']),
           '# Rehearse: migrate ad-to-scim --dry-run --config <this file>, then migrate ad-to-scim --config <this file>;',
           '#           migrate verify, migrate rollback and migrate status take the same --config.',
+          '# OneAPI instead of the legacy API key (client id and secret in ./secrets/oneapi-client-*):',
+          `#   zia.baseUrl: ${endpoints.ziaOneApiBaseUrl}`,
+          `#   zia.auth: { kind: oneapi, tokenUrl: ${endpoints.zidentityTokenUrl}, clientId: ${zia.oneApiClientId}, clientSecretFile: ${files.oneApiSecret![0]} }`,
+          ...(realDirectory ? [`# directory.passwordEnv: the real directory's bind password stays in ${SANDBOX_ENV.directoryPassword}, never on disk.`] : []),
+          '# The files in ./secrets are removed when the sandbox stops.',
           '',
         ].join('\n');
         const file = path.resolve(dir, 'migrate.sandbox.yaml');

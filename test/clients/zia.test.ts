@@ -60,7 +60,7 @@ async function startZia(authFixture = 'zia/authSettings-ad.json'): Promise<ZiaFa
     }
     if (p === '/authenticatedSession' && r.method === 'DELETE') {
       f.sessionValid = false;
-      return { status: 200, body: fixture('zia/status-active.json') };
+      return { status: 204 }; // the only logout answer zscaler-sdk-python accepts
     }
     if (p === '/authSettings' && r.method === 'GET') return { status: 200, body: f.auth };
     if (p === '/authSettings' && r.method === 'PUT') {
@@ -111,6 +111,35 @@ describe('URLs and key obfuscation (zscaler-api.md §1a, §1b)', () => {
     expect(oneApiTokenUrl('acme', 'beta')).toBe('https://acme.zsloginbeta.net/oauth2/v1/token');
     expect(oneApiTokenUrl('acme', 'gov')).toBe('https://acme.zidentitygov.net/oauth2/v1/token');
     expect(() => oneApiTokenUrl('acme.evil.com/x')).toThrow(UserError);
+  });
+});
+
+describe('OneAPI hosts per cloud, as the SDKs\' code maps them (docs/vendor-facts.md)', () => {
+  // zscaler-sdk-go zscaler/oneapiclient.go getAuthURL/GetAPIBaseURL and zscaler-sdk-python
+  // zscaler/constants.py + oneapi_oauth_client.py: case-insensitive; gov and govus have their own
+  // identity provider and gateway; any other non-production cloud is zslogin<cloud>.net / api.<cloud>.zsapi.net.
+  const table: [string | undefined, string, string][] = [
+    [undefined, 'https://acme.zslogin.net/oauth2/v1/token', 'https://api.zsapi.net/zia/api/v1'],
+    ['PRODUCTION', 'https://acme.zslogin.net/oauth2/v1/token', 'https://api.zsapi.net/zia/api/v1'],
+    ['production', 'https://acme.zslogin.net/oauth2/v1/token', 'https://api.zsapi.net/zia/api/v1'],
+    ['beta', 'https://acme.zsloginbeta.net/oauth2/v1/token', 'https://api.beta.zsapi.net/zia/api/v1'],
+    ['gov', 'https://acme.zidentitygov.net/oauth2/v1/token', 'https://api.zscalergov.net/zia/api/v1'],
+    ['GOV', 'https://acme.zidentitygov.net/oauth2/v1/token', 'https://api.zscalergov.net/zia/api/v1'],
+    // The code says zidentitygov.us; the Go README and a Go unit test say zidentitygovus.net.
+    ['govus', 'https://acme.zidentitygov.us/oauth2/v1/token', 'https://api.zscalergov.us/zia/api/v1'],
+    ['GOVUS', 'https://acme.zidentitygov.us/oauth2/v1/token', 'https://api.zscalergov.us/zia/api/v1'],
+  ];
+  it.each(table)('cloud %s', (cloud, token, api) => {
+    expect(oneApiTokenUrl('acme', cloud)).toBe(token);
+    expect(ziaBaseUrlForCloud(cloud ?? 'production', 'oneapi')).toBe(api);
+  });
+
+  it('legacy cloud names of production tenants share the production OneAPI hosts (inferred; the SDKs take no legacy name)', () => {
+    for (const c of ['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten']) {
+      expect(oneApiTokenUrl('acme', c)).toBe('https://acme.zslogin.net/oauth2/v1/token');
+      expect(ziaBaseUrlForCloud(c, 'oneapi')).toBe('https://api.zsapi.net/zia/api/v1');
+    }
+    expect(oneApiTokenUrl('acme', 'zscalergov')).toBe('https://acme.zidentitygov.net/oauth2/v1/token');
   });
 });
 
@@ -261,14 +290,38 @@ describe('ZIA client, legacy session', () => {
     expect(statusCalls[1]!.time - statusCalls[0]!.time).toBeGreaterThanOrEqual(950);
   });
 
-  it('activates and logs out explicitly', async () => {
+  it('activates with {} as JSON (as both SDKs do) and logs out explicitly (204)', async () => {
     const f = await startZia();
     const zia = legacy(f);
     expect(await zia.activate()).toBe('ACTIVE');
+    const act = f.server.requests.find((r) => r.path.endsWith('/status/activate'))!;
+    expect(act.headers['content-type']).toBe('application/json');
+    expect(act.body).toBe('{}');
     await zia.logout();
     const del = f.server.requests.find((r) => r.method === 'DELETE');
     expect(del?.headers.cookie).toBe(`JSESSIONID=${JSESSIONID}`);
     expect(f.sessionValid).toBe(false);
+  });
+
+  it('logout of a session that already ended (401 SESSION_NOT_VALID) is not an error', async () => {
+    const f = await startZia();
+    const zia = legacy(f);
+    await zia.getAuthSettings();
+    f.sessionValid = false; // idle timeout on the server side
+    await expect(zia.logout()).resolves.toBeUndefined();
+    expect(f.logins).toBe(1); // no login just to log out
+  });
+
+  it('read-modify-write of a hosted-DB shape sends back exactly the fields read, nothing added or dropped', async () => {
+    const f = await startZia('zia/authSettings-hosted.json');
+    const read = fixture<Record<string, unknown>>('zia/authSettings-hosted.json');
+    const zia = legacy(f);
+    await zia.updateAuthSettings({ autoProvision: true });
+    const put = JSON.parse(f.server.requests.find((r) => r.method === 'PUT')!.body) as Record<string, unknown>;
+    expect(Object.keys(put).sort()).toEqual(Object.keys(read).sort());
+    expect(put).not.toHaveProperty('authCustomFrequency');
+    expect(put).not.toHaveProperty('lastSyncStartTime');
+    expect(put).toEqual({ ...read, autoProvision: true });
   });
 
   it('pages users, groups and departments to the end (a short page ends the list)', async () => {

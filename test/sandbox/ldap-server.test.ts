@@ -139,6 +139,40 @@ describe('search', () => {
     expect(byGuid.searchEntries.map((e) => e.sAMAccountName)).toEqual(['user000007']);
   });
 
+  it('matches any 16 binary bytes of objectGUID; a binary value that is not UTF-8 never drops the connection', async () => {
+    const c = await bound();
+    const notUtf8 = (b: Buffer) => !Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+    const users = directory.users.slice(0, 12).filter((u) => notUtf8(u.objectGUID));
+    expect(users.length).toBeGreaterThan(3);
+    for (const u of users) {
+      const r = await c.search(BASE_DN, { filter: new EqualityFilter({ attribute: 'objectGUID', value: u.objectGUID }), attributes: ['userPrincipalName'] });
+      expect(r.searchEntries.map((e) => e.userPrincipalName)).toEqual([u.userPrincipalName]);
+    }
+    // (objectGUID=\41\c6): a UTF-8 lead byte with no continuation. AD answers "no match".
+    const partial = await c.search(BASE_DN, { filter: new EqualityFilter({ attribute: 'objectGUID', value: Buffer.from([0x41, 0xc6]) }), attributes: ['cn'] });
+    expect(partial.searchEntries).toEqual([]);
+    // Inside a composite filter too, and the same connection still answers afterwards.
+    const composite = await c.search(BASE_DN, {
+      filter: `(&(objectCategory=person)(objectGUID=${[...users[0]!.objectGUID].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('')}))`,
+      attributes: ['cn'],
+    });
+    expect(composite.searchEntries.length).toBeLessThanOrEqual(1); // ldapts re-encodes string escapes; it must not drop the link
+    const after = await c.search(BASE_DN, { filter: `(userPrincipalName=${users[1]!.userPrincipalName})`, attributes: ['cn'] });
+    expect(after.searchEntries).toHaveLength(1);
+  });
+
+  it('answers the Who am I? extended operation (RFC 4532) with the bound DN, empty when anonymous', async () => {
+    const c = await bound();
+    const who = await c.exop('1.3.6.1.4.1.4203.1.11.3');
+    expect(who.value).toBe(`dn:${BIND_DN}`);
+    const anon = new Client({ url: server.url, timeout: 10_000 });
+    clients.push(anon);
+    await anon.bind('', '');
+    expect((await anon.exop('1.3.6.1.4.1.4203.1.11.3')).value ?? '').toBe('');
+    const root = await anon.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['supportedExtension'] });
+    expect(root.searchEntries[0]?.supportedExtension).toContain('1.3.6.1.4.1.4203.1.11.3');
+  });
+
   it('answers AD-shaped attributes, case-insensitive names and values', async () => {
     const c = await bound();
     const { searchEntries } = await c.search(BASE_DN, {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, jest, test } from '@jest/globals';
 import { Command } from 'commander';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/engine/errors.js';
@@ -49,10 +49,17 @@ describe('migrate sandbox', () => {
       ['controlUrl', 'entraLoginUrl', 'graphUrl', 'ldapUrl', 'portalUrl', 'scimServerUrl', 'ziaBaseUrl', 'ziaOneApiBaseUrl', 'zidentityTokenUrl'].sort(),
     );
     expect(out.configPath).toBe(path.join(dir, 'migrate.sandbox.yaml'));
+    expect(out.oneApi).toEqual({
+      tokenUrl: out.endpoints.zidentityTokenUrl,
+      baseUrl: out.endpoints.ziaOneApiBaseUrl,
+      clientIdFile: path.join(dir, 'secrets', 'oneapi-client-id'),
+      clientSecretFile: path.join(dir, 'secrets', 'oneapi-client-secret'),
+    });
     expect(out.users).toBe(25);
     expect(await readFile(out.configPath, 'utf8')).toContain('operator:');
-    // Stopped: the ports no longer answer.
+    // Stopped: the ports no longer answer, and the throwaway secret files are gone.
     await expect(fetch(`${out.endpoints.portalUrl}/idps`)).rejects.toThrow();
+    expect(await readdir(path.join(dir, 'secrets'))).toEqual([]);
   });
 
   test('flag validation names the flag; --directory needs the password from the environment', () => {
@@ -70,5 +77,13 @@ describe('migrate sandbox', () => {
       users: 10,
       rateLimits: true,
     });
+    // The scope and the CA reach the sandbox (which writes them into the config).
+    const scoped = { ...base, directory: 'ldaps://dc', directoryBindDn: 'CN=a', directoryCa: 'ca.pem', directoryGroupDn: 'CN=Zscaler Users,DC=x', directoryUserFilter: '(objectClass=user)' };
+    expect(sandboxOptionsFrom(scoped, { MIGRATE_SANDBOX_DIRECTORY_PASSWORD: 'p' })).toMatchObject({
+      directoryCaFile: 'ca.pem',
+      directoryGroupDn: 'CN=Zscaler Users,DC=x',
+      directoryUserFilter: '(objectClass=user)',
+    });
+    expect(() => sandboxOptionsFrom({ ...base, directoryGroupDn: 'CN=g' })).toThrow(/need --directory/);
   });
 });

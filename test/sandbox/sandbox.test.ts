@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { createZiaClient } from '../../src/clients/zia.js';
 import { configSchema } from '../../src/config/schema.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { obfuscateApiKey } from '../../src/sandbox/zia/auth.js';
@@ -73,6 +74,30 @@ describe('startSandbox', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
+  test('writeConfig writes the OneAPI client id and secret too, so an outside OneAPI client can rehearse; stop() removes the secret files', async () => {
+    const sb = await startSandbox({ users: 5, seed: 5 });
+    const own = await mkdtemp(path.join(os.tmpdir(), 'sbx-oneapi-'));
+    try {
+      const file = await sb.writeConfig(own);
+      const secrets = path.join(own, 'secrets');
+      const id = await readFile(path.join(secrets, 'oneapi-client-id'), 'utf8');
+      const secret = await readFile(path.join(secrets, 'oneapi-client-secret'), 'utf8');
+      expect(id).toBe(sb.credentials.zia.oneApiClientId);
+      expect(secret).toBe(sb.credentials.zia.oneApiClientSecret);
+      expect((await stat(path.join(secrets, 'oneapi-client-secret'))).mode & 0o777).toBe(0o600);
+      const text = await readFile(file, 'utf8');
+      expect(text).toContain(sb.endpoints.zidentityTokenUrl);
+      expect(text).not.toContain(secret);
+      // The product's own OneAPI client, from the files alone.
+      const zia = createZiaClient({ baseUrl: sb.endpoints.ziaOneApiBaseUrl, auth: { kind: 'oneapi', tokenUrl: sb.endpoints.zidentityTokenUrl, clientId: id, clientSecret: secret }, rateLimits: false });
+      expect((await zia.getAuthSettings()).orgAuthType).toBe('MICROSOFT_ACTIVE_DIR');
+    } finally {
+      await sb.stop();
+    }
+    expect(await readdir(path.join(own, 'secrets'))).toEqual([]);
+    await rm(own, { recursive: true, force: true });
+  });
+
   test('Entra requests land in the shared log; logins and tokens are not mutations', async () => {
     b.resetLog();
     const tok = await call(`${b.endpoints.entraLoginUrl}/${b.credentials.entra.tenantId}/oauth2/v2.0/token`, {
@@ -105,7 +130,7 @@ describe('startSandbox', () => {
     const cookie = /JSESSIONID=[^;]+/.exec(li.headers.get('set-cookie') ?? '')![0];
     const settings = (await call(`${zia}/authSettings`, { headers: { cookie } })).body;
     expect((await call(`${zia}/authSettings`, { method: 'PUT', headers: { cookie }, json: { ...settings, directorySyncMigrateToScimEnabled: true } })).status).toBe(200);
-    expect((await call(`${zia}/status/activate`, { method: 'POST', headers: { cookie } })).body).toEqual({ status: 'ACTIVE' });
+    expect((await call(`${zia}/status/activate`, { method: 'POST', headers: { cookie }, json: {} })).body).toEqual({ status: 'ACTIVE' });
     // Steps 5–6: Enable SCIM on the IdP (portal), SAML auto-provisioning off.
     const en = sb.portal.setScim(sb.credentials.zia.idpId, true);
     sb.portal.setSamlAutoProvisioning(sb.credentials.zia.idpId, false);
@@ -144,7 +169,7 @@ describe('startSandbox', () => {
     const scimUsers = sb.requests().filter((r) => r.server === 'scim' && /\/Users(\?|\/|$)/.test(r.path));
     const one = synced[0]!;
     const lookupAt = scimUsers.findIndex((r) => r.method === 'GET' && decodeURIComponent(r.path).includes(`userName eq "${one.userName}"`));
-    const patchAt = scimUsers.findIndex((r) => r.method === 'PATCH' && r.path.endsWith(`/Users/${one.id}`));
+    const patchAt = scimUsers.findIndex((r) => r.method === 'PATCH' && r.path.endsWith(`/Users/${sb.world.tenant.scimUserId(one.id)}`));
     expect(lookupAt).toBeGreaterThanOrEqual(0);
     expect(patchAt).toBeGreaterThan(lookupAt);
     expect(scimUsers.filter((r) => r.method === 'PATCH').length).toBeGreaterThanOrEqual(before);

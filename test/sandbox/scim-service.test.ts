@@ -105,18 +105,18 @@ describe('users', () => {
     const all = await call(`${base}/Users`, { headers: h() });
     expect(all.body.totalResults).toBe(30);
     const found = await call(`${base}/Users?filter=${encodeURIComponent(`userName eq "${du.userPrincipalName.toUpperCase()}"`)}`, { headers: h() });
-    expect(found.body.Resources.map((u: { id: string }) => u.id)).toEqual([String(before.id)]);
+    expect(found.body.Resources.map((u: { id: string }) => u.id)).toEqual([core.tenant.scimUserId(before.id)]);
     expect(found.body.Resources[0].externalId).toBeUndefined();
     const post = await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(du.userPrincipalName.toUpperCase()) });
     expect(post.status).toBe(409);
     expect(post.body.scimType).toBe('uniqueness');
-    const patch = await call(`${base}/Users/${before.id}`, {
+    const patch = await call(`${base}/Users/${core.tenant.scimUserId(before.id)}`, {
       method: 'PATCH',
       headers: h(),
       json: { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'externalId', value: 'entra-object-id' }] },
     });
     expect(patch.status).toBe(200);
-    expect(patch.body).toMatchObject({ id: String(before.id), externalId: 'entra-object-id' });
+    expect(patch.body).toMatchObject({ id: core.tenant.scimUserId(before.id), externalId: 'entra-object-id' });
     expect(before.scim).toMatchObject({ idpId: 61233, created: false, externalId: 'entra-object-id' });
     expect(core.tenant.users.size).toBe(30);
   });
@@ -129,8 +129,35 @@ describe('users', () => {
     const before = [...core.tenant.users.values()].find((u) => u.userName === du.userPrincipalName)!;
     const r = await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser(du.userPrincipalName.toUpperCase()) });
     expect(r.status).toBe(201);
-    expect(r.body.id).toBe(String(before.id));
+    expect(core.tenant.userIdForScim(r.body.id)).toBe(before.id);
     expect(core.tenant.users.size).toBe(30);
+  });
+
+  test('SCIM ids are opaque GUID-like strings, never the admin API numeric id (RFC 7643 §3.1)', async () => {
+    const du = core.directory.users[4]!;
+    const created = (await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser('opaque.id@example.test') })).body;
+    // A directory-synced user as SCIM lists it (Entra finds it by userName before taking it over).
+    const adopted = (await call(`${base}/Users?filter=${encodeURIComponent(`userName eq "${du.userPrincipalName}"`)}`, { headers: h() })).body.Resources[0];
+    const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const admin = [...core.tenant.users.values()];
+    for (const u of [created, adopted]) {
+      expect(u.id).toMatch(guid);
+      const numeric = admin.find((a) => a.userName.toLowerCase() === u.userName.toLowerCase())!.id;
+      expect(u.id).not.toBe(String(numeric));
+      expect(u.meta.location).toBe(`${base}/Users/${u.id}`);
+      // The admin API's id names nothing in the SCIM service.
+      expect((await call(`${base}/Users/${numeric}`, { headers: h() })).status).toBe(404);
+      expect((await call(`${base}/Users/${u.id}`, { headers: h() })).body.userName).toBe(u.userName);
+    }
+    const g = (await call(`${base}/Groups`, { method: 'POST', headers: h(), json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Opaque Ids', members: [{ value: created.id }] } })).body;
+    expect(g.id).toMatch(guid);
+    expect(g.members).toEqual([expect.objectContaining({ value: created.id })]);
+    // A user id does not name a group, nor a group id a user.
+    expect((await call(`${base}/Groups/${created.id}`, { headers: h() })).status).toBe(404);
+    expect((await call(`${base}/Users/${g.id}`, { headers: h() })).status).toBe(404);
+    // Member values must be ids this service issued.
+    const bad = await call(`${base}/Groups`, { method: 'POST', headers: h(), json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Numeric Members', members: [{ value: String(admin[0]!.id) }] } });
+    expect(bad.status).toBe(400);
   });
 
   test('filters: userName eq is case-insensitive, externalId eq, id eq, meta.lastModified gt, and', async () => {

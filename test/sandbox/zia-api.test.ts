@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { obfuscateApiKey } from '../../src/sandbox/zia/auth.js';
 import { call, login, startCore, type Core } from './core-helpers.js';
+import { fixture } from '../clients/helpers/fixture-server.js';
+import { createZiaClient } from '../../src/clients/zia.js';
 
 let core: Core | undefined;
 afterEach(async () => {
@@ -43,9 +45,45 @@ describe('legacy authenticatedSession (zscaler-api.md §1a)', () => {
     const { cookie } = await login(core);
     expect((await call(`${core.ziaApi}/authenticatedSession`, { headers: { cookie: cookie! } })).body).toMatchObject({ authType: 'ADMIN_LOGIN' });
     const out = await call(`${core.ziaApi}/authenticatedSession`, { method: 'DELETE', headers: { cookie: cookie! } });
-    expect(out.body).toEqual({ status: 'ACTIVE' });
+    expect(out.status).toBe(204); // what zscaler-sdk-python counts as a logout
     const after = await call(`${core.ziaApi}/authenticatedSession`, { headers: { cookie: cookie! } });
     expect(after.body).not.toHaveProperty('authType');
+  });
+
+  test('logout: 204 with a live session; with none there is nothing to end (401, not 200 ACTIVE)', async () => {
+    core = await startCore();
+    const none = await call(`${core.ziaApi}/authenticatedSession`, { method: 'DELETE' });
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({ code: 'SESSION_NOT_VALID' });
+    const { cookie } = await login(core);
+    const h = { cookie: cookie! };
+    const settings = (await call(`${core.ziaApi}/authSettings`, { headers: h })).body;
+    await call(`${core.ziaApi}/authSettings`, { method: 'PUT', headers: h, json: { ...settings, autoProvision: true } });
+    const out = await call(`${core.ziaApi}/authenticatedSession`, { method: 'DELETE', headers: h });
+    expect(out.status).toBe(204);
+    expect(out.body).toBeUndefined();
+    expect(core.tenant.status).toBe('ACTIVE'); // ending the session published its pending change
+    expect((await call(`${core.ziaApi}/authenticatedSession`, { method: 'DELETE', headers: h })).status).toBe(401);
+  });
+
+  test('Set-Cookie over plain http carries no Secure flag (a cookie jar would never send it back)', async () => {
+    core = await startCore();
+    const res = await fetch(`${core.ziaApi}/authenticatedSession`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: 'x', username: 'x', password: 'x', timestamp: String(Date.now()) }),
+    });
+    expect(res.status).toBe(401);
+    const ts = String(Date.now());
+    const ok = await fetch(`${core.ziaApi}/authenticatedSession`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: obfuscateApiKey(core.credentials.apiKey, ts), username: core.credentials.username, password: core.credentials.password, timestamp: ts }),
+    });
+    const cookie = ok.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^JSESSIONID=[^;]+;/);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).not.toMatch(/;\s*Secure/i);
   });
 
   test('an idle-expired session is refused and its pending changes are auto-activated (§4)', async () => {
@@ -75,6 +113,8 @@ describe('authSettings and activation (zscaler-api.md §2, §4)', () => {
     expect(full.lastSyncStartTime).toBeGreaterThan(1_600_000_000); // epoch seconds, not ms
     expect(full.lastSyncStartTime).toBeLessThan(10_000_000_000);
     expect(typeof full.kerberosPwd).toBe('string');
+    // A real GET shows authCustomFrequency only when it was set (recorded hosted-DB response).
+    expect(full).not.toHaveProperty('authCustomFrequency');
     const lite = (await call(`${core.ziaApi}/authSettings/lite`, { headers: { cookie: cookie! } })).body;
     expect(lite).not.toHaveProperty('lastSyncStartTime');
     expect(lite).not.toHaveProperty('authFrequency');
@@ -92,12 +132,17 @@ describe('authSettings and activation (zscaler-api.md §2, §4)', () => {
     expect(noCt.status).toBe(415);
     const full = (await call(`${core.ziaApi}/authSettings`, { headers: h })).body;
     const put = await call(`${core.ziaApi}/authSettings`, { method: 'PUT', headers: h, json: { ...full, directorySyncMigrateToScimEnabled: true } });
-    expect(put.status).toBe(200);
+    expect(put.status).toBe(200); // the object as read, without authCustomFrequency, is a full body
+    expect(Object.keys((await call(`${core.ziaApi}/authSettings`, { headers: h })).body).sort()).toEqual(Object.keys(full).sort());
     expect((await call(`${core.ziaApi}/status`, { headers: h })).body).toEqual({ status: 'PENDING' });
     // Pending: Sync Now still allowed, SCIM still refused.
     expect(core.tenant.directorySyncEnabled).toBe(true);
     expect((await call(`${core.zia.url}/portal/idps/61233/scim`, { method: 'POST', json: { enabled: true } })).status).toBe(409);
-    expect((await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: h })).body).toEqual({ status: 'ACTIVE' });
+    // No body and no Content-Type is refused (415), as ZIA documents; both SDKs send `{}` as JSON.
+    const bare = await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: h });
+    expect(bare.status).toBe(415);
+    expect((await call(`${core.ziaApi}/status`, { headers: h })).body).toEqual({ status: 'PENDING' });
+    expect((await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: h, json: {} })).body).toEqual({ status: 'ACTIVE' });
     expect((await call(`${core.ziaApi}/status`, { headers: h })).body).toEqual({ status: 'ACTIVE' });
     const sync = await call(`${core.zia.url}/portal/syncNow`, { method: 'POST' });
     expect(sync.status).toBe(409);
@@ -114,9 +159,11 @@ describe('authSettings and activation (zscaler-api.md §2, §4)', () => {
     const h = { cookie: cookie! };
     const full = (await call(`${core.ziaApi}/authSettings`, { headers: h })).body;
     await call(`${core.ziaApi}/authSettings`, { method: 'PUT', headers: h, json: { ...full, orgAuthType: 'SAFECHANNEL_DIR' } });
-    await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: h });
+    await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: h, json: {} });
     const after = (await call(`${core.ziaApi}/authSettings`, { headers: h })).body;
     expect(after).not.toHaveProperty('lastSyncStartTime');
+    // The shape of a recorded real hosted-DB GET: no authCustomFrequency, no lastSync* (docs/vendor-facts.md).
+    expect(Object.keys(after).sort()).toEqual(Object.keys(fixture('zia/authSettings-hosted.json')).sort());
     const users = (await call(`${core.ziaApi}/users?pageSize=1000`, { headers: h })).body as { groups: unknown[] }[];
     expect(users).toHaveLength(20);
     expect(users.every((u) => u.groups.length === 0)).toBe(true); // mappings deleted
@@ -131,6 +178,37 @@ describe('authSettings and activation (zscaler-api.md §2, §4)', () => {
     expect(created.status).toBe(201);
     const all = (await call(`${core.ziaApi}/users?pageSize=1000`, { headers: h })).body as { email: string }[];
     expect(all.filter((u) => u.email.toLowerCase() === upn.toLowerCase())).toHaveLength(2);
+  });
+});
+
+describe('GET /users filters (zscaler-sdk-python list_users; recorded traffic)', () => {
+  test('dept, group and name are case-insensitive "starts with" matches; search is ignored as the real API ignored it', async () => {
+    core = await startCore({ users: 120 });
+    const { cookie } = await login(core);
+    const h = { cookie: cookie! };
+    const get = async (q: string) => (await call(`${core!.ziaApi}/users?pageSize=1000&${q}`, { headers: h })).body as { id: number; name: string; department?: { name: string }; groups: { name: string }[] }[];
+    const all = await get('');
+    expect(all).toHaveLength(120);
+
+    const eng = await get('dept=engin');
+    expect(eng.length).toBeGreaterThan(0);
+    expect(eng.length).toBe(all.filter((u) => u.department?.name.toLowerCase().startsWith('engin')).length);
+    expect(await get('dept=ngineering')).toEqual([]); // not a substring match
+
+    const someGroup = all.find((u) => u.groups.length > 0)!.groups[0]!.name;
+    const prefix = someGroup.slice(0, 3).toUpperCase();
+    const inGroup = await get(`group=${encodeURIComponent(prefix)}`);
+    expect(inGroup.length).toBe(all.filter((u) => u.groups.some((g) => g.name.toLowerCase().startsWith(prefix.toLowerCase()))).length);
+    expect(inGroup.length).toBeGreaterThan(0);
+
+    const first = all[0]!.name;
+    const byName = await get(`name=${encodeURIComponent(first.slice(0, 4))}`);
+    expect(byName.map((u) => u.id)).toEqual(all.filter((u) => u.name.toLowerCase().startsWith(first.slice(0, 4).toLowerCase())).map((u) => u.id));
+    const middle = first.slice(2, 6);
+    expect((await get(`name=${encodeURIComponent(middle)}`)).every((u) => u.name.toLowerCase().startsWith(middle.toLowerCase()))).toBe(true);
+
+    // A recorded real GET /users?search=admin returned exactly the unfiltered list.
+    expect((await get('search=zzz-nobody')).map((u) => u.id)).toEqual(all.map((u) => u.id));
   });
 });
 
@@ -251,7 +329,7 @@ describe('portal and control API', () => {
     await call(`${core.ziaApi}/authSettings`, { headers: { cookie: cookie! } });
     await call(`${core.zia.url}/portal/idps`);
     expect(core.log.stats()).toEqual({ requests: 3, mutations: 0, rateLimited: 0 });
-    await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: { cookie: cookie! } });
+    await call(`${core.ziaApi}/status/activate`, { method: 'POST', headers: { cookie: cookie! }, json: {} });
     await call(`${core.zia.url}/oauth2/v1/token?client_secret=abc`, { method: 'POST', body: 'x' });
     const stats = (await call(`${core.zia.url}/_sandbox/stats`)).body;
     expect(stats).toEqual({ requests: 5, mutations: 1, rateLimited: 0 });
@@ -261,5 +339,28 @@ describe('portal and control API', () => {
     expect(JSON.stringify(log)).not.toContain('abc');
     expect((await call(`${core.zia.url}/_sandbox/reset-log`, { method: 'POST' })).status).toBe(204);
     expect(core.log.stats().requests).toBe(0);
+  });
+});
+
+describe("the product's ZIA client against the sandbox", () => {
+  const client = (c: Core) =>
+    createZiaClient({
+      baseUrl: c.ziaApi,
+      auth: { kind: 'legacy', username: c.credentials.username, password: c.credentials.password, apiKey: c.credentials.apiKey },
+      rateLimits: false,
+    });
+
+  test('activate() is accepted (JSON {}), logout() ends the session with 204, and a change round-trips field for field', async () => {
+    core = await startCore();
+    const zia = client(core);
+    const before = await zia.getAuthSettings();
+    const { after } = await zia.updateAuthSettings({ autoProvision: true });
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    expect(core.tenant.status).toBe('PENDING');
+    expect(await zia.activate()).toBe('ACTIVE');
+    expect(core.tenant.status).toBe('ACTIVE');
+    expect(core.log.list().find((r) => r.path.endsWith('/status/activate'))?.status).toBe(200);
+    await zia.logout();
+    expect(core.log.list().find((r) => r.method === 'DELETE')?.status).toBe(204);
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
 import { defaultHeapGrowth } from '../../engine/heap.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
+import { SANDBOX_ENV, startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
 import { FaultSpecError, parseFaultSpec } from '../../sandbox/http/faults.js';
 import { createOutput, type Output } from '../../ui/output.js';
 
@@ -13,8 +13,11 @@ import { createOutput, type Output } from '../../ui/output.js';
  * it, print the endpoints, and run until SIGINT/SIGTERM.
  */
 export const DEFAULT_SANDBOX_STATE_DIR = './.migrate/sandbox';
-/** A real directory's bind password comes from the environment, never from argv. */
-export const DIRECTORY_PASSWORD_ENV = 'MIGRATE_SANDBOX_DIRECTORY_PASSWORD';
+/**
+ * A real directory's bind password comes from the environment, never from argv, and is never
+ * written: the generated config references the same variable.
+ */
+export const DIRECTORY_PASSWORD_ENV = SANDBOX_ENV.directoryPassword;
 
 interface SandboxCliOptions {
   port: string;
@@ -23,6 +26,8 @@ interface SandboxCliOptions {
   directoryBindDn?: string;
   directoryBaseDn?: string;
   directoryCa?: string;
+  directoryUserFilter?: string;
+  directoryGroupDn?: string;
   faults?: string;
   speed: string;
   seed?: string;
@@ -54,6 +59,9 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
   };
   if (o.faults) opts.faults = o.faults;
   if (o.seed !== undefined) opts.seed = wholeNumberFlag('--seed', o.seed, 0, 2 ** 31 - 1);
+  if (!o.directory && (o.directoryUserFilter || o.directoryGroupDn || o.directoryCa || o.directoryBindDn || o.directoryBaseDn)) {
+    throw new UserError('the --directory-… options need --directory <ldap[s]://host>', { hint: 'the generated directory has its own scope: every generated user' });
+  }
   if (o.directory) {
     if (!/^ldaps?:\/\/[^/]+/.test(o.directory)) throw new UserError(`--directory must be an ldap:// or ldaps:// URL, got "${o.directory}"`);
     const password = env[DIRECTORY_PASSWORD_ENV];
@@ -67,14 +75,24 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
     opts.directoryPassword = password;
     if (o.directoryBaseDn) opts.directoryBaseDn = o.directoryBaseDn;
     if (o.directoryCa) opts.directoryCaFile = o.directoryCa;
+    if (o.directoryUserFilter) opts.directoryUserFilter = o.directoryUserFilter;
+    if (o.directoryGroupDn) opts.directoryGroupDn = o.directoryGroupDn;
   }
   return opts;
 }
 
 export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
+  const secrets = path.join(path.dirname(configPath), 'secrets');
   return {
     endpoints: sb.endpoints,
     configPath,
+    // For an outside OneAPI client (an SDK, curl): where the throwaway client credentials are.
+    oneApi: {
+      tokenUrl: sb.endpoints.zidentityTokenUrl,
+      baseUrl: sb.endpoints.ziaOneApiBaseUrl,
+      clientIdFile: path.join(secrets, 'oneapi-client-id'),
+      clientSecretFile: path.join(secrets, 'oneapi-client-secret'),
+    },
     orgId: sb.credentials.zia.orgId,
     idp: { id: sb.credentials.zia.idpId, name: sb.credentials.zia.idpName },
     users: sb.world.directory.users.length,
@@ -126,7 +144,9 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--directory <url>', 'use a real directory (ldap[s]://host) read once at start instead of a generated one')
     .option('--directory-bind-dn <dn>', `bind DN for --directory (password from ${DIRECTORY_PASSWORD_ENV})`)
     .option('--directory-base-dn <dn>', 'base DN of the users to import (default: the naming context)')
-    .option('--directory-ca <file>', 'PEM CA of the directory\'s certificate, for ldaps://')
+    .option('--directory-ca <file>', 'PEM CA of the directory\'s certificate, for ldaps:// (written into the config)')
+    .option('--directory-user-filter <filter>', 'the migration\'s user filter (directory.userFilter); only these users are synced to ZIA and assigned in Entra')
+    .option('--directory-group-dn <dn>', 'only members of this group, nested included (directory.groupDn); same effect as the filter')
     .option('--faults <spec>', 'inject faults, e.g. zia:GET:/users:429:0.2,scim:*:*:500:0.1,graph:*:*:latency=200')
     .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
     .option('--seed <n>', 'seed for the generated data and fault draws')
@@ -138,7 +158,8 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
       'after',
       `
 Everything is local and throwaway: credentials are generated per run and written to
-<state-dir>/secrets (mode 0600); the config references those files.
+<state-dir>/secrets (mode 0600), removed when the sandbox stops; the config references those
+files. A real directory's password is not written: the config names ${DIRECTORY_PASSWORD_ENV}.
 
 Fault grammar: server:method:pathPrefix:kind[:rate], comma-separated. server is zia, scim,
 graph, login or *; kind is 429, 5xx, 500-599, reset, timeout[=ms], truncate or latency=ms.
@@ -148,7 +169,8 @@ Examples:
   $ migrate sandbox --users 10000 --speed 50 --state-dir /tmp/sbx
   $ migrate sandbox --json > sandbox.json &
   $ migrate sandbox --faults 'zia:GET:/users:429:0.2,scim:*:*:500:0.05'
-  $ ${DIRECTORY_PASSWORD_ENV}=… migrate sandbox --directory ldaps://dc1.lab.test --directory-bind-dn 'CN=svc,CN=Users,DC=lab,DC=test'`,
+  $ ${DIRECTORY_PASSWORD_ENV}=… migrate sandbox --directory ldaps://dc1.lab.test --directory-bind-dn 'CN=svc,CN=Users,DC=lab,DC=test' \\
+      --directory-ca ca.pem --directory-group-dn 'CN=Zscaler Users,OU=Groups,DC=lab,DC=test'`,
     )
     .action(async (o: SandboxCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals() as { json?: boolean; color?: boolean };

@@ -16,6 +16,8 @@ export interface SimRequest {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
+  /** True when the request arrived over TLS (cookies get `Secure` only then). */
+  secure?: boolean;
 }
 
 export interface SimResponse {
@@ -143,6 +145,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
             query: new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1)),
             headers: req.headers,
             body,
+            secure: (req.socket as { encrypted?: boolean }).encrypted === true,
           });
         } catch (err) {
           // A handler bug: answer like a server error, never with the stack (it could hold data).

@@ -25,6 +25,8 @@ import {
   repairSearchFilterParsing,
   type LdapBindRequest,
   type LdapConnection,
+  type LdapExtendedRequest,
+  type LdapExtendedResponse,
   type LdapRequestBase,
   type LdapSearchRequest,
   type LdapSearchResponse,
@@ -32,6 +34,8 @@ import {
 
 export const MAX_PAGE_SIZE = 1000;
 export const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
+/** RFC 4532 "Who am I?"; AD lists it in supportedExtension (MS-ADTS 3.1.1.3.4.2). */
+export const WHO_AM_I_OID = '1.3.6.1.4.1.4203.1.11.3';
 
 const RESULT_SUCCESS = 0;
 const RESULT_OPERATIONS_ERROR = 1;
@@ -52,6 +56,8 @@ export interface StartLdapServerOptions {
   directory: SandboxDirectory;
   host?: string;
   port?: number;
+  /** Serve ldaps:// with this PEM certificate and key (tests of a TLS directory with its CA). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface SandboxLdapServer {
@@ -66,6 +72,8 @@ interface PageState {
 
 interface ConnState {
   bound: boolean;
+  /** The DN the connection is bound as ('' when anonymous). */
+  authzDn: string;
   pages: Map<string, PageState>;
 }
 
@@ -100,6 +108,7 @@ function rootDse(store: LdapStore): LdapEntry {
   set('rootDomainNamingContext', [store.baseDn]);
   set('namingContexts', [store.baseDn, `CN=Configuration,${store.baseDn}`]);
   set('supportedControl', [PAGED_RESULTS_OID]);
+  set('supportedExtension', [WHO_AM_I_OID]);
   set('supportedLDAPVersion', ['3']);
   set('supportedCapabilities', ['1.2.840.113556.1.4.800']); // LDAP_CAP_ACTIVE_DIRECTORY_OID
   return { dn: '', key: '', parentKey: '', attrs, match: new Map() };
@@ -115,7 +124,7 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
   const stateOf = (conn: Socket): ConnState => {
     let s = states.get(conn);
     if (!s) {
-      s = { bound: false, pages: new Map() };
+      s = { bound: false, authzDn: '', pages: new Map() };
       states.set(conn, s);
     }
     return s;
@@ -149,7 +158,7 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
     });
   };
 
-  server = ldapjs.createServer({ connectionRouter });
+  server = ldapjs.createServer({ connectionRouter, ...(opts.tls ? { certificate: opts.tls.cert, key: opts.tls.key } : {}) });
   server.on('error', () => {
     /* protocol errors are answered per message by ldapjs; nothing to add */
   });
@@ -157,9 +166,11 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
   server.bind('', (req: LdapBindRequest, res, next) => {
     const state = stateOf(req.connection);
     state.bound = false; // RFC 4511 §4.2.1: a bind (even failed) resets the authorisation
+    state.authzDn = '';
     const nameKey = dnKey(req.dn.toString());
     if (nameKey === serviceKey && req.credentials !== '' && req.credentials === opts.directory.bindPassword) {
       state.bound = true;
+      state.authzDn = opts.directory.bindDn;
       res.end(RESULT_SUCCESS);
       return;
     }
@@ -170,6 +181,14 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
     res.errorMessage = MSG_BAD_CREDENTIALS;
     res.end(RESULT_INVALID_CREDENTIALS);
     void next;
+  });
+
+  // RFC 4532: the authorization identity of the connection, "dn:<DN>", or empty when anonymous.
+  // (AD's own form for a Windows principal may be "u:DOMAIN\\name": unconfirmed, docs/vendor-facts.md.)
+  server.exop(WHO_AM_I_OID, (req: LdapExtendedRequest, res: LdapExtendedResponse) => {
+    const state = stateOf(req.connection);
+    res.responseValue = state.bound ? `dn:${state.authzDn}` : '';
+    res.end(RESULT_SUCCESS);
   });
 
   server.search('', (req: LdapSearchRequest, res: LdapSearchResponse) => {
@@ -276,7 +295,7 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
-    url: `ldap://${urlHost}:${port}`,
+    url: `${opts.tls ? 'ldaps' : 'ldap'}://${urlHost}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

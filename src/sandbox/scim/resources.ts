@@ -18,7 +18,7 @@ export function userToScim(tenant: ZiaTenant, u: ZiaUserRecord, base: string): R
   const dept = u.departmentId === undefined ? undefined : tenant.departmentsById.get(u.departmentId)?.name;
   const out: Record<string, unknown> = {
     schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE],
-    id: String(u.id),
+    id: tenant.scimUserId(u.id),
     userName: u.userName,
     name: { ...(u.givenName !== undefined ? { givenName: u.givenName } : {}), ...(u.familyName !== undefined ? { familyName: u.familyName } : {}) },
     displayName: u.displayName,
@@ -26,9 +26,9 @@ export function userToScim(tenant: ZiaTenant, u: ZiaUserRecord, base: string): R
     emails: u.mail === undefined ? [] : [{ value: u.mail, type: 'work', primary: true }],
     groups: u.groupIds.flatMap((gid) => {
       const g = tenant.groups.get(gid);
-      return g && g.scim?.idpId === u.scim?.idpId ? [{ value: String(g.id), display: g.name }] : [];
+      return g && g.scim?.idpId === u.scim?.idpId ? [{ value: tenant.scimGroupId(g.id), display: g.name }] : [];
     }),
-    meta: { resourceType: 'User', created: iso(u.created), lastModified: iso(u.lastModified), location: `${base}/Users/${u.id}` },
+    meta: { resourceType: 'User', created: iso(u.created), lastModified: iso(u.lastModified), location: `${base}/Users/${tenant.scimUserId(u.id)}` },
   };
   if (u.scim?.externalId !== undefined) out.externalId = u.scim.externalId;
   // zscaler-api.md §10: the example response carries department top-level and in the enterprise extension.
@@ -42,13 +42,16 @@ export function userToScim(tenant: ZiaTenant, u: ZiaUserRecord, base: string): R
 export function groupToScim(g: ZiaGroupRecord, base: string, tenant: ZiaTenant, withMembers = true): Record<string, unknown> {
   const out: Record<string, unknown> = {
     schemas: [SCHEMA_GROUP],
-    id: String(g.id),
+    id: tenant.scimGroupId(g.id),
     displayName: g.name,
-    meta: { resourceType: 'Group', created: iso(g.created), lastModified: iso(g.lastModified), location: `${base}/Groups/${g.id}` },
+    meta: { resourceType: 'Group', created: iso(g.created), lastModified: iso(g.lastModified), location: `${base}/Groups/${tenant.scimGroupId(g.id)}` },
   };
   if (g.scim?.externalId !== undefined) out.externalId = g.scim.externalId;
   if (withMembers) {
-    out.members = [...g.memberIds].map((uid) => ({ value: String(uid), display: tenant.users.get(uid)?.displayName ?? '', $ref: `${base}/Users/${uid}` }));
+    out.members = [...g.memberIds].map((uid) => {
+      const id = tenant.scimUserId(uid);
+      return { value: id, display: tenant.users.get(uid)?.displayName ?? '', $ref: `${base}/Users/${id}` };
+    });
   }
   return out;
 }
@@ -96,7 +99,8 @@ export const scimGroupInputSchema = z
   })
   .passthrough();
 
-export function groupFieldsFrom(json: unknown): { ok: true; fields: GroupFields } | { ok: false; detail: string } {
+/** `userIdFor` turns a member's SCIM id back into the tenant's user id (undefined: not one of ours). */
+export function groupFieldsFrom(json: unknown, userIdFor: (scimId: string) => number | undefined): { ok: true; fields: GroupFields } | { ok: false; detail: string } {
   const p = scimGroupInputSchema.safeParse(json);
   if (!p.success) return { ok: false, detail: p.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
   const f: GroupFields = { displayName: p.data.displayName };
@@ -104,8 +108,9 @@ export function groupFieldsFrom(json: unknown): { ok: true; fields: GroupFields 
   if (p.data.members) {
     const ids: number[] = [];
     for (const m of p.data.members) {
-      if (!/^\d+$/.test(m.value)) return { ok: false, detail: `member value "${m.value}" is not a user id of this service` };
-      ids.push(Number(m.value));
+      const id = userIdFor(m.value);
+      if (id === undefined) return { ok: false, detail: `member value "${m.value}" is not a user id of this service` };
+      ids.push(id);
     }
     f.members = ids;
   }

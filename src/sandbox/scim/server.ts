@@ -73,8 +73,8 @@ const GROUP_MULTI = new Set(['members']);
  * by value list or by `members[value eq "…"]`, applied to the member set without rendering the group.
  * Anything else returns undefined and goes through the generic JSON patch.
  */
-function memberOnlyPatch(rec: ZiaGroupRecord, ops: PatchOp[]): { ok: true; fields: GroupFields } | { ok: false; detail: string } | undefined {
-  const members = new Set([...rec.memberIds].map(String));
+function memberOnlyPatch(tenant: ZiaTenant, rec: ZiaGroupRecord, ops: PatchOp[]): { ok: true; fields: GroupFields } | { ok: false; detail: string } | undefined {
+  const members = new Set([...rec.memberIds].map((uid) => tenant.scimUserId(uid)));
   for (const op of ops) {
     const p = op.path?.toLowerCase();
     const byFilter = op.path === undefined ? null : /^members\[value eq "([^"]+)"\]$/i.exec(op.path);
@@ -97,8 +97,9 @@ function memberOnlyPatch(rec: ZiaGroupRecord, ops: PatchOp[]): { ok: true; field
   }
   const ids: number[] = [];
   for (const m of members) {
-    if (!/^\d+$/.test(m)) return { ok: false, detail: `member value "${m}" is not a user id of this service` };
-    ids.push(Number(m));
+    const uid = tenant.userIdForScim(m);
+    if (uid === undefined) return { ok: false, detail: `member value "${m}" is not a user id of this service` };
+    ids.push(uid);
   }
   const fields: GroupFields = { displayName: rec.name, members: ids };
   if (rec.scim?.externalId !== undefined) fields.externalId = rec.scim.externalId;
@@ -144,8 +145,9 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       const g = tenant.scimGroupByDisplayName(idpId, terms.get('displayname') as string);
       candidates = g ? [g.id] : [];
     } else if (terms?.has('id')) {
-      const id = Number(terms.get('id'));
-      candidates = (kind === 'Users' ? tenant.scimUser(idpId, id) : tenant.scimGroup(idpId, id)) ? [id] : [];
+      const scimId = String(terms.get('id'));
+      const id = kind === 'Users' ? tenant.userIdForScim(scimId) : tenant.groupIdForScim(scimId);
+      candidates = id !== undefined && (kind === 'Users' ? tenant.scimUser(idpId, id) : tenant.scimGroup(idpId, id)) ? [id] : [];
     } else {
       candidates = kind === 'Users' ? tenant.scimUserIds(idpId) : tenant.scimGroupIds(idpId);
     }
@@ -199,7 +201,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
         try {
           const { user } = tenant.scimCreateUser(idpId, f.fields, { adoptSynced: opts.postAdoptsSynced ?? false });
           const body = userToScim(tenant, user, base);
-          return ok(201, body, { location: `${base}/Users/${user.id}` });
+          return ok(201, body, { location: `${base}/Users/${tenant.scimUserId(user.id)}` });
         } catch (e) {
           return handleTenantError(e);
         }
@@ -207,8 +209,8 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       return scimError(405, `${req.method} is not allowed on /Users`);
     }
     if (extra !== undefined) return scimError(404, `no resource at /Users/${id}/${extra}`);
-    const num = /^\d+$/.test(id) ? Number(id) : NaN;
-    const rec = Number.isNaN(num) ? undefined : tenant.scimUser(idpId, num);
+    const num = tenant.userIdForScim(id);
+    const rec = num === undefined ? undefined : tenant.scimUser(idpId, num);
     // zscaler-api.md §10 quirk: ids are Zscaler-generated; unknown ones get 404 "No user with the id".
     if (!rec) return scimError(404, `No user with the id ${id}`);
     try {
@@ -246,11 +248,11 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       if (req.method === 'POST') {
         const b = parseBody(req);
         if (!b.ok) return b.res;
-        const f = groupFieldsFrom(b.value);
+        const f = groupFieldsFrom(b.value, (x) => tenant.userIdForScim(x));
         if (!f.ok) return scimError(400, f.detail, 'invalidValue');
         try {
           const g = tenant.scimCreateGroup(idpId, f.fields);
-          return ok(201, groupToScim(g, base, tenant), { location: `${base}/Groups/${g.id}` });
+          return ok(201, groupToScim(g, base, tenant), { location: `${base}/Groups/${tenant.scimGroupId(g.id)}` });
         } catch (e) {
           return handleTenantError(e);
         }
@@ -258,8 +260,8 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       return scimError(405, `${req.method} is not allowed on /Groups`);
     }
     if (extra !== undefined) return scimError(404, `no resource at /Groups/${id}/${extra}`);
-    const num = /^\d+$/.test(id) ? Number(id) : NaN;
-    const rec = Number.isNaN(num) ? undefined : tenant.scimGroup(idpId, num);
+    const num = tenant.groupIdForScim(id);
+    const rec = num === undefined ? undefined : tenant.scimGroup(idpId, num);
     if (!rec) return scimError(404, `No group with the id ${id}`);
     const excluded = (req.query.get('excludedAttributes') ?? '').split(',').map((s) => s.trim().toLowerCase());
     try {
@@ -273,15 +275,15 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       const b = parseBody(req);
       if (!b.ok) return b.res;
       if (req.method === 'PUT') {
-        const f = groupFieldsFrom(b.value);
+        const f = groupFieldsFrom(b.value, (x) => tenant.userIdForScim(x));
         if (!f.ok) return scimError(400, f.detail, 'invalidValue');
         return ok(200, groupToScim(tenant.scimReplaceGroup(idpId, rec.id, f.fields), base, tenant));
       }
       if (req.method === 'PATCH') {
         const ops = normaliseOps(b.value);
-        const fields = memberOnlyPatch(rec, ops) ?? (() => {
+        const fields = memberOnlyPatch(tenant, rec, ops) ?? (() => {
           const next = applyPatch(groupToScim(rec, base, tenant), ops, { extensionUrns: EXT, multiValued: GROUP_MULTI });
-          return groupFieldsFrom(next);
+          return groupFieldsFrom(next, (x) => tenant.userIdForScim(x));
         })();
         if (!fields.ok) return scimError(400, fields.detail, 'invalidValue');
         tenant.scimReplaceGroup(idpId, rec.id, fields.fields);

@@ -38,13 +38,13 @@ export function fastForwardToMigrated(opts: { tenant: ZiaTenant; entra: EntraSta
     }, { adoptSynced: true });
     if (r.adopted) adopted += 1;
     zid.set(u.id, r.user.id);
-    entra.targetIds.set(u.id, String(r.user.id));
+    entra.targetIds.set(u.id, tenant.scimUserId(r.user.id)); // the SCIM id Entra would have read back
   }
   let scimGroups = 0;
   for (const g of assignedGroups(entra)) {
     const members = g.memberIds.map((id) => zid.get(id)).filter((id): id is number => id !== undefined);
     const rec = tenant.scimCreateGroup(idpId, { displayName: g.displayName, externalId: g.id, members });
-    entra.targetIds.set(g.id, String(rec.id));
+    entra.targetIds.set(g.id, tenant.scimGroupId(rec.id));
     scimGroups += 1;
   }
   return { baseUrl: baseUrl as string, token: bearerToken as string, scimUsers: zid.size, adopted, scimGroups };

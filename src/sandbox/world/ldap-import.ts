@@ -14,6 +14,27 @@ export interface ImportDirectoryOptions {
   baseDn?: string;
   /** PEM CA that signed the directory's certificate (ldaps://). */
   caFile?: string;
+  /** The migration's user filter (the config's directory.userFilter); default every person. */
+  userFilter?: string;
+  /** Only members of this group, nested membership included (the config's directory.groupDn). */
+  groupDn?: string;
+}
+
+const SEARCH_TIME_LIMIT_S = 300;
+export const DEFAULT_USER_FILTER = '(&(objectCategory=person)(objectClass=user))';
+/** AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups. */
+const IN_CHAIN = '1.2.840.113556.1.4.1941';
+
+/** RFC 4515 §3 escaping of an assertion value (non-ASCII stays UTF-8, which AD and Samba accept). */
+function escapeFilterValue(v: string): string {
+  return v.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The scope as `migrate` itself reads it: the user filter, AND-ed with nested group membership. */
+export function scopeFilter(userFilter: string | undefined, groupDn: string | undefined): string {
+  const f = (userFilter ?? DEFAULT_USER_FILTER).trim();
+  const base = f.startsWith('(') ? f : `(${f})`;
+  return groupDn ? `(&${base}(memberOf:${IN_CHAIN}:=${escapeFilterValue(groupDn)}))` : base;
 }
 
 const str = (v: unknown): string | undefined => {
@@ -26,7 +47,9 @@ const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Array.isArray(v) &
 
 export async function importDirectory(opts: ImportDirectoryOptions): Promise<SandboxDirectory> {
   const tlsOptions = opts.caFile ? { ca: [readFileSync(opts.caFile)] } : undefined;
-  const client = new Client({ url: opts.url, tlsOptions });
+  // ldapts asks the server for a 10 s time limit unless told otherwise; a nested-group (IN_CHAIN)
+  // scope over a few thousand users takes longer than that on Samba. Same limit as the config default.
+  const client = new Client({ url: opts.url, tlsOptions, timeout: (SEARCH_TIME_LIMIT_S + 60) * 1000 });
   try {
     await client.bind(opts.bindDn, opts.password);
     let baseDn = opts.baseDn;
@@ -37,10 +60,14 @@ export async function importDirectory(opts: ImportDirectoryOptions): Promise<San
     }
     const users = await client.search(baseDn, {
       scope: 'sub',
-      filter: '(&(objectCategory=person)(objectClass=user))',
+      // Only the users in the migration's scope: ZIA's directory sync and Entra's app assignments
+      // are built from this list, so out-of-scope users exist on neither simulated side.
+      filter: scopeFilter(opts.userFilter, opts.groupDn),
       attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'sn', 'department', 'userAccountControl', 'memberOf'],
       explicitBufferAttributes: ['objectGUID'],
       paged: { pageSize: 500 },
+      sizeLimit: 0,
+      timeLimit: SEARCH_TIME_LIMIT_S,
     });
     const groups = await client.search(baseDn, {
       scope: 'sub',
@@ -48,6 +75,8 @@ export async function importDirectory(opts: ImportDirectoryOptions): Promise<San
       attributes: ['objectGUID', 'cn', 'sAMAccountName', 'member'],
       explicitBufferAttributes: ['objectGUID'],
       paged: { pageSize: 500 },
+      sizeLimit: 0,
+      timeLimit: SEARCH_TIME_LIMIT_S,
     });
     const outUsers: SandboxDirectoryUser[] = [];
     for (const e of users.searchEntries) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from './directory.js';
 import { safeEqual } from '../http/compare.js';
+import { ScimIds } from './scim-ids.js';
 
 /**
  * The simulated ZIA tenant: one store behind the admin API, the SCIM service and the portal.
@@ -35,10 +36,14 @@ export interface AuthSettings {
   kerberosEnabled: boolean;
   kerberosPwd: string;
   authFrequency: string;
-  authCustomFrequency: number;
+  /**
+   * Days, with authFrequency CUSTOM_COOKIE only. A recorded real GET (hosted DB, PERMANENT_COOKIE)
+   * has no such field (docs/vendor-facts.md), so the sandbox serves it only once it was set.
+   */
+  authCustomFrequency?: number;
   passwordStrength: string;
   passwordExpiry: string;
-  /** Epoch seconds; absent on a hosted-DB tenant (zscaler-api.md §2 observed response). */
+  /** Epoch seconds of the last LDAP sync: directory (AD) tenants only; a hosted-DB GET has none. */
   lastSyncStartTime?: number;
   lastSyncEndTime?: number;
   mobileAdminSamlIdpEnabled: boolean;
@@ -168,6 +173,8 @@ export class ZiaTenant {
   private readonly scimUserOrder = new Map<number, number[]>();
   private readonly scimGroupOrder = new Map<number, number[]>();
   private readonly now: () => number;
+  /** Opaque SCIM ids (world/scim-ids.ts): the SCIM service never shows the numeric admin-API id. */
+  private readonly scimIds = new ScimIds();
 
   constructor(opts: TenantOptions) {
     this.orgId = opts.orgId;
@@ -180,7 +187,6 @@ export class ZiaTenant {
       kerberosEnabled: false,
       kerberosPwd: randomBytes(12).toString('base64url'),
       authFrequency: 'PERMANENT_COOKIE',
-      authCustomFrequency: 0,
       passwordStrength: 'STRONG',
       passwordExpiry: 'NEVER',
       lastSyncStartTime: 0,
@@ -469,6 +475,25 @@ export class ZiaTenant {
   groupIdsInOrder(): number[] {
     if (!this.groupOrder) this.groupOrder = [...this.groups.keys()].sort((a, b) => a - b);
     return this.groupOrder;
+  }
+
+  // ---------------------------------------------------------------- SCIM ids
+
+  scimUserId(id: number): string {
+    return this.scimIds.encode('user', id);
+  }
+
+  scimGroupId(id: number): string {
+    return this.scimIds.encode('group', id);
+  }
+
+  /** The user behind a SCIM id, or undefined when this tenant never issued it. */
+  userIdForScim(scimId: string): number | undefined {
+    return this.scimIds.decode('user', scimId);
+  }
+
+  groupIdForScim(scimId: string): number | undefined {
+    return this.scimIds.decode('group', scimId);
   }
 
   // ---------------------------------------------------------------- SCIM users

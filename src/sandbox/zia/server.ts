@@ -46,9 +46,10 @@ const err = (status: number, code: string, message: string, headers?: Record<str
   jsonResponse(status, { code, message }, headers);
 
 /**
- * PUT /authSettings body. Every editable field is required: a partial body is refused, which is
- * why clients must read-modify-write (§2: partial-body semantics UNCONFIRMED; the sandbox takes the
- * strict side). kerberosPwd and lastSync* are read-only and ignored when echoed back.
+ * PUT /authSettings body. Every field a GET always shows is required: a partial body is refused,
+ * which is why clients must read-modify-write (partial-body semantics unconfirmed; the sandbox
+ * takes the strict side). authCustomFrequency is optional: a real GET omits it unless set
+ * (docs/vendor-facts.md). kerberosPwd and lastSync* are read-only and ignored when echoed back.
  */
 const authSettingsPutSchema = z
   .object({
@@ -58,7 +59,7 @@ const authSettingsPutSchema = z
     kerberosEnabled: z.boolean(),
     kerberosPwd: z.string().optional(),
     authFrequency: z.string(),
-    authCustomFrequency: z.number().int(),
+    authCustomFrequency: z.number().int().optional(),
     passwordStrength: z.string(),
     passwordExpiry: z.string(),
     lastSyncStartTime: z.number().int().optional(),
@@ -137,6 +138,32 @@ function userView(tenant: ZiaTenant, u: ZiaUserRecord): Record<string, unknown> 
   return out;
 }
 
+/**
+ * GET /users filters as zscaler-sdk-python documents them: `name`, `dept` and `group` are
+ * case-insensitive "starts with" matches on the user's name, department name and any group
+ * name (the Go SDK calls `name` a partial match: unconfirmed which). `search` is not a /users
+ * parameter: a recorded real `GET /users?search=admin` returned the unfiltered list
+ * (docs/vendor-facts.md), so it is ignored here too.
+ */
+function filterUsers(tenant: ZiaTenant, q: URLSearchParams): number[] {
+  const name = q.get('name')?.toLowerCase();
+  const dept = q.get('dept')?.toLowerCase();
+  const group = q.get('group')?.toLowerCase();
+  const ids = tenant.userIdsInOrder();
+  if (!name && !dept && !group) return ids;
+  return ids.filter((id) => {
+    const u = tenant.users.get(id);
+    if (!u) return false;
+    if (name && !u.displayName.toLowerCase().startsWith(name)) return false;
+    if (dept) {
+      const d = u.departmentId === undefined ? undefined : tenant.departmentsById.get(u.departmentId);
+      if (!d || !d.name.toLowerCase().startsWith(dept)) return false;
+    }
+    if (group && !u.groupIds.some((gid) => tenant.groups.get(gid)?.name.toLowerCase().startsWith(group))) return false;
+    return true;
+  });
+}
+
 export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningService> {
   const { tenant, portal, credentials, log } = opts;
   const now = opts.now ?? Date.now;
@@ -173,7 +200,8 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       return jsonResponse(
         200,
         { authType: 'ADMIN_LOGIN', obfuscateApiKey: true, passwordExpiryTime: 0, passwordExpiryDays: 0 },
-        { 'set-cookie': `JSESSIONID=${id}; Path=/; Secure; HttpOnly` },
+        // A cookie jar sends a `Secure` cookie back over https only: flag it only when served over TLS.
+        { 'set-cookie': `JSESSIONID=${id}; Path=/;${req.secure ? ' Secure;' : ''} HttpOnly` },
       );
     }
     const sid = sessionId(req);
@@ -184,9 +212,17 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       return state === 'valid' ? jsonResponse(200, { authType: 'ADMIN_LOGIN', obfuscateApiKey: true, passwordExpiryTime: 0, passwordExpiryDays: 0 }) : jsonResponse(200, {});
     }
     if (req.method === 'DELETE') {
-      // §1a/§4: ending a session auto-activates pending changes.
-      if (sessions.end(sid)) tenant.activate();
-      return jsonResponse(200, { status: 'ACTIVE' });
+      // Ending a session auto-activates its pending changes (docs/vendor-facts.md). The SDK counts
+      // only 204 as a successful logout; without a live session there is nothing to end, and the
+      // API answers as it does to any call without one (the status of that case is unconfirmed).
+      const state = sessions.touch(sid);
+      if (state === 'valid') {
+        sessions.end(sid);
+        tenant.activate();
+        return { status: 204 };
+      }
+      if (state === 'expired') tenant.activate();
+      return err(401, 'SESSION_NOT_VALID', 'Session is not valid; there is no session to end');
     }
     return err(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported on /authenticatedSession`);
   }
@@ -236,10 +272,11 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
 
   function route(req: SimRequest, resource: string): SimResponse {
     const m = req.method;
-    if ((m === 'PUT' || m === 'POST') && req.body.length > 0 && !isJson(req)) {
+    // ZIA answers 415 to a write without application/json, body or not (docs/vendor-facts.md: both
+    // SDKs send `{}` as JSON even to POST /status/activate).
+    if ((m === 'PUT' || m === 'POST') && !isJson(req)) {
       return err(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     }
-    if (m === 'PUT' && !isJson(req)) return err(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     try {
       if (resource === '/authSettings') {
         if (m === 'GET') return jsonResponse(200, tenant.getAuthSettings());
@@ -266,9 +303,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       } else if (resource === '/users' && m === 'GET') {
         const p = pageParams(req, 10_000);
         if ('status' in p) return p;
-        const nameQ = req.query.get('name')?.toLowerCase();
-        let ids = tenant.userIdsInOrder();
-        if (nameQ) ids = ids.filter((id) => { const u = tenant.users.get(id); return !!u && (u.displayName.toLowerCase().includes(nameQ) || u.userName.toLowerCase().includes(nameQ)); });
+        const ids = filterUsers(tenant, req.query);
         const slice = ids.slice((p.page - 1) * p.pageSize, p.page * p.pageSize);
         return jsonResponse(200, slice.map((id) => userView(tenant, tenant.users.get(id) as ZiaUserRecord)));
       } else if (/^\/users\/\d+$/.test(resource) && m === 'GET') {
