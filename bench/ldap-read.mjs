@@ -7,7 +7,7 @@
 // Opt-in (AD_SCALE_USERS unset: prints how to run it and exits 0). Needs root and free ports
 // 389/636/88, like scripts/samba-ad/up.sh, which it runs into a temporary directory; it stops the
 // DC (scripts/samba-ad/down.sh) and removes the directory afterwards. Plan for about 1 GB of RAM
-// and 1-2 minutes at 20k users (samba-ad.md §8, §10).
+// and 1-2 minutes at 20k users (measured: docs/vendor-facts.md F44, F45).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,7 +118,7 @@ try {
   const l = best(runs.ldapsearch);
   const rate = (r) => r.count / (r.ms / 1000);
 
-  // Nested-group scope (IN_CHAIN) is Samba's slow path (≈20 s at 20k, samba-ad.md §7).
+  // Nested-group scope (IN_CHAIN) is Samba's slow path (≈20 s at 20k, docs/vendor-facts.md F41).
   const nestedClient = createDirectoryClient({ url: env.AD_LDAPS_URL, bindDn: env.AD_BIND_UPN, password, caFile: env.AD_CA_FILE });
   const nStart = performance.now();
   const nested = await nestedClient.countUsers({ ...scope, groupDn: expected.nested.groupDn }).finally(() => nestedClient.close());

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createPrng } from '../dist/sandbox/world/seed.js';
 
 const PAGE = 1000;
-/** Groups per user (PARITY_BENCH_GROUPS, default 3). LDAP sync allows up to 128 per user (zscaler-api.md §2). */
+/** Groups per user (PARITY_BENCH_GROUPS, default 3). LDAP sync allows up to 128 per user (docs/vendor-facts.md F14). */
 const GROUPS = Number(process.env.PARITY_BENCH_GROUPS ?? 3);
 const self = fileURLToPath(import.meta.url);
 

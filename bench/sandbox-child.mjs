@@ -14,7 +14,7 @@
 // measured — the 100k read itself stays well under them), and brings the tenant to the migrated
 // state with sandbox.fastForwardToMigrated() (src/sandbox/world/fast-forward.ts), which uses the
 // same in-process tenant operations the SCIM server calls for Entra's requests:
-//   1. authSettings.directorySyncMigrateToScimEnabled = true, activated (seed 001, step 1);
+//   1. authSettings.directorySyncMigrateToScimEnabled = true, activated (migration guide step 4, docs/vendor-facts.md F16);
 //   2. Edit IdP > Enable SCIM Provisioning, which yields the Base URL and Bearer Token;
 //   3. every user assigned to the Entra app is created via SCIM with the body Entra sends
 //      (sandbox/entra/engine.ts createBody): directory-synced users are taken over (same ZIA id, as

@@ -8,8 +8,8 @@
 //
 // Layout, so that every figure measures what it claims:
 // - The sandbox runs in its own process (bench/sandbox-child.mjs, which explains how it reaches
-//   the migrated state) at speed 1 with rate limits ON: ZIA 2 GET/s (zscaler-api.md §6), SCIM
-//   5 req/s (§10). Only ZIA's hourly caps are off, so repeated runs do not exhaust 1000 GET/h.
+//   the migrated state) at speed 1 with rate limits ON: ZIA 2 GET/s (docs/vendor-facts.md F20), SCIM
+//   5 req/s (F25). Only ZIA's hourly caps are off, so repeated runs do not exhaust 1000 GET/h.
 // - Each population is measured in a fresh bench process (this script with `--one N`), which
 //   runs the verify path in-process exactly as `migrate verify` does (createMigrationContext with
 //   client-side rate limits ON, read-only, then runParity). process.resourceUsage().maxRSS of that
@@ -26,20 +26,20 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN_ENV = 'MIGRATE_BENCH_SCIM_TOKEN';
-/** SCIM users/groups per page: the documented maximum (zscaler-api.md §10, "up to 1,000"). */
+/** SCIM users/groups per page: the documented maximum ("up to 1,000", docs/vendor-facts.md F26). */
 const SCIM_PAGE = 1000;
-/** §10: 5 requests/second. */
+/** 5 requests/second (docs/vendor-facts.md F25). */
 const SCIM_RATE = 5;
-/** §6: GET 2/s. */
+/** GET 2/s (docs/vendor-facts.md F20). */
 const ZIA_RATE = 2;
-/** §5: GET /users pageSize max 10,000. */
+/** GET /users pageSize max 10,000 (docs/vendor-facts.md F18). */
 const ZIA_MAX_PAGE = 10_000;
 const TARGETS = { ratio: 1.15, rssMb: 300 };
 
 // ------------------------------------------------------------------------------ floor
 
 /**
- * ZIA lists carry no total (§5): the end is a page shorter than pageSize, so a population that
+ * ZIA lists carry no total (docs/vendor-facts.md F18): the end is a page shorter than pageSize, so a population that
  * fills its last page needs one more (empty) page. floor(n/size)+1 requests, always.
  */
 export function ziaPages(users, pageSize) {
@@ -241,8 +241,8 @@ async function main() {
     `\nheap: ${process.env.BENCH_DEFAULT_HEAP === '1' ? "V8's defaults (BENCH_DEFAULT_HEAP=1)" : `the CLI's policy, --heap-growing-percent=${HEAP_GROWING_PERCENT} (src/engine/heap.ts)`}\n`,
   );
   process.stdout.write(
-    `floor: max over sources read concurrently of pages / documented rate — ZIA floor(n/${ZIA_MAX_PAGE})+1 pages at ${ZIA_RATE} GET/s (zscaler-api.md §5, §6), ` +
-      `SCIM ceil(users/${SCIM_PAGE}) + ceil(groups/${SCIM_PAGE}) pages at ${SCIM_RATE} req/s (§10), LDAP no documented limit.\n`,
+    `floor: max over sources read concurrently of pages / documented rate — ZIA floor(n/${ZIA_MAX_PAGE})+1 pages at ${ZIA_RATE} GET/s (docs/vendor-facts.md F18, F20), ` +
+      `SCIM ceil(users/${SCIM_PAGE}) + ceil(groups/${SCIM_PAGE}) pages at ${SCIM_RATE} req/s (F25), LDAP no documented limit.\n`,
   );
   if (ziaPageSize !== ZIA_MAX_PAGE) {
     for (const r of rows) process.stdout.write(`  at the client's ZIA page size (${ziaPageSize}) the floor for ${r.users} would be ${r.client.floor.toFixed(2)} s\n`);

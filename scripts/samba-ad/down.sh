@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop the Samba AD DC that scripts/samba-ad/up.sh started in <dir>, by the PID it recorded.
 #   scripts/samba-ad/down.sh <dir>        add SAMBA_AD_REMOVE=1 to delete <dir> afterwards
-# SIGTERM to the root `samba -F` process makes all its children exit (1.3-1.7 s, samba-ad.md §4);
+# SIGTERM to the root `samba -F` process makes all its children exit (1.3-1.7 s, docs/vendor-facts.md F44);
 # after 20 s we escalate to SIGKILL of that process group only.
 set -euo pipefail
 

@@ -240,7 +240,7 @@ const expected = {
 
 const bindPassword = readFileSync(args['bind-password-file'], 'utf8');
 if (bindPassword.length < 12) throw new Error('seed.mjs: the bind password file is empty or too short');
-// unicodePwd is the UTF-16LE encoding of the password in double quotes (per samba-ad.md §6).
+// unicodePwd is the UTF-16LE encoding of the password in double quotes (docs/vendor-facts.md F43).
 const unicodePwd = Buffer.from(`"${bindPassword}"`, 'utf16le');
 
 const chunks = [];

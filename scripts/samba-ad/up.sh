@@ -5,7 +5,7 @@
 #   AD_SEED_USERS=2000                    users in scope (default 2000; the scale job uses 20000)
 #   SAMBA_AD_FRESH=1                      wipe a previous DC in <dir> (only a dir this script created)
 #
-# Steps (timings and pitfalls per /work/shared/docs/samba-ad.md, Samba 4.17 on Debian 12):
+# Steps (timings and pitfalls measured on Samba 4.17, Debian 12: docs/vendor-facts.md F41, F44):
 #   packages → port check → TLS CA + server cert → provision into <dir> → private smb.conf
 #   → start `samba -F` on loopback → wait for LDAP and LDAPS → seed with `ldbadd -o batch_mode:1`
 #   → check the bind account over LDAPS → write <dir>/env.
@@ -65,7 +65,7 @@ if (( ${#MISSING[@]} > 0 )); then
 fi
 log "packages ready ($(elapsed) s)"
 
-# ---------- ports: Samba's AD ports are fixed (samba-ad.md §3) ----------
+# ---------- ports: Samba's AD ports are fixed (docs/vendor-facts.md F44) ----------
 BUSY=$(ss -Hltn 2>/dev/null | awk '{print $4}' | grep -E '(^|:)(389|636|88)$' || true)
 if [[ -n $BUSY ]]; then
   die "ports needed by the DC are already in use: $(echo "$BUSY" | tr '\n' ' ')— Samba cannot move its LDAP (389/636) or Kerberos (88) ports. Stop the other LDAP/Kerberos server (for example a system slapd, or a DC from another dir: scripts/samba-ad/down.sh <thatdir>) and retry."
@@ -77,7 +77,7 @@ head -c 18 /dev/urandom | base64 | tr '+/' 'Xy' | tr -d '\n=' | sed 's/^/Mg-/; s
 chmod 600 "$D/bind-password"
 umask 022
 
-# ---------- TLS: own CA + server cert with SANs, so clients verify with only the CA (samba-ad.md §5) ----------
+# ---------- TLS: own CA + server cert with SANs, so clients verify with only the CA (docs/vendor-facts.md F44) ----------
 mkdir -p "$D/tls"
 (
   cd "$D/tls"
@@ -101,7 +101,7 @@ samba-tool domain provision -s /dev/null --targetdir="$D" --realm="$REALM" --dom
 [[ -f $D/private/sam.ldb ]] || { tail -20 "$D/provision.log" >&2; die "provisioning failed (log: $D/provision.log)"; }
 log "provisioned ($(elapsed) s)"
 
-# ---------- private smb.conf: loopback only, every path inside $D (samba-ad.md §2-3) ----------
+# ---------- private smb.conf: loopback only, every path inside $D (docs/vendor-facts.md F44) ----------
 mkdir -p "$D/cache" "$D/run" "$D/log" "$D/state/sysvol/migrate.test/scripts"
 cat >"$D/etc/smb.conf" <<EOF
 [global]
@@ -160,7 +160,7 @@ wait_for "LDAPS on 127.0.0.1:636" env LDAPTLS_CACERT="$D/tls/ca.pem" LDAPTLS_REQ
   ldapsearch -x -H ldaps://127.0.0.1:636 -b '' -s base defaultNamingContext
 log "LDAP and LDAPS answer ($(elapsed) s)"
 
-# ---------- seed (batch_mode: ~700 users/s instead of quadratic slowdown, samba-ad.md §6) ----------
+# ---------- seed (batch_mode: ~700 users/s instead of quadratic slowdown, docs/vendor-facts.md F44) ----------
 node "$SCRIPT_DIR/seed.mjs" --out "$D" --users "$USERS" --base "$BASE_DN" --realm "$REALM" \
   --netbios "$DOMAIN" --bind-password-file "$D/bind-password" >&2
 if ! ldbadd -H "$D/private/sam.ldb" --configfile="$D/etc/smb.conf" -o batch_mode:1 "$D/seed.ldif" >"$D/seed.log" 2>&1; then

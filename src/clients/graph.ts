@@ -7,7 +7,7 @@ import { createTokenSource } from './oauth.js';
 /**
  * Microsoft Graph client for the Entra provisioning (synchronization) API of the Zscaler
  * enterprise app. Facts: docs/vendor-facts.md, "Entra ID / Microsoft Graph" (G1…).
- * Throttling: 429/503 with Retry-After are retried by the HTTP layer (A6); Graph publishes no
+ * Throttling: 429/503 with Retry-After are retried by the HTTP layer (F46); Graph publishes no
  * fixed rate, so no client-side limit is set.
  */
 
@@ -29,7 +29,7 @@ const ProgressSchema = z
 
 const ExecutionSchema = z
   .object({
-    state: z.string().nullish(), // Succeeded | Failed | EntryLevelErrors (A1), opaque
+    state: z.string().nullish(), // Succeeded | Failed | EntryLevelErrors (docs/vendor-facts.md G15), opaque
     timeBegan: z.string().nullish(),
     timeEnded: z.string().nullish(),
     countExported: z.number().nullish(),
@@ -57,7 +57,7 @@ export const SyncJobSchema = z
     schedule: z.object({ interval: z.string().optional(), state: z.string().optional(), expiration: z.string().nullish() }).passthrough().nullish(),
     status: z
       .object({
-        code: z.string(), // NotConfigured | NotRun | Active | Paused | Quarantine (A1), opaque
+        code: z.string(), // NotConfigured | NotRun | Active | Paused | Quarantine (docs/vendor-facts.md F29), opaque
         progress: z.array(ProgressSchema).nullish().transform((v) => v ?? []),
         quarantine: QuarantineSchema.nullish(),
         lastExecution: ExecutionSchema.nullish(),
@@ -218,7 +218,7 @@ const QUARANTINE_TEXT: Record<string, { meaning: string; whatToDo: string }> = {
 };
 
 /**
- * What a quarantine means and what to do (A1, A4, E-quar): a quarantined job runs once a day;
+ * What a quarantine means and what to do (docs/vendor-facts.md G16, F30): a quarantined job runs once a day;
  * after four weeks in quarantine it is disabled. Null when the job is not quarantined.
  */
 export function describeQuarantine(job: SyncJob): QuarantineDescription | null {
@@ -243,14 +243,14 @@ export function describeQuarantine(job: SyncJob): QuarantineDescription | null {
 
 export type ResetScope = 'Full' | 'Watermark' | 'Escrows' | 'QuarantineState' | (string & {});
 
-/** A4 (G-reset): scopes that must not be sent by this tool, with Microsoft's reason. */
+/** docs/vendor-facts.md F47: scopes that must not be sent by this tool, with Microsoft's reason. */
 const REFUSED_SCOPES: Record<string, string> = {
   None: 'Microsoft says "DO NOT USE" — use start instead',
   ConnectorDataStore: 'it clears the cache for all users; Microsoft says not to use it without Microsoft support',
   ForceDeletes: 'it pushes deletes held back by the accidental-deletion threshold; do that in the portal, deliberately',
 };
 
-/** Secret keys whose values are not meant to be shown (A2, G-kv); other keys are settings. */
+/** Secret keys whose values are not meant to be shown (docs/vendor-facts.md F48); other keys are settings. */
 const NON_SECRET_KEYS = new Set(['BaseAddress', 'SyncAll', 'SyncNotificationSettings', 'SkipOutOfScopeDeletions', 'SynchronizationSchedule', 'HardDeletesEnabled']);
 
 /** What a read of the provisioning secrets could learn: their keys, or why Graph would not say. */
@@ -313,7 +313,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     audit: opts.audit,
     redact: secrets,
   });
-  // A6 (G-auth): client credentials with the .default scope of Graph.
+  // docs/vendor-facts.md F32: client credentials with the .default scope of Graph.
   const tokens = createTokenSource({
     http: tokenHttp,
     form: { grant_type: 'client_credentials', client_id: opts.clientId, client_secret: opts.clientSecret, scope: 'https://graph.microsoft.com/.default' },
@@ -436,7 +436,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     },
     async validateCredentials(spId, jobId, credentials) {
       if (credentials) registerSecrets(Object.entries(credentials));
-      // A3: 204 on success; a failure is a Graph error envelope → ApiError. It changes nothing,
+      // docs/vendor-facts.md F49: 204 on success; a failure is a Graph error envelope → ApiError. It changes nothing,
       // so a lost response may be retried; it is still a POST, so read-only mode refuses it.
       await call('POST', `${job(spId, jobId)}/validateCredentials`, z.unknown(), {
         idempotent: true,
@@ -447,7 +447,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       return { ok: true };
     },
     async startJob(spId, jobId) {
-      // A4: start only when paused or quarantined; not retried blindly (no `idempotent`).
+      // docs/vendor-facts.md F30: start only when paused or quarantined; not retried blindly (no `idempotent`).
       await call('POST', `${job(spId, jobId)}/start`, z.unknown());
     },
     async pauseJob(spId, jobId) {
@@ -470,7 +470,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         filter += ` and activityDateTime gt ${new Date(Date.parse(since) - 1).toISOString()}`;
       }
       let next: string | undefined = undefined;
-      // Bounded loop; Graph ends with a page that has no @odata.nextLink (A5).
+      // Bounded loop; Graph ends with a page that has no @odata.nextLink (docs/vendor-facts.md F50).
       for (let n = 0; n < 100_000; n++) {
         const page: z.output<ReturnType<typeof collection<typeof ProvisioningObjectSummarySchema>>> =
           next === undefined

@@ -10,7 +10,7 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
  * trail, read-only enforcement, vendor error decoding, secret scrubbing and zod parsing.
  *
  * Retries (axios-retry, with our own condition and delay — its defaults neither back off nor
- * retry timeouts, per peers.md §D): network errors and timeouts, a response body cut short or
+ * retry timeouts, docs/vendor-facts.md F40): network errors and timeouts, a response body cut short or
  * not parseable, 429 and 5xx; never 400/401/403/404, and never a host name that does not resolve
  * (ENOTFOUND; EAI_AGAIN, a resolver that did not answer, gets one more try). POST and PATCH only
  * when the caller marks the call idempotent, because a lost response to a create would otherwise
@@ -38,7 +38,7 @@ export interface HttpClientOptions {
   retryBaseDelayMs?: number;
   /** A server asking us to wait longer than this is not retried: the error says how long. Default 60 s. */
   maxRetryWaitMs?: number;
-  /** Extra statuses worth retrying for this vendor (ZIA: 409 edit-lock conflict, zscaler-api.md §6). */
+  /** Extra statuses worth retrying for this vendor (ZIA: 409 edit-lock conflict, docs/vendor-facts.md F22). */
   extraRetryStatuses?: number[];
 }
 
@@ -179,7 +179,7 @@ function hintFor(status: number, retryAfter: number | undefined): string {
 export function parseVendorError(body: unknown): { code?: string; message?: string } {
   const s = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined);
   if (typeof body === 'string') {
-    // zscaler-api.md §1a: tenants moved to OneAPI answer the legacy API with a non-JSON body.
+    // Tenants moved to OneAPI answer the legacy API with a non-JSON body (docs/vendor-facts.md F7).
     if (/only through Zscaler OneAPI/i.test(body)) {
       return { code: 'ONLY_ONEAPI_SUPPORTED', message: 'this tenant accepts API calls only through Zscaler OneAPI (use auth kind "oneapi")' };
     }
@@ -188,7 +188,7 @@ export function parseVendorError(body: unknown): { code?: string; message?: stri
   }
   if (body === null || typeof body !== 'object') return {};
   const b = body as Record<string, unknown>;
-  // Graph (idp-apis.md A3, G-err): {"error":{"code","message","innerError"}}
+  // Graph (https://learn.microsoft.com/graph/errors, docs/vendor-facts.md F32): {"error":{"code","message","innerError"}}
   if (b.error && typeof b.error === 'object') {
     const e = b.error as Record<string, unknown>;
     return { code: s(e.code), message: s(e.message) };
@@ -199,8 +199,8 @@ export function parseVendorError(body: unknown): { code?: string; message?: stri
   if (Array.isArray(b.schemas) && (b.detail !== undefined || b.scimType !== undefined)) {
     return { code: s(b.scimType) ?? s(b.status), message: s(b.detail) };
   }
-  // ZIA (zscaler-api.md §6): {"code":"INVALID_INPUT_ARGUMENT","message":"…"}; 429 adds "Retry-After"
-  // ZPA (§7): {"id":"invalid.resource.argument","reason":"…"}
+  // ZIA (docs/vendor-facts.md F22): {"code":"INVALID_INPUT_ARGUMENT","message":"…"}; 429 adds "Retry-After"
+  // ZPA (F23): {"id":"invalid.resource.argument","reason":"…"}
   return { code: s(b.code) ?? s(b.id), message: s(b.message) ?? s(b.reason) ?? s(b.detail) };
 }
 
@@ -235,8 +235,8 @@ export class Redactor {
 
 /**
  * How long the server asked us to wait, in ms, or undefined. Understands the header
- * (`retry-after: 1`, an HTTP date, ZPA's `"13s"` — zscaler-api.md §7), the ZIA body form
- * `{"Retry-After":"1 seconds"}` (§6), and `x-ratelimit-reset` in seconds (§6).
+ * (`retry-after: 1`, an HTTP date, ZPA's `"13s"` — docs/vendor-facts.md F23), the ZIA body form
+ * `{"Retry-After":"1 seconds"}` (F21), and `x-ratelimit-reset` in seconds (F20).
  */
 export function retryAfterMs(headers: Record<string, unknown> | undefined, body: unknown): number | undefined {
   const header = (name: string): string | undefined => {

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ApiError, type HttpClient } from './http.js';
 
 /**
- * OAuth 2.0 client-credentials tokens (ZIdentity for ZIA OneAPI, zscaler-api.md §1b;
- * Microsoft identity platform for Graph, idp-apis.md A6). One token is cached in memory
+ * OAuth 2.0 client-credentials tokens (ZIdentity for ZIA OneAPI, docs/vendor-facts.md F8;
+ * Microsoft identity platform for Graph, F32). One token is cached in memory
  * and refreshed shortly before it expires; it is never written anywhere.
  */
 
@@ -11,7 +11,7 @@ const TokenSchema = z
   .object({
     access_token: z.string().min(1),
     token_type: z.string().optional(),
-    // ZPA sends expires_in as a string (§7); accept both.
+    // ZPA sends expires_in as a string (docs/vendor-facts.md F23); accept both.
     expires_in: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
   })
   .passthrough();

@@ -6,7 +6,7 @@
  * around a refill (N at the end of one window, N at the start of the next); a log of the
  * start times of the last N calls never has more than N inside any window of that length,
  * whichever way the server aligns its window. A full read of a large tenant then gets no
- * 429 at all (per zscaler-api.md §6 the ZIA limits are per second and per hour).
+ * 429 at all (the ZIA limits are per second and per hour: docs/vendor-facts.md F20).
  *
  * Why a call is counted until its response arrives, not from its start: the server counts a
  * request when it reaches it, somewhere between our start and the response. Counting from the

@@ -6,15 +6,15 @@ import { ApiError, SchemaError, createHttpClient, type HttpTuning } from './http
 
 /**
  * Client of the Zscaler SCIM 2.0 server (ZIA, and ZPA's compatible one) — the endpoint the
- * IdP provisions into. The migration only reads it (probe, parity). Facts: zscaler-api.md §10.
+ * IdP provisions into. The migration only reads it (probe, parity). Facts: docs/vendor-facts.md F24–F28, S1.
  */
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const SCIM_JSON = 'application/scim+json';
 
 /**
- * `active` arrives as a boolean from ZIA but as the string "true"/"false" from ZPA (§10),
- * and Entra writes "True"/"False" (idp-apis.md A7). All mean the same.
+ * `active` arrives as a boolean from ZIA but as the string "true"/"false" from ZPA,
+ * and Entra writes "True"/"False" (docs/vendor-facts.md F27, F33). All mean the same.
  */
 const ScimBoolean = z.union([
   z.boolean(),
@@ -81,7 +81,7 @@ export const ScimListedGroupSchema = z.object({
 });
 export type ScimListedGroup = z.output<typeof ScimListedGroupSchema>;
 
-/** The department wherever the server put it: top level or the enterprise extension (§10 shows both). */
+/** The department wherever the server put it: top level or the enterprise extension (ZIA's example shows both, docs/vendor-facts.md F27). */
 export function scimUserDepartment(u: ScimUser | ScimListedUser): string | undefined {
   // A blank top-level value says nothing: the extension's value is the department then.
   const top = u.department;
@@ -117,10 +117,11 @@ export interface ScimClientOptions {
   token: string;
   readOnly?: boolean;
   audit?: AuditSink;
-  /** Default true: 5 requests/second (§10). */
+  /** Default true: 5 requests/second (docs/vendor-facts.md F25). */
   rateLimits?: boolean;
   /**
-   * Default 100: the conservative side of the §10 CONFLICT (doc: up to 1,000; Go SDK: 100 "max").
+   * Default 100: the conservative side of the page-size conflict (doc: up to 1,000; Go SDK: 100 "max";
+   * docs/vendor-facts.md F26).
    * A larger value the server caps is detected as a short page and reported, never truncated.
    */
   pageSize?: number;

@@ -7,13 +7,12 @@ import type { RateLimit } from './rate-limit.js';
 
 /**
  * ZIA admin API client (legacy API-key sessions and OneAPI bearer tokens).
- * Facts and their public sources: docs/vendor-facts.md (the § numbers below are the sections of
- * the project's earlier notes on the ZIA API, kept as labels).
+ * Facts and their public sources: docs/vendor-facts.md (the F, Z and O numbers below are its rows).
  */
 
 // ---------------------------------------------------------------------------------------
 // Shapes (zod). Enum-like fields are plain strings: the published enums disagree with what
-// tenants return (§2 [CONFLICT]), so values are opaque and unknown ones pass through.
+// tenants return (docs/vendor-facts.md F10), so values are opaque and unknown ones pass through.
 
 export const AuthSettingsSchema = z
   .object({
@@ -52,7 +51,7 @@ export const ZiaUserSchema = z
 export type ZiaUser = z.output<typeof ZiaUserSchema>;
 
 /**
- * A user as read in bulk for parity: the documented identity fields only (§5), unknown fields
+ * A user as read in bulk for parity: the documented identity fields only (F19), unknown fields
  * stripped instead of copied. At 100k users the passthrough copies (and `groups[]` entries with
  * idpId/comments/isSystemDefined) were a large part of the read's garbage (issue 6).
  */
@@ -92,13 +91,13 @@ const SessionInfoSchema = z
 // ---------------------------------------------------------------------------------------
 // URLs
 
-/** Production ZIA cloud names (§1a). Under OneAPI they all share one API host (§1b). */
+/** Production ZIA cloud names (F1). Under OneAPI they all share one API host (O1, O3). */
 const PRODUCTION_CLOUDS = new Set(['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten', 'production', '']);
 
 /**
  * The ZIA API base URL for a cloud. Legacy: `https://zsapi.<cloud>.net/api/v1` (zspreview:
- * `https://admin.zspreview.net/api/v1`), §1a. OneAPI, as the SDKs' code maps it
- * (docs/vendor-facts.md): `https://api.zsapi.net/zia/api/v1` for production,
+ * `https://admin.zspreview.net/api/v1`), F1. OneAPI, as the SDKs' code maps it
+ * (docs/vendor-facts.md O1): `https://api.zsapi.net/zia/api/v1` for production,
  * `https://api.zscalergov.net` / `https://api.zscalergov.us` for gov / govus, otherwise
  * `https://api.<cloud>.zsapi.net`. Legacy names of production clouds map to production (inferred).
  */
@@ -110,7 +109,7 @@ export function ziaBaseUrlForCloud(cloud: string, kind: 'legacy' | 'oneapi'): st
     return c === 'zspreview' ? 'https://admin.zspreview.net/api/v1' : `https://zsapi.${c}.net/api/v1`;
   }
   if (PRODUCTION_CLOUDS.has(c)) return 'https://api.zsapi.net/zia/api/v1';
-  // [INFERRED] the legacy name zscalergov corresponds to the OneAPI "gov" cloud.
+  // Inferred (docs/vendor-facts.md O3): the legacy name zscalergov corresponds to the OneAPI "gov" cloud.
   if (c === 'gov' || c === 'zscalergov') return 'https://api.zscalergov.net/zia/api/v1';
   if (c === 'govus') return 'https://api.zscalergov.us/zia/api/v1';
   const short = c === 'zscalerbeta' ? 'beta' : c;
@@ -118,7 +117,7 @@ export function ziaBaseUrlForCloud(cloud: string, kind: 'legacy' | 'oneapi'): st
 }
 
 /**
- * The ZIdentity token URL, as the SDKs' code maps it (docs/vendor-facts.md):
+ * The ZIdentity token URL, as the SDKs' code maps it (docs/vendor-facts.md O1):
  * `https://<vanity>.zslogin.net/oauth2/v1/token` for production, `<vanity>.zidentitygov.net` (gov)
  * and `<vanity>.zidentitygov.us` (govus; the Go README says zidentitygovus.net, its code does not),
  * otherwise `<vanity>.zslogin<cloud>.net`.
@@ -141,7 +140,7 @@ export function oneApiTokenUrl(vanity: string, cloud?: string): string {
 // Legacy login helpers
 
 /**
- * The API-key obfuscation of §1a (same algorithm in the official Go and Python SDKs):
+ * The API-key obfuscation of F2 (same algorithm in the official Go and Python SDKs):
  * the last 6 digits of the millisecond timestamp pick 6 key characters, that number
  * shifted right by one (zero-padded to 6) picks 6 more, offset by 2.
  */
@@ -158,7 +157,7 @@ export function obfuscateApiKey(apiKey: string, timestampMs: number): string {
 }
 
 /**
- * GO's `IsSessionInvalidError` (§1a): these 401 bodies mean "log in again". "Resource Access
+ * GO's `IsSessionInvalidError` (F6): these 401 bodies mean "log in again". "Resource Access
  * Blocked" is what ZIA answers under load instead of 429.
  */
 function isSessionInvalid(err: unknown): boolean {
@@ -167,10 +166,10 @@ function isSessionInvalid(err: unknown): boolean {
   return /SESSION_NOT_VALID|Session already invalidated|Resource Access Blocked/i.test(text);
 }
 
-/** §1a: a login answered without authType did not authenticate, whatever its status code. */
+/** F3: a login answered without authType did not authenticate, whatever its status code. */
 class LoginIncomplete extends UserError {}
 
-/** Documented ZIA limits (§5, §6; /status/activate uses the stricter side of the §4 CONFLICT). */
+/** Documented ZIA limits (F9, F20; /status/activate uses the stricter side of the conflict in F17). */
 export const ZIA_RATE_LIMITS: RateLimit[] = [
   { methods: ['GET', 'HEAD'], perSecond: 2, perHour: 1000 },
   { methods: ['POST', 'PUT'], perSecond: 1, perHour: 400 },
@@ -180,13 +179,13 @@ export const ZIA_RATE_LIMITS: RateLimit[] = [
 ];
 
 /**
- * Documented page-size maxima (§5): a request above the cap would make every page "short".
- * A full read of a large tenant asks for the maximum: at 2 GET/s (§6) pages are the whole cost.
+ * Documented page-size maxima (F18): a request above the cap would make every page "short".
+ * A full read of a large tenant asks for the maximum: at 2 GET/s (F20) pages are the whole cost.
  */
 export const ZIA_MAX_PAGE = { users: 10_000, groups: 1_000, departments: 1_000 } as const;
 const DEFAULT_PAGE = 1_000;
 
-/** §1a: 5-minute idle timeout; re-login after 4 minutes idle, the Go SDK's 1-minute margin. */
+/** F4: 5-minute idle timeout; re-login after 4 minutes idle, the Go SDK's 1-minute margin. */
 const SESSION_IDLE_MS = 4 * 60_000;
 
 // ---------------------------------------------------------------------------------------
@@ -205,7 +204,7 @@ export interface ZiaClientOptions {
   rateLimits?: boolean;
   /**
    * Legacy sessions: log in again after this much idle time. Default 4 min — the 5-minute
-   * default API session timeout less the Go SDK's 1-minute margin (§1a). A tenant may raise
+   * default API session timeout less the Go SDK's 1-minute margin (F4). A tenant may raise
    * its timeout (apiSessionTimeout, 5–20 min); the default stays safe either way.
    */
   sessionIdleMs?: number;
@@ -238,7 +237,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     readOnly: opts.readOnly ?? false,
     audit: opts.audit,
     redact: secrets,
-    extraRetryStatuses: [409], // §6: 409 = edit conflict, retry
+    extraRetryStatuses: [409], // F22: 409 = edit conflict, retry
   });
   const tokenHttp =
     auth.kind === 'oneapi'
@@ -257,7 +256,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
             grant_type: 'client_credentials',
             client_id: auth.clientId,
             client_secret: auth.clientSecret,
-            audience: auth.audience ?? 'https://api.zscaler.com', // §1b: audience is required
+            audience: auth.audience ?? 'https://api.zscaler.com', // F8: audience is required
           },
           onToken: (t) => http.addSecret(t),
         })
@@ -294,7 +293,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
       auth: true,
       idempotent: true,
     });
-    // §1a: authType is present only when authentication completed, whatever the status code.
+    // F3: authType is present only when authentication completed, whatever the status code.
     if (!res.data.authType) {
       throw new LoginIncomplete('ZIA login did not complete (no authType in the session response)', {
         hint: 'check the admin username, password and API key; ZIdentity tenants need a ZIdentity-hosted admin',
@@ -315,7 +314,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
 
   async function ensureAuth(): Promise<void> {
     if (auth.kind === 'legacy') {
-      // Proactive: after the idle timeout the old session has ended on its own (and, per §4,
+      // Proactive: after the idle timeout the old session has ended on its own (and, per F5,
       // auto-activated whatever it had pending — nothing, for a session that only reads).
       if (!session || Date.now() - session.lastUsed > idleMs) await legacyLogin(auth);
     } else {
@@ -354,7 +353,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
 
   /**
    * Concurrent reads share one GET (the preflight checks several settings at once, and GETs cost
-   * 2/s, §6). A write drops the shared read, so a read after a write is always fresh.
+   * 2/s, F20). A write drops the shared read, so a read after a write is always fresh.
    */
   let authSettingsInFlight: Promise<AuthSettings> | undefined;
   function rawAuthSettings(): Promise<AuthSettings> {
@@ -372,10 +371,10 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
   }
 
   /**
-   * `kerberosPwd` is read-only and a secret (§2). Callers never see it, so it cannot reach the
+   * `kerberosPwd` is read-only and a secret (F9). Callers never see it, so it cannot reach the
    * state file, logs or reports. On PUT we echo the value the server has *now* — the official Go
    * SDK sends the full struct including it, so echoing is what production tenants are known to
-   * accept; whether omitting it would reset it is [UNCONFIRMED], so we do not risk it.
+   * accept; whether omitting it would reset it is unconfirmed (Z11), so we do not risk it.
    */
   function withoutKerberosPwd(s: AuthSettings): AuthSettings {
     const { kerberosPwd: _drop, ...rest } = s;
@@ -399,7 +398,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
   async function putFull(current: AuthSettings, next: AuthSettings): Promise<AuthSettings> {
     const { kerberosPwd: _ignored, ...body } = next;
     const sent = current.kerberosPwd !== undefined ? { ...body, kerberosPwd: current.kerberosPwd } : body;
-    // §2: PUT answers with the object (GO) or an empty body (PY tolerates it); we read back instead.
+    // F9: PUT answers with the object (GO) or an empty body (PY tolerates it); we read back instead.
     authSettingsInFlight = undefined;
     await call('PUT', '/authSettings', z.unknown(), { body: sent });
     return withoutKerberosPwd(await rawAuthSettings());
@@ -417,7 +416,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
         });
       }
       if (items.length > 0) yield items;
-      // §5: lists are plain arrays; the end is a page shorter than pageSize.
+      // F18: lists are plain arrays; the end is a page shorter than pageSize.
       if (items.length < pageSize) return;
     }
     throw new UserError(`ZIA GET ${path}: paging did not end`);
@@ -426,7 +425,7 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
   return {
     login,
     async logout() {
-      // §1a/§4: ending a session AUTO-ACTIVATES every pending change it made. That is why logout
+      // F5: ending a session AUTO-ACTIVATES every pending change it made. That is why logout
       // is only ever called explicitly by a flow, never from a `finally`: a dry-run writes nothing,
       // and a failed run must leave its pending change for the operator to see, not publish it.
       if (auth.kind === 'legacy') {
@@ -465,9 +464,9 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
       return (await call('GET', '/status', ActivationSchema)).status;
     },
     async activate() {
-      // Activation is tenant-wide and publishes everyone's pending changes (§4). Repeating it is
+      // Activation is tenant-wide and publishes everyone's pending changes (F5). Repeating it is
       // harmless, so a lost response may be retried.
-      // ZIA answers 415 to a POST without application/json; both SDKs send `{}` (docs/vendor-facts.md).
+      // ZIA answers 415 to a POST without application/json; both SDKs send `{}` (docs/vendor-facts.md Z1, Z2).
       return (await call('POST', '/status/activate', ActivationSchema, { body: {}, idempotent: true })).status;
     },
     listUsers: ((o?: { pageSize?: number; stripUnknown?: boolean }) =>

@@ -191,7 +191,7 @@ export const scimConfigSchema = z
     baseUrl: webUrl('the SCIM Base URL').optional(),
     ...scimToken.shape,
     /**
-     * Users per SCIM page when reading. zscaler-api.md §10 [CONFLICT]: the ZIA doc says up to 1,000,
+     * Users per SCIM page when reading. Sources disagree (docs/vendor-facts.md F26): the ZIA doc says up to 1,000,
      * the Go SDK uses 100; 100 is the safe default, 1000 reads a large tenant ten times faster.
      */
     pageSize: z.number().int().min(1).max(1000).default(100),

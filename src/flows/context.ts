@@ -178,7 +178,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
     },
     scim(creds) {
       // One client per endpoint and token, so every read of this run shares one rate limiter:
-      // the server counts 5 req/s per IdP (zscaler-api.md §10), and a fresh client per call
+      // the server counts 5 req/s per IdP (docs/vendor-facts.md F25), and a fresh client per call
       // (probe, then groups, then users) started each with an empty window and drew 429s.
       const key = `${creds.baseUrl}\n${creds.token}`;
       let client = scimClients.get(key);
@@ -189,7 +189,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       return client;
     },
     async close() {
-      // Ending a ZIA session auto-activates pending changes (zscaler-api.md §1a, §4), so a
+      // Ending a ZIA session auto-activates pending changes (docs/vendor-facts.md F5), so a
       // session is ended explicitly only when this run wrote nothing it has not activated:
       // the flows activate before they finish, and a read-only run has nothing pending of its own.
       if (zia) await zia.logout().catch(() => undefined);

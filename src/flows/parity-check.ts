@@ -75,15 +75,15 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
       ? (async function* (scim: ScimClient) {
           // Users first; /Groups only if some user does not carry its memberships, and then
           // after the users (scimRecordsWithLazyGroups says why). Both reads go through ONE
-          // client: they share the endpoint's 5 req/s (zscaler-api.md §10), so one limiter.
+          // client: they share the endpoint's 5 req/s (docs/vendor-facts.md F25), so one limiter.
           yield* scimRecordsWithLazyGroups(scim.listUsers({ stripUnknown: true }), () => scimGroupIndex(scim));
         })(ctx.scim(opts.scim))
       : undefined;
     report = await computeParity(
       {
         directory: directoryRecords(directoryPages(ctx), ctx.config.directory.mapping),
-        // The documented maximum page (zscaler-api.md §5: 10,000 users, as the Go SDK pages) makes
-        // the ZIA read 10x fewer GETs than the default 1,000: at 2 GET/s (§6) 100k users take
+        // The documented maximum page (10,000 users, as the Go SDK pages: docs/vendor-facts.md F18) makes
+        // the ZIA read 10x fewer GETs than the default 1,000: at 2 GET/s (F20) 100k users take
         // 5.5 s instead of 50.5 s, and stay far below the 1,000 GET/hour cap even at 1M.
         zia: ziaRecords(ctx.zia().listUsers({ pageSize: ZIA_MAX_PAGE.users, stripUnknown: true })),
         scim: scimSource,

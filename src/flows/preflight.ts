@@ -8,12 +8,13 @@ import { describeScope, directoryScope, explainScope, scopeFix, scopeProblem } f
 
 /**
  * Read-only checks run before anything is written; every one runs and all are reported
- * together, each with the fix. Sources: seed 000 "Prerequisites", zscaler-api.md §2 and §4.
+ * together, each with the fix. Sources: the migration guide's "Prerequisites" (docs/vendor-facts.md F16), F9–F12
+ * (authSettings) and F5 (activation).
  */
 
-/** orgAuthType values that mean a hosted database, not a directory (zscaler-api.md §2 [INFERRED]). */
+/** orgAuthType values that mean a hosted database, not a directory (inferred: docs/vendor-facts.md F10). */
 const HOSTED_DB_TYPES = new Set(['SAFECHANNEL_DIR', 'SMAUTH_ENTERPRISE_HOSTED']);
-/** orgAuthType values known to mean a directory repository. The real AD value is unconfirmed (§2). */
+/** orgAuthType values known to mean a directory repository. The real AD value is unconfirmed (F10). */
 const DIRECTORY_TYPES = new Set(['MICROSOFT_ACTIVE_DIR', 'OPENLDAP_DIR', 'AD_USER', 'AD_GROUP', 'LDAP_USER', 'LDAP_GROUP']);
 
 export const ziaReachable: PreflightCheck<MigrationContext> = {
@@ -38,7 +39,7 @@ export const repositoryIsDirectory: PreflightCheck<MigrationContext> = {
       };
     }
     if (!DIRECTORY_TYPES.has(type)) {
-      // Enum values differ between Zscaler's docs and real tenants (zscaler-api.md §2): warn, do not block.
+      // Enum values differ between Zscaler's docs and real tenants (docs/vendor-facts.md F10): warn, do not block.
       return { ok: false, severity: 'warning', detail: `orgAuthType is ${type || '(empty)'}, a value this tool does not recognise as Active Directory`, fix: 'Confirm in Administration > Authentication Settings that the User Repository Type is Active Directory.' };
     }
     return { ok: true, detail: `orgAuthType ${type}` };
@@ -119,7 +120,7 @@ export const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
   async run(ctx) {
     const { spId, job } = await findJob(ctx);
     await ctx.graph().getSecretKeys(spId);
-    // Writes need Application.ReadWrite.OwnedBy (app owner) or Synchronization.ReadWrite.All (idp-apis.md A6);
+    // Writes need Application.ReadWrite.OwnedBy (app owner) or Synchronization.ReadWrite.All (docs/vendor-facts.md F32);
     // a read cannot prove write access, so the first write reports a 403 with this same advice.
     return { ok: true, detail: `service principal ${spId}, job ${job.id} (status ${job.status?.code ?? 'unknown'})` };
   },

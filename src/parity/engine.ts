@@ -500,7 +500,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         });
       }
     }
-    // Only SCIM carries an enabled flag: ZIA's admin API documents none (zscaler-api.md §5),
+    // Only SCIM carries an enabled flag: ZIA's admin API documents none (docs/vendor-facts.md F19),
     // so active drift is never reported against ZIA.
     if (other === 'scim' && d.active !== undefined && o.active !== undefined && d.active !== o.active) {
       if (!d.active) {

@@ -83,7 +83,7 @@ export function fromDirectoryEntry(entry: DirectoryEntry, mapping: DirectoryMapp
 }
 
 /**
- * The API documents a name on every group reference (zscaler-api.md §5) and the client accepts one
+ * The API documents a name on every group reference (docs/vendor-facts.md F19) and the client accepts one
  * without (defensively). A nameless membership cannot be matched to a directory group by name;
  * naming it by id makes it show up as membership drift instead of silently disappearing.
  */
@@ -94,7 +94,7 @@ function ziaGroupName(g: { id: number; name?: string | undefined }): string {
 /**
  * ZIA's `email` is the login name (user@domain), so it feeds both userName and email.
  * `active` stays undefined: ZIA's admin API documents no enabled/disabled field
- * (zscaler-api.md §5), so parity never reports active drift against ZIA.
+ * (docs/vendor-facts.md F19), so parity never reports active drift against ZIA.
  */
 export function fromZiaUser(u: ZiaUser): IdentityRecord {
   const rec: IdentityRecord = {
@@ -153,8 +153,8 @@ function scimGroupNames(u: Pick<ScimUser, 'id' | 'groups'>, groupIndex?: ScimGro
 
 /**
  * Whether fromScimUser needs the /Groups index for this user: it lists no `groups` at all, or
- * a membership without a display name. A server that returns memberships on users (the §10
- * attribute mapping lists `groups` as a user attribute; ZIA's SCIM does) needs no /Groups read.
+ * a membership without a display name. A server that returns memberships on users (ZIA's SCIM
+ * attribute mapping lists `groups` as a user attribute, docs/vendor-facts.md F24; ZIA's SCIM does) needs no /Groups read.
  */
 export function scimUserNeedsGroupIndex(u: Pick<ScimUser, 'groups'>): boolean {
   if (u.groups === undefined) return true;

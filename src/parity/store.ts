@@ -19,7 +19,7 @@ const SAME = '\x1d';
 /**
  * Leads a ZIA or SCIM record stored as a difference from the directory's record with the same
  * key: each field equal to the directory's is DITTO. Users in sync are the common case, so their
- * display name, department and (up to 128, zscaler-api.md §2, LDAP sync) group ids are stored once, not three
+ * display name, department and (up to 128, LDAP sync: docs/vendor-facts.md F14) group ids are stored once, not three
  * times. The directory's record under a key never changes once stored, so a delta stays valid.
  */
 const DELTA = '\x1c';

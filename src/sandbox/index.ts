@@ -52,9 +52,9 @@ export interface SandboxOptions {
    */
   directoryUserFilter?: string;
   directoryGroupDn?: string;
-  /** ZIA API session idle timeout (default 5, zscaler-api.md §1a). */
+  /** ZIA API session idle timeout (default 5, docs/vendor-facts.md F4). */
   idleTimeoutMinutes?: number;
-  /** SCIM page cap (default 1000, zscaler-api.md §10 [CONFLICT]). */
+  /** SCIM page cap (default 1000; sources disagree, docs/vendor-facts.md F26). */
   scimPageCap?: number;
   /** SCIM POST of a directory-synced userName takes the user over instead of 409 (default false). */
   scimPostAdoptsSynced?: boolean;
@@ -161,7 +161,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const idpId = 61_000 + Math.floor(rand() * 900);
   const idpName = 'Entra ID';
   const tenant = new ZiaTenant({ orgId, idps: [{ id: idpId, name: idpName }, { id: idpId + 1, name: 'Okta (legacy)' }] });
-  // The tenant starts as the migration guide's prerequisite: AD repository, synced (seed 000).
+  // The tenant starts as the migration guide's prerequisite: AD repository, synced (docs/vendor-facts.md F16).
   tenant.syncNow(directory);
 
   const zia = {

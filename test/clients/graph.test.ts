@@ -24,7 +24,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-/** Login (…/<tenant>/oauth2/v2.0/token, A6) and Graph v1.0 (/v1.0/…, A1–A5) on one loopback server. */
+/** Login (…/<tenant>/oauth2/v2.0/token, docs/vendor-facts.md F32) and Graph v1.0 (/v1.0/…, F29–F31, F47–F50) on one loopback server. */
 async function startGraph(): Promise<GraphFake> {
   const f: GraphFake = {
     server: undefined as unknown as FixtureServer,

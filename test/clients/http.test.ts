@@ -25,10 +25,10 @@ const Obj = z.object({ ok: z.boolean() });
 describe('retryAfterMs', () => {
   it('reads the header in seconds, the ZPA "13s" form, an HTTP date, the ZIA body form and x-ratelimit-reset', () => {
     expect(retryAfterMs({ 'retry-after': '1' }, undefined)).toBe(1000);
-    expect(retryAfterMs({ 'retry-after': '13s' }, undefined)).toBe(13000); // zscaler-api.md §7
-    expect(retryAfterMs({}, '{"message":"Rate Limit (1/SECOND) exceeded","Retry-After":"1 seconds"}')).toBe(1000); // §6
+    expect(retryAfterMs({ 'retry-after': '13s' }, undefined)).toBe(13000); // ZPA, docs/vendor-facts.md F23
+    expect(retryAfterMs({}, '{"message":"Rate Limit (1/SECOND) exceeded","Retry-After":"1 seconds"}')).toBe(1000); // ZIA, F21
     expect(retryAfterMs({}, { 'Retry-After': '2 seconds' })).toBe(2000);
-    expect(retryAfterMs({ 'x-ratelimit-reset': '3' }, undefined)).toBe(3000); // §6
+    expect(retryAfterMs({ 'x-ratelimit-reset': '3' }, undefined)).toBe(3000); // F20
     const date = new Date(Date.now() + 5000).toUTCString();
     const ms = retryAfterMs({ 'retry-after': date }, undefined);
     expect(ms).toBeGreaterThan(3000);

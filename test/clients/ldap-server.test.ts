@@ -1,5 +1,5 @@
 // The directory client against real LDAP servers on 127.0.0.1 that need no DC: an ldapjs 3.0.7
-// server as a small scripted test double (peers.md §D: acceptable for simple cases), and raw TCP
+// server as a small scripted test double (frozen, never in product code: docs/vendor-facts.md F39), and raw TCP
 // servers for network failures. The Samba AD tier (test/ad) covers real AD behaviour.
 import { createServer, type Server, type Socket } from 'node:net';
 import ldapjs from 'ldapjs';

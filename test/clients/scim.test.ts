@@ -19,7 +19,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-/** A ZIA SCIM server replaying §10 shapes (base …/<orgId>/<idpId>/scim), RFC 7644 ListResponse paging. */
+/** A ZIA SCIM server replaying the documented shapes (docs/vendor-facts.md F24–F27) (base …/<orgId>/<idpId>/scim), RFC 7644 ListResponse paging. */
 async function startScim(): Promise<ScimFake> {
   const f: ScimFake = { server: undefined as unknown as FixtureServer, users: fixture('scim/users.json'), groups: fixture('scim/groups.json') };
   f.server = await startServer((r) => {
@@ -181,7 +181,7 @@ describe('SCIM client', () => {
 
   it('keeps a burst under 5 requests/second (zero 429s from a server enforcing it)', async () => {
     const f = await startScim();
-    const guard = slidingWindowGuard(5, 1000); // §10: 5 requests/second
+    const guard = slidingWindowGuard(5, 1000); // 5 requests/second, docs/vendor-facts.md F25
     f.override = () => (guard() ? undefined : { status: 429, body: { schemas: [], detail: 'rate limited' } });
     const scim = client(f, { rateLimits: true, tuning: { retries: 0 } });
     await Promise.all(Array.from({ length: 7 }, (_, i) => scim.getUser(`900${(i % 5) + 1}`)));

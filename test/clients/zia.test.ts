@@ -13,7 +13,7 @@ const USER = 'api-admin@example.com';
 const JSESSIONID = 'JSID-0123456789abcdef';
 
 /**
- * The server's own check of the obfuscated key, written from zscaler-api.md §1a independently
+ * The server's own check of the obfuscated key, written from docs/vendor-facts.md F2 independently
  * of the product code (so a wrong algorithm in the client fails here).
  */
 function expectedKey(apiKey: string, ts: string): string {
@@ -39,7 +39,7 @@ afterEach(async () => {
   for (const s of extraServers.splice(0)) await s.close();
 });
 
-/** A legacy ZIA admin API replaying the §1a/§2/§4/§5 shapes under /api/v1. */
+/** A legacy ZIA admin API replaying the documented shapes (docs/vendor-facts.md F2–F5, F9, F18) under /api/v1. */
 async function startZia(authFixture = 'zia/authSettings-ad.json'): Promise<ZiaFake> {
   const f: ZiaFake = { server: undefined as unknown as FixtureServer, auth: fixture(authFixture), users: fixture('zia/users.json'), logins: 0, sessionValid: false };
   f.server = await startServer((r) => {
@@ -71,7 +71,7 @@ async function startZia(authFixture = 'zia/authSettings-ad.json'): Promise<ZiaFa
     if (p === '/status/activate') return { status: 200, body: fixture('zia/status-active.json') };
     const list = p === '/users' ? f.users : p === '/groups' ? fixture<unknown[]>('zia/groups.json') : p === '/departments' ? fixture<unknown[]>('zia/departments.json') : undefined;
     if (list) {
-      // §5: page/pageSize, plain JSON array, no total.
+      // F18: page/pageSize, plain JSON array, no total.
       const page = Number(r.query.get('page') ?? 1);
       const size = Number(r.query.get('pageSize') ?? 100);
       return { status: 200, body: list.slice((page - 1) * size, page * size) };
@@ -94,7 +94,7 @@ function legacy(f: ZiaFake, extra: Partial<ZiaClientOptions> = {}) {
 
 const mutating = (s: FixtureServer) => s.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/authenticatedSession'));
 
-describe('URLs and key obfuscation (zscaler-api.md §1a, §1b)', () => {
+describe('URLs and key obfuscation (docs/vendor-facts.md F1, F2, O1)', () => {
   it('obfuscates the API key as the SDKs do', () => {
     // high "123456" → indexes 1..6; low 123456>>1 = "061728" → indexes +2 = 2,8,3,9,4,10
     expect(obfuscateApiKey('abcdefghijkl', 1700000123456)).toBe('bcdefgcidjek');
@@ -187,7 +187,7 @@ describe('ZIA client, legacy session', () => {
     expect(JSON.stringify(after)).not.toContain('kerb-Secret');
   });
 
-  it('refuses any change of orgAuthType (seed 000: Hosted DB deletes mappings) and sends nothing', async () => {
+  it('refuses any change of orgAuthType (the migration guide: Hosted DB deletes mappings, F16) and sends nothing', async () => {
     const f = await startZia();
     const zia = legacy(f);
     const err = (await zia.updateAuthSettings({ orgAuthType: 'SAFECHANNEL_DIR' }).catch((e: unknown) => e)) as UserError;
@@ -272,7 +272,7 @@ describe('ZIA client, legacy session', () => {
     expect(f.server.requests.length - before).toBe(1);
   });
 
-  it('retries a 429 whose Retry-After is only in the body (§6), and a 5xx', async () => {
+  it('retries a 429 whose Retry-After is only in the body (F21), and a 5xx', async () => {
     const f = await startZia();
     const zia = legacy(f);
     await zia.login();
@@ -367,7 +367,7 @@ describe('ZIA client, legacy session', () => {
 
   it('the client-side limiter keeps a burst under the documented 2 GET/s (zero 429s)', async () => {
     const f = await startZia();
-    const guard = slidingWindowGuard(2, 1000); // §6: Light (GET) 2/s
+    const guard = slidingWindowGuard(2, 1000); // F20: Light (GET) 2/s
     f.override = (r) => (r.method === 'GET' && !guard() ? { status: 429, body: fixture('zia/error-rate-limit.json') } : undefined);
     const zia = legacy(f, { rateLimits: true, tuning: { retries: 0 } });
     await zia.login();

@@ -1,7 +1,7 @@
 /**
  * The simulated Entra ID / Microsoft Graph service: each Graph call with its documented shape
- * (idp-apis.md sections cited per test), and the provisioning engine against a tiny SCIM
- * endpoint stood up here, asserting the Entra-dialect requests it receives (A7).
+ * (rows of docs/vendor-facts.md cited per test), and the provisioning engine against a tiny SCIM
+ * endpoint stood up here, asserting the Entra-dialect requests it receives (F33).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,7 +149,7 @@ afterEach(async () => {
   await scim.stop();
 });
 
-describe('auth (idp-apis.md A6)', () => {
+describe('auth (docs/vendor-facts.md F32, F51)', () => {
   it('issues a bearer token for client credentials', async () => {
     const res = await getToken();
     expect(res.status).toBe(200);
@@ -178,7 +178,7 @@ describe('auth (idp-apis.md A6)', () => {
   });
 });
 
-describe('service principal and job (A1)', () => {
+describe('service principal and job (F29, F50)', () => {
   it('finds the Zscaler app by displayName eq, startswith, id and appId', async () => {
     const eq = await graph('GET', `/servicePrincipals?$filter=${encodeURIComponent("displayName eq 'Zscaler Three'")}`);
     const eqBody = (await eq.json()) as { value: Array<{ id: string; appId: string; displayName: string }> };
@@ -258,7 +258,7 @@ describe('secrets (vendor-facts.md: PUT on v1.0, GET on beta only)', () => {
   });
 });
 
-describe('validateCredentials (A3)', () => {
+describe('validateCredentials (F49)', () => {
   it('calls the SCIM endpoint with the token and a random-GUID userName: 204 on a ListResponse', async () => {
     const res = await graph('POST', `${jobPath()}/validateCredentials`, {
       useSavedCredentials: false,
@@ -284,7 +284,7 @@ describe('validateCredentials (A3)', () => {
   });
 });
 
-describe('provisioning engine (A4, A5, A7)', () => {
+describe('provisioning engine (F30, F31, F33)', () => {
   it('runs an initial cycle in the Entra SCIM dialect and logs each action', async () => {
     // One user already exists at the target, enabled: Entra must PATCH it to "False".
     const disabledUpn = directory.users[2]!.userPrincipalName;
@@ -543,7 +543,7 @@ describe('request recording', () => {
   });
 });
 
-describe('throttling (A6)', () => {
+describe('throttling (F46)', () => {
   it('answers 429 with Retry-After when rate limits are on', async () => {
     await entra.stop();
     entra = await startEntraService({ directory, speed: 1, rateLimits: true });

@@ -1,5 +1,5 @@
 /**
- * The sandbox LDAP server against the real ldapts client: AD behaviours per samba-ad.md §7/§8
+ * The sandbox LDAP server against the real ldapts client: AD behaviours per docs/vendor-facts.md F41, F37, F38
  * (MaxPageSize 1000 + sizeLimitExceeded, MaxValRange 1500, IN_CHAIN, binary objectGUID).
  */
 import { Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
@@ -131,7 +131,7 @@ describe('search', () => {
     expect(Buffer.isBuffer(guid)).toBe(true);
     expect((guid as Buffer).equals(directory.users[42]!.objectGUID)).toBe(true);
     expect((guid as Buffer).length).toBe(16);
-    // Binary equality lookup with a filter object (samba-ad.md §8 pitfall 3).
+    // Binary equality lookup with a filter object (docs/vendor-facts.md F37).
     const byGuid = await c.search(BASE_DN, {
       filter: new EqualityFilter({ attribute: 'objectGUID', value: directory.users[7]!.objectGUID }),
       attributes: ['sAMAccountName'],

@@ -118,7 +118,7 @@ describe('startSandbox', () => {
   test('the documented migration end to end: Entra provisions into ZIA SCIM and adopts the synced users', async () => {
     const sb = a;
     const zia = sb.endpoints.ziaBaseUrl;
-    // Step 2 (seed 000): Sync Now.
+    // Step 2 of the migration guide (docs/vendor-facts.md F16): Sync Now.
     expect((await call(`${sb.endpoints.portalUrl}/syncNow`, { method: 'POST' })).status).toBe(200);
     // Step 4: directorySyncMigrateToScimEnabled via read-modify-write + activate.
     const ts = String(Date.now());

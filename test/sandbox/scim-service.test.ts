@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { call, startCore, type Core } from './core-helpers.js';
 
 /**
- * The ZIA SCIM service checked against RFC 7643/7644 behaviour and zscaler-api.md §10, with raw
+ * The ZIA SCIM service checked against RFC 7643/7644 behaviour and ZIA's SCIM facts (docs/vendor-facts.md F24–F28), with raw
  * HTTP requests (not our own client), so a client that follows the RFC works against it.
  */
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -45,7 +45,7 @@ describe('discovery and auth', () => {
   });
   afterEach(() => core.stop());
 
-  test('ServiceProviderConfig, Schemas, ResourceTypes answer without auth (§10)', async () => {
+  test('ServiceProviderConfig, Schemas, ResourceTypes answer without auth (docs/vendor-facts.md F24)', async () => {
     const spc = await call(`${base}/ServiceProviderConfig`);
     expect(spc.status).toBe(200);
     expect(spc.headers.get('content-type')).toMatch(/application\/scim\+json/);
@@ -204,7 +204,7 @@ describe('users', () => {
     expect(rfc.status).toBe(200);
     expect(rfc.body.emails).toEqual([{ value: 'other@example.test', type: 'work', primary: true }]);
     expect(rfc.body.active).toBe(false);
-    // Entra dialect (idp-apis.md): capitalised ops, "True" string booleans, URN-prefixed path, path-less dotted keys.
+    // Entra dialect (docs/vendor-facts.md F33): capitalised ops, "True" string booleans, URN-prefixed path, path-less dotted keys.
     const entra = await call(url, {
       method: 'PATCH',
       headers: h(),

@@ -11,14 +11,14 @@ afterEach(async () => {
 });
 
 describe('obfuscateApiKey', () => {
-  test('matches the §1a algorithm worked by hand', () => {
-    // per zscaler-api.md §1a: high = last 6 digits, low = (high >> 1) padded to 6; key[d] then key[d+2].
+  test('matches the documented algorithm (docs/vendor-facts.md F2) worked by hand', () => {
+    // per docs/vendor-facts.md F2: high = last 6 digits, low = (high >> 1) padded to 6; key[d] then key[d+2].
     // ts ...123456: high "123456" -> key[1..6] = "bcdefg"; low = 61728 -> "061728" -> key[2,8,3,9,4,10] = "cidjek"
     expect(obfuscateApiKey('abcdefghijkl', '1700000123456')).toBe('bcdefgcidjek');
   });
 });
 
-describe('legacy authenticatedSession (zscaler-api.md §1a)', () => {
+describe('legacy authenticatedSession (docs/vendor-facts.md F2–F4)', () => {
   test('a correct obfuscated key yields a JSESSIONID and an ADMIN_LOGIN SessionInfo', async () => {
     core = await startCore();
     const r = await login(core);
@@ -86,7 +86,7 @@ describe('legacy authenticatedSession (zscaler-api.md §1a)', () => {
     expect(cookie).not.toMatch(/;\s*Secure/i);
   });
 
-  test('an idle-expired session is refused and its pending changes are auto-activated (§4)', async () => {
+  test('an idle-expired session is refused and its pending changes are auto-activated (F5)', async () => {
     let clock = Date.now();
     core = await startCore({ now: () => clock, idleTimeoutMinutes: 5 });
     const { cookie } = await login(core);
@@ -103,7 +103,7 @@ describe('legacy authenticatedSession (zscaler-api.md §1a)', () => {
   });
 });
 
-describe('authSettings and activation (zscaler-api.md §2, §4)', () => {
+describe('authSettings and activation (docs/vendor-facts.md F9–F11, F5)', () => {
   test('GET returns the full object; /lite omits the sync times and frequencies', async () => {
     core = await startCore();
     const { cookie } = await login(core);
@@ -153,7 +153,7 @@ describe('authSettings and activation (zscaler-api.md §2, §4)', () => {
     expect(en.body.bearerToken).toMatch(/^[A-Za-z0-9]{64,}$/);
   });
 
-  test('switching orgAuthType to SAFECHANNEL_DIR and activating reproduces the Hosted DB damage (seed 000)', async () => {
+  test('switching orgAuthType to SAFECHANNEL_DIR and activating reproduces the Hosted DB damage (F16)', async () => {
     core = await startCore({ users: 20 });
     const { cookie } = await login(core);
     const h = { cookie: cookie! };
@@ -212,7 +212,7 @@ describe('GET /users filters (zscaler-sdk-python list_users; recorded traffic)',
   });
 });
 
-describe('users, groups, departments paging (zscaler-api.md §5)', () => {
+describe('users, groups, departments paging (docs/vendor-facts.md F18)', () => {
   test('plain arrays, 1-based page, pageSize capped, end is a short page', async () => {
     core = await startCore({ users: 250 });
     const { cookie } = await login(core);
@@ -235,7 +235,7 @@ describe('users, groups, departments paging (zscaler-api.md §5)', () => {
   });
 });
 
-describe('rate limits and OneAPI (zscaler-api.md §1b, §6)', () => {
+describe('rate limits and OneAPI (docs/vendor-facts.md F8, F20)', () => {
   test('GET beyond 2/s gets 429 with retry-after header and the documented body', async () => {
     core = await startCore({ rateLimits: true });
     const { cookie } = await login(core);
@@ -294,7 +294,7 @@ describe('portal and control API', () => {
     expect((await call(`${core.zia.url}/portal/idps/61233/scim`, { method: 'POST', json: { enabled: 'yes' } })).status).toBe(400);
   });
 
-  test('repositoryType HOSTED_DB (seed 000): mappings deleted, Sync Now refused, SCIM duplicates synced users', async () => {
+  test('repositoryType HOSTED_DB (F16): mappings deleted, Sync Now refused, SCIM duplicates synced users', async () => {
     core = await startCore({ users: 8 });
     expect((await call(`${core.zia.url}/portal/repositoryType`, { method: 'POST', json: { type: 'LDAP' } })).status).toBe(400);
     expect((await call(`${core.zia.url}/portal/repositoryType`, { method: 'POST', json: { type: 'HOSTED_DB' } })).body).toEqual({});

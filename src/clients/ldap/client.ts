@@ -67,8 +67,8 @@ class LdapDirectoryClient implements DirectoryClient {
 
   private async open(): Promise<Client> {
     const { plan } = this;
-    // ldapts switches to implicit TLS whenever tlsOptions are set, even on ldap:// (samba-ad.md §8
-    // pitfall 2), so TLS options go to the constructor only for ldaps:// and to startTLS() otherwise.
+    // ldapts switches to implicit TLS whenever tlsOptions are set, even on ldap:// (docs/vendor-facts.md
+    // F36), so TLS options go to the constructor only for ldaps:// and to startTLS() otherwise.
     const client = new Client({
       url: plan.url,
       connectTimeout: plan.connectTimeoutMs,
@@ -122,7 +122,7 @@ class LdapDirectoryClient implements DirectoryClient {
 
   /**
    * The paged search under every read: paged results control, NO client sizeLimit (ldapts treats
-   * a server sizeLimitExceeded as success when one is set, per peers.md §D, so partial results
+   * a server sizeLimitExceeded as success when one is set, docs/vendor-facts.md F35, so partial results
    * would look complete), a deliberate timeLimit (ldapts defaults to 10 s), subtree scope.
    */
   private async *pages(scope: Omit<DirectoryScope, 'attributes'>, attributes: string[]): AsyncGenerator<RawEntry[]> {
@@ -176,7 +176,7 @@ class LdapDirectoryClient implements DirectoryClient {
       const got = pickRange(entry);
       if (got === undefined) {
         // No ranged key with values: either the group is empty or the server returned the whole
-        // list as plain `member` (Samba does for any size, samba-ad.md §7).
+        // list as plain `member` (Samba does for any size, docs/vendor-facts.md F41).
         if (start === 0) return plainMembers(entry);
         throw new UserError(`ranged retrieval of ${groupDn} on ${this.plan.url} stopped after ${members.length} values without the "*" terminator`, {
           hint: 'the group changed during the read or the server broke the range protocol; run again',
@@ -213,7 +213,7 @@ function unique(names: string[]): string[] {
 
 /**
  * The `member;range=<low>-<high|*>` key that carries values. ldapts also returns the requested key
- * as an empty array next to the server's real key (samba-ad.md §8 pitfall 5), so pick by values.
+ * as an empty array next to the server's real key (docs/vendor-facts.md F38), so pick by values.
  */
 function pickRange(entry: RawEntry): { low: number; high: number | '*'; values: string[] } | undefined {
   for (const [key, value] of Object.entries(entry)) {

@@ -33,7 +33,7 @@ export const CORE_ATTRIBUTES = [
   'memberOf',
 ] as const;
 
-/** Binary attributes ldapts must always hand back as Buffers (its match is case-sensitive, samba-ad.md §8 pitfall 4). */
+/** Binary attributes ldapts must always hand back as Buffers (its match is case-sensitive, docs/vendor-facts.md F38). */
 export const BUFFER_ATTRIBUTES = ['objectGUID'];
 
 type RawValue = Buffer | Buffer[] | string | string[];

@@ -105,7 +105,7 @@ export function describeLdapError(err: unknown, ctx: ErrorContext): UserError {
       case 32:
         return mk(`the base DN ${ctx.baseDn ?? ''} does not exist on ${plan.url} (${detail})`, 'check directory.baseDn and directory.groupDn');
       case 1:
-        // Samba reports a server-side time limit as operationsError "ldb_wait ... LDB_WAIT_ALL" (samba-ad.md §7).
+        // Samba reports a server-side time limit as operationsError "ldb_wait ... LDB_WAIT_ALL" (docs/vendor-facts.md F41).
         if (/ldb_wait|time/i.test(e.message)) {
           return mk(`search on ${plan.url} failed, probably at the time limit of ${plan.timeLimitSeconds} s: ${detail}`, 'raise directory.timeLimitSeconds (0 = no client limit)');
         }

@@ -10,8 +10,8 @@ export const MATCHING_RULE_IN_CHAIN = '1.2.840.113556.1.4.1941';
  *
  * Non-ASCII characters are left as UTF-8 by default: RFC 4515 allows UTF-8 in assertion values,
  * and ldapts 8's own filter parser turns each `\xx` escape into one code point before re-encoding
- * as UTF-8, so `\c3\a9` would reach the server as "Ã©" and match nothing (per samba-ad.md §8,
- * pitfall 3). `escapeNonAscii: true` writes every non-ASCII UTF-8 byte as `\xx`, for filters
+ * as UTF-8, so `\c3\a9` would reach the server as "Ã©" and match nothing (docs/vendor-facts.md
+ * F37). `escapeNonAscii: true` writes every non-ASCII UTF-8 byte as `\xx`, for filters
  * handed to tools that decode escapes byte-wise (ldapsearch).
  */
 export function escapeFilterValue(value: string, opts: { escapeNonAscii?: boolean } = {}): string {

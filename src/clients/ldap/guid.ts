@@ -1,6 +1,6 @@
 /**
  * AD objectGUID: 16 bytes on the wire; the canonical string writes the first three groups
- * little-endian (the Windows GUID struct layout), the last two as stored (per samba-ad.md §8).
+ * little-endian (the Windows GUID struct layout), the last two as stored (docs/vendor-facts.md F42).
  */
 export function formatObjectGuid(bytes: Uint8Array): string {
   if (bytes.length !== 16) {

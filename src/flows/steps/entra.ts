@@ -7,7 +7,7 @@ import { obtainScimCredentials } from './scim.js';
 
 /**
  * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
- * Microsoft Graph synchronization API (idp-apis.md A1–A5).
+ * Microsoft Graph synchronization API (docs/vendor-facts.md F29–F31 and G1–G16).
  */
 
 interface JobRef {
@@ -100,7 +100,7 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
 
 /**
  * The job's schedule, running or not: "Provisioning Status: On" is start, "Off" is pause
- * (idp-apis.md A4: pause keeps state and deprovisions nothing; start resumes where it stopped).
+ * (docs/vendor-facts.md F30: pause keeps state and deprovisions nothing; start resumes where it stopped).
  */
 function jobScheduleStep(opts: { id: string; title: string; doc: string; running: boolean }): Step<MigrationContext> {
   const action = opts.running ? 'start' : 'pause';
@@ -304,7 +304,7 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
   };
 }
 
-/** Rollback step 1: pause, never unassign or narrow scope (out-of-scope users get disabled in Zscaler, idp-apis.md A4). */
+/** Rollback step 1: pause, never unassign or narrow scope (out-of-scope users get disabled in Zscaler, docs/vendor-facts.md F30). */
 export function entraPauseStep(doc: string): Step<MigrationContext> {
   return jobScheduleStep({ id: 'entra-pause', title: 'Pause Entra provisioning (users stay assigned; nothing is deprovisioned)', doc, running: false });
 }

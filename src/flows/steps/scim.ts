@@ -7,12 +7,13 @@ import type { MigrationContext, ScimCredentials } from '../context.js';
 
 /**
  * The IdP side of ZIA: Edit IdP → Enable SCIM Provisioning, copy Base URL and Bearer Token,
- * disable SAML auto-provisioning. ZIA has no public API for any of it (zscaler-api.md §3),
+ * disable SAML auto-provisioning. ZIA has no public API for any of it (docs/vendor-facts.md F13),
  * so this is an operator step, verified by calling the SCIM endpoint with what was pasted.
  */
 
 /**
- * The new-format Base URL is https://scim.<cloud>/<orgId>/<idpId>/scim (seed 001); the deprecated
+ * The new-format Base URL is https://scim.<cloud>/<orgId>/<idpId>/scim (https://help.zscaler.com/zia/configuring-scim,
+ * docs/vendor-facts.md F15); the deprecated
  * one lacks the IdP id. Returns an error sentence, or true.
  */
 export function checkBaseUrl(value: string, orgId: string): true | string {
@@ -142,7 +143,7 @@ export async function obtainScimCredentials(
   return creds;
 }
 
-/** Seed 000 step 5–6 and seed 001: enable SCIM on the IdP; verified live against the SCIM endpoint. */
+/** Migration guide steps 5–6 and Configuring SCIM (docs/vendor-facts.md F16, F15): enable SCIM on the IdP; verified live against the SCIM endpoint. */
 export function enableScimOnIdpStep(doc: string): Step<MigrationContext> {
   return {
     id: 'enable-scim-on-idp',

@@ -1,17 +1,17 @@
 /**
- * The simulated Entra provisioning engine (idp-apis.md A4, A7): on `start` it runs an initial
+ * The simulated Entra provisioning engine (docs/vendor-facts.md F30, F33, G8, G15): on `start` it runs an initial
  * cycle over the app's assigned users then groups, paced (`speed` multiplies throughput; at
- * speed 1 about four objects per second, "real-ish" per E-when's 0.01–0.08 min per object being
- * far slower), writing one provisioningObjectSummary per SCIM action.
+ * speed 1 about four objects per second, "real-ish" per Microsoft's 0.01–0.08 min per object being
+ * far slower: https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-when-will-provisioning-finish-specific-user), writing one provisioningObjectSummary per SCIM action.
  *
  * - users: GET /Users?filter=userName eq "<upn>" → POST (create) when none, else an Entra-dialect
  *   PATCH of every mapped attribute that differs, externalId included (a directory-synced user is
  *   found this way and taken over); the attributes come from `state.userMapping` (mapping.ts);
  * - groups: GET /Groups?excludedAttributes=members&filter=displayName eq "…" → POST with empty
  *   members, then PATCH `Add` members;
- * - SCIM 401 → Quarantine with reason EncounteredQuarantineException (A1, E-quar);
+ * - SCIM 401 → Quarantine with reason EncounteredQuarantineException (docs/vendor-facts.md G16);
  * - pause stops after the current object and keeps the cursor; start resumes there; restart
- *   begins a fresh cycle. Nothing is ever unassigned or deprovisioned (A4 rollback note).
+ *   begins a fresh cycle. Nothing is ever unassigned or deprovisioned (docs/vendor-facts.md F30).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -102,7 +102,7 @@ export class ProvisioningEngine {
     return baseAddress && secretToken ? { baseAddress, secretToken } : null;
   }
 
-  /** POST …/start: begins (or resumes) a cycle; clears quarantine (G-start). */
+  /** POST …/start: begins (or resumes) a cycle; clears quarantine (docs/vendor-facts.md F30). */
   start(): void {
     const job = this.state.job;
     job.schedule = { ...job.schedule, state: 'Active', interval: 'PT40M' };
@@ -137,7 +137,7 @@ export class ProvisioningEngine {
     this.nextCycle.unref();
   }
 
-  /** POST …/pause: stop after the current object, keep the cursor (G-pause). */
+  /** POST …/pause: stop after the current object, keep the cursor (docs/vendor-facts.md F30). */
   async pause(): Promise<void> {
     this.cancelNext();
     this.pauseRequested = true;
@@ -289,7 +289,7 @@ export class ProvisioningEngine {
     job.status.countSuccessiveCompleteFailures += 1;
     job.status.quarantine = {
       currentBegan: now.toISOString(),
-      // E-quar: retries at 6 h, 12 h, 24 h, then daily.
+      // docs/vendor-facts.md G16: retries at 6 h, 12 h, 24 h, then daily.
       nextAttempt: new Date(now.getTime() + 6 * 3600_000).toISOString(),
       reason,
       seriesBegan: prior?.seriesBegan ?? now.toISOString(),
@@ -356,7 +356,7 @@ export class ProvisioningEngine {
       this.state.targetIds.set(user.id, existing.id);
       const ops = patchOps(user, existing, mapping);
       if (ops.length === 0) {
-        // Already matches: Entra logs these as skipped ("RedundantExport", idp-apis.md A5).
+        // Already matches: Entra logs these as skipped ("RedundantExport", docs/vendor-facts.md F31).
         this.log(cursor, source, existing.id, 'other', 'skipped', began);
         return;
       }
@@ -390,7 +390,7 @@ export class ProvisioningEngine {
           target,
           'POST',
           '/Groups',
-          // A7: groups are created with EMPTY members, members follow by PATCH.
+          // docs/vendor-facts.md F33: groups are created with EMPTY members, members follow by PATCH.
           { schemas: [SCHEMA_GROUP, SCHEMA_AD_GROUP], externalId: group.id, displayName: group.displayName, members: [] },
           opts,
         );
@@ -439,7 +439,7 @@ interface PatchOp {
 }
 
 /**
- * Entra's default-dialect update: one capitalised `Replace` per mapped path that differs (A7),
+ * Entra's default-dialect update: one capitalised `Replace` per mapped path that differs (docs/vendor-facts.md F33),
  * externalId included, so a matched user (one Entra did not create) is linked to its Entra object.
  */
 export function patchOps(user: EntraUser, existing: ScimUser, mapping: readonly AttributeMapping[]): PatchOp[] {
@@ -450,7 +450,7 @@ export function patchOps(user: EntraUser, existing: ScimUser, mapping: readonly 
     const have = targetValue(existing, m.target);
     if (typeof want === 'boolean') {
       const is = have === true || String(have).toLowerCase() === 'true';
-      // E-compat: the default job sends the STRING "False"/"True", not a boolean.
+      // docs/vendor-facts.md F33: the default job sends the STRING "False"/"True", not a boolean.
       if (is !== want) ops.push({ op: 'Replace', path: m.target, value: want ? 'True' : 'False' });
       continue;
     }

@@ -1,6 +1,6 @@
 /**
  * The requests Entra's provisioning service sends to a SCIM endpoint, in Entra's dialect
- * (idp-apis.md A7, E-scim/E-compat, default job without the aadOptscim062020 flag):
+ * (docs/vendor-facts.md F33, default job without the aadOptscim062020 flag):
  * lookups with `filter=userName eq "…"`, groups with `excludedAttributes=members`,
  * PATCH ops capitalised (`Replace`, `Add`), one op per path, `active` as the STRING "False".
  * Honours the target's 429 Retry-After (bounded retries).
@@ -78,7 +78,8 @@ export async function scimRequest(
     });
     const text = await res.text();
     if (res.status === 429 && attempt < maxRetries) {
-      // Per idp-apis.md A7 the target may throttle; wait what it asks (seconds), at least 100 ms.
+      // The target may throttle (429 with Retry-After in seconds, RFC 6585 §4, RFC 9110 §10.2.3);
+      // wait what it asks, at least 100 ms.
       const retryAfter = Number(res.headers.get('retry-after') ?? '1');
       await opts.sleep(Math.max(100, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000));
       continue;

@@ -1,7 +1,7 @@
 /**
  * Simulated Microsoft identity platform token endpoint + Microsoft Graph v1.0 (the parts the
- * migration uses, idp-apis.md A1–A6), on one loopback HTTP server:
- *   ${loginUrl}/${tenantId}/oauth2/v2.0/token   client credentials (A6)        server "login"
+ * migration uses, docs/vendor-facts.md F29–F32 and G1–G16), on one loopback HTTP server:
+ *   ${loginUrl}/${tenantId}/oauth2/v2.0/token   client credentials (F32)       server "login"
  *   ${graphUrl} = ${loginUrl}/v1.0               servicePrincipals, synchronization, auditLogs   server "graph"
  * It runs on the shared sandbox HTTP layer (../http/server.ts), so request logging and fault
  * injection work exactly as for ZIA and SCIM; the server names above are the ones the request log
@@ -60,7 +60,7 @@ export interface SandboxEntraService {
 }
 
 const TOKEN_TTL_S = 3599;
-/** Graph throttling stand-in (A6): requests per second per service before 429. */
+/** Graph throttling stand-in (docs/vendor-facts.md F46): requests per second per service before 429. */
 const RATE_LIMIT_PER_SECOND = 50;
 const MAX_BODY_BYTES = 1_000_000;
 
@@ -90,13 +90,13 @@ class HttpError extends Error {
   }
 }
 
-/** Graph's error envelope (G-err): {"error":{"code","message","innerError":{request-id,date}}} */
+/** Graph's error envelope (https://learn.microsoft.com/graph/errors): {"error":{"code","message","innerError":{request-id,date}}} */
 function graphError(code: string, message: string): unknown {
   const date = new Date().toISOString().replace(/\.\d+Z$/, '');
   return { error: { code, message, innerError: { 'request-id': randomUUID(), date } } };
 }
 
-/** AADSTS error shape of the token endpoint (G-auth): error, error_description, error_codes, timestamp, trace_id, correlation_id. */
+/** AADSTS error shape of the token endpoint (docs/vendor-facts.md F51): error, error_description, error_codes, timestamp, trace_id, correlation_id. */
 function aadError(error: string, code: number | undefined, text: string): unknown {
   const now = new Date().toISOString();
   const prefix = code === undefined ? '' : `AADSTS${code}: `;
@@ -121,9 +121,9 @@ export function entraServerFor(path: string): SandboxServer {
 
 /**
  * The body of an injected status fault, in the shape the real service would use.
- * Graph: the G-err envelope (429 → TooManyRequests; 503 → serviceNotAvailable; other 5xx →
- * generalException, codes listed in G-err). Login: the AADSTS shape; what the token endpoint sends
- * when throttled or failing is not in our notes [U], so `temporarily_unavailable` without an
+ * Graph: the error envelope (429 → TooManyRequests; 503 → serviceNotAvailable; other 5xx →
+ * generalException, codes listed at https://learn.microsoft.com/graph/errors). Login: the AADSTS shape; what
+ * the token endpoint sends when throttled or failing is not documented (docs/vendor-facts.md F51), so `temporarily_unavailable` without an
  * AADSTS number is a guess. The shared layer adds Retry-After: 1 to every injected 429.
  */
 function entraFaultResponse(status: number, server: SandboxServer): SimResponse {
@@ -268,7 +268,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     const base = source.find((s) => s.key === 'BaseAddress')?.value;
     const secret = source.find((s) => s.key === 'SecretToken')?.value;
     if (!base || !secret) throw new HttpError(400, 'BadRequest', 'Credentials must include BaseAddress and SecretToken.');
-    // E-scim: Test Connection queries a user that does not exist, by a random GUID.
+    // docs/vendor-facts.md F33: Test Connection queries a user that does not exist, by a random GUID.
     const path = `/Users?filter=${eqFilter('userName', randomUUID())}`;
     try {
       const { status, json } = await scimRequest({ baseAddress: base, secretToken: secret }, 'GET', path, undefined, {
@@ -283,7 +283,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     } catch (err) {
       if (err instanceof HttpError) throw err;
       const detail = err instanceof ScimHttpError ? `answered HTTP ${err.status}` : `could not be reached (${(err as Error).message})`;
-      // A3: the failure body is undocumented [U]; we answer the Graph envelope with a 400.
+      // docs/vendor-facts.md F49: the failure body is undocumented; we answer the Graph envelope with a 400.
       throw new HttpError(400, 'BadRequest', `An error occurred while validating credentials: the SCIM endpoint ${detail}.`);
     }
   };
@@ -316,7 +316,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       const unquote = (v: string) => v.replace(/''/g, "'");
       const eq = /^displayName eq '((?:[^']|'')*)'$/.exec(filter);
       const sw = /^startswith\(displayName,\s*'((?:[^']|'')*)'\)$/.exec(filter);
-      // A1: the object is also found by its application id (GET /servicePrincipals?$filter=appId eq '…').
+      // docs/vendor-facts.md F50: the object is also found by its application id (GET /servicePrincipals?$filter=appId eq '…').
       const app = /^appId eq '((?:[^']|'')*)'$/.exec(filter);
       if (eq) match = () => sp.displayName === unquote(eq[1] as string);
       else if (sw) match = () => sp.displayName.toLowerCase().startsWith(unquote(sw[1] as string).toLowerCase());
@@ -349,7 +349,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       }
       if (method === 'PUT') {
         const body = parseJson(req.body.toString('utf8'), secretsBodySchema, 'PUT synchronization/secrets');
-        state.secrets = body.value.map((s) => ({ ...s })); // A2: PUT replaces the whole set
+        state.secrets = body.value.map((s) => ({ ...s })); // docs/vendor-facts.md G3: PUT replaces the whole set
         if (state.job.status.code === 'NotConfigured') state.job.status.code = 'NotRun';
         return [204, null];
       }

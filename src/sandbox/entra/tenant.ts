@@ -3,7 +3,7 @@
  * Connect would (onPremisesImmutableId = base64 objectGUID, accountEnabled = !disabled), one
  * cloud-only user assigned to the app but absent from AD (a realistic mess the parity report
  * must catch), the Zscaler gallery enterprise app's service principal with its app-role
- * assignments, and its synchronization job (idp-apis.md A1).
+ * assignments, and its synchronization job (docs/vendor-facts.md F29).
  */
 import { randomUUID } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from '../world/directory.js';
@@ -121,11 +121,11 @@ export interface EntraState {
   escrowQuarantineMinimum: number;
 }
 
-/** Graph's "never" timestamp (idp-apis.md A1: steadyState… stays 0001-01-01 until achieved). */
+/** Graph's "never" timestamp (docs/vendor-facts.md F29: steadyState… stays 0001-01-01 until achieved). */
 export const NEVER = '0001-01-01T00:00:00Z';
 export const SP_DISPLAY_NAME = 'Zscaler Three';
 /**
- * The gallery template id is not published (idp-apis.md A8 / E.1 [U]); this one is made up
+ * The gallery template id is not published (docs/vendor-facts.md F34); this one is made up
  * and only has to look like `<templateId>.<tenant-guid-no-dashes>.<suffix>` job ids.
  */
 export const TEMPLATE_ID = 'zscalerthree';
@@ -230,7 +230,7 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
   const job: SyncJob = {
     id: `${TEMPLATE_ID}.${tenantId.replace(/-/g, '')}.${randomUUID().replace(/-/g, '').slice(0, 16)}`,
     templateId: TEMPLATE_ID,
-    // A freshly created gallery job: Disabled with the "forever" interval (idp-apis.md A1).
+    // A freshly created gallery job: Disabled with the "forever" interval (docs/vendor-facts.md F29).
     schedule: { expiration: null, interval: 'P10675199DT2H48M5.4775807S', state: 'Disabled' },
     status: {
       code: 'NotConfigured',

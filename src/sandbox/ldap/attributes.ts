@@ -1,6 +1,6 @@
 /**
  * Chooses the attributes of an entry to return for a search's attribute list, with AD's
- * ranged retrieval of multi-valued attributes (samba-ad.md §7): MaxValRange is 1500, so a
+ * ranged retrieval of multi-valued attributes (docs/vendor-facts.md F41): MaxValRange is 1500, so a
  * group with more members returns `member;range=0-1499` and the client must ask for
  * `member;range=1500-*` (and so on). The last window is labelled `…-*`.
  */

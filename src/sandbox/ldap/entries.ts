@@ -1,8 +1,8 @@
 /**
  * Builds the LDAP view of a SandboxDirectory, shaped like Active Directory: users carry
  * objectClass top/person/organizationalPerson/user and objectCategory CN=Person,CN=Schema,…,
- * groups objectClass group; objectGUID stays 16 raw bytes (samba-ad.md §8: clients read it as
- * a Buffer); memberOf on groups is derived from the member lists, as AD maintains it as a
+ * groups objectClass group; objectGUID stays 16 raw bytes (clients read it as
+ * a Buffer: docs/vendor-facts.md F38, L1); memberOf on groups is derived from the member lists, as AD maintains it as a
  * back-link.
  *
  * Each entry keeps its attributes twice: as sent on the wire (canonical AD casing, raw values)

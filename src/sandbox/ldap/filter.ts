@@ -5,7 +5,7 @@
  * - DN-valued attributes (member, memberOf, objectCategory, distinguishedName) compare by
  *   canonical DN, and `objectCategory=person` matches the schema DN CN=Person,… (AD shorthand);
  * - LDAP_MATCHING_RULE_IN_CHAIN 1.2.840.113556.1.4.1941 is transitive over nested groups
- *   (samba-ad.md §8: `memberOf:…1941:=<group>` for users of a group, `member:…1941:=<user>`
+ *   (docs/vendor-facts.md L3, F41: `memberOf:…1941:=<group>` for users of a group, `member:…1941:=<user>`
  *   for the groups of a user);
  * - bitwise AND/OR rules 1.2.840.113556.1.4.803/804 (e.g. disabled users,
  *   `userAccountControl:1.2.840.113556.1.4.803:=2`).

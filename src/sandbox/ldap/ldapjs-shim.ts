@@ -1,5 +1,5 @@
 /**
- * The one place that loads ldapjs. Per peers.md §D ldapjs is decommissioned; its 3.0.7
+ * The one place that loads ldapjs. ldapjs is decommissioned (docs/vendor-facts.md F39); its 3.0.7
  * server is used only as the wire layer of the sandbox LDAP server (src/sandbox/ldap/),
  * never by product code.
  *

@@ -1,8 +1,8 @@
 /**
  * The sandbox's Active Directory, served over real LDAP on loopback (ldapjs 3.0.7 server as
- * the wire layer, only here — peers.md §D).
+ * the wire layer, only here — docs/vendor-facts.md F39).
  *
- * It behaves like Windows AD where Samba does not (samba-ad.md §7), so a client that would
+ * It behaves like Windows AD where Samba does not (docs/vendor-facts.md F41), so a client that would
  * break on real AD breaks here too:
  * - MaxPageSize 1000: pages are capped at 1000; an unpaged search with more than 1000 results
  *   returns the first 1000 and then sizeLimitExceeded (4);

@@ -4,7 +4,7 @@ import { FilterError, evaluate, parseFilter } from './filter.js';
 /**
  * SCIM PATCH (RFC 7644 §3.5.2) applied to a resource's JSON representation.
  *
- * Entra's dialect is normalised first (idp-apis.md, Entra SCIM known issues): capitalised
+ * Entra's dialect is normalised first (docs/vendor-facts.md F33, Entra's SCIM known issues): capitalised
  * `Add`/`Replace`/`Remove`, string booleans `"True"`/`"False"` for `active`, member removal with
  * `{"op":"Remove","path":"members","value":[{"value":"id"}]}` instead of a value filter, and
  * path-less ops whose value object uses dotted or URN-prefixed keys.

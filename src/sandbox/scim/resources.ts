@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { GroupFields, UserFields, ZiaGroupRecord, ZiaTenant, ZiaUserRecord } from '../world/tenant.js';
 
-/** SCIM representations of the tenant's users and groups (RFC 7643 §4, zscaler-api.md §10 attribute mapping). */
+/** SCIM representations of the tenant's users and groups (RFC 7643 §4; ZIA's attribute mapping, docs/vendor-facts.md F24). */
 export const SCHEMA_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const SCHEMA_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const SCHEMA_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -31,7 +31,7 @@ export function userToScim(tenant: ZiaTenant, u: ZiaUserRecord, base: string): R
     meta: { resourceType: 'User', created: iso(u.created), lastModified: iso(u.lastModified), location: `${base}/Users/${tenant.scimUserId(u.id)}` },
   };
   if (u.scim?.externalId !== undefined) out.externalId = u.scim.externalId;
-  // zscaler-api.md §10: the example response carries department top-level and in the enterprise extension.
+  // docs/vendor-facts.md F27: the example response carries department top-level and in the enterprise extension.
   if (dept !== undefined) {
     out.department = dept;
     out[SCHEMA_ENTERPRISE] = { department: dept };
@@ -75,7 +75,7 @@ export function userFieldsFrom(json: unknown): { ok: true; fields: UserFields } 
   const p = scimUserInputSchema.safeParse(json);
   if (!p.success) return { ok: false, detail: p.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
   const d = p.data;
-  // zscaler-api.md §10: userName must be user@domain.
+  // docs/vendor-facts.md F24: userName must be user@domain.
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(d.userName)) return { ok: false, detail: `userName "${d.userName}" must have the form user@domain` };
   const f: UserFields = { userName: d.userName };
   if (d.externalId) f.externalId = d.externalId;
@@ -123,7 +123,7 @@ export function serviceProviderConfig(base: string, pageCap: number): Record<str
     schemas: [SCHEMA_SPC],
     documentationUri: 'https://help.zscaler.com/zia/understanding-scim',
     patch: { supported: true },
-    // ZIA documents /Bulk (zscaler-api.md §10); the sandbox does not simulate it and says so here.
+    // ZIA documents /Bulk (docs/vendor-facts.md F24); the sandbox does not simulate it and says so here.
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: pageCap },
     changePassword: { supported: false },

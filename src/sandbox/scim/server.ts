@@ -21,7 +21,7 @@ import {
 } from './resources.js';
 
 /**
- * The simulated ZIA SCIM 2.0 service (zscaler-api.md §10), one server for every IdP of the tenant:
+ * The simulated ZIA SCIM 2.0 service (docs/vendor-facts.md F24–F28), one server for every IdP of the tenant:
  * paths are `/<orgId>/<idpId>/scim/...`, the documented base URL form `https://scim.<cloud>/<orgId>/<idpId>/scim`
  * with the sandbox host in place of scim.<cloud>. The bearer token is per IdP and works only while
  * SCIM is enabled on that IdP.
@@ -33,7 +33,7 @@ export interface ScimServerOptions {
   port?: number;
   speed?: number;
   rateLimits?: boolean;
-  /** Max resources per page; §10 says up to 1,000 ([CONFLICT]: the Go SDK uses 100). */
+  /** Max resources per page; the doc says up to 1,000 (sources disagree: the Go SDK uses 100; docs/vendor-facts.md F26). */
   pageCap?: number;
   faults?: FaultInjector;
   /**
@@ -211,7 +211,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
     if (extra !== undefined) return scimError(404, `no resource at /Users/${id}/${extra}`);
     const num = tenant.userIdForScim(id);
     const rec = num === undefined ? undefined : tenant.scimUser(idpId, num);
-    // zscaler-api.md §10 quirk: ids are Zscaler-generated; unknown ones get 404 "No user with the id".
+    // docs/vendor-facts.md F28: ids are Zscaler-generated; unknown ones get 404 "No user with the id".
     if (!rec) return scimError(404, `No user with the id ${id}`);
     try {
       if (req.method === 'GET') return ok(200, userToScim(tenant, rec, base));
@@ -335,7 +335,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
     const idpId = Number(idpText);
     if (!tenant.idps.has(idpId)) return scimError(404, `no identity provider ${idpId} in organization ${org}`);
     const base = `${origin}/${org}/${idpId}/scim`;
-    // §10: /ServiceProviderConfig, /Schemas and /ResourceTypes need no auth.
+    // docs/vendor-facts.md F24: /ServiceProviderConfig, /Schemas and /ResourceTypes need no auth.
     if (req.method === 'GET' && resource === 'ServiceProviderConfig' && rest.length === 0) return ok(200, serviceProviderConfig(base, pageCap));
     if (req.method === 'GET' && resource === 'ResourceTypes') {
       const all = resourceTypes(base);
@@ -354,7 +354,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       return scimError(401, 'the bearer token is missing, wrong, or SCIM provisioning is not enabled on this identity provider', undefined, { 'www-authenticate': 'Bearer' });
     }
     if (rateLimits) {
-      // §10: 5 requests/second; `speed` multiplies the allowed rate.
+      // docs/vendor-facts.md F25: 5 requests/second; `speed` multiplies the allowed rate.
       const d = limiter.take(`idp|${idpId}`, [{ limit: Math.max(1, Math.floor(5 * speed)), windowMs: 1000, label: '5/SECOND' }]);
       if (!d.allowed) return scimError(429, 'Too many requests: the ZIA SCIM API allows 5 requests per second', undefined, { 'retry-after': String(d.retryAfterSeconds) });
     }

@@ -6,13 +6,13 @@ import { ScimIds } from './scim-ids.js';
 /**
  * The simulated ZIA tenant: one store behind the admin API, the SCIM service and the portal.
  *
- * Facts it follows (zscaler-api.md):
- * - §2 authSettings: full object, enum fields are opaque strings, lastSync* in epoch seconds;
+ * Facts it follows (rows of docs/vendor-facts.md):
+ * - F9–F11 authSettings: full object, enum fields are opaque strings, lastSync* in epoch seconds;
  *   `directorySyncMigrateToScimEnabled` disables directory sync so SCIM can be enabled.
- * - §4 writes stay pending until POST /status/activate (or a session end) publishes them.
- * - §2 LDAP sync: adds what the directory has, deactivates (never deletes) users it no longer has;
+ * - F5 writes stay pending until POST /status/activate (or a session end) publishes them.
+ * - F14 LDAP sync: adds what the directory has, deactivates (never deletes) users it no longer has;
  *   AD nested groups are not supported (only direct memberships are copied).
- * - seed 000: changing the repository type to Hosted DB deletes user and group mappings, after
+ * - F16: changing the repository type to Hosted DB deletes user and group mappings, after
  *   which SCIM creates duplicates instead of matching the synced users.
  *
  * Memory: users live in a Map by id plus small string→id indexes; no per-user closures.
@@ -21,12 +21,12 @@ import { ScimIds } from './scim-ids.js';
 export type RepositoryType = 'ACTIVE_DIRECTORY' | 'HOSTED_DB';
 
 /**
- * orgAuthType for an AD-with-LDAP tenant. UNCONFIRMED per zscaler-api.md §2: the published doc
+ * orgAuthType for an AD-with-LDAP tenant. UNCONFIRMED (docs/vendor-facts.md F10): the published doc
  * and the observed values disagree; "MICROSOFT_ACTIVE_DIR" comes from Zscaler's Ansible module.
  * Clients must treat the value as opaque.
  */
 export const ORG_AUTH_TYPE_AD = 'MICROSOFT_ACTIVE_DIR';
-/** Observed on a real hosted-DB tenant (zscaler-api.md §2, PY cassette). */
+/** Observed on a real hosted-DB tenant (docs/vendor-facts.md Z8, PY cassette). */
 export const ORG_AUTH_TYPE_HOSTED_DB = 'SAFECHANNEL_DIR';
 
 export interface AuthSettings {
@@ -143,7 +143,7 @@ export interface GroupFields {
 }
 
 export function newBearerToken(): string {
-  // 64+ alphanumeric characters, like the portal's "unique alphanumeric string" (zscaler-api.md §3).
+  // 64+ alphanumeric characters, like the portal's "unique alphanumeric string" (docs/vendor-facts.md F15).
   let s = '';
   while (s.length < 64) s += randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '');
   return s.slice(0, 64);
@@ -222,7 +222,7 @@ export class ZiaTenant {
     const turningSyncBackOn = base.directorySyncMigrateToScimEnabled && !next.directorySyncMigrateToScimEnabled;
     const scimIdp = [...this.idps.values()].find((i) => i.scimEnabled);
     if (turningSyncBackOn && scimIdp) {
-      // Per zscaler-api.md §2: AD repositories "are only available when SCIM provisioning is disabled".
+      // Per docs/vendor-facts.md F12: AD repositories "are only available when SCIM provisioning is disabled".
       // The exact API error is UNCONFIRMED; the sandbox refuses the wrong rollback order.
       throw new TenantError(
         400,
@@ -240,7 +240,7 @@ export class ZiaTenant {
     return { ...merged };
   }
 
-  /** POST /status/activate: publishes pending changes (tenant-wide, zscaler-api.md §4). */
+  /** POST /status/activate: publishes pending changes (tenant-wide, docs/vendor-facts.md F5). */
   activate(): 'ACTIVE' {
     const next = this.pending;
     if (!next) return 'ACTIVE';
@@ -252,7 +252,7 @@ export class ZiaTenant {
   }
 
   private onOrgAuthTypeChanged(before: string, after: string): void {
-    // §2: lastSync* "reset when the organization's authentication type is changed".
+    // F11: lastSync* "reset when the organization's authentication type is changed".
     if (after === ORG_AUTH_TYPE_HOSTED_DB) {
       delete this.active.lastSyncStartTime;
       delete this.active.lastSyncEndTime;
@@ -273,7 +273,7 @@ export class ZiaTenant {
   }
 
   /**
-   * Seed 000: "all existing user and group mappings to be deleted and creates duplicate users with
+   * The migration guide (docs/vendor-facts.md F16): "all existing user and group mappings to be deleted and creates duplicate users with
    * SCIM provisioning". The sandbox drops every directory link (so SCIM can no longer adopt) and the
    * user↔group memberships that came from the directory.
    */
@@ -298,7 +298,7 @@ export class ZiaTenant {
     return this.repositoryType === 'ACTIVE_DIRECTORY' && !this.active.directorySyncMigrateToScimEnabled;
   }
 
-  /** Portal "Sync Now". Refused while directory sync is disabled (§2, seed 000). */
+  /** Portal "Sync Now". Refused while directory sync is disabled (docs/vendor-facts.md F12, F16). */
   syncNow(directory: SandboxDirectory): { lastSyncStartTime: number; lastSyncEndTime: number } {
     if (!this.directorySyncEnabled) {
       throw new TenantError(
@@ -334,7 +334,7 @@ export class ZiaTenant {
       let id = this.userByGuid.get(guid);
       let rec = id === undefined ? undefined : this.users.get(id);
       const deptId = du.department === undefined ? undefined : this.department(du.department).id;
-      // §2: nested groups are not supported; only direct memberships are copied.
+      // F14: nested groups are not supported; only direct memberships are copied.
       const groupIds: number[] = [];
       for (const dn of du.memberOf) {
         const gid = groupIdByDn.get(dn);
@@ -382,7 +382,7 @@ export class ZiaTenant {
       this.setUserGroups(rec, groupIds);
       seen.add(rec.id);
     }
-    // §2: users missing from the directory are deactivated, not deleted.
+    // F14: users missing from the directory are deactivated, not deleted.
     for (const uid of this.userByGuid.values()) {
       if (seen.has(uid)) continue;
       const rec = this.users.get(uid);
@@ -427,7 +427,7 @@ export class ZiaTenant {
     return idp;
   }
 
-  /** Edit IdP → Enable SCIM Provisioning. Refused on an AD repository until migration is enabled (seed 001). */
+  /** Edit IdP → Enable SCIM Provisioning. Refused on an AD repository until migration is enabled (docs/vendor-facts.md F15). */
   setScimEnabled(id: number, enabled: boolean): ZiaIdp {
     const idp = this.idp(id);
     if (enabled) {
@@ -715,7 +715,7 @@ export class ZiaTenant {
         const u = this.users.get(uid);
         if (!u) continue;
         if (u.groupIds.length >= 128) {
-          // zscaler-api.md §10: at most 128 groups per user.
+          // docs/vendor-facts.md F24: at most 128 groups per user.
           throw new TenantError(400, 'invalidValue', `user ${uid} already belongs to 128 groups, the ZIA maximum`);
         }
         rec.memberIds.add(uid);

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * ZIA API authentication as the sandbox checks it.
- * Legacy (zscaler-api.md §1a): POST /authenticatedSession with the API key obfuscated from the
+ * Legacy (docs/vendor-facts.md F2–F4): POST /authenticatedSession with the API key obfuscated from the
  * request's own timestamp; the session is a JSESSIONID cookie with an idle timeout (default 5 min).
- * OneAPI (§1b): client-credentials token from /oauth2/v1/token, audience https://api.zscaler.com.
+ * OneAPI (F8): client-credentials token from /oauth2/v1/token, audience https://api.zscaler.com.
  */
 
-/** §1a, identical in the Go and Python SDKs. */
+/** docs/vendor-facts.md F2, identical in the Go and Python SDKs. */
 export function obfuscateApiKey(apiKey: string, timestamp: string): string {
   const high = timestamp.slice(-6);
   const low = String(parseInt(high, 10) >> 1).padStart(6, '0');
@@ -35,7 +35,7 @@ export class SessionStore {
     return id;
   }
 
-  /** 'valid' refreshes the idle timer; 'expired' removes the session (the caller auto-activates, §4). */
+  /** 'valid' refreshes the idle timer; 'expired' removes the session (the caller auto-activates, docs/vendor-facts.md F5). */
   touch(id: string | undefined): 'valid' | 'expired' | 'unknown' {
     if (!id) return 'unknown';
     const s = this.sessions.get(id);

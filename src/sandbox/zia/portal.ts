@@ -2,8 +2,8 @@ import type { SandboxDirectory } from '../world/directory.js';
 import type { RepositoryType, ZiaTenant } from '../world/tenant.js';
 
 /**
- * The ZIA admin-portal actions that have no public API (zscaler-api.md §2 "Sync Now: none found",
- * §3 "No public/official API" for Edit IdP). The sandbox exposes them in-process and as JSON
+ * The ZIA admin-portal actions that have no public API (docs/vendor-facts.md F13: none found for
+ * Sync Now, "no public APIs" for Edit IdP). The sandbox exposes them in-process and as JSON
  * endpoints under /portal so a scripted operator can "click" them. The contract is fixed.
  */
 export interface PortalIdp {

@@ -10,10 +10,10 @@ import type { Portal } from './portal.js';
 
 /**
  * The simulated ZIA admin API server. One HTTP server answers:
- *   /api/v1/...            legacy API, JSESSIONID session (zscaler-api.md §1a)
- *   /zia/api/v1/...        OneAPI form, Bearer token (§1b)
- *   /oauth2/v1/token       the ZIdentity client-credentials token endpoint (§1b)
- *   /portal/...            sandbox-only portal actions (no public API exists, §2/§3)
+ *   /api/v1/...            legacy API, JSESSIONID session (docs/vendor-facts.md F1–F4)
+ *   /zia/api/v1/...        OneAPI form, Bearer token (F8)
+ *   /oauth2/v1/token       the ZIdentity client-credentials token endpoint (F8)
+ *   /portal/...            sandbox-only portal actions (no public API exists, F13)
  *   /_sandbox/...          the control API (request log, stats)
  */
 export interface ZiaCredentials {
@@ -33,7 +33,7 @@ export interface ZiaServerOptions {
   port?: number;
   speed?: number;
   rateLimits?: boolean;
-  /** The hourly caps of §6; benches switch them off. Default true. */
+  /** The hourly caps (docs/vendor-facts.md F20); benches switch them off. Default true. */
   hourlyCaps?: boolean;
   idleTimeoutMinutes?: number;
   faults?: FaultInjector;
@@ -74,7 +74,7 @@ const loginSchema = z.object({
   apiKey: z.string(),
   username: z.string(),
   password: z.string(),
-  // §1a: the Go SDK sends a string, the Python SDK a number.
+  // docs/vendor-facts.md F2: the Go SDK sends a string, the Python SDK a number.
   timestamp: z.union([z.string(), z.number()]),
 });
 
@@ -94,7 +94,7 @@ function zodMessage(e: z.ZodError): string {
   return e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 }
 
-/** Method class limits (§6 default weights; /authSettings has the same numbers per §2). */
+/** Method class limits (docs/vendor-facts.md F20 default weights; /authSettings has the same numbers, F9). */
 function limitsFor(method: string, speed: number, hourly: boolean): WindowLimit[] {
   const mk = (n: number, windowMs: number, label: string): WindowLimit => ({ limit: Math.max(1, Math.floor(n * speed)), windowMs, label });
   const out: WindowLimit[] = [];
@@ -118,7 +118,7 @@ function pageParams(req: SimRequest, max: number): { page: number; pageSize: num
   let pageSize = s === null ? 100 : Number(s);
   if (!Number.isInteger(page) || page < 1) return err(400, 'INVALID_INPUT_ARGUMENT', `page must be an integer >= 1 (1-based), got "${p}"`);
   if (!Number.isInteger(pageSize) || pageSize < 1) return err(400, 'INVALID_INPUT_ARGUMENT', `pageSize must be an integer >= 1, got "${s}"`);
-  // UNCONFIRMED whether ZIA clamps or refuses an oversized pageSize; the sandbox clamps (§5 maxima).
+  // UNCONFIRMED whether ZIA clamps or refuses an oversized pageSize; the sandbox clamps (maxima: docs/vendor-facts.md F18).
   pageSize = Math.min(pageSize, max);
   return { page, pageSize };
 }
@@ -208,7 +208,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
     if (req.method === 'GET') {
       const state = sessions.touch(sid);
       if (state === 'expired') tenant.activate();
-      // §1a: "if authType absent the session expired".
+      // docs/vendor-facts.md F3: "if authType absent the session expired".
       return state === 'valid' ? jsonResponse(200, { authType: 'ADMIN_LOGIN', obfuscateApiKey: true, passwordExpiryTime: 0, passwordExpiryDays: 0 }) : jsonResponse(200, {});
     }
     if (req.method === 'DELETE') {
@@ -242,7 +242,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       return jsonResponse(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
     }
     if (f.get('audience') !== ONEAPI_AUDIENCE) {
-      // §1b: audience is REQUIRED and is https://api.zscaler.com.
+      // docs/vendor-facts.md F8: audience is REQUIRED and is https://api.zscaler.com.
       return jsonResponse(400, { error: 'invalid_request', error_description: `audience must be ${ONEAPI_AUDIENCE}` });
     }
     if (!safeEqual(f.get('client_id') ?? '', credentials.oneApiClientId) || !safeEqual(f.get('client_secret') ?? '', credentials.oneApiClientSecret)) {
@@ -255,7 +255,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
     const limits = limitsFor(req.method, speed, hourly);
     let extra: Record<string, string> = {};
     if (rateLimits) {
-      // Limits are per endpoint (the Rate Limit Summary is per endpoint, §6) and per method class.
+      // Limits are per endpoint (the Rate Limit Summary is per endpoint, docs/vendor-facts.md F20) and per method class.
       const key = `${req.method === 'GET' || req.method === 'HEAD' ? 'GET' : req.method}|${resource.replace(/\/\d+$/, '/{id}')}`;
       const d = limiter.take(key, limits, now());
       if (oneApi) extra = { 'x-ratelimit-limit': String(d.limit), 'x-ratelimit-remaining': String(d.remaining), 'x-ratelimit-reset': String(d.resetSeconds) };
@@ -293,7 +293,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
           return jsonResponse(200, tenant.putAuthSettings(editable));
         }
       } else if (resource === '/authSettings/lite' && m === 'GET') {
-        // §2: /lite omits authFrequency, authCustomFrequency, lastSyncStartTime, lastSyncEndTime.
+        // docs/vendor-facts.md F9: /lite omits authFrequency, authCustomFrequency, lastSyncStartTime, lastSyncEndTime.
         const { authFrequency: _a, authCustomFrequency: _b, lastSyncStartTime: _c, lastSyncEndTime: _d, ...lite } = tenant.getAuthSettings();
         return jsonResponse(200, lite);
       } else if (resource === '/status' && m === 'GET') {
@@ -387,7 +387,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       }
       const state = sessions.touch(sessionId(req));
       if (state !== 'valid') {
-        // §4: a session that timed out auto-activates its pending changes.
+        // docs/vendor-facts.md F5: a session that timed out auto-activates its pending changes.
         if (state === 'expired') tenant.activate();
         return err(401, 'SESSION_NOT_VALID', state === 'expired' ? 'Session expired after the idle timeout; authenticate again' : 'Session is not valid; authenticate with POST /api/v1/authenticatedSession');
       }
