@@ -352,7 +352,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     retryCondition: (err) => {
       if (err.code === AxiosError.ERR_CANCELED) return false;
       const method = (err.config?.method ?? 'get').toUpperCase();
-      if (!RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
+      // A 429 is a refusal before any processing (RFC 6585 §4): resending it is safe for every method.
+      const refusedUnprocessed = err.response?.status === 429;
+      if (!refusedUnprocessed && !RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
       if (!err.response) return true; // connection refused/reset, DNS, timeout
       const status = err.response.status;
       if (status === 429 || status >= 500 || extraStatuses.has(status)) {

@@ -79,6 +79,14 @@ describe('createHttpClient', () => {
     expect(s.requests.length).toBe(1 + 3);
   });
 
+  it('retries a POST refused with 429 (the server did not process it), after its Retry-After', async () => {
+    let n = 0;
+    const s = await serve(() => (++n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: {} } : { status: 200, body: { ok: true } }));
+    const http = createHttpClient({ system: 'zia', baseURL: s.url, ...fast });
+    await expect(http.post('/syncNow', {}, Obj)).resolves.toEqual({ ok: true });
+    expect(s.requests.length).toBe(2);
+  });
+
   it('honours a 429 Retry-After header', async () => {
     let n = 0;
     const s = await serve(() => (++n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: {} } : { status: 200, body: { ok: true } }));
