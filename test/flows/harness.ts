@@ -11,7 +11,7 @@ import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../../src/flows/context.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../../src/flows/resume.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { createOutput } from '../../src/ui/output.js';
 
 /** Output that goes nowhere, so test logs stay readable. */
@@ -32,8 +32,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { users?: number; tweak?: (c: Record<string, unknown>) => void } = {}): Promise<Harness> {
-  const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7 });
+export async function startHarness(
+  opts: { users?: number; tweak?: (c: Record<string, unknown>) => void; sandbox?: Partial<SandboxOptions> } = {},
+): Promise<Harness> {
+  const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7, ...opts.sandbox });
   const raw = sandbox.config();
   opts.tweak?.(raw);
   const config = configSchema.parse(raw);
