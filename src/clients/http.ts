@@ -356,6 +356,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       const refusedUnprocessed = err.response?.status === 429;
       if (!refusedUnprocessed && !RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
       if (!err.response) return true; // connection refused/reset, DNS, timeout
+      if (err.response.status < 300) return true; // a body cut off mid-stream: a transport error, not an answer
       const status = err.response.status;
       if (status === 429 || status >= 500 || extraStatuses.has(status)) {
         const wait = serverWait(err);
@@ -453,8 +454,12 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       return new ApiError({ system, method, path: displayPath, status: 0, attempts: 1, detail: redactor.scrub(msg) });
     }
     const attempts = (err.config?.['axios-retry']?.retryCount ?? 0) + 1;
-    if (!err.response) {
-      const detail = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? `timed out after ${err.config?.timeout ?? '?'} ms` : err.code ?? 'network error';
+    if (!err.response || err.response.status < 300) {
+      const detail = err.response
+        ? `the response body was cut off (${err.code ?? err.message})`
+        : err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT'
+          ? `timed out after ${err.config?.timeout ?? '?'} ms`
+          : (err.code ?? 'network error');
       return new ApiError({ system, method, path: displayPath, status: 0, attempts, detail: redactor.scrub(detail) });
     }
     const raw = err.response.data;

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -104,6 +106,29 @@ describe('createHttpClient', () => {
     expect(err.retryAfterSeconds).toBe(3600);
     expect(err.hint).toContain('3600');
     expect(s.requests.length).toBe(1);
+  });
+
+  it('a body cut off mid-stream is a transport error: retried, and named as such (not "HTTP 200")', async () => {
+    let n = 0;
+    const srv = createServer((_req, res) => {
+      n += 1;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+      res.write('{"ok": tr');
+      setTimeout(() => res.destroy(), 5);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const http = createHttpClient({ system: 'zia', baseURL: url, ...fast });
+      const err = (await http.get('/x', Obj).catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(ApiError);
+      expect(n).toBe(3); // the first try and two retries
+      expect(err.status).toBe(0);
+      expect(err.message).toContain('cut off');
+      expect(err.message).not.toContain('HTTP 200');
+    } finally {
+      srv.close();
+    }
   });
 
   it('retries network errors and timeouts on GET', async () => {
