@@ -332,8 +332,13 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
           count('api');
           answers = { [c.ep]: c.body };
           try {
-            await calls[c.ep]!(server.url);
+            let timer: NodeJS.Timeout | undefined;
+            const hung = new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`${c.ep}, ${c.what}: no answer after 15 s (the client hangs on this response)`)), 15_000);
+            });
+            await Promise.race([calls[c.ep]!(server.url), hung]).finally(() => clearTimeout(timer));
           } catch (e) {
+            if ((e as Error).message?.includes('the client hangs')) throw e;
             if (!(e instanceof UserError)) throw new Error(`${c.ep}, ${c.what}: not a known error: ${(e as Error)?.stack ?? e}`);
             if (e.message.length > 20_000) throw new Error(`${c.ep}, ${c.what}: the error echoes ${e.message.length} characters`);
             if (!(e instanceof ApiError) && !/ZIA|SCIM|Graph|Entra|token|login|identity|service principal|provisioning|job|Base URL/i.test(e.message)) {
