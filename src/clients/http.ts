@@ -352,7 +352,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     retryCondition: (err) => {
       if (err.code === AxiosError.ERR_CANCELED) return false;
       const method = (err.config?.method ?? 'get').toUpperCase();
-      // A 429 is a refusal before any processing (RFC 6585 §4): resending it is safe for every method.
+      // A 429 is a rate-limit refusal (RFC 6585 §4): resent after its wait whatever the method (docs/vendor-facts.md).
       const refusedUnprocessed = err.response?.status === 429;
       if (!refusedUnprocessed && !RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
       if (!err.response) return true; // connection refused/reset, DNS, timeout
