@@ -247,6 +247,7 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       'zia-token': fixture('zia/oneapi-token.json'),
       'zia-authSettings': fixture('zia/authSettings-ad.json'),
       'zia-status': fixture('zia/status-active.json'),
+      'zia-activate': fixture('zia/status-active.json'),
       'zia-users': fixture('zia/users.json'),
       'zia-groups': fixture('zia/groups.json'),
       'zia-departments': fixture('zia/departments.json'),
@@ -257,20 +258,25 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       'graph-sps': fixture('graph/servicePrincipals.json'),
       'graph-jobs': fixture('graph/jobs-active.json'),
       'graph-logs': fixture('graph/provisioning-page2.json'),
+      'graph-secrets': fixture('graph/secrets.json'),
+      'scim-user': (fixture('scim/users.json') as Json[])[0]!,
     };
     const route = (path: string, query: URLSearchParams): string | undefined => {
       if (path.endsWith('/oauth2/v1/token')) return 'zia-token';
       if (path.endsWith('/oauth2/v2.0/token')) return 'graph-token';
       if (path.startsWith('/zia/api/v1/')) {
         const k = path.slice('/zia/api/v1/'.length);
+        if (k === 'status/activate') return 'zia-activate';
         if (k === 'users' || k === 'groups' || k === 'departments') return Number(query.get('page') ?? '1') > 1 ? 'empty-list' : `zia-${k}`;
         return `zia-${k}`;
       }
       if (path === '/scim/ServiceProviderConfig') return 'scim-spc';
       if (path === '/scim/Users' && query.get('filter')) return 'scim-empty';
+      if (path.startsWith('/scim/Users/')) return 'scim-user';
       if (path === '/scim/Users') return Number(query.get('startIndex') ?? '1') > 1 ? 'scim-empty' : 'scim-users';
       if (path === '/scim/Groups') return Number(query.get('startIndex') ?? '1') > 1 ? 'scim-empty' : 'scim-groups';
       if (path.startsWith('/graph/servicePrincipals') && path.endsWith('/synchronization/jobs')) return 'graph-jobs';
+      if (path.startsWith('/graph/servicePrincipals') && path.endsWith('/synchronization/secrets')) return 'graph-secrets';
       if (path.startsWith('/graph/servicePrincipals')) return 'graph-sps';
       if (path.startsWith('/graph/auditLogs/provisioning')) return 'graph-logs';
       return undefined;
@@ -280,6 +286,7 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       'zia-token': (url) => zia(url).getAuthSettings(),
       'zia-authSettings': (url) => zia(url).getAuthSettings(),
       'zia-status': (url) => zia(url).getActivationStatus(),
+      'zia-activate': (url) => zia(url).activate(),
       'zia-users': (url) => drain(zia(url).listUsers({ stripUnknown: true })),
       'zia-groups': (url) => drain(zia(url).listGroups()),
       'zia-departments': (url) => drain(zia(url).listDepartments()),
@@ -290,6 +297,8 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       'graph-sps': (url) => graph(url).findServicePrincipal({ displayName: 'Zscaler Three' }),
       'graph-jobs': (url) => graph(url).getSynchronizationJob('6f1c1a5e-0b7e-4c1f-9d0a-111111111111'),
       'graph-logs': (url) => drain(graph(url).listProvisioningLogs('zscalerthree.job')),
+      'graph-secrets': (url) => graph(url).getSecretKeys('6f1c1a5e-0b7e-4c1f-9d0a-111111111111'),
+      'scim-user': (url) => scim(url).getUser('9001'),
     };
     const zia = (url: string) =>
       createZiaClient({ baseUrl: `${url}/zia/api/v1`, auth: { kind: 'oneapi', tokenUrl: `${url}/oauth2/v1/token`, clientId: 'fuzz-client', clientSecret: 'fuzz-secret-value' }, rateLimits: false, tuning });
@@ -312,6 +321,20 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       for (const [k, call] of Object.entries(calls)) await expect(call(server.url).then(() => k)).resolves.toBe(k);
     });
     afterAll(async () => server?.close());
+
+    it('a 200 KB value in an answer is cut in the error, not echoed', async () => {
+      const sps = structuredClone(base['graph-sps']) as { value: { displayName: string }[] };
+      sps.value[0]!.displayName = HUGE;
+      answers = { 'graph-sps': sps as unknown as Json };
+      try {
+        const err = (await calls['graph-sps']!(server.url).catch((e: unknown) => e)) as UserError;
+        expect(err).toBeInstanceOf(UserError);
+        expect(err.message).toContain('200000 characters');
+        expect(err.message.length).toBeLessThan(2_000);
+      } finally {
+        answers = {};
+      }
+    });
 
     it('each client either accepts the value or fails with a known error naming the endpoint, never a crash', async () => {
       const endpoints = Object.keys(calls);
