@@ -19,13 +19,14 @@ import { diskInvariants, duplicates, fingerprint, mutations, prng, runCli, seria
  */
 
 export type FlowName = 'forward' | 'rollback';
-export type Trigger = { kind: 'boundary'; serial: number } | { kind: 'write'; k: number } | { kind: 'time'; ms: number };
+export type Trigger = { kind: 'boundary'; serial: number } | { kind: 'write'; k: number } | { kind: 'time'; ms: number; fraction: number };
 
 export const USERS = 8;
 const SANDBOX_SEED = 11;
 
 export function describeTrigger(t: Trigger): string {
-  return t.kind === 'boundary' ? `after state serial ${t.serial}` : t.kind === 'write' ? `after write #${t.k}` : `at ${t.ms} ms`;
+  // A random moment is named by its share of the reference run: the seed replays the share.
+  return t.kind === 'boundary' ? `after state serial ${t.serial}` : t.kind === 'write' ? `after write #${t.k}` : `at ${(t.fraction * 100).toFixed(2)}% (${t.ms} ms)`;
 }
 
 export interface World {
@@ -100,7 +101,11 @@ export async function reference(flow: FlowName): Promise<Reference> {
 /** The crash points of a flow: every step boundary, every write, and `random` seeded moments. */
 export function crashPoints(ref: Reference, opts: { long: boolean; seed: number; atLeast: number }): Trigger[] {
   const rand = prng(opts.seed);
-  const random = (n: number): Trigger[] => Array.from({ length: n }, () => ({ kind: 'time', ms: Math.floor(rand() * ref.durationMs) }));
+  const random = (n: number): Trigger[] =>
+    Array.from({ length: n }, () => {
+      const fraction = rand();
+      return { kind: 'time', fraction, ms: Math.floor(fraction * ref.durationMs) };
+    });
   if (!opts.long) {
     // The short variant: one step boundary and one write in the middle, one random moment.
     return [
