@@ -56,6 +56,9 @@ export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>,
     adoptObservedState: extra.adoptObservedState,
     auditLog: opts.auditLog,
     reportDir: join(dirname(cli.statePath), 'reports'),
+    // The sandbox is a local simulation: its waits (Sync Now, the Entra cycle) end in moments, so
+    // poll it as `migrate demo` does rather than every 5 s as a real tenant needs.
+    ...(config.operator.kind === 'sandbox' ? { pollIntervalMs: 250 } : {}),
   });
   // The plan a person approves is the dry-run's, observed through a read-only context.
   const planContext = () =>

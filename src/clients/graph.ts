@@ -339,8 +339,15 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const job = (spId: string, jobId: string) => `${sp(spId)}/synchronization/jobs/${encodeURIComponent(jobId)}`;
   const select = { $select: 'id,appId,displayName' };
 
+  /** A value from the tenant, cut to a readable length (a 200 KB name must not fill the terminal). */
+  const clip = (v: string, n = 120) => (v.length > n ? `${v.slice(0, n)}… (${v.length} characters)` : v);
   function describe(list: ServicePrincipal[]): string {
-    return list.slice(0, 10).map((s) => `${s.displayName} (id ${s.id}, appId ${s.appId})`).join('; ') + (list.length > 10 ? `; … ${list.length - 10} more` : '');
+    return (
+      list
+        .slice(0, 10)
+        .map((s) => `${clip(s.displayName)} (id ${clip(s.id)}, appId ${clip(s.appId)})`)
+        .join('; ') + (list.length > 10 ? `; … ${list.length - 10} more` : '')
+    );
   }
 
   /** Registers every value that is a secret (all but NON_SECRET_KEYS), so it is scrubbed from errors and the audit log. */

@@ -404,7 +404,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       if (err.code === 'ENOTFOUND') return false;
       if (err.code === 'EAI_AGAIN' && (err.config?.['axios-retry']?.retryCount ?? 0) >= 1) return false;
       const method = (err.config?.method ?? 'get').toUpperCase();
-      if (!RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
+      // A 429 is a rate-limit refusal (RFC 6585 §4): resent after its wait whatever the method (docs/vendor-facts.md).
+      const refusedUnprocessed = err.response?.status === 429;
+      if (!refusedUnprocessed && !RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
       if (!err.response) return true; // connection refused/reset, timeout, a body cut short
       const status = err.response.status;
       if (status === 429 || status >= 500 || extraStatuses.has(status)) {

@@ -37,7 +37,7 @@ export function createSandboxPortalClient(opts: { portalUrl: string; readOnly?: 
       if (!found) throw new Error(`the sandbox has no IdP named "${name}" (it has: ${idps.map((i) => i.name).join(', ')})`);
       return found;
     },
-    syncNow: () => http.post('/syncNow', {}, syncSchema),
+    syncNow: () => http.post('/syncNow', {}, syncSchema, { idempotent: true }), // a second press starts the same sync
     async enableScim(idpId) {
       const result = await http.post(`/idps/${idpId}/scim`, { enabled: true }, enableSchema);
       http.addSecret(result.bearerToken);

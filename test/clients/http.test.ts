@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -79,6 +81,14 @@ describe('createHttpClient', () => {
     expect(s.requests.length).toBe(1 + 3);
   });
 
+  it('retries a POST refused with 429 (the server did not process it), after its Retry-After', async () => {
+    let n = 0;
+    const s = await serve(() => (++n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: {} } : { status: 200, body: { ok: true } }));
+    const http = createHttpClient({ system: 'zia', baseURL: s.url, ...fast });
+    await expect(http.post('/syncNow', {}, Obj)).resolves.toEqual({ ok: true });
+    expect(s.requests.length).toBe(2);
+  });
+
   it('honours a 429 Retry-After header', async () => {
     let n = 0;
     const s = await serve(() => (++n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: {} } : { status: 200, body: { ok: true } }));
@@ -96,6 +106,29 @@ describe('createHttpClient', () => {
     expect(err.retryAfterSeconds).toBe(3600);
     expect(err.hint).toContain('3600');
     expect(s.requests.length).toBe(1);
+  });
+
+  it('a body cut off mid-stream is a transport error: retried, and named as such (not "HTTP 200")', async () => {
+    let n = 0;
+    const srv = createServer((_req, res) => {
+      n += 1;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+      res.write('{"ok": tr');
+      setTimeout(() => res.destroy(), 5);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const http = createHttpClient({ system: 'zia', baseURL: url, ...fast });
+      const err = (await http.get('/x', Obj).catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(ApiError);
+      expect(n).toBe(3); // the first try and two retries
+      expect(err.status).toBe(0);
+      expect(err.message).toContain('truncated or malformed response body');
+      expect(err.message).not.toContain('HTTP 200');
+    } finally {
+      srv.close();
+    }
   });
 
   it('retries network errors and timeouts on GET', async () => {

@@ -32,7 +32,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { users?: number; tweak?: (c: Record<string, unknown>) => void; sandbox?: SandboxOptions } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { users?: number; tweak?: (c: Record<string, unknown>) => void; sandbox?: Partial<SandboxOptions> } = {},
+): Promise<Harness> {
   const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7, ...opts.sandbox });
   const raw = sandbox.config();
   opts.tweak?.(raw);
