@@ -50,6 +50,10 @@ const CRASH_AFTER: Record<string, string> = {
 };
 const DEFAULT_CRASH = 'entra-credentials';
 
+/** Users per sandbox: enough for the reading to matter (more than one SCIM page of 100), few for speed. */
+const USERS: Record<string, number> = { 'scim-page-cap': 150 };
+const usersFor = (name: string) => USERS[name] ?? 30;
+
 /** A short wait for the initial cycle where the reading makes it fail (the default budget is 4 hours). */
 const tweak = (e: Expected) => (c: Record<string, unknown>) => {
   if (!e.works) (c.idp as Record<string, unknown>).initialCycleTimeoutMinutes = 0.05;
@@ -108,12 +112,16 @@ describe.each(READINGS)('variant $key', ({ name, key }) => {
   const expected = EXPECTED[key]!;
 
   it(expected.works ? 'clean run completes with parity, a rerun changes nothing, rollback restores' : 'clean run stops with a clear explanation; rollback restores', async () => {
-    h = await startHarness({ users: 30, sandbox: { variants: key }, tweak: tweak(expected) });
+    h = await startHarness({ users: usersFor(name), sandbox: { variants: key }, tweak: tweak(expected) });
     const before = { orgAuthType: h.sandbox.world.tenant.getActiveAuthSettings().orgAuthType };
     if (expected.works) {
       const first = await h.run(adToScimFlow);
       expect(first.completed).toBe(true);
       expectMigrated(h);
+      if (key === 'scim-page-cap=100') {
+        // The reading mattered: parity read the SCIM users over more than one page of 100.
+        expect(h.sandbox.requests().some((r) => r.server === 'scim' && /\/Users\?.*startIndex=101\b/.test(r.path))).toBe(true);
+      }
       h.sandbox.resetLog();
       await h.run(adToScimFlow);
       expect(h.sandbox.stats().mutations).toBe(0);
@@ -128,7 +136,7 @@ describe.each(READINGS)('variant $key', ({ name, key }) => {
 
   const crashAt = CRASH_AFTER[name] ?? DEFAULT_CRASH;
   it(`a crash after "${crashAt}" resumes in a new process${expected.works ? ' to completion' : ' to the same stop'}, then rolls back`, async () => {
-    h = await startHarness({ users: 30, sandbox: { variants: key }, tweak: tweak(expected) });
+    h = await startHarness({ users: usersFor(name), sandbox: { variants: key }, tweak: tweak(expected) });
     const before = { orgAuthType: h.sandbox.world.tenant.getActiveAuthSettings().orgAuthType };
     await expect(h.run(adToScimFlow, { store: new CrashAfter(h.store, crashAt) })).rejects.toThrow(`simulated crash after ${crashAt}`);
     if (expected.works) {
