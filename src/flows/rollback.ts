@@ -113,9 +113,19 @@ const disableScimOnIdp: Step<MigrationContext> = {
       changes: ['operator: Edit IdP → disable Enable SCIM Provisioning'],
     };
   },
-  async apply({ ctx }) {
+  async apply(run) {
+    const { ctx } = run;
     await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
-    return { confirmedByOperatorAt: new Date().toISOString() };
+    // Whether ZIA honours an Edit IdP save before activation is unconfirmed (docs/vendor-facts.md,
+    // variant idp-edit-pending): SCIM still on while changes are pending may be the save awaiting
+    // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
+    let activatedPending = false;
+    if ((await observeScimSwitch(run)).is === 'on' && (await ctx.zia().getActivationStatus()) === 'PENDING') {
+      ctx.out.info('  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.');
+      await ctx.zia().activate();
+      activatedPending = true;
+    }
+    return { confirmedByOperatorAt: new Date().toISOString(), ...(activatedPending ? { activatedPendingAt: new Date().toISOString() } : {}) };
   },
   async verify(run) {
     // Wait a little for a definite answer; "on" keeps waiting (the console may take a moment),

@@ -14,9 +14,11 @@ import { ZiaTenant } from './world/tenant.js';
 import { fastForwardToMigrated, type FastForwardResult } from './world/fast-forward.js';
 import { createPortal, type Portal } from './zia/portal.js';
 import { startZiaServer } from './zia/server.js';
+import { variantSettings } from './variants.js';
 
 export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
 export { parseFaultSpec, FaultSpecError } from './http/faults.js';
+export { VARIANTS, VariantError, allReadings, parseVariants } from './variants.js';
 export type { Portal } from './zia/portal.js';
 export type { RequestLogEntry, SandboxStats } from './http/log.js';
 
@@ -60,6 +62,11 @@ export interface SandboxOptions {
   scimPostAdoptsSynced?: boolean;
   /** Entra/Graph behaviour that public sources leave open (docs/vendor-facts.md); see startEntraService. */
   entra?: EntraVariantOptions;
+  /**
+   * Named readings of unconfirmed vendor facts (src/sandbox/variants.ts): `'scim-page-cap=100,secrets-get=refused'`
+   * or `{ 'scim-page-cap': '100' }`. A variant given here wins over the older single options above.
+   */
+  variants?: string | Record<string, string>;
 }
 
 export interface SandboxEndpoints {
@@ -81,7 +88,7 @@ export interface SandboxCredentials {
 }
 
 type EntraService = Awaited<ReturnType<typeof startEntraService>>;
-export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned' | 'assignments'>;
+export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned' | 'assignments' | 'syncAllPolarity'>;
 
 export interface SandboxWorld {
   tenant: ZiaTenant;
@@ -146,6 +153,7 @@ async function loadDirectory(opts: SandboxOptions): Promise<SandboxDirectory> {
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const variant = variantSettings(opts.variants); // refuses unknown names and readings before anything starts
   const speed = opts.speed ?? 1;
   if (!(speed > 0)) throw new Error(`speed must be a positive number, got ${opts.speed}`);
   const rateLimits = opts.rateLimits ?? true;
@@ -160,7 +168,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const orgId = String(24_000_000 + Math.floor(rand() * 900_000));
   const idpId = 61_000 + Math.floor(rand() * 900);
   const idpName = 'Entra ID';
-  const tenant = new ZiaTenant({ orgId, idps: [{ id: idpId, name: idpName }, { id: idpId + 1, name: 'Okta (legacy)' }] });
+  const tenant = new ZiaTenant({
+    orgId,
+    idps: [{ id: idpId, name: idpName }, { id: idpId + 1, name: 'Okta (legacy)' }],
+    ...(variant.adOrgAuthType ? { adOrgAuthType: variant.adOrgAuthType } : {}),
+    ...(variant.idpEditPending !== undefined ? { idpEditPending: variant.idpEditPending } : {}),
+    ...(variant.scimNeedsActiveFlag !== undefined ? { scimNeedsActiveFlag: variant.scimNeedsActiveFlag } : {}),
+  });
   // The tenant starts as the migration guide's prerequisite: AD repository, synced (docs/vendor-facts.md F16).
   tenant.syncNow(directory);
 
@@ -181,7 +195,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     stops.length = 0;
   };
   try {
-    const scim = await startScimServer({ tenant, log, port: portAt(1), speed, rateLimits, faults, postAdoptsSynced: opts.scimPostAdoptsSynced ?? false, ...(opts.scimPageCap ? { pageCap: opts.scimPageCap } : {}) });
+    const pageCap = variant.scimPageCap ?? opts.scimPageCap;
+    const scim = await startScimServer({
+      tenant,
+      log,
+      port: portAt(1),
+      speed,
+      rateLimits,
+      faults,
+      postAdoptsSynced: variant.scimPostAdoptsSynced ?? opts.scimPostAdoptsSynced ?? false,
+      ...(pageCap ? { pageCap } : {}),
+      ...(variant.scimPatchDialect ? { patchDialect: variant.scimPatchDialect } : {}),
+      ...(variant.groupPatchStatus ? { groupPatchStatus: variant.groupPatchStatus } : {}),
+    });
     stops.push(() => scim.stop());
     const portal = createPortal({ tenant, directory: () => directory, scimBaseUrl: (id) => scim.baseUrlFor(id) });
     const ziaSrv = await startZiaServer({
@@ -195,9 +221,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       hourlyCaps: opts.hourlyCaps ?? true,
       idleTimeoutMinutes: opts.idleTimeoutMinutes ?? 5,
       faults,
+      ...(variant.authSettingsPut ? { authSettingsPut: variant.authSettingsPut } : {}),
     });
     stops.push(() => ziaSrv.stop());
-    const entra = await startEntraService({ ...opts.entra, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
+    const entraVariant = {
+      ...(variant.betaSecretsRead ? { betaSecretsRead: variant.betaSecretsRead } : {}),
+      ...(variant.syncAllPolarity ? { syncAllPolarity: variant.syncAllPolarity } : {}),
+    };
+    const entra = await startEntraService({ ...opts.entra, ...entraVariant, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
     let ldapUrl: string;
     if (opts.directoryUrl) {

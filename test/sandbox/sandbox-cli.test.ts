@@ -86,4 +86,11 @@ describe('migrate sandbox', () => {
     });
     expect(() => sandboxOptionsFrom({ ...base, directoryGroupDn: 'CN=g' })).toThrow(/need --directory/);
   });
+
+  test('--variant is passed through, and an unknown name or reading is refused with the valid ones', () => {
+    const base = { port: '0', users: '10', speed: '1', stateDir: '/tmp/x' };
+    expect(sandboxOptionsFrom({ ...base, variant: 'scim-page-cap=100,idp-edit-pending=yes' })).toMatchObject({ variants: 'scim-page-cap=100,idp-edit-pending=yes' });
+    expect(() => sandboxOptionsFrom({ ...base, variant: 'scim-page-cap=7' })).toThrow('--variant: variant scim-page-cap has no reading "7"; valid: 1000, 100');
+    expect(() => sandboxOptionsFrom({ ...base, variant: 'pagecap=100' })).toThrow(/--variant: unknown variant "pagecap"; valid variants: .*idp-edit-pending=no\|yes/);
+  });
 });

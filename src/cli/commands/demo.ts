@@ -16,12 +16,14 @@ import { createOutput } from '../../ui/output.js';
 import { commonOptions, type CliContext } from '../context.js';
 import { executeFlow } from '../run-flow.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
+import { checkVariantFlag } from './sandbox.js';
 
 interface DemoOptions {
   users: string;
   speed: string;
   stateDir?: string;
   skipRollback: boolean;
+  variant?: string;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -32,6 +34,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--speed <f>', 'sandbox speed: multiplies the simulated vendors\' request rates and provisioning pace', '40')
     .option('--state-dir <dir>', 'where the demo keeps its state file (default: a new temporary directory)')
     .option('--skip-rollback', 'stop after the migration (the sandbox still stops when the demo ends)', false)
+    .option('--variant <spec>', 'readings of unconfirmed vendor facts, as migrate sandbox --variant (e.g. idp-edit-pending=yes)')
     .addHelpText(
       'after',
       `
@@ -48,9 +51,10 @@ Examples:
       const out = createOutput({ json: common.json, color: common.color });
       const users = wholeNumberFlag('--users', opts.users, 1, 1_000_000);
       const speed = positiveNumberFlag('--speed', opts.speed);
+      if (opts.variant !== undefined) checkVariantFlag(opts.variant);
       const started = Date.now();
       out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, Entra ID with the Zscaler app…`));
-      const sandbox = await startSandbox({ users, speed, port: 0 });
+      const sandbox = await startSandbox({ users, speed, port: 0, ...(opts.variant ? { variants: opts.variant } : {}) });
       try {
         const config = configSchema.parse(sandbox.config());
         const env = { ...process.env, ...sandbox.env() };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
 import { defaultHeapGrowth } from '../../engine/heap.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
-import { SANDBOX_ENV, startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
+import { SANDBOX_ENV, VARIANTS, VariantError, parseVariants, startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
 import { FaultSpecError, parseFaultSpec } from '../../sandbox/http/faults.js';
 import { createOutput, type Output } from '../../ui/output.js';
 
@@ -29,6 +29,7 @@ interface SandboxCliOptions {
   directoryUserFilter?: string;
   directoryGroupDn?: string;
   faults?: string;
+  variant?: string;
   speed: string;
   seed?: string;
   stateDir: string;
@@ -51,6 +52,7 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
       throw e;
     }
   }
+  if (o.variant !== undefined) checkVariantFlag(o.variant);
   const opts: SandboxOptions = {
     port: wholeNumberFlag('--port', o.port, 0, 65_532),
     users: wholeNumberFlag('--users', o.users, 0, 1_000_000),
@@ -58,6 +60,7 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
     rateLimits: o.rateLimits !== false,
   };
   if (o.faults) opts.faults = o.faults;
+  if (o.variant) opts.variants = o.variant;
   if (o.seed !== undefined) opts.seed = wholeNumberFlag('--seed', o.seed, 0, 2 ** 31 - 1);
   if (!o.directory && (o.directoryUserFilter || o.directoryGroupDn || o.directoryCa || o.directoryBindDn || o.directoryBaseDn)) {
     throw new UserError('the --directory-… options need --directory <ldap[s]://host>', { hint: 'the generated directory has its own scope: every generated user' });
@@ -79,6 +82,21 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
     if (o.directoryGroupDn) opts.directoryGroupDn = o.directoryGroupDn;
   }
   return opts;
+}
+
+/** `--variant name=reading,…`, refused with the valid names and readings (src/sandbox/variants.ts). */
+export function checkVariantFlag(spec: string): void {
+  try {
+    parseVariants(spec);
+  } catch (e) {
+    if (e instanceof VariantError) throw new UserError(`--variant: ${e.message}`, { hint: 'see `migrate sandbox --help` for each variant and its readings' });
+    throw e;
+  }
+}
+
+/** The variants and their readings, for --help (the first reading is the default). */
+export function variantHelp(): string {
+  return VARIANTS.map((v) => `  ${v.name}=${v.readings.join('|')}${v.acceptsOther ? '|…' : ''}\n      ${v.fact}`).join('\n');
 }
 
 export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
@@ -148,6 +166,7 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--directory-user-filter <filter>', 'the migration\'s user filter (directory.userFilter); only these users are synced to ZIA and assigned in Entra')
     .option('--directory-group-dn <dn>', 'only members of this group, nested included (directory.groupDn); same effect as the filter')
     .option('--faults <spec>', 'inject faults, e.g. zia:GET:/users:429:0.2,scim:*:*:500:0.1,graph:*:*:latency=200')
+    .option('--variant <spec>', 'readings of unconfirmed vendor facts, e.g. scim-page-cap=100,secrets-get=refused (list below)')
     .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
     .option('--seed <n>', 'seed for the generated data and fault draws')
     .option('--no-rate-limits', 'switch the documented vendor rate limits off')
@@ -164,11 +183,15 @@ files. A real directory's password is not written: the config names ${DIRECTORY_
 Fault grammar: server:method:pathPrefix:kind[:rate], comma-separated. server is zia, scim,
 graph, login or *; kind is 429, 5xx, 500-599, reset, timeout[=ms], truncate or latency=ms.
 
+Variants (name=reading, comma-separated; the first reading is the default; docs/vendor-facts.md):
+${variantHelp()}
+
 Examples:
   $ migrate sandbox
   $ migrate sandbox --users 10000 --speed 50 --state-dir /tmp/sbx
   $ migrate sandbox --json > sandbox.json &
   $ migrate sandbox --faults 'zia:GET:/users:429:0.2,scim:*:*:500:0.05'
+  $ migrate sandbox --variant idp-edit-pending=yes,scim-page-cap=100
   $ ${DIRECTORY_PASSWORD_ENV}=… migrate sandbox --directory ldaps://dc1.lab.test --directory-bind-dn 'CN=svc,CN=Users,DC=lab,DC=test' \\
       --directory-ca ca.pem --directory-group-dn 'CN=Zscaler Users,OU=Groups,DC=lab,DC=test'`,
     )

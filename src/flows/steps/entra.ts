@@ -232,9 +232,27 @@ export async function failedObjects(ctx: MigrationContext, since: string): Promi
   return [...latest.values()].filter((v) => v.failed).map(({ name, type, reason }) => ({ name, type, reason }));
 }
 
+/**
+ * A logged reason in a sentence: Entra's reason often carries the target's whole answer, and a SCIM
+ * error's `detail` (RFC 7644 §3.12) is what says why; cut blindly, the answer lost exactly that.
+ */
+export function shortReason(reason: string): string {
+  const first = reason.split('\n')[0] ?? '';
+  const detail = /"detail"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(reason)?.[1];
+  if (detail === undefined) return first.slice(0, 160);
+  let text = detail;
+  try {
+    text = JSON.parse(`"${detail}"`) as string;
+  } catch {
+    // keep the escaped form
+  }
+  const before = first.slice(0, first.indexOf('{') >= 0 ? first.indexOf('{') : first.length).replace(/[\s:]+$/, '');
+  return `${before.slice(0, 120)}: ${text.slice(0, 200)}`;
+}
+
 function describeFailures(failed: Array<{ name: string; type: string; reason: string }>): string {
   if (failed.length === 0) return '';
-  const shown = failed.slice(0, 5).map((f) => `${f.type} ${f.name} (${f.reason.split('\n')[0]?.slice(0, 160)})`).join('; ');
+  const shown = failed.slice(0, 5).map((f) => `${f.type} ${f.name} (${shortReason(f.reason)})`).join('; ');
   return ` ${failed.length} object(s) failed in Entra's provisioning logs and are being retried: ${shown}${failed.length > 5 ? `; … ${failed.length - 5} more` : ''}.`;
 }
 

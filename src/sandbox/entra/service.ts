@@ -40,6 +40,8 @@ export interface StartEntraServiceOptions {
   previouslyProvisioned?: boolean;
   /** Users left unassigned, or assigned with the Default Access role. */
   assignments?: AssignmentScenario;
+  /** How the engine reads SyncAll (variant `syncall-polarity`; default 'documented'). */
+  syncAllPolarity?: 'documented' | 'inverse';
 }
 
 export interface EntraCredentials {
@@ -217,6 +219,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   const state = buildTenant(opts.directory);
   if (opts.assignments) applyAssignmentScenario(state, opts.assignments);
   if (opts.previouslyProvisioned) markProvisionedBefore(state);
+  if (opts.syncAllPolarity) state.syncAllPolarity = opts.syncAllPolarity;
   const engine = new ProvisioningEngine(state, opts.speed);
   const credentials: EntraCredentials = {
     tenantId: state.tenantId,

@@ -119,6 +119,8 @@ export interface EntraState {
   escrows: Map<string, { count: number; lastError: string }>;
   /** Failures a cycle needs before the 40 % escrow quarantine is evaluated (documented: 5 000). */
   escrowQuarantineMinimum: number;
+  /** How SyncAll is read (variant `syncall-polarity`): 'documented' (G11: "true" = all) or 'inverse' ("false" = all). */
+  syncAllPolarity?: 'documented' | 'inverse';
 }
 
 /** Graph's "never" timestamp (docs/vendor-facts.md F29: steadyState… stays 0001-01-01 until achieved). */
@@ -153,7 +155,10 @@ const provisioningRole = (a: { appRoleId: string }): boolean => a.appRoleId !== 
 
 /** The SyncAll secret: "true" = sync all users and groups, anything else = assigned only (G11). */
 export function syncAll(state: EntraState): boolean {
-  return state.secrets.find((s) => s.key === 'SyncAll')?.value.toLowerCase() === 'true';
+  const value = state.secrets.find((s) => s.key === 'SyncAll')?.value.toLowerCase();
+  // The inverse reading (unconfirmed polarity): "false" syncs everyone, "true" only the assigned.
+  if (state.syncAllPolarity === 'inverse') return value === 'false';
+  return value === 'true';
 }
 
 /** The users a cycle provisions: every user with SyncAll true, else those assigned with a real role. */

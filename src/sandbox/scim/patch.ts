@@ -52,10 +52,27 @@ function normaliseBooleans(path: string | undefined, value: unknown): unknown {
   return value;
 }
 
-export function normaliseOps(body: unknown): PatchOp[] {
+/**
+ * `strict` (variant `scim-patch-dialect=rfc`): the server takes RFC 7644 §3.5.2 as written — `op`
+ * exactly "add", "remove" or "replace", `active` a JSON boolean (RFC 7643 §2.3.2) — and refuses
+ * Entra's default dialect with 400 invalidSyntax / invalidValue instead of normalising it.
+ */
+export function normaliseOps(body: unknown, opts: { strict?: boolean } = {}): PatchOp[] {
   const parsed = patchRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw new PatchError('invalidSyntax', `PATCH body must be a PatchOp with an Operations array: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  if (opts.strict) {
+    for (const o of parsed.data.Operations) {
+      if (o.op !== 'add' && o.op !== 'remove' && o.op !== 'replace') {
+        throw new PatchError('invalidSyntax', `unknown PATCH op "${o.op}": RFC 7644 §3.5.2 allows "add", "remove" or "replace"`);
+      }
+      const activeString = (path: string | undefined, v: unknown) => path !== undefined && /(^|[.:])active$/i.test(path) && typeof v === 'string';
+      const pathless = o.path === undefined && o.value && typeof o.value === 'object' && !Array.isArray(o.value) ? Object.entries(o.value) : [];
+      if (activeString(o.path, o.value) || pathless.some(([k, v]) => activeString(k, v))) {
+        throw new PatchError('invalidValue', '"active" must be a boolean (RFC 7643 §2.3.2), not a string');
+      }
+    }
   }
   return parsed.data.Operations.map((o) => {
     const op = o.op.toLowerCase();

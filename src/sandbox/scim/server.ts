@@ -41,6 +41,10 @@ export interface ScimServerOptions {
    * 409 (the other reading of how Zscaler treats it; default false: Entra looks up and PATCHes).
    */
   postAdoptsSynced?: boolean;
+  /** PATCH dialect accepted (variant `scim-patch-dialect`): 'entra' (default) normalises Entra's; 'rfc' refuses it. */
+  patchDialect?: 'entra' | 'rfc';
+  /** Status of a group PATCH (variant `group-patch-status`): 204 No Content (default) or 200 with the group. */
+  groupPatchStatus?: 200 | 204;
 }
 
 const CT = 'application/scim+json';
@@ -227,7 +231,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
         return ok(200, userToScim(tenant, tenant.scimReplaceUser(idpId, rec.id, f.fields), base));
       }
       if (req.method === 'PATCH') {
-        const ops = normaliseOps(b.value);
+        const ops = normaliseOps(b.value, { strict: opts.patchDialect === 'rfc' });
         const next = applyPatch(userToScim(tenant, rec, base), ops, { extensionUrns: EXT, multiValued: USER_MULTI });
         // Entra may patch either department location; the enterprise extension wins when both changed.
         const f = userFieldsFrom(next);
@@ -280,14 +284,16 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
         return ok(200, groupToScim(tenant.scimReplaceGroup(idpId, rec.id, f.fields), base, tenant));
       }
       if (req.method === 'PATCH') {
-        const ops = normaliseOps(b.value);
+        const ops = normaliseOps(b.value, { strict: opts.patchDialect === 'rfc' });
         const fields = memberOnlyPatch(tenant, rec, ops) ?? (() => {
           const next = applyPatch(groupToScim(rec, base, tenant), ops, { extensionUrns: EXT, multiValued: GROUP_MULTI });
           return groupFieldsFrom(next, (x) => tenant.userIdForScim(x));
         })();
         if (!fields.ok) return scimError(400, fields.detail, 'invalidValue');
-        tenant.scimReplaceGroup(idpId, rec.id, fields.fields);
-        // RFC 7644 §3.5.2 allows 204 No Content; echoing a 100k-member group per PATCH would be quadratic.
+        const patched = tenant.scimReplaceGroup(idpId, rec.id, fields.fields);
+        // RFC 7644 §3.5.2 allows 200 with the resource or 204 No Content; which one ZIA answers is
+        // unconfirmed (variant group-patch-status). 204 by default: echoing a 100k-member group per PATCH is quadratic.
+        if (opts.groupPatchStatus === 200) return ok(200, groupToScim(patched, base, tenant, !excluded.includes('members')));
         return { status: 204 };
       }
     } catch (e) {

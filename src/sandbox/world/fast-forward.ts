@@ -23,6 +23,7 @@ export function fastForwardToMigrated(opts: { tenant: ZiaTenant; entra: EntraSta
   tenant.putAuthSettings({ ...settings, directorySyncMigrateToScimEnabled: true });
   tenant.activate();
   const { baseUrl, bearerToken } = portal.setScim(idpId, true);
+  tenant.activate(); // an Edit IdP save may stay pending until activation (variant idp-edit-pending)
   const zid = new Map<string, number>(); // Entra object id -> ZIA user id
   let adopted = 0;
   for (const u of assignedUsers(entra)) {

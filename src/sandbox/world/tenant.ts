@@ -122,6 +122,18 @@ export interface TenantOptions {
   orgId: string;
   idps: { id: number; name: string }[];
   now?: () => number;
+  /** The orgAuthType this AD tenant reports (unconfirmed; variant `ad-org-auth-type`, default ORG_AUTH_TYPE_AD). */
+  adOrgAuthType?: string;
+  /**
+   * Edit IdP saves stay pending until activation (variant `idp-edit-pending=yes`): the console shows
+   * the edit at once, the SCIM service honours it only once activated. Default false: applied at once.
+   */
+  idpEditPending?: boolean;
+  /**
+   * Enable SCIM Provisioning is offered only once the migration flag is ACTIVE (default true); false:
+   * a saved, not yet activated flag is enough (variant `activation-before-idp-edit=not-required`).
+   */
+  scimNeedsActiveFlag?: boolean;
 }
 
 export interface UserFields {
@@ -175,13 +187,22 @@ export class ZiaTenant {
   private readonly now: () => number;
   /** Opaque SCIM ids (world/scim-ids.ts): the SCIM service never shows the numeric admin-API id. */
   private readonly scimIds = new ScimIds();
+  /** The orgAuthType an AD repository reports here (variant `ad-org-auth-type`). */
+  readonly adOrgAuthType: string;
+  private readonly idpEditPending: boolean;
+  private readonly scimNeedsActiveFlag: boolean;
+  /** Edit IdP saves awaiting activation (only with idpEditPending): id → the IdP as saved. */
+  private readonly pendingIdps = new Map<number, ZiaIdp>();
 
   constructor(opts: TenantOptions) {
     this.orgId = opts.orgId;
     this.now = opts.now ?? Date.now;
+    this.adOrgAuthType = opts.adOrgAuthType ?? ORG_AUTH_TYPE_AD;
+    this.idpEditPending = opts.idpEditPending ?? false;
+    this.scimNeedsActiveFlag = opts.scimNeedsActiveFlag ?? true;
     for (const i of opts.idps) this.idps.set(i.id, { id: i.id, name: i.name, scimEnabled: false, samlAutoProvisioning: true });
     this.active = {
-      orgAuthType: ORG_AUTH_TYPE_AD,
+      orgAuthType: this.adOrgAuthType,
       oneTimeAuth: 'OTP_DISABLED',
       samlEnabled: true,
       kerberosEnabled: false,
@@ -213,14 +234,15 @@ export class ZiaTenant {
   }
 
   get status(): 'ACTIVE' | 'PENDING' {
-    return this.pending ? 'PENDING' : 'ACTIVE';
+    return this.pending || this.pendingIdps.size > 0 ? 'PENDING' : 'ACTIVE';
   }
 
   /** PUT /authSettings: replaces the editable fields; read-only ones keep their server values. */
   putAuthSettings(next: Omit<AuthSettings, 'kerberosPwd' | 'lastSyncStartTime' | 'lastSyncEndTime'>): AuthSettings {
     const base = this.pending ?? this.active;
     const turningSyncBackOn = base.directorySyncMigrateToScimEnabled && !next.directorySyncMigrateToScimEnabled;
-    const scimIdp = [...this.idps.values()].find((i) => i.scimEnabled);
+    // The admin's own view: an IdP whose SCIM is switched off in a pending Edit IdP save counts as off.
+    const scimIdp = [...this.idps.keys()].map((id) => this.idpView(id)).find((i) => i.scimEnabled);
     if (turningSyncBackOn && scimIdp) {
       // Per docs/vendor-facts.md F12: AD repositories "are only available when SCIM provisioning is disabled".
       // The exact API error is UNCONFIRMED; the sandbox refuses the wrong rollback order.
@@ -242,6 +264,8 @@ export class ZiaTenant {
 
   /** POST /status/activate: publishes pending changes (tenant-wide, docs/vendor-facts.md F5). */
   activate(): 'ACTIVE' {
+    for (const [id, idp] of this.pendingIdps) this.idps.set(id, idp);
+    this.pendingIdps.clear();
     const next = this.pending;
     if (!next) return 'ACTIVE';
     const before = this.active.orgAuthType;
@@ -265,7 +289,7 @@ export class ZiaTenant {
 
   /** Portal "User Repository Type" change; takes effect at once (it is what the operator saved and activated). */
   setRepositoryType(type: RepositoryType): void {
-    const target = type === 'HOSTED_DB' ? ORG_AUTH_TYPE_HOSTED_DB : ORG_AUTH_TYPE_AD;
+    const target = type === 'HOSTED_DB' ? ORG_AUTH_TYPE_HOSTED_DB : this.adOrgAuthType;
     if (this.pending) this.pending.orgAuthType = target;
     const before = this.active.orgAuthType;
     this.active.orgAuthType = target;
@@ -427,35 +451,62 @@ export class ZiaTenant {
     return idp;
   }
 
+  /** What Edit IdP shows the admin: a pending save, else the active IdP. */
+  idpView(id: number): ZiaIdp {
+    return this.pendingIdps.get(id) ?? this.idp(id);
+  }
+
+  /** An Edit IdP save: applied at once, or kept pending until activation (idpEditPending). */
+  private editIdp(id: number, edit: (idp: ZiaIdp) => void): ZiaIdp {
+    if (!this.idpEditPending) {
+      const idp = this.idp(id);
+      edit(idp);
+      return idp;
+    }
+    const copy = { ...this.idpView(id) };
+    edit(copy);
+    this.pendingIdps.set(id, copy);
+    return copy;
+  }
+
   /** Edit IdP → Enable SCIM Provisioning. Refused on an AD repository until migration is enabled (docs/vendor-facts.md F15). */
   setScimEnabled(id: number, enabled: boolean): ZiaIdp {
-    const idp = this.idp(id);
+    this.idp(id);
     if (enabled) {
-      if (this.repositoryType === 'ACTIVE_DIRECTORY' && !this.active.directorySyncMigrateToScimEnabled) {
+      const flagOn = (this.scimNeedsActiveFlag ? this.active : (this.pending ?? this.active)).directorySyncMigrateToScimEnabled;
+      if (this.repositoryType === 'ACTIVE_DIRECTORY' && !flagOn) {
         throw new TenantError(
           409,
           'SCIM_NOT_SUPPORTED_WITH_DIRECTORY_SYNC',
-          "SCIM provisioning isn't supported with Active Directory user repositories: enable directorySyncMigrateToScimEnabled (Disable Directory Sync & Enable SCIM Provisioning) and activate first",
+          this.scimNeedsActiveFlag
+            ? "SCIM provisioning isn't supported with Active Directory user repositories: enable directorySyncMigrateToScimEnabled (Disable Directory Sync & Enable SCIM Provisioning) and activate first"
+            : "SCIM provisioning isn't supported with Active Directory user repositories: enable directorySyncMigrateToScimEnabled (Disable Directory Sync & Enable SCIM Provisioning) first",
         );
       }
-      idp.scimEnabled = true;
-      if (!idp.bearerToken) idp.bearerToken = newBearerToken();
-    } else {
-      idp.scimEnabled = false;
-      delete idp.bearerToken;
     }
-    return idp;
+    return this.editIdp(id, (idp) => {
+      if (enabled) {
+        idp.scimEnabled = true;
+        if (!idp.bearerToken) idp.bearerToken = newBearerToken();
+      } else {
+        idp.scimEnabled = false;
+        delete idp.bearerToken;
+      }
+    });
   }
 
   generateToken(id: number): string {
-    const idp = this.idp(id);
+    const idp = this.idpView(id);
     if (!idp.scimEnabled) throw new TenantError(409, 'SCIM_NOT_ENABLED', `SCIM provisioning is not enabled on identity provider "${idp.name}"`);
-    idp.bearerToken = newBearerToken();
-    return idp.bearerToken;
+    return this.editIdp(id, (i) => {
+      i.bearerToken = newBearerToken();
+    }).bearerToken as string;
   }
 
   setSamlAutoProvisioning(id: number, enabled: boolean): void {
-    this.idp(id).samlAutoProvisioning = enabled;
+    this.editIdp(id, (idp) => {
+      idp.samlAutoProvisioning = enabled;
+    });
   }
 
   /** The IdP a SCIM bearer token belongs to, only while SCIM is enabled on it. */

@@ -33,8 +33,9 @@ export function createPortal(opts: {
 }): Portal {
   const { tenant } = opts;
   return {
+    // Edit IdP shows the admin's saved edit, activated or not.
     idps: () =>
-      [...tenant.idps.values()].map((i) => ({
+      [...tenant.idps.keys()].map((id) => tenant.idpView(id)).map((i) => ({
         id: i.id,
         name: i.name,
         scimEnabled: i.scimEnabled,

@@ -38,6 +38,8 @@ export interface ZiaServerOptions {
   idleTimeoutMinutes?: number;
   faults?: FaultInjector;
   now?: () => number;
+  /** PUT /authSettings: 'full' (default) refuses a body missing a field a GET shows; 'partial' merges what is sent (variant authsettings-put). */
+  authSettingsPut?: 'full' | 'partial';
 }
 
 export const ONEAPI_AUDIENCE = 'https://api.zscaler.com';
@@ -286,6 +288,16 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
             body = parseJson(req);
           } catch {
             return err(400, 'INVALID_INPUT_ARGUMENT', 'the body is not valid JSON');
+          }
+          if (opts.authSettingsPut === 'partial') {
+            // The other reading (variant authsettings-put=partial): the fields sent replace the current ones, the rest stay.
+            const partial = authSettingsPutSchema.partial().safeParse(body);
+            if (!partial.success) return err(400, 'INVALID_INPUT_ARGUMENT', zodMessage(partial.error));
+            const { kerberosPwd: _k, lastSyncStartTime: _s, lastSyncEndTime: _e, ...current } = tenant.getAuthSettings();
+            const { kerberosPwd: _k2, lastSyncStartTime: _s2, lastSyncEndTime: _e2, ...sent } = partial.data;
+            const merged: Record<string, unknown> = { ...current };
+            for (const [k, v] of Object.entries(sent)) if (v !== undefined) merged[k] = v;
+            return jsonResponse(200, tenant.putAuthSettings(merged as Parameters<ZiaTenant['putAuthSettings']>[0]));
           }
           const parsed = authSettingsPutSchema.safeParse(body);
           if (!parsed.success) return err(400, 'INVALID_INPUT_ARGUMENT', zodMessage(parsed.error));
