@@ -19,7 +19,7 @@ import { exitOnInterrupt } from '../ui/interrupt.js';
 import { PersonOperator } from '../ui/person-operator.js';
 import { progressEvents, renderPlan } from '../ui/plan.js';
 import type { Prompter } from '../ui/prompts.js';
-import { buildContext, type CliContext } from './context.js';
+import { buildContext, type CliContext } from './build-context.js';
 
 export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): Operator {
   return config.operator.kind === 'sandbox'

@@ -29,23 +29,7 @@ export interface OutputOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-const guarded = new WeakSet<NodeJS.WritableStream>();
-
-/**
- * A reader that goes away (`migrate … --help | head -1`, a closed pager) is not an error of
- * migrate: what is written after that is dropped, quietly, and the command finishes with its own
- * exit code. Any other stream error is still thrown.
- */
-export function ignoreClosedPipes(streams: NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
-  for (const stream of streams) {
-    if (guarded.has(stream)) continue;
-    guarded.add(stream);
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
-      throw err;
-    });
-  }
-}
+export { ignoreClosedPipes } from './pipes.js';
 
 /**
  * Colour only on a terminal, never with --no-color or NO_COLOR. (commander gives `color: true`
