@@ -28,7 +28,7 @@ export function addCommonOptions(program: Command): Command {
     .option('-n, --dry-run', 'observe and print the plan; write nothing anywhere', false)
     .option('-y, --yes', 'unattended, no prompts: take every answer from flags, environment or files (never skips verification)', false)
     .option('--auto-approve', 'apply without asking to confirm the plan first; operator steps still prompt at a terminal', false)
-    .option('--json', 'machine-readable result on stdout (human output stays on stderr)', false)
+    .option('--json', 'one JSON document on stdout and nothing else there (the human results move to stderr)', false)
     .option('--detailed-exitcode', 'with --dry-run: exit 2 when changes are pending', false)
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('--audit-log <file>', 'append one JSON line per API call (no bodies, no secrets)');

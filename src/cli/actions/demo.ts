@@ -12,7 +12,7 @@ import { rollbackFlow } from '../../flows/rollback.js';
 import { SandboxOperator } from '../../flows/sandbox-operator.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { createPrompter } from '../../ui/prompts.js';
-import { createOutput } from '../../ui/output.js';
+import { createOutput, JSON_SCHEMA_VERSION } from '../../ui/output.js';
 import type { CliContext } from '../build-context.js';
 import { commonOptions } from '../context.js';
 import { executeFlow } from '../run-flow.js';
@@ -50,20 +50,20 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
       // the rehearsal as slow as a real tenant for no insight.
       createMigrationContext({ config, readOnly, out, operator: new SandboxOperator(portal, out), env, pollIntervalMs: 250, rateLimits: false, reportDir: join(dir, 'reports') });
 
-    out.info(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
+    out.print(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
     const before = sandbox.stats().mutations;
     const planCtx = ctx(true);
     await executeFlow(cli(true), planCtx, adToScimFlow, {}).finally(() => planCtx.close());
     const dryRunWrites = sandbox.stats().mutations - before;
-    out.info(`   mutating requests during the dry-run: ${dryRunWrites}`);
+    out.print(`   mutating requests during the dry-run: ${dryRunWrites}`);
 
-    out.info(out.color.bold('\n2. Migrate: ad-to-scim'));
+    out.print(out.color.bold('\n2. Migrate: ad-to-scim'));
     const runCtx = ctx(false);
     try {
       await executeFlow(cli(false), runCtx, adToScimFlow, {}); // prints the flow's closing advice
 
       if (!opts.skipRollback) {
-        out.info(out.color.bold('\n3. Roll back, then verify AD vs ZIA'));
+        out.print(out.color.bold('\n3. Roll back, then verify AD vs ZIA'));
         await executeFlow(cli(false), runCtx, rollbackFlow, {});
       }
     } finally {
@@ -71,6 +71,7 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
     }
     const seconds = (Date.now() - started) / 1000;
     const summary = {
+      schemaVersion: JSON_SCHEMA_VERSION,
       ok: true,
       users,
       seconds: Number(seconds.toFixed(1)),
@@ -80,8 +81,8 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
       rolledBack: !opts.skipRollback,
     };
     if (common.json) out.result(summary);
-    out.info(out.color.green.bold(`\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`));
-    out.info(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
+    out.print(out.color.green.bold(`\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`));
+    out.print(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
     process.exitCode = EXIT.ok;
   } finally {
     await sandbox.stop();

@@ -35,5 +35,5 @@ export async function runInit(opts: { output: string; force: boolean }, cmd: Com
   const text = renderConfigTemplate(answers);
   parseConfig(text, opts.output); // never write a file migrate itself would reject
   await writeFile(opts.output, text, { mode: 0o600, flag: opts.force ? 'w' : 'wx' });
-  out.info(`wrote ${opts.output}. Next: export the variables it names, then run: migrate ad-to-scim --dry-run --config ${opts.output}`);
+  out.print(`wrote ${opts.output}. Next: export the variables it names, then run: migrate ad-to-scim --dry-run --config ${opts.output}`);
 }

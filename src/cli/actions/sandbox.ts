@@ -4,11 +4,12 @@ import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
 import { defaultHeapGrowth } from '../../engine/heap.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { createOutput, type Output } from '../../ui/output.js';
+import { createOutput, JSON_SCHEMA_VERSION, type Output } from '../../ui/output.js';
 import { DIRECTORY_PASSWORD_ENV, sandboxOptionsFrom, type SandboxCliOptions } from '../commands/sandbox.js';
 
 export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
   return {
+    schemaVersion: JSON_SCHEMA_VERSION,
     endpoints: sb.endpoints,
     configPath,
     orgId: sb.credentials.zia.orgId,
@@ -19,7 +20,7 @@ export function describeSandbox(sb: Sandbox, configPath: string): Record<string,
 
 function printHuman(out: Output, sb: Sandbox, configPath: string): void {
   const e = sb.endpoints;
-  out.info(out.color.bold(`sandbox running: ${sb.world.directory.users.length} directory users, ZIA org ${sb.credentials.zia.orgId}`));
+  out.print(out.color.bold(`sandbox running: ${sb.world.directory.users.length} directory users, ZIA org ${sb.credentials.zia.orgId}`));
   const rows: [string, string][] = [
     ['ZIA admin API (legacy)', e.ziaBaseUrl],
     ['ZIA admin API (OneAPI)', e.ziaOneApiBaseUrl],
@@ -31,10 +32,10 @@ function printHuman(out: Output, sb: Sandbox, configPath: string): void {
     ['Microsoft Graph', e.graphUrl],
     ['Active Directory (LDAP)', e.ldapUrl],
   ];
-  for (const [k, v] of rows) out.info(`  ${k.padEnd(24)} ${v}`);
-  out.info('');
-  out.info(`config: ${configPath}`);
-  out.info(`try:    migrate ad-to-scim --dry-run --config ${configPath}`);
+  for (const [k, v] of rows) out.print(`  ${k.padEnd(24)} ${v}`);
+  out.print('');
+  out.print(`config: ${configPath}`);
+  out.print(`try:    migrate ad-to-scim --dry-run --config ${configPath}`);
   out.info('Stop with Ctrl-C.');
 }
 

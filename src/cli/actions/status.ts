@@ -46,9 +46,9 @@ export async function runStatus(cmd: Command): Promise<void> {
     out.result({ ...state, run: runNumber(state), tenant: tenantSentence(state), lock: lock ?? null, onScimSince: onScim ?? null });
     return;
   }
-  out.info(out.color.bold(`migration ${state.lineage}`) + `  ${state.target.label}`);
-  out.info(`state ${statePath}  serial ${state.serial}  updated ${state.updatedAt}  tool ${state.toolVersion}`);
-  out.info(
+  out.print(out.color.bold(`migration ${state.lineage}`) + `  ${state.target.label}`);
+  out.print(`state ${statePath}  serial ${state.serial}  updated ${state.updatedAt}  tool ${state.toolVersion}`);
+  out.print(
     lock === undefined
       ? 'not locked'
       : lock === 'unreadable'
@@ -56,16 +56,16 @@ export async function runStatus(cmd: Command): Promise<void> {
         : out.color.yellow(describeHolder(lock)),
   );
   const run = runNumber(state);
-  out.info(out.color.bold(tenantSentence(state)));
-  out.info(state.snapshot ? `run ${run}: snapshot taken ${state.snapshot.takenAt}` : `run ${run}: no snapshot yet`);
+  out.print(out.color.bold(tenantSentence(state)));
+  out.print(state.snapshot ? `run ${run}: snapshot taken ${state.snapshot.takenAt}` : `run ${run}: no snapshot yet`);
   const printFlows = (flows: State['flows'], runNo: number) => {
     for (const [flowId, flow] of Object.entries(flows)) {
-      out.info('');
-      out.info(out.color.bold(`${flowId}`) + out.color.dim(`  run ${runNo}, started ${flow.startedAt}`) + (flow.completedAt ? out.color.green(`  completed ${flow.completedAt}`) : ''));
+      out.print('');
+      out.print(out.color.bold(`${flowId}`) + out.color.dim(`  run ${runNo}, started ${flow.startedAt}`) + (flow.completedAt ? out.color.green(`  completed ${flow.completedAt}`) : ''));
       for (const [stepId, rec] of Object.entries(flow.steps)) {
         const paint = rec.status === 'succeeded' ? out.color.green : rec.status === 'failed' ? out.color.red : out.color.cyan;
         const when = rec.finishedAt ?? rec.startedAt;
-        out.info(
+        out.print(
           `  ${paint(rec.status.padEnd(11))} ${stepId.padEnd(26)} ${out.color.dim(when ? `${when} (run ${runNo})` : `(run ${runNo})`)}` +
             `${rec.attempts > 1 ? ` attempts ${rec.attempts}` : ''}${rec.lastError ? out.color.red(` — ${rec.lastError.split('\n')[0]}`) : ''}`,
         );
@@ -74,12 +74,12 @@ export async function runStatus(cmd: Command): Promise<void> {
   };
   printFlows(state.flows, run);
   (state.history ?? []).forEach((closed, i) => {
-    out.info('');
-    out.info(out.color.dim(`run ${i + 1}: ${closed.outcome} at ${closed.closedAt}`) + (closed.snapshot ? out.color.dim(`  (snapshot ${closed.snapshot.takenAt})`) : ''));
+    out.print('');
+    out.print(out.color.dim(`run ${i + 1}: ${closed.outcome} at ${closed.closedAt}`) + (closed.snapshot ? out.color.dim(`  (snapshot ${closed.snapshot.takenAt})`) : ''));
   });
   if (onScim) {
-    out.info('');
-    out.info(out.color.green(`On SCIM provisioning for ${daysSince(onScim)} (since ${onScim}).`));
-    out.info('Leave the migration flag on and the repository type alone; the Authentication Bridge VM can go after a few quiet days.');
+    out.print('');
+    out.print(out.color.green(`On SCIM provisioning for ${daysSince(onScim)} (since ${onScim}).`));
+    out.print('Leave the migration flag on and the repository type alone; the Authentication Bridge VM can go after a few quiet days.');
   }
 }

@@ -87,10 +87,10 @@ export async function runVerify(opts: VerifyOptions, cmd: Command): Promise<void
       written.push(opts.junit);
     }
     if (cli.opts.json) process.stdout.write(toJson(result.report));
-    else process.stderr.write(`${renderSummary(result.report, { color: cli.out.color.level > 0 })}\n`);
+    else cli.out.print(renderSummary(result.report, { color: cli.out.color.level > 0 }));
     for (const w of written) cli.out.info(`wrote ${w}`);
-    if (result.ok) cli.out.info(cli.out.color.green('parity within thresholds'));
-    else cli.out.info(cli.out.color.red(`parity outside thresholds: ${result.breaches.join('; ')}`));
+    if (result.ok) cli.out.print(cli.out.color.green('parity within thresholds'));
+    else cli.out.print(cli.out.color.red(`parity outside thresholds: ${result.breaches.join('; ')}`));
     process.exitCode = result.ok ? EXIT.ok : EXIT.error;
   } catch (err) {
     // verify is read-only and waits for no one: nothing it needs is an operator step (exit 3).
