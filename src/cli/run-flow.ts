@@ -120,6 +120,11 @@ export async function executeFlow(
     if (extra.junit) await writeFile(extra.junit, planToJUnit(plan)); // the one file a dry-run writes, on request
     if (opts.json) out.result({ schemaVersion: JSON_SCHEMA_VERSION, dryRun: true, plan });
     else out.print(renderPlan(out, plan));
+    if (plan.blocking) {
+      // The plan is the result (stdout); the reason for exit 1 is said on stderr too, where scripts look.
+      const blockers = [...plan.preflight.filter(isBlockingCheck).map((c) => c.title), ...plan.steps.filter(isBlockingStep).map((s) => s.title)];
+      out.error(`the plan is blocked by: ${blockers.join('; ')}${opts.json ? '' : ' (details in the plan above)'}. Nothing was written.`);
+    }
     return planExitCode(plan, opts.detailedExitcode);
   }
 

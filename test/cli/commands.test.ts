@@ -147,7 +147,8 @@ describe('migrate against a sandbox in another process', () => {
     sandbox.resetLog();
     const r = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('AUTHENTICATION_FAILED'); // in the plan's failed preflight check
+    expect(r.stdout).toContain('AUTHENTICATION_FAILED'); // in the plan's failed preflight check (stdout)
+    expect(r.stderr).toMatch(/^error: the plan is blocked by: .+Nothing was written\.\n$/);
     const logins = sandbox.requests().filter((e) => e.method === 'POST' && e.path.endsWith('/authenticatedSession'));
     expect(logins).toHaveLength(1);
   });
