@@ -41,7 +41,7 @@ export function secretVariables(auth: InitAuth): { name: string; field: string; 
           { name: 'ZIA_PASSWORD', field: 'zia.auth.passwordEnv', holds: "the ZIA API admin's password" },
           { name: 'ZIA_API_KEY', field: 'zia.auth.apiKeyEnv', holds: 'Administration > Cloud Service API Key' },
         ]
-      : [{ name: 'ZIA_CLIENT_SECRET', field: 'zia.auth.clientSecretEnv', holds: "the OneAPI client's secret (ZIdentity > API Clients)" }];
+      : [{ name: 'ZIA_CLIENT_SECRET', field: 'zia.auth.clientSecretEnv', holds: "the OneAPI client's secret (ZIdentity > Integration > API Clients)" }];
   return [
     ...zia,
     { name: 'GRAPH_CLIENT_SECRET', field: 'idp.clientSecretEnv', holds: "the Graph app registration's client secret" },
