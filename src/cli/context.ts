@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { FileCheckpointStore, type CheckpointStore } from '../engine/checkpoint.js';
-import { ReadOnlyViolation, UserError } from '../engine/errors.js';
-import { createOutput, type Output } from '../ui/output.js';
-import { createPrompter, type Prompter } from '../ui/prompts.js';
+import { UserError } from '../engine/errors.js';
+
+// The definition side of every command: options, help and flag checks. Keep it free of heavy
+// imports (zod, chalk, prompts, clients): `migrate --help` loads only this and commander.
 
 export const DEFAULT_STATE = './.migrate/state.json';
 export const DEFAULT_CONFIG = './migrate.yaml';
@@ -29,7 +28,7 @@ export function addCommonOptions(program: Command): Command {
     .option('-n, --dry-run', 'observe and print the plan; write nothing anywhere', false)
     .option('-y, --yes', 'unattended, no prompts: take every answer from flags, environment or files (never skips verification)', false)
     .option('--auto-approve', 'apply without asking to confirm the plan first; operator steps still prompt at a terminal', false)
-    .option('--json', 'machine-readable result on stdout (human output stays on stderr)', false)
+    .option('--json', 'one JSON document on stdout and nothing else there (the human results move to stderr)', false)
     .option('--detailed-exitcode', 'with --dry-run: exit 2 when changes are pending', false)
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('--audit-log <file>', 'append one JSON line per API call (no bodies, no secrets)');
@@ -65,43 +64,6 @@ export function refuseMeaninglessFlags(cmd: Command): void {
   }
 }
 
-export interface CliContext {
-  opts: CommonOptions;
-  out: Output;
-  prompter: Prompter;
-  /** The checkpoint store; a dry-run gets a read-only view that never writes. */
-  store: CheckpointStore;
-  statePath: string;
-}
-
 export function commonOptions(cmd: Command): CommonOptions {
   return cmd.optsWithGlobals() as CommonOptions;
-}
-
-/** Reads the real file; any attempt to write is a bug during a dry-run and throws. */
-class ReadOnlyStore implements CheckpointStore {
-  constructor(private readonly file: FileCheckpointStore) {}
-  describe(): string {
-    return this.file.describe();
-  }
-  load() {
-    return this.file.load();
-  }
-  async save(): Promise<never> {
-    throw new ReadOnlyViolation(`write the state file ${this.file.describe()}`);
-  }
-}
-
-export function buildContext(cmd: Command): CliContext {
-  const opts = commonOptions(cmd);
-  const out = createOutput({ json: opts.json, color: opts.color });
-  const statePath = resolve(opts.state);
-  const file = new FileCheckpointStore(statePath);
-  return {
-    opts,
-    out,
-    prompter: createPrompter({ yes: opts.yes }),
-    store: opts.dryRun ? new ReadOnlyStore(file) : file,
-    statePath,
-  };
 }

@@ -4,7 +4,7 @@ import { limitHeapGrowth } from '../engine/heap.js';
 import { redact } from '../engine/redact.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { announceInterrupted, Interrupted } from '../ui/interrupt.js';
-import { ignoreClosedPipes } from '../ui/output.js';
+import { ignoreClosedPipes } from '../ui/pipes.js';
 import { addCommonOptions, refuseMeaninglessFlags } from './context.js';
 import { registerCommands } from './commands/index.js';
 

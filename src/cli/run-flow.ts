@@ -14,12 +14,12 @@ import { SandboxOperator } from '../flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../flows/resume.js';
 import { renderSummary } from '../parity/index.js';
 import { planToJUnit } from '../ui/junit.js';
-import type { Output } from '../ui/output.js';
+import { JSON_SCHEMA_VERSION, type Output } from '../ui/output.js';
 import { exitOnInterrupt } from '../ui/interrupt.js';
 import { PersonOperator } from '../ui/person-operator.js';
 import { progressEvents, renderPlan } from '../ui/plan.js';
 import type { Prompter } from '../ui/prompts.js';
-import { buildContext, type CliContext } from './context.js';
+import { buildContext, type CliContext } from './build-context.js';
 
 export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): Operator {
   return config.operator.kind === 'sandbox'
@@ -81,7 +81,7 @@ async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCt
   const target = targetOf(planCtx.config);
   applyCheckpointFacts(planCtx, await store.load());
   const { plan } = await runFlow(flow, planCtx, { store, target, dryRun: true });
-  process.stderr.write(`${renderPlan(out, plan)}\n`);
+  out.print(renderPlan(out, plan));
   // Nothing to approve: no change is planned, or preflight fails and the run stops before writing.
   if (!plan.changesPending || plan.preflight.some(isBlockingCheck)) return true;
   const changes = plan.steps.filter((s) => s.observation.state !== 'done').length;
@@ -121,15 +121,20 @@ export async function executeFlow(
   if (opts.dryRun) {
     const { plan } = await runFlow(flow, ctx, { store, target, dryRun: true });
     if (extra.junit) await writeFile(extra.junit, planToJUnit(plan)); // the one file a dry-run writes, on request
-    if (opts.json) out.result({ dryRun: true, plan });
-    else process.stderr.write(`${renderPlan(out, plan)}\n`);
+    if (opts.json) out.result({ schemaVersion: JSON_SCHEMA_VERSION, dryRun: true, plan });
+    else out.print(renderPlan(out, plan));
+    if (plan.blocking) {
+      // The plan is the result (stdout); the reason for exit 1 is said on stderr too, where scripts look.
+      const blockers = [...plan.preflight.filter(isBlockingCheck).map((c) => c.title), ...plan.steps.filter(isBlockingStep).map((s) => s.title)];
+      out.error(`the plan is blocked by: ${blockers.join('; ')}${opts.json ? '' : ' (details in the plan above)'}. Nothing was written.`);
+    }
     return planExitCode(plan, opts.detailedExitcode);
   }
 
   // Only this flow's verification is reported (the demo runs two flows in one context).
   ctx.lastParity = undefined;
   const printParity = () => {
-    if (ctx.lastParity && !opts.json) process.stderr.write(`\n${renderSummary(ctx.lastParity.report, { color: out.color.level > 0 })}\n`);
+    if (ctx.lastParity && !opts.json) out.print(`\n${renderSummary(ctx.lastParity.report, { color: out.color.level > 0 })}`);
   };
   let lock: HeldLock | undefined;
   // Ctrl-C outside a prompt: say so, release the lock, exit 130 (a prompt reports it as Interrupted).
@@ -153,6 +158,7 @@ export async function executeFlow(
     const verified = lastParityOf(ctx); // set by the flow's verification step, if it ran
     if (opts.json) {
       out.result({
+        schemaVersion: JSON_SCHEMA_VERSION,
         flow: flow.id,
         completed: result.completed,
         steps: result.plan.steps.map((s) => ({ id: s.id, state: s.observation.state, detail: s.observation.detail })),
@@ -160,12 +166,12 @@ export async function executeFlow(
         stateSerial: result.state?.serial,
       });
     }
-    out.info(out.color.green(`\n${flow.title}: complete.`));
-    for (const line of flow.closingAdvice ?? []) out.info(out.color.dim(`   · ${line}`));
+    out.print(out.color.green(`\n${flow.title}: complete.`));
+    for (const line of flow.closingAdvice ?? []) out.print(out.color.dim(`   · ${line}`));
     return EXIT.ok;
   } catch (err) {
     printParity();
-    if (opts.json) out.result({ flow: flow.id, completed: false, error: errorText(err) });
+    if (opts.json) out.result({ schemaVersion: JSON_SCHEMA_VERSION, flow: flow.id, completed: false, error: errorText(err) });
     throw err;
   } finally {
     stopHandlingInterrupt();

@@ -93,6 +93,8 @@ const SessionInfoSchema = z
 
 /** Production ZIA cloud names (F1). Under OneAPI they all share one API host (O1, O3). */
 const PRODUCTION_CLOUDS = new Set(['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten', 'production', '']);
+/** The cloud names this client maps to API hosts by name, as an administrator types them (`migrate init` offers these). */
+export const ZIA_CLOUD_NAMES = ['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten', 'zscalerbeta', 'zscalergov', 'zspreview'] as const;
 
 /**
  * The ZIA API base URL for a cloud. Legacy: `https://zsapi.<cloud>.net/api/v1` (zspreview:

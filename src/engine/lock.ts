@@ -74,7 +74,13 @@ export function isStale(info: LockInfo): boolean {
  * holder's details. A lock left by a dead process on this host is reported and taken over;
  * a lock from another host is never broken automatically (`migrate unlock <id>` does that).
  */
-export async function acquireLock(statePath: string, operation: string): Promise<HeldLock> {
+export async function acquireLock(
+  statePath: string,
+  operation: string,
+  opts: { notify?: (line: string) => void } = {},
+): Promise<HeldLock> {
+  // Where the takeover of a stale lock is reported: stderr for the CLI, a sink in tests.
+  const notify = opts.notify ?? ((line: string) => process.stderr.write(`migrate: ${line}\n`));
   const path = lockPathFor(statePath);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const info: LockInfo = {
@@ -108,7 +114,7 @@ export async function acquireLock(statePath: string, operation: string): Promise
         });
       }
       if (attempt === 0 && isStale(holder)) {
-        process.stderr.write(`migrate: taking over stale ${describeHolder(holder)} (that process has exited)\n`);
+        notify(`taking over stale ${describeHolder(holder)} (that process has exited)`);
         await unlink(path).catch(() => undefined);
         continue;
       }

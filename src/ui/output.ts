@@ -1,18 +1,27 @@
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../engine/redact.js';
 
 /**
- * Human output goes to stderr, machine output (--json) to stdout, so scripts can pipe one
- * and still see the other. Everything printed passes through redact().
+ * The streams, as Unix tools expect them (`migrate status > s.txt`, `migrate status | less`):
+ * - stdout: what the command was run for. For people, the results (the plan, the status, the
+ *   parity tables, the verdict: `print`); with --json, only the one JSON document (`result`), and
+ *   the human results move to stderr so stdout stays parseable.
+ * - stderr: everything about the run: progress, prompts, operator instructions, warnings, logs,
+ *   errors (`info`, `warn`, `error`).
+ * Everything printed passes through redact(). Colour is decided per stream: a result piped to a
+ * file carries no escape codes even when the progress beside it on the terminal is coloured.
  */
 export interface Output {
   readonly color: ChalkInstance;
   readonly json: boolean;
   readonly quiet: boolean;
-  /** A line for people (stderr). */
+  /** Progress or a log line for people (stderr). */
   info(line: string): void;
   warn(line: string): void;
   error(line: string): void;
+  /** A human result: the plan, the status, a parity table, the verdict (stdout; stderr with --json). */
+  print(text: string): void;
   /** The one JSON document of a --json run (stdout). */
   result(value: unknown): void;
   /** Whether stderr is a terminal (progress bars only then). */
@@ -20,6 +29,9 @@ export interface Output {
   /** Where progress bars draw: the same stream as the human lines. */
   readonly stderr: NodeJS.WritableStream;
 }
+
+/** The version of the CLI's own --json documents (plan, run, demo, sandbox, unlock); verify's report and status carry their own. */
+export const JSON_SCHEMA_VERSION = 1;
 
 export interface OutputOptions {
   json?: boolean;
@@ -29,23 +41,7 @@ export interface OutputOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-const guarded = new WeakSet<NodeJS.WritableStream>();
-
-/**
- * A reader that goes away (`migrate … --help | head -1`, a closed pager) is not an error of
- * migrate: what is written after that is dropped, quietly, and the command finishes with its own
- * exit code. Any other stream error is still thrown.
- */
-export function ignoreClosedPipes(streams: NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
-  for (const stream of streams) {
-    if (guarded.has(stream)) continue;
-    guarded.add(stream);
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
-      throw err;
-    });
-  }
-}
+export { ignoreClosedPipes } from './pipes.js';
 
 /**
  * Colour only on a terminal, never with --no-color or NO_COLOR. (commander gives `color: true`
@@ -60,8 +56,15 @@ export function wantsColor(flag: boolean | undefined, stream: { isTTY?: boolean 
 export function createOutput(opts: OutputOptions = {}): Output {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
-  const color = new Chalk({ level: wantsColor(opts.color, stderr) ? 1 : 0 });
-  const write = (line: string) => stderr.write(`${redact(line)}\n`);
+  const colorOn = { stderr: wantsColor(opts.color, stderr), stdout: wantsColor(opts.color, stdout as { isTTY?: boolean }) };
+  const color = new Chalk({ level: colorOn.stderr || colorOn.stdout ? 1 : 0 });
+  const to = (stream: NodeJS.WritableStream, coloured: boolean) => (line: string) => {
+    const text = redact(line);
+    stream.write(`${coloured ? text : stripVTControlCharacters(text)}\n`);
+  };
+  const write = to(stderr, colorOn.stderr);
+  // With --json, stdout holds the JSON document only: the human results go beside the progress.
+  const printTo = opts.json ? write : to(stdout, colorOn.stdout);
   return {
     color,
     json: Boolean(opts.json),
@@ -73,6 +76,9 @@ export function createOutput(opts: OutputOptions = {}): Output {
     },
     warn: (line) => write(color.yellow(`warning: ${line}`)),
     error: (line) => write(color.red(`error: ${line}`)),
+    print: (text) => {
+      if (!opts.quiet) printTo(text);
+    },
     result: (value) => {
       stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`);
     },

@@ -99,7 +99,8 @@ describe('migrate against a sandbox in another process', () => {
 
     const plain = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
     expect(plain.code).toBe(0); // without --detailed-exitcode pending changes are not an error
-    expect(plain.stderr).toContain('would change something. Nothing was written.');
+    expect(plain.stdout).toContain('would change something. Nothing was written.'); // the plan is the result: stdout
+    expect(plain.stderr).toBe('');
   });
 
   it('dry-run --junit writes one test case per check and step', async () => {
@@ -146,7 +147,8 @@ describe('migrate against a sandbox in another process', () => {
     sandbox.resetLog();
     const r = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('AUTHENTICATION_FAILED');
+    expect(r.stdout).toContain('AUTHENTICATION_FAILED'); // in the plan's failed preflight check (stdout)
+    expect(r.stderr).toMatch(/^error: the plan is blocked by: .+Nothing was written\.\n$/);
     const logins = sandbox.requests().filter((e) => e.method === 'POST' && e.path.endsWith('/authenticatedSession'));
     expect(logins).toHaveLength(1);
   });
@@ -191,7 +193,7 @@ describe('migrate against a sandbox in another process', () => {
     await writeFile(personConfig, YAML.stringify(doc));
     const audit = join(dir, 'audit.jsonl');
     const third = await runCli([...args, '--audit-log', audit], { env: { TEST_SCIM_TOKEN: bearerToken! } });
-    expect(third.stderr).toContain('complete');
+    expect(third.stdout).toContain('complete.');
     expect(third.code).toBe(0);
     const auditText = await readFile(audit, 'utf8');
     const lines = auditText.trim().split('\n').map((l) => JSON.parse(l));
@@ -212,8 +214,8 @@ describe('migrate against a sandbox in another process', () => {
     expect(s.flows['ad-to-scim'].steps['sync-now'].status).toBe('succeeded');
     expect(s.tenant).toMatch(/^Tenant: on SCIM provisioning \(run 1 completed /);
     const human = await runCli(['status', '--state', state]);
-    expect(human.stdout + human.stderr).toMatch(/Tenant: on SCIM provisioning/);
-    expect(human.stdout + human.stderr).toMatch(/sync-now +\d{4}-\d\d-\d\dT\S+ \(run 1\)/);
+    expect(human.stdout).toMatch(/Tenant: on SCIM provisioning/);
+    expect(human.stdout).toMatch(/sync-now +\d{4}-\d\d-\d\dT\S+ \(run 1\)/);
   });
 
   it('a second run is refused while the lock is held, and unlock clears it', async () => {
@@ -233,7 +235,7 @@ describe('migrate against a sandbox in another process', () => {
     try {
       const human = await runCli(['status', '--state', state]);
       expect(human.code).toBe(0);
-      expect(human.stderr).toContain(`the lock file ${state}.lock is unreadable`);
+      expect(human.stdout).toContain(`the lock file ${state}.lock is unreadable`);
       const json = await runCli(['status', '--json', '--state', state]);
       expect(JSON.parse(json.stdout).lock).toBe('unreadable');
     } finally {
@@ -281,7 +283,7 @@ describe('migrate demo', () => {
     const r = await runCli(['demo', '--users', '150', '--speed', '200', '--json', '--state-dir', stateDir], { timeoutMs: 180_000 });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ ok: true, users: 150, dryRunMutatingRequests: 0, rolledBack: true });
-    expect(r.stderr).toContain('Demo complete');
+    expect(summary).toMatchObject({ schemaVersion: 1, ok: true, users: 150, dryRunMutatingRequests: 0, rolledBack: true });
+    expect(r.stderr).toContain('Demo complete'); // with --json the human results move to stderr
   });
 });

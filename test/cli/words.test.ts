@@ -17,8 +17,11 @@ describe('the words of a real ad-to-scim run', () => {
     // No terminal and no --yes: unattended, as before; nothing asks for a confirmation.
     const r = await runCli(['ad-to-scim', '--config', config, '--state', join(dir, 'state.json')]);
     expect(r.code).toBe(0);
-    const text = r.stderr;
-    expect(text).toContain('complete.');
+    // The verdict and the closing advice are the run's result (stdout); progress is on stderr.
+    const text = r.stdout + r.stderr;
+    expect(r.stdout).toContain('complete.');
+    expect(r.stdout).toContain('· Leave "Disable Directory Sync');
+    expect(r.stderr).toContain('waiting for the directory sync to finish');
     // The closing advice the demo printed, now printed by the command itself, citing the vendor's page.
     expect(text).toContain('· Leave "Disable Directory Sync & Enable SCIM Provisioning" on, and do not change the User Repository Type to Hosted DB');
     expect(text).toContain('(https://help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide)');

@@ -1,4 +1,5 @@
 import { parseConfig } from '../../src/config/load.js';
+import YAML from 'yaml';
 
 const minimal = `
 version: 1
@@ -165,5 +166,48 @@ describe('a huge value in the configuration is not echoed in full', () => {
       expect(message.length).toBeLessThan(2_000);
       expect(message).toMatch(/… \(\d+ more characters\)/);
     }
+  });
+});
+
+describe('configuration errors say what was meant, what is missing, and on which line', () => {
+  const message = (text: string, source = 'm.yaml'): string => {
+    try {
+      parseConfig(text, source);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it('a mistyped key: the closest known key at that path, and the line of the key', () => {
+    const text = minimal.replace('  orgId: "24326813"', '  orgid: "24326813"');
+    const m = message(text);
+    expect(m).toContain(`m.yaml: zia.orgid: unknown key (line ${lineOf(text, 'orgid')}); did you mean "orgId"? (it is required)`);
+    expect(m).not.toContain('zia.orgId: required'); // said once, on the typo's line
+    const guards = `${minimal}guards: { maxDeletion: 3 }\n`;
+    expect(message(guards)).toContain(`m.yaml: guards.maxDeletion: unknown key (line ${lineOf(guards, 'maxDeletion')}); did you mean "maxDeletions"?`);
+    const top = minimal.replace('directory:', 'directroy:');
+    expect(message(top)).toContain(`m.yaml: directroy: unknown key (line ${lineOf(top, 'directroy')}); did you mean "directory"? (it is required)`);
+  });
+
+  it('a key that is nothing like a known one lists the keys known there', () => {
+    const text = minimal.replace('  servicePrincipal:', '  colour: blue\n  servicePrincipal:');
+    expect(message(text)).toMatch(new RegExp(`m\\.yaml: idp\\.colour: unknown key \\(line ${lineOf(text, 'colour')}\\); known here: kind, tenantId, clientId, .*servicePrincipal`));
+  });
+
+  it('a missing key is "required", with the block it is missing from and that block\'s line', () => {
+    const text = minimal.replace('  idpName: Entra ID\n', '');
+    expect(message(text)).toContain(`m.yaml: zia.idpName: required (a string), missing from "zia" (line ${lineOf(text, 'zia:')})`);
+    // In a block that lets other keys through (the auth block), a misspelling is named from the required key.
+    const auth = minimal.replace('username: admin@example.com', 'usernme: admin@example.com');
+    expect(message(auth)).toContain(`m.yaml: zia.auth.username: required (a string), missing from "zia.auth" (line ${lineOf(auth, 'auth:')}); "usernme" (line ${lineOf(auth, 'usernme')}) looks like a misspelling of it`);
+  });
+
+  it('other errors carry the line of their key; JSON files too', () => {
+    const text = minimal.replace('url: ldaps://dc1.example.com', 'url: https://dc1.example.com');
+    expect(message(text, 'c.yaml')).toMatch(new RegExp(`c\\.yaml: directory\\.url: must be an ldap:// or ldaps:// URL.*\\(line ${lineOf(text, 'url: https')}\\)`));
+    const json = JSON.stringify({ ...YAML.parse(minimal), operater: { kind: 'person' } }, null, 2);
+    expect(message(json, 'm.json')).toContain(`m.json: operater: unknown key (line ${lineOf(json, '"operater"')}); did you mean "operator"?`);
   });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { adToScimFlow } from '../../flows/ad-to-scim.js';
-import { runFlowCommand } from '../run-flow.js';
+
+// Definition only: the flow, the clients and the engine load when the command runs.
 
 export function registerAdToScimCommand(program: Command): void {
   program
@@ -27,6 +27,7 @@ Examples:
   $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; adopt: boolean; junit?: string }, cmd: Command) => {
+      const [{ runFlowCommand }, { adToScimFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/ad-to-scim.js')]);
       await runFlowCommand(cmd, adToScimFlow, { ...opts, adoptObservedState: opts.adopt });
     });
 }

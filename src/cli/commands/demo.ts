@@ -1,24 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { configSchema } from '../../config/schema.js';
-import { FileCheckpointStore } from '../../engine/checkpoint.js';
-import { EXIT } from '../../engine/errors.js';
-import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
-import { adToScimFlow } from '../../flows/ad-to-scim.js';
-import { createMigrationContext } from '../../flows/context.js';
-import { rollbackFlow } from '../../flows/rollback.js';
-import { SandboxOperator } from '../../flows/sandbox-operator.js';
-import { startSandbox } from '../../sandbox/index.js';
-import { createPrompter } from '../../ui/prompts.js';
-import { createOutput } from '../../ui/output.js';
-import { commonOptions, type CliContext } from '../context.js';
-import { executeFlow } from '../run-flow.js';
-import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
 import { checkVariantFlag } from './sandbox.js';
 
-interface DemoOptions {
+export interface DemoOptions {
   users: string;
   speed: string;
   stateDir?: string;
@@ -47,70 +30,8 @@ Examples:
   $ migrate demo --json        one JSON summary on stdout`,
     )
     .action(async (opts: DemoOptions, cmd: Command) => {
-      const common = commonOptions(cmd);
-      const out = createOutput({ json: common.json, color: common.color });
-      const users = wholeNumberFlag('--users', opts.users, 1, 1_000_000);
-      const speed = positiveNumberFlag('--speed', opts.speed);
       if (opts.variant !== undefined) checkVariantFlag(opts.variant);
-      const started = Date.now();
-      out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, Entra ID with the Zscaler app…`));
-      const sandbox = await startSandbox({ users, speed, port: 0, ...(opts.variant ? { variants: opts.variant } : {}) });
-      try {
-        const config = configSchema.parse(sandbox.config());
-        const env = { ...process.env, ...sandbox.env() };
-        const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));
-        const statePath = join(dir, 'state.json');
-        const store = new FileCheckpointStore(statePath);
-        const portal = createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl });
-        const cli = (dryRun: boolean): CliContext => ({
-          // The flows print for people; the demo's one JSON document is its summary at the end.
-          opts: { ...common, dryRun, yes: true, json: false },
-          out,
-          prompter: createPrompter({ yes: true }),
-          store,
-          statePath,
-        });
-        const ctx = (readOnly: boolean) =>
-          // The sandbox enforces the vendors' rate limits multiplied by --speed and answers 429 with
-          // Retry-After, which the clients honour; their own limiter (at the real rates) would make
-          // the rehearsal as slow as a real tenant for no insight.
-          createMigrationContext({ config, readOnly, out, operator: new SandboxOperator(portal, out), env, pollIntervalMs: 250, rateLimits: false, reportDir: join(dir, 'reports') });
-
-        out.info(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
-        const before = sandbox.stats().mutations;
-        const planCtx = ctx(true);
-        await executeFlow(cli(true), planCtx, adToScimFlow, {}).finally(() => planCtx.close());
-        const dryRunWrites = sandbox.stats().mutations - before;
-        out.info(`   mutating requests during the dry-run: ${dryRunWrites}`);
-
-        out.info(out.color.bold('\n2. Migrate: ad-to-scim'));
-        const runCtx = ctx(false);
-        try {
-          await executeFlow(cli(false), runCtx, adToScimFlow, {}); // prints the flow's closing advice
-
-          if (!opts.skipRollback) {
-            out.info(out.color.bold('\n3. Roll back, then verify AD vs ZIA'));
-            await executeFlow(cli(false), runCtx, rollbackFlow, {});
-          }
-        } finally {
-          await runCtx.close();
-        }
-        const seconds = (Date.now() - started) / 1000;
-        const summary = {
-          ok: true,
-          users,
-          seconds: Number(seconds.toFixed(1)),
-          dryRunMutatingRequests: dryRunWrites,
-          requests: sandbox.stats().requests,
-          stateFile: statePath,
-          rolledBack: !opts.skipRollback,
-        };
-        if (common.json) out.result(summary);
-        out.info(out.color.green.bold(`\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`));
-        out.info(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
-        process.exitCode = EXIT.ok;
-      } finally {
-        await sandbox.stop();
-      }
+      // The sandbox, the flows and the clients load only when the demo runs.
+      await (await import('../actions/demo.js')).runDemo(opts, cmd);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { rollbackFlow } from '../../flows/rollback.js';
-import { runFlowCommand } from '../run-flow.js';
+
+// Definition only: the flow, the clients and the engine load when the command runs.
 
 export function registerRollbackCommand(program: Command): void {
   program
@@ -22,6 +22,7 @@ Examples:
   $ migrate rollback                 do it`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
+      const [{ runFlowCommand }, { rollbackFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/rollback.js')]);
       await runFlowCommand(cmd, rollbackFlow, opts);
     });
 }

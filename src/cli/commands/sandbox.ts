@@ -1,25 +1,23 @@
-import { rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
-import { defaultHeapGrowth } from '../../engine/heap.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
-import { SANDBOX_ENV, VARIANTS, VariantError, parseVariants, startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
+import type { SandboxOptions } from '../../sandbox/index.js';
+import { VARIANTS, VariantError, parseVariants } from '../../sandbox/variants.js';
 import { FaultSpecError, parseFaultSpec } from '../../sandbox/http/faults.js';
-import { createOutput, type Output } from '../../ui/output.js';
 
 /**
  * `migrate sandbox`: serve every simulated system on 127.0.0.1, write a ready-to-use config for
- * it, print the endpoints, and run until SIGINT/SIGTERM.
+ * it, print the endpoints, and run until SIGINT/SIGTERM. This is its definition (flags, help, flag
+ * checks); the sandbox itself loads when the command runs (src/cli/actions/sandbox.ts).
  */
 export const DEFAULT_SANDBOX_STATE_DIR = './.migrate/sandbox';
 /**
  * A real directory's bind password comes from the environment, never from argv, and is never
  * written: the generated config references the same variable.
  */
-export const DIRECTORY_PASSWORD_ENV = SANDBOX_ENV.directoryPassword;
+export const DIRECTORY_PASSWORD_ENV = 'MIGRATE_SANDBOX_DIRECTORY_PASSWORD'; // = SANDBOX_ENV.directoryPassword (test/cli checks); the definition stays light
 
-interface SandboxCliOptions {
+export interface SandboxCliOptions {
   port: string;
   users: string;
   directory?: string;
@@ -99,60 +97,6 @@ export function variantHelp(): string {
   return VARIANTS.map((v) => `  ${v.name}=${v.readings.join('|')}${v.acceptsOther ? '|…' : ''}\n      ${v.fact}`).join('\n');
 }
 
-export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
-  const secrets = path.join(path.dirname(configPath), 'secrets');
-  return {
-    endpoints: sb.endpoints,
-    configPath,
-    // For an outside OneAPI client (an SDK, curl): where the throwaway client credentials are.
-    oneApi: {
-      tokenUrl: sb.endpoints.zidentityTokenUrl,
-      baseUrl: sb.endpoints.ziaOneApiBaseUrl,
-      clientIdFile: path.join(secrets, 'oneapi-client-id'),
-      clientSecretFile: path.join(secrets, 'oneapi-client-secret'),
-    },
-    orgId: sb.credentials.zia.orgId,
-    idp: { id: sb.credentials.zia.idpId, name: sb.credentials.zia.idpName },
-    users: sb.world.directory.users.length,
-  };
-}
-
-function printHuman(out: Output, sb: Sandbox, configPath: string): void {
-  const e = sb.endpoints;
-  out.info(out.color.bold(`sandbox running: ${sb.world.directory.users.length} directory users, ZIA org ${sb.credentials.zia.orgId}`));
-  const rows: [string, string][] = [
-    ['ZIA admin API (legacy)', e.ziaBaseUrl],
-    ['ZIA admin API (OneAPI)', e.ziaOneApiBaseUrl],
-    ['ZIdentity token', e.zidentityTokenUrl],
-    ['ZIA SCIM server', e.scimServerUrl],
-    ['ZIA portal actions', e.portalUrl],
-    ['sandbox control', e.controlUrl],
-    ['Entra login', e.entraLoginUrl],
-    ['Microsoft Graph', e.graphUrl],
-    ['Active Directory (LDAP)', e.ldapUrl],
-  ];
-  for (const [k, v] of rows) out.info(`  ${k.padEnd(24)} ${v}`);
-  out.info('');
-  out.info(`config: ${configPath}`);
-  out.info(`try:    migrate ad-to-scim --dry-run --config ${configPath}`);
-  out.info('Stop with Ctrl-C.');
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-export function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(sig);
-    };
-    const onInt = () => on('SIGINT');
-    const onTerm = () => on('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
-}
-
 export function registerSandboxCommand(program: Command, deps: { waitForStop?: () => Promise<unknown> } = {}): void {
   program
     .command('sandbox')
@@ -196,43 +140,6 @@ Examples:
       --directory-ca ca.pem --directory-group-dn 'CN=Zscaler Users,OU=Groups,DC=lab,DC=test'`,
     )
     .action(async (o: SandboxCliOptions, cmd: Command) => {
-      const globals = cmd.optsWithGlobals() as { json?: boolean; color?: boolean };
-      const json = Boolean(o.json ?? globals.json);
-      const out = createOutput({ json, ...(globals.color === false ? { color: false } : {}) });
-      const options = sandboxOptionsFrom(o);
-      defaultHeapGrowth();
-      let sb: Sandbox;
-      try {
-        sb = await startSandbox(options);
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        if (err.code === 'EADDRINUSE') {
-          throw new UserError(`a sandbox port is already in use (${err.message})`, {
-            hint: 'Choose another --port (the sandbox takes port..port+3), or --port 0 for free ports.',
-            cause: e,
-          });
-        }
-        if (options.directoryUrl) {
-          throw new UserError(`could not read the directory at ${options.directoryUrl}: ${err.message}`, {
-            hint: 'Check the URL, --directory-bind-dn and the password in ' + DIRECTORY_PASSWORD_ENV + '.',
-            cause: e,
-          });
-        }
-        throw e;
-      }
-      // A pid file beside the config lets scripts stop the sandbox by its own pid (npx's wrapper
-      // process does not pass signals on to it).
-      const pidFile = path.join(path.resolve(o.stateDir), 'sandbox.pid');
-      try {
-        const configPath = await sb.writeConfig(path.resolve(o.stateDir), { operator: o.operator === 'person' ? 'person' : 'auto' });
-        await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
-        if (json) out.result(describeSandbox(sb, configPath));
-        else printHuman(out, sb, configPath);
-        const sig = await (deps.waitForStop ?? waitForStopSignal)();
-        out.info(`${typeof sig === 'string' ? sig : 'stop'}: stopping the sandbox`);
-      } finally {
-        await rm(pidFile, { force: true });
-        await sb.stop();
-      }
+      await (await import('../actions/sandbox.js')).runSandbox(o, cmd, deps);
     });
 }

@@ -1,35 +1,13 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../engine/errors.js';
-import { currentLock, describeHolder, lockPathFor } from '../../engine/lock.js';
-import { runNumber, type State } from '../../engine/checkpoint.js';
-import { buildContext } from '../context.js';
+import { commonOptions } from '../context.js';
 
-function daysSince(iso: string): string {
-  const days = (Date.now() - Date.parse(iso)) / 86_400_000;
-  return days < 1 ? `${Math.round(days * 24)} hours` : `${days.toFixed(1)} days`;
-}
+// Definition only: the state file's reader (and its schema) loads when there is a file to read.
 
-/** Where the record says the tenant is, in one sentence (status reads only the state file). */
-export function tenantSentence(state: State): string {
-  const run = runNumber(state);
-  const forward = state.flows['ad-to-scim'];
-  const back = state.flows.rollback;
-  const stoppedAt = (flow: NonNullable<typeof forward>) => {
-    const entry = Object.entries(flow.steps).find(([, r]) => r.status === 'started' || r.status === 'failed');
-    return entry ? ` — stopped at "${entry[0]}" (${entry[1].status === 'started' ? 'in doubt or waiting for the operator' : 'failed'})` : '';
-  };
-  if (back && Object.values(back.steps).some((r) => r.status !== 'pending') && !back.completedAt) {
-    return `Tenant: rollback in progress (run ${run})${stoppedAt(back)}. Run \`migrate rollback\` again to continue.`;
-  }
-  if (forward?.completedAt && forward.steps.complete?.status === 'succeeded') {
-    return `Tenant: on SCIM provisioning (run ${run} completed ${forward.completedAt}).`;
-  }
-  if (forward && Object.values(forward.steps).some((r) => r.status !== 'pending')) {
-    return `Tenant: migration in progress (run ${run})${stoppedAt(forward)}. Run \`migrate ad-to-scim\` again to continue, or \`migrate rollback\`.`;
-  }
-  const last = state.history?.at(-1);
-  if (last) return `Tenant: back on directory sync (run ${state.history!.length} ${last.outcome} at ${last.closedAt}); a new ad-to-scim starts run ${run}.`;
-  return 'Tenant: no change recorded yet (at the starting point, as far as this state file knows).';
+export function noMigrationRecorded(statePath: string): UserError {
+  return new UserError(`no migration recorded at ${statePath}`, { hint: 'Start with `migrate ad-to-scim --dry-run`, or pass --state.' });
 }
 
 export function registerStatusCommand(program: Command): void {
@@ -43,53 +21,8 @@ Examples:
   $ migrate status
   $ migrate status --json | jq '.flows["ad-to-scim"].steps'`)
     .action(async (_o: unknown, cmd: Command) => {
-      const { out, store, statePath, opts } = buildContext(cmd);
-      const state = await store.load();
-      if (!state) {
-        throw new UserError(`no migration recorded at ${statePath}`, { hint: 'Start with `migrate ad-to-scim --dry-run`, or pass --state.' });
-      }
-      const lock = await currentLock(statePath);
-      const completedAt = state.flows['ad-to-scim']?.steps.complete?.outputs?.completedAt;
-      const onScim = typeof completedAt === 'string' && state.flows['ad-to-scim']?.steps.complete?.status === 'succeeded' ? completedAt : undefined;
-      if (opts.json) {
-        out.result({ ...state, run: runNumber(state), tenant: tenantSentence(state), lock: lock ?? null, onScimSince: onScim ?? null });
-        return;
-      }
-      out.info(out.color.bold(`migration ${state.lineage}`) + `  ${state.target.label}`);
-      out.info(`state ${statePath}  serial ${state.serial}  updated ${state.updatedAt}  tool ${state.toolVersion}`);
-      out.info(
-        lock === undefined
-          ? 'not locked'
-          : lock === 'unreadable'
-            ? out.color.red(`locked, but the lock file ${lockPathFor(statePath)} is unreadable: no run can start until it is removed (by hand, if no migrate run is active)`)
-            : out.color.yellow(describeHolder(lock)),
-      );
-      const run = runNumber(state);
-      out.info(out.color.bold(tenantSentence(state)));
-      out.info(state.snapshot ? `run ${run}: snapshot taken ${state.snapshot.takenAt}` : `run ${run}: no snapshot yet`);
-      const printFlows = (flows: State['flows'], runNo: number) => {
-        for (const [flowId, flow] of Object.entries(flows)) {
-          out.info('');
-          out.info(out.color.bold(`${flowId}`) + out.color.dim(`  run ${runNo}, started ${flow.startedAt}`) + (flow.completedAt ? out.color.green(`  completed ${flow.completedAt}`) : ''));
-          for (const [stepId, rec] of Object.entries(flow.steps)) {
-            const paint = rec.status === 'succeeded' ? out.color.green : rec.status === 'failed' ? out.color.red : out.color.cyan;
-            const when = rec.finishedAt ?? rec.startedAt;
-            out.info(
-              `  ${paint(rec.status.padEnd(11))} ${stepId.padEnd(26)} ${out.color.dim(when ? `${when} (run ${runNo})` : `(run ${runNo})`)}` +
-                `${rec.attempts > 1 ? ` attempts ${rec.attempts}` : ''}${rec.lastError ? out.color.red(` — ${rec.lastError.split('\n')[0]}`) : ''}`,
-            );
-          }
-        }
-      };
-      printFlows(state.flows, run);
-      (state.history ?? []).forEach((closed, i) => {
-        out.info('');
-        out.info(out.color.dim(`run ${i + 1}: ${closed.outcome} at ${closed.closedAt}`) + (closed.snapshot ? out.color.dim(`  (snapshot ${closed.snapshot.takenAt})`) : ''));
-      });
-      if (onScim) {
-        out.info('');
-        out.info(out.color.green(`On SCIM provisioning for ${daysSince(onScim)} (since ${onScim}).`));
-        out.info('Leave the migration flag on and the repository type alone; the Authentication Bridge VM can go after a few quiet days.');
-      }
+      const statePath = resolve(commonOptions(cmd).state);
+      if (!existsSync(statePath)) throw noMigrationRecorded(statePath);
+      await (await import('../actions/status.js')).runStatus(cmd);
     });
 }

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { describeHolder, forceUnlock } from '../../engine/lock.js';
-import { buildContext } from '../context.js';
 
 export function registerUnlockCommand(program: Command): void {
   program
@@ -16,9 +14,6 @@ Example:
   $ migrate unlock 6f1c2a8e-4b7d-4c1e-9a55-1d2b3c4d5e6f --state ./.migrate/state.json`,
     )
     .action(async (lockId: string, _opts: unknown, cmd: Command) => {
-      const { out, statePath, opts } = buildContext(cmd);
-      const holder = await forceUnlock(statePath, lockId);
-      if (opts.json) out.result({ unlocked: holder });
-      out.info(`removed ${describeHolder(holder)}`);
+      await (await import('../actions/unlock.js')).runUnlock(lockId, cmd);
     });
 }
