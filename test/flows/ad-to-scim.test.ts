@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckpointStore, UnsealedState } from '../../src/engine/checkpoint.js';
 import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import { rollbackFlow } from '../../src/flows/rollback.js';
-import { startHarness, type Harness } from './harness.js';
+import { CrashAfter, startHarness, type Harness } from './harness.js';
 
 /** The tenant as the documented end state describes it. */
 async function expectMigrated(h: Harness) {
@@ -135,23 +134,6 @@ describe('ad-to-scim on the sandbox', () => {
   });
 });
 
-/** Dies on the save that records the given step as succeeded: the step's change is made, its record is not. */
-class CrashAfter implements CheckpointStore {
-  constructor(
-    private readonly inner: CheckpointStore,
-    private readonly stepId: string,
-  ) {}
-  describe() {
-    return this.inner.describe();
-  }
-  load() {
-    return this.inner.load();
-  }
-  async save(state: UnsealedState) {
-    if (state.flows['ad-to-scim']?.steps[this.stepId]?.status === 'succeeded') throw new Error(`simulated crash after ${this.stepId}`);
-    return this.inner.save(state);
-  }
-}
 
 const STEP_IDS = adToScimFlow.steps.map((s) => s.id).filter((id) => id !== 'deprovision-guard');
 

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { FileCheckpointStore, type CheckpointStore } from '../../src/engine/checkpoint.js';
+import { FileCheckpointStore, type CheckpointStore, type UnsealedState } from '../../src/engine/checkpoint.js';
 import { runFlow } from '../../src/engine/runner.js';
 import type { Flow } from '../../src/engine/step.js';
 import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
@@ -84,4 +84,22 @@ export async function startHarness(
       await sandbox.stop();
     },
   };
+}
+
+/** Dies on the save that records the given step as succeeded: the step's change is made, its record is not. */
+export class CrashAfter implements CheckpointStore {
+  constructor(
+    private readonly inner: CheckpointStore,
+    private readonly stepId: string,
+  ) {}
+  describe() {
+    return this.inner.describe();
+  }
+  load() {
+    return this.inner.load();
+  }
+  async save(state: UnsealedState) {
+    if (state.flows['ad-to-scim']?.steps[this.stepId]?.status === 'succeeded') throw new Error(`simulated crash after ${this.stepId}`);
+    return this.inner.save(state);
+  }
 }

@@ -1,8 +1,7 @@
-import type { CheckpointStore, UnsealedState } from '../../src/engine/checkpoint.js';
 import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import { rollbackFlow } from '../../src/flows/rollback.js';
 import { allReadings, VARIANTS } from '../../src/sandbox/index.js';
-import { startHarness, type Harness } from './harness.js';
+import { CrashAfter, startHarness, type Harness } from './harness.js';
 
 /**
  * The flow under every reading of every unconfirmed vendor fact (docs/vendor-facts.md, "## Variants"):
@@ -64,23 +63,6 @@ const READINGS = allReadings().map(([name, reading]) => ({ name, reading, key: `
 // The list printed once per test run (issue 12: "their list printed by the test run").
 console.log(`flow suite variants (${READINGS.length} readings):\n${VARIANTS.map((v) => `  ${v.name}: ${v.readings.join(', ')}`).join('\n')}`);
 
-/** Dies on the save that records the given step as succeeded: the step's change is made, its record is not. */
-class CrashAfter implements CheckpointStore {
-  constructor(
-    private readonly inner: CheckpointStore,
-    private readonly stepId: string,
-  ) {}
-  describe() {
-    return this.inner.describe();
-  }
-  load() {
-    return this.inner.load();
-  }
-  async save(state: UnsealedState) {
-    if (state.flows['ad-to-scim']?.steps[this.stepId]?.status === 'succeeded') throw new Error(`simulated crash after ${this.stepId}`);
-    return this.inner.save(state);
-  }
-}
 
 function expectMigrated(h: Harness) {
   const t = h.sandbox.world.tenant;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseState } from '../../src/engine/checkpoint.js';
 import { lockPathFor } from '../../src/engine/lock.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { createPrng } from '../../src/sandbox/world/seed.js';
 
 /**
  * Shared pieces of the torture suite (issue 13): the built CLI as a child process that can be
@@ -21,17 +22,8 @@ export const LONG = process.env.TORTURE === 'long';
 /** The seed of the run: printed, and replayed with TORTURE_SEED=<n>. */
 export const SEED = process.env.TORTURE_SEED ? Number(process.env.TORTURE_SEED) : Math.floor(Math.random() * 2 ** 31);
 
-/** mulberry32: a small seeded PRNG, so a failing random crash point can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sandbox's seeded PRNG, so a failing random crash point can be replayed. */
+export const prng = createPrng;
 
 export const BIN = fileURLToPath(new URL('../../bin/migrate', import.meta.url));
 
