@@ -20,9 +20,12 @@ Without a terminal (CI, cron) the run is unattended, as with --yes.`;
 export function buildProgram(): Command {
   const program = new Command('migrate')
     .description(
-      'Move a Zscaler tenant from Active Directory/LDAP directory sync to SCIM provisioning pushed by the\n' +
+      // One sentence: commander wraps it to the terminal, so no line break of our own cuts it mid-sentence.
+      'Move a Zscaler tenant from Active Directory/LDAP directory sync to SCIM provisioning pushed by the ' +
         'identity provider — step by checkpointed step, resumable, reversible — and prove the users match.',
     )
+    // A subcommand's help lists the global options its examples use (--config, --state, --json, …).
+    .configureHelp({ showGlobalOptions: true })
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

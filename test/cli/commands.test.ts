@@ -25,7 +25,13 @@ describe('migrate (no sandbox needed)', () => {
       const r = await runCli([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples?:/);
+      // The global options its examples use are listed in its own help.
+      expect(r.stdout).toContain('Global Options:');
+      for (const flag of ['--config <file>', '--state <file>', '--json']) expect(r.stdout).toContain(flag);
     }
+    // The program's description is one sentence, wrapped by commander, never cut by a line break of ours.
+    const top = await runCli(['--help']);
+    expect(top.stdout).not.toMatch(/pushed by the\n/);
   });
 
   it('a missing configuration is a clear error with exit 1', async () => {
