@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../engine/errors.js';
 import type { AuditSink } from './audit.js';
-import { ApiError, createHttpClient, type CallOptions, type HttpClient, type HttpTuning, type Method } from './http.js';
+import { ApiError, createHttpClient, type CallOptions, type HttpTuning, type Method } from './http.js';
 import { createTokenSource, isCredentialRefusal, type TokenSource } from './oauth.js';
 import type { RateLimit } from './rate-limit.js';
 

@@ -11,7 +11,6 @@ import { hasScript, runInTerminal } from './terminal.js';
  * Sync Now step that continues by itself. (test/cli/commands.test.ts covers runs without a terminal.)
  */
 if (!hasScript) {
-  // eslint-disable-next-line no-console
   console.warn('WARNING: `script` (util-linux) is missing: the terminal tests cannot run and fail.');
 }
 

@@ -19,7 +19,6 @@ export interface TerminalRun {
   exit: Promise<number | null>;
 }
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[()][0-9A-Za-z]|\r/g;
 
 /** Runs the built CLI on a pseudo-terminal, the way an administrator runs it. */

@@ -1,4 +1,4 @@
-import { ReadOnlyViolation, UserError } from '../../src/engine/errors.js';
+import { ReadOnlyViolation } from '../../src/engine/errors.js';
 import { ApiError, createHttpClient } from '../../src/clients/http.js';
 import { ScimProbeError, createScimClient, scimUserDepartment, type ScimClientOptions } from '../../src/clients/scim.js';
 import { collect, fixture, slidingWindowGuard, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';

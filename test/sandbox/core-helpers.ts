@@ -87,5 +87,6 @@ export async function call(url: string, init: { method?: string; headers?: Recor
   } catch {
     parsed = text;
   }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw HTTP bodies that tests index freely
   return { status: res.status, headers: res.headers, body: parsed as any };
 }

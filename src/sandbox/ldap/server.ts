@@ -131,6 +131,7 @@ export async function startLdapServer(opts: StartLdapServerOptions): Promise<San
   };
 
   // `server` is assigned below; the router only runs once the server listens.
+  // eslint-disable-next-line prefer-const -- the router that reads it must be defined before createServer
   let server: ReturnType<typeof ldapjs.createServer> | undefined;
   const connectionRouter = (raw: Socket): void => {
     sockets.add(raw);

@@ -104,6 +104,7 @@ export async function startServer(handler: Handler): Promise<FixtureServer> {
 }
 
 /** Reads fixtures/<rel> as JSON (a fresh copy each time). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are untyped JSON that tests index freely
 export function fixture<T = any>(rel: string): T {
   return JSON.parse(readFileSync(join(process.cwd(), 'fixtures', rel), 'utf8')) as T;
 }
