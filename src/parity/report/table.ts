@@ -48,6 +48,12 @@ export function renderTable(rows: Cell[][], align: Align[], width: number, gap =
   const widths: number[] = [];
   for (let c = 0; c < cols; c++) widths.push(Math.max(0, ...rows.map((r) => len(r[c]?.text ?? ''))));
   const total = () => widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, cols - 1);
+  // The last column (the free-text detail) gives way first, down to a third of the width; then the
+  // widest of the others, down to 12; then the widest of all, one character at a time.
+  const lastFloor = Math.max(8, Math.floor(width / 3));
+  while (cols > 1 && total() > width && widths[cols - 1]! > lastFloor) widths[cols - 1]!--;
+  const others = () => widths.slice(0, -1);
+  while (cols > 1 && total() > width && Math.max(...others()) > 12) widths[others().indexOf(Math.max(...others()))]!--;
   while (total() > width) {
     const widest = widths.indexOf(Math.max(...widths));
     if (widths[widest]! <= 4) break;
