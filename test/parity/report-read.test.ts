@@ -1,4 +1,4 @@
-import { computeParity, parityReportSchema, toHtml, toJson, toMarkdown, withVerdict, type ParityReport } from '../../src/parity/index.js';
+import { computeParity, parityReportJsonSchema, parityReportSchema, toHtml, toJson, toMarkdown, withVerdict, type ParityReport } from '../../src/parity/index.js';
 import { pages, rec } from './helpers.js';
 
 /** Reports people read: the verdict, thresholds, tenant, tool and time first; a chart of the shape. */
@@ -34,6 +34,9 @@ describe('the verdict at the top of every report', () => {
     expect(json.verdict.breaches).toEqual([expect.objectContaining({ category: 'missing', count: 1, allowed: 0, over: 1 })]);
     expect(json.run).toEqual(run);
     expect(parityReportSchema.parse(json).verdict?.ok).toBe(false);
+    // The exported JSON Schema describes the new fields too.
+    expect(parityReportJsonSchema()).toHaveProperty('properties.verdict.properties.breaches');
+    expect(parityReportJsonSchema()).toHaveProperty('properties.run.properties.tenant');
     const passing = JSON.parse(toJson(withVerdict(await sample(), { ...thresholds, missing: 1 }, run)));
     expect(passing.verdict).toMatchObject({ ok: true, breaches: [] });
   });
