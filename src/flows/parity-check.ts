@@ -8,6 +8,8 @@ import {
   computeParity,
   directoryRecords,
   evaluateThresholds,
+  withVerdict,
+  type ReportRun,
   indexScimGroups,
   scimRecordsWithLazyGroups,
   ziaRecords,
@@ -15,6 +17,7 @@ import {
   type Source,
   type ZiaFeed,
 } from '../parity/index.js';
+import { TOOL_VERSION } from '../engine/version.js';
 import { createReadProgress } from '../ui/progress.js';
 import type { State } from '../engine/checkpoint.js';
 import { targetOf, type MigrationContext, type ScimCredentials } from './context.js';
@@ -64,6 +67,23 @@ export async function ziaFeed(ctx: MigrationContext): Promise<ZiaFeed> {
   return s.directorySyncMigrateToScimEnabled === true ? 'scim' : 'directory-sync';
 }
 
+/** Which tenant the report is about, and which tool wrote it (stated at the top of every report). */
+export function reportRun(ctx: MigrationContext): ReportRun {
+  const z = ctx.config.zia;
+  let cloud = z.cloud;
+  if (!cloud) {
+    try {
+      cloud = new URL(z.baseUrl ?? '').host;
+    } catch {
+      cloud = 'unknown';
+    }
+  }
+  return {
+    tool: { name: 'migrate', version: TOOL_VERSION },
+    tenant: { product: 'ZIA', cloud, orgId: z.orgId, idpName: z.idpName, idp: ctx.config.idp.kind },
+  };
+}
+
 export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
   const cfg = ctx.config.parity;
   const ziaFedBy = await ziaFeed(ctx);
@@ -103,7 +123,7 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
   const c = report.summary.counts;
   await checkDirectoryScope(ctx, { entries: c.directory.records, users: c.directory.unique, withoutKey: c.directory.withoutKey }, c.zia.unique);
   const verdict = evaluateThresholds(report, cfg.thresholds);
-  return { report, ...verdict };
+  return { report: withVerdict(report, cfg.thresholds, reportRun(ctx)), ...verdict };
 }
 
 // ---------------------------------------------------------------------------------------------

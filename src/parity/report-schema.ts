@@ -111,6 +111,42 @@ export const groupParityRowSchema = z.object({
 });
 export type GroupParityRow = z.infer<typeof groupParityRowSchema>;
 
+/** The allowances of config `parity.thresholds` the verdict was judged against. */
+export const thresholdsSchema = z.object({ missing: n, extra: n, duplicates: n, drift: n });
+
+/** One threshold exceeded: `count` found against `allowed`, `over` = count - allowed. */
+export const breachSchema = z.object({
+  category: z.enum(['missing', 'extra', 'duplicates', 'drift']),
+  count: n,
+  allowed: n,
+  over: n,
+  /** The breach for a person, as `migrate verify` prints it. */
+  text: z.string(),
+});
+
+/** Pass, or which thresholds were breached and by how much. */
+export const verdictSchema = z.object({
+  ok: z.boolean(),
+  thresholds: thresholdsSchema,
+  breaches: z.array(breachSchema),
+});
+export type Verdict = z.infer<typeof verdictSchema>;
+
+/** Which tenant was compared, by which tool. Optional: computeParity alone knows neither. */
+export const reportRunSchema = z.object({
+  tool: z.object({ name: z.string(), version: z.string() }),
+  tenant: z.object({
+    product: z.string(),
+    /** The ZIA cloud name, or the host of zia.baseUrl when no cloud is configured. */
+    cloud: z.string(),
+    orgId: z.string(),
+    /** The ZIA identity provider (zia.idpName) and the IdP that provisions it (idp.kind). */
+    idpName: z.string(),
+    idp: z.string(),
+  }),
+});
+export type ReportRun = z.infer<typeof reportRunSchema>;
+
 export const parityReportSchema = z.object({
   schemaVersion: z.literal(2),
   generatedAt: z.string(),
@@ -122,6 +158,13 @@ export const parityReportSchema = z.object({
   findingsTotal: n,
   /** true when computeParity was given maxFindings and kept only the worst ones. */
   findingsTruncated: z.boolean(),
+  /**
+   * Additive in schemaVersion 2 (a reader of the older shape ignores them): present when the
+   * report comes from a run against a tenant (`migrate verify`, the flows), absent from a bare
+   * computeParity.
+   */
+  verdict: verdictSchema.optional(),
+  run: reportRunSchema.optional(),
 });
 export type ParityReport = z.infer<typeof parityReportSchema>;
 

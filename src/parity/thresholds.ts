@@ -1,4 +1,4 @@
-import type { FindingKind, ParityReport } from './report-schema.js';
+import type { FindingKind, ParityReport, ReportRun, Verdict } from './report-schema.js';
 
 /** Allowed counts per category (config `parity.thresholds`); a count above its allowance is a breach. */
 export interface ParityThresholds {
@@ -68,23 +68,37 @@ export function describeUserCount(c: ThresholdCheck): string {
   return `${users} (${parts.join(', ')})`;
 }
 
+/** The verdict the reports state at the top: pass, or each threshold breached, by how much. */
+export function verdictOf(report: ParityReport, thresholds: ParityThresholds): Verdict {
+  const breaches: Verdict['breaches'] = [];
+  for (const c of thresholdChecks(report, thresholds)) {
+    if (c.ok) continue;
+    let text: string;
+    if (c.bySource) {
+      text = `${c.category}: ${describeUserCount(c)}, ${c.allowed} allowed by parity.thresholds.${c.category}`;
+    } else {
+      const parts = Object.entries(c.byKind)
+        .filter(([, n]) => n !== undefined && n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+      text = `${c.category}: ${c.count} found (${parts}), ${c.allowed} allowed by parity.thresholds.${c.category}`;
+    }
+    breaches.push({ category: c.category, count: c.count, allowed: c.allowed, over: c.count - c.allowed, text });
+  }
+  const { missing, extra, duplicates, drift } = thresholds;
+  return { ok: breaches.length === 0, thresholds: { missing, extra, duplicates, drift }, breaches };
+}
+
+/** The report with its verdict (and, when known, the tenant and tool) attached, for every writer. */
+export function withVerdict(report: ParityReport, thresholds: ParityThresholds, run?: ReportRun): ParityReport {
+  return { ...report, verdict: verdictOf(report, thresholds), ...(run ? { run } : {}) };
+}
+
 /** Decides the exit code of `migrate verify`: ok when no category exceeds its allowance. */
 export function evaluateThresholds(
   report: ParityReport,
   thresholds: ParityThresholds,
 ): { ok: boolean; breaches: string[] } {
-  const breaches: string[] = [];
-  for (const c of thresholdChecks(report, thresholds)) {
-    if (c.ok) continue;
-    if (c.bySource) {
-      breaches.push(`${c.category}: ${describeUserCount(c)}, ${c.allowed} allowed by parity.thresholds.${c.category}`);
-      continue;
-    }
-    const parts = Object.entries(c.byKind)
-      .filter(([, n]) => n !== undefined && n > 0)
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ');
-    breaches.push(`${c.category}: ${c.count} found (${parts}), ${c.allowed} allowed by parity.thresholds.${c.category}`);
-  }
-  return { ok: breaches.length === 0, breaches };
+  const v = verdictOf(report, thresholds);
+  return { ok: v.ok, breaches: v.breaches.map((b) => b.text) };
 }

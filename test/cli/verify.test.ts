@@ -68,6 +68,32 @@ describe('migrate verify without a terminal', () => {
     expect(report.summary.counts.scim.records).toBeGreaterThan(0);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(scim.token);
+    // The verdict is a field, beside the thresholds, the tenant and the tool that judged it.
+    const config = await loadConfig(tokenOnly);
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(Object.keys(report).slice(0, 4)).toEqual(['schemaVersion', 'generatedAt', 'verdict', 'run']);
+    expect(report.verdict).toEqual({ ok: true, thresholds: config.parity.thresholds, breaches: [] });
+    expect(report.run).toEqual({
+      tool: { name: 'migrate', version: pkg.version },
+      tenant: { product: 'ZIA', cloud: config.zia.cloud ?? new URL(config.zia.baseUrl!).host, orgId: config.zia.orgId, idpName: config.zia.idpName, idp: 'entra' },
+    });
+  });
+
+  it('--json: a breached threshold is in the verdict field, with how far over it is, and exits 1', async () => {
+    const doc = YAML.parse(await readFile(file, 'utf8'));
+    const strict = join(dir, 'strict.yaml');
+    // A scope narrower than ZIA's users: those left out are extra, over the threshold 0.
+    doc.directory.userFilter = `(&${doc.directory.userFilter ?? '(&(objectCategory=person)(objectClass=user))'}(!(cn=a*)))`;
+    doc.parity = { ...(doc.parity ?? {}), thresholds: { missing: 0, extra: 0, duplicates: 0, drift: 0 } };
+    await writeFile(strict, YAML.stringify(doc));
+    const r = await runCli(['verify', '--directory-only', '--json', '--config', strict, '--state', state]);
+    const report = JSON.parse(r.stdout || `{"stderr": ${JSON.stringify(r.stderr)}}`);
+    expect(r.code).toBe(1);
+    expect(report.verdict.ok).toBe(false);
+    const extra = report.verdict.breaches.find((b: { category: string }) => b.category === 'extra');
+    expect(extra).toMatchObject({ count: report.summary.extra.users, allowed: 0, over: report.summary.extra.users });
+    expect(extra.count).toBeGreaterThan(0);
+    expect(r.stderr + r.stdout).toContain(extra.text);
   });
 
   it('--directory-only needs no token', async () => {

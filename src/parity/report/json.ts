@@ -19,6 +19,9 @@ export function toJsonValue(report: ParityReport): ParityReport {
   return {
     schemaVersion: 2,
     generatedAt: report.generatedAt,
+    // The verdict first (when the run knew the thresholds): what a reader looks for.
+    ...(report.verdict ? { verdict: report.verdict } : {}),
+    ...(report.run ? { run: report.run } : {}),
     summary: report.summary,
     groups: report.groups,
     findings: report.findings.map(canonicalFinding),

@@ -1,6 +1,7 @@
 import { FINDING_KINDS, type Finding, type ParityReport } from '../report-schema.js';
 import { userCountsText, ziaFeedText } from './counts.js';
 import { escapeMarkdownCell as md } from './escape.js';
+import { reportHeader } from './verdict.js';
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '-' : String(n));
 
@@ -13,6 +14,12 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
   const s = report.summary;
   const L: string[] = [];
   L.push('# User parity report', '');
+  const hd = reportHeader(report);
+  L.push(`**${md(hd.headline)}**`, '');
+  for (const b of hd.breaches) L.push(`- ${md(b)}`);
+  if (hd.breaches.length) L.push('');
+  L.push(`| | |`, '|---|---|');
+  L.push(`| thresholds | ${md(hd.thresholds)} |`, `| tenant | ${md(hd.tenant)} |`, `| tool | ${md(hd.tool)} |`, `| time | ${md(hd.time)} |`, '');
   L.push(`Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**. ZIA's users come from ${ziaFeedText(s)}.`, '');
   L.push('## Sources', '');
   L.push('| source | records | unique | without key | matched with directory | missing | extra |');

@@ -1,11 +1,11 @@
 import { Chalk } from 'chalk';
 import { FINDING_KINDS, type ParityReport } from '../report-schema.js';
 import { userCountLines, ziaFeedText } from './counts.js';
-import { fit, renderTable, type Cell } from './table.js';
+import { renderTable, type Cell } from './table.js';
 
 export interface SummaryOptions {
   color: boolean;
-  /** Columns available (default 100). */
+  /** Columns available (default: the terminal's width, process.stdout.columns, else 100). Cells wrap to it. */
   width?: number;
   /** Findings listed (default 20); the full list goes to --report / --json. */
   maxRows?: number;
@@ -21,7 +21,7 @@ const num = (n: number | null | undefined) => (n === null || n === undefined ? '
 export function renderSummary(report: ParityReport, opts: SummaryOptions): string {
   // An explicit instance: colour follows the caller's decision, not chalk's own TTY detection.
   const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const width = Math.max(40, opts.width ?? 100);
+  const width = Math.max(40, opts.width ?? (process.stdout.columns || 100));
   const maxRows = Math.max(0, opts.maxRows ?? 20);
   const s = report.summary;
   const out: string[] = [];
@@ -91,7 +91,7 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
         { text: f.severity, style: f.severity === 'error' ? c.red : c.yellow },
         { text: f.kind },
         { text: f.sources.filter((x) => x !== 'directory').join(',') || 'directory' },
-        { text: fit(f.key, 40) },
+        { text: f.key },
         { text: f.attribute ?? '' },
         { text: f.detail },
       ]);
