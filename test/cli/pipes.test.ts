@@ -43,7 +43,8 @@ describe('a closed output pipe (migrate … | head -1)', () => {
       const dir = await mkdtemp(join(tmpdir(), 'migrate-pipes-'));
       const config = await sandbox.writeConfig(dir);
       const human = await runWithClosed('stderr', ['ad-to-scim', '--dry-run', '--config', config, '--state', join(dir, 'state.json')]);
-      expect(human.code).toBe(0);
+      // stdout is shown with the code so that a failure says why (stderr, where errors go, is closed)
+      expect({ code: human.code, stdout: human.other.slice(-2000) }).toEqual({ code: 0, stdout: expect.stringContaining('Nothing was written.') });
       const errorPath = await runWithClosed('stderr', ['status', '--state', join(dir, 'none.json')]);
       expect(errorPath.code).toBe(1); // its own exit code ("no migration recorded"), not a crash
     } finally {
