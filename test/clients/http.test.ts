@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,10 +32,14 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs({}, '{"message":"Rate Limit (1/SECOND) exceeded","Retry-After":"1 seconds"}')).toBe(1000); // ZIA, F21
     expect(retryAfterMs({}, { 'Retry-After': '2 seconds' })).toBe(2000);
     expect(retryAfterMs({ 'x-ratelimit-reset': '3' }, undefined)).toBe(3000); // F20
-    const date = new Date(Date.now() + 5000).toUTCString();
-    const ms = retryAfterMs({ 'retry-after': date }, undefined);
-    expect(ms).toBeGreaterThan(3000);
-    expect(ms).toBeLessThanOrEqual(5000);
+    // The clock is fixed so the figure is exact on a busy machine (an HTTP date has whole seconds).
+    jest.useFakeTimers({ now: Date.parse('2026-12-01T12:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask'] });
+    try {
+      expect(retryAfterMs({ 'retry-after': 'Tue, 01 Dec 2026 12:00:05 GMT' }, undefined)).toBe(5000);
+      expect(retryAfterMs({ 'retry-after': 'Tue, 01 Dec 2026 11:59:00 GMT' }, undefined)).toBe(0); // a date in the past: no wait
+    } finally {
+      jest.useRealTimers();
+    }
     expect(retryAfterMs({}, { message: 'x' })).toBeUndefined();
   });
 });

@@ -399,7 +399,7 @@ describe('provisioning engine (F30, F31, F33)', () => {
     await graph('POST', `${jobPath()}/start`);
     await waitFor(() => scim.users.size >= 3);
     expect((await graph('POST', `${jobPath()}/pause`)).status).toBe(204);
-    await new Promise((r) => setTimeout(r, 60)); // let the in-flight object finish
+    await entra.settled(); // the in-flight object is written; after that nothing moves
     const atPause = scim.users.size;
     await new Promise((r) => setTimeout(r, 150));
     expect(scim.users.size).toBe(atPause);

@@ -145,6 +145,11 @@ export class ProvisioningEngine {
     this.state.job.status.code = 'Paused';
   }
 
+  /** Resolves once no object is in flight (after a pause: the current object has been written). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelNext();

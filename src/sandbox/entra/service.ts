@@ -58,6 +58,8 @@ export interface SandboxEntraService {
   graphUrl: string;
   credentials: EntraCredentials;
   state: EntraState;
+  /** Resolves when the provisioning engine has no object in flight (tests: "paused" means quiet). */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -469,6 +471,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     graphUrl: `${svc.url}/v1.0`,
     credentials,
     state,
+    settled: () => engine.settled(),
     stop: async () => {
       await engine.stop();
       await svc.stop();
