@@ -41,8 +41,6 @@ export interface OutputOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-export { ignoreClosedPipes } from './pipes.js';
-
 /**
  * Colour only on a terminal, never with --no-color or NO_COLOR. (commander gives `color: true`
  * whenever --no-color is absent, so true means "automatic", not "forced".)

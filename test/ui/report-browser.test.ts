@@ -82,7 +82,7 @@ describeBrowser('the HTML parity report in a browser', () => {
     const headline = (await verdict.locator('h2').innerText()).trim();
     expect(headline).toMatch(/^FAIL: \d+ thresholds? breached$/);
     // Errors read as errors: the failing verdict's border is red (#b00020), not orange.
-    expect(await verdict.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe('rgb(176, 0, 32)');
+    expect(await page.evaluate('getComputedStyle(document.getElementById("verdict")).borderTopColor')).toBe('rgb(176, 0, 32)');
     // The verdict is on the first screen, above the fold.
     const box = (await verdict.boundingBox())!;
     expect(box.y + box.height).toBeLessThan(900);

@@ -1,4 +1,4 @@
-import { FINDING_KINDS, type Finding, type FindingKind, type GroupParityRow, type ParityReport } from '../report-schema.js';
+import { FINDING_KINDS, type Finding, type FindingKind, type GroupParityRow, type ParityReport, type Severity } from '../report-schema.js';
 import { userCountsText, ziaFeedText } from './counts.js';
 import { escapeHtml as h } from './escape.js';
 import { csvFileName } from './markdown.js';
@@ -94,7 +94,7 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
 }
 
 /** A kind's colour: red when any of its findings is an error, amber when all are warnings. */
-function kindSeverity(report: ParityReport, kind: FindingKind): 'error' | 'warning' {
+function kindSeverity(report: ParityReport, kind: FindingKind): Severity {
   return report.findings.some((f) => f.kind === kind && f.severity === 'error') ? 'error' : 'warning';
 }
 
