@@ -20,7 +20,7 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
 export type { AuditSink } from './audit.js';
 
-export type System = 'zia' | 'scim' | 'graph' | 'login';
+export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpClientOptions {
@@ -40,6 +40,12 @@ export interface HttpClientOptions {
   maxRetryWaitMs?: number;
   /** Extra statuses worth retrying for this vendor (ZIA: 409 edit-lock conflict, docs/vendor-facts.md F22). */
   extraRetryStatuses?: number[];
+  /**
+   * A vendor whose error body says whether to retry (Druva inSync's `retryable`, docs/vendor-facts.md
+   * "Druva inSync"): true or false replaces the status rule for that answer; undefined keeps it.
+   * A 429 is always retried after its wait, whatever the body says.
+   */
+  retryableFromBody?: (body: unknown) => boolean | undefined;
 }
 
 /** Tuning knobs the API clients pass through (tests and the sandbox shorten delays). */
@@ -92,6 +98,7 @@ const SYSTEM_NAME: Record<System, string> = {
   scim: 'Zscaler SCIM API',
   graph: 'Microsoft Graph',
   login: 'login/token endpoint',
+  insync: 'Druva inSync API',
 };
 
 /**
@@ -293,6 +300,11 @@ function requestUrl(config: InternalAxiosRequestConfig | undefined): URL | undef
   }
 }
 
+/** An error body as parsed JSON when it is JSON, else as received. */
+function bodyOf(raw: unknown): unknown {
+  return typeof raw === 'string' ? (tryJson(raw) ?? raw) : raw;
+}
+
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -409,6 +421,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       if (!refusedUnprocessed && !RETRYABLE_WITHOUT_MARK.has(method) && !err.config?.migrateCall?.idempotent) return false;
       if (!err.response) return true; // connection refused/reset, timeout, a body cut short
       const status = err.response.status;
+      const verdict = status === 429 ? undefined : opts.retryableFromBody?.(bodyOf(err.response.data));
+      if (verdict !== undefined) return verdict && (serverWait(err) ?? 0) <= maxWait;
       if (status === 429 || status >= 500 || extraStatuses.has(status)) {
         const wait = serverWait(err);
         return wait === undefined || wait <= maxWait;

@@ -30,6 +30,8 @@ export function createTokenSource(opts: {
   /** The token endpoint client (system 'login'); the token URL is its base URL. */
   http: HttpClient;
   form: Record<string, string>;
+  /** Extra headers of the token request (Druva: the client id and secret as HTTP Basic). */
+  headers?: Record<string, string>;
   /** Called with each new token so every client scrubs it from messages. */
   onToken: (token: string) => void;
 }): TokenSource {
@@ -47,7 +49,7 @@ export function createTokenSource(opts: {
     const requested = Date.now();
     let t: z.output<typeof TokenSchema>;
     try {
-      t = await opts.http.post('', opts.form, TokenSchema, { form: true, auth: true, idempotent: true });
+      t = await opts.http.post('', opts.form, TokenSchema, { form: true, auth: true, idempotent: true, ...(opts.headers ? { headers: opts.headers } : {}) });
     } catch (err) {
       if (isCredentialRefusal(err)) refused = err as Error;
       throw err;

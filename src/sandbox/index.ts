@@ -15,12 +15,15 @@ import { fastForwardToMigrated, type FastForwardResult } from './world/fast-forw
 import { createPortal, type Portal } from './zia/portal.js';
 import { startZiaServer } from './zia/server.js';
 import { variantSettings } from './variants.js';
+import { startInsyncSimulation, type InsyncSimulation } from './insync/index.js';
 
 export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
 export { parseFaultSpec, FaultSpecError } from './http/faults.js';
 export { VARIANTS, VariantError, allReadings, parseVariants } from './variants.js';
 export type { Portal } from './zia/portal.js';
 export type { RequestLogEntry, SandboxStats } from './http/log.js';
+export { startInsyncSimulation } from './insync/index.js';
+export type { InsyncSimulation, InsyncSimulationOptions } from './insync/index.js';
 
 /**
  * `startSandbox`: every simulated system of a migration on 127.0.0.1 — ZIA admin API (+ portal
@@ -67,6 +70,8 @@ export interface SandboxOptions {
    * or `{ 'scim-page-cap': '100' }`. A variant given here wins over the older single options above.
    */
   variants?: string | Record<string, string>;
+  /** Opt-in: also start the Druva inSync simulation on the same directory, log and faults (src/sandbox/insync). */
+  insync?: boolean;
 }
 
 export interface SandboxEndpoints {
@@ -115,6 +120,8 @@ export interface Sandbox {
   portal: Portal;
   /** Replaces the fault rules of every simulated service (the grammar of `faults`; '' for none). */
   setFaults(spec: string): void;
+  /** The Druva inSync simulation, when started with `insync: true`. */
+  insync?: InsyncSimulation;
   stop(): Promise<void>;
 }
 
@@ -237,6 +244,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const ldap = await startLdapServer({ directory, port: portAt(3) });
       stops.push(() => ldap.stop());
       ldapUrl = ldap.url;
+    }
+
+    let insync: InsyncSimulation | undefined;
+    if (opts.insync) {
+      insync = await startInsyncSimulation({ directory, seed, faults, log });
+      stops.push(() => (insync as InsyncSimulation).stop());
     }
 
     const endpoints: SandboxEndpoints = {
@@ -402,6 +415,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       resetLog: () => log.reset(),
       portal,
       setFaults: (spec) => faults.set(parseFaultSpec(spec)),
+      ...(insync ? { insync } : {}),
       stop: stopAll,
     };
     return sandbox;
