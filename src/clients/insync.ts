@@ -23,12 +23,6 @@ import { createTokenSource } from './oauth.js';
  * and test/clients/insync.test.ts scans this file to keep it so.
  */
 
-/** Druva's cloud hosts (D9); the GovCloud tokens live 15 minutes. */
-export const INSYNC_CLOUD = {
-  cloud: { apiUrl: 'https://apis.druva.com/insync', tokenUrl: 'https://apis.druva.com/token' },
-  govcloud: { apiUrl: 'https://govcloudapis.druva.com/insync', tokenUrl: 'https://govcloudapis.druva.com/token' },
-} as const;
-
 // ---------------------------------------------------------------------------------------
 // Shapes (D10). IDs are int64 in the reference; some clients store them as strings, so a
 // string of digits is accepted and read as a number.
@@ -136,9 +130,9 @@ export function insyncRetryable(body: unknown): boolean | undefined {
 // The client
 
 export interface InsyncClientOptions {
-  /** e.g. https://apis.druva.com/insync (INSYNC_CLOUD). */
+  /** https://apis.druva.com/insync (GovCloud: https://govcloudapis.druva.com/insync), D9. */
   apiUrl: string;
-  /** e.g. https://apis.druva.com/token. */
+  /** https://apis.druva.com/token (GovCloud: https://govcloudapis.druva.com/token; its tokens live 15 minutes, D3). */
   tokenUrl: string;
   clientId: string;
   secretKey: string;

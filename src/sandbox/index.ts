@@ -22,8 +22,6 @@ export { parseFaultSpec, FaultSpecError } from './http/faults.js';
 export { VARIANTS, VariantError, allReadings, parseVariants } from './variants.js';
 export type { Portal } from './zia/portal.js';
 export type { RequestLogEntry, SandboxStats } from './http/log.js';
-export { startInsyncSimulation } from './insync/index.js';
-export type { InsyncSimulation, InsyncSimulationOptions } from './insync/index.js';
 
 /**
  * `startSandbox`: every simulated system of a migration on 127.0.0.1 — ZIA admin API (+ portal

@@ -7,9 +7,6 @@ import { createSandboxClock, type SandboxClock } from './clock.js';
 import { startInsyncServer } from './server.js';
 import { InsyncTenant, type ProvisioningMethod, type SwitchFaults } from './tenant.js';
 
-export { InsyncTenant, InsyncTenantError } from './tenant.js';
-export type { ProvisioningMethod, ProvisioningMode, SwitchFaults, SwitchResult } from './tenant.js';
-export type { SandboxClock } from './clock.js';
 
 /**
  * `startInsyncSimulation`: Druva inSync Cloud on 127.0.0.1 — the token endpoint, the read API

@@ -54,7 +54,7 @@ function jsonBody(req: SimRequest): unknown {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export function userView(u: InsyncUserRecord): Record<string, unknown> {
+function userView(u: InsyncUserRecord): Record<string, unknown> {
   return {
     userID: u.userID,
     userName: u.userName,
