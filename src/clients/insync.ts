@@ -29,7 +29,10 @@ import { createTokenSource } from './oauth.js';
 
 const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'a string of digits').transform(Number)]);
 const bytes = z.union([z.number().nonnegative(), z.string().regex(/^\d+$/, 'a string of digits').transform(Number)]);
-const time = z.string().nullish().transform((v) => (v ? v : undefined));
+const time = z
+  .string()
+  .nullish()
+  .transform((v) => (v ? v : undefined));
 
 export const InsyncUserSchema = z
   .object({
@@ -228,7 +231,12 @@ export function createInsyncClient(opts: InsyncClientOptions): InsyncClient {
    * Every page of a list: `nextPageToken` goes back as `pageToken` until it is empty (D5). A token
    * the server already gave would loop for ever, so it stops the read with an error instead.
    */
-  async function* pages<T>(path: string, key: string, item: z.ZodType<T>, query: Record<string, string | number | boolean | undefined> = {}): AsyncGenerator<T[]> {
+  async function* pages<T>(
+    path: string,
+    key: string,
+    item: z.ZodType<T>,
+    query: Record<string, string | number | boolean | undefined> = {},
+  ): AsyncGenerator<T[]> {
     const schema = pageSchema(key, item);
     const seen = new Set<string>();
     let token: string | undefined;
@@ -238,9 +246,12 @@ export function createInsyncClient(opts: InsyncClientOptions): InsyncClient {
       const next = typeof body.nextPageToken === 'string' ? body.nextPageToken.trim() : '';
       if (next === '') return;
       if (seen.has(next) || n >= maxPages) {
-        throw new UserError(`Druva inSync API GET ${path}: page ${n + 1} would repeat an earlier page (nextPageToken seen before, or more than ${maxPages} pages)`, {
-          hint: 'the paging of this list did not end; rerun later, and report it to Druva support if it persists',
-        });
+        throw new UserError(
+          `Druva inSync API GET ${path}: page ${n + 1} would repeat an earlier page (nextPageToken seen before, or more than ${maxPages} pages)`,
+          {
+            hint: 'the paging of this list did not end; rerun later, and report it to Druva support if it persists',
+          },
+        );
       }
       seen.add(next);
       token = next;

@@ -98,7 +98,10 @@ describe('the token request (docs/vendor-facts.md D2)', () => {
 
 describe('403 that is a permission (docs/vendor-facts.md D4)', () => {
   test('a 403 with a fresh token too: one re-authentication, then an error that says it is a permission', async () => {
-    const denied: Reply = { status: 403, body: { code: 'InsyncAdmanagement-1221', message: 'Access restricted due to insufficient permissions.', retryable: false, data: {} } };
+    const denied: Reply = {
+      status: 403,
+      body: { code: 'InsyncAdmanagement-1221', message: 'Access restricted due to insufficient permissions.', retryable: false, data: {} },
+    };
     fake = await startDruva(() => denied);
     const err = (await fixtureClient(fake)
       .listUsers()
@@ -155,7 +158,9 @@ describe('the error body decides retries (docs/vendor-facts.md D6–D7)', () => 
 
   test('a 4xx that says retryable: true is sent again and then succeeds', async () => {
     fake = await startDruva((_p, _q, n) =>
-      n === 1 ? { status: 422, body: { code: 'InsyncEndpoints-1100', message: 'busy', retryable: true } } : { status: 200, body: { nextPageToken: '', storages: [{ StorageID: 7, storageName: 'S' }] } },
+      n === 1
+        ? { status: 422, body: { code: 'InsyncEndpoints-1100', message: 'busy', retryable: true } }
+        : { status: 200, body: { nextPageToken: '', storages: [{ StorageID: 7, storageName: 'S' }] } },
     );
     // The reference spells the id StorageID (D12): read as storageID.
     expect(await fixtureClient(fake).listStorages()).toEqual([{ storageID: 7, storageName: 'S' }]);
@@ -163,14 +168,19 @@ describe('the error body decides retries (docs/vendor-facts.md D6–D7)', () => 
 
   test('a 429 is waited out per Retry-After whatever its body says', async () => {
     fake = await startDruva((_p, _q, n) =>
-      n === 1 ? { status: 429, headers: { 'retry-after': '0' }, body: { code: 'X', message: 'slow down', retryable: false } } : { status: 200, body: { nextPageToken: '', profiles: [] } },
+      n === 1
+        ? { status: 429, headers: { 'retry-after': '0' }, body: { code: 'X', message: 'slow down', retryable: false } }
+        : { status: 200, body: { nextPageToken: '', profiles: [] } },
     );
     expect(await fixtureClient(fake).listProfiles()).toEqual([]);
     expect(fake.requests.filter((r) => r.path !== '/token')).toHaveLength(2);
   });
 
   test('a response of another shape is a schema error naming the field', async () => {
-    fake = await startDruva(() => ({ status: 200, body: { nextPageToken: '', devices: [{ deviceID: 1, deviceName: 'x', userID: 2, totalBackupDataInBytes: 'lots' }] } }));
+    fake = await startDruva(() => ({
+      status: 200,
+      body: { nextPageToken: '', devices: [{ deviceID: 1, deviceName: 'x', userID: 2, totalBackupDataInBytes: 'lots' }] },
+    }));
     await expect(fixtureClient(fake).listDevices()).rejects.toThrow(/devices\.0\.totalBackupDataInBytes/);
   });
 });

@@ -39,7 +39,11 @@ describe('token endpoint (docs/vendor-facts.md D2–D4)', () => {
   test('a wrong secret, no Basic header or another grant type: 400 with an empty object, as the reference shows', async () => {
     sim = await startInsyncSimulation({ users: 3 });
     expect(await token(sim, Buffer.from(`${sim.credentials.clientId}:nope`).toString('base64'))).toMatchObject({ status: 400, body: {} });
-    const noBasic = await call(sim.endpoints.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const noBasic = await call(sim.endpoints.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
     expect(noBasic.status).toBe(400);
   });
 
@@ -96,7 +100,9 @@ describe('lists and paging (docs/vendor-facts.md D5, D10, D12)', () => {
     const h = await bearer(sim);
     const r = await call(`${sim.endpoints.apiUrl}/usermanagement/v1/users`, { headers: h });
     const u = r.body.users[0];
-    expect(Object.keys(u)).toEqual(expect.arrayContaining(['userID', 'userName', 'emailID', 'status', 'profileID', 'storageID', 'quotaInBytes', 'addedOn', 'privacySettingsEnabled']));
+    expect(Object.keys(u)).toEqual(
+      expect.arrayContaining(['userID', 'userName', 'emailID', 'status', 'profileID', 'storageID', 'quotaInBytes', 'addedOn', 'privacySettingsEnabled']),
+    );
     expect(typeof u.privacySettingsEnabled).toBe('string');
     const s = await call(`${sim.endpoints.apiUrl}/storagemanagement/v1/storages`, { headers: h });
     expect(s.body.storages[0]).toHaveProperty('StorageID');

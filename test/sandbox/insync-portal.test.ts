@@ -49,7 +49,14 @@ describe('Change User Deployment method (seed procedure; docs/vendor-facts.md D1
     const before = await snapshot(api);
     expect(await portal.deployment()).toMatchObject({ method: 'SCIM', scimTokenActive: true, mappings: [{ kind: 'SCIM' }] });
     const r = await portal.changeDeploymentMethod('Azure AD', false);
-    expect(r).toEqual({ from: 'SCIM', to: 'Azure AD', keepExistingMappings: false, usersMovedToManual: 60, mappingsDeleted: 1, settingsDeleted: ['SCIM token'] });
+    expect(r).toEqual({
+      from: 'SCIM',
+      to: 'Azure AD',
+      keepExistingMappings: false,
+      usersMovedToManual: 60,
+      mappingsDeleted: 1,
+      settingsDeleted: ['SCIM token'],
+    });
     expect(await portal.deployment()).toMatchObject({ method: 'Azure AD', scimTokenActive: false, mappings: [] });
     expect(new Set((await portal.userModes()).map((u) => u.mode))).toEqual(new Set(['Manual']));
     const after = await snapshot(api);
@@ -117,7 +124,11 @@ describe('Create Azure AD mapping (docs/vendor-facts.md D19)', () => {
 
   test('a malformed action body is a 400 that names the field', async () => {
     const { sim: s } = await start();
-    const r = await fetch(`${s.endpoints.portalUrl}/deployment/method`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'Okta' }) });
+    const r = await fetch(`${s.endpoints.portalUrl}/deployment/method`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'Okta' }),
+    });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { message: string }).message).toMatch(/method/);
   });

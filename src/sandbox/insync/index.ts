@@ -7,7 +7,6 @@ import { createSandboxClock, type SandboxClock } from './clock.js';
 import { startInsyncServer } from './server.js';
 import { InsyncTenant, type ProvisioningMethod, type SwitchFaults } from './tenant.js';
 
-
 /**
  * `startInsyncSimulation`: Druva inSync Cloud on 127.0.0.1 — the token endpoint, the read API
  * the `provisioning-switch` flow observes, the console-only deployment actions as portal
@@ -63,7 +62,10 @@ export interface InsyncSimulation {
 
 export async function startInsyncSimulation(opts: InsyncSimulationOptions = {}): Promise<InsyncSimulation> {
   const seed = opts.seed ?? 1;
-  const clock = createSandboxClock({ ...(opts.clockStart !== undefined ? { start: opts.clockStart } : {}), ...(opts.clockRate !== undefined ? { rate: opts.clockRate } : {}) });
+  const clock = createSandboxClock({
+    ...(opts.clockStart !== undefined ? { start: opts.clockStart } : {}),
+    ...(opts.clockRate !== undefined ? { rate: opts.clockRate } : {}),
+  });
   const directory = opts.directory ?? generateDirectory({ users: opts.users ?? 200, seed });
   const tenant = new InsyncTenant({
     clock,

@@ -42,7 +42,10 @@ const mappingSchema = z.object({ name: z.string().min(1).max(100), profileID: z.
 const advanceSchema = z.object({ ms: z.number().nonnegative() }).strict();
 const faultsSchema = z
   .object({
-    loseUser: z.object({ userID: z.number().int().optional(), how: z.enum(['deleted', 'preserved']).optional() }).strict().optional(),
+    loseUser: z
+      .object({ userID: z.number().int().optional(), how: z.enum(['deleted', 'preserved']).optional() })
+      .strict()
+      .optional(),
     loseBackupData: z.object({ deviceID: z.number().int().optional() }).strict().optional(),
   })
   .strict();
@@ -137,11 +140,13 @@ export async function startInsyncServer(opts: InsyncServerOptions): Promise<Runn
       const only = ids(q.get('userIDs'));
       if (only === 'bad') return druvaError(400, 'InsyncUsermanagement-1001', 'userIDs must be comma-separated integers');
       const status = q.get('status');
-      if (status !== null && status !== 'active' && status !== 'preserved') return druvaError(400, 'InsyncUsermanagement-1002', 'status must be active or preserved');
+      if (status !== null && status !== 'active' && status !== 'preserved')
+        return druvaError(400, 'InsyncUsermanagement-1002', 'status must be active or preserved');
       const email = q.get('emailID')?.toLowerCase();
       const profile = q.get('profileID');
       const list = [...tenant.users.values()].filter(
-        (u) => (!only || only.has(u.userID)) && (!status || u.status === status) && (!email || u.emailID === email) && (!profile || String(u.profileID) === profile),
+        (u) =>
+          (!only || only.has(u.userID)) && (!status || u.status === status) && (!email || u.emailID === email) && (!profile || String(u.profileID) === profile),
       );
       return paged(req, 'users', list.map(userView));
     }
@@ -207,7 +212,8 @@ export async function startInsyncServer(opts: InsyncServerOptions): Promise<Runn
       if (raw !== null && raw !== '') {
         const m = /^e:(\d+):(\d+)$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
         if (!m) return druvaError(400, 'InsyncEventmanagement-1001', 'Invalid tracker: pass the tracker of the previous response, URL-encoded.');
-        if (Number(m[2]) <= now()) return druvaError(400, 'InsyncEventmanagement-1002', `The tracker has expired (valid ${TRACKER_HOURS} hours); start again without one.`);
+        if (Number(m[2]) <= now())
+          return druvaError(400, 'InsyncEventmanagement-1002', `The tracker has expired (valid ${TRACKER_HOURS} hours); start again without one.`);
         from = Number(m[1]);
       }
       const events = tenant.events.slice(from, from + EVENTS_PER_CALL);
@@ -258,7 +264,8 @@ export async function startInsyncServer(opts: InsyncServerOptions): Promise<Runn
     }
     if (sub === '/switch-faults' && req.method === 'POST') {
       const p = faultsSchema.safeParse(jsonBody(req));
-      if (!p.success) return druvaError(400, 'SandboxControl-2', 'body: {"loseUser"?: {"userID"?, "how"?: "deleted"|"preserved"}, "loseBackupData"?: {"deviceID"?}}');
+      if (!p.success)
+        return druvaError(400, 'SandboxControl-2', 'body: {"loseUser"?: {"userID"?, "how"?: "deleted"|"preserved"}, "loseBackupData"?: {"deviceID"?}}');
       tenant.switchFaults = p.data as typeof tenant.switchFaults;
       return jsonResponse(200, tenant.switchFaults);
     }

@@ -264,7 +264,12 @@ export class InsyncTenant {
     scimTokenActive: boolean;
     azureAdConsent: boolean;
   } {
-    return { method: this.method, mappings: this.mappings.map((m) => ({ ...m })), scimTokenActive: this.scimToken !== null, azureAdConsent: this.azureAdConsent };
+    return {
+      method: this.method,
+      mappings: this.mappings.map((m) => ({ ...m })),
+      scimTokenActive: this.scimToken !== null,
+      azureAdConsent: this.azureAdConsent,
+    };
   }
 
   /**
@@ -333,13 +338,21 @@ export class InsyncTenant {
   }
 
   createMapping(kind: ProvisioningMethod, m: { name: string; profileID: number; storageID: number }): InsyncMapping {
-    if (this.method !== kind) throw new InsyncTenantError(409, 'InsyncDeployment-1002', `user provisioning is ${this.method}; a ${kind} mapping needs the ${kind} method first`);
+    if (this.method !== kind)
+      throw new InsyncTenantError(409, 'InsyncDeployment-1002', `user provisioning is ${this.method}; a ${kind} mapping needs the ${kind} method first`);
     if (kind === 'Azure AD' && !this.azureAdConsent) {
-      throw new InsyncTenantError(403, 'InsyncDeployment-1003', 'inSync is not authorised in Microsoft 365: a Global Administrator must grant consent before an Azure AD mapping can be created');
+      throw new InsyncTenantError(
+        403,
+        'InsyncDeployment-1003',
+        'inSync is not authorised in Microsoft 365: a Global Administrator must grant consent before an Azure AD mapping can be created',
+      );
     }
-    if (!this.profiles.some((p) => p.profileID === m.profileID)) throw new InsyncTenantError(400, 'InsyncDeployment-1004', `profile ${m.profileID} does not exist`);
-    if (!this.storages.some((s) => s.StorageID === m.storageID)) throw new InsyncTenantError(400, 'InsyncDeployment-1005', `storage ${m.storageID} does not exist`);
-    if (this.mappings.some((x) => x.kind === kind && x.name === m.name)) throw new InsyncTenantError(409, 'InsyncDeployment-1006', `a ${kind} mapping named "${m.name}" exists`);
+    if (!this.profiles.some((p) => p.profileID === m.profileID))
+      throw new InsyncTenantError(400, 'InsyncDeployment-1004', `profile ${m.profileID} does not exist`);
+    if (!this.storages.some((s) => s.StorageID === m.storageID))
+      throw new InsyncTenantError(400, 'InsyncDeployment-1005', `storage ${m.storageID} does not exist`);
+    if (this.mappings.some((x) => x.kind === kind && x.name === m.name))
+      throw new InsyncTenantError(409, 'InsyncDeployment-1006', `a ${kind} mapping named "${m.name}" exists`);
     const mapping = this.newMapping(kind, m.name, m.profileID, m.storageID);
     this.mappings.push(mapping);
     return { ...mapping };
@@ -347,7 +360,8 @@ export class InsyncTenant {
 
   /** Users → User Provisioning → ⋮ → New Token: valid 365 days, shown once; the previous one stops working (D20). */
   generateScimToken(): string {
-    if (this.method !== 'SCIM') throw new InsyncTenantError(409, 'InsyncDeployment-1007', `user provisioning is ${this.method}; a SCIM token is generated only under SCIM`);
+    if (this.method !== 'SCIM')
+      throw new InsyncTenantError(409, 'InsyncDeployment-1007', `user provisioning is ${this.method}; a SCIM token is generated only under SCIM`);
     this.scimToken = randomBytes(24).toString('base64url');
     return this.scimToken;
   }
