@@ -44,7 +44,9 @@ export function mdCode(value: string): string {
   const longest = Math.max(0, ...(value.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = value.startsWith('`') || value.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${value.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')}${pad}${fence}`;
+  // GFM splits a table row at every pipe not preceded by an odd run of backslashes, inside code spans too.
+  const cell = value.replace(/(\\*)\|/g, (_m, run: string) => `${run}${run.length % 2 === 0 ? '\\' : ''}|`);
+  return `${fence}${pad}${cell.replace(/\r?\n/g, ' ')}${pad}${fence}`;
 }
 
 function table(head: string[], rows: string[][]): string[] {
