@@ -61,9 +61,16 @@ export interface FlowCommandOptions {
  * The configuration's digest, for a saved plan. A plain sha256 is enough and safe: the schema accepts
  * no inline secret, so the validated configuration holds secret references (…Env, …File), never a
  * secret's value. A rotated password therefore leaves a plan valid; pointing at another secret does not.
+ * Left out: the SCIM Base URL and token reference (`scim.baseUrl`, `scim.tokenEnv`, `scim.tokenFile`).
+ * They are the operator's answers to the Edit IdP step, known only once SCIM is enabled on the IdP
+ * (an unattended run adds them after it stopped there, exit 3), and that step checks them live.
  */
-const CONFIG_DIGEST_COVERS = 'sha256 of the validated configuration (defaults applied; secret references only, never secret values)';
-const configDigest = (config: Config): string => digestOf(config);
+const CONFIG_DIGEST_COVERS =
+  'sha256 of the validated configuration (defaults applied; secret references only, never secret values), without scim.baseUrl, scim.tokenEnv and scim.tokenFile (the Edit IdP step\'s answers, checked live)';
+function configDigest(config: Config): string {
+  const { baseUrl: _url, tokenEnv: _env, tokenFile: _file, ...scim } = config.scim as Config['scim'] & { tokenEnv?: string; tokenFile?: string };
+  return digestOf({ ...config, scim });
+}
 
 /** The runbook's and saved plan's time: SOURCE_DATE_EPOCH (seconds) when set, for reproducible output; else now. */
 function generatedAt(): string {

@@ -114,6 +114,31 @@ describe('the runbook and saved plans against a sandbox in another process', () 
     expect(undo.code).toBe(0);
   });
 
+  it('an unattended run of a plan that stops at an operator step (exit 3) resumes with the same --plan, the SCIM answers added to the configuration', async () => {
+    const personConfig = await sandbox.writeConfig(join(dir, 'person'), { operator: 'person' });
+    const args = ['ad-to-scim', '--yes', '--config', personConfig, '--state', 'state.json'];
+    expect((await cli(['ad-to-scim', '--dry-run', '--out', 'plan.json', '--config', personConfig, '--state', 'state.json'])).code).toBe(0);
+    const digest = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')).digest as string;
+
+    const first = await cli([...args, '--plan', 'plan.json']);
+    expect(first.stderr).toContain('the tenant matches the approved plan plan.json');
+    expect(first.code).toBe(3); // Sync Now needs a person
+    sandbox.portal.syncNow();
+    const second = await cli([...args, '--plan', 'plan.json']);
+    expect(second.stderr).toContain(`resuming the approved plan plan.json (digest ${digest})`);
+    expect(second.code).toBe(3); // Edit IdP needs a person
+    const doc = YAML.parse(await readFile(personConfig, 'utf8'));
+    const idp = sandbox.portal.idps().find((i) => i.name === doc.zia.idpName)!;
+    const { baseUrl, bearerToken } = sandbox.portal.setScim(idp.id, true);
+    sandbox.portal.setSamlAutoProvisioning(idp.id, false);
+    doc.scim = { ...(doc.scim ?? {}), baseUrl, tokenEnv: 'TEST_SCIM_TOKEN' };
+    await writeFile(personConfig, YAML.stringify(doc));
+    const third = await runCli([...args, '--plan', 'plan.json'], { cwd: dir, env: { SOURCE_DATE_EPOCH: EPOCH, TEST_SCIM_TOKEN: bearerToken! } });
+    expect(third.stderr).toContain('resuming the approved plan plan.json');
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain('complete.');
+  });
+
   it('refuses a plan the tenant no longer matches (the migration flag flipped), listing the differences, exit 4, nothing written', async () => {
     expect((await cli(['ad-to-scim', '--dry-run', '--out', 'plan.json', '--config', config, '--state', 'state.json'])).code).toBe(0);
     // Someone turns the migration flag on in the console and activates, after the plan was approved.
