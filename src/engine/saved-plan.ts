@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { canonical, targetSchema, type State, type StepStatus } from './checkpoint.js';
 import { EXIT, UserError, clipValue } from './errors.js';
 import { jsonValueSchema, type JsonValue } from './json.js';
+import { redact } from './redact.js';
 import type { Plan, StepPlan } from './runner.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -116,9 +117,17 @@ export function toSavedPlan(plan: Plan, opts: { configDigest: string; configCove
     steps: plan.steps.map(savedStep),
     changesPending: plan.changesPending,
   };
-  // Round-trip through JSON so the digest is computed over exactly what the file will hold.
-  const clean = JSON.parse(JSON.stringify(body)) as Omit<SavedPlan, 'digest'>;
+  // Round-trip through JSON so the digest is computed over exactly what the file will hold; every
+  // string scrubbed of registered secrets first (the file is written to disk and attached to tickets).
+  const clean = scrub(JSON.parse(JSON.stringify(body))) as Omit<SavedPlan, 'digest'>;
   return { ...clean, digest: digestOf(clean) };
+}
+
+function scrub(value: unknown): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+  return value;
 }
 
 function refused(file: string, message: string, hint: string, midRun = false): UserError {

@@ -144,3 +144,22 @@ describe('the runbook', () => {
     expect(tables).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('a saved plan and secrets', () => {
+  it('holds no registered secret, even one a step put in its observation', async () => {
+    const { registerSecret, forgetSecrets } = await import('../../src/engine/redact.js');
+    const secret = 'token-0123456789abcdef-secret';
+    registerSecret(secret);
+    try {
+      const world = fresh();
+      world.members = [secret];
+      const doc = await saved(world);
+      const text = JSON.stringify(doc);
+      expect(text).not.toContain(secret);
+      expect(text).toContain('write [REDACTED]');
+      expect(parseSavedPlan(text, 'plan.json')).toEqual(doc); // the digest covers what the file holds
+    } finally {
+      forgetSecrets();
+    }
+  });
+});
