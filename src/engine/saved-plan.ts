@@ -19,7 +19,7 @@ import { TOOL_VERSION } from './version.js';
  * the change system.
  */
 
-export const SAVED_PLAN_SCHEMA_VERSION = 1;
+const SAVED_PLAN_SCHEMA_VERSION = 1;
 /** Every refusal of a saved plan (unreadable, edited, stale, for another tenant, config or version). Nothing was changed. */
 export const EXIT_PLAN_REFUSED = EXIT.planRefused;
 
@@ -52,7 +52,7 @@ const savedStepSchema = z
   })
   .strict();
 
-export const savedPlanSchema = z
+const savedPlanSchema = z
   .object({
     kind: z.literal('migrate-plan'),
     schemaVersion: z.literal(SAVED_PLAN_SCHEMA_VERSION),
@@ -69,7 +69,7 @@ export const savedPlanSchema = z
   })
   .strict();
 export type SavedPlan = z.infer<typeof savedPlanSchema>;
-export type SavedStep = SavedPlan['steps'][number];
+type SavedStep = SavedPlan['steps'][number];
 
 /** sha256 over canonical JSON (keys sorted, undefined left out). */
 export function digestOf(value: unknown): string {

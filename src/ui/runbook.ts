@@ -10,7 +10,7 @@ import type { StepGuide } from '../engine/step.js';
  */
 
 /** A step of the way back, described without observing it (it runs only if the change is undone). */
-export interface ReverseStep {
+interface ReverseStep {
   title: string;
   kind: string;
   doc: string;
@@ -32,7 +32,7 @@ export interface RunbookInput {
 }
 
 /** Text safe inside markdown and a GFM table cell: markdown punctuation escaped, line breaks as <br>. */
-export function mdText(value: string): string {
+function mdText(value: string): string {
   return value
     .replace(/\\/g, '\\\\')
     .replace(/([`*_[\]<>|~#])/g, '\\$1')
@@ -40,7 +40,7 @@ export function mdText(value: string): string {
 }
 
 /** A code span that survives any content (backticks fenced by a longer run; pipes escaped for tables). */
-export function mdCode(value: string): string {
+function mdCode(value: string): string {
   const longest = Math.max(0, ...(value.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = value.startsWith('`') || value.endsWith('`') ? ' ' : '';
