@@ -56,10 +56,45 @@ export function refuseMeaninglessFlags(cmd: Command): void {
       { hint: plan ? `Add --dry-run to plan only (exit 2 = changes pending), or drop --detailed-exitcode to run ${name}. Nothing was loaded or contacted.` : 'Drop --detailed-exitcode. Nothing was loaded or contacted.' },
     );
   }
+  if (plan) refusePlanFlags(cmd, name, opts);
   const junit = (cmd.opts() as { junit?: unknown }).junit;
   if (plan && junit !== undefined && !opts.dryRun) {
     throw new UserError(`--junit writes the dry-run plan; refusing to run \`migrate ${name}\` for real with it (no file would be written)`, {
       hint: `Add --dry-run to write the plan as JUnit XML, or drop --junit to run ${name}. Nothing was loaded or contacted.`,
+    });
+  }
+}
+
+/** The saved-plan and runbook flags of ad-to-scim and rollback (`--out`, `--format`, `--plan`). */
+export interface PlanFileOptions {
+  out?: string;
+  format?: 'text' | 'markdown';
+  plan?: string;
+}
+
+/**
+ * `--out` and `--format markdown` describe a dry-run's plan (a real run would drop them silently);
+ * `--plan` applies a saved plan, which a dry-run never does; a runbook is not JSON.
+ */
+function refusePlanFlags(cmd: Command, name: string, opts: CommonOptions): void {
+  const { out, format, plan } = cmd.opts() as PlanFileOptions;
+  const nothing = 'Nothing was loaded or contacted.';
+  if (out !== undefined && !opts.dryRun) {
+    throw new UserError(`--out saves the dry-run's plan; refusing to run \`migrate ${name}\` for real with it (no plan would be saved)`, {
+      hint: `Add --dry-run to save the plan, then apply it with \`migrate ${name} --plan <file>\`. ${nothing}`,
+    });
+  }
+  if (format === 'markdown' && !opts.dryRun) {
+    throw new UserError(`--format markdown writes the dry-run's plan as a runbook; refusing to run \`migrate ${name}\` for real with it`, {
+      hint: `Add --dry-run to write the runbook. ${nothing}`,
+    });
+  }
+  if (format === 'markdown' && opts.json) {
+    throw new UserError('--format markdown and --json both claim stdout; give one', { hint: `The JSON plan can be saved with --out <file> beside the runbook. ${nothing}` });
+  }
+  if (plan !== undefined && opts.dryRun) {
+    throw new UserError(`--plan applies a saved plan; a dry-run makes one (--dry-run --out <file>)`, {
+      hint: `Drop --dry-run to apply ${plan}, or drop --plan to make a new plan. ${nothing}`,
     });
   }
 }

@@ -51,6 +51,7 @@ A real migration:
 
 Exit codes: 0 success · 1 error or a blocking check · 2 changes pending (--dry-run --detailed-exitcode)
             3 stopped at an operator step that needs a person (state saved; rerun continues)
+            4 a saved plan (--plan) was refused: stale, edited, or for another tenant/config/version
             130 interrupted (Ctrl-C): state saved; rerun continues
 
 On a terminal, ad-to-scim and rollback show the plan and ask for the tenant's Company ID before the

@@ -29,6 +29,8 @@ export const flowRecordSchema = z
   .object({
     startedAt: z.string(),
     completedAt: z.string().optional(),
+    /** The digest of the saved plan (`--plan`) this run applies: a rerun with the same plan resumes it. */
+    approvedPlan: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
     steps: z.record(z.string(), stepRecordSchema),
   })
   .strict();
@@ -86,7 +88,7 @@ export type State = z.infer<typeof stateSchema>;
 export type UnsealedState = Omit<State, 'checksum'>;
 
 /** Canonical JSON: keys sorted, so the checksum does not depend on insertion order. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -71,4 +71,6 @@ export const EXIT = {
   error: 1,
   changesPending: 2,
   operatorNeeded: 3,
+  /** A saved plan (`--plan`) was refused: unreadable, edited, stale, or for another tenant, configuration or version. Nothing was changed. */
+  planRefused: 4,
 } as const;

@@ -11,7 +11,7 @@ import {
   type Target,
   type UnsealedState,
 } from './checkpoint.js';
-import type { CheckResult, Flow, Observation, PreflightCheck, Step, StepOutputs, StepRun } from './step.js';
+import type { CheckResult, Flow, Observation, PreflightCheck, Step, StepGuide, StepOutputs, StepRun } from './step.js';
 
 export interface CheckOutcome extends CheckResult {
   id: string;
@@ -28,6 +28,8 @@ export interface StepPlan {
   recorded?: StepStatus;
   /** Earlier steps (declared by `after`) still to change in this plan: this step runs after them. */
   after?: { id: string; step: number; title: string }[];
+  /** What a runbook tells the people doing the change (the step's `guide`), when the step has one. */
+  guide?: StepGuide;
 }
 
 /** The plan is a value: printable, serialisable, computed without writing anything. */
@@ -62,6 +64,12 @@ export interface RunOptions {
   events?: RunEvents;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * A saved plan this run applies (`--plan`): its digest is recorded in the checkpoint, and `check`
+   * is asked before each step that would change something, with what the run observes now and what
+   * the checkpoint records; a reason stops the run there (nothing of that step is done).
+   */
+  approval?: { digest: string; check(step: StepPlan, recorded: StepStatus): Error | undefined };
 }
 
 export interface RunResult {
@@ -191,6 +199,7 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
   for (const step of flow.steps) {
     const observed = await observeSafely(step, stepRun(ctx, flowRecord, step, true, readOnlySnapshot(state), state?.flows));
     const waitsFor = pendingPredecessors(flow, step, steps);
+    const guide = guideOf(step, ctx);
     const planned: StepPlan = {
       id: step.id,
       title: step.title,
@@ -199,6 +208,7 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
       observation: waitsFor.length > 0 ? afterObservation(observed, waitsFor) : observed,
       recorded: flowRecord?.steps[step.id]?.status,
       ...(waitsFor.length > 0 ? { after: waitsFor } : {}),
+      ...(guide ? { guide } : {}),
     };
     steps.push(planned);
     opts.events?.observed?.(planned);
@@ -213,6 +223,15 @@ export async function planFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Prom
     blocking: preflight.some(isBlockingCheck) || steps.some(isBlockingStep),
     changesPending: steps.some((s) => s.observation.state !== 'done'),
   };
+}
+
+/** A step's runbook guide; a guide that throws is a wiring mistake and is left out rather than failing the plan. */
+function guideOf<C>(step: Step<C>, ctx: C): StepGuide | undefined {
+  try {
+    return step.guide?.(ctx);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The steps named in `step.after` that this plan (so far) shows as not done, with their step numbers. */
@@ -291,7 +310,10 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
   const setRecord = (id: string, rec: StepRecord): void => {
     flowRecord().steps[id] = rec;
   };
-  if (!sealed) await save();
+  if (opts.approval && flowRecord().approvedPlan !== opts.approval.digest) {
+    flowRecord().approvedPlan = opts.approval.digest;
+    await save();
+  } else if (!sealed) await save();
   const snap = (): SnapshotAccess => ({
     snapshot: working.snapshot?.data,
     saveSnapshot: async (data) => {
@@ -328,6 +350,13 @@ export async function runFlow<C>(flow: Flow<C>, ctx: C, opts: RunOptions): Promi
       const error = new UserError(message, { hint: 'Nothing further was changed. Fix the cause and re-run; completed steps are not repeated.' });
       opts.events?.failed?.(step, error);
       throw error;
+    }
+
+    // A saved plan: only what it approved is done. Checked before the attempt is recorded.
+    const refusal = opts.approval?.check(planned, record.status);
+    if (refusal) {
+      opts.events?.failed?.(step, refusal);
+      throw refusal;
     }
 
     // pending: record the attempt before touching anything, so a crash leaves the step in doubt.

@@ -19,6 +19,27 @@ export interface Observation {
   changes?: string[];
   /** Non-secret facts for --json plans and reports. */
   facts?: Record<string, JsonValue>;
+  /**
+   * Facts that move without changing what the step will do (a timestamp the step itself moves on,
+   * such as the last directory sync before a Sync Now): shown, but a saved plan does not hold a run to them.
+   */
+  volatileFacts?: string[];
+}
+
+/**
+ * What a runbook says about a step beyond its observation: for an operator step the exact console
+ * instructions and what the tool verifies afterwards; for a step that waits, what for and how long.
+ * Static for a configuration: it never reads a system, so it is the same in every plan.
+ */
+export interface StepGuide {
+  /** Exact console path and instructions, one line each (operator steps). */
+  instructions?: string[];
+  /** What the tool observes afterwards before it counts the step as done. */
+  verifiedBy?: string;
+  /** A wait: what for, how long it usually takes when known (else undefined: never invented), and the tool's bound. */
+  wait?: { for: string; expected?: string; limit?: string };
+  /** A guard: what it stops on (the configured threshold). */
+  guard?: string;
 }
 
 export type StepKind = 'automated' | 'operator';
@@ -60,6 +81,8 @@ export interface Step<C> {
    * see the change that is still to come, so the plan shows it as pending: "will run after step N".
    */
   after?: string[];
+  /** What a runbook tells the people doing the change (console instructions, waits, guards). Never reads a system. */
+  guide?(ctx: C): StepGuide;
   /** Reads the real current state. Must not write anything. */
   observe(run: StepRun<C>): Promise<Observation>;
   /** Makes the change (an operator step asks a person, or the scripted operator, to make it). */

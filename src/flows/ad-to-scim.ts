@@ -57,6 +57,9 @@ const deprovisionGuard: Step<MigrationContext> = {
   title: 'Guard: users the first cycle would disable or delete',
   doc: `${ENTRA} (scoping and deprovisioning)`,
   kind: 'automated',
+  guide: (ctx) => ({
+    guard: `more than guards.maxDisablePercent (${ctx.config.guards.maxDisablePercent}%) of the users in scope would be disabled, or more than guards.maxDeletions (${ctx.config.guards.maxDeletions}) deleted, by the first cycle`,
+  }),
   async observe({ ctx }) {
     let inScope = 0;
     let disabled = 0;
@@ -148,7 +151,8 @@ export const adToScimFlow: Flow<MigrationContext> = {
     { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
     enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
     { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
-    entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
+    // The Base URL it saves is the one step 5 obtains: planned before step 5, its change is known only then.
+    { ...entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`), after: ['enable-scim-on-idp'] },
     deprovisionGuard,
     entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
     entraInitialCycleStep(`${ENTRA} (initial cycle)`),

@@ -103,6 +103,10 @@ const disableScimOnIdp: Step<MigrationContext> = {
   title: 'Disable SCIM provisioning on the ZIA IdP',
   doc: `${GUIDE}, steps 1–2`,
   kind: 'operator',
+  guide: (ctx) => ({
+    instructions: disableScimTask(ctx.config.zia.idpName).instructions,
+    verifiedBy: 'the SCIM endpoint refusing the token it accepted earlier in the same run, or else the operator\'s confirmation (never a failing Test Connection or a server error)',
+  }),
   async observe(run) {
     if (neverEnabled(run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
     const seen = await observeScimSwitch(run);

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { PlanFileOptions } from '../context.js';
 
 // Definition only: the flow, the clients and the engine load when the command runs.
 
@@ -8,6 +9,9 @@ export function registerRollbackCommand(program: Command): void {
     .description('return ZIA from SCIM provisioning to AD/LDAP directory sync (the documented revert)')
     .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the rollback', false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
+    .addOption(new Option('--format <format>', 'with --dry-run: the plan as text, or as a markdown runbook for a change ticket').choices(['text', 'markdown']).default('text'))
+    .option('--out <file>', 'with --dry-run: save the plan (JSON, with its digest) for --plan')
+    .option('--plan <file>', 'apply a saved plan: runs only while what it observes matches what was approved (exit 4 otherwise)')
     .addHelpText(
       'after',
       `
@@ -19,10 +23,17 @@ Works from any point the forward run reached; each step checks its precondition 
 
 Examples:
   $ migrate rollback --dry-run       what would be undone
+  $ migrate rollback --dry-run --out rollback.json --format markdown > rollback.md
+                                     the change ticket's runbook and its saved plan
+  $ migrate rollback --plan rollback.json   apply the approved plan (exit 4 if stale)
   $ migrate rollback                 do it`,
     )
-    .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
-      const [{ runFlowCommand }, { rollbackFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/rollback.js')]);
-      await runFlowCommand(cmd, rollbackFlow, opts);
+    .action(async (opts: { acceptPendingChanges: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
+      const [{ runFlowCommand }, { rollbackFlow }, { adToScimFlow }] = await Promise.all([
+        import('../run-flow.js'),
+        import('../../flows/rollback.js'),
+        import('../../flows/ad-to-scim.js'),
+      ]);
+      await runFlowCommand(cmd, rollbackFlow, { ...opts, reverse: { command: 'migrate ad-to-scim', flow: adToScimFlow } });
     });
 }

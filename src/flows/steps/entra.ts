@@ -283,6 +283,12 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
     title: 'Wait for the initial provisioning cycle',
     doc,
     kind: 'automated',
+    guide: (ctx) => ({
+      wait: {
+        for: 'a full provisioning cycle that began after Start, with progress',
+        limit: `${ctx.config.idp.initialCycleTimeoutMinutes} minutes (idp.initialCycleTimeoutMinutes), then it stops naming what still fails; a rerun keeps watching`,
+      },
+    }),
     async observe(run) {
       const { job } = await findJob(run.ctx);
       return observeCycle(job, cycleReference(run));

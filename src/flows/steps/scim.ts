@@ -87,6 +87,18 @@ export async function checkScimCredentials(
   return true;
 }
 
+/** The console task of Edit IdP → Enable SCIM Provisioning (asked at the step, and shown in a runbook). */
+function enableScimInstructions(idp: string): string[] {
+  return [
+    'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
+    `Click the Edit icon of the IdP "${idp}".`,
+    'In Provisioning Options, click Enable SCIM Provisioning (if it is already enabled, leave it).',
+    'Disable "Enable SAML Auto-Provisioning" (Zscaler recommends it when using SCIM).',
+    'Copy the Base URL (the new format https://scim.<cloud>/<orgId>/<idpId>/scim) and the Bearer Token.',
+    'Click Save. Do not activate: migrate activates in the next step, after it reports what is pending.',
+  ];
+}
+
 /**
  * The SCIM credentials for this run: already accepted in memory, or supplied by configuration and
  * accepted by the endpoint, or asked of the operator. They are never read from the checkpoint,
@@ -131,14 +143,7 @@ export async function obtainScimCredentials(
             'Copy the Bearer Token, or click Generate Token for a new one (the old token stops working; migrate configures the IdP with the new one).',
             'Click Save.',
           ]
-        : [
-            'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
-            `Click the Edit icon of the IdP "${idp}".`,
-            'In Provisioning Options, click Enable SCIM Provisioning (if it is already enabled, leave it).',
-            'Disable "Enable SAML Auto-Provisioning" (Zscaler recommends it when using SCIM).',
-            'Copy the Base URL (the new format https://scim.<cloud>/<orgId>/<idpId>/scim) and the Bearer Token.',
-            'Click Save. Do not activate: migrate activates in the next step, after it reports what is pending.',
-          ]),
+        : enableScimInstructions(idp)),
     ],
     inputs,
     async accept(a) {
@@ -168,6 +173,13 @@ export function enableScimOnIdpStep(doc: string): Step<MigrationContext> {
     title: 'Enable SCIM provisioning on the ZIA IdP and disable SAML auto-provisioning',
     doc,
     kind: 'operator',
+    guide: (ctx) => ({
+      instructions: [
+        ...enableScimInstructions(ctx.config.zia.idpName),
+        'Give migrate the Base URL and the Bearer Token: at its prompt, or unattended as scim.baseUrl with scim.tokenEnv or scim.tokenFile (the token is never stored).',
+      ],
+      verifiedBy: 'a live request to the SCIM endpoint with that Base URL and token, the moment they are given (a refusal names the URL or the token)',
+    }),
     async observe(run) {
       const { ctx } = run;
       if (ctx.scimCredentials) {

@@ -45,23 +45,26 @@ export function syncNowStep(opts: { id: string; doc: string; title?: string; bef
     const settings = await run.ctx.zia().getAuthSettings();
     const end = lastSyncEnd(settings);
     const facts = { lastSyncEndTime: describeSyncTime(end) };
+    // A scheduled sync between a saved plan and its run moves it; the step asks for a new sync anyway.
+    const volatileFacts = ['lastSyncEndTime'];
     if (opts.beforeFlag && !run.startedAt && settings.directorySyncMigrateToScimEnabled === true) {
       // Only an adopted tenant gets here (preflight refuses a flag found on otherwise): directory
       // sync is already off, and the console no longer offers Sync Now.
-      return { state: 'done', detail: 'directory sync is already off (the migration flag is on): there is nothing to sync', facts };
+      return { state: 'done', detail: 'directory sync is already off (the migration flag is on): there is nothing to sync', facts, volatileFacts };
     }
     if (run.startedAt) {
       const began = Math.floor(Date.parse(run.startedAt) / 1000);
       if (end !== undefined && end >= began) {
-        return { state: 'done', detail: `directory sync finished at ${describeSyncTime(end)}, after this step began`, facts };
+        return { state: 'done', detail: `directory sync finished at ${describeSyncTime(end)}, after this step began`, facts, volatileFacts };
       }
-      return { state: 'pending', detail: `waiting for a Sync Now that ends after ${run.startedAt} (last sync ended ${describeSyncTime(end)})`, facts };
+      return { state: 'pending', detail: `waiting for a Sync Now that ends after ${run.startedAt} (last sync ended ${describeSyncTime(end)})`, facts, volatileFacts };
     }
     return {
       state: 'pending',
       detail: `last directory sync ended ${describeSyncTime(end)}`,
       changes: ['ask the operator to click Sync Now, then watch lastSyncEndTime'],
       facts,
+      volatileFacts,
     };
   };
   return {
@@ -69,6 +72,11 @@ export function syncNowStep(opts: { id: string; doc: string; title?: string; bef
     title: opts.title ?? 'Sync Now with Active Directory',
     doc: opts.doc,
     kind: 'operator',
+    guide: () => ({
+      instructions: SYNC_NOW_INSTRUCTIONS,
+      verifiedBy: 'lastSyncEndTime in the authentication settings moving past the moment the step began (nothing to confirm: the run continues by itself)',
+      wait: { for: 'the directory sync to finish', limit: '15 minutes, then exit 3 (state saved; a rerun keeps watching)' },
+    }),
     observe,
     async apply(run) {
       await run.ctx.operator.perform({
