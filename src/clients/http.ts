@@ -20,7 +20,7 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
 export type { AuditSink } from './audit.js';
 
-export type System = 'zia' | 'scim' | 'graph' | 'login';
+export type System = 'zia' | 'scim' | 'graph' | 'login' | 'zpa';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpClientOptions {
@@ -92,6 +92,7 @@ const SYSTEM_NAME: Record<System, string> = {
   scim: 'Zscaler SCIM API',
   graph: 'Microsoft Graph',
   login: 'login/token endpoint',
+  zpa: 'ZPA admin API',
 };
 
 /**

@@ -39,6 +39,7 @@ export function isMutation(method: string, path: string): boolean {
   const p = path.split('?')[0] ?? path;
   if (p.startsWith('/_sandbox')) return false;
   if (/\/authenticatedSession$/.test(p)) return false;
+  if (/^(?:\/zpa)?\/signin$/.test(p)) return false; // the ZPA legacy token request
   if (/\/oauth2\/.*token$/.test(p) || /\/oauth2\/token$/.test(p)) return false;
   return true;
 }
