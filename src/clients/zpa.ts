@@ -19,8 +19,21 @@ import type { RateLimit } from './rate-limit.js';
 
 /** A count or epoch value, as a JSON number or a string of digits. */
 const Count = z.union([z.number().int().min(0), z.string().regex(/^\d+$/, 'expected a count (digits)').transform(Number)]);
-/** An id as ZPA sends it (a string of digits, or a number): always a string here, so 18-digit ids keep every digit. */
-const Id = z.union([z.string().regex(/^\d+$/, 'expected a numeric id'), z.number().int().min(0).transform(String)]);
+/**
+ * An id as ZPA sends it: a string of digits (kept exact), or a JSON number. 18-digit ids are beyond
+ * 2^53, and a JSON number that large has already lost digits when it is parsed: such an id is refused
+ * rather than used wrong (docs/vendor-facts.md Y5).
+ */
+const Id = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 0) return String(v);
+    ctx.addIssue({ code: 'custom', message: 'a numeric id beyond 2^53 lost digits in JSON; it cannot be used' });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(v)) return v;
+  ctx.addIssue({ code: 'custom', message: 'expected a numeric id (digits)' });
+  return z.NEVER;
+});
 /** A flag as a boolean or the string "true"/"false". */
 const Flag = z.union([z.boolean(), z.string().regex(/^(true|false)$/i, 'expected true or false').transform((v) => v.toLowerCase() === 'true')]);
 
@@ -99,7 +112,7 @@ function toIdp(w: z.output<typeof IdpWire>): ZpaIdp {
 export const ZpaScimGroupSchema = z.object({
   id: Id,
   name: z.string(),
-  idpId: Id.optional(),
+  // idpId is not read: it is a JSON number here, and an 18-digit one arrives with digits lost (Y9).
   idpGroupId: z.string().nullish(),
   internalId: z.string().optional(),
   creationTime: Count.optional(),
