@@ -15,12 +15,15 @@ import { fastForwardToMigrated, type FastForwardResult } from './world/fast-forw
 import { createPortal, type Portal } from './zia/portal.js';
 import { startZiaServer } from './zia/server.js';
 import { variantSettings } from './variants.js';
+import { startZpaSimulation, type ZpaSimulation, type ZpaSimulationOptions } from './zpa/index.js';
 
 export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
 export { parseFaultSpec, FaultSpecError } from './http/faults.js';
 export { VARIANTS, VariantError, allReadings, parseVariants } from './variants.js';
 export type { Portal } from './zia/portal.js';
 export type { RequestLogEntry, SandboxStats } from './http/log.js';
+export { startZpaSimulation } from './zpa/index.js';
+export type { ZpaSimulation, ZpaSimulationOptions } from './zpa/index.js';
 
 /**
  * `startSandbox`: every simulated system of a migration on 127.0.0.1 — ZIA admin API (+ portal
@@ -67,6 +70,11 @@ export interface SandboxOptions {
    * or `{ 'scim-page-cap': '100' }`. A variant given here wins over the older single options above.
    */
   variants?: string | Record<string, string>;
+  /**
+   * Opt-in (issue 15, in progress): also start the ZPA simulation, on the same directory, request
+   * log and faults (`sandbox.zpa`). Not part of the default start; no flow uses it yet.
+   */
+  zpa?: boolean | Omit<ZpaSimulationOptions, 'directory' | 'log' | 'faults'>;
 }
 
 export interface SandboxEndpoints {
@@ -115,6 +123,8 @@ export interface Sandbox {
   portal: Portal;
   /** Replaces the fault rules of every simulated service (the grammar of `faults`; '' for none). */
   setFaults(spec: string): void;
+  /** The ZPA simulation, when started with `zpa`. */
+  zpa?: ZpaSimulation;
   stop(): Promise<void>;
 }
 
@@ -230,6 +240,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     const entra = await startEntraService({ ...opts.entra, ...entraVariant, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
+    let zpa: ZpaSimulation | undefined;
+    if (opts.zpa) {
+      const z = await startZpaSimulation({
+        seed,
+        speed,
+        rateLimits,
+        ...(opts.variants !== undefined ? { variants: opts.variants } : {}),
+        ...(typeof opts.zpa === 'object' ? opts.zpa : {}),
+        directory,
+        log,
+        faults,
+      });
+      zpa = z;
+      stops.push(() => z.stop());
+    }
     let ldapUrl: string;
     if (opts.directoryUrl) {
       ldapUrl = opts.directoryUrl;
@@ -402,6 +427,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       resetLog: () => log.reset(),
       portal,
       setFaults: (spec) => faults.set(parseFaultSpec(spec)),
+      ...(zpa ? { zpa } : {}),
       stop: stopAll,
     };
     return sandbox;

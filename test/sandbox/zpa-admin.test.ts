@@ -189,3 +189,28 @@ describe('ZPA simulation: portal actions and the clock', () => {
     expect((await call('GET', `${sim.endpoints.oneApiBaseUrl}/mgmtconfig/v2/admin/customers/${sim.credentials.customerId}/idp`, { token: legacy })).status).toBe(401);
   });
 });
+
+describe('ZPA simulation: opt-in from startSandbox', () => {
+  it('starts only when asked, on the sandbox\'s directory and request log', async () => {
+    const { startSandbox } = await import('../../src/sandbox/index.js');
+    const plain = await startSandbox({ users: 20, rateLimits: false });
+    try {
+      expect(plain.zpa).toBeUndefined();
+    } finally {
+      await plain.stop();
+    }
+    const sb = await startSandbox({ users: 20, rateLimits: false, zpa: true });
+    try {
+      const z = sb.zpa!;
+      expect(z.directory).toBe(sb.world.directory);
+      z.tenant.setScimSync(z.credentials.idpId, true);
+      expect(z.provisionFromDirectory().users).toBe(sb.world.directory.users.filter((u) => (u.userAccountControl & 2) === 0).length);
+      sb.resetLog();
+      await fetch(`${z.endpoints.adminUrl}/signin`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x&client_secret=y' });
+      expect(sb.requests().map((e) => [e.server, e.path, e.status])).toEqual([['zpa', '/signin', 401]]);
+      expect(sb.stats().mutations).toBe(0);
+    } finally {
+      await sb.stop();
+    }
+  });
+});
