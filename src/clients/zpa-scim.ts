@@ -39,6 +39,24 @@ function listResponse<T extends z.ZodType>(item: T) {
 
 export type FilterSupport = 'supported' | 'unsupported';
 
+/** The SCIM service refused the token (401/403): definite evidence about this token and endpoint, never about the service's health. */
+export class ZpaScimTokenRefused extends UserError {
+  constructor(message: string, opts: { hint: string }) {
+    super(message, opts);
+    this.name = 'ZpaScimTokenRefused';
+  }
+}
+
+/** The endpoint without a query (it holds no secret), for messages. */
+function describe(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
 export interface ZpaScimClientOptions {
   /** The IdP's scimServiceProviderEndpoint, as ZPA shows it (ends in `/v2`). */
   baseUrl: string;
@@ -185,7 +203,19 @@ export function createZpaScimClient(opts: ZpaScimClientOptions): ZpaScimClient {
 
   return {
     async check() {
-      const r = await http.get('/Users', listResponse(ScimListedUserSchema), { headers, query: { startIndex: 1, count: 1 } });
+      let r: { totalResults: number };
+      try {
+        r = await http.get('/Users', listResponse(ScimListedUserSchema), { headers, query: { startIndex: 1, count: 1 } });
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+          throw new ZpaScimTokenRefused(`the ZPA SCIM endpoint ${describe(opts.baseUrl)} refused the token (HTTP ${err.status})`, {
+            hint:
+              'Check, in this order: (1) SCIM Sync is on for this IdP (IDP Configuration > Edit); (2) the endpoint is the SCIM Service Provider Endpoint this IdP shows (its path ends in this IdP\'s id); ' +
+              '(3) the token is the one Generate New Token showed last (a new one replaces the previous one).',
+          });
+        }
+        throw err;
+      }
       return { totalUsers: r.totalResults, filter: await filterSupport() };
     },
     filterSupport,

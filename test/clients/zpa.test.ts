@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createJsonlAudit } from '../../src/clients/audit.js';
 import { ApiError } from '../../src/clients/http.js';
 import { createZpaClient, zpaBaseUrlForCloud, type ZpaClientOptions } from '../../src/clients/zpa.js';
-import { createZpaScimClient } from '../../src/clients/zpa-scim.js';
+import { createZpaScimClient, ZpaScimTokenRefused } from '../../src/clients/zpa-scim.js';
 import { UserError } from '../../src/engine/errors.js';
 import { startZpaSimulation, type ZpaSimulation } from '../../src/sandbox/zpa/index.js';
 import { collect, fixture, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
@@ -70,9 +70,9 @@ function legacyClient(f: Fake, extra: Partial<ZpaClientOptions> = {}) {
   });
 }
 
-const idpPage = (ids: string[], totalPages: string) => ({
+const idpPage = (ids: string[], totalPages: string, totalCount = ids.length * Number(totalPages)) => ({
   totalPages,
-  totalCount: String(ids.length),
+  totalCount: String(totalCount),
   list: ids.map((id) => (id.endsWith('25') ? fixture('zpa/idp-scim-on.json') : fixture('zpa/idp-scim-off.json'))),
 });
 
@@ -203,6 +203,8 @@ describe('ZPA client: IdP controller', () => {
     await expect(collect(legacyClient(f).listIdps())).rejects.toThrow(/page 2 of 3 is empty/);
     f.api = (r) => (r.path !== `${MGMT2}/idp` ? undefined : { status: 200, body: idpPage([r.query.get('page') === '1' ? '216196257331285825' : '216196257331285826'], r.query.get('page') === '1' ? '2' : '3') });
     await expect(collect(legacyClient(f).listIdps())).rejects.toThrow(/totalPages changed mid-read from 2 to 3/);
+    f.api = (r) => (r.path !== `${MGMT2}/idp` ? undefined : { status: 200, body: idpPage(['216196257331285825'], '1', 5) });
+    await expect(collect(legacyClient(f).listIdps())).rejects.toThrow(/read 1 items but the server counted 5/);
   });
 
   it('an 18-digit id sent as a JSON number (digits already lost) is refused, never used', async () => {
@@ -351,12 +353,15 @@ describe('ZPA SCIM client, with and without filter support', () => {
     expect((await client.check()).totalUsers).toBeGreaterThan(0);
     s.tenant.generateToken(idpId);
     const err = await client.check().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).status).toBe(401);
+    expect(err).toBeInstanceOf(ZpaScimTokenRefused);
+    expect((err as Error).message).toContain('HTTP 401');
+    expect((err as ZpaScimTokenRefused).hint).toMatch(/Generate New Token/);
     const fresh = s.tenant.generateToken(idpId);
     s.tenant.setScimSync(idpId, false);
     const c2 = createZpaScimClient({ baseUrl: s.scimEndpoint(idpId), token: fresh, rateLimits: false });
-    await expect(c2.check()).rejects.toMatchObject({ status: 401 });
+    const off = await c2.check().catch((e: unknown) => e);
+    expect(off).toBeInstanceOf(ZpaScimTokenRefused);
+    expect(String(off)).not.toContain(fresh);
   });
 
   it('a list that changes size mid-read is refused, not returned short', async () => {
