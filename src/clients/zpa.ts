@@ -10,7 +10,7 @@ import type { RateLimit } from './rate-limit.js';
  * controller and the SCIM data the admin API shows without the SCIM token. The API has no write
  * for an IdP's SCIM settings and no token generation (docs/vendor-facts.md Y4), so everything here
  * reads; read-only mode only ever lets the token request through.
- * Facts and their public sources: docs/vendor-facts.md, rows Y1–Y14 (and F23).
+ * Facts and their public sources: docs/vendor-facts.md, rows Y1–Y15 (and F23).
  */
 
 // ---------------------------------------------------------------------------------------
