@@ -20,7 +20,7 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
 export type { AuditSink } from './audit.js';
 
-export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync';
+export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync' | 'zpa';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpClientOptions {
@@ -99,6 +99,7 @@ const SYSTEM_NAME: Record<System, string> = {
   graph: 'Microsoft Graph',
   login: 'login/token endpoint',
   insync: 'Druva inSync API',
+  zpa: 'ZPA admin API',
 };
 
 /**

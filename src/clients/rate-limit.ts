@@ -27,6 +27,8 @@ export interface RateLimit {
   perSecond?: number;
   perMinute?: number;
   perHour?: number;
+  /** A window of another length (ZPA counts per 10 seconds, docs/vendor-facts.md Y6). */
+  per?: { max: number; windowMs: number };
 }
 
 /**
@@ -126,6 +128,7 @@ export function createLimiter(limits: RateLimit[]): Limiter {
     if (l.perSecond !== undefined) windows.push(new SlidingWindow(l.perSecond, 1_000));
     if (l.perMinute !== undefined) windows.push(new SlidingWindow(l.perMinute, 60_000));
     if (l.perHour !== undefined) windows.push(new SlidingWindow(l.perHour, 3_600_000));
+    if (l.per !== undefined) windows.push(new SlidingWindow(l.per.max, l.per.windowMs));
     return { methods: new Set(l.methods.map((m) => m.toUpperCase())), pathPrefix: l.pathPrefix, except: l.exceptPathPrefixes ?? [], windows };
   });
   const begin = async (method: string, path: string): Promise<() => void> => {

@@ -16,12 +16,15 @@ import { createPortal, type Portal } from './zia/portal.js';
 import { startZiaServer } from './zia/server.js';
 import { variantSettings } from './variants.js';
 import { startInsyncSimulation, type InsyncSimulation } from './insync/index.js';
+import { startZpaSimulation, type ZpaSimulation, type ZpaSimulationOptions } from './zpa/index.js';
 
 export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
 export { parseFaultSpec, FaultSpecError } from './http/faults.js';
 export { VARIANTS, VariantError, allReadings, parseVariants } from './variants.js';
 export type { Portal } from './zia/portal.js';
 export type { RequestLogEntry, SandboxStats } from './http/log.js';
+export { startZpaSimulation } from './zpa/index.js';
+export type { ZpaSimulation, ZpaSimulationOptions } from './zpa/index.js';
 
 /**
  * `startSandbox`: every simulated system of a migration on 127.0.0.1 — ZIA admin API (+ portal
@@ -70,6 +73,11 @@ export interface SandboxOptions {
   variants?: string | Record<string, string>;
   /** Opt-in: also start the Druva inSync simulation on the same directory, log and faults (src/sandbox/insync). */
   insync?: boolean;
+  /**
+   * Opt-in (issue 15, in progress): also start the ZPA simulation, on the same directory, request
+   * log and faults (`sandbox.zpa`). Not part of the default start; no flow uses it yet.
+   */
+  zpa?: boolean | Omit<ZpaSimulationOptions, 'directory' | 'log' | 'faults'>;
 }
 
 export interface SandboxEndpoints {
@@ -120,6 +128,8 @@ export interface Sandbox {
   setFaults(spec: string): void;
   /** The Druva inSync simulation, when started with `insync: true`. */
   insync?: InsyncSimulation;
+  /** The ZPA simulation, when started with `zpa`. */
+  zpa?: ZpaSimulation;
   stop(): Promise<void>;
 }
 
@@ -235,6 +245,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     const entra = await startEntraService({ ...opts.entra, ...entraVariant, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
+    let zpa: ZpaSimulation | undefined;
+    if (opts.zpa) {
+      const z = await startZpaSimulation({
+        seed,
+        speed,
+        rateLimits,
+        ...(opts.variants !== undefined ? { variants: opts.variants } : {}),
+        ...(typeof opts.zpa === 'object' ? opts.zpa : {}),
+        directory,
+        log,
+        faults,
+      });
+      zpa = z;
+      stops.push(() => z.stop());
+    }
     let ldapUrl: string;
     if (opts.directoryUrl) {
       ldapUrl = opts.directoryUrl;
@@ -414,6 +439,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       portal,
       setFaults: (spec) => faults.set(parseFaultSpec(spec)),
       ...(insync ? { insync } : {}),
+      ...(zpa ? { zpa } : {}),
       stop: stopAll,
     };
     return sandbox;

@@ -21,6 +21,8 @@ export interface VariantSettings {
   idpEditPending?: boolean;
   groupPatchStatus?: 200 | 204;
   scimPostAdoptsSynced?: boolean;
+  /** ZPA simulation (startZpaSimulation): what the ZPA SCIM service does with `filter`. */
+  zpaScimFilter?: 'supported' | 'ignored' | 'refused';
 }
 
 export interface VariantDefinition {
@@ -31,6 +33,8 @@ export interface VariantDefinition {
   readings: readonly string[];
   /** A reading outside `readings` is accepted when this returns true (free-form values). */
   acceptsOther?: (value: string) => true | string;
+  /** The product whose simulation reads it; absent: ZIA (the flow suite runs those). */
+  product?: 'zpa';
   apply(value: string, into: VariantSettings): void;
 }
 
@@ -124,6 +128,15 @@ export const VARIANTS: readonly VariantDefinition[] = [
       o.scimPostAdoptsSynced = v === 'yes';
     },
   },
+  {
+    name: 'zpa-scim-filter',
+    fact: 'whether the ZPA SCIM service honours `filter` on /Users and /Groups (supported, ignored, or refused with 400); ZPA simulation only',
+    readings: ['supported', 'ignored', 'refused'],
+    product: 'zpa',
+    apply: (v, o) => {
+      o.zpaScimFilter = v as 'supported' | 'ignored' | 'refused';
+    },
+  },
 ];
 
 export class VariantError extends Error {
@@ -177,7 +190,7 @@ export function variantSettings(spec: string | Record<string, string> | undefine
   return out;
 }
 
-/** Every variant with every reading the flow suite runs: [name, reading][]. */
-export function allReadings(): Array<[string, string]> {
-  return VARIANTS.flatMap((v) => v.readings.map((r) => [v.name, r] as [string, string]));
+/** Every variant of a product (default ZIA) with every reading the flow suite runs: [name, reading][]. */
+export function allReadings(product: 'zia' | 'zpa' = 'zia'): Array<[string, string]> {
+  return VARIANTS.filter((v) => (v.product ?? 'zia') === product).flatMap((v) => v.readings.map((r) => [v.name, r] as [string, string]));
 }

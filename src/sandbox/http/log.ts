@@ -40,6 +40,7 @@ export function isMutation(method: string, path: string): boolean {
   if (p.startsWith('/_sandbox')) return false;
   if (/\/authenticatedSession$/.test(p)) return false;
   if (p === '/token') return false; // the Druva inSync token request
+  if (/^(?:\/zpa)?\/signin$/.test(p)) return false; // the ZPA legacy token request
   if (/\/oauth2\/.*token$/.test(p) || /\/oauth2\/token$/.test(p)) return false;
   return true;
 }
