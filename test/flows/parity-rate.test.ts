@@ -45,5 +45,5 @@ describe('verify reads at the documented rate limits', () => {
     expect(sb.stats().rateLimited).toBe(0);
     const ziaPages = sb.requests().filter((r) => r.server === 'zia' && r.method === 'GET' && r.path.startsWith('/api/v1/users'));
     expect(ziaPages.map((r) => new URL(r.path, 'http://x').searchParams.get('pageSize'))).toEqual(['10000']);
-  }, 20_000);
+  }, 90_000); // a budget, not a figure: at the real limits this takes ~7 s idle and over 20 s at load 15
 });
