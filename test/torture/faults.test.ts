@@ -195,11 +195,16 @@ describe('torture: faults the matrix cannot express', () => {
    */
   const refusedRestores = (x: Harness) => x.sandbox.requests().filter((r) => r.method === 'PUT' && r.path.endsWith('/authSettings') && r.status >= 400);
 
-  it('an expired ZIA session (idle timeout of 180 ms) is renewed: the forward run completes', async () => {
-    h = await startHarness({ users: USERS, sandbox: { idleTimeoutMinutes: 0.003 } });
+  it('an expired ZIA session (idle timeout of 600 ms) is renewed: the forward run completes', async () => {
+    // 600 ms, not less: on a loaded 2-core machine a fresh session could expire between the
+    // login and its first call, and no client can win that race.
+    h = await startHarness({ users: USERS, sandbox: { idleTimeoutMinutes: 0.01 } });
     const r = await h.run(adToScimFlow);
     expect(r.completed).toBe(true);
     expect(expectMigrated(h)).toEqual([]);
+    // The session did expire and was renewed (more than the one login a run starts with).
+    const logins = h.sandbox.requests().filter((x) => x.method === 'POST' && x.path.endsWith('/authenticatedSession'));
+    expect(logins.length).toBeGreaterThan(1);
   });
 
   it('a SCIM token regenerated in the middle of a rollback: the rollback completes and restores every setting', async () => {
