@@ -26,7 +26,8 @@ describe('configuration', () => {
     expect(c.directory.mapping.userName).toBe('userPrincipalName');
     expect(c.guards.maxDeletions).toBe(0);
     expect(c.operator.kind).toBe('person');
-    expect(c.idp.graphUrl).toBe('https://graph.microsoft.com/v1.0');
+    expect(c.idp.kind).toBe('entra'); // an idp section without kind is Entra's
+    expect(c.idp.kind === 'entra' && c.idp.graphUrl).toBe('https://graph.microsoft.com/v1.0');
   });
 
   it('refuses an inline secret and names the field and the fix', () => {

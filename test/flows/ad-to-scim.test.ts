@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /** The tenant as the documented end state describes it. */
 async function expectMigrated(h: Harness) {
@@ -103,6 +102,7 @@ describe('ad-to-scim on the sandbox', () => {
   it.each(['appId', 'id'] as const)('finds the Zscaler enterprise app by %s as well as by display name', async (field) => {
     h = await startHarness();
     const sp = h.sandbox.world.entra.servicePrincipal;
+    if (h.config.idp.kind !== 'entra') throw new Error('an Entra test');
     h.config.idp.servicePrincipal = { [field]: sp[field] };
     const result = await h.run(adToScimFlow, { dryRun: true });
     const check = result.plan.preflight.find((c) => c.id === 'graph-provisioning')!;

@@ -6,9 +6,8 @@ import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT } from '../../engine/errors.js';
 import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
-import { adToScimFlow } from '../../flows/ad-to-scim.js';
 import { createMigrationContext } from '../../flows/context.js';
-import { rollbackFlow } from '../../flows/rollback.js';
+import { flowFor } from '../../flows/for-config.js';
 import { SandboxOperator } from '../../flows/sandbox-operator.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { createPrompter } from '../../ui/prompts.js';
@@ -31,6 +30,7 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
   const sandbox = await startSandbox({ users, speed, port: 0, ...(opts.variant ? { variants: opts.variant } : {}) });
   try {
     const config = configSchema.parse(sandbox.config());
+    const [adToScimFlow, rollbackFlow] = await Promise.all([flowFor('ad-to-scim', config), flowFor('rollback', config)]);
     const env = { ...process.env, ...sandbox.env() };
     const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));
     const statePath = join(dir, 'state.json');
