@@ -19,8 +19,8 @@ function kindProblem(value: unknown): string {
   const given = value === undefined ? 'no kind' : `"${String(value).slice(0, 40)}"`;
   const known = (IDP_KINDS as readonly string[]).includes(String(value));
   return known
-    ? `idp.kind ${given} is not available in this version of migrate (available: ${registered.join(', ')}); use kind: manual to configure it by hand`
-    : `idp.kind must be one of ${registered.join(', ')}, got ${given}`;
+    ? `${given} is not available in this version of migrate (available: ${registered.join(', ')}); kind: manual configures any IdP by hand`
+    : `must be one of ${registered.join(', ')}, got ${given}`;
 }
 
 /**
