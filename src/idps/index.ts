@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDP_KINDS, type IdpKind } from './actions.js';
+import { PLANNED_IDP_KINDS, type IdpKind } from './actions.js';
 import type { IdpModule, IdpProvisioner } from './provisioner.js';
 import { entra } from './entra/index.js';
 import { manual } from './manual/index.js';
@@ -17,7 +17,7 @@ const registered = IDPS.map((m) => m.kind) as readonly string[];
 
 function kindProblem(value: unknown): string {
   const given = value === undefined ? 'no kind' : `"${String(value).slice(0, 40)}"`;
-  const known = (IDP_KINDS as readonly string[]).includes(String(value));
+  const known = PLANNED_IDP_KINDS.includes(String(value));
   return known
     ? `${given} is not available in this version of migrate (available: ${registered.join(', ')}); kind: manual configures any IdP by hand`
     : `must be one of ${registered.join(', ')}, got ${given}`;
@@ -45,4 +45,6 @@ export async function loadProvisioner(kind: IdpKind): Promise<IdpProvisioner> {
   return idpModule(kind).load();
 }
 
-export { IDP_KINDS, type IdpKind };
+export type { IdpKind };
+/** The registered kinds (`idp.kind` values this version accepts). */
+export type RegisteredIdpKind = (typeof IDPS)[number]['kind'];

@@ -422,6 +422,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
                 `#   SAML auto-prov. off:  curl -s -X POST ${json} -d '{"enabled":false}' ${portalUrl}/idps/${zia.idpId}/samlAutoProvisioning`,
                 `#   Disable SCIM on IdP:  curl -s -X POST ${json} -d '{"enabled":false}' ${portalUrl}/idps/${zia.idpId}/scim`,
                 `#   Generate Token:       curl -s -X POST ${json} -d '{}' ${portalUrl}/idps/${zia.idpId}/generateToken`,
+                ...(simulation.kind === 'manual'
+                  ? [
+                      `# The IdP's console (idp.kind manual) is ${portalUrl}/idp-console; its buttons:`,
+                      `#   Base URL + token:     curl -s -X POST ${json} -d '{"action":"idp.setCredentials","idp":"manual","baseUrl":"<Base URL>","token":"<token>","scope":"assigned"}' ${portalUrl}/idp-console`,
+                      `#   Start provisioning:   curl -s -X POST ${json} -d '{"action":"idp.start","idp":"manual"}' ${portalUrl}/idp-console`,
+                      `#   Pause provisioning:   curl -s -X POST ${json} -d '{"action":"idp.pause","idp":"manual"}' ${portalUrl}/idp-console`,
+                    ]
+                  : []),
               ]
             : ['# operator.kind "sandbox" lets the CLI click the ZIA portal-only buttons itself.']),
           '# Rehearse: migrate ad-to-scim --dry-run --config <this file>, then migrate ad-to-scim --config <this file>;',
