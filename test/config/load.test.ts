@@ -56,6 +56,36 @@ describe('configuration', () => {
   });
 });
 
+describe('idp.kind: each IdP its own section, composed by the registry', () => {
+  const withIdp = (idp: string) => minimal.replace(/\nidp:\n(?: {2}.*\n)+/, `\nidp:\n${idp}`);
+  const message = (text: string): string => {
+    try {
+      parseConfig(text, 'c.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  it('kind: manual needs no IdP credential and fills its defaults', () => {
+    const c = parseConfig(withIdp('  kind: manual\n  name: Google Workspace\n'), 'c.yaml');
+    expect(c.idp).toEqual({ kind: 'manual', name: 'Google Workspace', appName: 'the Zscaler app', initialCycleTimeoutMinutes: 240 });
+  });
+
+  it('an unknown kind is refused with the kinds there are, at idp.kind and its line', () => {
+    expect(message(withIdp('  kind: onelogin\n'))).toMatch(/c\.yaml: idp\.kind: must be one of entra, .*manual.*, got "onelogin" \(line \d+\)/);
+  });
+
+  it('a key of another kind\'s section is refused with the keys of the kind given', () => {
+    const m = message(withIdp('  kind: manual\n  tenantId: contoso.onmicrosoft.com\n'));
+    expect(m).toMatch(/idp\.tenantId: unknown key \(line \d+\); known here: kind, name, appName, initialCycleTimeoutMinutes/);
+  });
+
+  it('kind: entra still needs its Graph credentials', () => {
+    expect(message(withIdp('  kind: entra\n  tenantId: contoso.onmicrosoft.com\n'))).toMatch(/idp\.clientId: required/);
+  });
+});
+
 describe('URL and DN fields are refused unless they can only mean what they should', () => {
   const withField = (from: string, to: string) => {
     expect(minimal).toContain(from);
