@@ -81,31 +81,31 @@ const deprovisionGuard: Step<MigrationContext> = {
 
 function verifyParity(idp: IdpProvisioner): Step<MigrationContext> {
   return {
-  id: 'verify-parity',
-  title: 'Verify users match: AD, ZIA users and the SCIM service',
-  doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
-  kind: 'automated',
-  async observe(run) {
-    const ok = run.previous?.ok === true;
-    return ok
-      ? { state: 'done', detail: `parity verified at ${String(run.previous?.verifiedAt)} (migrate verify re-checks on demand)` }
-      : { state: 'pending', detail: 'parity not verified yet', changes: ['read AD, ZIA users and SCIM users; compare against parity.thresholds'] };
-  },
-  async apply(run) {
-    const { ctx } = run;
-    const creds = await obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false);
-    const result = await runParity(ctx, { scim: creds });
-    ctx.lastParity = result;
-    const s = result.report.summary;
-    if (!result.ok) {
-      const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
-      const why = await idp.explainMissing(run);
-      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
-        hint: `Look at the missing and duplicate findings first. ${idp.label} may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (\`migrate verify\` re-checks on demand).`,
-      });
-    }
-    return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };
-  },
+    id: 'verify-parity',
+    title: 'Verify users match: AD, ZIA users and the SCIM service',
+    doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
+    kind: 'automated',
+    async observe(run) {
+      const ok = run.previous?.ok === true;
+      return ok
+        ? { state: 'done', detail: `parity verified at ${String(run.previous?.verifiedAt)} (migrate verify re-checks on demand)` }
+        : { state: 'pending', detail: 'parity not verified yet', changes: ['read AD, ZIA users and SCIM users; compare against parity.thresholds'] };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      const creds = await obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false);
+      const result = await runParity(ctx, { scim: creds });
+      ctx.lastParity = result;
+      const s = result.report.summary;
+      if (!result.ok) {
+        const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
+        const why = await idp.explainMissing(run);
+        throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
+          hint: `Look at the missing and duplicate findings first. ${idp.label} may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (\`migrate verify\` re-checks on demand).`,
+        });
+      }
+      return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };
+    },
   };
 }
 
@@ -144,34 +144,34 @@ export function adToScimFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
 
 function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
   return {
-  id: 'ad-to-scim',
-  title: `ZIA: Active Directory (LDAP sync) → SCIM provisioning from ${idp.label}`,
-  doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide',
-  preflight: forwardPreflightFor(idp),
-  closingAdvice: POST_MIGRATION_ADVICE,
-  steps: [
-    snapshotSettings(idp),
-    syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
-    migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
-    // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
-    // sync is off for the repository (help.zscaler.com/zia/configuring-scim: "isn't supported with
-    // Active Directory ... enable Disable Directory Sync & Enable SCIM Provisioning"). Activation is
-    // idempotent, so activating again after the IdP edit ("Save and activate", same page) costs
-    // nothing when nothing is pending.
-    { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
-    enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
-    { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
-    idp.steps.setCredentials,
-    deprovisionGuard,
-    idp.steps.start,
-    idp.steps.initialCycle,
-    ...(idp.steps.beforeParity ?? []),
-    verifyParity(idp),
-    recordCompletion,
-  ],
-  onComplete(state) {
-    // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.
-    retireFlow(state, 'rollback', 'pending');
-  },
+    id: 'ad-to-scim',
+    title: `ZIA: Active Directory (LDAP sync) → SCIM provisioning from ${idp.label}`,
+    doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide',
+    preflight: forwardPreflightFor(idp),
+    closingAdvice: POST_MIGRATION_ADVICE,
+    steps: [
+      snapshotSettings(idp),
+      syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
+      migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
+      // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
+      // sync is off for the repository (help.zscaler.com/zia/configuring-scim: "isn't supported with
+      // Active Directory ... enable Disable Directory Sync & Enable SCIM Provisioning"). Activation is
+      // idempotent, so activating again after the IdP edit ("Save and activate", same page) costs
+      // nothing when nothing is pending.
+      { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
+      enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
+      { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
+      idp.steps.setCredentials,
+      deprovisionGuard,
+      idp.steps.start,
+      idp.steps.initialCycle,
+      ...(idp.steps.beforeParity ?? []),
+      verifyParity(idp),
+      recordCompletion,
+    ],
+    onComplete(state) {
+      // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.
+      retireFlow(state, 'rollback', 'pending');
+    },
   };
 }

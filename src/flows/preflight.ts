@@ -122,37 +122,37 @@ export const directoryReachable: PreflightCheck<MigrationContext> = {
  */
 export function tenantAtStartingPoint(idp: IdpProvisioner): PreflightCheck<MigrationContext> {
   return {
-  id: 'tenant-at-starting-point',
-  title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
-  async run(ctx) {
-    if (ctx.migrationRecorded) return { ok: true, detail: 'this state file records the migration in progress' };
-    const seen: string[] = [];
-    if ((await ctx.zia().getAuthSettings()).directorySyncMigrateToScimEnabled === true) {
-      seen.push('"Disable Directory Sync & Enable SCIM Provisioning" is already on');
-    }
-    const provisioning = await idp.provisioningNow(ctx);
-    if (provisioning) seen.push(provisioning);
-    if (ctx.scimCredentials) {
-      try {
-        await ctx.scim(ctx.scimCredentials).probe();
-        seen.push(`the SCIM endpoint ${ctx.scimCredentials.baseUrl} already accepts the configured token`);
-      } catch (err) {
-        if (!(err instanceof ScimProbeError)) throw err; // no answer is not "SCIM off"
+    id: 'tenant-at-starting-point',
+    title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
+    async run(ctx) {
+      if (ctx.migrationRecorded) return { ok: true, detail: 'this state file records the migration in progress' };
+      const seen: string[] = [];
+      if ((await ctx.zia().getAuthSettings()).directorySyncMigrateToScimEnabled === true) {
+        seen.push('"Disable Directory Sync & Enable SCIM Provisioning" is already on');
       }
-    }
-    if (seen.length === 0) return { ok: true, detail: `directory sync on, ${idp.label} not provisioning, SCIM not in use` };
-    if (ctx.adoptObservedState) {
-      return { ok: true, severity: 'warning', detail: `adopting a tenant past the starting point (--adopt): ${seen.join('; ')}` };
-    }
-    return {
-      ok: false,
-      detail: `this state file records no migration, but the tenant is past the guide's starting point: ${seen.join('; ')}`,
-      fix:
-        'Use the state file of the run that started this migration (--state PATH). If it is lost, rerun with --adopt: the run records ' +
-        'what it observes as this migration\'s own, skips the Sync Now that directory sync no longer accepts, and a later rollback ' +
-        'asks the operator to disable SCIM on the IdP.',
-    };
-  },
+      const provisioning = await idp.provisioningNow(ctx);
+      if (provisioning) seen.push(provisioning);
+      if (ctx.scimCredentials) {
+        try {
+          await ctx.scim(ctx.scimCredentials).probe();
+          seen.push(`the SCIM endpoint ${ctx.scimCredentials.baseUrl} already accepts the configured token`);
+        } catch (err) {
+          if (!(err instanceof ScimProbeError)) throw err; // no answer is not "SCIM off"
+        }
+      }
+      if (seen.length === 0) return { ok: true, detail: `directory sync on, ${idp.label} not provisioning, SCIM not in use` };
+      if (ctx.adoptObservedState) {
+        return { ok: true, severity: 'warning', detail: `adopting a tenant past the starting point (--adopt): ${seen.join('; ')}` };
+      }
+      return {
+        ok: false,
+        detail: `this state file records no migration, but the tenant is past the guide's starting point: ${seen.join('; ')}`,
+        fix:
+          'Use the state file of the run that started this migration (--state PATH). If it is lost, rerun with --adopt: the run records ' +
+          'what it observes as this migration\'s own, skips the Sync Now that directory sync no longer accepts, and a later rollback ' +
+          'asks the operator to disable SCIM on the IdP.',
+      };
+    },
   };
 }
 

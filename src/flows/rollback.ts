@@ -85,51 +85,51 @@ function neverEnabled(idp: IdpProvisioner, run: StepRun<MigrationContext>): bool
 /** Disable SCIM on the IdP (operator). Verified by definite evidence, or by the operator's confirmation. */
 function disableScimOnIdp(idp: IdpProvisioner): Step<MigrationContext> {
   return {
-  id: 'disable-scim-on-idp',
-  title: 'Disable SCIM provisioning on the ZIA IdP',
-  doc: `${GUIDE}, steps 1–2`,
-  kind: 'operator',
-  async observe(run) {
-    if (neverEnabled(idp, run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
-    const seen = await observeScimSwitch(idp, run);
-    if (seen.is === 'off') return { state: 'done', detail: seen.detail };
-    return {
-      state: 'pending',
-      detail: seen.is === 'on' ? seen.detail : `cannot tell whether SCIM is off: ${seen.detail}; the operator will be asked to confirm`,
-      changes: ['operator: Edit IdP → disable Enable SCIM Provisioning'],
-    };
-  },
-  async apply(run) {
-    const { ctx } = run;
-    await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
-    // Whether ZIA honours an Edit IdP save before activation is unconfirmed (docs/vendor-facts.md,
-    // variant idp-edit-pending): SCIM still on while changes are pending may be the save awaiting
-    // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
-    let activatedPending = false;
-    if ((await observeScimSwitch(idp, run)).is === 'on' && (await ctx.zia().getActivationStatus()) === 'PENDING') {
-      ctx.out.info('  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.');
-      await ctx.zia().activate();
-      activatedPending = true;
-    }
-    return { confirmedByOperatorAt: new Date().toISOString(), ...(activatedPending ? { activatedPendingAt: new Date().toISOString() } : {}) };
-  },
-  async verify(run) {
-    // Wait a little for a definite answer; "on" keeps waiting (the console may take a moment),
-    // "unknown" at the end is settled by the operator's confirmation, which apply just obtained.
-    const seen = await pollUntil(
-      run.ctx,
-      'waiting for the SCIM endpoint to refuse the token',
-      async () => {
-        const s = await observeScimSwitch(idp, run);
-        // Only "on" keeps the wait going; "unknown" ends it (polling a failing server proves nothing more).
-        return { state: s.is === 'off' ? 'done' : s.is === 'on' ? 'pending' : 'blocked', detail: s.detail, facts: { scim: s.is } } as Observation;
-      },
-      run.ctx.scimCredentials?.accepted ? 60_000 : 0,
-    );
-    if (seen.state === 'done') return seen;
-    if (seen.facts?.scim === 'unknown') return { state: 'done', detail: `confirmed by the operator (no definite evidence: ${seen.detail})` };
-    return { state: 'pending', detail: `the operator confirmed, but ${seen.detail}` };
-  },
+    id: 'disable-scim-on-idp',
+    title: 'Disable SCIM provisioning on the ZIA IdP',
+    doc: `${GUIDE}, steps 1–2`,
+    kind: 'operator',
+    async observe(run) {
+      if (neverEnabled(idp, run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
+      const seen = await observeScimSwitch(idp, run);
+      if (seen.is === 'off') return { state: 'done', detail: seen.detail };
+      return {
+        state: 'pending',
+        detail: seen.is === 'on' ? seen.detail : `cannot tell whether SCIM is off: ${seen.detail}; the operator will be asked to confirm`,
+        changes: ['operator: Edit IdP → disable Enable SCIM Provisioning'],
+      };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
+      // Whether ZIA honours an Edit IdP save before activation is unconfirmed (docs/vendor-facts.md,
+      // variant idp-edit-pending): SCIM still on while changes are pending may be the save awaiting
+      // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
+      let activatedPending = false;
+      if ((await observeScimSwitch(idp, run)).is === 'on' && (await ctx.zia().getActivationStatus()) === 'PENDING') {
+        ctx.out.info('  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.');
+        await ctx.zia().activate();
+        activatedPending = true;
+      }
+      return { confirmedByOperatorAt: new Date().toISOString(), ...(activatedPending ? { activatedPendingAt: new Date().toISOString() } : {}) };
+    },
+    async verify(run) {
+      // Wait a little for a definite answer; "on" keeps waiting (the console may take a moment),
+      // "unknown" at the end is settled by the operator's confirmation, which apply just obtained.
+      const seen = await pollUntil(
+        run.ctx,
+        'waiting for the SCIM endpoint to refuse the token',
+        async () => {
+          const s = await observeScimSwitch(idp, run);
+          // Only "on" keeps the wait going; "unknown" ends it (polling a failing server proves nothing more).
+          return { state: s.is === 'off' ? 'done' : s.is === 'on' ? 'pending' : 'blocked', detail: s.detail, facts: { scim: s.is } } as Observation;
+        },
+        run.ctx.scimCredentials?.accepted ? 60_000 : 0,
+      );
+      if (seen.state === 'done') return seen;
+      if (seen.facts?.scim === 'unknown') return { state: 'done', detail: `confirmed by the operator (no definite evidence: ${seen.detail})` };
+      return { state: 'pending', detail: `the operator confirmed, but ${seen.detail}` };
+    },
   };
 }
 
@@ -242,35 +242,35 @@ export function rollbackFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
 
 function buildRollbackFlow(idp: IdpProvisioner): Flow<MigrationContext> {
   return {
-  id: 'rollback',
-  title: 'ZIA: roll back SCIM provisioning to Active Directory (LDAP sync)',
-  doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide (revert)',
-  preflight: [ziaReachable],
-  steps: [
-    idp.steps.pause,
-    disableScimOnIdp(idp),
-    restoreAuthSettings,
-    { ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }), after: ['disable-scim-on-idp', 'restore-auth-settings'] },
-    ...(idp.steps.restore ? [idp.steps.restore] : []),
-    syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
-    verifyDirectoryParity,
-  ],
-  precondition(state) {
-    const forward = state?.flows['ad-to-scim'];
-    const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
-    return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
-  },
-  alreadyDone(state) {
-    // A completed rollback closed its run: the forward record is history, and a rerun changes nothing.
-    const last = state?.history?.at(-1);
-    if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
-    return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo. The next ad-to-scim starts run ${state.history!.length + 1}.`;
-  },
-  onComplete(state) {
-    retireFlow(state, 'ad-to-scim', 'rolled-back');
-    // The migration is undone: its records and snapshot become history, and a new forward run starts
-    // afresh (new snapshot, counters and timestamps) instead of trusting the old run's evidence.
-    closeRun(state, 'rolled-back');
-  },
+    id: 'rollback',
+    title: 'ZIA: roll back SCIM provisioning to Active Directory (LDAP sync)',
+    doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide (revert)',
+    preflight: [ziaReachable],
+    steps: [
+      idp.steps.pause,
+      disableScimOnIdp(idp),
+      restoreAuthSettings,
+      { ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }), after: ['disable-scim-on-idp', 'restore-auth-settings'] },
+      ...(idp.steps.restore ? [idp.steps.restore] : []),
+      syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
+      verifyDirectoryParity,
+    ],
+    precondition(state) {
+      const forward = state?.flows['ad-to-scim'];
+      const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
+      return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
+    },
+    alreadyDone(state) {
+      // A completed rollback closed its run: the forward record is history, and a rerun changes nothing.
+      const last = state?.history?.at(-1);
+      if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
+      return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo. The next ad-to-scim starts run ${state.history!.length + 1}.`;
+    },
+    onComplete(state) {
+      retireFlow(state, 'ad-to-scim', 'rolled-back');
+      // The migration is undone: its records and snapshot become history, and a new forward run starts
+      // afresh (new snapshot, counters and timestamps) instead of trusting the old run's evidence.
+      closeRun(state, 'rolled-back');
+    },
   };
 }

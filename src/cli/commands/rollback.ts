@@ -11,7 +11,7 @@ export function registerRollbackCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Steps: pause Entra provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
+Steps: pause the IdP's provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
 → disable SCIM on the IdP [operator] → turn the migration flag off and restore every snapshotted
 setting → activate → Sync Now [operator] → verify AD vs ZIA users.
 
