@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
-import { adToScimFlow } from './entra-flows.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /** The tenant as the documented end state describes it. */
 async function expectMigrated(h: Harness) {
@@ -12,6 +12,19 @@ async function expectMigrated(h: Harness) {
   expect(idp.scimEnabled).toBe(true);
   expect(idp.samlAutoProvisioning).toBe(false);
 }
+
+describe('Entra behind the IdP interface', () => {
+  it('keeps the step ids that state files of earlier versions hold, so a resume finds its records', () => {
+    expect(adToScimFlow.steps.map((s) => s.id)).toEqual([
+      'snapshot', 'sync-now', 'enable-migrate-flag', 'activate-flag', 'enable-scim-on-idp', 'activate-scim',
+      'entra-credentials', 'deprovision-guard', 'entra-start', 'entra-initial-cycle', 'verify-parity', 'complete',
+    ]);
+    expect(rollbackFlow.steps.map((s) => s.id)).toEqual([
+      'entra-pause', 'disable-scim-on-idp', 'restore-auth-settings', 'activate-rollback', 'sync-now-rollback', 'verify-directory-parity',
+    ]);
+    expect(adToScimFlow.preflight.map((c) => c.id)).toContain('graph-provisioning');
+  });
+});
 
 describe('ad-to-scim on the sandbox', () => {
   let h: Harness;
