@@ -5,7 +5,6 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT, UserError, errorText } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
-import type { Operator } from '../engine/operator.js';
 import { isBlockingCheck, isBlockingStep, runFlow, type Plan } from '../engine/runner.js';
 import {
   EXIT_PLAN_REFUSED,
@@ -22,6 +21,8 @@ import { TOOL_VERSION } from '../engine/version.js';
 import type { Flow } from '../engine/step.js';
 import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../flows/context.js';
+import { flowFor, type FlowName } from '../flows/for-config.js';
+import type { MigrationOperator } from '../flows/operator-actions.js';
 import { SandboxOperator } from '../flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../flows/resume.js';
 import { renderSummary } from '../parity/index.js';
@@ -34,7 +35,7 @@ import { renderRunbook } from '../ui/runbook.js';
 import type { Prompter } from '../ui/prompts.js';
 import { buildContext, type CliContext } from './build-context.js';
 
-export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): Operator {
+export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
   return config.operator.kind === 'sandbox'
     ? new SandboxOperator(createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }), out)
     : new PersonOperator(out, prompter);
@@ -53,8 +54,8 @@ export interface FlowCommandOptions {
   out?: string;
   /** --plan: apply this saved plan only while the tenant still matches it. */
   plan?: string;
-  /** The command that undoes this one, for the runbook's rollback plan. */
-  reverse?: { command: string; flow: Flow<MigrationContext> };
+  /** The flow that undoes this one (its steps are the runbook's rollback plan), resolved for the configured IdP. */
+  reverse?: FlowName | { command: string; flow: Flow<MigrationContext> };
 }
 
 /**
@@ -105,10 +106,12 @@ export function planExitCode(plan: Plan, detailed: boolean): number {
 }
 
 /** Runs (or, with --dry-run, plans) a flow from the command line: config, lock, run, report. */
-export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>, extra: FlowCommandOptions): Promise<void> {
+export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCommandOptions): Promise<void> {
   const cli = buildContext(cmd);
   const { opts, out } = cli;
   const config = await loadConfig(opts.config);
+  const flow = await flowFor(name, config);
+  if (typeof extra.reverse === 'string') extra = { ...extra, reverse: { command: `migrate ${extra.reverse}`, flow: await flowFor(extra.reverse, config) } };
   const ctx = createMigrationContext({
     config,
     readOnly: opts.dryRun,
@@ -236,7 +239,7 @@ export async function executeFlow(
           toolVersion: TOOL_VERSION,
           ...(saved ? { savedPlan: saved } : {}),
           guards: Object.entries(ctx.config.guards).map(([k, v]) => ({ key: `guards.${k}`, value: String(v) })),
-          ...(extra.reverse
+          ...(extra.reverse && typeof extra.reverse !== 'string'
             ? {
                 reverse: {
                   command: extra.reverse.command,

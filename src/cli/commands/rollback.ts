@@ -15,7 +15,7 @@ export function registerRollbackCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Steps: pause Entra provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
+Steps: pause the IdP's provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
 → disable SCIM on the IdP [operator] → turn the migration flag off and restore every snapshotted
 setting → activate → Sync Now [operator] → verify AD vs ZIA users.
 
@@ -29,11 +29,7 @@ Examples:
   $ migrate rollback                 do it`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
-      const [{ runFlowCommand }, { rollbackFlow }, { adToScimFlow }] = await Promise.all([
-        import('../run-flow.js'),
-        import('../../flows/rollback.js'),
-        import('../../flows/ad-to-scim.js'),
-      ]);
-      await runFlowCommand(cmd, rollbackFlow, { ...opts, reverse: { command: 'migrate ad-to-scim', flow: adToScimFlow } });
+      const { runFlowCommand } = await import('../run-flow.js');
+      await runFlowCommand(cmd, 'rollback', { ...opts, reverse: 'ad-to-scim' });
     });
 }

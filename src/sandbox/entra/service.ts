@@ -60,6 +60,18 @@ export interface SandboxEntraService {
   state: EntraState;
   /** Resolves when the provisioning engine has no object in flight (tests: "paused" means quiet). */
   settled(): Promise<void>;
+  /**
+   * The Enterprise application's provisioning page, for a simulation that plays an administrator at
+   * the console (the `manual` IdP): the same effects as the Graph calls behind them.
+   */
+  console: {
+    /** Admin credentials: Tenant URL, Secret Token, scope "Sync only assigned users and groups". */
+    saveCredentials(baseAddress: string, secretToken: string): void;
+    /** Provisioning Status: On. */
+    start(): void;
+    /** Provisioning Status: Off. */
+    pause(): Promise<void>;
+  };
   stop(): Promise<void>;
 }
 
@@ -472,6 +484,18 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     credentials,
     state,
     settled: () => engine.settled(),
+    console: {
+      saveCredentials(baseAddress, secretToken) {
+        state.secrets = [
+          { key: 'BaseAddress', value: baseAddress },
+          { key: 'SecretToken', value: secretToken },
+          // The console's "Sync only assigned users and groups", whichever way Graph's SyncAll reads.
+          { key: 'SyncAll', value: state.syncAllPolarity === 'inverse' ? 'true' : 'false' },
+        ];
+      },
+      start: () => engine.start(),
+      pause: () => engine.pause(),
+    },
     stop: async () => {
       await engine.stop();
       await svc.stop();
