@@ -194,7 +194,7 @@ export function parseVendorError(body: unknown): { code?: string; message?: stri
     const e = b.error as Record<string, unknown>;
     return { code: s(e.code), message: s(e.message) };
   }
-  // Okta (docs/vendor-facts.md, Okta O7): {"errorCode":"E0000047","errorSummary":"…","errorCauses":[{"errorSummary":"…"}]}
+  // Okta (docs/vendor-facts.md K7): {"errorCode":"E0000047","errorSummary":"…","errorCauses":[{"errorSummary":"…"}]}
   if (typeof b.errorCode === 'string') {
     const causes = Array.isArray(b.errorCauses) ? b.errorCauses.map((c) => s((c as Record<string, unknown> | null)?.errorSummary)).filter(Boolean) : [];
     const summary = s(b.errorSummary);
@@ -266,8 +266,8 @@ export function retryAfterMs(headers: Record<string, unknown> | undefined, body:
 }
 
 /**
- * Okta's `X-Rate-Limit-Reset` is the moment the window resets, in UTC epoch seconds (docs/vendor-facts.md,
- * Okta O5), not a number of seconds to wait. Measured against the response's own `Date` header when it has
+ * Okta's `X-Rate-Limit-Reset` is the moment the window resets, in UTC epoch seconds
+ * (docs/vendor-facts.md K5), not a number of seconds to wait. Measured against the response's own `Date` header when it has
  * one, so a skewed local clock neither waits an hour nor retries at once; never less than one second.
  */
 export function oktaResetWait(reset: string | undefined, date: string | undefined): number | undefined {

@@ -8,17 +8,17 @@ import { sleep } from './rate-limit.js';
 
 /**
  * Okta Management API client for the provisioning of the Zscaler 2.0 OIN app (`zscalerbyz`).
- * Facts: docs/vendor-facts.md, "## Okta" (O1…).
+ * Facts: docs/vendor-facts.md, "## Okta" (K1…).
  *
  * - Auth: an SSWS API token (`Authorization: SSWS …`), or an OAuth 2.0 service app with
  *   private_key_jwt: a client assertion signed here with node:crypto (RS256 or ES256), exchanged at
- *   `<org>/oauth2/v1/token` for an access token with Okta scopes (O2). The key and tokens stay in memory.
- * - Rate limits (O5): every answer carries X-Rate-Limit-Limit/-Remaining/-Reset (reset in UTC epoch
+ *   `<org>/oauth2/v1/token` for an access token with Okta scopes (K1). The key and tokens stay in memory.
+ * - Rate limits (K5): every answer carries X-Rate-Limit-Limit/-Remaining/-Reset (reset in UTC epoch
  *   seconds). When a bucket's remaining count reaches the reserve, the next call in it waits for the
  *   reset (measured against the answer's Date header); a 429 is retried by the HTTP layer after the reset.
  *   Requests in flight are capped (`maxConcurrent`): Okta's concurrent limit is per org and shared with
  *   every other integration.
- * - Only the Zscaler 2.0 app's provisioning connection can be set by API (O3); any other app is
+ * - Only the Zscaler 2.0 app's provisioning connection can be set by API (K3); any other app is
  *   configured in the Admin Console and only read here.
  */
 
@@ -34,7 +34,7 @@ export const OktaAppSchema = z
     label: z.string().nullish(),
     status: z.string(),
     signOnMode: z.string().nullish(),
-    /** Read-only list of what provisioning does (PUSH_NEW_USERS, GROUP_PUSH, …), O4. */
+    /** Read-only list of what provisioning does (PUSH_NEW_USERS, GROUP_PUSH, …), K4. */
     features: z.array(z.string()).nullish(),
     settings: z.object({ app: z.record(z.string(), z.unknown()).nullish() }).passthrough().nullish(),
     _links: LinksSchema,
@@ -45,7 +45,7 @@ export type OktaApp = z.output<typeof OktaAppSchema>;
 export const ConnectionSchema = z
   .object({
     authScheme: z.string().nullish(),
-    status: z.string(), // ENABLED | DISABLED | UNKNOWN (O3), kept opaque
+    status: z.string(), // ENABLED | DISABLED | UNKNOWN (K3), kept opaque
     baseUrl: z.string().nullish(),
     profile: z.object({ authScheme: z.string() }).passthrough(),
     _links: LinksSchema,
@@ -84,7 +84,7 @@ export const GroupPushMappingSchema = z
     id: z.string().min(1),
     sourceGroupId: z.string(),
     targetGroupId: z.string().nullish(),
-    status: z.string(), // ACTIVE | INACTIVE | ERROR (O6)
+    status: z.string(), // ACTIVE | INACTIVE | ERROR (K6)
     created: z.string().nullish(),
     lastUpdated: z.string().nullish(),
     lastPush: z.string().nullish(),
@@ -98,7 +98,7 @@ export const AppUserSchema = z
   .object({
     id: z.string().min(1),
     externalId: z.string().nullish(),
-    status: z.string(), // STAGED | PROVISIONED | ACTIVE | … (O8), opaque
+    status: z.string(), // STAGED | PROVISIONED | ACTIVE | … (K8), opaque
     syncState: z.string().nullish(), // DISABLED | ERROR | OUT_OF_SYNC | SYNCHRONIZED | SYNCING
     scope: z.string().nullish(), // USER | GROUP
     credentials: z.object({ userName: z.string().nullish() }).passthrough().nullish(),
@@ -117,16 +117,16 @@ export const OktaGroupSchema = z
 export type OktaGroup = z.output<typeof OktaGroupSchema>;
 
 // ---------------------------------------------------------------------------------------
-// The Zscaler Base URL in the two forms sources give (O3)
+// The Zscaler Base URL in the two forms sources give (K3)
 
-/** The OIN key name of the Zscaler 2.0 app: the one app whose token connection the API sets (O3). */
+/** The OIN key name of the Zscaler 2.0 app: the one app whose token connection the API sets (K3). */
 export const ZSCALER_APP_NAME = 'zscalerbyz';
 
 export type BaseUrlForm = 'full' | 'path';
 
 /**
  * ZIA shows `https://scim.<cloud>/<orgId>/<idpId>/scim`; Okta's API reference sends that whole URL as the
- * zscalerbyz `baseUrl`, while ZIA's guide says Okta needs only `/<orgId>/<idpId>/` (O3: which one the
+ * zscalerbyz `baseUrl`, while ZIA's guide says Okta needs only `/<orgId>/<idpId>/` (K3: which one the
  * API takes is unconfirmed). Both forms, from the URL ZIA shows.
  */
 export function zscalerBaseUrlForms(scimBaseUrl: string): Record<BaseUrlForm, string> {
@@ -176,7 +176,7 @@ export type OktaAuth =
       scopes?: string[];
     };
 
-/** The scopes the migration needs (O2): the app's connection, features and users; groups for group push. */
+/** The scopes the migration needs (K1): the app's connection, features and users; groups for group push. */
 export const OKTA_SCOPES = ['okta.apps.manage', 'okta.groups.manage'];
 
 interface SigningKey {
@@ -212,7 +212,7 @@ function loadSigningKey(text: string, keyId: string | undefined): SigningKey {
 const b64url = (v: string | Buffer): string => Buffer.from(v).toString('base64url');
 
 /**
- * The client assertion of private_key_jwt (O2): iss = sub = client id, aud = the token endpoint, a
+ * The client assertion of private_key_jwt (K1): iss = sub = client id, aud = the token endpoint, a
  * unique jti, expiring in five minutes (Okta allows at most an hour).
  */
 export function signClientAssertion(clientId: string, tokenUrl: string, signing: SigningKey, now = Date.now()): string {
@@ -234,7 +234,7 @@ export interface OktaClientOptions {
   readOnly?: boolean;
   audit?: AuditSink;
   tuning?: HttpTuning;
-  /** Most requests in flight at once (default 4; Okta's concurrent limit is org-wide, O5). */
+  /** Most requests in flight at once (default 4; Okta's concurrent limit is org-wide, K5). */
   maxConcurrent?: number;
   /** Requests of each rate-limit window left for other integrations: below it, wait for the reset (default 2). */
   reserve?: number;
@@ -266,12 +266,12 @@ export interface OktaClient {
   listFeatures(appId: string): Promise<AppFeature[]>;
   /** GET …/features/USER_PROVISIONING, or null when the app has no such feature (404). */
   getProvisioningFeature(appId: string): Promise<AppFeature | null>;
-  /** PUT …/features/USER_PROVISIONING with only the capabilities named (a partial update, O4); password sync is left alone. */
+  /** PUT …/features/USER_PROVISIONING with only the capabilities named (a partial update, K4); password sync is left alone. */
   setProvisioningFeature(appId: string, s: Partial<ProvisioningSettings>): Promise<AppFeature>;
   listGroupPushMappings(appId: string): Promise<GroupPushMapping[]>;
   createGroupPushMapping(appId: string, m: { sourceGroupId: string; targetGroupName?: string; targetGroupId?: string; status?: 'ACTIVE' | 'INACTIVE' }): Promise<GroupPushMapping>;
   setGroupPushMappingStatus(appId: string, mappingId: string, status: 'ACTIVE' | 'INACTIVE'): Promise<GroupPushMapping>;
-  /** The mapping must be INACTIVE first (O6); the group in Zscaler is kept unless deleteTargetGroup. */
+  /** The mapping must be INACTIVE first (K6); the group in Zscaler is kept unless deleteTargetGroup. */
   deleteGroupPushMapping(appId: string, mappingId: string, deleteTargetGroup?: boolean): Promise<void>;
   findGroup(name: string): Promise<OktaGroup | null>;
   /** Every user assigned to the app with its provisioning state (status, syncState, externalId), all pages. */
@@ -290,7 +290,7 @@ function header(h: HttpResponse<unknown>['headers'], name: string): string | und
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** `<url>; rel="next"` from Link headers (RFC 8288), as Okta pages its collections (O9). */
+/** `<url>; rel="next"` from Link headers (RFC 8288), as Okta pages its collections (K9). */
 export function nextLink(h: HttpResponse<unknown>['headers']): string | undefined {
   const raw = h.link;
   const all = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((v) => v.split(/,(?=\s*<)/));
@@ -379,8 +379,17 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
 
   async function authHeader(): Promise<string> {
     if (opts.auth.kind === 'ssws') return `SSWS ${opts.auth.apiToken}`;
-    const t = await tokens!.get();
-    return `Bearer ${t}`;
+    try {
+      return `Bearer ${await tokens!.get()}`;
+    } catch (err) {
+      // A service app that requires DPoP refuses a token request without a proof (K2).
+      if (err instanceof ApiError && /dpop/i.test(`${err.code ?? ''} ${err.vendorMessage ?? ''}`)) {
+        throw new UserError(`Okta refused the token request because the service app requires DPoP proofs (${err.code ?? err.status})`, {
+          hint: 'in the Admin Console, open the API Services app > General and clear "Require Demonstrating Proof of Possession (DPoP) header in token requests", or use an SSWS API token',
+        });
+      }
+      throw err;
+    }
   }
 
   async function call<S extends z.ZodType>(method: Method, path: string, schema: S, o: CallOptions & { body?: unknown } = {}): Promise<HttpResponse<z.output<S>>> {
@@ -455,7 +464,14 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
         if (ref.label && found.label !== ref.label) throw new UserError(`the Okta app ${ref.id} is labelled "${found.label}", not "${ref.label}"`, { hint: 'give the id or the label of the same app' });
         return found;
       }
-      const all = await pages('/api/v1/apps', OktaAppSchema, { filter: `name eq "${ZSCALER_APP_NAME}"`, limit: 200 });
+      let all: OktaApp[];
+      try {
+        all = await pages('/api/v1/apps', OktaAppSchema, { filter: `name eq "${ZSCALER_APP_NAME}"`, limit: 200 });
+      } catch (err) {
+        // An org whose list takes no `name` filter (K13): search by prefix and filter here.
+        if (!isStatus(err, 400)) throw err;
+        all = await pages('/api/v1/apps', OktaAppSchema, { q: 'zscaler', limit: 200 });
+      }
       const zscaler = all.filter((a) => a.name === ZSCALER_APP_NAME);
       const matching = ref.label ? zscaler.filter((a) => a.label === ref.label) : zscaler;
       if (matching.length === 1) return matching[0]!;

@@ -1,8 +1,8 @@
 /**
  * The simulated Okta org over raw HTTP: Okta's error shape and rate-limit headers (docs/vendor-facts.md
- * O5, O7), the provisioning connection of the Zscaler 2.0 app (O3), private_key_jwt at the token endpoint
- * (O2), and the SCIM client engine's request pattern against the sandbox's ZIA SCIM service (O11),
- * including the documented pitfall of assignments made before provisioning was enabled (O10).
+ * K5, K7), the provisioning connection of the Zscaler 2.0 app (K3), private_key_jwt at the token endpoint
+ * (K1), and the SCIM client engine's request pattern against the sandbox's ZIA SCIM service (K11),
+ * including the documented pitfall of assignments made before provisioning was enabled (K10).
  */
 import { createSign, randomUUID } from 'node:crypto';
 import { startOktaWorld, type OktaWorld } from './okta-world.js';

@@ -1,5 +1,5 @@
 /**
- * Okta's provisioning engine as a SCIM client (docs/vendor-facts.md O11, Okta's SCIM 2.0 reference for
+ * Okta's provisioning engine as a SCIM client (docs/vendor-facts.md K11, Okta's SCIM 2.0 reference for
  * OIN apps), pushing to the Zscaler SCIM service the app's connection names:
  *
  * - a user to push: `GET /Users?filter=userName eq "<login>"&startIndex=1&count=100`; none → `POST /Users`
@@ -11,7 +11,7 @@
  *   op Okta sends on every update (`{"op":"replace","value":{"id","displayName"}}`) and `add` of the
  *   members that are assigned and provisioned; DELETE only when a mapping is removed with deleteTargetGroup.
  *
- * The documented pitfall (O10): an assignment made while provisioning was off is never pushed, until
+ * The documented pitfall (K10): an assignment made while provisioning was off is never pushed, until
  * the admin clicks Provision User or unassigns and assigns again. Work is queued and paced like the
  * Entra engine (`speed` divides the delay); a 429 from the target is waited out (Retry-After).
  */
@@ -94,7 +94,7 @@ export class OktaProvisioningEngine {
 
   /**
    * Provisioning was turned on (connection ENABLED and Create Users): every assignment that Okta pushes,
-   * and every active group push mapping. Assignments made before provisioning was enabled are skipped (O10).
+   * and every active group push mapping. Assignments made before provisioning was enabled are skipped (K10).
    */
   provisioningEnabled(app: OktaAppRec): void {
     if (!provisioningOn(app)) return;
@@ -276,7 +276,7 @@ export class OktaProvisioningEngine {
   }
 
   private async deactivate(app: OktaAppRec, userId: string, externalId: string): Promise<void> {
-    // OIN apps: PATCH without a path, never DELETE (O11).
+    // OIN apps: PATCH without a path, never DELETE (K11).
     await this.request(app, 'PATCH', `/Users/${encodeURIComponent(externalId)}`, {
       schemas: [SCHEMA_PATCH],
       Operations: [{ op: 'replace', value: { active: false } }],
@@ -313,7 +313,7 @@ export class OktaProvisioningEngine {
         await this.request(app, 'PATCH', `/Groups/${encodeURIComponent(id)}`, {
           schemas: [SCHEMA_PATCH],
           Operations: [
-            // Okta sends the group's id and name with every update (O11).
+            // Okta sends the group's id and name with every update (K11).
             { op: 'replace', value: { id, displayName: name } },
             ...(members.length ? [{ op: 'add', path: 'members', value: members.slice(i, i + MEMBERS_PER_PATCH) }] : []),
           ],

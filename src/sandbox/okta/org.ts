@@ -3,7 +3,7 @@
  * would (login = userPrincipalName; an account disabled in AD is a deactivated Okta user), one
  * Okta-only user assigned to Zscaler but absent from AD (the realistic mess parity must catch, as
  * in the Entra simulation), the Zscaler 2.0 OIN app (`zscalerbyz`, the one app whose provisioning
- * connection the API sets: docs/vendor-facts.md O3) and a custom SCIM app configured only in the
+ * connection the API sets: docs/vendor-facts.md K3) and a custom SCIM app configured only in the
  * Admin Console. Every user is assigned to both apps, before provisioning is enabled, as a tenant
  * that already signs in to Zscaler through Okta SAML is.
  */
@@ -34,7 +34,7 @@ export interface OktaGroup {
 export type AppUserStatus = 'ACTIVE' | 'STAGED' | 'PROVISIONED' | 'DEPROVISIONED';
 export type SyncState = 'DISABLED' | 'SYNCING' | 'SYNCHRONIZED' | 'OUT_OF_SYNC' | 'ERROR';
 
-/** One user's assignment to an app and its provisioning state (AppUser, O8). */
+/** One user's assignment to an app and its provisioning state (AppUser, K8). */
 export interface AppUserRec {
   userId: string;
   scope: 'USER' | 'GROUP';
@@ -46,7 +46,7 @@ export interface AppUserRec {
   externalId: string | null;
   lastSync: string | null;
   /**
-   * Assigned while provisioning was off, so Okta never pushes it: the documented pitfall (O10). Cleared
+   * Assigned while provisioning was off, so Okta never pushes it: the documented pitfall (K10). Cleared
    * by the Admin Console's Provision User button, or by unassigning and assigning again.
    */
   assignedBeforeProvisioning: boolean;
@@ -73,7 +73,7 @@ export interface OktaAppRec {
   label: string;
   status: 'ACTIVE' | 'INACTIVE';
   created: string;
-  /** True for the apps whose token connection and USER_PROVISIONING feature the API handles (O3, O4). */
+  /** True for the apps whose token connection and USER_PROVISIONING feature the API handles (K3, K4). */
   apiProvisioning: boolean;
   settings: { app: Record<string, unknown> };
   /** null until provisioning was first configured. */
@@ -95,12 +95,12 @@ export function userById(state: OktaOrgState, id: string): OktaUser | undefined 
   return state.users.find((u) => u.id === id);
 }
 
-/** Provisioning pushes only when the connection is on and Create Users is enabled (O4). */
+/** Provisioning pushes only when the connection is on and Create Users is enabled (K4). */
 export function provisioningOn(app: OktaAppRec): boolean {
   return app.connection?.status === 'ENABLED' && app.provisioning.create;
 }
 
-/** The read-only `features` list of an app (O4): what its provisioning does now. */
+/** The read-only `features` list of an app (K4): what its provisioning does now. */
 export function appFeatures(app: OktaAppRec): string[] {
   const on = app.connection?.status === 'ENABLED';
   const f: string[] = [];
@@ -112,7 +112,7 @@ export function appFeatures(app: OktaAppRec): string[] {
 }
 
 export interface OrgOptions {
-  /** The last N directory users' assignments are marked as made before provisioning was enabled (O10). */
+  /** The last N directory users' assignments are marked as made before provisioning was enabled (K10). */
   unpushedAssignments?: number;
 }
 
@@ -184,7 +184,7 @@ export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): Ok
         externalId: null,
         lastSync: null,
         // Every assignment predates provisioning; only these are modelled as the pitfall's victims
-        // (what Okta does with the others when Create Users is enabled is not documented: O10).
+        // (what Okta does with the others when Create Users is enabled is not documented: K10).
         assignedBeforeProvisioning: app === zscaler && unpushed.has(u.id),
         error: null,
       });

@@ -11,9 +11,9 @@
  *   /api/v1/groups[/{id}]                     search=profile.name eq "…", q=
  *   /_sandbox/…                               the Admin Console's buttons without an API (see `console` below)
  *
- * Every API answer carries X-Rate-Limit-Limit/-Remaining/-Reset (reset in UTC epoch seconds, O5); over a
+ * Every API answer carries X-Rate-Limit-Limit/-Remaining/-Reset (reset in UTC epoch seconds, K5); over a
  * bucket's per-minute limit, or over the org's concurrent limit, the answer is 429 E0000047.
- * Errors have Okta's shape {errorCode, errorSummary, errorLink, errorId, errorCauses} (O7).
+ * Errors have Okta's shape {errorCode, errorSummary, errorLink, errorId, errorCauses} (K7).
  */
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -38,18 +38,22 @@ export interface StartOktaSimulationOptions {
   rateLimitWindowMs?: number;
   /** Requests per window of each bucket, before `speed` (default: apps 100, groups 500, anything else 600). */
   bucketLimits?: Partial<Record<'apps' | 'groups' | 'users' | 'token' | 'other', number>>;
-  /** Requests the org serves at once before answering 429 (default 75, O5). */
+  /** Requests the org serves at once before answering 429 (default 75, K5). */
   concurrencyLimit?: number;
   /** Each API answer waits this long while it counts as in flight (tests of the concurrency cap). */
   latencyMs?: number;
   faults?: FaultInjector;
   log?: Pick<RequestLog, 'record'>;
-  /** The last N directory users were assigned to the Zscaler app before provisioning was enabled (O10). */
+  /** The last N directory users were assigned to the Zscaler app before provisioning was enabled (K10). */
   unpushedAssignments?: number;
-  /** The zscalerbyz baseUrl forms the connection accepts (O3, unconfirmed): both (default), only the full URL, only /<org>/<idp>/. */
+  /** The zscalerbyz baseUrl forms the connection accepts (K3, unconfirmed): both (default), only the full URL, only /<org>/<idp>/. */
   baseUrlForm?: 'either' | 'full' | 'path';
   /** Scopes granted to the service app (default okta.apps.* and okta.groups.*). */
   grantedScopes?: string[];
+  /** The service app requires DPoP proofs at the token endpoint (K2); the sandbox then refuses every token request. */
+  requireDpop?: boolean;
+  /** The apps list takes no `filter=name eq …` (an org on an older API, K13): 400 E0000031. */
+  noNameFilter?: boolean;
 }
 
 export interface OktaCredentials {
@@ -71,7 +75,7 @@ export interface OktaSimulation {
   customApp: OktaAppRec;
   /** The Admin Console's actions that have no API (also served under /_sandbox on the org URL). */
   console: {
-    /** Assignments tab > Provision User: the documented remedy for a user assigned before provisioning (O10). */
+    /** Assignments tab > Provision User: the documented remedy for a user assigned before provisioning (K10). */
     provisionUser(appId: string, userId: string): void;
     /** Provisioning > Integration > Configure API Integration, Test API Credentials, Save (any app). */
     configureApiIntegration(appId: string, c: { baseUrl: string; token: string }): Promise<void>;
@@ -97,7 +101,7 @@ class OktaHttpError extends Error {
   }
 }
 
-/** Okta's error object (O7). */
+/** Okta's error object (K7). */
 export function oktaErrorBody(code: string, summary: string, causes: string[] = []): Record<string, unknown> {
   return { errorCode: code, errorSummary: summary, errorLink: code, errorId: `oae${randomBytes(11).toString('base64url')}`, errorCauses: causes.map((errorSummary) => ({ errorSummary })) };
 }
@@ -237,7 +241,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     _links: { self: { href: `${orgUrl}/api/v1/groups/${g.id}` } },
   });
 
-  /** One page, `limit` and an opaque `after` cursor, with Link rel="next" (O9). */
+  /** One page, `limit` and an opaque `after` cursor, with Link rel="next" (K9). */
   const page = <T,>(req: SimRequest, items: T[], render: (t: T) => unknown, defaultLimit: number, maxLimit: number): SimResponse => {
     const limit = Math.min(Math.max(Number(req.query.get('limit') ?? defaultLimit) || defaultLimit, 1), maxLimit);
     const after = Number(Buffer.from(req.query.get('after') ?? '', 'base64url').toString('utf8') || '0') || 0;
@@ -258,6 +262,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
   const token = (req: SimRequest): SimResponse => {
     const form = Object.fromEntries(new URLSearchParams(req.body.toString('utf8')));
     const oauth = (status: number, error: string, description: string): SimResponse => jsonResponse(status, { error, error_description: description });
+    if (opts.requireDpop && !req.headers.dpop) return oauth(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
     if (form.grant_type !== 'client_credentials') return oauth(400, 'unsupported_grant_type', `The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].`);
     if (form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !form.client_assertion) {
       return oauth(401, 'invalid_client', 'Client authentication failed. Either the client or the client credentials are invalid.');
@@ -323,7 +328,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     return a;
   };
 
-  /** The URL the engine will push to, from a zscalerbyz baseUrl in the forms the variant accepts (O3). */
+  /** The URL the engine will push to, from a zscalerbyz baseUrl in the forms the variant accepts (K3). */
   const resolveBaseUrl = (baseUrl: string | undefined, form: 'either' | 'full' | 'path'): string => {
     if (!baseUrl) throw invalid('baseUrl: the Zscaler 2.0 app needs the base URL with the Zscaler ids');
     const full = /^https?:\/\/[^/]+\/\d+\/\d+\/scim\/?$/.test(baseUrl);
@@ -333,7 +338,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     throw invalid(`baseUrl: expected ${form === 'path' ? '/<orgId>/<idpId>/' : form === 'full' ? 'https://scim.<cloud>/<orgId>/<idpId>/scim' : 'https://scim.<cloud>/<orgId>/<idpId>/scim or /<orgId>/<idpId>/'}`);
   };
 
-  /** Test API Credentials: the request Okta's connection test sends (O11, third-party observation). */
+  /** Test API Credentials: the request Okta's connection test sends (K11, third-party observation). */
   const testCredentials = async (url: string, tokenValue: string): Promise<void> => {
     let status = 0;
     try {
@@ -382,7 +387,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       let list = state.apps;
       if (filter) {
         const f = /^(name|status) eq "([^"]*)"$/.exec(filter.trim());
-        if (!f) throw new OktaHttpError(400, 'E0000031', `Invalid search criteria: ${filter}`);
+        if (!f || (f[1] === 'name' && opts.noNameFilter)) throw new OktaHttpError(400, 'E0000031', `Invalid search criteria: ${filter}`);
         list = list.filter((a) => (f[1] === 'name' ? a.name : a.status) === f[2]);
       }
       const q = req.query.get('q');
@@ -509,7 +514,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
         if (m === 'GET') return jsonResponse(200, appUserJson(a, rec));
         if (m === 'DELETE') {
           a.appUsers.delete(userId);
-          // Deactivate Users: unassigning deactivates the user in the app (O4), by active=false (O11).
+          // Deactivate Users: unassigning deactivates the user in the app (K4), by active=false (K11).
           if (a.connection?.status === 'ENABLED' && a.provisioning.deactivate && rec.externalId) {
             engine.enqueue({ kind: 'deactivate', appId: a.id, userId, externalId: rec.externalId });
           }
@@ -559,7 +564,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       return { status: 204 };
     }
     if (what === 'assignments' && req.method === 'GET') {
-      // The Assignments tab, with the message Okta shows for the pitfall (O10).
+      // The Assignments tab, with the message Okta shows for the pitfall (K10).
       const a = app(appId);
       return jsonResponse(
         200,
@@ -619,7 +624,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     const headers: Record<string, string> = {};
     try {
       if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
-      // Concurrent limit (O5): org-wide, whatever the endpoint.
+      // Concurrent limit (K5): org-wide, whatever the endpoint.
       if (inFlight > concurrency) {
         rateLimited++;
         return jsonResponse(429, oktaErrorBody('E0000047', 'API call exceeded rate limit due to too many requests.'), rateHeaders(concurrency, 0, 1));
