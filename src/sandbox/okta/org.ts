@@ -4,8 +4,8 @@
  * Okta-only user assigned to Zscaler but absent from AD (the realistic mess parity must catch, as
  * in the Entra simulation), the Zscaler 2.0 OIN app (`zscalerbyz`, the one app whose provisioning
  * connection the API sets: docs/vendor-facts.md K3) and a custom SCIM app configured only in the
- * Admin Console. Every user is assigned to both apps, before provisioning is enabled, as a tenant
- * that already signs in to Zscaler through Okta SAML is.
+ * Admin Console. Every active user is assigned to both apps, before provisioning is enabled, as a
+ * tenant that already signs in to Zscaler through Okta SAML is.
  */
 import { randomBytes } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from '../world/directory.js';
@@ -170,10 +170,11 @@ export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): Ok
   });
   const zscaler = makeApp('zscalerbyz', 'Zscaler Internet Access', true);
   const custom = makeApp(`zscalerscim_${randomBytes(3).toString('hex')}_1`, 'Zscaler SCIM (custom app)', false);
-  const synced = users.filter((u) => u.sourceDn !== null);
+  const synced = users.filter((u) => u.sourceDn !== null && u.status === 'ACTIVE');
   const unpushed = new Set(synced.slice(synced.length - Math.max(0, opts.unpushedAssignments ?? 0)).map((u) => u.id));
   for (const app of [zscaler, custom]) {
-    for (const u of users) {
+    // A deactivated Okta user holds no app assignments (deactivation removes them).
+    for (const u of users.filter((x) => x.status === 'ACTIVE')) {
       app.appUsers.set(u.id, {
         userId: u.id,
         scope: 'USER',
