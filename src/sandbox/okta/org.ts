@@ -116,6 +116,16 @@ export interface OrgOptions {
   unpushedAssignments?: number;
 }
 
+/**
+ * Marks the assignments of the last `count` active directory users of an app as made before provisioning
+ * was enabled (the pitfall, K10), as `unpushedAssignments` does at start; returns their logins.
+ */
+export function markAssignedBeforeProvisioning(state: OktaOrgState, app: OktaAppRec, count: number): string[] {
+  const victims = state.users.filter((u) => u.sourceDn !== null && u.status === 'ACTIVE' && app.appUsers.has(u.id)).slice(-Math.max(0, count));
+  for (const u of count > 0 ? victims : []) app.appUsers.get(u.id)!.assignedBeforeProvisioning = true;
+  return count > 0 ? victims.map((u) => u.profile.login) : [];
+}
+
 export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): OktaOrgState {
   const byDn = new Map<string, OktaUser>();
   const users: OktaUser[] = directory.users.map((u) => {
@@ -170,8 +180,6 @@ export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): Ok
   });
   const zscaler = makeApp('zscalerbyz', 'Zscaler Internet Access', true);
   const custom = makeApp(`zscalerscim_${randomBytes(3).toString('hex')}_1`, 'Zscaler SCIM (custom app)', false);
-  const synced = users.filter((u) => u.sourceDn !== null && u.status === 'ACTIVE');
-  const unpushed = new Set(synced.slice(synced.length - Math.max(0, opts.unpushedAssignments ?? 0)).map((u) => u.id));
   for (const app of [zscaler, custom]) {
     // A deactivated Okta user holds no app assignments (deactivation removes them).
     for (const u of users.filter((x) => x.status === 'ACTIVE')) {
@@ -184,12 +192,14 @@ export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): Ok
         syncState: 'DISABLED',
         externalId: null,
         lastSync: null,
-        // Every assignment predates provisioning; only these are modelled as the pitfall's victims
-        // (what Okta does with the others when Create Users is enabled is not documented: K10).
-        assignedBeforeProvisioning: app === zscaler && unpushed.has(u.id),
+        assignedBeforeProvisioning: false,
         error: null,
       });
     }
   }
-  return { users, groups, apps: [zscaler, custom], oktaOnlyUserId: oktaOnly.id };
+  const state: OktaOrgState = { users, groups, apps: [zscaler, custom], oktaOnlyUserId: oktaOnly.id };
+  // Every assignment predates provisioning; only these are modelled as the pitfall's victims (what Okta
+  // does with the others when Create Users is enabled is not documented: K10).
+  markAssignedBeforeProvisioning(state, zscaler, opts.unpushedAssignments ?? 0);
+  return state;
 }

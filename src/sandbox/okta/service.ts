@@ -23,7 +23,7 @@ import { RateLimiter } from '../http/ratelimit.js';
 import { jsonResponse, startService, type SimRequest, type SimResponse } from '../http/server.js';
 import type { SandboxDirectory } from '../world/directory.js';
 import { OKTA_SCIM_USER_AGENT, OktaProvisioningEngine } from './engine.js';
-import { appFeatures, buildOrg, oktaId, provisioningOn, userById, type AppUserRec, type GroupPushMappingRec, type OktaAppRec, type OktaOrgState } from './org.js';
+import { appFeatures, buildOrg, markAssignedBeforeProvisioning, oktaId, provisioningOn, userById, type AppUserRec, type GroupPushMappingRec, type OktaAppRec, type OktaOrgState } from './org.js';
 
 export interface StartOktaSimulationOptions {
   directory: SandboxDirectory;
@@ -81,6 +81,8 @@ export interface OktaSimulation {
     configureApiIntegration(appId: string, c: { baseUrl: string; token: string }): Promise<void>;
     /** Provisioning > To App: Create Users, Update User Attributes, Deactivate Users. */
     setToApp(appId: string, s: { create?: boolean; update?: boolean; deactivate?: boolean }): void;
+    /** Marks the last `count` directory users' assignments as made before provisioning was enabled (K10); their logins. */
+    assignBeforeProvisioning(appId: string, count: number): string[];
   };
   stats(): { maxInFlight: number; rateLimited: number };
   stop(): Promise<void>;
@@ -590,6 +592,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       await setConnection(a, c.baseUrl, resolved, c.token, true);
     },
     setToApp: (appId, s) => setProvisioning(app(appId), s),
+    assignBeforeProvisioning: (appId, count) => markAssignedBeforeProvisioning(state, app(appId), count),
   };
 
   // ---------------------------------------------------------------- the server
