@@ -219,7 +219,7 @@ export class OktaProvisioningEngine {
       ...(id ? { id } : {}),
       userName: p.login,
       name: { givenName: p.firstName, familyName: p.lastName },
-      emails: [{ primary: true, value: p.email, type: 'work' }],
+      ...(p.email ? { emails: [{ primary: true, value: p.email, type: 'work' }] } : {}),
       displayName: p.displayName,
       locale: 'en-US',
       externalId: user.id,
@@ -238,25 +238,13 @@ export class OktaProvisioningEngine {
       let id: string;
       if (found && typeof found.id === 'string') {
         id = found.id;
-        if (user.status === 'DEPROVISIONED') {
-          // Deactivated in Okta: deactivated in Zscaler when Deactivate Users is on, else left alone.
-          if (app.provisioning.deactivate) await this.deactivate(app, userId, id);
-          else Object.assign(a, { status: 'ACTIVE', syncState: 'DISABLED' });
-          return;
-        }
         if (app.provisioning.update) {
           await this.request(app, 'GET', `/Users/${encodeURIComponent(id)}`, undefined);
-          await this.request(app, 'PUT', `/Users/${encodeURIComponent(id)}`, { ...this.userBody(user, id), active: true });
+          await this.request(app, 'PUT', `/Users/${encodeURIComponent(id)}`, { ...this.userBody(user, id), active: user.status === 'ACTIVE' });
         }
       } else {
-        // A deactivated Okta user is not created in the target.
-        if (user.status === 'DEPROVISIONED') {
-          a.status = 'ACTIVE';
-          a.syncState = 'DISABLED';
-          return;
-        }
         const password = randomBytes(12).toString('base64url');
-        const { json: created } = await this.request(app, 'POST', '/Users', { ...this.userBody(user), groups: [], password, active: true });
+        const { json: created } = await this.request(app, 'POST', '/Users', { ...this.userBody(user), groups: [], password, active: user.status === 'ACTIVE' });
         const cid = (created as { id?: unknown } | null)?.id;
         if (typeof cid !== 'string') throw new Error('the SCIM service created the user without an id');
         id = cid;

@@ -1,11 +1,11 @@
 /**
  * The simulated Okta org: users and groups imported from the sandbox AD the way the Okta AD agent
- * would (login = userPrincipalName; an account disabled in AD is a deactivated Okta user), one
+ * would (login = userPrincipalName; an account disabled in AD is a suspended Okta user, still assigned), one
  * Okta-only user assigned to Zscaler but absent from AD (the realistic mess parity must catch, as
  * in the Entra simulation), the Zscaler 2.0 OIN app (`zscalerbyz`, the one app whose provisioning
  * connection the API sets: docs/vendor-facts.md K3) and a custom SCIM app configured only in the
- * Admin Console. Every active user is assigned to both apps, before provisioning is enabled, as a
- * tenant that already signs in to Zscaler through Okta SAML is.
+ * Admin Console. Every user is assigned to both apps, before provisioning is enabled, as a tenant
+ * that already signs in to Zscaler through Okta SAML is.
  */
 import { randomBytes } from 'node:crypto';
 import { isDisabled, type SandboxDirectory } from '../world/directory.js';
@@ -18,9 +18,10 @@ export function oktaId(prefix: '00u' | '00g' | '0oa' | '0gp'): string {
 
 export interface OktaUser {
   id: string;
-  /** ACTIVE, or DEPROVISIONED (deactivated) for an account disabled in AD. */
-  status: 'ACTIVE' | 'DEPROVISIONED';
-  profile: { login: string; email: string; firstName: string; lastName: string; displayName: string; department: string | null };
+  /** ACTIVE, or SUSPENDED for an account disabled in AD (still assigned; pushed as active=false). */
+  status: 'ACTIVE' | 'SUSPENDED';
+  /** email is null where AD has no mail (the sandbox then pushes none, as Entra's mapping sends none). */
+  profile: { login: string; email: string | null; firstName: string; lastName: string; displayName: string; department: string | null };
   /** DN in the sandbox AD; null for the Okta-only user (not an Okta property). */
   sourceDn: string | null;
 }
@@ -131,10 +132,10 @@ export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): Ok
   const users: OktaUser[] = directory.users.map((u) => {
     const user: OktaUser = {
       id: oktaId('00u'),
-      status: isDisabled(u) ? 'DEPROVISIONED' : 'ACTIVE',
+      status: isDisabled(u) ? 'SUSPENDED' : 'ACTIVE',
       profile: {
         login: u.userPrincipalName,
-        email: u.mail ?? u.userPrincipalName,
+        email: u.mail ?? null,
         firstName: u.givenName,
         lastName: u.sn,
         displayName: u.displayName,
@@ -181,8 +182,7 @@ export function buildOrg(directory: SandboxDirectory, opts: OrgOptions = {}): Ok
   const zscaler = makeApp('zscalerbyz', 'Zscaler Internet Access', true);
   const custom = makeApp(`zscalerscim_${randomBytes(3).toString('hex')}_1`, 'Zscaler SCIM (custom app)', false);
   for (const app of [zscaler, custom]) {
-    // A deactivated Okta user holds no app assignments (deactivation removes them).
-    for (const u of users.filter((x) => x.status === 'ACTIVE')) {
+    for (const u of users) {
       app.appUsers.set(u.id, {
         userId: u.id,
         scope: 'USER',
