@@ -5,6 +5,8 @@
  * including the documented pitfall of assignments made before provisioning was enabled (K10).
  */
 import { createSign, randomUUID } from 'node:crypto';
+import { FaultInjector, parseFaultSpec } from '../../src/sandbox/http/faults.js';
+import { RequestLog } from '../../src/sandbox/http/log.js';
 import { startOktaWorld, type OktaWorld } from './okta-world.js';
 
 
@@ -78,6 +80,21 @@ describe('Okta management API (simulated)', () => {
     expect(over.headers.get('x-rate-limit-remaining')).toBe('0');
     // Another bucket is counted apart.
     expect((await call(w, 'GET', '/api/v1/groups')).status).toBe(200);
+  });
+
+  test('faults and the request log work as for the other servers, under the name okta; an injected 429 carries Okta\'s headers', async () => {
+    const log = new RequestLog();
+    const faults = new FaultInjector(parseFaultSpec('okta:GET:/api/v1/groups:429,okta:GET:/api/v1/apps/:503'));
+    w = await startOktaWorld({ log, faults });
+    const limited = await call(w, 'GET', '/api/v1/groups');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual(expect.objectContaining({ errorCode: 'E0000047' }));
+    expect(Number(limited.headers.get('x-rate-limit-reset'))).toBeGreaterThan(0);
+    const failed = await call(w, 'GET', `/api/v1/apps/${w.okta.zscalerApp.id}`);
+    expect(failed.status).toBe(503);
+    expect(failed.body).toEqual(expect.objectContaining({ errorCode: 'E0000009' }));
+    expect((await call(w, 'GET', '/api/v1/apps')).status).toBe(200);
+    expect(log.list().map((e) => `${e.server} ${e.method} ${e.status}`)).toEqual(['okta GET 429', 'okta GET 503', 'okta GET 200']);
   });
 
   test('the Zscaler 2.0 app takes its connection by API in both Base URL forms; the token is never returned; another app refuses', async () => {
