@@ -1,6 +1,6 @@
 import type { PreflightCheck } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
-import { findJob } from './steps/entra.js';
+import type { IdpProvisioner } from '../idps/provisioner.js';
 import { ScimProbeError } from '../clients/scim.js';
 import { ZIA_MAX_PAGE } from '../clients/zia.js';
 import { ziaRecords } from '../parity/index.js';
@@ -114,25 +114,14 @@ export const directoryReachable: PreflightCheck<MigrationContext> = {
   },
 };
 
-export const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
-  id: 'graph-provisioning',
-  title: 'Graph credentials can read the Zscaler app\'s provisioning job',
-  async run(ctx) {
-    const { spId, job } = await findJob(ctx);
-    await ctx.graph().getSecretKeys(spId);
-    // Writes need Application.ReadWrite.OwnedBy (app owner) or Synchronization.ReadWrite.All (docs/vendor-facts.md F32);
-    // a read cannot prove write access, so the first write reports a 403 with this same advice.
-    return { ok: true, detail: `service principal ${spId}, job ${job.id} (status ${job.status?.code ?? 'unknown'})` };
-  },
-};
-
 /**
  * One tenant, one migration record. A state file that records no migration must find the tenant at
- * the guide's starting point: directory sync on, the Entra job not running, SCIM not answering.
+ * the guide's starting point: directory sync on, the IdP not provisioning, SCIM not answering.
  * Otherwise the "before" snapshot would be taken of a migrated tenant, and a rollback from it would
  * leave SCIM on.
  */
-export const tenantAtStartingPoint: PreflightCheck<MigrationContext> = {
+export function tenantAtStartingPoint(idp: IdpProvisioner): PreflightCheck<MigrationContext> {
+  return {
   id: 'tenant-at-starting-point',
   title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
   async run(ctx) {
@@ -141,8 +130,8 @@ export const tenantAtStartingPoint: PreflightCheck<MigrationContext> = {
     if ((await ctx.zia().getAuthSettings()).directorySyncMigrateToScimEnabled === true) {
       seen.push('"Disable Directory Sync & Enable SCIM Provisioning" is already on');
     }
-    const { job } = await findJob(ctx);
-    if (job.schedule?.state === 'Active') seen.push(`the Entra provisioning job is already running (status ${job.status?.code ?? 'unknown'})`);
+    const provisioning = await idp.provisioningNow(ctx);
+    if (provisioning) seen.push(provisioning);
     if (ctx.scimCredentials) {
       try {
         await ctx.scim(ctx.scimCredentials).probe();
@@ -151,7 +140,7 @@ export const tenantAtStartingPoint: PreflightCheck<MigrationContext> = {
         if (!(err instanceof ScimProbeError)) throw err; // no answer is not "SCIM off"
       }
     }
-    if (seen.length === 0) return { ok: true, detail: 'directory sync on, Entra provisioning not running, SCIM not in use' };
+    if (seen.length === 0) return { ok: true, detail: `directory sync on, ${idp.label} not provisioning, SCIM not in use` };
     if (ctx.adoptObservedState) {
       return { ok: true, severity: 'warning', detail: `adopting a tenant past the starting point (--adopt): ${seen.join('; ')}` };
     }
@@ -164,15 +153,19 @@ export const tenantAtStartingPoint: PreflightCheck<MigrationContext> = {
         'asks the operator to disable SCIM on the IdP.',
     };
   },
-};
+  };
+}
 
-export const forwardPreflight: PreflightCheck<MigrationContext>[] = [
-  ziaReachable,
-  repositoryIsDirectory,
-  samlIsAuthentication,
-  recentDirectorySync,
-  noForeignPendingChanges,
-  tenantAtStartingPoint,
-  directoryReachable,
-  graphCanManageProvisioning,
-];
+/** The forward flow's checks: ZIA's and the directory's, then the IdP's own. */
+export function forwardPreflightFor(idp: IdpProvisioner): PreflightCheck<MigrationContext>[] {
+  return [
+    ziaReachable,
+    repositoryIsDirectory,
+    samlIsAuthentication,
+    recentDirectorySync,
+    noForeignPendingChanges,
+    tenantAtStartingPoint(idp),
+    directoryReachable,
+    ...idp.preflight,
+  ];
+}

@@ -27,7 +27,7 @@ Examples:
   $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; adopt: boolean; junit?: string }, cmd: Command) => {
-      const [{ runFlowCommand }, { adToScimFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/ad-to-scim.js')]);
-      await runFlowCommand(cmd, adToScimFlow, { ...opts, adoptObservedState: opts.adopt });
+      const { runFlowCommand } = await import('../run-flow.js');
+      await runFlowCommand(cmd, 'ad-to-scim', { ...opts, adoptObservedState: opts.adopt });
     });
 }

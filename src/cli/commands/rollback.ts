@@ -22,7 +22,7 @@ Examples:
   $ migrate rollback                 do it`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
-      const [{ runFlowCommand }, { rollbackFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/rollback.js')]);
-      await runFlowCommand(cmd, rollbackFlow, opts);
+      const { runFlowCommand } = await import('../run-flow.js');
+      await runFlowCommand(cmd, 'rollback', opts);
     });
 }
