@@ -254,6 +254,8 @@ export interface OktaClient {
   /** The app by id, or the one Zscaler 2.0 app (by label when several exist). */
   findZscalerApp(ref: { id?: string; label?: string }): Promise<OktaApp>;
   getApp(appId: string): Promise<OktaApp>;
+  /** The one app with this label (the list's `q` matches label prefixes; the label must match exactly). */
+  findAppByLabel(label: string): Promise<OktaApp>;
   getConnection(appId: string): Promise<ProvisioningConnection>;
   /**
    * POST …/connections/default?activate=true with the Zscaler Base URL and Bearer Token (zscalerbyz only).
@@ -483,6 +485,13 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
       throw new UserError(`${matching.length} Zscaler 2.0 apps in Okta: ${describe(matching)}`, { hint: 'set the app id (or a unique label) in the configuration' });
     },
     getApp: async (appId) => (await call('GET', app(appId), OktaAppSchema)).data,
+    async findAppByLabel(label) {
+      const found = (await pages('/api/v1/apps', OktaAppSchema, { q: label, limit: 200 })).filter((a) => a.label === label);
+      if (found.length === 1) return found[0]!;
+      throw new UserError(found.length ? `${found.length} Okta apps are labelled "${label}": ${describe(found)}` : `no Okta app is labelled "${label}"`, {
+        hint: 'name the app by its id (Admin Console > Applications > the app: the 0oa… in the URL)',
+      });
+    },
     getConnection: async (appId) => (await call('GET', `${app(appId)}/connections/default`, ConnectionSchema)).data,
     async setZscalerConnection(appId, c) {
       http.addSecret(c.token);

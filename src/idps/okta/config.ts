@@ -39,7 +39,7 @@ const oktaApp = z
     label: z.string().min(1).optional(),
   })
   .strict()
-  .refine((v) => v.type === 'zscaler2' || Boolean(v.id), { message: 'an app of type "other" is named by its id (Admin Console > Applications > the app: the 0oa… in the URL)', path: ['id'] });
+  .refine((v) => v.type === 'zscaler2' || Boolean(v.id || v.label), { message: 'an app of type "other" is named by its id (Admin Console > Applications > the app: the 0oa… in the URL) or its label', path: ['id'] });
 
 /** `idp` with `kind: okta`. */
 export const oktaConfigSchema = z

@@ -56,7 +56,7 @@ export function appOf(ctx: MigrationContext): Promise<OktaApp> {
   const cfg = configOf(ctx, KIND).app;
   holder.app ??= (async () => {
     const okta = oktaOf(ctx);
-    if (cfg.type === 'other') return okta.getApp(cfg.id!);
+    if (cfg.type === 'other') return cfg.id ? okta.getApp(cfg.id) : okta.findAppByLabel(cfg.label!);
     const app = await okta.findZscalerApp({ ...(cfg.id ? { id: cfg.id } : {}), ...(cfg.label ? { label: cfg.label } : {}) });
     if (app.name !== 'zscalerbyz') {
       throw new UserError(`the Okta app ${app.id} ("${app.label ?? app.name}") is ${app.name}, not the Zscaler 2.0 app (zscalerbyz): its provisioning connection cannot be set through the API`, {

@@ -1,18 +1,19 @@
 import { unhandled, type IdpAction } from '../../idps/actions.js';
-import { startOktaSimulation, type OktaSimulation } from '../okta/index.js';
+import { startOktaSimulation, type OktaAppRec, type OktaSimulation } from '../okta/index.js';
 import { IdpConsoleRefusal, type IdpSimulation, type IdpSimulationModule } from './simulation.js';
 
 /** The Okta simulation as the sandbox runs it; `okta` gives tests the org (its state and console). */
 export interface OktaIdpSimulation extends IdpSimulation {
   okta: OktaSimulation;
+  /** The app the console actions concern: the Zscaler 2.0 app, or (tests of `app.type: other`) the custom app. */
+  consoleApp: OktaAppRec;
 }
 
 /**
  * A person at the Okta Admin Console (docs/vendor-facts.md K12, K10): the same effects as the console's
  * buttons on the Zscaler 2.0 app of the simulated org.
  */
-async function operateOktaConsole(okta: OktaSimulation, action: IdpAction): Promise<void> {
-  const app = okta.zscalerApp;
+async function operateOktaConsole(okta: OktaSimulation, app: OktaAppRec, action: IdpAction): Promise<void> {
   switch (action.action) {
     case 'idp.setCredentials':
       // Provisioning > Integration > Configure API Integration, Test API Credentials, Save.
@@ -20,6 +21,8 @@ async function operateOktaConsole(okta: OktaSimulation, action: IdpAction): Prom
       return;
     case 'idp.start':
       okta.console.setToApp(app.id, { create: true, update: true, deactivate: true });
+      // Push Groups: the groups the sandbox's configuration names (all of the directory's).
+      okta.console.pushGroups(app.id, okta.state.groups.map((g) => g.name));
       return;
     case 'idp.pause':
       okta.console.setToApp(app.id, { create: false, update: false, deactivate: false });
@@ -53,6 +56,7 @@ export const oktaSimulation: IdpSimulationModule = {
     const sim: OktaIdpSimulation = {
       kind: 'okta',
       okta,
+      consoleApp: okta.zscalerApp,
       endpoints: { 'Okta API': okta.orgUrl },
       configSection: (secret) => ({
         kind: 'okta',
@@ -62,7 +66,7 @@ export const oktaSimulation: IdpSimulationModule = {
         // The directory's groups, as the Entra simulation assigns them all.
         pushGroups: okta.state.groups.map((g) => g.name),
       }),
-      operate: (action) => operateOktaConsole(okta, action),
+      operate: (action) => operateOktaConsole(okta, sim.consoleApp, action),
       stop: () => okta.stop(),
     };
     return sim;

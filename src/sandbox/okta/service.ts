@@ -81,6 +81,8 @@ export interface OktaSimulation {
     configureApiIntegration(appId: string, c: { baseUrl: string; token: string }): Promise<void>;
     /** Provisioning > To App: Create Users, Update User Attributes, Deactivate Users. */
     setToApp(appId: string, s: { create?: boolean; update?: boolean; deactivate?: boolean }): void;
+    /** Push Groups > + Push Groups, by name: an ACTIVE mapping for each group that has none. */
+    pushGroups(appId: string, names: string[]): void;
     /** Marks the last `count` directory users' assignments as made before provisioning was enabled (K10); their logins. */
     assignBeforeProvisioning(appId: string, count: number): string[];
   };
@@ -593,6 +595,20 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     },
     setToApp: (appId, s) => setProvisioning(app(appId), s),
     assignBeforeProvisioning: (appId, count) => markAssignedBeforeProvisioning(state, app(appId), count),
+    pushGroups(appId, names) {
+      const a = app(appId);
+      if (a.connection?.status !== 'ENABLED') throw invalid('You must have provisioning enabled in the target app to push groups');
+      for (const g of state.groups.filter((x) => names.includes(x.name))) {
+        let m = a.mappings.find((x) => x.sourceGroupId === g.id);
+        if (!m) {
+          const now = new Date().toISOString();
+          m = { id: oktaId('0gp'), sourceGroupId: g.id, targetGroupName: g.name, targetGroupId: null, status: 'ACTIVE', created: now, lastUpdated: now, lastPush: null, errorSummary: null };
+          a.mappings.push(m);
+        }
+        m.status = 'ACTIVE';
+        engine.enqueue({ kind: 'group', appId: a.id, mappingId: m.id });
+      }
+    },
   };
 
   // ---------------------------------------------------------------- the server
