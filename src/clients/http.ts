@@ -20,7 +20,7 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
 export type { AuditSink } from './audit.js';
 
-export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync' | 'zpa';
+export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync' | 'zpa' | 'okta';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpClientOptions {
@@ -100,6 +100,7 @@ const SYSTEM_NAME: Record<System, string> = {
   login: 'login/token endpoint',
   insync: 'Druva inSync API',
   zpa: 'ZPA admin API',
+  okta: 'Okta Management API',
 };
 
 /**
@@ -201,6 +202,12 @@ export function parseVendorError(body: unknown): { code?: string; message?: stri
     const e = b.error as Record<string, unknown>;
     return { code: s(e.code), message: s(e.message) };
   }
+  // Okta (docs/vendor-facts.md K7): {"errorCode":"E0000047","errorSummary":"…","errorCauses":[{"errorSummary":"…"}]}
+  if (typeof b.errorCode === 'string') {
+    const causes = Array.isArray(b.errorCauses) ? b.errorCauses.map((c) => s((c as Record<string, unknown> | null)?.errorSummary)).filter(Boolean) : [];
+    const summary = s(b.errorSummary);
+    return { code: b.errorCode, message: [summary, ...causes].filter(Boolean).join(': ') || undefined };
+  }
   // OAuth token endpoints: {"error":"invalid_client","error_description":"…"}
   if (typeof b.error === 'string') return { code: b.error, message: s(b.error_description) };
   // SCIM (RFC 7644 §3.12): {"schemas":[…Error],"status":"401","scimType","detail"}
@@ -261,7 +268,21 @@ export function retryAfterMs(headers: Record<string, unknown> | undefined, body:
     const fromBody = parseWait(typeof v === 'number' ? String(v) : typeof v === 'string' ? v : undefined);
     if (fromBody !== undefined) return fromBody;
   }
-  return parseWait(header('x-ratelimit-reset'), false);
+  const relative = parseWait(header('x-ratelimit-reset'), false);
+  if (relative !== undefined) return relative;
+  return oktaResetWait(header('x-rate-limit-reset'), header('date'));
+}
+
+/**
+ * Okta's `X-Rate-Limit-Reset` is the moment the window resets, in UTC epoch seconds
+ * (docs/vendor-facts.md K5), not a number of seconds to wait. Measured against the response's own `Date` header when it has
+ * one, so a skewed local clock neither waits an hour nor retries at once; never less than one second.
+ */
+export function oktaResetWait(reset: string | undefined, date: string | undefined): number | undefined {
+  if (reset === undefined || !/^\s*\d{9,11}\s*$/.test(reset)) return undefined;
+  const serverNow = date === undefined ? NaN : Date.parse(date);
+  const now = Number.isNaN(serverNow) ? Date.now() : serverNow;
+  return Math.max(1000, Number(reset) * 1000 - now);
 }
 
 function parseWait(v: string | undefined, allowDate = true): number | undefined {

@@ -29,7 +29,8 @@ export interface TokenSource {
 export function createTokenSource(opts: {
   /** The token endpoint client (system 'login'); the token URL is its base URL. */
   http: HttpClient;
-  form: Record<string, string>;
+  /** The token request's form; a function when each request needs fresh values (a signed client assertion). */
+  form: Record<string, string> | (() => Record<string, string>);
   /** Extra headers of the token request (Druva: the client id and secret as HTTP Basic). */
   headers?: Record<string, string>;
   /** Called with each new token so every client scrubs it from messages. */
@@ -49,7 +50,8 @@ export function createTokenSource(opts: {
     const requested = Date.now();
     let t: z.output<typeof TokenSchema>;
     try {
-      t = await opts.http.post('', opts.form, TokenSchema, { form: true, auth: true, idempotent: true, ...(opts.headers ? { headers: opts.headers } : {}) });
+      const form = typeof opts.form === 'function' ? opts.form() : opts.form;
+      t = await opts.http.post('', form, TokenSchema, { form: true, auth: true, idempotent: true, ...(opts.headers ? { headers: opts.headers } : {}) });
     } catch (err) {
       if (isCredentialRefusal(err)) refused = err as Error;
       throw err;

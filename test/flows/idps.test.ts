@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { adToScimFlowFor } from '../../src/flows/ad-to-scim.js';
 import type { IdpKind } from '../../src/idps/actions.js';
 import { loadProvisioner } from '../../src/idps/index.js';
+import type { OktaIdpSimulation } from '../../src/sandbox/idps/okta.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
 
 /**
@@ -13,6 +14,8 @@ const IDPS: Array<{ kind: IdpKind; notPushing(h: Harness): void }> = [
   // `manual` is played by the sandbox's Entra tenant driven through its console: the same job state.
   { kind: 'entra', notPushing: (h) => expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active') },
   { kind: 'manual', notPushing: (h) => expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active') },
+  // Okta's Zscaler 2.0 app: its provisioning connection is off (docs/vendor-facts.md K3).
+  { kind: 'okta', notPushing: (h) => expect((h.sandbox.idp as OktaIdpSimulation).okta.zscalerApp.connection?.status ?? 'DISABLED').not.toBe('ENABLED') },
 ];
 
 /** The tenant as the documented end state describes it. */
