@@ -48,6 +48,18 @@ async function directoryCounts(ctx: MigrationContext): Promise<{ inScope: number
 
 const recordedNumber = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
+/** While the initial cycle is watched: parity is re-read at most once every this many looks. */
+const PARITY_EVERY = 10;
+
+/** What the initial-cycle watch remembers between looks. */
+interface CycleWatch {
+  looks: number;
+  count?: number;
+  /** The look at which parity was last read, and what it found. */
+  parityAt?: number;
+  lastBreaches?: string;
+}
+
 export function byHandSteps(o: ByHandOptions): IdpSteps {
   const ids = { credentials: `${o.prefix}-credentials`, start: `${o.prefix}-start`, cycle: `${o.prefix}-initial-cycle`, pause: `${o.prefix}-pause` };
 
@@ -130,24 +142,32 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
   };
 
   /**
-   * Watched through SCIM only: the users count grows toward the directory scope (progress), and the
-   * cycle is over when parity holds (users and groups as AD has them, within parity.thresholds).
+   * Watched through SCIM only: the users count is the progress, and the cycle is over when parity
+   * holds (users and groups as AD has them, within parity.thresholds). ZIA's SCIM lists the
+   * directory-synced users too (docs/vendor-facts.md G9), so the count can be near the scope from the
+   * start: parity decides. It reads every user of three systems, so it is tried only once the count
+   * has settled (unchanged since the last look), and then at most once every PARITY_EVERY looks.
    */
-  async function observeCycle(run: StepRun<MigrationContext>, creds: ScimCredentials, expected: { inScope: number; enabled: number }, last: { count?: number }): Promise<Observation> {
+  async function observeCycle(run: StepRun<MigrationContext>, creds: ScimCredentials, expected: { inScope: number; enabled: number }, seen: CycleWatch): Promise<Observation> {
     const { ctx } = run;
     const count = await ctx.scim(creds).countUsers();
-    // Parity is read once the count has settled (unchanged since the last look): reading every user
-    // while the IdP is still pushing would be slow, and its answer stale.
-    const settled = last.count !== undefined && count === last.count;
-    const growing = last.count !== undefined && count > last.count;
-    last.count = count;
+    const settled = seen.count !== undefined && count === seen.count;
+    const growing = seen.count !== undefined && count > seen.count;
+    seen.count = count;
+    seen.looks += 1;
     const facts = { done: Math.min(count, expected.inScope), total: expected.inScope, scimUsers: count };
-    if (count < expected.enabled || !settled) {
+    const enough = count >= expected.enabled - ctx.config.parity.thresholds.missing;
+    if (!enough || !settled) {
       return { state: 'pending', detail: `${count} users in SCIM of ${expected.inScope} in the directory scope${growing ? ' (growing)' : ''}`, facts };
     }
+    if (seen.parityAt !== undefined && seen.looks - seen.parityAt < PARITY_EVERY) {
+      return { state: 'pending', detail: `${count} users in SCIM; parity not reached at the last check (${seen.lastBreaches ?? ''}), checked again shortly`, facts };
+    }
+    seen.parityAt = seen.looks;
     const parity = await runParity(ctx, { scim: creds });
     if (parity.ok) return { state: 'done', detail: `${count} users in SCIM and parity holds: the initial cycle is complete`, facts };
-    return { state: 'pending', detail: `${count} users in SCIM; parity not reached yet (${parity.breaches.join('; ')})`, facts };
+    seen.lastBreaches = parity.breaches.join('; ');
+    return { state: 'pending', detail: `${count} users in SCIM; parity not reached yet (${seen.lastBreaches})`, facts };
   }
 
   const initialCycle: Step<MigrationContext> = {
@@ -169,21 +189,19 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
       const creds = await obtainScimCredentials(ctx, 'The initial cycle is watched through the SCIM service with the Bearer Token.', false);
       const expected = await directoryCounts(ctx);
       const minutes = o.timeoutMinutes(ctx);
-      const last: { count?: number } = {};
+      const watch: CycleWatch = { looks: 0 };
       const seen = await pollUntil(
         ctx,
         `${o.label(ctx)}: initial cycle`,
-        () => observeCycle(run, creds, expected, last),
+        () => observeCycle(run, creds, expected, watch),
         minutes * 60_000,
         (x) => (typeof x.facts?.done === 'number' && typeof x.facts.total === 'number' ? { done: x.facts.done, total: x.facts.total } : undefined),
       );
       if (seen.state !== 'done') {
-        const before = recordedNumber(run.outputsOf(ids.credentials)?.scimUsersBefore);
-        const stuck = before !== undefined && last.count !== undefined && last.count <= before;
         throw new UserError(`after ${minutes} minutes the initial cycle is not complete: ${seen.detail}`, {
-          hint: stuck
-            ? `No user has appeared in SCIM since the token was handed over: in ${o.label(ctx)}, check that provisioning is on, the Base URL and token are the ones ZIA shows, and its provisioning log for errors. Run the same command again to keep watching.`
-            : `Users are still arriving or some are missing: read ${o.label(ctx)}'s provisioning log for failing users; run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).`,
+          hint:
+            `In ${o.label(ctx)}, check that provisioning is on, that its Base URL and token are the ones ZIA's Edit IdP shows, and its provisioning log for failing users; ` +
+            'the parity findings above name who is missing or different. Run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
         });
       }
       return { completedAt: new Date().toISOString(), scimUsers: typeof seen.facts?.scimUsers === 'number' ? seen.facts.scimUsers : null };
