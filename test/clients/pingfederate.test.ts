@@ -253,6 +253,13 @@ describe('PingFederate client against the simulated PingFederate and ZIA SCIM', 
     expect(storedToken(world)).toBe(world.scim.token);
   });
 
+  test('a connection looked up by a name that is not there: the error lists the connections that match the filter', async () => {
+    world = await startPingWorld({ users: 2 });
+    const pf = simClient(world);
+    await expect(pf.findProvisioningConnection({ name: 'Zscaler' })).rejects.toThrow('no SP connection named "Zscaler" (connections matching the name: "Zscaler ZIA" (id zscaler-zia, outbound provisioning))');
+    await expect(pf.findProvisioningConnection({ name: 'Okta' })).rejects.toThrow('no SP connection named "Okta" (connections matching the name: none)');
+  });
+
   test('an Auditor credential reads and is refused writes with the permission hint', async () => {
     world = await startPingWorld({ users: 2 });
     const pf = simClient(world, { auth: { kind: 'basic', ...world.pf.credentials.auditor } });

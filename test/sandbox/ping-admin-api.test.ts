@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { call } from './core-helpers.js';
 import { adminHeaders, startPingWorld, type PingWorld } from './ping-helpers.js';
 import { decrypt } from '../../src/sandbox/pingfederate/index.js';
+import { FaultInjector, parseFaultSpec } from '../../src/sandbox/http/faults.js';
+import { startPingFederateSimulation } from '../../src/sandbox/pingfederate/index.js';
+import { RequestLog } from '../../src/sandbox/http/log.js';
 
 /**
  * The simulated PingFederate administrative API with raw HTTP (not our client), against what
@@ -175,5 +178,25 @@ describe('activating the channel', () => {
     });
     expect(r.status).toBe(422);
     expect(r.body.validationErrors[0].errorId).toBe('multiple_active_channels');
+  });
+});
+
+describe('the sandbox layer', () => {
+  test('fault rules name the server "pingfederate" and match paths without /pf-admin-api/v1; injected errors are ApiResults; the log records the server', async () => {
+    const log = new RequestLog();
+    const pf = await startPingFederateSimulation({ directory: w.core.directory, log, startProvisioner: false, faults: new FaultInjector(parseFaultSpec('pingfederate:GET:/idp/spConnections:503'), 1) });
+    try {
+      const h = adminHeaders(pf.credentials.admin);
+      const r = await call(`${pf.adminUrl}/idp/spConnections`, { headers: h });
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({ resultId: 'server_error', message: 'Injected fault 503 (sandbox).' });
+      expect((await call(`${pf.adminUrl}/version`, { headers: h })).status).toBe(200);
+      expect(log.list().map((e) => `${e.server} ${e.method} ${e.status}`)).toEqual(['pingfederate GET 503', 'pingfederate GET 200']);
+      await call(pf.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+      expect(log.list().at(-1)?.server).toBe('login');
+      expect(log.stats().mutations).toBe(0);
+    } finally {
+      await pf.stop();
+    }
   });
 });

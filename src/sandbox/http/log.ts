@@ -40,6 +40,7 @@ export function isMutation(method: string, path: string): boolean {
   if (p.startsWith('/_sandbox')) return false;
   if (/\/authenticatedSession$/.test(p)) return false;
   if (/\/oauth2\/.*token$/.test(p) || /\/oauth2\/token$/.test(p)) return false;
+  if (/\/as\/token\.oauth2$/.test(p)) return false; // PingFederate's token endpoint (docs/vendor-facts.md P2)
   return true;
 }
 
