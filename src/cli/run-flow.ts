@@ -5,11 +5,12 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT, UserError, errorText } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
-import type { Operator } from '../engine/operator.js';
 import { isBlockingCheck, isBlockingStep, runFlow, type Plan } from '../engine/runner.js';
 import type { Flow } from '../engine/step.js';
 import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../flows/context.js';
+import { flowFor, type FlowName } from '../flows/for-config.js';
+import type { MigrationOperator } from '../flows/operator-actions.js';
 import { SandboxOperator } from '../flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../flows/resume.js';
 import { renderSummary } from '../parity/index.js';
@@ -21,7 +22,7 @@ import { progressEvents, renderPlan } from '../ui/plan.js';
 import type { Prompter } from '../ui/prompts.js';
 import { buildContext, type CliContext } from './build-context.js';
 
-export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): Operator {
+export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
   return config.operator.kind === 'sandbox'
     ? new SandboxOperator(createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }), out)
     : new PersonOperator(out, prompter);
@@ -43,10 +44,11 @@ export function planExitCode(plan: Plan, detailed: boolean): number {
 }
 
 /** Runs (or, with --dry-run, plans) a flow from the command line: config, lock, run, report. */
-export async function runFlowCommand(cmd: Command, flow: Flow<MigrationContext>, extra: FlowCommandOptions): Promise<void> {
+export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCommandOptions): Promise<void> {
   const cli = buildContext(cmd);
   const { opts, out } = cli;
   const config = await loadConfig(opts.config);
+  const flow = await flowFor(name, config);
   const ctx = createMigrationContext({
     config,
     readOnly: opts.dryRun,

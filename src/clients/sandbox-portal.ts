@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createHttpClient, type AuditSink } from './http.js';
+import type { IdpAction } from '../idps/actions.js';
 
 /**
  * The sandbox's stand-in for the ZIA admin console: the buttons that have no public API
@@ -26,6 +27,11 @@ export interface SandboxPortalClient {
   disableScim(idpId: number): Promise<void>;
   generateToken(idpId: number): Promise<string>;
   setSamlAutoProvisioning(idpId: number, enabled: boolean): Promise<void>;
+  /**
+   * An IdP console action (src/idps/actions.ts), played by the sandbox's simulation of the configured
+   * IdP: the sandbox stands in for the IdP's admin console as it does for ZIA's.
+   */
+  idpConsole(action: IdpAction): Promise<void>;
 }
 
 export function createSandboxPortalClient(opts: { portalUrl: string; readOnly?: boolean; audit?: AuditSink }): SandboxPortalClient {
@@ -53,6 +59,10 @@ export function createSandboxPortalClient(opts: { portalUrl: string; readOnly?: 
     },
     async setSamlAutoProvisioning(idpId, enabled) {
       await http.post(`/idps/${idpId}/samlAutoProvisioning`, { enabled }, emptySchema);
+    },
+    async idpConsole(action) {
+      if (action.action === 'idp.setCredentials') http.addSecret(action.token);
+      await http.post('/idp-console', action, emptySchema);
     },
   };
 }

@@ -142,6 +142,8 @@ export interface ScimClient {
   listUsers(opts?: ListOptions): AsyncGenerator<ScimUser[]>;
   listGroups(opts: { stripUnknown: true }): AsyncGenerator<ScimListedGroup[]>;
   listGroups(opts?: ListOptions): AsyncGenerator<ScimGroup[]>;
+  /** totalResults of /Users (one small read, however many users there are). */
+  countUsers(): Promise<number>;
   findUserByUserName(userName: string): Promise<ScimUser | null>;
   getUser(id: string): Promise<ScimUser | null>;
 }
@@ -240,6 +242,10 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
   }
 
   return {
+    async countUsers() {
+      const r = await http.get('/Users', listResponse(ScimListedUserSchema), { headers, query: { startIndex: 1, count: 1 } });
+      return r.totalResults;
+    },
     async probe() {
       const base = describeBaseUrl(opts.baseUrl);
       let serviceProviderConfig: ServiceProviderConfig;

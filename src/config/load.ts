@@ -24,9 +24,20 @@ export function knownKeysAt(schema: z.ZodType, path: Path, raw: unknown): string
       case 'catch':
         node = def.innerType as z.core.$ZodType;
         continue;
-      case 'pipe':
-        node = def.in as z.core.$ZodType;
+      case 'pipe': {
+        // A preprocess (transform → schema), such as idp's default kind: read the value as the schema will.
+        const first = def.in as z.core.$ZodType;
+        const tdef = first._zod.def as unknown as { type: string; transform?: (v: unknown, ctx: unknown) => unknown };
+        if (tdef.type === 'transform' && tdef.transform) {
+          try {
+            value = tdef.transform(value, { issues: [], addIssue: () => undefined });
+          } catch {
+            // keep the value as written
+          }
+          node = def.out as z.core.$ZodType;
+        } else node = first;
         continue;
+      }
       case 'lazy':
         node = (def.getter as () => z.core.$ZodType)();
         continue;

@@ -1,93 +1,16 @@
 import { z } from 'zod';
 import { clipValue } from '../engine/errors.js';
 import { dnProblem } from './dn.js';
+import { idpConfigSchema } from '../idps/index.js';
+import { isLoopbackHost, secretRef, webUrl } from './fields.js';
 
 /**
- * The migration configuration: one YAML or JSON file (`--config`).
- *
- * Secrets never appear inline. Each secret is a reference: `<name>Env` names an
- * environment variable, `<name>File` names a file (read at run time, never copied).
- * `secretRef()` builds that pair and insists on exactly one of the two.
+ * The migration configuration: one YAML or JSON file (`--config`). Secrets are references
+ * (`<name>Env` or `<name>File`, src/config/fields.ts); the `idp` section is composed from the
+ * IdP modules' own schemas (src/idps/index.ts).
  */
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, underscore)');
-
-/** `{ <name>Env?: string, <name>File?: string }` with exactly one present, unless optional. */
-function secretRef<N extends string>(name: N, opts: { optional?: boolean } = {}) {
-  const shape = {
-    [`${name}Env`]: envName.optional(),
-    [`${name}File`]: z.string().min(1).optional(),
-  } as { [K in `${N}Env`]: z.ZodOptional<typeof envName> } & {
-    [K in `${N}File`]: z.ZodOptional<z.ZodString>;
-  };
-  return { shape, check: secretRefCheck(name, opts.optional ?? false) };
-}
-
-function secretRefCheck(name: string, optional: boolean) {
-  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
-    const hasEnv = value[`${name}Env`] !== undefined;
-    const hasFile = value[`${name}File`] !== undefined;
-    if (hasEnv && hasFile) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [`${name}File`],
-        message: `give either ${name}Env or ${name}File, not both`,
-      });
-    }
-    if (!optional && !hasEnv && !hasFile) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [`${name}Env`],
-        message: `the ${name} is required: set ${name}Env (an environment variable name) or ${name}File (a file path); secrets are never written inline`,
-      });
-    }
-    if (name in value) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `inline secrets are not accepted: replace "${name}" with ${name}Env or ${name}File`,
-      });
-    }
-  };
-}
-
-/** 127.0.0.0/8, localhost and [::1]: traffic that never leaves the machine (the sandbox, a local proxy). */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-/**
- * An API URL: https only, because every one of them carries a credential (a password, a client
- * secret, a bearer token) or the answers a migration trusts. http is accepted for a loopback host
- * only (the built-in sandbox). ftp:, file:, javascript: and the like never pass; neither do
- * credentials written into the URL (secrets are references, never inline).
- */
-function webUrl(what: string) {
-  return z.string().superRefine((v, ctx) => {
-    const problem = webUrlProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-  });
-}
-
-function webUrlProblem(v: string): string | undefined {
-  const shown = `"${clipValue(v)}"`;
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    return `must be an https:// URL, got ${shown}`;
-  }
-  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
-    return `must use https:// (http:// is accepted only for a loopback host such as 127.0.0.1 or localhost), got ${shown}`;
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `must be an https:// URL, got ${shown} (scheme ${clipValue(u.protocol)})`;
-  if (!u.hostname) return `must name a host, got ${shown}`;
-  if (u.username || u.password) return 'must not contain a user name or password: give the secret by reference (…Env or …File)';
-  return undefined;
-}
+export { isLoopbackHost };
 
 /** ldaps://host[:port] or ldap://host[:port]; nothing after the host (the DN goes in baseDn). */
 function ldapUrlProblem(v: string): string | undefined {
@@ -199,34 +122,6 @@ export const scimConfigSchema = z
   .strict()
   .superRefine((v, ctx) => scimToken.check(v, ctx));
 
-const servicePrincipalRef = z
-  .object({
-    id: z.string().min(1).optional(),
-    appId: z.string().min(1).optional(),
-    displayName: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine((v) => Boolean(v.id || v.appId || v.displayName), {
-    message: 'name the Zscaler enterprise app by id (object id), appId or displayName',
-  });
-
-export const entraConfigSchema = z
-  .object({
-    kind: z.literal('entra').default('entra'),
-    tenantId: z.string().min(1),
-    clientId: z.string().min(1),
-    ...clientSecret.shape,
-    servicePrincipal: servicePrincipalRef,
-    /** Defaults to https://login.microsoftonline.com; the sandbox sets its own. */
-    loginUrl: webUrl('the Entra login URL').default('https://login.microsoftonline.com'),
-    /** Defaults to https://graph.microsoft.com/v1.0; the sandbox sets its own. */
-    graphUrl: webUrl('the Graph URL').default('https://graph.microsoft.com/v1.0'),
-    /** How long to wait for the initial provisioning cycle before stopping (the run can be resumed). */
-    initialCycleTimeoutMinutes: z.number().positive().default(240),
-  })
-  .strict()
-  .superRefine((v, ctx) => clientSecret.check(v, ctx));
-
 /** Which AD attribute feeds each identity field parity compares, unless the configuration says otherwise. */
 export const DEFAULT_DIRECTORY_MAPPING = {
   userName: 'userPrincipalName',
@@ -325,7 +220,7 @@ export const configSchema = z
     version: z.literal(1),
     zia: ziaConfigSchema,
     scim: scimConfigSchema.default({ pageSize: 100 }),
-    idp: entraConfigSchema,
+    idp: idpConfigSchema,
     directory: directoryConfigSchema,
     parity: parityConfigSchema,
     guards: guardsConfigSchema,
@@ -338,7 +233,10 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ZiaConfig = z.infer<typeof ziaConfigSchema>;
 export type ScimConfig = z.infer<typeof scimConfigSchema>;
-export type EntraConfig = z.infer<typeof entraConfigSchema>;
+export type IdpConfig = z.infer<typeof idpConfigSchema>;
+/** The `idp` section of one kind. */
+export type IdpConfigOf<K extends IdpConfig['kind']> = Extract<IdpConfig, { kind: K }>;
+export type EntraConfig = IdpConfigOf<'entra'>;
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
 export type ParityConfig = z.infer<typeof parityConfigSchema>;
 export type GuardsConfig = z.infer<typeof guardsConfigSchema>;

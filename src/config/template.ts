@@ -106,7 +106,7 @@ scim: {}
 #  tokenEnv: ZIA_SCIM_TOKEN
 
 idp:
-  kind: entra
+  kind: entra${c('entra (Graph API) or manual (any IdP, every IdP step by hand: README "Any IdP by hand")')}
   tenantId: ${q(a.tenantId)}
   clientId: ${q(a.clientId)}${c('app registration with Synchronization.ReadWrite.All')}
   clientSecretEnv: GRAPH_CLIENT_SECRET${c('(or Application.ReadWrite.OwnedBy and owner of the Zscaler app)')}

@@ -13,13 +13,21 @@ export interface OperatorInput {
   validate?(value: string): true | string;
 }
 
-export interface OperatorTask {
-  /** Stable action id, e.g. "zia.syncNow", "zia.enableScim". */
+/**
+ * What the operator is asked to do, as a typed action: the flows define their union
+ * (src/flows/operator-actions.ts), so an operator that switches on `action` must handle every
+ * case or fail to compile. The engine knows only that there is an `action`.
+ */
+export interface OperatorAction {
+  /** Stable action id, e.g. "zia.syncNow", "idp.start". */
   action: string;
+}
+
+/** How the task is put to a person: the same for every action. */
+export interface OperatorTaskText {
   title: string;
   /** Exact console instructions, one line each. */
   instructions: string[];
-  params?: Record<string, string>;
   inputs?: OperatorInput[];
   /**
    * Checks the answers against the real system (a probe). Returns true, or what was wrong when the
@@ -34,7 +42,9 @@ export interface OperatorTask {
   observedBy?: string;
 }
 
-export interface Operator {
+export type OperatorTask<A extends OperatorAction = OperatorAction> = A & OperatorTaskText;
+
+export interface Operator<A extends OperatorAction = OperatorAction> {
   /** Performs the task (or has it performed) and returns the requested inputs. */
-  perform(task: OperatorTask): Promise<Record<string, string>>;
+  perform(task: OperatorTask<A>): Promise<Record<string, string>>;
 }

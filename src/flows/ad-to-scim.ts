@@ -2,49 +2,47 @@ import { UserError } from '../engine/errors.js';
 import type { Flow, Step } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
 import { directoryPages, keepFailedReport, runParity } from './parity-check.js';
-import { forwardPreflight } from './preflight.js';
-import { entraCredentialsStep, entraInitialCycleStep, entraStartStep, explainNotProvisioned, findJob } from './steps/entra.js';
+import { forwardPreflightFor } from './preflight.js';
+import type { IdpProvisioner } from '../idps/provisioner.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
 import { activateStep, migrationFlagStep, settingsOf, syncNowStep } from './steps/zia.js';
 import { retireFlow } from './retire.js';
 
 /**
- * ZIA: Active Directory with LDAP to SCIM provisioning (Entra ID), as the vendor documents it:
+ * ZIA: Active Directory with LDAP to SCIM provisioning pushed by an IdP, as the vendor documents it:
  *   https://help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide   (GUIDE)
  *   https://help.zscaler.com/zia/configuring-scim                                      (SCIM)
- *   Entra: https://learn.microsoft.com/entra/identity/saas-apps/zscaler-provisioning-tutorial (ENTRA)
+ * The IdP's part (its own guide) comes from its provisioner (src/idps/<kind>/provisioner.ts).
  */
 const GUIDE = 'ZIA AD→SCIM migration guide';
 const SCIM = 'ZIA "Configuring SCIM"';
-const ENTRA = 'Entra ID Zscaler provisioning tutorial / Graph synchronization API';
 
 /** Before the first write: everything rollback must put back. */
-const snapshotSettings: Step<MigrationContext> = {
-  id: 'snapshot',
-  title: 'Snapshot the settings this migration changes',
-  doc: `${GUIDE} (rollback needs the starting point)`,
-  kind: 'automated',
-  async observe(run) {
-    return run.snapshot
-      ? { state: 'done', detail: `snapshot taken (${Object.keys(run.snapshot).join(', ')})` }
-      : { state: 'pending', detail: 'no snapshot yet', changes: ['record authSettings, the Entra job state and the secret keys present into the checkpoint'] };
-  },
-  async apply(run) {
-    const { ctx } = run;
-    const settings = settingsOf(await ctx.zia().getAuthSettings());
-    const { spId, job } = await findJob(ctx);
-    const secrets = await ctx.graph().getSecretKeys(spId);
-    await run.saveSnapshot({
-      ...(ctx.adoptObservedState ? { adopted: { at: new Date().toISOString(), migrationFlag: settings.directorySyncMigrateToScimEnabled ?? null } } : {}),
-      ziaAuthSettings: settings,
-      // ZIA has no public API for IdP options: they are restored by the operator steps.
-      ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
-      entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
-      // null when Graph does not let the keys be read (v1.0 has no GET): then they are unknown, not absent.
-      entraSecretKeys: secrets.keys,
-    });
-  },
-};
+function snapshotSettings(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'snapshot',
+    title: 'Snapshot the settings this migration changes',
+    doc: `${GUIDE} (rollback needs the starting point)`,
+    kind: 'automated',
+    async observe(run) {
+      return run.snapshot
+        ? { state: 'done', detail: `snapshot taken (${Object.keys(run.snapshot).join(', ')})` }
+        : { state: 'pending', detail: 'no snapshot yet', changes: [`record authSettings and what ${idp.label} holds now into the checkpoint`] };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      const settings = settingsOf(await ctx.zia().getAuthSettings());
+      const idpState = await idp.snapshot(ctx);
+      await run.saveSnapshot({
+        ...(ctx.adoptObservedState ? { adopted: { at: new Date().toISOString(), migrationFlag: settings.directorySyncMigrateToScimEnabled ?? null } } : {}),
+        ziaAuthSettings: settings,
+        // ZIA has no public API for IdP options: they are restored by the operator steps.
+        ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
+        ...idpState,
+      });
+    },
+  };
+}
 
 /**
  * Guard: starting provisioning pushes every assigned user; users disabled in AD arrive as
@@ -55,7 +53,7 @@ const snapshotSettings: Step<MigrationContext> = {
 const deprovisionGuard: Step<MigrationContext> = {
   id: 'deprovision-guard',
   title: 'Guard: users the first cycle would disable or delete',
-  doc: `${ENTRA} (scoping and deprovisioning)`,
+  doc: `${GUIDE} (scoping and deprovisioning)`,
   kind: 'automated',
   async observe({ ctx }) {
     let inScope = 0;
@@ -81,33 +79,35 @@ const deprovisionGuard: Step<MigrationContext> = {
   },
 };
 
-const verifyParity: Step<MigrationContext> = {
-  id: 'verify-parity',
-  title: 'Verify users match: AD, ZIA users and the SCIM service',
-  doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
-  kind: 'automated',
-  async observe(run) {
-    const ok = run.previous?.ok === true;
-    return ok
-      ? { state: 'done', detail: `parity verified at ${String(run.previous?.verifiedAt)} (migrate verify re-checks on demand)` }
-      : { state: 'pending', detail: 'parity not verified yet', changes: ['read AD, ZIA users and SCIM users; compare against parity.thresholds'] };
-  },
-  async apply(run) {
-    const { ctx } = run;
-    const creds = await obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false);
-    const result = await runParity(ctx, { scim: creds });
-    ctx.lastParity = result;
-    const s = result.report.summary;
-    if (!result.ok) {
-      const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
-      const why = await explainNotProvisioned(run);
-      throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
-        hint: 'Look at the missing and duplicate findings first. Entra may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (`migrate verify` re-checks on demand).',
-      });
-    }
-    return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };
-  },
-};
+function verifyParity(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'verify-parity',
+    title: 'Verify users match: AD, ZIA users and the SCIM service',
+    doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
+    kind: 'automated',
+    async observe(run) {
+      const ok = run.previous?.ok === true;
+      return ok
+        ? { state: 'done', detail: `parity verified at ${String(run.previous?.verifiedAt)} (migrate verify re-checks on demand)` }
+        : { state: 'pending', detail: 'parity not verified yet', changes: ['read AD, ZIA users and SCIM users; compare against parity.thresholds'] };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      const creds = await obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false);
+      const result = await runParity(ctx, { scim: creds });
+      ctx.lastParity = result;
+      const s = result.report.summary;
+      if (!result.ok) {
+        const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
+        const why = await idp.explainMissing(run);
+        throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
+          hint: `Look at the missing and duplicate findings first. ${idp.label} may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (\`migrate verify\` re-checks on demand).`,
+        });
+      }
+      return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };
+    },
+  };
+}
 
 const recordCompletion: Step<MigrationContext> = {
   id: 'complete',
@@ -130,33 +130,48 @@ export const POST_MIGRATION_ADVICE = [
   'If you use the Zscaler Authentication Bridge (ZAB), it is safe to turn the VM off after a few days without provisioning issues.',
 ];
 
-export const adToScimFlow: Flow<MigrationContext> = {
-  id: 'ad-to-scim',
-  title: 'ZIA: Active Directory (LDAP sync) → SCIM provisioning from Entra ID',
-  doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide',
-  preflight: forwardPreflight,
-  closingAdvice: POST_MIGRATION_ADVICE,
-  steps: [
-    snapshotSettings,
-    syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
-    migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
-    // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
-    // sync is off for the repository (help.zscaler.com/zia/configuring-scim: "isn't supported with
-    // Active Directory ... enable Disable Directory Sync & Enable SCIM Provisioning"). Activation is
-    // idempotent, so activating again after the IdP edit ("Save and activate", same page) costs
-    // nothing when nothing is pending.
-    { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
-    enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
-    { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
-    entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
-    deprovisionGuard,
-    entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
-    entraInitialCycleStep(`${ENTRA} (initial cycle)`),
-    verifyParity,
-    recordCompletion,
-  ],
-  onComplete(state) {
-    // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.
-    retireFlow(state, 'rollback', 'pending');
-  },
-};
+const flows = new Map<IdpProvisioner, Flow<MigrationContext>>();
+
+/** The forward flow with this IdP's steps (one Flow object per IdP). */
+export function adToScimFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
+  let flow = flows.get(idp);
+  if (!flow) {
+    flow = buildAdToScimFlow(idp);
+    flows.set(idp, flow);
+  }
+  return flow;
+}
+
+function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
+  return {
+    id: 'ad-to-scim',
+    title: `ZIA: Active Directory (LDAP sync) → SCIM provisioning from ${idp.label}`,
+    doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide',
+    preflight: forwardPreflightFor(idp),
+    closingAdvice: POST_MIGRATION_ADVICE,
+    steps: [
+      snapshotSettings(idp),
+      syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
+      migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
+      // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
+      // sync is off for the repository (help.zscaler.com/zia/configuring-scim: "isn't supported with
+      // Active Directory ... enable Disable Directory Sync & Enable SCIM Provisioning"). Activation is
+      // idempotent, so activating again after the IdP edit ("Save and activate", same page) costs
+      // nothing when nothing is pending.
+      { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
+      enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
+      { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
+      idp.steps.setCredentials,
+      deprovisionGuard,
+      idp.steps.start,
+      idp.steps.initialCycle,
+      ...(idp.steps.beforeParity ?? []),
+      verifyParity(idp),
+      recordCompletion,
+    ],
+    onComplete(state) {
+      // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.
+      retireFlow(state, 'rollback', 'pending');
+    },
+  };
+}

@@ -1,13 +1,12 @@
 import type { Config } from '../config/schema.js';
 import { resolveOptionalSecret, resolveSecret } from '../config/secrets.js';
 import type { Target } from '../engine/checkpoint.js';
-import type { Operator } from '../engine/operator.js';
 import { createJsonlAudit, type AuditSink } from '../clients/audit.js';
-import { createGraphClient, type GraphClient } from '../clients/graph.js';
 import { createDirectoryClient, type DirectoryClient } from '../clients/ldap.js';
 import { createScimClient, type ScimClient } from '../clients/scim.js';
 import { createZiaClient, oneApiTokenUrl, ziaBaseUrlForCloud, type ZiaClient } from '../clients/zia.js';
 import type { Output } from '../ui/output.js';
+import type { MigrationOperator } from './operator-actions.js';
 
 /** The SCIM Base URL and Bearer Token copied from Edit IdP. Held in memory only, for this run. */
 export interface ScimCredentials {
@@ -28,15 +27,15 @@ export interface MigrationContext {
   config: Config;
   readOnly: boolean;
   out: Output;
-  operator: Operator;
+  operator: MigrationOperator;
   zia(): ZiaClient;
-  graph(): GraphClient;
-  /**
-   * The Zscaler app's service principal (config idp.servicePrincipal), looked up once per run:
-   * it does not change while a migration runs, and the initial-cycle wait polls every few seconds.
-   */
-  servicePrincipalId(): Promise<string>;
   directory(): DirectoryClient;
+  /**
+   * A client (or any per-run resource) of a module that is not one of the four above, such as an
+   * IdP's API client: made once per run under `key`, with what every client needs (read-only
+   * during --dry-run, the audit log, the environment for secret references); `close` runs on close().
+   */
+  client<T>(key: string, make: (deps: ClientDeps) => T, close?: (client: T) => Promise<void>): T;
   scim(creds: ScimCredentials): ScimClient;
   /** SCIM credentials known to this run (from the operator, or config references). Never persisted. */
   scimCredentials: ScimCredentials | undefined;
@@ -77,11 +76,20 @@ export function ziaBaseUrl(config: Config): string {
   return ziaBaseUrlForCloud(config.zia.cloud!, config.zia.auth.kind);
 }
 
+/** What a client needs from the run: see MigrationContext.client. */
+export interface ClientDeps {
+  readOnly: boolean;
+  audit: AuditSink | undefined;
+  env: NodeJS.ProcessEnv;
+  /** Client-side rate limits (off only for the sandbox's benchmarks and tests). */
+  rateLimits: boolean;
+}
+
 export interface ContextOptions {
   config: Config;
   readOnly: boolean;
   out: Output;
-  operator: Operator;
+  operator: MigrationOperator;
   acceptPendingChanges?: boolean;
   adoptObservedState?: boolean;
   auditLog?: string;
@@ -100,9 +108,9 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
   const rateLimits = opts.rateLimits ?? true;
 
   let zia: ZiaClient | undefined;
-  let graph: GraphClient | undefined;
   let directory: DirectoryClient | undefined;
-  let servicePrincipalId: Promise<string> | undefined;
+  const clients = new Map<string, { value: unknown; close?: (c: never) => Promise<void> }>();
+  const deps: ClientDeps = { readOnly, audit, env, rateLimits };
   const scimClients = new Map<string, ScimClient>();
 
   const ctx: MigrationContext = {
@@ -139,28 +147,13 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       }
       return zia;
     },
-    graph() {
-      graph ??= createGraphClient({
-        loginUrl: config.idp.loginUrl,
-        graphUrl: config.idp.graphUrl,
-        tenantId: config.idp.tenantId,
-        clientId: config.idp.clientId,
-        clientSecret: resolveSecret(config.idp, 'clientSecret', 'idp', env),
-        readOnly,
-        audit,
-      });
-      return graph;
-    },
-    servicePrincipalId() {
-      servicePrincipalId ??= ctx
-        .graph()
-        .findServicePrincipal(config.idp.servicePrincipal)
-        .then((sp) => sp.id)
-        .catch((err: unknown) => {
-          servicePrincipalId = undefined; // a failed lookup is tried again next time
-          throw err;
-        });
-      return servicePrincipalId;
+    client<T>(key: string, make: (d: ClientDeps) => T, close?: (c: T) => Promise<void>): T {
+      let entry = clients.get(key);
+      if (!entry) {
+        entry = { value: make(deps), ...(close ? { close: close as (c: never) => Promise<void> } : {}) };
+        clients.set(key, entry);
+      }
+      return entry.value as T;
     },
     directory() {
       const d = config.directory;
@@ -194,6 +187,8 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       // the flows activate before they finish, and a read-only run has nothing pending of its own.
       if (zia) await zia.logout().catch(() => undefined);
       if (directory) await directory.close().catch(() => undefined);
+      for (const { value, close } of clients.values()) if (close) await close(value as never).catch(() => undefined);
+      clients.clear();
     },
   };
 

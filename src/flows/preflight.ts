@@ -1,6 +1,6 @@
 import type { PreflightCheck } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
-import { findJob } from './steps/entra.js';
+import type { IdpProvisioner } from '../idps/provisioner.js';
 import { ScimProbeError } from '../clients/scim.js';
 import { ZIA_MAX_PAGE } from '../clients/zia.js';
 import { ziaRecords } from '../parity/index.js';
@@ -114,65 +114,58 @@ export const directoryReachable: PreflightCheck<MigrationContext> = {
   },
 };
 
-export const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
-  id: 'graph-provisioning',
-  title: 'Graph credentials can read the Zscaler app\'s provisioning job',
-  async run(ctx) {
-    const { spId, job } = await findJob(ctx);
-    await ctx.graph().getSecretKeys(spId);
-    // Writes need Application.ReadWrite.OwnedBy (app owner) or Synchronization.ReadWrite.All (docs/vendor-facts.md F32);
-    // a read cannot prove write access, so the first write reports a 403 with this same advice.
-    return { ok: true, detail: `service principal ${spId}, job ${job.id} (status ${job.status?.code ?? 'unknown'})` };
-  },
-};
-
 /**
  * One tenant, one migration record. A state file that records no migration must find the tenant at
- * the guide's starting point: directory sync on, the Entra job not running, SCIM not answering.
+ * the guide's starting point: directory sync on, the IdP not provisioning, SCIM not answering.
  * Otherwise the "before" snapshot would be taken of a migrated tenant, and a rollback from it would
  * leave SCIM on.
  */
-export const tenantAtStartingPoint: PreflightCheck<MigrationContext> = {
-  id: 'tenant-at-starting-point',
-  title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
-  async run(ctx) {
-    if (ctx.migrationRecorded) return { ok: true, detail: 'this state file records the migration in progress' };
-    const seen: string[] = [];
-    if ((await ctx.zia().getAuthSettings()).directorySyncMigrateToScimEnabled === true) {
-      seen.push('"Disable Directory Sync & Enable SCIM Provisioning" is already on');
-    }
-    const { job } = await findJob(ctx);
-    if (job.schedule?.state === 'Active') seen.push(`the Entra provisioning job is already running (status ${job.status?.code ?? 'unknown'})`);
-    if (ctx.scimCredentials) {
-      try {
-        await ctx.scim(ctx.scimCredentials).probe();
-        seen.push(`the SCIM endpoint ${ctx.scimCredentials.baseUrl} already accepts the configured token`);
-      } catch (err) {
-        if (!(err instanceof ScimProbeError)) throw err; // no answer is not "SCIM off"
+export function tenantAtStartingPoint(idp: IdpProvisioner): PreflightCheck<MigrationContext> {
+  return {
+    id: 'tenant-at-starting-point',
+    title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
+    async run(ctx) {
+      if (ctx.migrationRecorded) return { ok: true, detail: 'this state file records the migration in progress' };
+      const seen: string[] = [];
+      if ((await ctx.zia().getAuthSettings()).directorySyncMigrateToScimEnabled === true) {
+        seen.push('"Disable Directory Sync & Enable SCIM Provisioning" is already on');
       }
-    }
-    if (seen.length === 0) return { ok: true, detail: 'directory sync on, Entra provisioning not running, SCIM not in use' };
-    if (ctx.adoptObservedState) {
-      return { ok: true, severity: 'warning', detail: `adopting a tenant past the starting point (--adopt): ${seen.join('; ')}` };
-    }
-    return {
-      ok: false,
-      detail: `this state file records no migration, but the tenant is past the guide's starting point: ${seen.join('; ')}`,
-      fix:
-        'Use the state file of the run that started this migration (--state PATH). If it is lost, rerun with --adopt: the run records ' +
-        'what it observes as this migration\'s own, skips the Sync Now that directory sync no longer accepts, and a later rollback ' +
-        'asks the operator to disable SCIM on the IdP.',
-    };
-  },
-};
+      const provisioning = await idp.provisioningNow(ctx);
+      if (provisioning) seen.push(provisioning);
+      if (ctx.scimCredentials) {
+        try {
+          await ctx.scim(ctx.scimCredentials).probe();
+          seen.push(`the SCIM endpoint ${ctx.scimCredentials.baseUrl} already accepts the configured token`);
+        } catch (err) {
+          if (!(err instanceof ScimProbeError)) throw err; // no answer is not "SCIM off"
+        }
+      }
+      if (seen.length === 0) return { ok: true, detail: `directory sync on, ${idp.label} not provisioning, SCIM not in use` };
+      if (ctx.adoptObservedState) {
+        return { ok: true, severity: 'warning', detail: `adopting a tenant past the starting point (--adopt): ${seen.join('; ')}` };
+      }
+      return {
+        ok: false,
+        detail: `this state file records no migration, but the tenant is past the guide's starting point: ${seen.join('; ')}`,
+        fix:
+          'Use the state file of the run that started this migration (--state PATH). If it is lost, rerun with --adopt: the run records ' +
+          'what it observes as this migration\'s own, skips the Sync Now that directory sync no longer accepts, and a later rollback ' +
+          'asks the operator to disable SCIM on the IdP.',
+      };
+    },
+  };
+}
 
-export const forwardPreflight: PreflightCheck<MigrationContext>[] = [
-  ziaReachable,
-  repositoryIsDirectory,
-  samlIsAuthentication,
-  recentDirectorySync,
-  noForeignPendingChanges,
-  tenantAtStartingPoint,
-  directoryReachable,
-  graphCanManageProvisioning,
-];
+/** The forward flow's checks: ZIA's and the directory's, then the IdP's own. */
+export function forwardPreflightFor(idp: IdpProvisioner): PreflightCheck<MigrationContext>[] {
+  return [
+    ziaReachable,
+    repositoryIsDirectory,
+    samlIsAuthentication,
+    recentDirectorySync,
+    noForeignPendingChanges,
+    tenantAtStartingPoint(idp),
+    directoryReachable,
+    ...idp.preflight,
+  ];
+}

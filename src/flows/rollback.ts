@@ -1,5 +1,4 @@
 import { OperatorNeeded, UserError } from '../engine/errors.js';
-import type { OperatorTask } from '../engine/operator.js';
 import { ApiError } from '../clients/http.js';
 import { ScimProbeError } from '../clients/scim.js';
 import { closeRun } from '../engine/checkpoint.js';
@@ -8,25 +7,26 @@ import type { Flow, Observation, Step, StepRun } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
 import { keepFailedReport, runParity } from './parity-check.js';
 import { ziaReachable } from './preflight.js';
-import { entraPauseStep, findJob } from './steps/entra.js';
+import type { IdpProvisioner } from '../idps/provisioner.js';
+import type { MigrationTask } from './operator-actions.js';
 import { pollUntil } from './steps/poll.js';
 import { activateStep, settingsOf, syncNowStep } from './steps/zia.js';
 import { retireFlow } from './retire.js';
 
 /**
  * The documented way back (ZIA AD→SCIM migration guide, "If you need to revert from SCIM to AD
- * provisioning"), made safe: Entra is paused first, never unassigned; every setting the forward
+ * provisioning"), made safe: the IdP's provisioning is paused first, never unassigned; every setting the forward
  * run changed is restored from its snapshot; each step observes its precondition before undoing,
  * so a rollback works from wherever the forward run got to, including a run that died mid-step.
  */
 const GUIDE = 'ZIA AD→SCIM migration guide, revert';
 
 /** The console task that turns SCIM off on the IdP: asked by the disable step, and again when ZIA refuses the restore. */
-function disableScimTask(idp: string, why?: string): OperatorTask {
+function disableScimTask(idp: string, why?: string): MigrationTask {
   return {
     action: 'zia.disableScim',
     title: `Disable SCIM provisioning on IdP "${idp}"`,
-    params: { idpName: idp },
+    idpName: idp,
     instructions: [
       ...(why ? [why] : []),
       'In the ZIA Admin Portal, go to Administration > Authentication Settings > Identity Providers.',
@@ -40,14 +40,14 @@ function disableScimTask(idp: string, why?: string): OperatorTask {
 /**
  * Is SCIM off on the IdP? Only definite evidence answers "off": the SCIM endpoint refusing (401/403)
  * a token it accepted earlier in this run. "On" is just as definite: the endpoint accepting the token,
- * or Entra's Test Connection passing with its saved credentials. Everything else is unknown: a 5xx, a
+ * or the IdP's Test Connection passing with its saved credentials (Entra's, through Graph). Everything else is unknown: a 5xx, a
  * reset, a timeout, a token never accepted in this run (it may be stale), and a failing Test
  * Connection (the token may have been regenerated while SCIM stays on). Unknown is never "done":
  * the operator is asked, and confirms.
  */
 type ScimSwitch = { is: 'on' | 'off'; detail: string } | { is: 'unknown'; detail: string };
 
-async function observeScimSwitch(run: StepRun<MigrationContext>): Promise<ScimSwitch> {
+async function observeScimSwitch(idp: IdpProvisioner, run: StepRun<MigrationContext>): Promise<ScimSwitch> {
   const { ctx } = run;
   const creds = ctx.scimCredentials;
   const unknown: string[] = [];
@@ -67,84 +67,71 @@ async function observeScimSwitch(run: StepRun<MigrationContext>): Promise<ScimSw
       );
     }
   }
-  try {
-    const { spId, jobId } = await findJob(ctx);
-    const { keys } = await ctx.graph().getSecretKeys(spId);
-    // Unreadable keys (Graph v1.0 has no GET): the forward run's record says whether a token was saved.
-    const tokenSaved = keys === null ? run.statusOf('ad-to-scim:entra-credentials') !== 'pending' : keys.includes('SecretToken');
-    if (!tokenSaved) unknown.push('Entra holds no saved token to test');
-    else if (ctx.readOnly) unknown.push('Test Connection cannot run during a dry-run (it is a POST)');
-    else {
-      try {
-        await ctx.graph().validateCredentials(spId, jobId);
-        return { is: 'on', detail: 'Entra\'s Test Connection still succeeds with its saved token' };
-      } catch (err) {
-        unknown.push(`Entra's Test Connection fails, which a regenerated token also causes (${firstLine(err)})`);
-      }
-    }
-  } catch (err) {
-    unknown.push(`Entra could not be read (${firstLine(err)})`);
-  }
+  const tested = await idp.testConnection(run);
+  if (tested.is === 'on') return tested;
+  unknown.push(tested.detail);
   return { is: 'unknown', detail: unknown.join('; ') };
 }
 
 /** This state file's forward run never put SCIM on the IdP (and did not adopt a tenant where it was). */
-function neverEnabled(run: StepRun<MigrationContext>): boolean {
+function neverEnabled(idp: IdpProvisioner, run: StepRun<MigrationContext>): boolean {
   return (
     run.snapshot?.adopted === undefined &&
     run.statusOf('ad-to-scim:enable-scim-on-idp') === 'pending' &&
-    run.statusOf('ad-to-scim:entra-credentials') === 'pending'
+    run.statusOf(`ad-to-scim:${idp.steps.setCredentials.id}`) === 'pending'
   );
 }
 
 /** Disable SCIM on the IdP (operator). Verified by definite evidence, or by the operator's confirmation. */
-const disableScimOnIdp: Step<MigrationContext> = {
-  id: 'disable-scim-on-idp',
-  title: 'Disable SCIM provisioning on the ZIA IdP',
-  doc: `${GUIDE}, steps 1–2`,
-  kind: 'operator',
-  async observe(run) {
-    if (neverEnabled(run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
-    const seen = await observeScimSwitch(run);
-    if (seen.is === 'off') return { state: 'done', detail: seen.detail };
-    return {
-      state: 'pending',
-      detail: seen.is === 'on' ? seen.detail : `cannot tell whether SCIM is off: ${seen.detail}; the operator will be asked to confirm`,
-      changes: ['operator: Edit IdP → disable Enable SCIM Provisioning'],
-    };
-  },
-  async apply(run) {
-    const { ctx } = run;
-    await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
-    // Whether ZIA honours an Edit IdP save before activation is unconfirmed (docs/vendor-facts.md,
-    // variant idp-edit-pending): SCIM still on while changes are pending may be the save awaiting
-    // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
-    let activatedPending = false;
-    if ((await observeScimSwitch(run)).is === 'on' && (await ctx.zia().getActivationStatus()) === 'PENDING') {
-      ctx.out.info('  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.');
-      await ctx.zia().activate();
-      activatedPending = true;
-    }
-    return { confirmedByOperatorAt: new Date().toISOString(), ...(activatedPending ? { activatedPendingAt: new Date().toISOString() } : {}) };
-  },
-  async verify(run) {
-    // Wait a little for a definite answer; "on" keeps waiting (the console may take a moment),
-    // "unknown" at the end is settled by the operator's confirmation, which apply just obtained.
-    const seen = await pollUntil(
-      run.ctx,
-      'waiting for the SCIM endpoint to refuse the token',
-      async () => {
-        const s = await observeScimSwitch(run);
-        // Only "on" keeps the wait going; "unknown" ends it (polling a failing server proves nothing more).
-        return { state: s.is === 'off' ? 'done' : s.is === 'on' ? 'pending' : 'blocked', detail: s.detail, facts: { scim: s.is } } as Observation;
-      },
-      run.ctx.scimCredentials?.accepted ? 60_000 : 0,
-    );
-    if (seen.state === 'done') return seen;
-    if (seen.facts?.scim === 'unknown') return { state: 'done', detail: `confirmed by the operator (no definite evidence: ${seen.detail})` };
-    return { state: 'pending', detail: `the operator confirmed, but ${seen.detail}` };
-  },
-};
+function disableScimOnIdp(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'disable-scim-on-idp',
+    title: 'Disable SCIM provisioning on the ZIA IdP',
+    doc: `${GUIDE}, steps 1–2`,
+    kind: 'operator',
+    async observe(run) {
+      if (neverEnabled(idp, run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
+      const seen = await observeScimSwitch(idp, run);
+      if (seen.is === 'off') return { state: 'done', detail: seen.detail };
+      return {
+        state: 'pending',
+        detail: seen.is === 'on' ? seen.detail : `cannot tell whether SCIM is off: ${seen.detail}; the operator will be asked to confirm`,
+        changes: ['operator: Edit IdP → disable Enable SCIM Provisioning'],
+      };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
+      // Whether ZIA honours an Edit IdP save before activation is unconfirmed (docs/vendor-facts.md,
+      // variant idp-edit-pending): SCIM still on while changes are pending may be the save awaiting
+      // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
+      let activatedPending = false;
+      if ((await observeScimSwitch(idp, run)).is === 'on' && (await ctx.zia().getActivationStatus()) === 'PENDING') {
+        ctx.out.info('  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.');
+        await ctx.zia().activate();
+        activatedPending = true;
+      }
+      return { confirmedByOperatorAt: new Date().toISOString(), ...(activatedPending ? { activatedPendingAt: new Date().toISOString() } : {}) };
+    },
+    async verify(run) {
+      // Wait a little for a definite answer; "on" keeps waiting (the console may take a moment),
+      // "unknown" at the end is settled by the operator's confirmation, which apply just obtained.
+      const seen = await pollUntil(
+        run.ctx,
+        'waiting for the SCIM endpoint to refuse the token',
+        async () => {
+          const s = await observeScimSwitch(idp, run);
+          // Only "on" keeps the wait going; "unknown" ends it (polling a failing server proves nothing more).
+          return { state: s.is === 'off' ? 'done' : s.is === 'on' ? 'pending' : 'blocked', detail: s.detail, facts: { scim: s.is } } as Observation;
+        },
+        run.ctx.scimCredentials?.accepted ? 60_000 : 0,
+      );
+      if (seen.state === 'done') return seen;
+      if (seen.facts?.scim === 'unknown') return { state: 'done', detail: `confirmed by the operator (no definite evidence: ${seen.detail})` };
+      return { state: 'pending', detail: `the operator confirmed, but ${seen.detail}` };
+    },
+  };
+}
 
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0] ?? '';
@@ -241,34 +228,49 @@ const verifyDirectoryParity: Step<MigrationContext> = {
   },
 };
 
-export const rollbackFlow: Flow<MigrationContext> = {
-  id: 'rollback',
-  title: 'ZIA: roll back SCIM provisioning to Active Directory (LDAP sync)',
-  doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide (revert)',
-  preflight: [ziaReachable],
-  steps: [
-    entraPauseStep(`${GUIDE}, step 4 (done first, so nothing is pushed while ZIA changes)`),
-    disableScimOnIdp,
-    restoreAuthSettings,
-    { ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }), after: ['disable-scim-on-idp', 'restore-auth-settings'] },
-    syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
-    verifyDirectoryParity,
-  ],
-  precondition(state) {
-    const forward = state?.flows['ad-to-scim'];
-    const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
-    return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
-  },
-  alreadyDone(state) {
-    // A completed rollback closed its run: the forward record is history, and a rerun changes nothing.
-    const last = state?.history?.at(-1);
-    if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
-    return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo. The next ad-to-scim starts run ${state.history!.length + 1}.`;
-  },
-  onComplete(state) {
-    retireFlow(state, 'ad-to-scim', 'rolled-back');
-    // The migration is undone: its records and snapshot become history, and a new forward run starts
-    // afresh (new snapshot, counters and timestamps) instead of trusting the old run's evidence.
-    closeRun(state, 'rolled-back');
-  },
-};
+const flows = new Map<IdpProvisioner, Flow<MigrationContext>>();
+
+/** The rollback flow with this IdP's steps (one Flow object per IdP). */
+export function rollbackFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
+  let flow = flows.get(idp);
+  if (!flow) {
+    flow = buildRollbackFlow(idp);
+    flows.set(idp, flow);
+  }
+  return flow;
+}
+
+function buildRollbackFlow(idp: IdpProvisioner): Flow<MigrationContext> {
+  return {
+    id: 'rollback',
+    title: 'ZIA: roll back SCIM provisioning to Active Directory (LDAP sync)',
+    doc: 'help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide (revert)',
+    preflight: [ziaReachable],
+    steps: [
+      idp.steps.pause,
+      disableScimOnIdp(idp),
+      restoreAuthSettings,
+      { ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }), after: ['disable-scim-on-idp', 'restore-auth-settings'] },
+      ...(idp.steps.restore ? [idp.steps.restore] : []),
+      syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
+      verifyDirectoryParity,
+    ],
+    precondition(state) {
+      const forward = state?.flows['ad-to-scim'];
+      const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
+      return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
+    },
+    alreadyDone(state) {
+      // A completed rollback closed its run: the forward record is history, and a rerun changes nothing.
+      const last = state?.history?.at(-1);
+      if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
+      return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo. The next ad-to-scim starts run ${state.history!.length + 1}.`;
+    },
+    onComplete(state) {
+      retireFlow(state, 'ad-to-scim', 'rolled-back');
+      // The migration is undone: its records and snapshot become history, and a new forward run starts
+      // afresh (new snapshot, counters and timestamps) instead of trusting the old run's evidence.
+      closeRun(state, 'rolled-back');
+    },
+  };
+}

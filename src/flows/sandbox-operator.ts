@@ -1,19 +1,21 @@
 import { UserError } from '../engine/errors.js';
-import type { Operator, OperatorTask } from '../engine/operator.js';
 import type { SandboxPortalClient } from '../clients/sandbox-portal.js';
+import { unhandled } from '../idps/actions.js';
+import type { MigrationOperator, MigrationTask } from './operator-actions.js';
 import type { Output } from '../ui/output.js';
 
 /**
  * The scripted operator: performs console-only tasks by "clicking" the sandbox portal, so
- * `migrate demo`, rehearsals and tests run unattended. It prints what a person would do.
+ * `migrate demo`, rehearsals and tests run unattended. It prints what a person would do. ZIA's
+ * buttons are clicked here; an IdP's console actions go to the sandbox's simulation of that IdP.
  */
-export class SandboxOperator implements Operator {
+export class SandboxOperator implements MigrationOperator {
   constructor(
     private readonly portal: SandboxPortalClient,
     private readonly out: Output,
   ) {}
 
-  async perform(task: OperatorTask): Promise<Record<string, string>> {
+  async perform(task: MigrationTask): Promise<Record<string, string>> {
     this.out.info(this.out.color.magenta(`  [scripted operator] ${task.title}`));
     const answers = await this.act(task);
     // A script does not retype: a definite refusal of what it "pasted" stops the run.
@@ -22,38 +24,43 @@ export class SandboxOperator implements Operator {
     return answers;
   }
 
-  private async act(task: OperatorTask): Promise<Record<string, string>> {
-    const idpName = task.params?.idpName;
-    const idp = async () => {
-      if (!idpName) throw new Error(`task ${task.action} names no IdP`);
-      return this.portal.idpByName(idpName);
-    };
+  private async act(task: MigrationTask): Promise<Record<string, string>> {
     switch (task.action) {
       case 'zia.syncNow':
         await this.portal.syncNow();
         return {};
       case 'zia.enableScim': {
-        const { id } = await idp();
+        const { id } = await this.portal.idpByName(task.idpName);
         const { baseUrl, bearerToken } = await this.portal.enableScim(id);
         await this.portal.setSamlAutoProvisioning(id, false);
         return { baseUrl, token: bearerToken };
       }
       case 'zia.generateScimToken': {
-        const i = await idp();
+        const i = await this.portal.idpByName(task.idpName);
         if (!i.scimEnabled) {
           const { baseUrl, bearerToken } = await this.portal.enableScim(i.id);
           return { baseUrl, token: bearerToken };
         }
         const token = await this.portal.generateToken(i.id);
-        return { baseUrl: i.baseUrl ?? task.params?.baseUrl ?? '', token };
+        return { baseUrl: i.baseUrl ?? task.baseUrl ?? '', token };
       }
       case 'zia.disableScim': {
-        const { id } = await idp();
+        const { id } = await this.portal.idpByName(task.idpName);
         await this.portal.disableScim(id);
         return {};
       }
+      case 'idp.setCredentials':
+        await this.portal.idpConsole({ action: task.action, idp: task.idp, baseUrl: task.baseUrl, token: task.token, scope: task.scope });
+        return {};
+      case 'idp.start':
+      case 'idp.pause':
+        await this.portal.idpConsole({ action: task.action, idp: task.idp });
+        return {};
+      case 'idp.provisionUsers':
+        await this.portal.idpConsole({ action: task.action, idp: task.idp, users: task.users });
+        return {};
       default:
-        throw new Error(`the scripted operator does not know the task ${task.action}`);
+        return unhandled(task);
     }
   }
 }

@@ -145,7 +145,7 @@ interface Why {
 }
 
 const WHY_SCIM: Why = {
-  stale: 'the provisioning cycle has not run since the change (Entra runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+  stale: 'the provisioning cycle has not run since the change (Entra ID, for one, runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
   groups: 'the groups are not assigned to the enterprise app, or the cycle has not run since the change',
   missing: 'not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
   extra: 'assigned to the enterprise app but outside the configured userFilter/groupDn, or deleted or moved in AD and not deprovisioned yet',
@@ -164,7 +164,7 @@ const WHY_ZIA: Record<ZiaFeed, Why> = {
   },
   // After the migration directory sync is off: ZIA's users are the ones the IdP pushes over SCIM.
   scim: {
-    stale: 'since the migration ZIA takes users from SCIM provisioning by the IdP: the IdP has not pushed the change yet (Entra runs incrementally about every 40 minutes), or its attribute mapping sends a different attribute',
+    stale: 'since the migration ZIA takes users from SCIM provisioning by the IdP: the IdP has not pushed the change yet (Entra ID, for one, runs incrementally about every 40 minutes), or its attribute mapping sends a different attribute',
     groups: 'since the migration ZIA takes memberships from SCIM provisioning by the IdP: the groups are not assigned to the enterprise app, or the IdP has not pushed the change yet',
     missing: 'since the migration ZIA takes users from SCIM provisioning by the IdP: not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
     extra: 'pushed by the IdP for a user outside the configured userFilter/groupDn, or left over from directory sync (deleted or moved in AD) and not deprovisioned by the IdP',

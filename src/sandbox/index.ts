@@ -15,6 +15,8 @@ import { fastForwardToMigrated, type FastForwardResult } from './world/fast-forw
 import { createPortal, type Portal } from './zia/portal.js';
 import { startZiaServer } from './zia/server.js';
 import { variantSettings } from './variants.js';
+import type { IdpKind } from '../idps/actions.js';
+import { idpSimulation, type IdpSimulation, type SecretReference } from './idps/index.js';
 
 export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
 export { parseFaultSpec, FaultSpecError } from './http/faults.js';
@@ -67,6 +69,12 @@ export interface SandboxOptions {
    * or `{ 'scim-page-cap': '100' }`. A variant given here wins over the older single options above.
    */
   variants?: string | Record<string, string>;
+  /**
+   * The IdP the written configuration names (idp.kind, default 'entra'): its simulation
+   * (src/sandbox/idps) serves its API, writes the `idp` section and plays its console for the
+   * scripted operator. The simulated Entra tenant runs whichever is chosen.
+   */
+  idp?: IdpKind;
 }
 
 export interface SandboxEndpoints {
@@ -98,6 +106,8 @@ export interface SandboxWorld {
 
 export interface Sandbox {
   endpoints: SandboxEndpoints;
+  /** The configured IdP's simulation (its kind, its endpoints). */
+  idp: IdpSimulation;
   credentials: SandboxCredentials;
   config(): Record<string, unknown>;
   env(): Record<string, string>;
@@ -190,6 +200,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   const stops: (() => Promise<void>)[] = [];
+  let idpSim: IdpSimulation | undefined;
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     stops.length = 0;
@@ -222,6 +233,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       idleTimeoutMinutes: opts.idleTimeoutMinutes ?? 5,
       faults,
       ...(variant.authSettingsPut ? { authSettingsPut: variant.authSettingsPut } : {}),
+      idpConsole: async (action) => {
+        if (!idpSim) throw new Error('the IdP simulation has not started yet');
+        await idpSim.operate(action);
+      },
     });
     stops.push(() => ziaSrv.stop());
     const entraVariant = {
@@ -230,6 +245,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     const entra = await startEntraService({ ...opts.entra, ...entraVariant, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
     stops.push(() => entra.stop());
+    const simulation = await idpSimulation(opts.idp ?? 'entra').start({
+      tenant,
+      directory,
+      entra,
+      zia: { orgId, idpName, idpId },
+      scimBaseUrl: (id) => scim.baseUrlFor(id),
+      speed,
+      rateLimits,
+      faults,
+      log,
+      seed,
+      port: portAt(4),
+    });
+    idpSim = simulation;
+    stops.push(() => simulation.stop());
     let ldapUrl: string;
     if (opts.directoryUrl) {
       ldapUrl = opts.directoryUrl;
@@ -280,7 +310,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.directoryUserFilter ? { userFilter: opts.directoryUserFilter } : {}),
       ...(opts.directoryGroupDn ? { groupDn: opts.directoryGroupDn } : {}),
     });
-    const buildConfig = (secrets: { zia: Record<string, string>; idp: Record<string, string>; directory: Record<string, string> }) => ({
+    const buildConfig = (secrets: { zia: Record<string, string>; idp: SecretReference; directory: Record<string, string> }) => ({
       version: 1,
       zia: {
         baseUrl: endpoints.ziaBaseUrl,
@@ -289,15 +319,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         orgId: zia.orgId,
       },
       scim: {},
-      idp: {
-        kind: 'entra',
-        tenantId: credentials.entra.tenantId,
-        clientId: credentials.entra.clientId,
-        ...secrets.idp,
-        servicePrincipal: { displayName: credentials.entra.servicePrincipalDisplayName },
-        loginUrl: endpoints.entraLoginUrl,
-        graphUrl: endpoints.graphUrl,
-      },
+      idp: simulation.configSection(secrets.idp),
       directory: {
         url: endpoints.ldapUrl,
         bindDn: credentials.ldap.bindDn,
@@ -307,7 +329,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         ...directoryScope(),
       },
       // Rehearsal allowances for the generated directory's deliberate mess: several % of accounts
-      // are disabled in AD, and one user is assigned in Entra but absent from AD, so it arrives in
+      // are disabled in AD, and one user is assigned in the IdP but absent from AD, so it arrives in
       // SCIM and therefore in ZIA (one "extra" user, listed in both, that the parity report explains).
       parity: { key: 'userName', secondaryKey: 'email', thresholds: { missing: 0, extra: 1, duplicates: 0, drift: 0 } },
       guards: { maxDeletions: 0, maxDisablePercent: 15, maxSyncAgeHours: 24 },
@@ -323,21 +345,32 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     stops.unshift(removeWrittenSecrets); // stops run in reverse: the files go last, after the servers
 
+    /** The IdP simulation's secrets as environment references (config() and env()). */
+    const idpEnv: Record<string, string> = {};
+    const idpEnvRef: SecretReference = (field, value, names) => {
+      idpEnv[names.env] = value;
+      return { [`${field}Env`]: names.env };
+    };
     const sandbox: Sandbox = {
       endpoints,
+      idp: simulation,
       credentials,
       config: () =>
         buildConfig({
           zia: { passwordEnv: SANDBOX_ENV.ziaPassword, apiKeyEnv: SANDBOX_ENV.ziaApiKey },
-          idp: { clientSecretEnv: SANDBOX_ENV.graphSecret },
+          idp: idpEnvRef,
           directory: { passwordEnv: directoryPasswordEnv },
         }),
-      env: () => ({
-        [SANDBOX_ENV.ziaPassword]: zia.password,
-        [SANDBOX_ENV.ziaApiKey]: zia.apiKey,
-        [SANDBOX_ENV.graphSecret]: credentials.entra.clientSecret,
-        [directoryPasswordEnv]: credentials.ldap.password,
-      }),
+      env: () => {
+        buildConfig({ zia: {}, idp: idpEnvRef, directory: {} }); // collects the IdP's secrets
+        return {
+          [SANDBOX_ENV.ziaPassword]: zia.password,
+          [SANDBOX_ENV.ziaApiKey]: zia.apiKey,
+          [SANDBOX_ENV.graphSecret]: credentials.entra.clientSecret,
+          ...idpEnv,
+          [directoryPasswordEnv]: credentials.ldap.password,
+        };
+      },
       writeConfig: async (dir, wopts = {}) => {
         const secretsDir = path.resolve(dir, 'secrets');
         await mkdir(secretsDir, { recursive: true, mode: 0o700 });
@@ -345,7 +378,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const files: Record<string, [string, string]> = {
           zia: [path.join(secretsDir, 'zia-password'), zia.password],
           key: [path.join(secretsDir, 'zia-api-key'), zia.apiKey],
-          graph: [path.join(secretsDir, 'graph-client-secret'), credentials.entra.clientSecret],
           // For an outside OneAPI client (an SDK, curl): the client id is not a secret, but it is
           // throwaway and belongs with its secret.
           oneApiId: [path.join(secretsDir, 'oneapi-client-id'), zia.oneApiClientId],
@@ -359,11 +391,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           await chmod(file, 0o600);
         }
         const person = wopts.operator === 'person';
+        const idpFiles: Array<[string, string]> = [];
         const cfg: Record<string, unknown> = buildConfig({
           zia: { passwordFile: files.zia![0], apiKeyFile: files.key![0] },
-          idp: { clientSecretFile: files.graph![0] },
+          idp: (field, value, names) => {
+            const file = path.join(secretsDir, names.file);
+            idpFiles.push([file, value]);
+            return { [`${field}File`]: file };
+          },
           directory: files.ldap ? { passwordFile: files.ldap[0] } : { passwordEnv: SANDBOX_ENV.directoryPassword },
         });
+        for (const [file, value] of idpFiles) {
+          writtenSecrets.add(file);
+          await writeFile(file, value, { mode: 0o600 });
+          await chmod(file, 0o600);
+        }
         if (person) cfg.operator = { kind: 'person' };
         const portalUrl = endpoints.portalUrl;
         const json = `-H 'content-type: application/json'`;
@@ -380,6 +422,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
                 `#   SAML auto-prov. off:  curl -s -X POST ${json} -d '{"enabled":false}' ${portalUrl}/idps/${zia.idpId}/samlAutoProvisioning`,
                 `#   Disable SCIM on IdP:  curl -s -X POST ${json} -d '{"enabled":false}' ${portalUrl}/idps/${zia.idpId}/scim`,
                 `#   Generate Token:       curl -s -X POST ${json} -d '{}' ${portalUrl}/idps/${zia.idpId}/generateToken`,
+                ...(simulation.kind === 'manual'
+                  ? [
+                      `# The IdP's console (idp.kind manual) is ${portalUrl}/idp-console; its buttons:`,
+                      `#   Base URL + token:     curl -s -X POST ${json} -d '{"action":"idp.setCredentials","idp":"manual","baseUrl":"<Base URL>","token":"<token>","scope":"assigned"}' ${portalUrl}/idp-console`,
+                      `#   Start provisioning:   curl -s -X POST ${json} -d '{"action":"idp.start","idp":"manual"}' ${portalUrl}/idp-console`,
+                      `#   Pause provisioning:   curl -s -X POST ${json} -d '{"action":"idp.pause","idp":"manual"}' ${portalUrl}/idp-console`,
+                    ]
+                  : []),
               ]
             : ['# operator.kind "sandbox" lets the CLI click the ZIA portal-only buttons itself.']),
           '# Rehearse: migrate ad-to-scim --dry-run --config <this file>, then migrate ad-to-scim --config <this file>;',

@@ -7,14 +7,13 @@ import { configSchema } from '../../src/config/schema.js';
 import { MemoryCheckpointStore } from '../../src/engine/checkpoint.js';
 import { runFlow } from '../../src/engine/runner.js';
 import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import { createMigrationContext, targetOf } from '../../src/flows/context.js';
 import { runParity } from '../../src/flows/parity-check.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { createOutput } from '../../src/ui/output.js';
 import { adEnv, describeAd } from './ad-env.js';
+import { adToScimFlow, rollbackFlow } from '../flows/entra-flows.js';
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 

@@ -292,4 +292,20 @@ describe('migrate demo', () => {
     expect(summary).toMatchObject({ schemaVersion: 1, ok: true, users: 150, dryRunMutatingRequests: 0, rolledBack: true });
     expect(r.stderr).toContain('Demo complete'); // with --json the human results move to stderr
   });
+
+  it('--idp manual: the scripted operator plays the IdP admin; forward, parity and rollback complete unattended', async () => {
+    const stateDir = await tempDir('migrate-demo-manual-');
+    const r = await runCli(['demo', '--idp', 'manual', '--users', '60', '--speed', '300', '--json', '--state-dir', stateDir], { timeoutMs: 180_000 });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, idp: 'manual', users: 60, dryRunMutatingRequests: 0, rolledBack: true });
+    // The IdP's steps are the admin's actions, done by the operator at the IdP's console.
+    for (const step of ['Give the IdP the SCIM Base URL and token', 'Start provisioning', 'Pause provisioning']) expect(r.stderr).toContain(step);
+    expect(r.stderr).toContain('[scripted operator] Give the sandbox IdP the SCIM Base URL and token');
+  });
+
+  it('--idp refuses a kind it does not know, naming the ones it does, before starting anything', async () => {
+    const r = await runCli(['demo', '--idp', 'onelogin']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--idp must be one of .*\bmanual\b.*got "onelogin"/);
+  });
 });

@@ -26,7 +26,8 @@ describe('configuration', () => {
     expect(c.directory.mapping.userName).toBe('userPrincipalName');
     expect(c.guards.maxDeletions).toBe(0);
     expect(c.operator.kind).toBe('person');
-    expect(c.idp.graphUrl).toBe('https://graph.microsoft.com/v1.0');
+    expect(c.idp.kind).toBe('entra'); // an idp section without kind is Entra's
+    expect(c.idp.kind === 'entra' && c.idp.graphUrl).toBe('https://graph.microsoft.com/v1.0');
   });
 
   it('refuses an inline secret and names the field and the fix', () => {
@@ -52,6 +53,36 @@ describe('configuration', () => {
   it('reports a wrong type with its path', () => {
     const text = minimal.replace('url: ldaps://dc1.example.com', 'url: https://dc1.example.com');
     expect(() => parseConfig(text, 'c.yaml')).toThrow(/c\.yaml: directory\.url: must be an ldap:\/\/ or ldaps:\/\/ URL/);
+  });
+});
+
+describe('idp.kind: each IdP its own section, composed by the registry', () => {
+  const withIdp = (idp: string) => minimal.replace(/\nidp:\n(?: {2}.*\n)+/, `\nidp:\n${idp}`);
+  const message = (text: string): string => {
+    try {
+      parseConfig(text, 'c.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  it('kind: manual needs no IdP credential and fills its defaults', () => {
+    const c = parseConfig(withIdp('  kind: manual\n  name: Google Workspace\n'), 'c.yaml');
+    expect(c.idp).toEqual({ kind: 'manual', name: 'Google Workspace', appName: 'the Zscaler app', initialCycleTimeoutMinutes: 240 });
+  });
+
+  it('an unknown kind is refused with the kinds there are, at idp.kind and its line', () => {
+    expect(message(withIdp('  kind: onelogin\n'))).toMatch(/c\.yaml: idp\.kind: must be one of entra, .*manual.*, got "onelogin" \(line \d+\)/);
+  });
+
+  it('a key of another kind\'s section is refused with the keys of the kind given', () => {
+    const m = message(withIdp('  kind: manual\n  tenantId: contoso.onmicrosoft.com\n'));
+    expect(m).toMatch(/idp\.tenantId: unknown key \(line \d+\); known here: kind, name, appName, initialCycleTimeoutMinutes/);
+  });
+
+  it('kind: entra still needs its Graph credentials', () => {
+    expect(message(withIdp('  kind: entra\n  tenantId: contoso.onmicrosoft.com\n'))).toMatch(/idp\.clientId: required/);
   });
 });
 

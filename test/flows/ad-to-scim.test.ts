@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
+import { adToScimFlow } from './entra-flows.js';
 
 /** The tenant as the documented end state describes it. */
 async function expectMigrated(h: Harness) {
@@ -103,6 +102,7 @@ describe('ad-to-scim on the sandbox', () => {
   it.each(['appId', 'id'] as const)('finds the Zscaler enterprise app by %s as well as by display name', async (field) => {
     h = await startHarness();
     const sp = h.sandbox.world.entra.servicePrincipal;
+    if (h.config.idp.kind !== 'entra') throw new Error('an Entra test');
     h.config.idp.servicePrincipal = { [field]: sp[field] };
     const result = await h.run(adToScimFlow, { dryRun: true });
     const check = result.plan.preflight.find((c) => c.id === 'graph-provisioning')!;
@@ -134,53 +134,4 @@ describe('ad-to-scim on the sandbox', () => {
   });
 });
 
-
-const STEP_IDS = adToScimFlow.steps.map((s) => s.id).filter((id) => id !== 'deprovision-guard');
-
-describe.each(STEP_IDS)('a run that dies right after "%s"', (stepId) => {
-  let h: Harness;
-  afterEach(async () => h?.close());
-
-  it('resumes to completion with a new process (no token in memory) and then rolls back cleanly', async () => {
-    h = await startHarness({ users: 30 });
-    await expect(h.run(adToScimFlow, { store: new CrashAfter(h.store, stepId) })).rejects.toThrow(`simulated crash after ${stepId}`);
-    // Either in doubt ("started") or, for a step found already in place, not recorded yet.
-    expect((await h.store.load())!.flows['ad-to-scim']!.steps[stepId]?.status ?? 'pending').toMatch(/^(started|pending)$/);
-
-    // A fresh context stands for a new process: the SCIM token must be obtained again, never read from disk.
-    const resumed = await h.run(adToScimFlow, { ctx: h.ctx() });
-    expect(resumed.completed).toBe(true);
-    await expectMigrated(h);
-
-    const back = await h.run(rollbackFlow, { ctx: h.ctx() });
-    expect(back.completed).toBe(true);
-    expect(h.sandbox.world.tenant.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(false);
-    expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
-  });
-});
-
-describe.each(STEP_IDS)('rollback from a forward run that stopped after "%s"', (stepId) => {
-  let h: Harness;
-  afterEach(async () => h?.close());
-
-  it('restores the snapshotted settings and leaves Entra paused', async () => {
-    h = await startHarness({ users: 30 });
-    const before = structuredClone(h.sandbox.world.tenant.getActiveAuthSettings());
-    await h.run(adToScimFlow, { store: new CrashAfter(h.store, stepId) }).catch(() => undefined);
-    const result = await h.run(rollbackFlow, { ctx: h.ctx() });
-    expect(result.completed).toBe(true);
-    const after = h.sandbox.world.tenant.getActiveAuthSettings();
-    for (const key of ['directorySyncMigrateToScimEnabled', 'orgAuthType', 'samlEnabled', 'autoProvision'] as const) {
-      expect(after[key]).toEqual(before[key]);
-    }
-    const idp = [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
-    expect(idp.scimEnabled).toBe(false);
-    expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
-    // The completed rollback closed the run: its records are history, and nothing current remains.
-    const state = await h.store.load();
-    expect(state!.flows).toEqual({});
-    const closed = state!.history!.at(-1)!;
-    expect(closed.outcome).toBe('rolled-back');
-    expect(Object.values(closed.flows['ad-to-scim']!.steps).every((s) => s.status === 'rolled-back' || s.status === 'pending')).toBe(true);
-  });
-});
+// Crash at every step and rollback from every step: test/flows/idps.test.ts, for every IdP.

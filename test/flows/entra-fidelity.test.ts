@@ -3,9 +3,8 @@
  * (docs/vendor-facts.md, "Entra ID / Microsoft Graph"): what the flow sends, and that it works, or
  * stops with a clear explanation, under each reading the public sources leave open.
  */
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { startHarness, type Harness } from './harness.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 describe('Graph synchronization secrets: v1.0 documents PUT only', () => {
   let h: Harness;

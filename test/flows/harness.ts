@@ -11,6 +11,8 @@ import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../../src/flows/context.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../../src/flows/resume.js';
+import { flowFor } from '../../src/flows/for-config.js';
+import type { IdpKind } from '../../src/idps/actions.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { createOutput } from '../../src/ui/output.js';
 
@@ -19,6 +21,9 @@ const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 
 export interface Harness {
   sandbox: Sandbox;
+  /** The configured IdP's flows (idp.kind of the harness). */
+  forward: Flow<MigrationContext>;
+  rollback: Flow<MigrationContext>;
   config: Config;
   env: Record<string, string>;
   statePath: string;
@@ -33,12 +38,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { users?: number; tweak?: (c: Record<string, unknown>) => void; sandbox?: Partial<SandboxOptions> } = {},
+  opts: { users?: number; idp?: IdpKind; tweak?: (c: Record<string, unknown>) => void; sandbox?: Partial<SandboxOptions> } = {},
 ): Promise<Harness> {
-  const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7, ...opts.sandbox });
+  const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7, ...(opts.idp ? { idp: opts.idp } : {}), ...opts.sandbox });
   const raw = sandbox.config();
   opts.tweak?.(raw);
   const config = configSchema.parse(raw);
+  const [forward, rollback] = await Promise.all([flowFor('ad-to-scim', config), flowFor('rollback', config)]);
   const env = sandbox.env();
   const dir = await mkdtemp(join(tmpdir(), 'migrate-flow-'));
   const statePath = join(dir, 'state.json');
@@ -62,6 +68,8 @@ export async function startHarness(
   };
   return {
     sandbox,
+    forward,
+    rollback,
     config,
     env,
     statePath,

@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { FileCheckpointStore } from '../../src/engine/checkpoint.js';
 import { OperatorNeeded } from '../../src/engine/errors.js';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { createOutput } from '../../src/ui/output.js';
 import { PersonOperator } from '../../src/ui/person-operator.js';
 import { createPrompter, type Prompter } from '../../src/ui/prompts.js';
 import { startHarness, type Harness } from './harness.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /** One tenant, one migration record; operator input that is wrong is told apart and asked again (issue 11). */
 

@@ -1,12 +1,11 @@
 import { runFlow, type Plan } from '../../src/engine/runner.js';
 import type { Flow } from '../../src/engine/step.js';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import type { MigrationContext } from '../../src/flows/context.js';
 import { targetOf } from '../../src/flows/context.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { createOutput } from '../../src/ui/output.js';
 import { renderPlan } from '../../src/ui/plan.js';
 import { startHarness, type Harness } from './harness.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 const wouldChange = (plan: Plan) => plan.steps.filter((s) => s.observation.state !== 'done').map((s) => s.id);
 

@@ -1,12 +1,11 @@
 import { PassThrough, Writable } from 'node:stream';
 import { OperatorNeeded } from '../../src/engine/errors.js';
 import type { Operator, OperatorTask } from '../../src/engine/operator.js';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { createOutput } from '../../src/ui/output.js';
 import { PersonOperator } from '../../src/ui/person-operator.js';
 import { createPrompter } from '../../src/ui/prompts.js';
 import { startHarness, type Harness } from './harness.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /**
  * Rollback must never believe SCIM is off when it is not (issue 11): only a definite refusal of a

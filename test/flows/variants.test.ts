@@ -1,7 +1,6 @@
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { allReadings, VARIANTS } from '../../src/sandbox/index.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /**
  * The flow under every reading of every unconfirmed vendor fact (docs/vendor-facts.md, "## Variants"):

@@ -4,13 +4,13 @@ import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
 import { loadConfig } from '../../src/config/load.js';
 import { FileCheckpointStore } from '../../src/engine/checkpoint.js';
 import { runFlow } from '../../src/engine/runner.js';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import { createMigrationContext, targetOf } from '../../src/flows/context.js';
 import { applyCheckpointFacts } from '../../src/flows/resume.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { createOutput } from '../../src/ui/output.js';
 import { diskInvariants, duplicates, fingerprint, mutations, prng, runCli, serialOf, settingsOf, tempDir, type Fingerprint } from './support.js';
+import { adToScimFlow } from '../flows/entra-flows.js';
 
 /**
  * SIGKILL at a chosen moment of a real `migrate` process, resume until it exits 0, compare the

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseState } from '../../src/engine/checkpoint.js';
-import { adToScimFlow } from '../../src/flows/ad-to-scim.js';
 import { runParity } from '../../src/flows/parity-check.js';
-import { rollbackFlow } from '../../src/flows/rollback.js';
 import { startHarness, type Harness } from '../flows/harness.js';
 import { duplicates, fingerprint, LONG, settingsOf } from './support.js';
+import { adToScimFlow, rollbackFlow } from '../flows/entra-flows.js';
+import { graphOf } from '../../src/idps/entra/provisioner.js';
 
 /**
  * Issue 13, faults: every simulated HTTP service × every fault kind the sandbox injects × two
@@ -121,7 +121,7 @@ async function runCell(c: Cell): Promise<{ cell: string; outcome: 'completed' | 
           // What the administrator does instead of waiting 40 minutes for Entra's next cycle
           // (the sandbox runs one cycle): restart provisioning, which retries the escrowed entries.
           const { servicePrincipal, job } = h.sandbox.world.entra;
-          await h.ctx().graph().restartJob(servicePrincipal.id, job.id, 'Escrows');
+          await graphOf(h.ctx()).restartJob(servicePrincipal.id, job.id, 'Escrows');
           await new Promise((r) => setTimeout(r, 2_000));
         }
         again = await h.run(adToScimFlow, { ctx: h.ctx() }).catch((e: Error) => e);

@@ -6,9 +6,8 @@ import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT } from '../../engine/errors.js';
 import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
-import { adToScimFlow } from '../../flows/ad-to-scim.js';
 import { createMigrationContext } from '../../flows/context.js';
-import { rollbackFlow } from '../../flows/rollback.js';
+import { flowFor } from '../../flows/for-config.js';
 import { SandboxOperator } from '../../flows/sandbox-operator.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { createPrompter } from '../../ui/prompts.js';
@@ -17,6 +16,7 @@ import type { CliContext } from '../build-context.js';
 import { commonOptions } from '../context.js';
 import { executeFlow } from '../run-flow.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
+import { idpFlag } from './idp-flag.js';
 
 import type { DemoOptions } from '../commands/demo.js';
 
@@ -26,11 +26,14 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
   const out = createOutput({ json: common.json, color: common.color });
   const users = wholeNumberFlag('--users', opts.users, 1, 1_000_000);
   const speed = positiveNumberFlag('--speed', opts.speed);
+  const idp = idpFlag(opts.idp);
   const started = Date.now();
-  out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, Entra ID with the Zscaler app…`));
-  const sandbox = await startSandbox({ users, speed, port: 0, ...(opts.variant ? { variants: opts.variant } : {}) });
+  const who = idp === 'entra' ? 'Entra ID with the Zscaler app' : `an IdP configured by hand (idp.kind ${idp}; the scripted operator plays its admin)`;
+  out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, ${who}…`));
+  const sandbox = await startSandbox({ users, speed, port: 0, idp, ...(opts.variant ? { variants: opts.variant } : {}) });
   try {
     const config = configSchema.parse(sandbox.config());
+    const [adToScimFlow, rollbackFlow] = await Promise.all([flowFor('ad-to-scim', config), flowFor('rollback', config)]);
     const env = { ...process.env, ...sandbox.env() };
     const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));
     const statePath = join(dir, 'state.json');
@@ -74,6 +77,7 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
       schemaVersion: JSON_SCHEMA_VERSION,
       ok: true,
       users,
+      idp,
       seconds: Number(seconds.toFixed(1)),
       dryRunMutatingRequests: dryRunWrites,
       requests: sandbox.stats().requests,

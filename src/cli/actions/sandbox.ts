@@ -6,6 +6,7 @@ import { defaultHeapGrowth } from '../../engine/heap.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { createOutput, JSON_SCHEMA_VERSION, type Output } from '../../ui/output.js';
 import { DIRECTORY_PASSWORD_ENV, sandboxOptionsFrom, type SandboxCliOptions } from '../commands/sandbox.js';
+import { idpFlag } from './idp-flag.js';
 
 export function describeSandbox(sb: Sandbox, configPath: string): Record<string, unknown> {
   const secrets = path.join(path.dirname(configPath), 'secrets');
@@ -21,7 +22,7 @@ export function describeSandbox(sb: Sandbox, configPath: string): Record<string,
       clientSecretFile: path.join(secrets, 'oneapi-client-secret'),
     },
     orgId: sb.credentials.zia.orgId,
-    idp: { id: sb.credentials.zia.idpId, name: sb.credentials.zia.idpName },
+    idp: { id: sb.credentials.zia.idpId, name: sb.credentials.zia.idpName, kind: sb.idp.kind, endpoints: sb.idp.endpoints },
     users: sb.world.directory.users.length,
   };
 }
@@ -39,6 +40,7 @@ function printHuman(out: Output, sb: Sandbox, configPath: string): void {
     ['Entra login', e.entraLoginUrl],
     ['Microsoft Graph', e.graphUrl],
     ['Active Directory (LDAP)', e.ldapUrl],
+    ...Object.entries(sb.idp.endpoints).filter(([, url]) => url !== e.entraLoginUrl && url !== e.graphUrl),
   ];
   for (const [k, v] of rows) out.print(`  ${k.padEnd(24)} ${v}`);
   out.print('');
@@ -67,7 +69,7 @@ export async function runSandbox(o: SandboxCliOptions, cmd: Command, deps: { wai
   const globals = cmd.optsWithGlobals() as { json?: boolean; color?: boolean };
   const json = Boolean(o.json ?? globals.json);
   const out = createOutput({ json, ...(globals.color === false ? { color: false } : {}) });
-  const options = sandboxOptionsFrom(o);
+  const options = { ...sandboxOptionsFrom(o), idp: idpFlag(o.idp) };
   defaultHeapGrowth();
   let sb: Sandbox;
   try {

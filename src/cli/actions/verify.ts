@@ -42,8 +42,8 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
     token
       ? undefined
       : 'scim.tokenEnv: <VARIABLE> (an environment variable holding the SCIM Bearer Token) or scim.tokenFile: <file> (readable only by you), ' +
-        "in the configuration: the token Entra's provisioning uses. Prefer it to a new one: whether Generate Token in ZIA's Edit IdP " +
-        "invalidates the token Entra holds is not documented, so after generating one, paste it into Entra's Secret Token too",
+        "in the configuration: the token the IdP's provisioning uses. Prefer it to a new one: whether Generate Token in ZIA's Edit IdP " +
+        "invalidates the token the IdP holds is not documented, so after generating one, paste it into the IdP too (Entra: Secret Token)",
     baseUrl
       ? config.scim.baseUrl
         ? undefined

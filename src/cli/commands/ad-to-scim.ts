@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 export function registerAdToScimCommand(program: Command): void {
   program
     .command('ad-to-scim')
-    .description('migrate ZIA from AD/LDAP directory sync to SCIM provisioning pushed by Entra ID')
+    .description('migrate ZIA from AD/LDAP directory sync to SCIM provisioning pushed by the IdP (idp.kind)')
     .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the migration', false)
     .option('--adopt', 'take on a tenant found past the starting point with no state file recording it (the original state file was lost); see README', false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML (one test case per check and step)')
@@ -14,8 +14,9 @@ export function registerAdToScimCommand(program: Command): void {
       `
 Steps (ZIA "AD with LDAP to SCIM provisioning migration guide"): preflight → snapshot → Sync Now [operator]
 → enable "Disable Directory Sync & Enable SCIM Provisioning" → Edit IdP: enable SCIM, disable SAML
-auto-provisioning, paste Base URL + Bearer Token [operator] → activate → Entra: secrets, Test Connection
-→ deprovision guard → start → initial cycle → verify parity → record completion.
+auto-provisioning, paste Base URL + Bearer Token [operator] → activate → give the IdP the Base URL and
+token, Test Connection → deprovision guard → start provisioning → initial cycle → verify parity → record
+completion. The IdP's steps are automated for Entra ID (Graph) and operator steps for idp.kind manual.
 
 Every step observes the tenant first; run the command again to resume after any stop.
 
@@ -27,7 +28,7 @@ Examples:
   $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; adopt: boolean; junit?: string }, cmd: Command) => {
-      const [{ runFlowCommand }, { adToScimFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/ad-to-scim.js')]);
-      await runFlowCommand(cmd, adToScimFlow, { ...opts, adoptObservedState: opts.adopt });
+      const { runFlowCommand } = await import('../run-flow.js');
+      await runFlowCommand(cmd, 'ad-to-scim', { ...opts, adoptObservedState: opts.adopt });
     });
 }

@@ -7,6 +7,7 @@ export interface DemoOptions {
   stateDir?: string;
   skipRollback: boolean;
   variant?: string;
+  idp?: string;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -17,16 +18,19 @@ export function registerDemoCommand(program: Command): void {
     .option('--speed <f>', 'sandbox speed: multiplies the simulated vendors\' request rates and provisioning pace', '40')
     .option('--state-dir <dir>', 'where the demo keeps its state file (default: a new temporary directory)')
     .option('--skip-rollback', 'stop after the migration (the sandbox still stops when the demo ends)', false)
+    .option('--idp <kind>', 'the IdP to rehearse with (idp.kind): entra, or manual (the scripted operator plays the admin at the IdP\'s console)', 'entra')
     .option('--variant <spec>', 'readings of unconfirmed vendor facts, as migrate sandbox --variant (e.g. idp-edit-pending=yes)')
     .addHelpText(
       'after',
       `
-No account is needed: ZIA, the ZIA SCIM service, Entra ID (Graph) and Active Directory (LDAP) are
-simulated on 127.0.0.1, and a scripted operator clicks the console-only buttons.
+No account is needed: ZIA, the ZIA SCIM service, the IdP (Entra ID and its Graph API by default)
+and Active Directory (LDAP) are simulated on 127.0.0.1, and a scripted operator clicks the
+console-only buttons.
 
 Examples:
   $ migrate demo
   $ migrate demo --users 5000 --speed 100
+  $ migrate demo --idp manual  any IdP by hand: every IdP step is an operator step
   $ migrate demo --json        one JSON summary on stdout`,
     )
     .action(async (opts: DemoOptions, cmd: Command) => {

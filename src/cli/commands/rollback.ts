@@ -11,7 +11,7 @@ export function registerRollbackCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Steps: pause Entra provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
+Steps: pause the IdP's provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
 → disable SCIM on the IdP [operator] → turn the migration flag off and restore every snapshotted
 setting → activate → Sync Now [operator] → verify AD vs ZIA users.
 
@@ -22,7 +22,7 @@ Examples:
   $ migrate rollback                 do it`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string }, cmd: Command) => {
-      const [{ runFlowCommand }, { rollbackFlow }] = await Promise.all([import('../run-flow.js'), import('../../flows/rollback.js')]);
-      await runFlowCommand(cmd, rollbackFlow, opts);
+      const { runFlowCommand } = await import('../run-flow.js');
+      await runFlowCommand(cmd, 'rollback', opts);
     });
 }

@@ -34,6 +34,7 @@ export interface SandboxCliOptions {
   operator?: string;
   json?: boolean;
   rateLimits?: boolean;
+  idp?: string;
 }
 
 /** Turns CLI flags into SandboxOptions, with errors that name the flag. */
@@ -114,6 +115,7 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
     .option('--seed <n>', 'seed for the generated data and fault draws')
     .option('--no-rate-limits', 'switch the documented vendor rate limits off')
+    .option('--idp <kind>', 'the IdP the written config names (idp.kind): entra, or manual (you, or the scripted operator, at the IdP\'s console)', 'entra')
     .option('--operator <who>', 'who clicks the console-only buttons: auto (the scripted operator) or person (you, at the prompts)', 'auto')
     .option('--state-dir <dir>', 'where the config and its secret files are written', DEFAULT_SANDBOX_STATE_DIR)
     .option('--json', 'print one JSON object with the endpoints and config path on stdout')
@@ -136,6 +138,7 @@ Examples:
   $ migrate sandbox --json > sandbox.json &
   $ migrate sandbox --faults 'zia:GET:/users:429:0.2,scim:*:*:500:0.05'
   $ migrate sandbox --variant idp-edit-pending=yes,scim-page-cap=100
+  $ migrate sandbox --idp manual --operator person   rehearse a hand-configured IdP at the prompts
   $ ${DIRECTORY_PASSWORD_ENV}=… migrate sandbox --directory ldaps://dc1.lab.test --directory-bind-dn 'CN=svc,CN=Users,DC=lab,DC=test' \\
       --directory-ca ca.pem --directory-group-dn 'CN=Zscaler Users,OU=Groups,DC=lab,DC=test'`,
     )

@@ -119,9 +119,9 @@ export async function obtainScimCredentials(
   });
   let accepted: ScimCredentials | undefined;
   const answers = await ctx.operator.perform({
-    action: regenerate ? 'zia.generateScimToken' : 'zia.enableScim',
+    ...(regenerate ? { action: 'zia.generateScimToken' as const, ...(knownBaseUrl ? { baseUrl: knownBaseUrl } : {}) } : { action: 'zia.enableScim' as const }),
+    idpName: idp,
     title: regenerate ? `Provide the SCIM Bearer Token of IdP "${idp}" again` : `Enable SCIM provisioning on IdP "${idp}"`,
-    params: knownBaseUrl ? { idpName: idp, baseUrl: knownBaseUrl } : { idpName: idp },
     instructions: [
       ...(reason ? [reason] : []),
       ...(regenerate

@@ -58,6 +58,18 @@ export interface SandboxEntraService {
   graphUrl: string;
   credentials: EntraCredentials;
   state: EntraState;
+  /**
+   * The Enterprise application's provisioning page, for a simulation that plays an administrator at
+   * the console (the `manual` IdP): the same effects as the Graph calls behind them.
+   */
+  console: {
+    /** Admin credentials: Tenant URL, Secret Token, scope "Sync only assigned users and groups". */
+    saveCredentials(baseAddress: string, secretToken: string): void;
+    /** Provisioning Status: On. */
+    start(): void;
+    /** Provisioning Status: Off. */
+    pause(): Promise<void>;
+  };
   stop(): Promise<void>;
 }
 
@@ -469,6 +481,18 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     graphUrl: `${svc.url}/v1.0`,
     credentials,
     state,
+    console: {
+      saveCredentials(baseAddress, secretToken) {
+        state.secrets = [
+          { key: 'BaseAddress', value: baseAddress },
+          { key: 'SecretToken', value: secretToken },
+          // The console's "Sync only assigned users and groups", whichever way Graph's SyncAll reads.
+          { key: 'SyncAll', value: state.syncAllPolarity === 'inverse' ? 'true' : 'false' },
+        ];
+      },
+      start: () => engine.start(),
+      pause: () => engine.pause(),
+    },
     stop: async () => {
       await engine.stop();
       await svc.stop();

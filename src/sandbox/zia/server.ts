@@ -7,6 +7,8 @@ import { TenantError, type ZiaTenant, type ZiaUserRecord } from '../world/tenant
 import { safeEqual } from '../http/compare.js';
 import { SessionStore, TokenStore, bearer, cookieValue, obfuscateApiKey } from './auth.js';
 import type { Portal } from './portal.js';
+import { idpActionSchema, type IdpAction } from '../../idps/actions.js';
+import { IdpConsoleRefusal } from '../idps/simulation.js';
 
 /**
  * The simulated ZIA admin API server. One HTTP server answers:
@@ -40,6 +42,8 @@ export interface ZiaServerOptions {
   now?: () => number;
   /** PUT /authSettings: 'full' (default) refuses a body missing a field a GET shows; 'partial' merges what is sent (variant authsettings-put). */
   authSettingsPut?: 'full' | 'partial';
+  /** POST /portal/idp-console: the configured IdP's simulation plays the administrator at its console. */
+  idpConsole?: (action: IdpAction) => Promise<void>;
 }
 
 export const ONEAPI_AUDIENCE = 'https://api.zscaler.com';
@@ -373,6 +377,27 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
     return err(404, 'RESOURCE_NOT_FOUND', `no portal action ${req.method} /portal${sub}`);
   }
 
+  /** The IdP's console (not ZIA's): handed to the configured IdP's simulation. */
+  async function idpConsoleRoute(req: SimRequest): Promise<SimResponse> {
+    if (req.method !== 'POST') return err(405, 'METHOD_NOT_ALLOWED', 'POST /portal/idp-console takes an IdP console action');
+    let body: unknown;
+    try {
+      body = parseJson(req);
+    } catch {
+      return err(400, 'INVALID_INPUT_ARGUMENT', 'the body is not valid JSON');
+    }
+    const p = idpActionSchema.safeParse(body);
+    if (!p.success) return err(400, 'INVALID_INPUT_ARGUMENT', zodMessage(p.error));
+    if (!opts.idpConsole) return err(404, 'RESOURCE_NOT_FOUND', 'this sandbox runs no IdP simulation');
+    try {
+      await opts.idpConsole(p.data);
+    } catch (e) {
+      if (e instanceof IdpConsoleRefusal) return err(400, 'INVALID_INPUT_ARGUMENT', e.message);
+      throw e;
+    }
+    return jsonResponse(200, {});
+  }
+
   function control(req: SimRequest, sub: string): SimResponse {
     if (sub === '/requests' && req.method === 'GET') return jsonResponse(200, log.list());
     if (sub === '/stats' && req.method === 'GET') return jsonResponse(200, log.stats());
@@ -383,9 +408,10 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
     return err(404, 'RESOURCE_NOT_FOUND', `no control endpoint ${req.method} /_sandbox${sub}`);
   }
 
-  const handler = (req: SimRequest): SimResponse => {
+  const handler = (req: SimRequest): SimResponse | Promise<SimResponse> => {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     if (path === '/oauth2/v1/token') return token(req);
+    if (path === '/portal/idp-console') return idpConsoleRoute(req);
     if (path.startsWith('/portal/')) return portalRoute(req, path.slice('/portal'.length));
     if (path.startsWith('/_sandbox/')) return control(req, path.slice('/_sandbox'.length));
     if (path.startsWith('/api/v1/')) {

@@ -1,14 +1,49 @@
 import { UserError } from '../../engine/errors.js';
-import type { Observation, Step, StepRun } from '../../engine/step.js';
-import { cycleEndedWithErrors, describeQuarantine, isInitialCycleComplete, type SyncJob } from '../../clients/graph.js';
-import { pollUntil } from './poll.js';
-import type { MigrationContext } from '../context.js';
-import { obtainScimCredentials } from './scim.js';
+import type { PreflightCheck, Observation, Step, StepRun } from '../../engine/step.js';
+import { createGraphClient, cycleEndedWithErrors, describeQuarantine, isInitialCycleComplete, type GraphClient, type SyncJob } from '../../clients/graph.js';
+import { resolveSecret } from '../../config/secrets.js';
+import { pollUntil } from '../../flows/steps/poll.js';
+import type { MigrationContext } from '../../flows/context.js';
+import { obtainScimCredentials } from '../../flows/steps/scim.js';
+import { configOf, type IdpProvisioner } from '../provisioner.js';
 
 /**
  * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
  * Microsoft Graph synchronization API (docs/vendor-facts.md F29–F31 and G1–G16).
  */
+
+/** The Graph client of this run (config idp), made once. */
+export function graphOf(ctx: MigrationContext): GraphClient {
+  const idp = configOf(ctx, 'entra');
+  return ctx.client('entra:graph', ({ readOnly, audit, env }) =>
+    createGraphClient({
+      loginUrl: idp.loginUrl,
+      graphUrl: idp.graphUrl,
+      tenantId: idp.tenantId,
+      clientId: idp.clientId,
+      clientSecret: resolveSecret(idp, 'clientSecret', 'idp', env),
+      readOnly,
+      audit,
+    }),
+  );
+}
+
+/**
+ * The Zscaler app's service principal (config idp.servicePrincipal), looked up once per run:
+ * it does not change while a migration runs, and the initial-cycle wait polls every few seconds.
+ * A failed lookup is tried again next time.
+ */
+export function servicePrincipalIdOf(ctx: MigrationContext): Promise<string> {
+  const holder = ctx.client('entra:servicePrincipalId', () => ({ id: undefined as Promise<string> | undefined }));
+  holder.id ??= graphOf(ctx)
+    .findServicePrincipal(configOf(ctx, 'entra').servicePrincipal)
+    .then((sp) => sp.id)
+    .catch((err: unknown) => {
+      holder.id = undefined;
+      throw err;
+    });
+  return holder.id;
+}
 
 interface JobRef {
   spId: string;
@@ -17,8 +52,8 @@ interface JobRef {
 }
 
 export async function findJob(ctx: MigrationContext): Promise<JobRef> {
-  const spId = await ctx.servicePrincipalId();
-  const job = await ctx.graph().getSynchronizationJob(spId);
+  const spId = await servicePrincipalIdOf(ctx);
+  const job = await graphOf(ctx).getSynchronizationJob(spId);
   return { spId, jobId: job.id, job };
 }
 
@@ -40,7 +75,7 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
     async observe(run) {
       const { ctx } = run;
       const { spId } = await findJob(ctx);
-      const read = await ctx.graph().getSecretKeys(spId);
+      const read = await graphOf(ctx).getSecretKeys(spId);
       const wanted = ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
       const recorded = run.previous?.baseUrl;
       const missing = read.keys === null ? [] : WANTED_KEYS.filter((k) => !read.keys.includes(k));
@@ -80,14 +115,14 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
         typeof known === 'string' ? known : undefined,
       );
       const { spId, jobId } = await findJob(ctx);
-      const graph = ctx.graph();
+      const graph = graphOf(ctx);
       const put = await graph.updateSecrets(spId, { BaseAddress: creds.baseUrl, SecretToken: creds.token, SyncAll: 'false' });
       await graph.validateCredentials(spId, jobId);
       return { baseUrl: creds.baseUrl, servicePrincipalId: spId, jobId, secretKeys: put.keys, droppedKeys: put.dropped, savedAt: new Date().toISOString() };
     },
     async verify({ ctx }, applied) {
       const { spId } = await findJob(ctx);
-      const read = await ctx.graph().getSecretKeys(spId);
+      const read = await graphOf(ctx).getSecretKeys(spId);
       // Where Graph will not list the keys, the 204 of the PUT and Test Connection with the saved credentials are the proof.
       if (read.keys === null) return { state: 'done', detail: `credentials for ${String(applied?.baseUrl)} saved and Test Connection passed` };
       const ok = WANTED_KEYS.every((k) => read.keys.includes(k));
@@ -120,8 +155,8 @@ function jobScheduleStep(opts: { id: string; title: string; doc: string; running
       const { spId, jobId } = await findJob(ctx);
       // Taken before the request: the cycle it starts may begin before the answer arrives.
       const at = new Date().toISOString();
-      if (opts.running) await ctx.graph().startJob(spId, jobId);
-      else await ctx.graph().pauseJob(spId, jobId);
+      if (opts.running) await graphOf(ctx).startJob(spId, jobId);
+      else await graphOf(ctx).pauseJob(spId, jobId);
       return { [opts.running ? 'startedAt' : 'pausedAt']: at };
     },
   };
@@ -192,8 +227,8 @@ function observeCycle(job: SyncJob, since: string | undefined): Observation {
  * users assigned with the Default Access role (the Zscaler tutorials exclude them, G10).
  */
 export async function notProvisionedByDesign(ctx: MigrationContext): Promise<{ defaultAccess: string[]; explanation: string | undefined }> {
-  const spId = await ctx.servicePrincipalId();
-  const assignments = await ctx.graph().listAssignments(spId);
+  const spId = await servicePrincipalIdOf(ctx);
+  const assignments = await graphOf(ctx).listAssignments(spId);
   const defaultAccess = assignments.filter((a) => a.defaultAccess && (a.principalType ?? 'User') === 'User').map((a) => a.principalDisplayName ?? a.principalId);
   if (defaultAccess.length === 0) return { defaultAccess, explanation: undefined };
   const shown = defaultAccess.slice(0, 10).join(', ') + (defaultAccess.length > 10 ? `, … ${defaultAccess.length - 10} more` : '');
@@ -212,7 +247,7 @@ export async function notProvisionedByDesign(ctx: MigrationContext): Promise<{ d
 export async function failedObjects(ctx: MigrationContext, since: string): Promise<Array<{ name: string; type: string; reason: string }>> {
   const { jobId } = await findJob(ctx);
   const latest = new Map<string, { at: number; failed: boolean; name: string; type: string; reason: string }>();
-  for await (const page of ctx.graph().listProvisioningLogs(jobId, since)) {
+  for await (const page of graphOf(ctx).listProvisioningLogs(jobId, since)) {
     for (const e of page) {
       const id = e.sourceIdentity?.id;
       if (!id) continue;
@@ -290,7 +325,7 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
     async apply(run) {
       const { ctx } = run;
       const since = cycleReference(run);
-      const minutes = ctx.config.idp.initialCycleTimeoutMinutes;
+      const minutes = configOf(ctx, 'entra').initialCycleTimeoutMinutes;
       const seen = await pollUntil(
         ctx,
         'Entra initial cycle',
@@ -326,3 +361,69 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
 export function entraPauseStep(doc: string): Step<MigrationContext> {
   return jobScheduleStep({ id: 'entra-pause', title: 'Pause Entra provisioning (users stay assigned; nothing is deprovisioned)', doc, running: false });
 }
+
+const GUIDE = 'ZIA AD→SCIM migration guide';
+const ENTRA = 'Entra ID Zscaler provisioning tutorial / Graph synchronization API';
+const REVERT = 'ZIA AD→SCIM migration guide, revert';
+
+const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
+  id: 'graph-provisioning',
+  title: 'Graph credentials can read the Zscaler app\'s provisioning job',
+  async run(ctx) {
+    const { spId, job } = await findJob(ctx);
+    await graphOf(ctx).getSecretKeys(spId);
+    // Writes need Application.ReadWrite.OwnedBy (app owner) or Synchronization.ReadWrite.All (docs/vendor-facts.md F32);
+    // a read cannot prove write access, so the first write reports a 403 with this same advice.
+    return { ok: true, detail: `service principal ${spId}, job ${job.id} (status ${job.status?.code ?? 'unknown'})` };
+  },
+};
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0] ?? '';
+}
+
+/** Entra ID behind the IdP interface: every capability automated through Microsoft Graph. */
+export const entraProvisioner: IdpProvisioner = {
+  kind: 'entra',
+  label: 'Entra ID',
+  preflight: [graphCanManageProvisioning],
+  async snapshot(ctx) {
+    const { spId, job } = await findJob(ctx);
+    const secrets = await graphOf(ctx).getSecretKeys(spId);
+    return {
+      entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
+      // null when Graph does not let the keys be read (v1.0 has no GET): then they are unknown, not absent.
+      entraSecretKeys: secrets.keys,
+    };
+  },
+  steps: {
+    setCredentials: entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
+    start: entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
+    initialCycle: entraInitialCycleStep(`${ENTRA} (initial cycle)`),
+    pause: entraPauseStep(`${REVERT}, step 4 (done first, so nothing is pushed while ZIA changes)`),
+  },
+  async provisioningNow(ctx) {
+    const { job } = await findJob(ctx);
+    return job.schedule?.state === 'Active' ? `the Entra provisioning job is already running (status ${job.status?.code ?? 'unknown'})` : undefined;
+  },
+  async testConnection(run) {
+    const { ctx } = run;
+    try {
+      const { spId, jobId } = await findJob(ctx);
+      const { keys } = await graphOf(ctx).getSecretKeys(spId);
+      // Unreadable keys (Graph v1.0 has no GET): the forward run's record says whether a token was saved.
+      const tokenSaved = keys === null ? run.statusOf('ad-to-scim:entra-credentials') !== 'pending' : keys.includes('SecretToken');
+      if (!tokenSaved) return { is: 'unknown', detail: 'Entra holds no saved token to test' };
+      if (ctx.readOnly) return { is: 'unknown', detail: 'Test Connection cannot run during a dry-run (it is a POST)' };
+      try {
+        await graphOf(ctx).validateCredentials(spId, jobId);
+        return { is: 'on', detail: 'Entra\'s Test Connection still succeeds with its saved token' };
+      } catch (err) {
+        return { is: 'unknown', detail: `Entra's Test Connection fails, which a regenerated token also causes (${firstLine(err)})` };
+      }
+    } catch (err) {
+      return { is: 'unknown', detail: `Entra could not be read (${firstLine(err)})` };
+    }
+  },
+  explainMissing: explainNotProvisioned,
+};
