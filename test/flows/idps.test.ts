@@ -3,6 +3,9 @@ import { adToScimFlowFor } from '../../src/flows/ad-to-scim.js';
 import type { IdpKind } from '../../src/idps/actions.js';
 import { loadProvisioner } from '../../src/idps/index.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
+import type { PingFederateSimulation } from '../../src/sandbox/pingfederate/index.js';
+
+const pingFederateOf = (h: Harness) => (h.sandbox.idp as unknown as { pingfederate: PingFederateSimulation }).pingfederate;
 
 /**
  * The test set every IdP gets (issue 14): dry-run with zero writes, clean run, idempotent rerun,
@@ -13,6 +16,8 @@ const IDPS: Array<{ kind: IdpKind; notPushing(h: Harness): void }> = [
   // `manual` is played by the sandbox's Entra tenant driven through its console: the same job state.
   { kind: 'entra', notPushing: (h) => expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active') },
   { kind: 'manual', notPushing: (h) => expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active') },
+  // PingFederate's provisioner runs only while a channel of the Zscaler connection is active.
+  { kind: 'pingfederate', notPushing: (h) => expect(pingFederateOf(h).state.connections.get(pingFederateOf(h).connectionId)?.outbound?.channels.filter((c) => c.active)).toEqual([]) },
 ];
 
 /** The tenant as the documented end state describes it. */

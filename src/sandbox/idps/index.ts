@@ -1,10 +1,11 @@
 import type { IdpKind } from '../../idps/actions.js';
 import { entraSimulation } from './entra.js';
 import { manualSimulation } from './manual.js';
+import { pingfederateSimulation } from './pingfederate.js';
 import type { IdpSimulationModule } from './simulation.js';
 
 /** The sandbox's IdP simulations, one line each (the product's registry is src/idps/index.ts). */
-export const IDP_SIMULATIONS: readonly IdpSimulationModule[] = [entraSimulation, manualSimulation];
+export const IDP_SIMULATIONS: readonly IdpSimulationModule[] = [entraSimulation, manualSimulation, pingfederateSimulation];
 
 export function idpSimulation(kind: IdpKind): IdpSimulationModule {
   const m = IDP_SIMULATIONS.find((s) => s.kind === kind);
