@@ -3,6 +3,7 @@ import { isDisabled } from '../../src/sandbox/world/directory.js';
 import { usersInScope } from '../../src/sandbox/pingfederate/index.js';
 import { adminHeaders, startPingWorld, waitFor, type PingWorld } from './ping-helpers.js';
 import { call } from './core-helpers.js';
+import { createScimClient } from '../../src/clients/scim.js';
 
 /**
  * The simulated PingFederate provisioning engine against the sandbox's ZIA SCIM service
@@ -109,6 +110,22 @@ describe('PingFederate provisioning engine', () => {
     await w.pf.provisioner.pass();
     expect(scimRequests(w).filter((r) => r.method === 'POST' && /\/Users$/.test(r.path))).toHaveLength(1);
     expect(managed(w).find((u) => u.userName === 'new.hire@example.test')?.active).toBe(true);
+  });
+
+  test('what the initial cycle counts: SCIM users and groups modified since the channel was activated (meta.lastModified gt)', async () => {
+    w = await startPingWorld({ users: 12 });
+    const since = new Date().toISOString();
+    await activate(w);
+    const scim = createScimClient({ baseUrl: w.scim.baseUrl, token: w.scim.token, rateLimits: false });
+    const filter = `meta.lastModified gt "${since}"`;
+    // Directory-synced users are listed before anything is pushed; none of them was modified since.
+    expect(await scim.countUsers()).toBe(w.core.directory.users.length);
+    expect(await scim.countUsers(filter)).toBe(0);
+    expect(await scim.countGroups(filter)).toBe(0);
+    await w.pf.provisioner.pass();
+    expect(await scim.countUsers(filter)).toBe(w.core.directory.users.length);
+    expect(await scim.countGroups(filter)).toBe(w.core.tenant.scimGroupIds(w.scim.idpId).length);
+    expect(await scim.countGroups(filter)).toBeGreaterThan(0);
   });
 
   test('a token the target refuses: the cycle stops at the first 401, logs it, changes nothing', async () => {
