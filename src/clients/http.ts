@@ -20,7 +20,7 @@ import { createLimiter, type RateLimit } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
 export type { AuditSink } from './audit.js';
 
-export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync' | 'zpa' | 'okta';
+export type System = 'zia' | 'scim' | 'graph' | 'login' | 'insync' | 'zpa' | 'okta' | 'pingfederate';
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpClientOptions {
@@ -101,6 +101,7 @@ const SYSTEM_NAME: Record<System, string> = {
   insync: 'Druva inSync API',
   zpa: 'ZPA admin API',
   okta: 'Okta Management API',
+  pingfederate: 'PingFederate admin API',
 };
 
 /**
@@ -213,6 +214,12 @@ export function parseVendorError(body: unknown): { code?: string; message?: stri
   // SCIM (RFC 7644 §3.12): {"schemas":[…Error],"status":"401","scimType","detail"}
   if (Array.isArray(b.schemas) && (b.detail !== undefined || b.scimType !== undefined)) {
     return { code: s(b.scimType) ?? s(b.status), message: s(b.detail) };
+  }
+  // PingFederate admin API (docs/vendor-facts.md P3): ApiResult {"resultId","message","validationErrors":[{"fieldPath","message"}]}
+  if (b.resultId !== undefined || Array.isArray(b.validationErrors)) {
+    const first = Array.isArray(b.validationErrors) ? (b.validationErrors[0] as Record<string, unknown> | undefined) : undefined;
+    const detail = first ? [s(first.fieldPath), s(first.message)].filter(Boolean).join(': ') : undefined;
+    return { code: s(b.resultId), message: [s(b.message), detail].filter(Boolean).join(' — ') || undefined };
   }
   // ZIA (docs/vendor-facts.md F22): {"code":"INVALID_INPUT_ARGUMENT","message":"…"}; 429 adds "Retry-After"
   // ZPA (F23): {"id":"invalid.resource.argument","reason":"…"}

@@ -142,8 +142,13 @@ export interface ScimClient {
   listUsers(opts?: ListOptions): AsyncGenerator<ScimUser[]>;
   listGroups(opts: { stripUnknown: true }): AsyncGenerator<ScimListedGroup[]>;
   listGroups(opts?: ListOptions): AsyncGenerator<ScimGroup[]>;
-  /** totalResults of /Users (one small read, however many users there are). */
-  countUsers(): Promise<number>;
+  /**
+   * totalResults of /Users (one small read, however many users there are); with a filter, of the
+   * users it matches (e.g. `meta.lastModified gt "…"`, docs/vendor-facts.md F24).
+   */
+  countUsers(filter?: string): Promise<number>;
+  /** The same for /Groups (members excluded). */
+  countGroups(filter?: string): Promise<number>;
   findUserByUserName(userName: string): Promise<ScimUser | null>;
   getUser(id: string): Promise<ScimUser | null>;
 }
@@ -242,8 +247,12 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
   }
 
   return {
-    async countUsers() {
-      const r = await http.get('/Users', listResponse(ScimListedUserSchema), { headers, query: { startIndex: 1, count: 1 } });
+    async countUsers(filter) {
+      const r = await http.get('/Users', listResponse(ScimListedUserSchema), { headers, query: { startIndex: 1, count: 1, filter } });
+      return r.totalResults;
+    },
+    async countGroups(filter) {
+      const r = await http.get('/Groups', listResponse(ScimListedGroupSchema), { headers, query: { startIndex: 1, count: 1, excludedAttributes: 'members', filter } });
       return r.totalResults;
     },
     async probe() {

@@ -4,12 +4,13 @@ import type { IdpModule, IdpProvisioner } from './provisioner.js';
 import { entra } from './entra/index.js';
 import { manual } from './manual/index.js';
 import { okta } from './okta/index.js';
+import { pingfederate } from './pingfederate/index.js';
 
 /**
  * The registry: every IdP `idp.kind` can name, one entry each. An entry is light (its config schema
  * and a loader), so the configuration schema imports this file without loading any IdP's client.
  */
-export const IDPS = [entra, manual, okta] as const;
+export const IDPS = [entra, manual, okta, pingfederate] as const;
 
 type SchemaOf<M> = M extends IdpModule<IdpKind, infer S> ? S : never;
 type Schema = SchemaOf<(typeof IDPS)[number]>;

@@ -4,6 +4,9 @@ import type { IdpKind } from '../../src/idps/actions.js';
 import { loadProvisioner } from '../../src/idps/index.js';
 import type { OktaIdpSimulation } from '../../src/sandbox/idps/okta.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
+import type { PingFederateSimulation } from '../../src/sandbox/pingfederate/index.js';
+
+const pingFederateOf = (h: Harness) => (h.sandbox.idp as unknown as { pingfederate: PingFederateSimulation }).pingfederate;
 
 /**
  * The test set every IdP gets (issue 14): dry-run with zero writes, clean run, idempotent rerun,
@@ -16,6 +19,8 @@ const IDPS: Array<{ kind: IdpKind; notPushing(h: Harness): void }> = [
   { kind: 'manual', notPushing: (h) => expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active') },
   // Okta's Zscaler 2.0 app: its provisioning connection is off (docs/vendor-facts.md K3).
   { kind: 'okta', notPushing: (h) => expect((h.sandbox.idp as OktaIdpSimulation).okta.zscalerApp.connection?.status ?? 'DISABLED').not.toBe('ENABLED') },
+  // PingFederate's provisioner runs only while a channel of the Zscaler connection is active.
+  { kind: 'pingfederate', notPushing: (h) => expect(pingFederateOf(h).state.connections.get(pingFederateOf(h).connectionId)?.outbound?.channels.filter((c) => c.active)).toEqual([]) },
 ];
 
 /** The tenant as the documented end state describes it. */

@@ -6,7 +6,7 @@ import { createPrng } from '../world/seed.js';
  * Grammar (comma-separated rules; whitespace ignored):
  *
  *   rule   := server ":" method ":" prefix ":" kind [ ":" rate ]
- *   server := "zia" | "scim" | "graph" | "login" | "zpa" | "zpa-scim" | "insync" | "okta" | "*"   (SANDBOX_SERVERS; the same names the request
+ *   server := "zia" | "scim" | "graph" | "login" | "zpa" | "zpa-scim" | "insync" | "okta" | "pingfederate" | "*"   (SANDBOX_SERVERS; the same names the request
  *             log uses, so a rule names exactly what GET /_sandbox/requests shows)
  *   method := an HTTP method (GET, POST, …) or "*"
  *   prefix := a path prefix ("/users", "/Users", …) or "*"; matched against the path with the
@@ -29,7 +29,7 @@ import { createPrng } from '../world/seed.js';
  * log. Entra ID is two systems on one listener: `login` (the token endpoint) and `graph` (/v1.0),
  * matching the `System` names the product's HTTP clients use for them.
  */
-export const SANDBOX_SERVERS = ['zia', 'scim', 'graph', 'login', 'zpa', 'zpa-scim', 'insync', 'okta'] as const;
+export const SANDBOX_SERVERS = ['zia', 'scim', 'graph', 'login', 'zpa', 'zpa-scim', 'insync', 'okta', 'pingfederate'] as const;
 export type SandboxServer = (typeof SANDBOX_SERVERS)[number];
 
 export type FaultKind =

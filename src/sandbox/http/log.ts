@@ -42,6 +42,7 @@ export function isMutation(method: string, path: string): boolean {
   if (p === '/token') return false; // the Druva inSync token request
   if (/^(?:\/zpa)?\/signin$/.test(p)) return false; // the ZPA legacy token request
   if (/\/oauth2\/.*token$/.test(p) || /\/oauth2\/token$/.test(p)) return false;
+  if (/\/as\/token\.oauth2$/.test(p)) return false; // PingFederate's token endpoint (docs/vendor-facts.md P2)
   return true;
 }
 
