@@ -212,9 +212,9 @@ describe('startSandbox wiring and server names', () => {
   });
 
   test('an unknown server is an error naming the valid ones', async () => {
-    expect(() => parseFaultSpec('moon:*:*:429')).toThrow('unknown server "moon" (use zia, scim, graph, login, zpa, zpa-scim, insync, okta, *)');
+    expect(() => parseFaultSpec('moon:*:*:429')).toThrow('unknown server "moon" (use zia, scim, graph, login, zpa, zpa-scim, insync, okta, pingfederate, *)');
     expect(() => parseFaultSpec('entra-graph:GET:*:500')).toThrow(FaultSpecError);
-    expect(() => parseFaultSpec('entra-graph:GET:*:500')).toThrow(/use zia, scim, graph, login, zpa, zpa-scim, insync, okta, \*; Entra ID is two servers: login .* and graph/);
+    expect(() => parseFaultSpec('entra-graph:GET:*:500')).toThrow(/use zia, scim, graph, login, zpa, zpa-scim, insync, okta, pingfederate, \*; Entra ID is two servers: login .* and graph/);
     await expect(startSandbox({ users: 5, faults: 'entra-login:POST:*:429' })).rejects.toThrow(FaultSpecError);
   });
 });
