@@ -10,8 +10,6 @@ import { isLoopbackHost, secretRef, webUrl } from './fields.js';
  * IdP modules' own schemas (src/idps/index.ts).
  */
 
-export { isLoopbackHost };
-
 /** ldaps://host[:port] or ldap://host[:port]; nothing after the host (the DN goes in baseDn). */
 function ldapUrlProblem(v: string): string | undefined {
   const shown = `"${clipValue(v)}"`;
@@ -231,13 +229,3 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-export type ZiaConfig = z.infer<typeof ziaConfigSchema>;
-export type ScimConfig = z.infer<typeof scimConfigSchema>;
-export type IdpConfig = z.infer<typeof idpConfigSchema>;
-/** The `idp` section of one kind. */
-export type IdpConfigOf<K extends IdpConfig['kind']> = Extract<IdpConfig, { kind: K }>;
-export type EntraConfig = IdpConfigOf<'entra'>;
-export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
-export type ParityConfig = z.infer<typeof parityConfigSchema>;
-export type GuardsConfig = z.infer<typeof guardsConfigSchema>;
-export type OperatorConfig = z.infer<typeof operatorConfigSchema>;

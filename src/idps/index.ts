@@ -48,5 +48,3 @@ export async function loadProvisioner(kind: IdpKind): Promise<IdpProvisioner> {
 }
 
 export type { IdpKind };
-/** The registered kinds (`idp.kind` values this version accepts). */
-export type RegisteredIdpKind = (typeof IDPS)[number]['kind'];

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { MigrationContext } from '../flows/context.js';
 import type { IdpKind } from './actions.js';
 
-export type { IdpAction, IdpKind } from './actions.js';
+export type { IdpKind } from './actions.js';
 
 /**
  * The IdP side of a migration, as both flows use it, whatever the IdP. Each capability is a Step:

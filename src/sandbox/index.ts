@@ -20,12 +20,10 @@ import { startZpaSimulation, type ZpaSimulation, type ZpaSimulationOptions } fro
 import type { IdpKind } from '../idps/actions.js';
 import { idpSimulation, type IdpSimulation, type SecretReference } from './idps/index.js';
 
-export { generateDirectory, SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
-export { parseFaultSpec, FaultSpecError } from './http/faults.js';
+export { SANDBOX_IN_SCOPE_GROUP } from './world/seed.js';
 export { VARIANTS, VariantError, allReadings, parseVariants } from './variants.js';
 export type { Portal } from './zia/portal.js';
 export type { RequestLogEntry, SandboxStats } from './http/log.js';
-export { startZpaSimulation } from './zpa/index.js';
 export type { ZpaSimulation, ZpaSimulationOptions } from './zpa/index.js';
 
 /**

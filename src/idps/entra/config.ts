@@ -32,4 +32,3 @@ export const entraConfigSchema = z
   .strict()
   .superRefine((v, ctx) => clientSecret.check(v, ctx));
 
-export type EntraConfig = z.infer<typeof entraConfigSchema>;

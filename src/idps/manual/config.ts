@@ -16,4 +16,3 @@ export const manualConfigSchema = z
   })
   .strict();
 
-export type ManualConfig = z.infer<typeof manualConfigSchema>;

@@ -67,4 +67,3 @@ export const oktaConfigSchema = z
   })
   .strict();
 
-export type OktaConfig = z.infer<typeof oktaConfigSchema>;

@@ -51,4 +51,3 @@ export const pingfederateConfigSchema = z
   })
   .strict();
 
-export type PingFederateConfig = z.infer<typeof pingfederateConfigSchema>;

@@ -14,5 +14,4 @@ export function idpSimulation(kind: IdpKind): IdpSimulationModule {
   return m;
 }
 
-export type { IdpSimulation, IdpSimulationHost, IdpSimulationModule, SecretReference } from './simulation.js';
-export { IdpConsoleRefusal } from './simulation.js';
+export type { IdpSimulation, IdpSimulationModule, SecretReference } from './simulation.js';

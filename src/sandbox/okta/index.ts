@@ -1,5 +1,4 @@
 /** Public surface of the simulated Okta org (management API + its SCIM client engine). */
-export { startOktaSimulation, oktaErrorBody } from './service.js';
-export type { StartOktaSimulationOptions, OktaSimulation, OktaCredentials } from './service.js';
-export { OKTA_SCIM_USER_AGENT } from './engine.js';
-export type { OktaOrgState, OktaAppRec, AppUserRec, OktaUser, OktaGroup } from './org.js';
+export { startOktaSimulation } from './service.js';
+export type { StartOktaSimulationOptions, OktaSimulation } from './service.js';
+export type { OktaAppRec } from './org.js';

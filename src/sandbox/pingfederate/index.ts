@@ -14,10 +14,9 @@ import { ADMIN_PREFIX, TOKEN_PATH, createAdminHandler, pfFaultResponse } from '.
 import { PingFederateProvisioner } from './provisioner.js';
 import { buildState, ZSCALER_CONNECTION_ID, type PfState, type PfTargetSettingNames } from './state.js';
 
-export { DEFAULT_PROVISIONER_TYPE, DEFAULT_TARGET_SETTING_NAMES, PROVISIONING_OPTIONS, ZSCALER_CONNECTION_ID, decrypt, renderConnection, storeSetting } from './state.js';
-export type { PfState, PfConnection, PfChannel, PfTargetSettingNames } from './state.js';
-export { PingFederateProvisioner, usersInScope, userResource } from './provisioner.js';
-export type { ChannelStatus, ProvisionerLogEntry } from './provisioner.js';
+export { decrypt, storeSetting } from './state.js';
+export type { PfState, PfTargetSettingNames } from './state.js';
+export { PingFederateProvisioner, usersInScope } from './provisioner.js';
 
 export interface StartPingFederateOptions {
   directory: SandboxDirectory;

@@ -10,7 +10,7 @@ import { createSandboxClock, type SandboxClock } from './clock.js';
 import { startZpaScimServer, type ZpaScimFilterMode } from './scim.js';
 import { SCHEMA_ENTERPRISE, ZpaTenant } from './tenant.js';
 
-export { ZpaTenant, ZpaTenantError, ZPA_SCIM_ATTRIBUTES } from './tenant.js';
+export { ZpaTenant } from './tenant.js';
 export type { SandboxClock } from './clock.js';
 export type { ZpaScimFilterMode } from './scim.js';
 
