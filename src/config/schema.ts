@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { clipValue } from '../engine/errors.js';
 import { dnProblem } from './dn.js';
 import { idpConfigSchema } from '../idps/index.js';
-import { isLoopbackHost, secretRef, webUrl } from './fields.js';
+import { secretRef, webUrl } from './fields.js';
 
 /**
  * The migration configuration: one YAML or JSON file (`--config`). Secrets are references
