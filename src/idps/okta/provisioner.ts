@@ -149,7 +149,10 @@ interface PushState {
 async function pushState(ctx: MigrationContext, app: OktaApp): Promise<PushState> {
   const okta = oktaOf(ctx);
   const users = await okta.listAppUsers(app.id);
-  const mappings = byApi(ctx) ? await okta.listGroupPushMappings(app.id) : [];
+  // Any app's group push mappings are read through the API, however they were made (K6, K12): for an app
+  // configured in the Admin Console the operator's Push Groups are these mappings, and the push is not over
+  // until each active one has been pushed (lastPush) — users alone are not the whole initial push.
+  const mappings = await okta.listGroupPushMappings(app.id);
   return {
     total: users.length,
     provisioned: users.filter((u) => u.status === 'PROVISIONED' || (u.externalId && u.syncState === 'SYNCHRONIZED')).length,
@@ -337,7 +340,7 @@ function observePush(s: PushState, startedAt: number): Observation {
 const initialCycle: Step<MigrationContext> = {
   id: 'okta-initial-cycle',
   title: 'Wait for Okta to push the assigned users (their provisioning state, through the Okta API)',
-  doc: 'Okta Management API: ApplicationUsers (status, syncState)',
+  doc: 'Okta Management API: ApplicationUsers (status, syncState), GroupPushMapping (status, lastPush)',
   kind: 'automated',
   async observe(run): Promise<Observation> {
     if (typeof run.previous?.completedAt === 'string') return { state: 'done', detail: `Okta's initial push completed at ${run.previous.completedAt}` };

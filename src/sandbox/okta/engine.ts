@@ -106,6 +106,24 @@ export class OktaProvisioningEngine {
     this.kick(); // jobs held while provisioning was off run now
   }
 
+  private groupsHeld = 0;
+
+  /**
+   * Holds group pushes (queued, not sent) until the returned release is called: a test's way to stand at the
+   * moment the users are pushed and the groups are not yet, which Okta's read API shows as ACTIVE mappings
+   * without `lastPush`.
+   */
+  holdGroupPushes(): () => void {
+    this.groupsHeld++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.groupsHeld--;
+      this.kick();
+    };
+  }
+
   /** Resolves when nothing is queued or running (tests wait for this observed state, not for time). */
   idle(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();
@@ -141,6 +159,7 @@ export class OktaProvisioningEngine {
   private runnable(j: Job): boolean {
     const app = this.app(j.appId);
     if (!app || app.connection?.status !== 'ENABLED') return false;
+    if (j.kind === 'group' && this.groupsHeld > 0) return false;
     return j.kind === 'user' ? app.provisioning.create : true;
   }
 
