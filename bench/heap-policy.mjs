@@ -62,5 +62,9 @@ console.log(`peak committed heap, same workload (${runs} runs each):`);
 console.log(`  V8 default growth:       ${plain.all.map(MB).join(' / ')}`);
 console.log(`  limited (the CLI):       ${limited.all.map(MB).join(' / ')}`);
 console.log(`  limited, then undone:    ${restored.all.map(MB).join(' / ')}  (migrate sandbox)`);
-console.log(`limited / default: ${ratio.toFixed(2)} (target under ${TARGET_RATIO}) ${ratio < TARGET_RATIO ? 'OK' : 'OVER TARGET: the flag may not take effect on this Node'}`);
-console.log(`limited / undone:  ${back.toFixed(2)} (target under ${TARGET_RATIO}) ${back < TARGET_RATIO ? 'OK' : 'OVER TARGET: defaultHeapGrowth may not restore V8\'s growth'}`);
+console.log(
+  `limited / default: ${ratio.toFixed(2)} (target under ${TARGET_RATIO}) ${ratio < TARGET_RATIO ? 'OK' : 'OVER TARGET: the flag may not take effect on this Node'}`,
+);
+console.log(
+  `limited / undone:  ${back.toFixed(2)} (target under ${TARGET_RATIO}) ${back < TARGET_RATIO ? 'OK' : "OVER TARGET: defaultHeapGrowth may not restore V8's growth"}`,
+);

@@ -52,8 +52,24 @@ function ldapsearchCount(env, filter, attributes) {
     const started = performance.now();
     const child = spawn(
       'ldapsearch',
-      ['-x', '-LLL', '-o', 'ldif-wrap=no', '-H', env.AD_LDAPS_URL, '-D', env.AD_BIND_UPN, '-y', env.AD_PASSWORD_FILE,
-        '-b', env.AD_BASE_DN, '-E', 'pr=1000/noprompt', filter, ...attributes],
+      [
+        '-x',
+        '-LLL',
+        '-o',
+        'ldif-wrap=no',
+        '-H',
+        env.AD_LDAPS_URL,
+        '-D',
+        env.AD_BIND_UPN,
+        '-y',
+        env.AD_PASSWORD_FILE,
+        '-b',
+        env.AD_BASE_DN,
+        '-E',
+        'pr=1000/noprompt',
+        filter,
+        ...attributes,
+      ],
       { env: { ...process.env, LDAPTLS_CACERT: env.AD_CA_FILE, LDAPTLS_REQCERT: 'demand' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let count = 0;

@@ -23,7 +23,12 @@ function baseUser(i) {
     displayName: `First${i} Last${i}`,
     department: `Department ${i % 60}`,
     active: i % 50 !== 0,
-    groups: [`Staff ${i % 7}`, `Project ${i % 300}`, `Site ${i % 25}`, ...Array.from({ length: Math.max(0, GROUPS - 3) }, (_, j) => `Team ${(i + j * 131) % 2000}`)],
+    groups: [
+      `Staff ${i % 7}`,
+      `Project ${i % 300}`,
+      `Site ${i % 25}`,
+      ...Array.from({ length: Math.max(0, GROUPS - 3) }, (_, j) => `Team ${(i + j * 131) % 2000}`),
+    ],
   };
 }
 
@@ -99,7 +104,10 @@ const childSize = process.env.PARITY_BENCH_SIZE;
 if (childSize) {
   await runOne(Number(childSize));
 } else {
-  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => x > 0);
   for (const n of sizes.length ? sizes : [100_000, 1_000_000]) {
     const res = spawnSync(process.execPath, ['--expose-gc', self], {
       env: { ...process.env, PARITY_BENCH_SIZE: String(n) },

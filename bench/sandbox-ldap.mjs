@@ -24,9 +24,11 @@ try {
   });
   const t4 = performance.now();
   const s = (ms) => (ms / 1000).toFixed(2);
-  console.log(`users ${users}: generate ${s(t1 - t0)} s, server start ${s(t2 - t1)} s, paged read ${s(t4 - t3)} s ` +
-    `(${Math.round(searchEntries.length / ((t4 - t3) / 1000))} entries/s), entries ${searchEntries.length}, ` +
-    `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+  console.log(
+    `users ${users}: generate ${s(t1 - t0)} s, server start ${s(t2 - t1)} s, paged read ${s(t4 - t3)} s ` +
+      `(${Math.round(searchEntries.length / ((t4 - t3) / 1000))} entries/s), entries ${searchEntries.length}, ` +
+      `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+  );
 } finally {
   await client.unbind();
   await server.stop();

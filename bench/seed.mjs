@@ -21,7 +21,9 @@ for (let i = 0; i < 3; i++) {
   if (d.users.length !== users) throw new Error(`generated ${d.users.length} users, expected ${users}`);
 }
 const best = Math.min(...runs);
-console.log(`generateDirectory ${users.toLocaleString('en')} users: ${runs.map((r) => r.toFixed(0)).join(' / ')} ms (best ${best.toFixed(0)} ms; target under ${SEED_TARGET_MS} ms for 100k) ${best < SEED_TARGET_MS ? 'OK' : 'OVER TARGET'}`);
+console.log(
+  `generateDirectory ${users.toLocaleString('en')} users: ${runs.map((r) => r.toFixed(0)).join(' / ')} ms (best ${best.toFixed(0)} ms; target under ${SEED_TARGET_MS} ms for 100k) ${best < SEED_TARGET_MS ? 'OK' : 'OVER TARGET'}`,
+);
 
 const t = performance.now();
 const sb = await startSandbox({ users: 1000, seed: 3, speed: 200, rateLimits: true });

@@ -133,7 +133,11 @@ async function measureOne(users) {
       config,
       readOnly: true,
       out: createOutput({ quiet: true, stderr: quietErr }),
-      operator: { perform: async () => { throw new Error('verify asks no operator questions'); } },
+      operator: {
+        perform: async () => {
+          throw new Error('verify asks no operator questions');
+        },
+      },
       rateLimits: true,
     });
     if (!ctx.scimCredentials) throw new Error('the context did not pick up the SCIM credentials from the config');
@@ -148,9 +152,7 @@ async function measureOne(users) {
     const s = run.report.summary;
     // Name every 429 (server, method, path, time) so a non-zero count can be traced to its limit.
     const throttled =
-      after.rateLimited > before.rateLimited
-        ? (await (await fetch(`${sb.endpoints.controlUrl}/requests`)).json()).filter((e) => e.status === 429)
-        : [];
+      after.rateLimited > before.rateLimited ? (await (await fetch(`${sb.endpoints.controlUrl}/requests`)).json()).filter((e) => e.status === 429) : [];
     return {
       throttled,
       users,
@@ -245,7 +247,8 @@ async function main() {
       `SCIM ceil(users/${SCIM_PAGE}) + ceil(groups/${SCIM_PAGE}) pages at ${SCIM_RATE} req/s (F25), LDAP no documented limit.\n`,
   );
   if (ziaPageSize !== ZIA_MAX_PAGE) {
-    for (const r of rows) process.stdout.write(`  at the client's ZIA page size (${ziaPageSize}) the floor for ${r.users} would be ${r.client.floor.toFixed(2)} s\n`);
+    for (const r of rows)
+      process.stdout.write(`  at the client's ZIA page size (${ziaPageSize}) the floor for ${r.users} would be ${r.client.floor.toFixed(2)} s\n`);
   }
   const big = rows.find((r) => r.users === 100_000);
   if (big) {

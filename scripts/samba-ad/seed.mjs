@@ -162,25 +162,59 @@ function group(cn, sam, groupType, members, description) {
 // Nested chain across group scopes (AD nesting rules respected):
 //   ZIA Users (domain local) ⊃ Engineering Team (universal) ⊃ Platform (global) ⊃ SRE (global)
 // plus some out-of-scope users at two levels, which IN_CHAIN finds but the base DN excludes.
-const sre = group('SRE', 'grp-sre', GT.globalSec,
-  [...users.filter((u) => u.i % 13 === 0).map((u) => u.dn), ...outside.slice(5, 10).map((u) => u.dn)], 'nested level 3');
-const platform = group('Platform', 'grp-platform', GT.globalSec,
-  [sre.dn, ...users.filter((u) => u.i % 9 === 0).map((u) => u.dn)], 'nested level 2');
-const engineering = group('Engineering Team', 'grp-engineering', GT.universalSec,
-  [platform.dn, ...users.filter((u) => u.department === 'Engineering' && u.i % 2 === 0).map((u) => u.dn)], 'nested level 1');
-const ziaUsers = group('ZIA Users', 'grp-zia-users', GT.domainLocalSec,
+const sre = group(
+  'SRE',
+  'grp-sre',
+  GT.globalSec,
+  [...users.filter((u) => u.i % 13 === 0).map((u) => u.dn), ...outside.slice(5, 10).map((u) => u.dn)],
+  'nested level 3',
+);
+const platform = group('Platform', 'grp-platform', GT.globalSec, [sre.dn, ...users.filter((u) => u.i % 9 === 0).map((u) => u.dn)], 'nested level 2');
+const engineering = group(
+  'Engineering Team',
+  'grp-engineering',
+  GT.universalSec,
+  [platform.dn, ...users.filter((u) => u.department === 'Engineering' && u.i % 2 === 0).map((u) => u.dn)],
+  'nested level 1',
+);
+const ziaUsers = group(
+  'ZIA Users',
+  'grp-zia-users',
+  GT.domainLocalSec,
   [engineering.dn, ...users.filter((u) => u.i % 31 === 0).map((u) => u.dn), ...outside.slice(0, 5).map((u) => u.dn)],
-  'scope group: users provisioned to Zscaler');
+  'scope group: users provisioned to Zscaler',
+);
 // Every seeded person: more than 1,500 values, so `member;range=` retrieval needs several rounds.
-const allStaff = group('All Staff', 'grp-all-staff', GT.globalSec, [...users, ...outside].map((u) => u.dn), 'big group');
+const allStaff = group(
+  'All Staff',
+  'grp-all-staff',
+  GT.globalSec,
+  [...users, ...outside].map((u) => u.dn),
+  'big group',
+);
 // A CN full of filter metacharacters: ( ) * \ — a groupDn from configuration must be escaped.
-const metachar = group('R&D (Core) *Ops* \\ Lab', 'grp-metachar', GT.globalSec,
-  users.filter((u) => u.i % 17 === 0).map((u) => u.dn), 'metacharacters in the CN');
+const metachar = group(
+  'R&D (Core) *Ops* \\ Lab',
+  'grp-metachar',
+  GT.globalSec,
+  users.filter((u) => u.i % 17 === 0).map((u) => u.dn),
+  'metacharacters in the CN',
+);
 // A non-ASCII group name.
-const intlGroup = group('Équipe Zürich Ω', 'grp-intl', GT.universalSec,
-  users.filter((u) => u.i % 19 === 0).map((u) => u.dn), 'non-ASCII CN');
-const distribution = group('Sales Announcements', 'grp-sales-dist', GT.globalDist,
-  users.filter((u) => u.department === 'Sales' && u.i % 3 === 0).map((u) => u.dn), 'distribution list');
+const intlGroup = group(
+  'Équipe Zürich Ω',
+  'grp-intl',
+  GT.universalSec,
+  users.filter((u) => u.i % 19 === 0).map((u) => u.dn),
+  'non-ASCII CN',
+);
+const distribution = group(
+  'Sales Announcements',
+  'grp-sales-dist',
+  GT.globalDist,
+  users.filter((u) => u.department === 'Sales' && u.i % 3 === 0).map((u) => u.dn),
+  'distribution list',
+);
 // Children before parents: `member` is a linked attribute and its targets must exist.
 const groups = [sre, platform, engineering, ziaUsers, allStaff, metachar, intlGroup, distribution];
 
@@ -294,6 +328,4 @@ writeFileSync(join(args.out, 'seed.ldif'), chunks.join(''), { mode: 0o600 });
 writeFileSync(join(args.out, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`, { mode: 0o644 });
 const bind = { dn: svcDn, upn: `svc-migrate@${REALM}`, nt: `${args.netbios}\\svc-migrate` };
 writeFileSync(join(args.out, 'bind.json'), `${JSON.stringify(bind)}\n`, { mode: 0o644 });
-process.stdout.write(
-  `seed: ${users.length} users in scope, ${outside.length} outside, ${groups.length} groups, bind account ${svcDn}\n`,
-);
+process.stdout.write(`seed: ${users.length} users in scope, ${outside.length} outside, ${groups.length} groups, bind account ${svcDn}\n`);

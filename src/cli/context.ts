@@ -53,7 +53,11 @@ export function refuseMeaninglessFlags(cmd: Command): void {
       plan
         ? `--detailed-exitcode only describes a dry-run's plan; refusing to run \`migrate ${name}\` for real with it`
         : `--detailed-exitcode means nothing for \`migrate ${name}\` (it applies to ad-to-scim and rollback with --dry-run)`,
-      { hint: plan ? `Add --dry-run to plan only (exit 2 = changes pending), or drop --detailed-exitcode to run ${name}. Nothing was loaded or contacted.` : 'Drop --detailed-exitcode. Nothing was loaded or contacted.' },
+      {
+        hint: plan
+          ? `Add --dry-run to plan only (exit 2 = changes pending), or drop --detailed-exitcode to run ${name}. Nothing was loaded or contacted.`
+          : 'Drop --detailed-exitcode. Nothing was loaded or contacted.',
+      },
     );
   }
   if (plan) refusePlanFlags(cmd, name, opts);
@@ -90,7 +94,9 @@ function refusePlanFlags(cmd: Command, name: string, opts: CommonOptions): void 
     });
   }
   if (format === 'markdown' && opts.json) {
-    throw new UserError('--format markdown and --json both claim stdout; give one', { hint: `The JSON plan can be saved with --out <file> beside the runbook. ${nothing}` });
+    throw new UserError('--format markdown and --json both claim stdout; give one', {
+      hint: `The JSON plan can be saved with --out <file> beside the runbook. ${nothing}`,
+    });
   }
   if (plan !== undefined && opts.dryRun) {
     throw new UserError(`--plan applies a saved plan; a dry-run makes one (--dry-run --out <file>)`, {

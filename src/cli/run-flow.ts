@@ -67,7 +67,7 @@ export interface FlowCommandOptions {
  * (an unattended run adds them after it stopped there, exit 3), and that step checks them live.
  */
 const CONFIG_DIGEST_COVERS =
-  'sha256 of the validated configuration (defaults applied; secret references only, never secret values), without scim.baseUrl, scim.tokenEnv and scim.tokenFile (the Edit IdP step\'s answers, checked live)';
+  "sha256 of the validated configuration (defaults applied; secret references only, never secret values), without scim.baseUrl, scim.tokenEnv and scim.tokenFile (the Edit IdP step's answers, checked live)";
 function configDigest(config: Config): string {
   const { baseUrl: _url, tokenEnv: _env, tokenFile: _file, ...scim } = config.scim as Config['scim'] & { tokenEnv?: string; tokenFile?: string };
   return digestOf({ ...config, scim });
@@ -127,7 +127,13 @@ export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCo
   });
   // The plan a person approves is the dry-run's, observed through a read-only context.
   const planContext = () =>
-    createMigrationContext({ config, readOnly: true, out, operator: operatorFor(config, out, cli.prompter, true), acceptPendingChanges: extra.acceptPendingChanges });
+    createMigrationContext({
+      config,
+      readOnly: true,
+      out,
+      operator: operatorFor(config, out, cli.prompter, true),
+      acceptPendingChanges: extra.acceptPendingChanges,
+    });
   try {
     const code = await executeFlow(cli, ctx, flow, extra, planContext);
     process.exitCode = code;
@@ -151,7 +157,8 @@ async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCt
   if (!plan.changesPending || plan.preflight.some(isBlockingCheck)) return true;
   const changes = plan.steps.filter((s) => s.observation.state !== 'done').length;
   for (const [i, s] of plan.steps.entries()) {
-    if (isBlockingStep(s)) out.warn(`step ${i + 1} (${s.title}) is ${s.observation.state} now: the run observes it again when it gets there, and stops there if it still is.`);
+    if (isBlockingStep(s))
+      out.warn(`step ${i + 1} (${s.title}) is ${s.observation.state} now: the run observes it again when it gets there, and stops there if it still is.`);
   }
   const orgId = planCtx.config.zia.orgId;
   const answer = await cli.prompter.text(
@@ -183,7 +190,9 @@ async function checkApprovedPlan(
   const { store, out } = cli;
   const state = await store.load();
   if (state?.flows[flow.id]?.approvedPlan === approved.digest) {
-    out.info(out.color.dim(`resuming the approved plan ${file} (digest ${approved.digest}); each remaining step is checked against it before it changes anything`));
+    out.info(
+      out.color.dim(`resuming the approved plan ${file} (digest ${approved.digest}); each remaining step is checked against it before it changes anything`),
+    );
     if (ownContext) await planCtx.close().catch(() => undefined);
     return;
   }

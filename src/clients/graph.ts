@@ -58,7 +58,10 @@ export const SyncJobSchema = z
     status: z
       .object({
         code: z.string(), // NotConfigured | NotRun | Active | Paused | Quarantine (docs/vendor-facts.md F29), opaque
-        progress: z.array(ProgressSchema).nullish().transform((v) => v ?? []),
+        progress: z
+          .array(ProgressSchema)
+          .nullish()
+          .transform((v) => v ?? []),
         quarantine: QuarantineSchema.nullish(),
         lastExecution: ExecutionSchema.nullish(),
         lastSuccessfulExecution: ExecutionSchema.nullish(),
@@ -82,17 +85,29 @@ export const SyncSchemaSchema = z
       z
         .object({
           name: z.string().nullish(),
-          objectMappings: z.array(
-            z
-              .object({
-                name: z.string().nullish(),
-                enabled: z.boolean().nullish(),
-                sourceObjectName: z.string().nullish(),
-                targetObjectName: z.string().nullish(),
-                attributeMappings: z.array(z.object({ targetAttributeName: z.string(), matchingPriority: z.number().nullish(), source: z.object({ name: z.string().nullish(), expression: z.string().nullish() }).passthrough().nullish() }).passthrough()).nullish(),
-              })
-              .passthrough(),
-          ).nullish(),
+          objectMappings: z
+            .array(
+              z
+                .object({
+                  name: z.string().nullish(),
+                  enabled: z.boolean().nullish(),
+                  sourceObjectName: z.string().nullish(),
+                  targetObjectName: z.string().nullish(),
+                  attributeMappings: z
+                    .array(
+                      z
+                        .object({
+                          targetAttributeName: z.string(),
+                          matchingPriority: z.number().nullish(),
+                          source: z.object({ name: z.string().nullish(), expression: z.string().nullish() }).passthrough().nullish(),
+                        })
+                        .passthrough(),
+                    )
+                    .nullish(),
+                })
+                .passthrough(),
+            )
+            .nullish(),
         })
         .passthrough(),
     ),
@@ -193,7 +208,8 @@ const QUARANTINE_TEXT: Record<string, { meaning: string; whatToDo: string }> = {
   },
   EncounteredBaseEscrowThreshold: {
     meaning: 'too many users or groups failed to provision (escrow threshold reached)',
-    whatToDo: 'read the provisioning logs for the failing objects, fix the cause (for example an email domain not registered in ZIA), then restart with resetScope QuarantineState',
+    whatToDo:
+      'read the provisioning logs for the failing objects, fix the cause (for example an email domain not registered in ZIA), then restart with resetScope QuarantineState',
   },
   EncounteredTotalEscrowThreshold: {
     meaning: 'the total number of failed objects passed the limit (more than 40 000 failures)',
@@ -251,7 +267,14 @@ const REFUSED_SCOPES: Record<string, string> = {
 };
 
 /** Secret keys whose values are not meant to be shown (docs/vendor-facts.md F48); other keys are settings. */
-const NON_SECRET_KEYS = new Set(['BaseAddress', 'SyncAll', 'SyncNotificationSettings', 'SkipOutOfScopeDeletions', 'SynchronizationSchedule', 'HardDeletesEnabled']);
+const NON_SECRET_KEYS = new Set([
+  'BaseAddress',
+  'SyncAll',
+  'SyncNotificationSettings',
+  'SkipOutOfScopeDeletions',
+  'SynchronizationSchedule',
+  'HardDeletesEnabled',
+]);
 
 /** What a read of the provisioning secrets could learn: their keys, or why Graph would not say. */
 export type SecretKeys = { keys: string[]; reason?: undefined } | { keys: null; reason: string };
@@ -387,10 +410,14 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           else throw err;
         }
       } else if (ref.appId) {
-        candidates = (await call('GET', '/servicePrincipals', collection(ServicePrincipalSchema), { query: { ...select, $filter: `appId eq ${odata(ref.appId)}` } })).value;
+        candidates = (
+          await call('GET', '/servicePrincipals', collection(ServicePrincipalSchema), { query: { ...select, $filter: `appId eq ${odata(ref.appId)}` } })
+        ).value;
       } else if (ref.displayName) {
         candidates = (
-          await call('GET', '/servicePrincipals', collection(ServicePrincipalSchema), { query: { ...select, $filter: `displayName eq ${odata(ref.displayName)}`, $top: 50 } })
+          await call('GET', '/servicePrincipals', collection(ServicePrincipalSchema), {
+            query: { ...select, $filter: `displayName eq ${odata(ref.displayName)}`, $top: 50 },
+          })
         ).value;
       } else {
         throw new UserError('name the Zscaler enterprise app by id (object id), appId or displayName');
@@ -399,7 +426,10 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const matching = candidates.filter(
         (c) => (!ref.id || c.id === ref.id) && (!ref.appId || c.appId === ref.appId) && (!ref.displayName || c.displayName === ref.displayName),
       );
-      const wanted = Object.entries(ref).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ');
+      const wanted = Object.entries(ref)
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       if (matching.length === 1) {
         const m = matching[0]!;
         return { id: m.id, appId: m.appId, displayName: m.displayName };
@@ -437,7 +467,9 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const read = await readSecrets(spId);
       const kept = (read.list ?? []).filter((s) => !(s.key in values) && NON_SECRET_KEYS.has(s.key) && !masked(s.value));
       const dropped = read.list === null ? null : read.list.filter((s) => !(s.key in values) && !kept.includes(s)).map((s) => s.key);
-      const body = { value: [...Object.entries(values).map(([key, value]) => ({ key, value })), ...kept.map((s) => ({ key: s.key, value: s.value as string }))] };
+      const body = {
+        value: [...Object.entries(values).map(([key, value]) => ({ key, value })), ...kept.map((s) => ({ key: s.key, value: s.value as string }))],
+      };
       await call('PUT', `${sp(spId)}/synchronization/secrets`, z.unknown(), { body });
       return { keys: body.value.map((s) => s.key), kept: kept.map((s) => s.key), dropped };
     },
@@ -461,7 +493,10 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       await call('POST', `${job(spId, jobId)}/pause`, z.unknown(), { idempotent: true });
     },
     async restartJob(spId, jobId, resetScope) {
-      const parts = resetScope.split(',').map((s) => s.trim()).filter(Boolean);
+      const parts = resetScope
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (parts.length === 0) throw new UserError('restartJob needs a resetScope (for example Watermark or QuarantineState)');
       for (const p of parts) {
         const why = REFUSED_SCOPES[p];
@@ -507,7 +542,8 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
         for (const a of page.value) out.push({ ...a, defaultAccess: a.appRoleId === DEFAULT_ACCESS_ROLE_ID || named.has(a.appRoleId) });
         next = page['@odata.nextLink'];
         if (!next) return out;
-        if (new URL(next).origin !== graphOrigin) throw new UserError(`Graph returned a nextLink to another host (${new URL(next).origin}); refusing to follow it`);
+        if (new URL(next).origin !== graphOrigin)
+          throw new UserError(`Graph returned a nextLink to another host (${new URL(next).origin}); refusing to follow it`);
       }
       throw new UserError('Graph appRoleAssignedTo: paging did not end after 10 000 pages');
     },

@@ -73,12 +73,7 @@ export interface HttpResponse<T> {
 export interface HttpClient {
   readonly system: System;
   readonly readOnly: boolean;
-  request<S extends z.ZodType>(
-    method: Method,
-    path: string,
-    schema: S,
-    opts?: CallOptions & { body?: unknown },
-  ): Promise<HttpResponse<z.output<S>>>;
+  request<S extends z.ZodType>(method: Method, path: string, schema: S, opts?: CallOptions & { body?: unknown }): Promise<HttpResponse<z.output<S>>>;
   get<S extends z.ZodType>(path: string, schema: S, opts?: CallOptions): Promise<z.output<S>>;
   post<S extends z.ZodType>(path: string, body: unknown, schema: S, opts?: CallOptions): Promise<z.output<S>>;
   put<S extends z.ZodType>(path: string, body: unknown, schema: S, opts?: CallOptions): Promise<z.output<S>>;
@@ -173,8 +168,7 @@ function hintFor(status: number, retryAfter: number | undefined): string {
   if (status === 0) return 'check the URL, DNS, proxy and firewall; the call was retried before giving up';
   if (status === 400) return 'the request was rejected as invalid; the message above says which field';
   if (status === 401) return 'the credentials were refused or the session expired: check the secret references in the configuration';
-  if (status === 403)
-    return 'the account lacks a role or permission for this call, or the tenant is in read-only maintenance';
+  if (status === 403) return 'the account lacks a role or permission for this call, or the tenant is in read-only maintenance';
   if (status === 404) return 'check the base URL and the ids in the configuration';
   if (status === 409) return 'another administrator or session holds the edit lock; rerun shortly';
   if (status === 429)
@@ -534,7 +528,13 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       const issuePaths = issues.map((i) => (i.path.length ? i.path.map(String).join('.') : '(root)'));
       // Zod messages name expected/received types, not values, so no secret leaks through them.
       const msgs = issues.map((i, n) => `at ${issuePaths[n]}: ${i.message}`);
-      throw new SchemaError(system, method, displayPath, msgs.map((m) => redactor.scrub(m)), issuePaths);
+      throw new SchemaError(
+        system,
+        method,
+        displayPath,
+        msgs.map((m) => redactor.scrub(m)),
+        issuePaths,
+      );
     }
     const outHeaders: Record<string, string | string[] | undefined> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {
@@ -554,19 +554,28 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
         const host = url?.hostname ?? 'the host';
         return new ApiError({
-          system, method, path: displayPath, status: 0, attempts,
+          system,
+          method,
+          path: displayPath,
+          status: 0,
+          attempts,
           detail: redactor.scrub(`cannot resolve the host name ${host} (${err.code})`),
           hint: `check the host name ${host} in the configuration (the URL or cloud name), and this machine's DNS and proxy settings; ${err.code === 'ENOTFOUND' ? 'a name that does not resolve is not retried' : 'the resolver did not answer twice'}`,
         });
       }
       if (err.code === BODY_ERROR) {
         return new ApiError({
-          system, method, path: displayPath, status: 0, attempts,
+          system,
+          method,
+          path: displayPath,
+          status: 0,
+          attempts,
           failure: redactor.scrub(`truncated or malformed response body from ${method} ${url ? `${url.origin}${url.pathname}` : displayPath}`),
           hint: 'the answer was cut short or mangled on the way (connection dropped, proxy or TLS inspection); it was retried like a reset connection. Rerun later; if it persists, check proxies between here and the service',
         });
       }
-      const detail = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? `timed out after ${err.config?.timeout ?? '?'} ms` : err.code ?? 'network error';
+      const detail =
+        err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? `timed out after ${err.config?.timeout ?? '?'} ms` : (err.code ?? 'network error');
       return new ApiError({ system, method, path: displayPath, status: 0, attempts, detail: redactor.scrub(detail) });
     }
     const raw = err.response.data;

@@ -36,7 +36,10 @@ export const OktaAppSchema = z
     signOnMode: z.string().nullish(),
     /** Read-only list of what provisioning does (PUSH_NEW_USERS, GROUP_PUSH, …), K4. */
     features: z.array(z.string()).nullish(),
-    settings: z.object({ app: z.record(z.string(), z.unknown()).nullish() }).passthrough().nullish(),
+    settings: z
+      .object({ app: z.record(z.string(), z.unknown()).nullish() })
+      .passthrough()
+      .nullish(),
     _links: LinksSchema,
   })
   .passthrough();
@@ -206,7 +209,9 @@ function loadSigningKey(text: string, keyId: string | undefined): SigningKey {
   const type = key.asymmetricKeyType;
   if (type === 'rsa') return { key, alg: 'RS256', kid };
   if (type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, alg: 'ES256', kid };
-  throw new UserError(`the Okta service app private key is ${type ?? 'of an unknown type'}${type === 'ec' ? ` on ${key.asymmetricKeyDetails?.namedCurve}` : ''}; this tool signs with RSA (RS256) or EC P-256 (ES256)`);
+  throw new UserError(
+    `the Okta service app private key is ${type ?? 'of an unknown type'}${type === 'ec' ? ` on ${key.asymmetricKeyDetails?.namedCurve}` : ''}; this tool signs with RSA (RS256) or EC P-256 (ES256)`,
+  );
 }
 
 const b64url = (v: string | Buffer): string => Buffer.from(v).toString('base64url');
@@ -262,7 +267,10 @@ export interface OktaClient {
    * `form` 'auto' sends the full URL first and, if Okta refuses it as invalid (400), the `/<org>/<idp>/`
    * form; the answer says which form Okta took.
    */
-  setZscalerConnection(appId: string, c: { scimBaseUrl: string; token: string; form?: BaseUrlForm | 'auto' }): Promise<{ form: BaseUrlForm; connection: ProvisioningConnection }>;
+  setZscalerConnection(
+    appId: string,
+    c: { scimBaseUrl: string; token: string; form?: BaseUrlForm | 'auto' },
+  ): Promise<{ form: BaseUrlForm; connection: ProvisioningConnection }>;
   activateConnection(appId: string): Promise<void>;
   deactivateConnection(appId: string): Promise<void>;
   listFeatures(appId: string): Promise<AppFeature[]>;
@@ -271,7 +279,10 @@ export interface OktaClient {
   /** PUT …/features/USER_PROVISIONING with only the capabilities named (a partial update, K4); password sync is left alone. */
   setProvisioningFeature(appId: string, s: Partial<ProvisioningSettings>): Promise<AppFeature>;
   listGroupPushMappings(appId: string): Promise<GroupPushMapping[]>;
-  createGroupPushMapping(appId: string, m: { sourceGroupId: string; targetGroupName?: string; targetGroupId?: string; status?: 'ACTIVE' | 'INACTIVE' }): Promise<GroupPushMapping>;
+  createGroupPushMapping(
+    appId: string,
+    m: { sourceGroupId: string; targetGroupName?: string; targetGroupId?: string; status?: 'ACTIVE' | 'INACTIVE' },
+  ): Promise<GroupPushMapping>;
   setGroupPushMappingStatus(appId: string, mappingId: string, status: 'ACTIVE' | 'INACTIVE'): Promise<GroupPushMapping>;
   /** The mapping must be INACTIVE first (K6); the group in Zscaler is kept unless deleteTargetGroup. */
   deleteGroupPushMapping(appId: string, mappingId: string, deleteTargetGroup?: boolean): Promise<void>;
@@ -355,7 +366,7 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
   };
   const windows = new Map<string, Window>();
   const bucketOf = (path: string): string => {
-    const p = /^https?:\/\//i.test(path) ? new URL(path).pathname : path.split('?')[0] ?? path;
+    const p = /^https?:\/\//i.test(path) ? new URL(path).pathname : (path.split('?')[0] ?? path);
     return p.split('/').slice(0, 4).join('/');
   };
   const observe = (bucket: string, h: HttpResponse<unknown>['headers']): void => {
@@ -394,7 +405,12 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
     }
   }
 
-  async function call<S extends z.ZodType>(method: Method, path: string, schema: S, o: CallOptions & { body?: unknown } = {}): Promise<HttpResponse<z.output<S>>> {
+  async function call<S extends z.ZodType>(
+    method: Method,
+    path: string,
+    schema: S,
+    o: CallOptions & { body?: unknown } = {},
+  ): Promise<HttpResponse<z.output<S>>> {
     const bucket = bucketOf(path);
     const send = async (): Promise<HttpResponse<z.output<S>>> => {
       await pace(bucket);
@@ -423,12 +439,14 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
     const out: Array<z.output<S>> = [];
     let next: string | undefined = undefined;
     for (let n = 0; n < 10_000; n++) {
-      const res: HttpResponse<Array<z.output<S>>> = next === undefined ? await call('GET', path, z.array(item), { query }) : await call('GET', next, z.array(item));
+      const res: HttpResponse<Array<z.output<S>>> =
+        next === undefined ? await call('GET', path, z.array(item), { query }) : await call('GET', next, z.array(item));
       out.push(...res.data);
       next = nextLink(res.headers);
       if (!next) return out;
       // The credential goes wherever the link points: only ever to this org.
-      if (new URL(next, origin).origin !== origin) throw new UserError(`Okta returned a next link to another host (${new URL(next, origin).origin}); refusing to follow it`);
+      if (new URL(next, origin).origin !== origin)
+        throw new UserError(`Okta returned a next link to another host (${new URL(next, origin).origin}); refusing to follow it`);
       next = new URL(next, origin).toString();
     }
     throw new UserError(`Okta ${path}: paging did not end after 10 000 pages`);
@@ -460,10 +478,14 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
         try {
           found = (await call('GET', app(ref.id), OktaAppSchema)).data;
         } catch (err) {
-          if (isStatus(err, 404)) throw new UserError(`no Okta app has the id ${ref.id}`, { hint: 'copy the id from the app page URL in the Admin Console (…/admin/app/zscalerbyz/instance/<id>)' });
+          if (isStatus(err, 404))
+            throw new UserError(`no Okta app has the id ${ref.id}`, {
+              hint: 'copy the id from the app page URL in the Admin Console (…/admin/app/zscalerbyz/instance/<id>)',
+            });
           throw err;
         }
-        if (ref.label && found.label !== ref.label) throw new UserError(`the Okta app ${ref.id} is labelled "${found.label}", not "${ref.label}"`, { hint: 'give the id or the label of the same app' });
+        if (ref.label && found.label !== ref.label)
+          throw new UserError(`the Okta app ${ref.id} is labelled "${found.label}", not "${ref.label}"`, { hint: 'give the id or the label of the same app' });
         return found;
       }
       let all: OktaApp[];
@@ -478,11 +500,16 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
       const matching = ref.label ? zscaler.filter((a) => a.label === ref.label) : zscaler;
       if (matching.length === 1) return matching[0]!;
       if (matching.length === 0) {
-        throw new UserError(`no Zscaler 2.0 app (${ZSCALER_APP_NAME})${ref.label ? ` labelled "${ref.label}"` : ''} in Okta ${origin}${zscaler.length ? ` (found: ${describe(zscaler)})` : ''}`, {
-          hint: 'add "Zscaler 2.0" from the Okta Integration Network, or set idp.app.id; for another app (a custom SCIM app) the IdP steps are operator steps',
-        });
+        throw new UserError(
+          `no Zscaler 2.0 app (${ZSCALER_APP_NAME})${ref.label ? ` labelled "${ref.label}"` : ''} in Okta ${origin}${zscaler.length ? ` (found: ${describe(zscaler)})` : ''}`,
+          {
+            hint: 'add "Zscaler 2.0" from the Okta Integration Network, or set idp.app.id; for another app (a custom SCIM app) the IdP steps are operator steps',
+          },
+        );
       }
-      throw new UserError(`${matching.length} Zscaler 2.0 apps in Okta: ${describe(matching)}`, { hint: 'set the app id (or a unique label) in the configuration' });
+      throw new UserError(`${matching.length} Zscaler 2.0 apps in Okta: ${describe(matching)}`, {
+        hint: 'set the app id (or a unique label) in the configuration',
+      });
     },
     getApp: async (appId) => (await call('GET', app(appId), OktaAppSchema)).data,
     async findAppByLabel(label) {
@@ -544,18 +571,31 @@ export function createOktaClient(opts: OktaClientOptions): OktaClient {
       if ((m.targetGroupName === undefined) === (m.targetGroupId === undefined)) {
         throw new UserError('a group push mapping needs exactly one of targetGroupName and targetGroupId');
       }
-      const body = { sourceGroupId: m.sourceGroupId, status: m.status ?? 'ACTIVE', ...(m.targetGroupId ? { targetGroupId: m.targetGroupId } : { targetGroupName: m.targetGroupName }) };
+      const body = {
+        sourceGroupId: m.sourceGroupId,
+        status: m.status ?? 'ACTIVE',
+        ...(m.targetGroupId ? { targetGroupId: m.targetGroupId } : { targetGroupName: m.targetGroupName }),
+      };
       return (await call('POST', `${app(appId)}/group-push/mappings`, GroupPushMappingSchema, { body })).data;
     },
     setGroupPushMappingStatus: async (appId, mappingId, status) =>
-      (await call('PATCH', `${app(appId)}/group-push/mappings/${encodeURIComponent(mappingId)}`, GroupPushMappingSchema, { body: { status }, idempotent: true })).data,
+      (
+        await call('PATCH', `${app(appId)}/group-push/mappings/${encodeURIComponent(mappingId)}`, GroupPushMappingSchema, {
+          body: { status },
+          idempotent: true,
+        })
+      ).data,
     async deleteGroupPushMapping(appId, mappingId, deleteTargetGroup = false) {
       await call('DELETE', `${app(appId)}/group-push/mappings/${encodeURIComponent(mappingId)}`, z.unknown(), { query: { deleteTargetGroup } });
     },
     async findGroup(name) {
-      const found = await pages('/api/v1/groups', OktaGroupSchema, { search: `profile.name eq "${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`, limit: 200 });
+      const found = await pages('/api/v1/groups', OktaGroupSchema, {
+        search: `profile.name eq "${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+        limit: 200,
+      });
       const exact = found.filter((g) => g.profile.name === name);
-      if (exact.length > 1) throw new UserError(`${exact.length} Okta groups are named "${name}" (${exact.map((g) => g.id).join(', ')})`, { hint: 'name the group by id' });
+      if (exact.length > 1)
+        throw new UserError(`${exact.length} Okta groups are named "${name}" (${exact.map((g) => g.id).join(', ')})`, { hint: 'name the group by id' });
       return exact[0] ?? null;
     },
     listAppUsers: (appId) => pages(`${app(appId)}/users`, AppUserSchema, { limit: 500 }),

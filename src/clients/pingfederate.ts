@@ -155,13 +155,19 @@ export function describeProvisioning(conn: SpConnection, names: TargetSettingNam
   let baseUrlField: ConfigField | undefined;
   if (names.baseUrl !== undefined) {
     baseUrlField = byName(names.baseUrl);
-    if (!baseUrlField) throw new PingFederateShapeError(`${label(conn)} has no target setting "${names.baseUrl}" (the configured Base URL setting); ${seen}`, NAMES_HINT);
+    if (!baseUrlField)
+      throw new PingFederateShapeError(`${label(conn)} has no target setting "${names.baseUrl}" (the configured Base URL setting); ${seen}`, NAMES_HINT);
   } else {
     const urls = fields.filter((f) => !isEncrypted(f) && looksLikeUrl(f.value));
     const named = fields.filter((f) => !isEncrypted(f) && URL_NAME.test(f.name));
     const pick = urls.length === 1 ? urls : urls.length === 0 ? named : [];
     if (pick.length !== 1) {
-      const why = urls.length > 1 ? `${urls.length} settings hold a URL` : named.length > 1 ? `${named.length} settings are named like a URL` : 'no setting holds or is named like a URL';
+      const why =
+        urls.length > 1
+          ? `${urls.length} settings hold a URL`
+          : named.length > 1
+            ? `${named.length} settings are named like a URL`
+            : 'no setting holds or is named like a URL';
       throw new PingFederateShapeError(`${label(conn)}: cannot tell which target setting holds the SCIM Base URL (${why}); ${seen}`, NAMES_HINT);
     }
     baseUrlField = pick[0];
@@ -176,7 +182,10 @@ export function describeProvisioning(conn: SpConnection, names: TargetSettingNam
     const tiers = [encrypted.filter((f) => TOKEN_NAME.test(f.name)), encrypted.filter((f) => SECRET_NAME.test(f.name)), encrypted];
     const tier = tiers.find((t) => t.length > 0) ?? [];
     if (tier.length !== 1) {
-      const why = tier.length === 0 ? 'no encrypted setting is stored (a token saved once shows as an encrypted setting)' : `${tier.length} encrypted settings could be it`;
+      const why =
+        tier.length === 0
+          ? 'no encrypted setting is stored (a token saved once shows as an encrypted setting)'
+          : `${tier.length} encrypted settings could be it`;
       throw new PingFederateShapeError(`${label(conn)}: cannot tell which target setting holds the Bearer Token (${why}); ${seen}`, NAMES_HINT);
     }
     tokenName = (tier[0] as ConfigField).name;
@@ -237,7 +246,7 @@ export function withChannelState(conn: SpConnection, want: { active: boolean; ch
           ? `${label(conn)} has no provisioning channel "${want.channel}" (channels: ${names})`
           : `${label(conn)}: cannot tell which provisioning channel to activate (channels: ${names})`,
         op.channels.length === 0
-          ? 'create a channel on the connection\'s Outbound Provisioning tab (Manage Channels: source data store, source location, attribute mapping), then rerun'
+          ? "create a channel on the connection's Outbound Provisioning tab (Manage Channels: source data store, source location, attribute mapping), then rerun"
           : 'name the channel to activate in the configuration',
       );
     }
@@ -295,7 +304,11 @@ export interface PingFederateClient {
    * GET, set the Base URL and token, PUT. Every other setting is sent back as read, each
    * `encryptedValue` unchanged. Returns the shape after the write and the names of the settings kept.
    */
-  setProvisioningTarget(id: string, target: { baseUrl: string; token: string }, names?: TargetSettingNames): Promise<{ shape: ProvisioningShape; kept: string[] }>;
+  setProvisioningTarget(
+    id: string,
+    target: { baseUrl: string; token: string },
+    names?: TargetSettingNames,
+  ): Promise<{ shape: ProvisioningShape; kept: string[] }>;
   /**
    * GET, switch the channel (and, on, the connection) on or off, PUT (see `withChannelState`).
    * Needs no knowledge of the target settings: they go back as read.

@@ -209,10 +209,9 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
       const page = await http.get(`/${resource}`, schema, { headers, query: { startIndex, count: pageSize } });
       if (total === undefined) total = page.totalResults;
       else if (page.totalResults !== total) {
-        throw new UserError(
-          `SCIM GET /${resource}: totalResults changed mid-read from ${total} to ${page.totalResults} (at startIndex ${startIndex})`,
-          { hint: 'something is provisioning into Zscaler while we read; rerun when the IdP cycle is idle' },
-        );
+        throw new UserError(`SCIM GET /${resource}: totalResults changed mid-read from ${total} to ${page.totalResults} (at startIndex ${startIndex})`, {
+          hint: 'something is provisioning into Zscaler while we read; rerun when the IdP cycle is idle',
+        });
       }
       const items = (page.Resources ?? []) as Array<z.output<T> & { id: string }>;
       const remaining = total - fetched;
@@ -252,7 +251,10 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
       return r.totalResults;
     },
     async countGroups(filter) {
-      const r = await http.get('/Groups', listResponse(ScimListedGroupSchema), { headers, query: { startIndex: 1, count: 1, excludedAttributes: 'members', filter } });
+      const r = await http.get('/Groups', listResponse(ScimListedGroupSchema), {
+        headers,
+        query: { startIndex: 1, count: 1, excludedAttributes: 'members', filter },
+      });
       return r.totalResults;
     },
     async probe() {
@@ -260,7 +262,9 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
       let serviceProviderConfig: ServiceProviderConfig;
       try {
         // /ServiceProviderConfig needs no authentication (docs/vendor-facts.md, ZIA SCIM).
-        serviceProviderConfig = await http.get('/ServiceProviderConfig', ServiceProviderConfigSchema, { headers: { Accept: `${SCIM_JSON}, application/json` } });
+        serviceProviderConfig = await http.get('/ServiceProviderConfig', ServiceProviderConfigSchema, {
+          headers: { Accept: `${SCIM_JSON}, application/json` },
+        });
       } catch (err) {
         // A 404 or a page that is not SCIM is about the URL; a 5xx, a reset or a timeout says nothing about it.
         if ((err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) || err instanceof SchemaError) {
@@ -284,7 +288,7 @@ export function createScimClient(opts: ScimClientOptions): ScimClient {
           throw new ScimProbeError('token-refused', `the SCIM endpoint ${base} refused the Bearer Token (HTTP ${err.status})`, {
             hint:
               'Check both, in this order: (1) the Base URL must be the one Edit IdP shows for this IdP (its IdP id is the path segment after the org id); ' +
-              '(2) the token must be that IdP\'s current Bearer Token (Generate Token replaces the previous one).',
+              "(2) the token must be that IdP's current Bearer Token (Generate Token replaces the previous one).",
           });
         }
         throw err;

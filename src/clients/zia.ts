@@ -94,7 +94,17 @@ const SessionInfoSchema = z
 /** Production ZIA cloud names (F1). Under OneAPI they all share one API host (O1, O3). */
 const PRODUCTION_CLOUDS = new Set(['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten', 'production', '']);
 /** The cloud names this client maps to API hosts by name, as an administrator types them (`migrate init` offers these). */
-export const ZIA_CLOUD_NAMES = ['zscaler', 'zscalerone', 'zscalertwo', 'zscalerthree', 'zscloud', 'zscalerten', 'zscalerbeta', 'zscalergov', 'zspreview'] as const;
+export const ZIA_CLOUD_NAMES = [
+  'zscaler',
+  'zscalerone',
+  'zscalertwo',
+  'zscalerthree',
+  'zscloud',
+  'zscalerten',
+  'zscalerbeta',
+  'zscalergov',
+  'zspreview',
+] as const;
 
 /**
  * The ZIA API base URL for a cloud. Legacy: `https://zsapi.<cloud>.net/api/v1` (zspreview:
@@ -385,15 +395,12 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
 
   function refuseOrgAuthTypeChange(current: string, wanted: string | undefined): void {
     if (wanted !== undefined && wanted !== current) {
-      throw new UserError(
-        `refusing to change the ZIA user repository type (orgAuthType) from ${current} to ${wanted}`,
-        {
-          hint:
-            'the AD → SCIM migration guide warns: do not change the database type from Active Directory to Hosted DB — ' +
-            'it can delete all existing user and group mappings and create duplicate users with SCIM provisioning. ' +
-            'Change it in the Admin Portal yourself only if Zscaler Support tells you to.',
-        },
-      );
+      throw new UserError(`refusing to change the ZIA user repository type (orgAuthType) from ${current} to ${wanted}`, {
+        hint:
+          'the AD → SCIM migration guide warns: do not change the database type from Active Directory to Hosted DB — ' +
+          'it can delete all existing user and group mappings and create duplicate users with SCIM provisioning. ' +
+          'Change it in the Admin Portal yourself only if Zscaler Support tells you to.',
+      });
     }
   }
 

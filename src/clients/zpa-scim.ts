@@ -129,7 +129,9 @@ export function createZpaScimClient(opts: ZpaScimClientOptions): ZpaScimClient {
       }
       for (const it of items) {
         if (seen.has(it.id)) {
-          throw new UserError(`ZPA SCIM GET /${resource}: id ${it.id} appeared twice while paging`, { hint: 'the order shifted during the read; rerun when the IdP cycle is idle' });
+          throw new UserError(`ZPA SCIM GET /${resource}: id ${it.id} appeared twice while paging`, {
+            hint: 'the order shifted during the read; rerun when the IdP cycle is idle',
+          });
         }
         seen.add(it.id);
       }
@@ -210,7 +212,7 @@ export function createZpaScimClient(opts: ZpaScimClientOptions): ZpaScimClient {
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
           throw new ZpaScimTokenRefused(`the ZPA SCIM endpoint ${describe(opts.baseUrl)} refused the token (HTTP ${err.status})`, {
             hint:
-              'Check, in this order: (1) SCIM Sync is on for this IdP (IDP Configuration > Edit); (2) the endpoint is the SCIM Service Provider Endpoint this IdP shows (its path ends in this IdP\'s id); ' +
+              "Check, in this order: (1) SCIM Sync is on for this IdP (IDP Configuration > Edit); (2) the endpoint is the SCIM Service Provider Endpoint this IdP shows (its path ends in this IdP's id); " +
               '(3) the token is the one Generate New Token showed last (a new one replaces the previous one).',
           });
         }
@@ -219,8 +221,10 @@ export function createZpaScimClient(opts: ZpaScimClientOptions): ZpaScimClient {
       return { totalUsers: r.totalResults, filter: await filterSupport() };
     },
     filterSupport,
-    listUsers: ((o?: { stripUnknown?: boolean }) => (o?.stripUnknown ? list('Users', ScimListedUserSchema) : list('Users', ScimUserSchema))) as ZpaScimClient['listUsers'],
-    listGroups: ((o?: { stripUnknown?: boolean }) => (o?.stripUnknown ? list('Groups', ScimListedGroupSchema) : list('Groups', ScimGroupSchema))) as ZpaScimClient['listGroups'],
+    listUsers: ((o?: { stripUnknown?: boolean }) =>
+      o?.stripUnknown ? list('Users', ScimListedUserSchema) : list('Users', ScimUserSchema)) as ZpaScimClient['listUsers'],
+    listGroups: ((o?: { stripUnknown?: boolean }) =>
+      o?.stripUnknown ? list('Groups', ScimListedGroupSchema) : list('Groups', ScimGroupSchema)) as ZpaScimClient['listGroups'],
     getUser: (id) => getOrNull(`/Users/${encodeURIComponent(id)}`, ScimUserSchema),
     getGroup: (id) => getOrNull(`/Groups/${encodeURIComponent(id)}`, ScimGroupSchema),
     findUserByUserName: (userName) => findOne('Users', ScimUserSchema as z.ZodType<ScimUser>, 'userName', userName, (u) => u.userName),

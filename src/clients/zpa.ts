@@ -35,7 +35,13 @@ const Id = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return z.NEVER;
 });
 /** A flag as a boolean or the string "true"/"false". */
-const Flag = z.union([z.boolean(), z.string().regex(/^(true|false)$/i, 'expected true or false').transform((v) => v.toLowerCase() === 'true')]);
+const Flag = z.union([
+  z.boolean(),
+  z
+    .string()
+    .regex(/^(true|false)$/i, 'expected true or false')
+    .transform((v) => v.toLowerCase() === 'true'),
+]);
 
 const IdpWire = z.object({
   id: Id,
@@ -184,8 +190,7 @@ export const ZPA_MAX_PAGE = 500;
 // Client
 
 export type ZpaAuth =
-  | { kind: 'legacy'; clientId: string; clientSecret: string }
-  | { kind: 'oneapi'; tokenUrl: string; clientId: string; clientSecret: string; audience?: string };
+  { kind: 'legacy'; clientId: string; clientSecret: string } | { kind: 'oneapi'; tokenUrl: string; clientId: string; clientSecret: string; audience?: string };
 
 export interface ZpaClientOptions {
   /** The API root: `https://config.private.zscaler.com` (legacy) or `https://api.zsapi.net/zpa` (OneAPI). */
@@ -236,7 +241,8 @@ export interface ZpaClient {
 }
 
 function assertId(what: string, id: string): void {
-  if (!/^\d+$/.test(id)) throw new UserError(`${what} "${id}" is not a ZPA id (digits only)`, { hint: 'copy the id from the ZPA console or from the IdP list' });
+  if (!/^\d+$/.test(id))
+    throw new UserError(`${what} "${id}" is not a ZPA id (digits only)`, { hint: 'copy the id from the ZPA console or from the IdP list' });
 }
 
 export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
@@ -269,7 +275,12 @@ export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
     form:
       auth.kind === 'legacy'
         ? { client_id: auth.clientId, client_secret: auth.clientSecret }
-        : { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret, audience: auth.audience ?? 'https://api.zscaler.com' },
+        : {
+            grant_type: 'client_credentials',
+            client_id: auth.clientId,
+            client_secret: auth.clientSecret,
+            audience: auth.audience ?? 'https://api.zscaler.com',
+          },
     onToken: (t) => http.addSecret(t),
   });
 
@@ -305,7 +316,12 @@ export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
    * that is empty or over-full before the end, a total that moves, or an item seen twice is refused:
    * the list would be incomplete (a known ZPA symptom is groups missing from large pages, Y12).
    */
-  async function* pages<T>(path: string, item: z.ZodType<T>, o: ZpaListOptions & { query?: Record<string, string | undefined> }, key: (t: T) => string): AsyncGenerator<T[]> {
+  async function* pages<T>(
+    path: string,
+    item: z.ZodType<T>,
+    o: ZpaListOptions & { query?: Record<string, string | undefined> },
+    key: (t: T) => string,
+  ): AsyncGenerator<T[]> {
     const pageSize = Math.min(Math.max(1, Math.floor(o.pageSize ?? ZPA_MAX_PAGE)), ZPA_MAX_PAGE);
     const schema = pageOf(item);
     const seen = new Set<string>();
@@ -336,7 +352,9 @@ export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
       for (const it of list) {
         const k = key(it);
         if (seen.has(k)) {
-          throw new UserError(`ZPA GET ${path}: id ${k} appeared twice while paging`, { hint: 'the order shifted during the read (changes in progress); rerun when the IdP is idle' });
+          throw new UserError(`ZPA GET ${path}: id ${k} appeared twice while paging`, {
+            hint: 'the order shifted during the read (changes in progress); rerun when the IdP is idle',
+          });
         }
         seen.add(k);
       }
@@ -370,7 +388,10 @@ export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
       // The list's `search` syntax has changed over time (Y7); IdPs are few, so compare here.
       const hits: ZpaIdp[] = [];
       for await (const page of listIdps()) hits.push(...page.filter((i) => i.name === name));
-      if (hits.length > 1) throw new UserError(`ZPA has ${hits.length} IdPs named "${name}" (ids ${hits.map((i) => i.id).join(', ')})`, { hint: 'configure the IdP by id instead' });
+      if (hits.length > 1)
+        throw new UserError(`ZPA has ${hits.length} IdPs named "${name}" (ids ${hits.map((i) => i.id).join(', ')})`, {
+          hint: 'configure the IdP by id instead',
+        });
       return hits[0] ?? null;
     },
     listScimGroups(idpId, o = {}) {

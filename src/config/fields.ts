@@ -10,9 +10,7 @@ import { clipValue } from '../engine/errors.js';
  * `secretRef()` builds that pair and insists on exactly one of the two.
  */
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, underscore)');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, underscore)');
 
 /** `{ <name>Env?: string, <name>File?: string }` with exactly one present, unless optional. */
 export function secretRef<N extends string>(name: N, opts: { optional?: boolean } = {}) {

@@ -11,7 +11,7 @@ type Path = readonly PropertyKey[];
 export function knownKeysAt(schema: z.ZodType, path: Path, raw: unknown): string[] | undefined {
   let node: z.core.$ZodType | undefined = schema;
   let value: unknown = raw;
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     if (!node) return undefined;
     const def = node._zod.def as unknown as { type: string; [k: string]: unknown };
     switch (def.type) {
@@ -151,7 +151,14 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
   const isMissing = (issue: z.core.$ZodIssue): boolean => {
     const last = issue.path[issue.path.length - 1];
     const parent = at ? valueAt(at.raw, issue.path.slice(0, -1)) : undefined;
-    return issue.code === 'invalid_type' && last !== undefined && parent !== null && typeof parent === 'object' && !Array.isArray(parent) && !(String(last) in parent);
+    return (
+      issue.code === 'invalid_type' &&
+      last !== undefined &&
+      parent !== null &&
+      typeof parent === 'object' &&
+      !Array.isArray(parent) &&
+      !(String(last) in parent)
+    );
   };
   const missingPaths = new Set(issues.filter(isMissing).map((i) => dotted(i.path)));
   // A missing key whose misspelling is reported as an unknown key is said once, on that line.
@@ -161,7 +168,10 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
     const known = knownKeysAt(configSchema, issue.path, at.raw) ?? [];
     const present = Object.keys((valueAt(at.raw, issue.path) as object | undefined) ?? {});
     for (const key of issue.keys) {
-      const guess = closest(key, known.filter((k) => !present.includes(k)));
+      const guess = closest(
+        key,
+        known.filter((k) => !present.includes(k)),
+      );
       if (guess && missingPaths.has(dotted([...issue.path, guess]))) explained.add(dotted([...issue.path, guess]));
     }
   }
@@ -172,7 +182,10 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
       const present = Object.keys((valueAt(at?.raw, path) as object | undefined) ?? {});
       for (const key of issue.keys) {
         const keyPath = [...path, key];
-        const guess = closest(key, known.filter((k) => !present.includes(k)));
+        const guess = closest(
+          key,
+          known.filter((k) => !present.includes(k)),
+        );
         const advice = guess
           ? `; did you mean "${guess}"?${explained.has(dotted([...path, guess])) ? ' (it is required)' : ''}`
           : known.length
@@ -193,7 +206,10 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
       const typoLine = typo === undefined ? undefined : lineOfKey(at, [...path.slice(0, -1), typo]);
       const where = path.length > 1 ? ` from "${dotted(path.slice(0, -1))}"${lineNote(parentLine)}` : '';
       const hint = typo === undefined ? '' : `; "${typo}"${lineNote(typoLine)} looks like a misspelling of it`;
-      lines.push({ line: typoLine ?? parentLine, text: `  ${source}: ${dotted(path)}: required (${article((issue as z.core.$ZodIssueInvalidType).expected)}), missing${where}${hint}` });
+      lines.push({
+        line: typoLine ?? parentLine,
+        text: `  ${source}: ${dotted(path)}: required (${article((issue as z.core.$ZodIssueInvalidType).expected)}), missing${where}${hint}`,
+      });
       continue;
     }
     const line = lineOfKey(at, path);

@@ -19,7 +19,8 @@ function ldapUrlProblem(v: string): string | undefined {
   } catch {
     u = undefined;
   }
-  if (!u || (u.protocol !== 'ldap:' && u.protocol !== 'ldaps:')) return `must be an ldap:// or ldaps:// URL (for example ldaps://dc1.example.com:636), got ${shown}`;
+  if (!u || (u.protocol !== 'ldap:' && u.protocol !== 'ldaps:'))
+    return `must be an ldap:// or ldaps:// URL (for example ldaps://dc1.example.com:636), got ${shown}`;
   if (!u.hostname) return `must name the domain controller, got ${shown}`;
   if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash) {
     return `must be only ldaps://host[:port], got ${shown}: put the DN in directory.baseDn (and the filter in userFilter)`;

@@ -6,12 +6,7 @@ import { registerSecret } from '../engine/redact.js';
  * Resolves a secret reference (`<name>Env` or `<name>File`) to its value, in memory only.
  * The value is registered for redaction at once. Errors name the reference, never the value.
  */
-export function resolveSecret(
-  section: Record<string, unknown>,
-  name: string,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+export function resolveSecret(section: Record<string, unknown>, name: string, where: string, env: NodeJS.ProcessEnv = process.env): string {
   const envName = section[`${name}Env`];
   const fileName = section[`${name}File`];
   if (typeof envName === 'string') {
@@ -43,12 +38,7 @@ export function resolveSecret(
 }
 
 /** Same, but undefined when neither reference is present. */
-export function resolveOptionalSecret(
-  section: Record<string, unknown>,
-  name: string,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
+export function resolveOptionalSecret(section: Record<string, unknown>, name: string, where: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (section[`${name}Env`] === undefined && section[`${name}File`] === undefined) return undefined;
   return resolveSecret(section, name, where, env);
 }

@@ -2,9 +2,7 @@
  * The commented configuration `migrate init` writes. Every secret is a reference to an
  * environment variable; the file itself can be committed to a change ticket.
  */
-export type InitAuth =
-  | { kind: 'legacy'; username: string }
-  | { kind: 'oneapi'; vanityDomain: string; clientId: string };
+export type InitAuth = { kind: 'legacy'; username: string } | { kind: 'oneapi'; vanityDomain: string; clientId: string };
 
 export interface InitAnswers {
   cloud: string;

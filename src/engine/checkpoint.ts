@@ -30,7 +30,10 @@ export const flowRecordSchema = z
     startedAt: z.string(),
     completedAt: z.string().optional(),
     /** The digest of the saved plan (`--plan`) this run applies: a rerun with the same plan resumes it. */
-    approvedPlan: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+    approvedPlan: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/)
+      .optional(),
     steps: z.record(z.string(), stepRecordSchema),
   })
   .strict();
@@ -191,10 +194,9 @@ export class FileCheckpointStore implements CheckpointStore {
   async save(state: UnsealedState): Promise<State> {
     const current = await this.load();
     if (current && (current.lineage !== state.lineage || current.serial !== state.serial)) {
-      throw new UserError(
-        `state file ${this.path} changed under this run (serial ${current.serial}, expected ${state.serial}); refusing to overwrite`,
-        { hint: 'Another migrate process may have run despite the lock. Re-run to re-read the state.' },
-      );
+      throw new UserError(`state file ${this.path} changed under this run (serial ${current.serial}, expected ${state.serial}); refusing to overwrite`, {
+        hint: 'Another migrate process may have run despite the lock. Re-run to re-read the state.',
+      });
     }
     const next: UnsealedState = { ...state, serial: state.serial + 1, updatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION };
     const sealed: State = { ...next, checksum: checksumOf(next) };

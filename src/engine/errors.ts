@@ -25,7 +25,12 @@ export function boundMessage(raw: string): string {
   if (text.length <= MAX_ECHO) return text;
   return text
     .split('\n')
-    .map((line) => clipValue(line.replace(LONG_RUN, (run) => clipValue(run)), MAX_LINE))
+    .map((line) =>
+      clipValue(
+        line.replace(LONG_RUN, (run) => clipValue(run)),
+        MAX_LINE,
+      ),
+    )
     .join('\n');
 }
 

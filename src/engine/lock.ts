@@ -74,11 +74,7 @@ export function isStale(info: LockInfo): boolean {
  * holder's details. A lock left by a dead process on this host is reported and taken over;
  * a lock from another host is never broken automatically (`migrate unlock <id>` does that).
  */
-export async function acquireLock(
-  statePath: string,
-  operation: string,
-  opts: { notify?: (line: string) => void } = {},
-): Promise<HeldLock> {
+export async function acquireLock(statePath: string, operation: string, opts: { notify?: (line: string) => void } = {}): Promise<HeldLock> {
   // Where the takeover of a stale lock is reported: stderr for the CLI, a sink in tests.
   const notify = opts.notify ?? ((line: string) => process.stderr.write(`migrate: ${line}\n`));
   const path = lockPathFor(statePath);

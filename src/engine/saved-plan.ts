@@ -215,7 +215,8 @@ export function observationDifferences(approved: SavedPlan, fresh: SavedPlan): s
     const now = fresh.steps[i]!;
     const where = `step ${i + 1} (${s.title})`;
     if (s.state !== now.state) out.push(`${where}: ${s.state} when planned (${s.detail}), ${now.state} now (${now.detail})`);
-    else if (!sameJson(s.changes, now.changes)) out.push(`${where}: would change ${describeChanges(s.changes)} when planned, ${describeChanges(now.changes)} now`);
+    else if (!sameJson(s.changes, now.changes))
+      out.push(`${where}: would change ${describeChanges(s.changes)} when planned, ${describeChanges(now.changes)} now`);
     for (const f of factDifferences(s, now)) out.push(`${where}: ${f}`);
   });
   return out;
@@ -249,10 +250,18 @@ export function approvalCheck(approved: SavedPlan, file: string): (step: StepPla
     if (!planned) return stalePlanError(file, [`step "${step.title}" is not in the approved plan`], true);
     const where = `step ${index + 1} (${planned.title})`;
     if (planned.state === 'done') {
-      return stalePlanError(file, [`${where}: was in place when planned (${planned.detail}); now it would change (${step.observation.detail}), which the plan did not approve`], true);
+      return stalePlanError(
+        file,
+        [`${where}: was in place when planned (${planned.detail}); now it would change (${step.observation.detail}), which the plan did not approve`],
+        true,
+      );
     }
     if (!planned.after && !sameJson(planned.changes, step.observation.changes)) {
-      return stalePlanError(file, [`${where}: would change ${describeChanges(planned.changes)} when planned, ${describeChanges(step.observation.changes)} now`], true);
+      return stalePlanError(
+        file,
+        [`${where}: would change ${describeChanges(planned.changes)} when planned, ${describeChanges(step.observation.changes)} now`],
+        true,
+      );
     }
     return undefined;
   };

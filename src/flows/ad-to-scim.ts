@@ -75,7 +75,11 @@ const deprovisionGuard: Step<MigrationContext> = {
         facts,
       };
     }
-    return { state: 'done', detail: `would disable ${disabled} of ${inScope} (${percent.toFixed(1)}% ≤ ${maxDisablePercent}%), delete 0 (≤ ${maxDeletions})`, facts };
+    return {
+      state: 'done',
+      detail: `would disable ${disabled} of ${inScope} (${percent.toFixed(1)}% ≤ ${maxDisablePercent}%), delete 0 (≤ ${maxDeletions})`,
+      facts,
+    };
   },
   async apply() {
     throw new UserError('the deprovision guard only observes');
@@ -161,9 +165,15 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       // Active Directory ... enable Disable Directory Sync & Enable SCIM Provisioning"). Activation is
       // idempotent, so activating again after the IdP edit ("Save and activate", same page) costs
       // nothing when nothing is pending.
-      { ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }), after: ['enable-migrate-flag'] },
+      {
+        ...activateStep({ id: 'activate-flag', title: 'Activate: directory sync off for the repository', doc: `${GUIDE}, step 4 (save and activate)` }),
+        after: ['enable-migrate-flag'],
+      },
       enableScimOnIdpStep(`${GUIDE}, steps 5–6; ${SCIM}`),
-      { ...activateStep({ id: 'activate-scim', title: 'Activate: the IdP\'s SCIM provisioning', doc: `${SCIM} ("Save and activate the change")` }), after: ['enable-scim-on-idp'] },
+      {
+        ...activateStep({ id: 'activate-scim', title: "Activate: the IdP's SCIM provisioning", doc: `${SCIM} ("Save and activate the change")` }),
+        after: ['enable-scim-on-idp'],
+      },
       // The Base URL it saves is the one step 5 obtains: planned before step 5, its change is known only then.
       { ...idp.steps.setCredentials, after: [...(idp.steps.setCredentials.after ?? []), 'enable-scim-on-idp'] },
       deprovisionGuard,

@@ -88,7 +88,10 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
   const cfg = ctx.config.parity;
   const ziaFedBy = await ziaFeed(ctx);
   const reading: Source[] = opts.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
-  const progress = createReadProgress(ctx.out, reading.map((s) => LABELS[s]));
+  const progress = createReadProgress(
+    ctx.out,
+    reading.map((s) => LABELS[s]),
+  );
   let report: ParityReport;
   try {
     const scimSource = opts.scim
@@ -188,11 +191,15 @@ export async function explainScope(ctx: MigrationContext, scope: ScopeCount): Pr
   const missingKey = scope.withoutKey ?? 0;
   if (missingKey > 0 && missingKey * 2 >= scope.entries) {
     const attr = d.mapping[ctx.config.parity.key];
-    causes.push(`${missingKey} of the ${scope.entries} entries have no ${attr} attribute, which directory.mapping.${ctx.config.parity.key} names as the matching key: check the mapping`);
+    causes.push(
+      `${missingKey} of the ${scope.entries} entries have no ${attr} attribute, which directory.mapping.${ctx.config.parity.key} names as the matching key: check the mapping`,
+    );
   }
   const baseExists = await tryRead(`directory.baseDn ${d.baseDn}`, () => dir.entryExists(d.baseDn));
   if (baseExists === false) {
-    causes.push(`directory.baseDn ${JSON.stringify(d.baseDn)} was not found in the directory (a base-scope read of that DN returned no entry): check its spelling`);
+    causes.push(
+      `directory.baseDn ${JSON.stringify(d.baseDn)} was not found in the directory (a base-scope read of that DN returned no entry): check its spelling`,
+    );
   }
   if (d.groupDn !== undefined) {
     const groupExists = await tryRead(`directory.groupDn ${d.groupDn}`, () => dir.entryExists(d.groupDn!));

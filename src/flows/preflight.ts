@@ -40,7 +40,12 @@ export const repositoryIsDirectory: PreflightCheck<MigrationContext> = {
     }
     if (!DIRECTORY_TYPES.has(type)) {
       // Enum values differ between Zscaler's docs and real tenants (docs/vendor-facts.md F10): warn, do not block.
-      return { ok: false, severity: 'warning', detail: `orgAuthType is ${type || '(empty)'}, a value this tool does not recognise as Active Directory`, fix: 'Confirm in Administration > Authentication Settings that the User Repository Type is Active Directory.' };
+      return {
+        ok: false,
+        severity: 'warning',
+        detail: `orgAuthType is ${type || '(empty)'}, a value this tool does not recognise as Active Directory`,
+        fix: 'Confirm in Administration > Authentication Settings that the User Repository Type is Active Directory.',
+      };
     }
     return { ok: true, detail: `orgAuthType ${type}` };
   },
@@ -53,7 +58,11 @@ export const samlIsAuthentication: PreflightCheck<MigrationContext> = {
     const s = await ctx.zia().getAuthSettings();
     return s.samlEnabled === true
       ? { ok: true, detail: 'samlEnabled is true' }
-      : { ok: false, detail: 'samlEnabled is false', fix: 'SCIM provisioning requires SAML authentication (https://help.zscaler.com/zia/configuring-scim): configure SAML with the IdP first.' };
+      : {
+          ok: false,
+          detail: 'samlEnabled is false',
+          fix: 'SCIM provisioning requires SAML authentication (https://help.zscaler.com/zia/configuring-scim): configure SAML with the IdP first.',
+        };
   },
 };
 
@@ -67,11 +76,17 @@ export const recentDirectorySync: PreflightCheck<MigrationContext> = {
     if (s.directorySyncMigrateToScimEnabled === true) {
       return { ok: true, detail: 'directory sync is already disabled by the migration flag' };
     }
-    if (end <= 0) return { ok: false, detail: 'ZIA reports no completed directory sync', fix: 'Check the AD connection in ZIA and click Sync Now once before migrating.' };
+    if (end <= 0)
+      return { ok: false, detail: 'ZIA reports no completed directory sync', fix: 'Check the AD connection in ZIA and click Sync Now once before migrating.' };
     const ageH = (Date.now() / 1000 - end) / 3600;
     return ageH <= maxAgeH
       ? { ok: true, detail: `last sync ended ${new Date(end * 1000).toISOString()}` }
-      : { ok: false, severity: 'warning', detail: `last sync ended ${ageH.toFixed(1)} h ago (over guards.maxSyncAgeHours ${maxAgeH})`, fix: 'The flow runs Sync Now anyway; check why scheduled syncs stopped.' };
+      : {
+          ok: false,
+          severity: 'warning',
+          detail: `last sync ended ${ageH.toFixed(1)} h ago (over guards.maxSyncAgeHours ${maxAgeH})`,
+          fix: 'The flow runs Sync Now anyway; check why scheduled syncs stopped.',
+        };
   },
 };
 
@@ -110,7 +125,11 @@ export const directoryReachable: PreflightCheck<MigrationContext> = {
       return { ok: true, detail: `${n} users in scope under ${ctx.config.directory.baseDn} (ZIA holds ${ziaUsers})` };
     }
     const cause = await explainScope(ctx, { entries: n, users: n });
-    return { ok: false, detail: `${problem}. Scope: ${describeScope(ctx)}. Likely cause: ${cause}`, fix: `${scopeFix().charAt(0).toUpperCase()}${scopeFix().slice(1)}.` };
+    return {
+      ok: false,
+      detail: `${problem}. Scope: ${describeScope(ctx)}. Likely cause: ${cause}`,
+      fix: `${scopeFix().charAt(0).toUpperCase()}${scopeFix().slice(1)}.`,
+    };
   },
 };
 
@@ -123,7 +142,7 @@ export const directoryReachable: PreflightCheck<MigrationContext> = {
 export function tenantAtStartingPoint(idp: IdpProvisioner): PreflightCheck<MigrationContext> {
   return {
     id: 'tenant-at-starting-point',
-    title: 'The tenant is at the migration guide\'s starting point, or this state file records its migration',
+    title: "The tenant is at the migration guide's starting point, or this state file records its migration",
     async run(ctx) {
       if (ctx.migrationRecorded) return { ok: true, detail: 'this state file records the migration in progress' };
       const seen: string[] = [];
@@ -149,7 +168,7 @@ export function tenantAtStartingPoint(idp: IdpProvisioner): PreflightCheck<Migra
         detail: `this state file records no migration, but the tenant is past the guide's starting point: ${seen.join('; ')}`,
         fix:
           'Use the state file of the run that started this migration (--state PATH). If it is lost, rerun with --adopt: the run records ' +
-          'what it observes as this migration\'s own, skips the Sync Now that directory sync no longer accepts, and a later rollback ' +
+          "what it observes as this migration's own, skips the Sync Now that directory sync no longer accepts, and a later rollback " +
           'asks the operator to disable SCIM on the IdP.',
       };
     },

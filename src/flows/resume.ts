@@ -17,7 +17,6 @@ export function ownChangesPending(state: State | undefined): boolean {
   });
 }
 
-
 /** True when the checkpoint records a forward run of the current run that got past its first observation. */
 export function migrationRecorded(state: State | undefined): boolean {
   const steps = state?.flows['ad-to-scim']?.steps;

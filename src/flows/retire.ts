@@ -8,9 +8,7 @@ type FlowState = Parameters<NonNullable<Flow<unknown>['onComplete']>>[0];
  * so the next run in that direction observes afresh instead of trusting stale "done" evidence.
  */
 export function retireFlow(state: FlowState, flowId: string, status: 'rolled-back' | 'pending'): void {
-  const flow = state.flows[flowId] as
-    | { completedAt?: string; steps: Record<string, { status: string; outputs?: unknown; startedAt?: string }> }
-    | undefined;
+  const flow = state.flows[flowId] as { completedAt?: string; steps: Record<string, { status: string; outputs?: unknown; startedAt?: string }> } | undefined;
   if (!flow) return;
   for (const rec of Object.values(flow.steps)) {
     if (rec.status === 'pending') continue;

@@ -91,7 +91,8 @@ function disableScimOnIdp(idp: IdpProvisioner): Step<MigrationContext> {
     kind: 'operator',
     guide: (ctx) => ({
       instructions: disableScimTask(ctx.config.zia.idpName).instructions,
-      verifiedBy: 'the SCIM endpoint refusing the token it accepted earlier in the same run, or else the operator\'s confirmation (never a failing Test Connection or a server error)',
+      verifiedBy:
+        "the SCIM endpoint refusing the token it accepted earlier in the same run, or else the operator's confirmation (never a failing Test Connection or a server error)",
     }),
     async observe(run) {
       if (neverEnabled(idp, run)) return { state: 'done', detail: 'this migration never enabled SCIM on the IdP' };
@@ -111,7 +112,9 @@ function disableScimOnIdp(idp: IdpProvisioner): Step<MigrationContext> {
       // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
       let activatedPending = false;
       if ((await observeScimSwitch(idp, run)).is === 'on' && (await ctx.zia().getActivationStatus()) === 'PENDING') {
-        ctx.out.info('  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.');
+        ctx.out.info(
+          '  SCIM is still on while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking again.',
+        );
         await ctx.zia().activate();
         activatedPending = true;
       }
@@ -170,7 +173,8 @@ const restoreAuthSettings: Step<MigrationContext> = {
       };
     }
     const keys = Object.keys(change);
-    if (keys.length === 0) return { state: 'done', detail: snapshot ? 'authSettings equal the snapshot; the migration flag is off' : 'the migration flag is off' };
+    if (keys.length === 0)
+      return { state: 'done', detail: snapshot ? 'authSettings equal the snapshot; the migration flag is off' : 'the migration flag is off' };
     return {
       state: 'pending',
       detail: `${keys.length} setting(s) differ from ${snapshot ? 'the snapshot' : 'the pre-migration state (no snapshot: only the flag is restored)'}`,
@@ -254,7 +258,10 @@ function buildRollbackFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       idp.steps.pause,
       disableScimOnIdp(idp),
       restoreAuthSettings,
-      { ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }), after: ['disable-scim-on-idp', 'restore-auth-settings'] },
+      {
+        ...activateStep({ id: 'activate-rollback', title: 'Activate the restored settings', doc: `${GUIDE} (save and activate)` }),
+        after: ['disable-scim-on-idp', 'restore-auth-settings'],
+      },
       ...(idp.steps.restore ? [idp.steps.restore] : []),
       syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
       verifyDirectoryParity,

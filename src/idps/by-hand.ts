@@ -72,12 +72,17 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
       const wanted = run.ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
       const recorded = run.previous?.baseUrl;
       if (typeof recorded === 'string' && (wanted === undefined || recorded === wanted)) {
-        return { state: 'done', detail: `the operator gave ${o.label(run.ctx)} the SCIM Base URL ${recorded} and token at ${String(run.previous?.handedOverAt)}` };
+        return {
+          state: 'done',
+          detail: `the operator gave ${o.label(run.ctx)} the SCIM Base URL ${recorded} and token at ${String(run.previous?.handedOverAt)}`,
+        };
       }
       return {
         state: 'pending',
         detail: `${o.label(run.ctx)} has not been given ${typeof wanted === 'string' ? wanted : 'the SCIM Base URL'} and its token by this migration`,
-        changes: ['operator: paste the SCIM Base URL and Bearer Token into the IdP\'s Zscaler app, scope it to assigned users and groups, Test Connection, save (not started yet)'],
+        changes: [
+          "operator: paste the SCIM Base URL and Bearer Token into the IdP's Zscaler app, scope it to assigned users and groups, Test Connection, save (not started yet)",
+        ],
       };
     },
     async apply(run) {
@@ -128,11 +133,20 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
       if (before !== undefined && now !== undefined && now > before) {
         return { state: 'done', detail: `users are appearing in SCIM (${before} → ${now}): ${o.label(run.ctx)} is provisioning` };
       }
-      return { state: 'pending', detail: `provisioning has not been started by this migration`, changes: [`operator: start provisioning in ${o.label(run.ctx)}`] };
+      return {
+        state: 'pending',
+        detail: `provisioning has not been started by this migration`,
+        changes: [`operator: start provisioning in ${o.label(run.ctx)}`],
+      };
     },
     async apply(run) {
       const at = new Date().toISOString();
-      await run.ctx.operator.perform({ action: 'idp.start', idp: o.kind, title: `Start provisioning in ${o.label(run.ctx)}`, instructions: o.instructions.start(run.ctx) });
+      await run.ctx.operator.perform({
+        action: 'idp.start',
+        idp: o.kind,
+        title: `Start provisioning in ${o.label(run.ctx)}`,
+        instructions: o.instructions.start(run.ctx),
+      });
       return { startedAt: at };
     },
     async verify(_run, applied) {
@@ -148,7 +162,12 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
    * start: parity decides. It reads every user of three systems, so it is tried only once the count
    * has settled (unchanged since the last look), and then at most once every PARITY_EVERY looks.
    */
-  async function observeCycle(run: StepRun<MigrationContext>, creds: ScimCredentials, expected: { inScope: number; enabled: number }, seen: CycleWatch): Promise<Observation> {
+  async function observeCycle(
+    run: StepRun<MigrationContext>,
+    creds: ScimCredentials,
+    expected: { inScope: number; enabled: number },
+    seen: CycleWatch,
+  ): Promise<Observation> {
     const { ctx } = run;
     const count = await ctx.scim(creds).countUsers();
     const settled = seen.count !== undefined && count === seen.count;
@@ -161,7 +180,11 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
       return { state: 'pending', detail: `${count} users in SCIM of ${expected.inScope} in the directory scope${growing ? ' (growing)' : ''}`, facts };
     }
     if (seen.parityAt !== undefined && seen.looks - seen.parityAt < PARITY_EVERY) {
-      return { state: 'pending', detail: `${count} users in SCIM; parity not reached at the last check (${seen.lastBreaches ?? ''}), checked again shortly`, facts };
+      return {
+        state: 'pending',
+        detail: `${count} users in SCIM; parity not reached at the last check (${seen.lastBreaches ?? ''}), checked again shortly`,
+        facts,
+      };
     }
     seen.parityAt = seen.looks;
     const parity = await runParity(ctx, { scim: creds });
@@ -176,7 +199,8 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
     doc: o.doc,
     kind: 'automated',
     async observe(run) {
-      if (typeof run.previous?.completedAt === 'string') return { state: 'done', detail: `initial cycle complete at ${run.previous.completedAt} (${String(run.previous.scimUsers)} users in SCIM)` };
+      if (typeof run.previous?.completedAt === 'string')
+        return { state: 'done', detail: `initial cycle complete at ${run.previous.completedAt} (${String(run.previous.scimUsers)} users in SCIM)` };
       const now = await scimCount(run.ctx);
       return {
         state: 'pending',
@@ -215,14 +239,27 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
     kind: 'operator',
     async observe(run) {
       if (typeof run.previous?.pausedAt === 'string') return { state: 'done', detail: `the operator paused provisioning at ${run.previous.pausedAt}` };
-      if (run.snapshot?.adopted === undefined && run.statusOf(`ad-to-scim:${ids.credentials}`) === 'pending' && run.statusOf(`ad-to-scim:${ids.start}`) === 'pending') {
+      if (
+        run.snapshot?.adopted === undefined &&
+        run.statusOf(`ad-to-scim:${ids.credentials}`) === 'pending' &&
+        run.statusOf(`ad-to-scim:${ids.start}`) === 'pending'
+      ) {
         return { state: 'done', detail: 'this migration never gave the IdP the SCIM token nor started provisioning' };
       }
-      return { state: 'pending', detail: `${o.label(run.ctx)} may be pushing to SCIM`, changes: [`operator: pause provisioning in ${o.label(run.ctx)} (never unassign users)`] };
+      return {
+        state: 'pending',
+        detail: `${o.label(run.ctx)} may be pushing to SCIM`,
+        changes: [`operator: pause provisioning in ${o.label(run.ctx)} (never unassign users)`],
+      };
     },
     async apply(run) {
       const at = new Date().toISOString();
-      await run.ctx.operator.perform({ action: 'idp.pause', idp: o.kind, title: `Pause provisioning in ${o.label(run.ctx)}`, instructions: o.instructions.pause(run.ctx) });
+      await run.ctx.operator.perform({
+        action: 'idp.pause',
+        idp: o.kind,
+        title: `Pause provisioning in ${o.label(run.ctx)}`,
+        instructions: o.instructions.pause(run.ctx),
+      });
       return { pausedAt: at };
     },
     async verify(_run, applied) {

@@ -1,15 +1,7 @@
 import { UserError } from '../engine/errors.js';
 import type { IdentityRecord, Source } from './identity.js';
 import { Codec, KeySlots, SourceStore, type Decoded, type MatchKey } from './store.js';
-import {
-  FINDING_KINDS,
-  compareFindings,
-  type Finding,
-  type FindingKind,
-  type GroupParityRow,
-  type ParityReport,
-  type ZiaFeed,
-} from './report-schema.js';
+import { FINDING_KINDS, compareFindings, type Finding, type FindingKind, type GroupParityRow, type ParityReport, type ZiaFeed } from './report-schema.js';
 
 /**
  * The three-way diff. Each source is drained concurrently (the reads are network-bound)
@@ -145,7 +137,8 @@ interface Why {
 }
 
 const WHY_SCIM: Why = {
-  stale: 'the provisioning cycle has not run since the change (Entra ID, for one, runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
+  stale:
+    'the provisioning cycle has not run since the change (Entra ID, for one, runs incrementally about every 40 minutes), or the attribute mapping reads a different attribute',
   groups: 'the groups are not assigned to the enterprise app, or the cycle has not run since the change',
   missing: 'not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
   extra: 'assigned to the enterprise app but outside the configured userFilter/groupDn, or deleted or moved in AD and not deprovisioned yet',
@@ -164,10 +157,14 @@ const WHY_ZIA: Record<ZiaFeed, Why> = {
   },
   // After the migration directory sync is off: ZIA's users are the ones the IdP pushes over SCIM.
   scim: {
-    stale: 'since the migration ZIA takes users from SCIM provisioning by the IdP: the IdP has not pushed the change yet (Entra ID, for one, runs incrementally about every 40 minutes), or its attribute mapping sends a different attribute',
-    groups: 'since the migration ZIA takes memberships from SCIM provisioning by the IdP: the groups are not assigned to the enterprise app, or the IdP has not pushed the change yet',
-    missing: 'since the migration ZIA takes users from SCIM provisioning by the IdP: not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
-    extra: 'pushed by the IdP for a user outside the configured userFilter/groupDn, or left over from directory sync (deleted or moved in AD) and not deprovisioned by the IdP',
+    stale:
+      'since the migration ZIA takes users from SCIM provisioning by the IdP: the IdP has not pushed the change yet (Entra ID, for one, runs incrementally about every 40 minutes), or its attribute mapping sends a different attribute',
+    groups:
+      'since the migration ZIA takes memberships from SCIM provisioning by the IdP: the groups are not assigned to the enterprise app, or the IdP has not pushed the change yet',
+    missing:
+      'since the migration ZIA takes users from SCIM provisioning by the IdP: not assigned to the enterprise app, failed to provision (see the provisioning logs), or matched under another key (see duplicates)',
+    extra:
+      'pushed by the IdP for a user outside the configured userFilter/groupDn, or left over from directory sync (deleted or moved in AD) and not deprovisioned by the IdP',
     groupAbsent: 'not assigned to the enterprise app, or not pushed by the IdP yet',
     groupCount: 'members outside the user scope, or memberships not pushed by the IdP over SCIM yet',
   },
@@ -216,7 +213,8 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
     while (i < a.length && a[i] === b[i]) i++;
     if (i === a.length) return true;
   }
-  const as = new Set(a), bs = new Set(b);
+  const as = new Set(a),
+    bs = new Set(b);
   for (const x of as) if (!bs.has(x)) return false;
   for (const x of bs) if (!as.has(x)) return false;
   return true;
@@ -285,10 +283,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   /** Every source read, the directory first. */
   const stores = scim ? [dir, zia, scim] : [dir, zia];
   const state = { failed: false };
-  const reads = [
-    drain('directory', sources.directory, dir, state, options.onProgress),
-    drain('zia', sources.zia, zia, state, options.onProgress),
-  ];
+  const reads = [drain('directory', sources.directory, dir, state, options.onProgress), drain('zia', sources.zia, zia, state, options.onProgress)];
   if (sources.scim && scim) reads.push(drain('scim', sources.scim, scim, state, options.onProgress));
   await Promise.all(reads);
 
@@ -305,7 +300,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   // Memberships are compared over groups both sides know, when both inventories were given.
   const membershipScope = new Map<Other, Set<string> | undefined>();
   for (const { source } of others) {
-    const a = options.groups?.directory, b = options.groups?.[source];
+    const a = options.groups?.directory,
+      b = options.groups?.[source];
     if (a && b) {
       const bs = lowerSet(b.keys());
       membershipScope.set(source, new Set([...lowerSet(a.keys())].filter((g) => bs.has(g))));
@@ -400,9 +396,13 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   }
 
   // 3. Walk the directory once: missing, matched, drift, case, active.
-  let matchedZia = 0, matchedScim = 0, allThree = 0, caseMismatches = 0;
+  let matchedZia = 0,
+    matchedScim = 0,
+    allThree = 0,
+    caseMismatches = 0;
   const drift = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
-  let disabledActive = 0, activeDisabled = 0;
+  let disabledActive = 0,
+    activeDisabled = 0;
 
   /**
    * Drift and case findings of the user being walked. After the migration ZIA holds what SCIM
@@ -444,7 +444,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const compare = (k: string, d: Decoded, o: Decoded, other: Other): void => {
     const srcs: Source[] = ['directory', other];
     for (const attr of SCALAR_ATTRS[other]) {
-      const dv = d[attr], ov = o[attr];
+      const dv = d[attr],
+        ov = o[attr];
       if (dv === ov) continue;
       if ((attr === 'userName' || attr === 'email') && dv !== undefined && ov !== undefined && dv.toLowerCase() === ov.toLowerCase()) {
         emitDrift({
@@ -467,7 +468,11 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         attribute: attr,
         detail:
           `${attr} differs: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}: ` +
-          (ov === undefined ? `not set in ${LABEL[other]}; the attribute mapping may not send it` : dv === undefined ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping` : why[other].stale),
+          (ov === undefined
+            ? `not set in ${LABEL[other]}; the attribute mapping may not send it`
+            : dv === undefined
+              ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping`
+              : why[other].stale),
       };
       if (dv !== undefined) f.expected = dv;
       if (ov !== undefined) f.actual = ov;
@@ -477,14 +482,29 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     // users these per-user Maps were a large part of the comparison's garbage, issue 6).
     if (!sameNames(d.groups, o.groups)) {
       const scope = membershipScope.get(other);
-      const dg = new Map<string, string>(), og = new Map<string, string>();
-      for (const g of d.groups) { const l = g.toLowerCase(); if (!scope || scope.has(l)) dg.set(l, g); }
-      for (const g of o.groups) { const l = g.toLowerCase(); if (!scope || scope.has(l)) og.set(l, g); }
+      const dg = new Map<string, string>(),
+        og = new Map<string, string>();
+      for (const g of d.groups) {
+        const l = g.toLowerCase();
+        if (!scope || scope.has(l)) dg.set(l, g);
+      }
+      for (const g of o.groups) {
+        const l = g.toLowerCase();
+        if (!scope || scope.has(l)) og.set(l, g);
+      }
       const onlyD = [...dg.keys()].filter((g) => !og.has(g));
       const onlyO = [...og.keys()].filter((g) => !dg.has(g));
       if (onlyD.length > 0 || onlyO.length > 0) {
-        const list = (m: Map<string, string>) => [...m.keys()].sort().map((l) => m.get(l)!).join('; ');
-        const names = (m: Map<string, string>, ls: string[]) => ls.sort().map((l) => m.get(l)!).join(', ');
+        const list = (m: Map<string, string>) =>
+          [...m.keys()]
+            .sort()
+            .map((l) => m.get(l)!)
+            .join('; ');
+        const names = (m: Map<string, string>, ls: string[]) =>
+          ls
+            .sort()
+            .map((l) => m.get(l)!)
+            .join(', ');
         const parts: string[] = [];
         if (onlyD.length > 0) parts.push(`in the directory only: ${names(dg, onlyD)}`);
         if (onlyO.length > 0) parts.push(`in ${LABEL[other]} only: ${names(og, onlyO)}`);
@@ -513,7 +533,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           attribute: 'active',
           expected: 'false',
           actual: 'true',
-          detail: 'disabled in the directory but active in SCIM: the disable has not been provisioned yet, or the user left the provisioning scope without being soft-deleted; the user can still sign in',
+          detail:
+            'disabled in the directory but active in SCIM: the disable has not been provisioned yet, or the user left the provisioning scope without being soft-deleted; the user can still sign in',
         });
       } else {
         activeDisabled++;
@@ -525,7 +546,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           attribute: 'active',
           expected: 'true',
           actual: 'false',
-          detail: 'active in the directory but disabled in SCIM: provisioning disabled the user (left the app assignment or scoping filter, or a failed match); the user cannot sign in',
+          detail:
+            'active in the directory but disabled in SCIM: provisioning disabled the user (left the app assignment or scoping filter, or a failed match); the user cannot sign in',
         });
       }
     }
@@ -562,7 +584,9 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         sources: absent,
         detail:
           `in the directory scope (id ${d.sourceId}) but ${absent.length === 1 ? `not in ${LABEL[absent[0]!]}` : 'in neither ZIA nor SCIM'}` +
-          (d.active === false ? `; the account is disabled in AD, which some ${absent.includes('zia') && ziaFedBy === 'directory-sync' ? 'sync' : 'provisioning'} scopes skip` : '') +
+          (d.active === false
+            ? `; the account is disabled in AD, which some ${absent.includes('zia') && ziaFedBy === 'directory-sync' ? 'sync' : 'provisioning'} scopes skip`
+            : '') +
           ': ' +
           missingWhy(absent, why, ziaFedBy),
       });
@@ -585,7 +609,11 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       severity: 'warning',
       key: k,
       sources: present.map((p) => p.source),
-      detail: `in ${where} but not in the directory scope: ${extraWhy(present.map((p) => p.source), why, ziaFedBy)}`,
+      detail: `in ${where} but not in the directory scope: ${extraWhy(
+        present.map((p) => p.source),
+        why,
+        ziaFedBy,
+      )}`,
     });
   }
 
@@ -598,7 +626,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     const oGroups = groupCounts.get(other)!;
     const names = new Set([...dGroups.keys(), ...oGroups.keys()]);
     for (const g of names) {
-      const dc = dGroups.get(g), oc = oGroups.get(g);
+      const dc = dGroups.get(g),
+        oc = oGroups.get(g);
       if (dc?.count === oc?.count) continue;
       mismatched[other]++;
       const f: Finding = {
@@ -638,7 +667,9 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const allGroupKeys = new Set<string>();
   for (const m of groupCounts.values()) for (const k of m.keys()) allGroupKeys.add(k);
   for (const g of [...allGroupKeys].sort()) {
-    const d = dGroups.get(g), z = groupCounts.get('zia')!.get(g), s = groupCounts.get('scim')?.get(g);
+    const d = dGroups.get(g),
+      z = groupCounts.get('zia')!.get(g),
+      s = groupCounts.get('scim')?.get(g);
     groupRows.push({ name: (d ?? z ?? s)!.name, directory: d?.count ?? null, zia: z?.count ?? null, scim: s?.count ?? null });
   }
 

@@ -179,10 +179,7 @@ export function fromScimUser(u: ScimUser, groupIndex?: ScimGroupIndex): Identity
 }
 
 /** Page-by-page adapters from client streams to the engine's input. */
-export async function* directoryRecords(
-  pages: AsyncIterable<DirectoryEntry[]>,
-  mapping: DirectoryMapping,
-): AsyncGenerator<IdentityRecord[]> {
+export async function* directoryRecords(pages: AsyncIterable<DirectoryEntry[]>, mapping: DirectoryMapping): AsyncGenerator<IdentityRecord[]> {
   for await (const page of pages) yield page.map((e) => fromDirectoryEntry(e, mapping));
 }
 

@@ -26,7 +26,6 @@ export type FindingKind = z.infer<typeof findingKindSchema>;
 export const severitySchema = z.enum(['error', 'warning']);
 export type Severity = z.infer<typeof severitySchema>;
 
-
 export const findingSchema = z.object({
   kind: findingKindSchema,
   severity: severitySchema,
@@ -180,8 +179,10 @@ export function compareFindings(a: Finding, b: Finding): number {
   const kr = KIND_RANK.get(a.kind)! - KIND_RANK.get(b.kind)!;
   if (kr !== 0) return kr;
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
-  const as = a.sources.join(','), bs = b.sources.join(',');
+  const as = a.sources.join(','),
+    bs = b.sources.join(',');
   if (as !== bs) return as < bs ? -1 : 1;
-  const aa = a.attribute ?? '', ba = b.attribute ?? '';
+  const aa = a.attribute ?? '',
+    ba = b.attribute ?? '';
   return aa < ba ? -1 : aa > ba ? 1 : 0;
 }

@@ -26,7 +26,13 @@ const DELTA = '\x1c';
 const DITTO = '\x1b';
 /** In the email field: the same string as the userName field (ZIA's login is both; UPN = mail is common). */
 const AS_USER = '\x1e';
-const F_ID = 0, F_USER = 1, F_EMAIL = 2, F_DISPLAY = 3, F_DEPT = 4, F_ACTIVE = 5, F_GROUPS = 6;
+const F_ID = 0,
+  F_USER = 1,
+  F_EMAIL = 2,
+  F_DISPLAY = 3,
+  F_DEPT = 4,
+  F_ACTIVE = 5,
+  F_GROUPS = 6;
 
 /** The markers cannot occur in real identity data; if they do, they are replaced, not trusted. */
 function safe(v: string | undefined): string {
@@ -62,7 +68,6 @@ export class Codec {
     }
     return id;
   }
-
 
   /** `base`: the directory's record under the same key, if stored; the result is then a delta from it. */
   encode(r: IdentityRecord, lowerKey: string, base?: string): string {
@@ -213,7 +218,6 @@ function nthField(s: string, i: number, from: number): string {
   const end = s.indexOf(FS, start);
   return end < 0 ? s.slice(start) : s.slice(start, end);
 }
-
 
 /**
  * One slot per distinct lower-cased key, shared by the sources: each key string and its Map

@@ -19,13 +19,7 @@ export const THRESHOLD_KINDS: Record<ThresholdCategory, readonly FindingKind[]> 
   missing: ['missing'],
   extra: ['extra'],
   duplicates: ['duplicate'],
-  drift: [
-    'case-mismatch',
-    'attribute-drift',
-    'disabled-in-ad-active-in-scim',
-    'active-in-ad-disabled-in-scim',
-    'group-count-mismatch',
-  ],
+  drift: ['case-mismatch', 'attribute-drift', 'disabled-in-ad-active-in-scim', 'active-in-ad-disabled-in-scim', 'group-count-mismatch'],
 };
 
 export interface ThresholdCheck {
@@ -95,10 +89,7 @@ export function withVerdict(report: ParityReport, thresholds: ParityThresholds, 
 }
 
 /** Decides the exit code of `migrate verify`: ok when no category exceeds its allowance. */
-export function evaluateThresholds(
-  report: ParityReport,
-  thresholds: ParityThresholds,
-): { ok: boolean; breaches: string[] } {
+export function evaluateThresholds(report: ParityReport, thresholds: ParityThresholds): { ok: boolean; breaches: string[] } {
   const v = verdictOf(report, thresholds);
   return { ok: v.ok, breaches: v.breaches.map((b) => b.text) };
 }

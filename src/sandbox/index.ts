@@ -99,7 +99,16 @@ export interface SandboxEndpoints {
 }
 
 export interface SandboxCredentials {
-  zia: { username: string; password: string; apiKey: string; orgId: string; idpName: string; idpId: number; oneApiClientId: string; oneApiClientSecret: string };
+  zia: {
+    username: string;
+    password: string;
+    apiKey: string;
+    orgId: string;
+    idpName: string;
+    idpId: number;
+    oneApiClientId: string;
+    oneApiClientSecret: string;
+  };
   entra: { tenantId: string; clientId: string; clientSecret: string; servicePrincipalDisplayName: string };
   ldap: { bindDn: string; password: string; baseDn: string };
 }
@@ -193,7 +202,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const idpName = 'Entra ID';
   const tenant = new ZiaTenant({
     orgId,
-    idps: [{ id: idpId, name: idpName }, { id: idpId + 1, name: 'Okta (legacy)' }],
+    idps: [
+      { id: idpId, name: idpName },
+      { id: idpId + 1, name: 'Okta (legacy)' },
+    ],
     ...(variant.adOrgAuthType ? { adOrgAuthType: variant.adOrgAuthType } : {}),
     ...(variant.idpEditPending !== undefined ? { idpEditPending: variant.idpEditPending } : {}),
     ...(variant.scimNeedsActiveFlag !== undefined ? { scimNeedsActiveFlag: variant.scimNeedsActiveFlag } : {}),
@@ -256,7 +268,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(variant.betaSecretsRead ? { betaSecretsRead: variant.betaSecretsRead } : {}),
       ...(variant.syncAllPolarity ? { syncAllPolarity: variant.syncAllPolarity } : {}),
     };
-    const entra = await startEntraService({ ...opts.entra, ...entraVariant, directory, speed, port: portAt(2), rateLimits, faults, recordRequest: (e) => log.record(e) });
+    const entra = await startEntraService({
+      ...opts.entra,
+      ...entraVariant,
+      directory,
+      speed,
+      port: portAt(2),
+      rateLimits,
+      faults,
+      recordRequest: (e) => log.record(e),
+    });
     stops.push(() => entra.stop());
     let zpa: ZpaSimulation | undefined;
     if (opts.zpa) {

@@ -74,7 +74,7 @@ export const VARIANTS: readonly VariantDefinition[] = [
   },
   {
     name: 'scim-patch-dialect',
-    fact: "whether ZIA SCIM accepts Entra's default PATCH dialect (capitalised ops, \"True\"/\"False\" strings) or only RFC 7644's",
+    fact: 'whether ZIA SCIM accepts Entra\'s default PATCH dialect (capitalised ops, "True"/"False" strings) or only RFC 7644\'s',
     readings: ['entra', 'rfc'],
     apply: (v, o) => {
       o.scimPatchDialect = v as 'entra' | 'rfc';

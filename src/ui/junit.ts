@@ -20,7 +20,9 @@ export function planToJUnit(plan: Plan): string {
     const out = [s.observation.detail, ...(s.observation.changes ?? []).map((c) => `would: ${c}`)].join('\n');
     cases.push(
       `    <testcase classname="${esc(plan.flow.id)}.steps" name="${esc(s.title)}">` +
-        (failed ? `<failure message="${esc(s.observation.state)}">${esc(out)}</failure>` : `<system-out>${esc(`${s.observation.state}: ${out}`)}</system-out>`) +
+        (failed
+          ? `<failure message="${esc(s.observation.state)}">${esc(out)}</failure>`
+          : `<system-out>${esc(`${s.observation.state}: ${out}`)}</system-out>`) +
         '</testcase>',
     );
   }

@@ -33,7 +33,9 @@ export class PersonOperator implements Operator {
     if (task.observedBy && !task.inputs?.length) {
       // Nothing to type: the flow sees the change itself and continues.
       this.out.info(
-        color.dim(`  Watching ${task.observedBy}: migrate continues by itself once it sees the change; nothing to type here (Ctrl-C stops; a rerun continues).`),
+        color.dim(
+          `  Watching ${task.observedBy}: migrate continues by itself once it sees the change; nothing to type here (Ctrl-C stops; a rerun continues).`,
+        ),
       );
       return {};
     }

@@ -56,7 +56,9 @@ export function progressEvents(out: Output): RunEvents {
       seen.set(step.id, step.observation);
     },
     started: (step, attempt) =>
-      out.info(`${out.color.cyan('→')} ${step.title}${step.kind === 'operator' ? out.color.magenta(' [operator]') : ''}${attempt > 1 ? out.color.dim(` (attempt ${attempt})`) : ''}`),
+      out.info(
+        `${out.color.cyan('→')} ${step.title}${step.kind === 'operator' ? out.color.magenta(' [operator]') : ''}${attempt > 1 ? out.color.dim(` (attempt ${attempt})`) : ''}`,
+      ),
     succeeded: (step, how) => {
       const detail = seen.get(step.id)?.detail;
       const why = how === 'resumed' ? 'found complete on resume' : 'already in place';

@@ -63,7 +63,8 @@ function checkResult(c: CheckOutcome): string {
 function verdict(plan: Plan): string {
   if (plan.alreadyDone) return `Nothing to do: ${plan.alreadyDone}`;
   const changing = plan.steps.filter((s) => s.observation.state !== 'done').length;
-  if (plan.blocking) return '**Blocked**: a preflight check failed or a step is blocked or drifted (marked below). Fix it and plan again; this plan cannot be applied.';
+  if (plan.blocking)
+    return '**Blocked**: a preflight check failed or a step is blocked or drifted (marked below). Fix it and plan again; this plan cannot be applied.';
   if (!plan.changesPending) return 'Nothing to do: every step is already in place.';
   return `${changing} of ${plan.steps.length} steps will change something.`;
 }
@@ -182,10 +183,26 @@ export function renderRunbook(input: RunbookInput): string {
   } else lines.push('No step to run.', '');
 
   lines.push('## Guards', '', 'The run stops, before the change they protect, when a threshold is crossed.', '');
-  lines.push(...table(['Setting', 'Value'], input.guards.map((g) => [mdCode(g.key), mdCode(g.value)])), '');
+  lines.push(
+    ...table(
+      ['Setting', 'Value'],
+      input.guards.map((g) => [mdCode(g.key), mdCode(g.value)]),
+    ),
+    '',
+  );
   const guardSteps = plan.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.guide?.guard);
   if (guardSteps.length > 0) {
-    lines.push(...table(['Step', 'Stops when', 'Observed now'], guardSteps.map(({ s, i }) => [`${i + 1}. ${mdText(s.title)}`, mdText(s.guide!.guard!), `${STATE_WORD[s.observation.state]}: ${mdText(s.observation.detail)}`])), '');
+    lines.push(
+      ...table(
+        ['Step', 'Stops when', 'Observed now'],
+        guardSteps.map(({ s, i }) => [
+          `${i + 1}. ${mdText(s.title)}`,
+          mdText(s.guide!.guard!),
+          `${STATE_WORD[s.observation.state]}: ${mdText(s.observation.detail)}`,
+        ]),
+      ),
+      '',
+    );
   }
 
   lines.push('## Forecast', '', 'No forecast: not computed by this version.', '');
@@ -196,7 +213,10 @@ export function renderRunbook(input: RunbookInput): string {
     lines.push(
       `To undo the change: ${mdCode(r.command)} (${mdText(r.title)}; follows ${mdText(r.doc)}). Plan it first with ${mdCode(`${r.command} --dry-run --format markdown`)}: it works from any point this run reaches, and each step observes before it acts.`,
       '',
-      ...table(['#', 'Step', 'Kind', 'Follows'], r.steps.map((s, i) => [String(i + 1), mdText(s.title), s.kind, mdText(s.doc)])),
+      ...table(
+        ['#', 'Step', 'Kind', 'Follows'],
+        r.steps.map((s, i) => [String(i + 1), mdText(s.title), s.kind, mdText(s.doc)]),
+      ),
       '',
     );
     r.steps.forEach((s, i) => {
@@ -210,7 +230,13 @@ export function renderRunbook(input: RunbookInput): string {
     '',
     ...table(
       ['Role', 'Name', 'Decision', 'Date', 'Signature'],
-      [['Change owner (runs the tool)'], ['ZIA administrator (operator steps)'], ['Identity provider administrator'], ['Approver']].map((r) => [...r, '', '', '', '']),
+      [['Change owner (runs the tool)'], ['ZIA administrator (operator steps)'], ['Identity provider administrator'], ['Approver']].map((r) => [
+        ...r,
+        '',
+        '',
+        '',
+        '',
+      ]),
     ),
     '',
   );

@@ -153,8 +153,11 @@ describeAd('directory client against Samba AD', () => {
       const sample = users.find((u) => u.sAMAccountName === env.expected.samples.nonAscii.sAMAccountName);
       expect(sample).toBeDefined();
       const { stdout } = await run('ldbsearch', [
-        '-H', `${env.AD_DIR}/private/sam.ldb`, `--configfile=${env.AD_DIR}/etc/smb.conf`,
-        `(sAMAccountName=${sample?.sAMAccountName})`, 'objectGUID',
+        '-H',
+        `${env.AD_DIR}/private/sam.ldb`,
+        `--configfile=${env.AD_DIR}/etc/smb.conf`,
+        `(sAMAccountName=${sample?.sAMAccountName})`,
+        'objectGUID',
       ]);
       const ldbGuid = /^objectGUID: (\S+)$/m.exec(stdout)?.[1];
       expect(ldbGuid).toBe(sample?.objectGUID);
@@ -243,7 +246,11 @@ describeAd('directory client against Samba AD', () => {
       const n = await c.countUsers({ baseDn: env.AD_BASE_DN, userFilter: USER_FILTER, groupDn: env.expected.nonAsciiGroup.dn });
       expect(n).toBe(env.expected.nonAsciiGroup.usersInScope);
       const s = env.expected.samples.nonAscii;
-      const found = await collect(c, undefined, `(&${USER_FILTER}${equalityFilter('displayName', s.displayName)}${equalityFilter('sAMAccountName', s.sAMAccountName)})`);
+      const found = await collect(
+        c,
+        undefined,
+        `(&${USER_FILTER}${equalityFilter('displayName', s.displayName)}${equalityFilter('sAMAccountName', s.sAMAccountName)})`,
+      );
       expect(found).toHaveLength(1);
       expect(found[0]?.displayName).toBe(s.displayName);
     });

@@ -202,7 +202,10 @@ describe('migrate against a sandbox in another process', () => {
     expect(third.stdout).toContain('complete.');
     expect(third.code).toBe(0);
     const auditText = await readFile(audit, 'utf8');
-    const lines = auditText.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = auditText
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.system === 'graph' && l.method === 'PUT')).toBe(true);
     expect(auditText).not.toContain(bearerToken);
     for (const f of ['zia-password', 'zia-api-key', 'graph-client-secret', 'ldap-password']) {
@@ -275,7 +278,7 @@ describe('migrate verify with a wrong SCIM token', () => {
       const r = await runCli(['verify', '--config', file], { env: { TEST_WRONG_SCIM_TOKEN: wrong } });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('refused the Bearer Token (HTTP 401)');
-      expect(r.stderr).toContain('(2) the token must be that IdP\'s current Bearer Token');
+      expect(r.stderr).toContain("(2) the token must be that IdP's current Bearer Token");
       expect(r.stderr + r.stdout).not.toContain(wrong);
     } finally {
       await sb.stop();

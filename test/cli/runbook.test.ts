@@ -58,7 +58,7 @@ describe('the runbook and saved plans against a sandbox in another process', () 
 
   const cli = (args: string[]) => runCli(args, { cwd: dir, env: { SOURCE_DATE_EPOCH: EPOCH } });
 
-  it('writes the runbook the stored example shows, byte for byte on a rerun, with the saved plan\'s digest', async () => {
+  it("writes the runbook the stored example shows, byte for byte on a rerun, with the saved plan's digest", async () => {
     const args = ['ad-to-scim', '--dry-run', '--format', 'markdown', '--out', 'plan.json', '--config', config, '--state', 'state.json'];
     const r = await cli(args);
     expect(r.code).toBe(0);
@@ -75,7 +75,9 @@ describe('the runbook and saved plans against a sandbox in another process', () 
     }
     const stored = await readFile(EXAMPLE, 'utf8');
     if (stored !== generated) {
-      throw new Error(`the runbook differs from ${EXAMPLE} at ${firstDifference(stored, generated)}\nIf the change is intended, regenerate the example: ${REGENERATE}`);
+      throw new Error(
+        `the runbook differs from ${EXAMPLE} at ${firstDifference(stored, generated)}\nIf the change is intended, regenerate the example: ${REGENERATE}`,
+      );
     }
   });
 
@@ -153,7 +155,9 @@ describe('the runbook and saved plans against a sandbox in another process', () 
     expect(r.stderr).toContain(
       '  - step 3 (Enable "Disable Directory Sync & Enable SCIM Provisioning"): pending when planned (directorySyncMigrateToScimEnabled is false), done now (directorySyncMigrateToScimEnabled is true)',
     );
-    expect(r.stderr).toMatch(/ {2}- preflight "The tenant is at the migration guide's starting point, or this state file records its migration": passed when planned .*, failed now/);
+    expect(r.stderr).toMatch(
+      / {2}- preflight "The tenant is at the migration guide's starting point, or this state file records its migration": passed when planned .*, failed now/,
+    );
     expect(r.stderr).toContain('Nothing was changed.');
     expect(sandbox.stats().mutations).toBe(0);
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
@@ -170,7 +174,9 @@ describe('the runbook and saved plans against a sandbox in another process', () 
     sandbox.resetLog();
     const tampered = await cli(['ad-to-scim', '--plan', 'edited.json', '--config', config, '--state', 'state.json']);
     expect(tampered.code).toBe(4);
-    expect(tampered.stderr).toMatch(/saved plan edited\.json: its content does not match its digest \(recorded sha256:[0-9a-f]{64}, computed sha256:[0-9a-f]{64}\): it was changed after it was saved/);
+    expect(tampered.stderr).toMatch(
+      /saved plan edited\.json: its content does not match its digest \(recorded sha256:[0-9a-f]{64}, computed sha256:[0-9a-f]{64}\): it was changed after it was saved/,
+    );
 
     const doc = YAML.parse(await readFile(config, 'utf8'));
     doc.guards = { ...(doc.guards ?? {}), maxDisablePercent: 50 };

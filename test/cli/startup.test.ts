@@ -36,10 +36,11 @@ async function loadsOf(args: string[]): Promise<{ packages: string[]; dist: stri
   }
 }
 
-const HEAVY_DIST = /^(clients|flows|parity|sandbox\/index|sandbox\/(zia|scim|entra|ldap)|config\/(schema|load)|engine\/(checkpoint|lock|runner)|ui\/(output|prompts|progress))/;
+const HEAVY_DIST =
+  /^(clients|flows|parity|sandbox\/index|sandbox\/(zia|scim|entra|ldap)|config\/(schema|load)|engine\/(checkpoint|lock|runner)|ui\/(output|prompts|progress))/;
 
 describe('start-up loads only what the command needs', () => {
-  it('--help, --version and every command\'s --help load commander and no other package', async () => {
+  it("--help, --version and every command's --help load commander and no other package", async () => {
     const cases = [['--help'], ['--version'], ...['demo', 'ad-to-scim', 'rollback', 'verify', 'status', 'init', 'unlock', 'sandbox'].map((c) => [c, '--help'])];
     for (const args of cases) {
       const r = await loadsOf(args);
@@ -49,7 +50,7 @@ describe('start-up loads only what the command needs', () => {
     }
   });
 
-  it('a command\'s help is still complete: its options, the shared options and its examples', async () => {
+  it("a command's help is still complete: its options, the shared options and its examples", async () => {
     const verify = await loadsOf(['verify', '--help']);
     for (const text of ['--report <dir>', '--junit <file>', '--directory-only', 'Examples:', 'migrate verify --json > parity.json']) {
       expect(verify.stdout).toContain(text);
@@ -58,7 +59,7 @@ describe('start-up loads only what the command needs', () => {
     for (const text of ['--faults <spec>', '--state-dir <dir>', 'Fault grammar', 'MIGRATE_SANDBOX_DIRECTORY_PASSWORD']) expect(sandbox.stdout).toContain(text);
   });
 
-  it('status without a state file answers without loading the state file\'s schema', async () => {
+  it("status without a state file answers without loading the state file's schema", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'migrate-status-'));
     try {
       const r = await loadsOf(['status', '--state', join(dir, 'none.json')]);

@@ -75,7 +75,13 @@ describe('migrate verify without a terminal', () => {
     expect(report.verdict).toEqual({ ok: true, thresholds: config.parity.thresholds, breaches: [] });
     expect(report.run).toEqual({
       tool: { name: 'migrate', version: pkg.version },
-      tenant: { product: 'ZIA', cloud: config.zia.cloud ?? new URL(config.zia.baseUrl!).host, orgId: config.zia.orgId, idpName: config.zia.idpName, idp: 'entra' },
+      tenant: {
+        product: 'ZIA',
+        cloud: config.zia.cloud ?? new URL(config.zia.baseUrl!).host,
+        orgId: config.zia.orgId,
+        idpName: config.zia.idpName,
+        idp: 'entra',
+      },
     });
   });
 

@@ -37,14 +37,19 @@ async function startGraph(): Promise<GraphFake> {
     if (r.path === `/login/${TENANT}/oauth2/v2.0/token`) {
       f.tokenCalls++;
       const form = new URLSearchParams(r.body);
-      if (form.get('client_secret') !== SECRET || form.get('scope') !== 'https://graph.microsoft.com/.default' || form.get('grant_type') !== 'client_credentials') {
+      if (
+        form.get('client_secret') !== SECRET ||
+        form.get('scope') !== 'https://graph.microsoft.com/.default' ||
+        form.get('grant_type') !== 'client_credentials'
+      ) {
         return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' } };
       }
       return { status: 200, body: fixture('graph/token.json') };
     }
     const o = f.override?.(r);
     if (o) return o;
-    if (r.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.' } } };
+    if (r.headers.authorization !== `Bearer ${TOKEN}`)
+      return { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty.' } } };
     const p = r.path.replace(/^\/v1\.0/, '');
     const job = `/servicePrincipals/${SP}/synchronization/jobs/${(f.jobs[0] as { id: string } | undefined)?.id ?? 'none'}`;
     if (p === '/servicePrincipals') return { status: 200, body: { value: f.sps } };
@@ -53,9 +58,12 @@ async function startGraph(): Promise<GraphFake> {
     if (p === job && r.method === 'GET') return { status: 200, body: f.jobs[0] };
     // The secrets GET is documented on beta only; v1.0 answers 405 (vendor-facts.md).
     if (r.path === `/beta/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'GET') {
-      return f.betaRefused ? { status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges.' } } } : { status: 200, body: { value: f.secrets } };
+      return f.betaRefused
+        ? { status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges.' } } }
+        : { status: 200, body: { value: f.secrets } };
     }
-    if (p === `/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'GET') return { status: 405, body: { error: { code: 'Request_BadRequest', message: "The requested resource does not support http method 'GET'." } } };
+    if (p === `/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'GET')
+      return { status: 405, body: { error: { code: 'Request_BadRequest', message: "The requested resource does not support http method 'GET'." } } };
     if (p === `/servicePrincipals/${SP}/synchronization/secrets` && r.method === 'PUT') {
       f.secrets = (JSON.parse(r.body) as { value: GraphFake['secrets'] }).value;
       return { status: 204 };
@@ -85,13 +93,17 @@ function client(f: GraphFake, extra: Partial<GraphClientOptions> = {}) {
   });
 }
 
-const jobId = () => (fixture<{ value: Array<{ id: string }> }>('graph/jobs-active.json').value[0]!.id);
+const jobId = () => fixture<{ value: Array<{ id: string }> }>('graph/jobs-active.json').value[0]!.id;
 
 describe('Graph client', () => {
   it('gets a token with client credentials once and finds the service principal by displayName, appId or id', async () => {
     const f = await startGraph();
     const g = client(f);
-    expect(await g.findServicePrincipal({ displayName: 'Zscaler Three' })).toEqual({ id: SP, appId: '2c0e7a7b-3a4d-4e8e-8f1b-aaaaaaaaaaaa', displayName: 'Zscaler Three' });
+    expect(await g.findServicePrincipal({ displayName: 'Zscaler Three' })).toEqual({
+      id: SP,
+      appId: '2c0e7a7b-3a4d-4e8e-8f1b-aaaaaaaaaaaa',
+      displayName: 'Zscaler Three',
+    });
     const q = f.server.requests.find((r) => r.path === '/v1.0/servicePrincipals')!.query;
     expect(q.get('$filter')).toBe("displayName eq 'Zscaler Three'");
     expect(q.get('$select')).toBe('id,appId,displayName');
@@ -128,9 +140,19 @@ describe('Graph client', () => {
     // Steady state reached on 2026-11-20 and last at 02:40 on the 26th: a start after that is not yet served.
     expect(isInitialCycleComplete(job, '2026-11-26T03:00:00Z')).toBe(false);
     expect(isInitialCycleComplete(job, '2026-11-26T02:38:00Z')).toBe(true);
-    const ranSince = SyncJobSchema.parse({ ...job, status: { ...job.status, steadyStateLastAchievedTime: '0001-01-01T00:00:00Z', lastExecution: { ...job.status.lastExecution, timeBegan: '2026-11-26T03:01:00Z', timeEnded: '2026-11-26T03:20:00Z' } } });
+    const ranSince = SyncJobSchema.parse({
+      ...job,
+      status: {
+        ...job.status,
+        steadyStateLastAchievedTime: '0001-01-01T00:00:00Z',
+        lastExecution: { ...job.status.lastExecution, timeBegan: '2026-11-26T03:01:00Z', timeEnded: '2026-11-26T03:20:00Z' },
+      },
+    });
     expect(isInitialCycleComplete(ranSince, '2026-11-26T03:00:00Z')).toBe(true);
-    const stillRunning = SyncJobSchema.parse({ ...ranSince, status: { ...ranSince.status, lastExecution: { ...ranSince.status.lastExecution, timeEnded: null } } });
+    const stillRunning = SyncJobSchema.parse({
+      ...ranSince,
+      status: { ...ranSince.status, lastExecution: { ...ranSince.status.lastExecution, timeEnded: null } },
+    });
     expect(isInitialCycleComplete(stillRunning, '2026-11-26T03:00:00Z')).toBe(false);
     const q = describeQuarantine(SyncJobSchema.parse(fixture('graph/job-quarantine.json')));
     expect(q?.reason).toBe('EncounteredQuarantineException');
@@ -139,7 +161,10 @@ describe('Graph client', () => {
     expect(q?.nextAttempt).toBe('2026-11-26T08:00:00Z');
     f.jobs = [];
     await expect(g.getSynchronizationJob(SP)).rejects.toThrow(/has no provisioning/);
-    f.jobs = [fixture<{ value: unknown[] }>('graph/jobs-active.json').value[0], { ...fixture<{ value: object[] }>('graph/jobs-active.json').value[0], id: 'other.job' }];
+    f.jobs = [
+      fixture<{ value: unknown[] }>('graph/jobs-active.json').value[0],
+      { ...fixture<{ value: object[] }>('graph/jobs-active.json').value[0], id: 'other.job' },
+    ];
     await expect(g.getSynchronizationJob(SP)).rejects.toThrow(/has 2 synchronization jobs/);
   });
 
@@ -168,7 +193,11 @@ describe('Graph client', () => {
     ]);
     // A refused read: the PUT still goes out with exactly the given values, and what was lost is unknown.
     f.betaRefused = true;
-    const blind = await g.updateSecrets(SP, { BaseAddress: 'https://scim.zscalerthree.net/1/2/scim', SecretToken: 'new-zscaler-bearer-token-XYZ', SyncAll: 'false' });
+    const blind = await g.updateSecrets(SP, {
+      BaseAddress: 'https://scim.zscalerthree.net/1/2/scim',
+      SecretToken: 'new-zscaler-bearer-token-XYZ',
+      SyncAll: 'false',
+    });
     expect(blind).toEqual({ keys: ['BaseAddress', 'SecretToken', 'SyncAll'], kept: [], dropped: null });
     expect(f.secrets.map((s) => s.key)).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
     expect(f.server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1.0/') && r.path.endsWith('/secrets'))).toHaveLength(0);
@@ -177,7 +206,9 @@ describe('Graph client', () => {
   it('validateCredentials: 204 is ok; a Graph error envelope becomes an ApiError without the secret', async () => {
     const f = await startGraph();
     const g = client(f);
-    expect(await g.validateCredentials(SP, jobId(), { BaseAddress: 'https://scim.example/1/2/scim', SecretToken: 'candidate-token-1234567' })).toEqual({ ok: true });
+    expect(await g.validateCredentials(SP, jobId(), { BaseAddress: 'https://scim.example/1/2/scim', SecretToken: 'candidate-token-1234567' })).toEqual({
+      ok: true,
+    });
     const sent = JSON.parse(f.server.requests.at(-1)!.body) as { useSavedCredentials: boolean; credentials: unknown[] };
     expect(sent.useSavedCredentials).toBe(false);
     expect(sent.credentials).toEqual([
@@ -186,7 +217,15 @@ describe('Graph client', () => {
     ]);
     f.override = (r) =>
       r.path.endsWith('/validateCredentials')
-        ? { status: 400, body: { error: { ...fixture<{ error: object }>('graph/error-envelope.json').error, message: `Credentials candidate-token-1234567 could not be validated.` } } }
+        ? {
+            status: 400,
+            body: {
+              error: {
+                ...fixture<{ error: object }>('graph/error-envelope.json').error,
+                message: `Credentials candidate-token-1234567 could not be validated.`,
+              },
+            },
+          }
         : undefined;
     const err = (await g.validateCredentials(SP, jobId(), { SecretToken: 'candidate-token-1234567' }).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
@@ -226,7 +265,9 @@ describe('Graph client', () => {
   it('refuses a nextLink to another host (the token would go with it)', async () => {
     const f = await startGraph();
     f.override = (r) =>
-      r.path === '/v1.0/auditLogs/provisioning' ? { status: 200, body: { ...fixture<object>('graph/provisioning-page1.json'), '@odata.nextLink': 'https://evil.example/steal' } } : undefined;
+      r.path === '/v1.0/auditLogs/provisioning'
+        ? { status: 200, body: { ...fixture<object>('graph/provisioning-page1.json'), '@odata.nextLink': 'https://evil.example/steal' } }
+        : undefined;
     await expect(collect(client(f).listProvisioningLogs('j'))).rejects.toThrow(/another host/);
     expect(f.server.requests.some((r) => r.path === '/steal')).toBe(false);
   });
@@ -239,7 +280,8 @@ describe('Graph client', () => {
       n++;
       if (n === 1) return { status: 429, headers: { 'retry-after': '1' }, body: fixture('graph/error-throttled.json') };
       if (n === 2) return { status: 503, headers: { 'retry-after': '0' }, body: { error: { code: 'serviceNotAvailable', message: 'try later' } } };
-      if (n === 3) return { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } };
+      if (n === 3)
+        return { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' } } };
       return undefined;
     };
     const g = client(f);

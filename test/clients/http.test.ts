@@ -46,10 +46,16 @@ describe('retryAfterMs', () => {
 
 describe('parseVendorError', () => {
   it('decodes ZIA, ZPA, Graph, SCIM and OAuth error bodies', () => {
-    expect(parseVendorError({ code: 'INVALID_INPUT_ARGUMENT', message: 'name cannot be null' })).toEqual({ code: 'INVALID_INPUT_ARGUMENT', message: 'name cannot be null' });
+    expect(parseVendorError({ code: 'INVALID_INPUT_ARGUMENT', message: 'name cannot be null' })).toEqual({
+      code: 'INVALID_INPUT_ARGUMENT',
+      message: 'name cannot be null',
+    });
     expect(parseVendorError({ id: 'resource.not.found', reason: 'gone' })).toEqual({ code: 'resource.not.found', message: 'gone' });
     expect(parseVendorError({ error: { code: 'BadRequest', message: 'nope' } })).toEqual({ code: 'BadRequest', message: 'nope' });
-    expect(parseVendorError({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: 'dup' })).toEqual({ code: 'uniqueness', message: 'dup' });
+    expect(parseVendorError({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: 'dup' })).toEqual({
+      code: 'uniqueness',
+      message: 'dup',
+    });
     expect(parseVendorError({ error: 'invalid_client', error_description: 'bad secret' })).toEqual({ code: 'invalid_client', message: 'bad secret' });
     expect(parseVendorError('only through Zscaler OneAPI').code).toBe('ONLY_ONEAPI_SUPPORTED');
   });
@@ -198,7 +204,13 @@ describe('createHttpClient', () => {
   it('a host name that does not resolve fails at once, naming the host', async () => {
     const audit: AuditEntry[] = [];
     // RFC 6761: .invalid never resolves. A resolver that does not answer (EAI_AGAIN) gets one more try.
-    const http = createHttpClient({ system: 'zia', baseURL: 'https://zsapi.no-such-cloud.invalid/api/v1', retries: 4, retryBaseDelayMs: 5, audit: (e) => audit.push(e) });
+    const http = createHttpClient({
+      system: 'zia',
+      baseURL: 'https://zsapi.no-such-cloud.invalid/api/v1',
+      retries: 4,
+      retryBaseDelayMs: 5,
+      audit: (e) => audit.push(e),
+    });
     const err = (await http.get('/status', Obj).catch((e: unknown) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.message).toMatch(/cannot resolve the host name zsapi\.no-such-cloud\.invalid \((ENOTFOUND|EAI_AGAIN)\)/);
@@ -265,9 +277,20 @@ describe('createHttpClient', () => {
       expect(err.message).not.toContain('runtime-token-XYZ');
       expect(JSON.stringify(err)).not.toContain('runtime-token-XYZ');
       const text = readFileSync(auditPath, 'utf8');
-      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as AuditEntry);
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toEqual({ time: expect.any(String), system: 'scim', method: 'GET', path: '/ok', status: 200, durationMs: expect.any(Number), attempt: 1 });
+      expect(lines[0]).toEqual({
+        time: expect.any(String),
+        system: 'scim',
+        method: 'GET',
+        path: '/ok',
+        status: 200,
+        durationMs: expect.any(Number),
+        attempt: 1,
+      });
       expect(lines[1]).toMatchObject({ path: '/bad', status: 400, attempt: 1 });
       expect(text).not.toContain('private@example.com');
       expect(text).not.toContain('runtime-token');
@@ -292,7 +315,10 @@ describe('createHttpClient', () => {
 
 describe('createLimiter', () => {
   it('never admits more than the limit inside any window', async () => {
-    const limiter = createLimiter([{ methods: ['GET'], perSecond: 3 }, { methods: ['POST'], pathPrefix: '/a', perSecond: 1 }]);
+    const limiter = createLimiter([
+      { methods: ['GET'], perSecond: 3 },
+      { methods: ['POST'], pathPrefix: '/a', perSecond: 1 },
+    ]);
     const starts: number[] = [];
     await Promise.all(Array.from({ length: 7 }, () => limiter.acquire('GET', '/x').then(() => starts.push(Date.now()))));
     for (let i = 3; i < starts.length; i++) expect(starts[i]! - starts[i - 3]!).toBeGreaterThanOrEqual(1000);

@@ -121,7 +121,13 @@ describe('entry validation', () => {
       { dn: 'CN=a,DC=x', objectGUID: guid, sAMAccountName: 'a', userAccountControl: '514', memberOf: ['CN=g1', 'CN=g2'], mail: [], Department: 'Sales' },
       ['mail', 'department', 'objectGUID'],
     );
-    expect(e).toMatchObject({ dn: 'CN=a,DC=x', objectGUID: '00112233-4455-6677-8899-aabbccddeeff', disabled: true, userAccountControl: 514, department: 'Sales' });
+    expect(e).toMatchObject({
+      dn: 'CN=a,DC=x',
+      objectGUID: '00112233-4455-6677-8899-aabbccddeeff',
+      disabled: true,
+      userAccountControl: 514,
+      department: 'Sales',
+    });
     expect(e.mail).toBeUndefined();
     expect(e.memberOf).toEqual(['CN=g1', 'CN=g2']);
     expect(e.attributes).toEqual({ department: 'Sales', objectGUID: '00112233-4455-6677-8899-aabbccddeeff' });
@@ -130,7 +136,9 @@ describe('entry validation', () => {
   it('names the DN and the attribute of a malformed entry', () => {
     expect(() => toDirectoryEntry({ dn: 'CN=b,DC=x', objectGUID: 'text' }, [])).toThrow(/directory entry "CN=b,DC=x": attribute objectGUID is not binary/);
     expect(() => toDirectoryEntry({ dn: 'CN=c,DC=x', objectGUID: guid, mail: ['a@x', 'b@x'] }, [])).toThrow(/"CN=c,DC=x": attribute mail has several values/);
-    expect(() => toDirectoryEntry({ dn: 'CN=d,DC=x', objectGUID: guid, userAccountControl: 'abc' }, [])).toThrow(/"CN=d,DC=x": attribute userAccountControl is not an integer/);
+    expect(() => toDirectoryEntry({ dn: 'CN=d,DC=x', objectGUID: guid, userAccountControl: 'abc' }, [])).toThrow(
+      /"CN=d,DC=x": attribute userAccountControl is not an integer/,
+    );
     expect(() => toDirectoryEntry({ dn: 'CN=e,DC=x', objectGUID: Buffer.alloc(8) }, [])).toThrow(/"CN=e,DC=x": attribute objectGUID is not 16 bytes/);
   });
 });

@@ -17,9 +17,10 @@ describe('Okta client against the simulated org', () => {
   let w: OktaWorld;
   afterEach(async () => w?.stop());
 
-  const ssws = (o: Partial<OktaClientOptions> = {}) => createOktaClient({ orgUrl: w.okta.orgUrl, auth: { kind: 'ssws', apiToken: w.okta.credentials.apiToken }, tuning: FAST, ...o });
+  const ssws = (o: Partial<OktaClientOptions> = {}) =>
+    createOktaClient({ orgUrl: w.okta.orgUrl, auth: { kind: 'ssws', apiToken: w.okta.credentials.apiToken }, tuning: FAST, ...o });
 
-  test('sets up the Zscaler 2.0 app end to end: connection, features, group push; reads the app users\' provisioning state', async () => {
+  test("sets up the Zscaler 2.0 app end to end: connection, features, group push; reads the app users' provisioning state", async () => {
     w = await startOktaWorld({ users: 10 });
     const okta = ssws();
     const app = await okta.findZscalerApp({});
@@ -90,10 +91,14 @@ describe('Okta client against the simulated org', () => {
     expect(text).not.toContain(w.okta.credentials.privateKeyPem.slice(40, 80));
   });
 
-  test('a key not registered on the service app is refused as the credentials, with the vendor\'s reason', async () => {
+  test("a key not registered on the service app is refused as the credentials, with the vendor's reason", async () => {
     w = await startOktaWorld();
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const okta = createOktaClient({ orgUrl: w.okta.orgUrl, auth: { kind: 'oauth', clientId: w.okta.credentials.clientId, privateKey: other, keyId: w.okta.credentials.keyId }, tuning: FAST });
+    const okta = createOktaClient({
+      orgUrl: w.okta.orgUrl,
+      auth: { kind: 'oauth', clientId: w.okta.credentials.clientId, privateKey: other, keyId: w.okta.credentials.keyId },
+      tuning: FAST,
+    });
     const err = await okta.getApp(w.okta.zscalerApp.id).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe('invalid_client');
@@ -102,7 +107,11 @@ describe('Okta client against the simulated org', () => {
 
   test('a service app that requires DPoP: the error says which setting to change', async () => {
     w = await startOktaWorld({ requireDpop: true });
-    const okta = createOktaClient({ orgUrl: w.okta.orgUrl, auth: { kind: 'oauth', clientId: w.okta.credentials.clientId, privateKey: w.okta.credentials.privateKeyPem }, tuning: FAST });
+    const okta = createOktaClient({
+      orgUrl: w.okta.orgUrl,
+      auth: { kind: 'oauth', clientId: w.okta.credentials.clientId, privateKey: w.okta.credentials.privateKeyPem },
+      tuning: FAST,
+    });
     const err = (await okta.getApp(w.okta.zscalerApp.id).catch((e: unknown) => e)) as UserError;
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toMatch(/requires DPoP/);
@@ -130,7 +139,7 @@ describe('Okta client against the simulated org', () => {
     expect(w.okta.stats().rateLimited).toBeGreaterThan(0);
   });
 
-  test('requests in flight never exceed maxConcurrent (the org\'s concurrent limit is shared)', async () => {
+  test("requests in flight never exceed maxConcurrent (the org's concurrent limit is shared)", async () => {
     w = await startOktaWorld({ concurrencyLimit: 3, latencyMs: 40 });
     const okta = ssws({ maxConcurrent: 3 });
     await Promise.all(Array.from({ length: 12 }, () => okta.getApp(w.okta.zscalerApp.id)));
@@ -149,7 +158,7 @@ describe('Okta client against the simulated org', () => {
     expect(w.okta.zscalerApp.connection).toBeNull();
   });
 
-  test('a wrong API token: 401 with Okta\'s code, the token not in the message', async () => {
+  test("a wrong API token: 401 with Okta's code, the token not in the message", async () => {
     w = await startOktaWorld();
     const okta = createOktaClient({ orgUrl: w.okta.orgUrl, auth: { kind: 'ssws', apiToken: 'wrong-token-value-123' }, tuning: FAST });
     const err = (await okta.findZscalerApp({}).catch((e: unknown) => e)) as ApiError;
@@ -163,7 +172,8 @@ describe('Okta client against the simulated org', () => {
 describe('Okta client against documented shapes (fixtures/okta)', () => {
   let server: FixtureServer | undefined;
   afterEach(async () => server?.close());
-  const client = (url: string, o: Partial<OktaClientOptions> = {}) => createOktaClient({ orgUrl: url, auth: { kind: 'ssws', apiToken: 'ssws-token-abcdef' }, tuning: FAST, ...o });
+  const client = (url: string, o: Partial<OktaClientOptions> = {}) =>
+    createOktaClient({ orgUrl: url, auth: { kind: 'ssws', apiToken: 'ssws-token-abcdef' }, tuning: FAST, ...o });
 
   test('reads the documented connection, feature and mapping shapes', async () => {
     server = await startServer((r) => {
@@ -190,9 +200,14 @@ describe('Okta client against documented shapes (fixtures/okta)', () => {
     let hostile = false;
     server = await startServer((r): Reply => {
       const base = `http://${r.headers.host}`;
-      if (r.query.get('after') === 'p2') return { status: 200, body: fixture('okta/app-users-page2.json'), headers: { link: `<${base}${r.path}?after=p2>; rel="self"` } };
+      if (r.query.get('after') === 'p2')
+        return { status: 200, body: fixture('okta/app-users-page2.json'), headers: { link: `<${base}${r.path}?after=p2>; rel="self"` } };
       const next = hostile ? 'http://127.0.0.2:9/api/v1/apps/x/users?after=p2' : `${base}${r.path}?after=p2&limit=500`;
-      return { status: 200, body: fixture('okta/app-users-page1.json'), headers: { link: [`<${base}${r.path}?limit=500>; rel="self"`, `<${next}>; rel="next"`] } };
+      return {
+        status: 200,
+        body: fixture('okta/app-users-page1.json'),
+        headers: { link: [`<${base}${r.path}?limit=500>; rel="self"`, `<${next}>; rel="next"`] },
+      };
     });
     const okta = client(server.url);
     const users = await okta.listAppUsers('0oa1zscalerbyzAPP697');
@@ -204,7 +219,7 @@ describe('Okta client against documented shapes (fixtures/okta)', () => {
     await expect(client(server.url).listAppUsers('0oa1zscalerbyzAPP697')).rejects.toThrow(/next link to another host/);
   });
 
-  test('a 429 waits until X-Rate-Limit-Reset by the server\'s Date, not this machine\'s clock', async () => {
+  test("a 429 waits until X-Rate-Limit-Reset by the server's Date, not this machine's clock", async () => {
     // The server's clock runs an hour ahead: by the local clock the reset would be an hour away
     // (more than the HTTP layer waits, so the call would fail); by the answer's Date it is a second.
     let calls = 0;
@@ -215,7 +230,12 @@ describe('Okta client against documented shapes (fixtures/okta)', () => {
       return {
         status: 429,
         body: fixture('okta/error-rate-limit.json'),
-        headers: { date: new Date(serverNow).toUTCString(), 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.ceil(serverNow / 1000) + 1) },
+        headers: {
+          date: new Date(serverNow).toUTCString(),
+          'x-rate-limit-limit': '100',
+          'x-rate-limit-remaining': '0',
+          'x-rate-limit-reset': String(Math.ceil(serverNow / 1000) + 1),
+        },
       };
     });
     const app = await client(server.url).getApp('0oa1zscalerbyzAPP697');
@@ -223,7 +243,7 @@ describe('Okta client against documented shapes (fixtures/okta)', () => {
     expect(calls).toBe(2);
   });
 
-  test('a validation error reports Okta\'s code, summary and causes', async () => {
+  test("a validation error reports Okta's code, summary and causes", async () => {
     server = await startServer(() => ({ status: 400, body: fixture('okta/error-validation.json') }));
     const err = (await client(server.url)
       .setZscalerConnection('0oa1', { scimBaseUrl: 'https://scim.zscalerthree.net/24326813/61234/scim', token: 'zia-bearer-token-xyz', form: 'full' })
@@ -233,14 +253,22 @@ describe('Okta client against documented shapes (fixtures/okta)', () => {
     expect(err.message).not.toContain('zia-bearer-token-xyz');
     // The request carried the token in the body and activate=true.
     expect(server.requests[0]!.query.get('activate')).toBe('true');
-    expect(JSON.parse(server.requests[0]!.body)).toEqual({ baseUrl: 'https://scim.zscalerthree.net/24326813/61234/scim', profile: { authScheme: 'TOKEN', token: 'zia-bearer-token-xyz' } });
+    expect(JSON.parse(server.requests[0]!.body)).toEqual({
+      baseUrl: 'https://scim.zscalerthree.net/24326813/61234/scim',
+      profile: { authScheme: 'TOKEN', token: 'zia-bearer-token-xyz' },
+    });
   });
 
   test('configuration mistakes are named before anything is sent', () => {
     expect(() => createOktaClient({ orgUrl: 'https://acme-admin.okta.com/api/v1', auth: { kind: 'ssws', apiToken: 'x' } })).toThrow(/no path/);
-    expect(() => createOktaClient({ orgUrl: 'https://acme.okta.com', auth: { kind: 'oauth', clientId: '0oa1', privateKey: 'not a key' } })).toThrow(/private key could not be read/);
+    expect(() => createOktaClient({ orgUrl: 'https://acme.okta.com', auth: { kind: 'oauth', clientId: '0oa1', privateKey: 'not a key' } })).toThrow(
+      /private key could not be read/,
+    );
     expect(() => zscalerBaseUrlForms('https://scim.zscalerthree.net/24326813/scim')).toThrow(/does not end in \/<orgId>\/<idpId>\/scim/);
-    expect(zscalerBaseUrlForms('https://scim.zscalerthree.net/24326813/61234/scim/')).toEqual({ full: 'https://scim.zscalerthree.net/24326813/61234/scim', path: '/24326813/61234/' });
+    expect(zscalerBaseUrlForms('https://scim.zscalerthree.net/24326813/61234/scim/')).toEqual({
+      full: 'https://scim.zscalerthree.net/24326813/61234/scim',
+      path: '/24326813/61234/',
+    });
     expect(nextLink({ link: '<https://a/x?after=1>; rel="next", <https://a/x>; rel="self"' })).toBe('https://a/x?after=1');
   });
 });

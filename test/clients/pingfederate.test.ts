@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { ReadOnlyViolation } from '../../src/engine/errors.js';
 import { ApiError, SchemaError } from '../../src/clients/http.js';
-import { createPingFederateClient, describeProvisioning, PingFederateShapeError, SpConnectionSchema, type PingFederateClientOptions } from '../../src/clients/pingfederate.js';
+import {
+  createPingFederateClient,
+  describeProvisioning,
+  PingFederateShapeError,
+  SpConnectionSchema,
+  type PingFederateClientOptions,
+} from '../../src/clients/pingfederate.js';
 import { fixture, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
 import { startPingWorld, type PingWorld } from '../sandbox/ping-helpers.js';
 
@@ -45,7 +51,12 @@ async function startFake(conn: Record<string, unknown> = CONN(), override?: (r: 
 }
 
 function client(s: FixtureServer, o: Partial<PingFederateClientOptions> = {}) {
-  return createPingFederateClient({ adminUrl: `${s.url}/pf-admin-api/v1`, auth: { kind: 'basic', username: 'Administrator', password: PASSWORD }, tuning, ...o });
+  return createPingFederateClient({
+    adminUrl: `${s.url}/pf-admin-api/v1`,
+    auth: { kind: 'basic', username: 'Administrator', password: PASSWORD },
+    tuning,
+    ...o,
+  });
 }
 
 const puts = (s: FixtureServer) => s.requests.filter((r) => r.method === 'PUT');
@@ -79,7 +90,10 @@ describe('PingFederate client against documented shapes', () => {
 
   test('a PUT of the target keeps every encryptedValue it does not change, and every other field as read', async () => {
     const s = await startFake();
-    const { shape, kept } = await client(s).setProvisioningTarget('zscalerzia01', { baseUrl: 'https://scim.zscalerthree.net/24326813/61999/scim', token: TOKEN });
+    const { shape, kept } = await client(s).setProvisioningTarget('zscalerzia01', {
+      baseUrl: 'https://scim.zscalerthree.net/24326813/61999/scim',
+      token: TOKEN,
+    });
     const sent = JSON.parse(puts(s)[0]!.body);
     const expected = CONN();
     const settings = expected.outboundProvision.targetSettings as Array<Record<string, string>>;
@@ -88,7 +102,9 @@ describe('PingFederate client against documented shapes', () => {
     settings[token] = { name: 'ACCESS_TOKEN', value: TOKEN };
     expect(sent).toEqual(expected);
     // The untouched secret went back byte for byte.
-    expect(sent.outboundProvision.targetSettings.find((f: { name: string }) => f.name === 'CLIENT_SECRET').encryptedValue).toBe(CONN().outboundProvision.targetSettings[4].encryptedValue);
+    expect(sent.outboundProvision.targetSettings.find((f: { name: string }) => f.name === 'CLIENT_SECRET').encryptedValue).toBe(
+      CONN().outboundProvision.targetSettings[4].encryptedValue,
+    );
     expect(shape.baseUrl).toBe('https://scim.zscalerthree.net/24326813/61999/scim');
     expect(kept).toEqual(['SCIM_VERSION', 'AUTHENTICATION_METHOD', 'CLIENT_SECRET', 'UNIQUE_USER_IDENTIFIER', 'FILTER_EXPRESSION']);
   });
@@ -109,8 +125,14 @@ describe('PingFederate client against documented shapes', () => {
     on.active = true;
     on.outboundProvision.channels[0].active = true;
     const s = await startFake(on);
-    expect(await client(s).setProvisioningActive('zscalerzia01', { active: false })).toEqual({ connectionActive: true, channels: [{ name: 'AD users', active: false }] });
-    expect(await client(s).setProvisioningActive('zscalerzia01', { active: false, connection: false })).toEqual({ connectionActive: false, channels: [{ name: 'AD users', active: false }] });
+    expect(await client(s).setProvisioningActive('zscalerzia01', { active: false })).toEqual({
+      connectionActive: true,
+      channels: [{ name: 'AD users', active: false }],
+    });
+    expect(await client(s).setProvisioningActive('zscalerzia01', { active: false, connection: false })).toEqual({
+      connectionActive: false,
+      channels: [{ name: 'AD users', active: false }],
+    });
   });
 
   test('when the settings cannot be told apart, the error names the type and every setting seen, never a value', async () => {
@@ -143,14 +165,18 @@ describe('PingFederate client against documented shapes', () => {
     const conn = CONN();
     delete conn.outboundProvision.channels;
     const s = await startFake(conn);
-    const err = await client(s).getSpConnection('zscalerzia01').catch((e: unknown) => e);
+    const err = await client(s)
+      .getSpConnection('zscalerzia01')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaError);
     expect((err as SchemaError).issuePaths).toEqual(['outboundProvision.channels']);
   });
 
   test("a 422 ApiResult is reported with PingFederate's validation message, without the token", async () => {
     const s = await startFake(CONN(), (r) => (r.method === 'PUT' ? { status: 422, body: fixture('pingfederate/api-result-validation.json') } : undefined));
-    const err = await client(s).setProvisioningTarget('zscalerzia01', { baseUrl: 'https://scim.example/1/2/scim', token: TOKEN }).catch((e: unknown) => e);
+    const err = await client(s)
+      .setProvisioningTarget('zscalerzia01', { baseUrl: 'https://scim.example/1/2/scim', token: TOKEN })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     const e = err as ApiError;
     expect(e.system).toBe('pingfederate');
@@ -174,7 +200,8 @@ describe('PingFederate client against documented shapes', () => {
       if (r.path === '/as/token.oauth2') {
         tokenCalls++;
         const form = new URLSearchParams(r.body);
-        if (form.get('grant_type') !== 'client_credentials' || form.get('client_secret') !== 'oauth-client-secret') return { status: 401, body: { error: 'invalid_client' } };
+        if (form.get('grant_type') !== 'client_credentials' || form.get('client_secret') !== 'oauth-client-secret')
+          return { status: 401, body: { error: 'invalid_client' } };
         return { status: 200, body: { access_token: `at-${tokenCalls}-abcdef`, token_type: 'Bearer', expires_in: 7200 } };
       }
       if (r.headers.authorization !== `Bearer at-${tokenCalls}-abcdef` || expired) {
@@ -256,7 +283,9 @@ describe('PingFederate client against the simulated PingFederate and ZIA SCIM', 
   test('a connection looked up by a name that is not there: the error lists the connections that match the filter', async () => {
     world = await startPingWorld({ users: 2 });
     const pf = simClient(world);
-    await expect(pf.findProvisioningConnection({ name: 'Zscaler' })).rejects.toThrow('no SP connection named "Zscaler" (connections matching the name: "Zscaler ZIA" (id zscaler-zia, outbound provisioning))');
+    await expect(pf.findProvisioningConnection({ name: 'Zscaler' })).rejects.toThrow(
+      'no SP connection named "Zscaler" (connections matching the name: "Zscaler ZIA" (id zscaler-zia, outbound provisioning))',
+    );
     await expect(pf.findProvisioningConnection({ name: 'Okta' })).rejects.toThrow('no SP connection named "Okta" (connections matching the name: none)');
   });
 

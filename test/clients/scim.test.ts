@@ -34,7 +34,9 @@ async function startScim(): Promise<ScimFake> {
     const all = m[1] === 'Users' ? f.users : f.groups;
     if (m[2]) {
       const hit = all.find((x) => x.id === decodeURIComponent(m[2]!));
-      return hit ? { status: 200, body: hit, headers: json } : { status: 404, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404', detail: `No user with the id ${m[2]}` } };
+      return hit
+        ? { status: 200, body: hit, headers: json }
+        : { status: 404, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404', detail: `No user with the id ${m[2]}` } };
     }
     let list = all;
     const filter = r.query.get('filter');
@@ -49,7 +51,13 @@ async function startScim(): Promise<ScimFake> {
     return {
       status: 200,
       headers: json,
-      body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: list.length, itemsPerPage: slice.length, startIndex: start, Resources: slice },
+      body: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+        totalResults: list.length,
+        itemsPerPage: slice.length,
+        startIndex: start,
+        Resources: slice,
+      },
     };
   });
   fake = f;
@@ -57,7 +65,13 @@ async function startScim(): Promise<ScimFake> {
 }
 
 function client(f: ScimFake, extra: Partial<ScimClientOptions> = {}) {
-  return createScimClient({ baseUrl: `${f.server.url}/24326813/61233/scim`, token: TOKEN, rateLimits: false, tuning: { retryBaseDelayMs: 5, retries: 2 }, ...extra });
+  return createScimClient({
+    baseUrl: `${f.server.url}/24326813/61233/scim`,
+    token: TOKEN,
+    rateLimits: false,
+    tuning: { retryBaseDelayMs: 5, retries: 2 },
+    ...extra,
+  });
 }
 
 describe('SCIM client', () => {
@@ -81,7 +95,8 @@ describe('SCIM client', () => {
     expect(urlErr).toBeInstanceOf(ScimProbeError);
     expect(urlErr.reason).toBe('wrong-url');
     expect(urlErr.message).toMatch(/is not a SCIM endpoint/);
-    f.override = (r) => (r.path.endsWith('/ServiceProviderConfig') ? { status: 200, raw: '<html>login</html>', headers: { 'content-type': 'text/html' } } : undefined);
+    f.override = (r) =>
+      r.path.endsWith('/ServiceProviderConfig') ? { status: 200, raw: '<html>login</html>', headers: { 'content-type': 'text/html' } } : undefined;
     await expect(client(f).probe()).rejects.toThrow(/not a SCIM endpoint/);
     f.override = undefined;
     const badToken = createScimClient({ baseUrl: `${f.server.url}/24326813/61233/scim`, token: 'wrong-token-value', rateLimits: false });
@@ -92,11 +107,17 @@ describe('SCIM client', () => {
     expect(err.message).not.toContain('wrong-token-value');
     // A server error is no evidence about the URL or the token: it is not a ScimProbeError.
     f.override = (r) => (r.path.endsWith('/Users') ? { status: 503, body: { detail: 'down' } } : undefined);
-    const down = await client(f).probe().catch((e: unknown) => e);
+    const down = await client(f)
+      .probe()
+      .catch((e: unknown) => e);
     expect(down).not.toBeInstanceOf(ScimProbeError);
     expect((down as Error).message).toMatch(/503/);
     f.override = (r) => (r.path.endsWith('/ServiceProviderConfig') ? { status: 502, body: { detail: 'bad gateway' } } : undefined);
-    expect(await client(f).probe().catch((e: unknown) => e)).not.toBeInstanceOf(ScimProbeError);
+    expect(
+      await client(f)
+        .probe()
+        .catch((e: unknown) => e),
+    ).not.toBeInstanceOf(ScimProbeError);
   });
 
   it('pages users and groups with startIndex/count to totalResults; active strings and department locations are understood', async () => {
@@ -125,13 +146,14 @@ describe('SCIM client', () => {
     const f = await startScim();
     f.override = (r) => {
       if (!r.path.endsWith('/Users') || r.query.get('startIndex') !== '3') return undefined;
-      return { status: 200, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 5, itemsPerPage: 1, startIndex: 3, Resources: [f.users[2]] } };
+      return {
+        status: 200,
+        body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 5, itemsPerPage: 1, startIndex: 3, Resources: [f.users[2]] },
+      };
     };
     await expect(collect(client(f, { pageSize: 2 }).listUsers())).rejects.toThrow(/short page at startIndex 3/);
     f.override = (r) =>
-      r.path.endsWith('/Users') && r.query.get('startIndex') === '3'
-        ? { status: 200, body: { schemas: [], totalResults: 5, Resources: [] } }
-        : undefined;
+      r.path.endsWith('/Users') && r.query.get('startIndex') === '3' ? { status: 200, body: { schemas: [], totalResults: 5, Resources: [] } } : undefined;
     await expect(collect(client(f, { pageSize: 2 }).listUsers())).rejects.toThrow(/empty page at startIndex 3/);
   });
 
@@ -146,7 +168,10 @@ describe('SCIM client', () => {
 
   it('a failed page (after retries) is an error', async () => {
     const f = await startScim();
-    f.override = (r) => (r.query.get('startIndex') === '3' ? { status: 500, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '500', detail: 'internal' } } : undefined);
+    f.override = (r) =>
+      r.query.get('startIndex') === '3'
+        ? { status: 500, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '500', detail: 'internal' } }
+        : undefined;
     await expect(collect(client(f, { pageSize: 2 }).listUsers())).rejects.toMatchObject({ status: 500, vendorMessage: 'internal' });
   });
 
@@ -166,7 +191,15 @@ describe('SCIM client', () => {
     f.override = (r) => {
       if (r.path.endsWith('/Users/9001') && ++n === 1) return { status: 429, headers: { 'retry-after': '1' }, body: { schemas: [], detail: 'slow down' } };
       if (r.path.endsWith('/Users/bad'))
-        return { status: 400, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', scimType: 'invalidValue', detail: `bad request with ${r.headers.authorization}` } };
+        return {
+          status: 400,
+          body: {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+            status: '400',
+            scimType: 'invalidValue',
+            detail: `bad request with ${r.headers.authorization}`,
+          },
+        };
       return undefined;
     };
     const scim = client(f);
@@ -192,7 +225,9 @@ describe('SCIM client', () => {
     const f = await startScim();
     // The SCIM client itself only reads; the shared layer it is built on refuses writes in read-only mode.
     const http = createHttpClient({ system: 'scim', baseURL: `${f.server.url}/24326813/61233/scim`, readOnly: true });
-    await expect(http.post('/Users', { userName: 'x@example.com' }, z.unknown(), { contentType: 'application/scim+json' })).rejects.toBeInstanceOf(ReadOnlyViolation);
+    await expect(http.post('/Users', { userName: 'x@example.com' }, z.unknown(), { contentType: 'application/scim+json' })).rejects.toBeInstanceOf(
+      ReadOnlyViolation,
+    );
     await expect(http.patch('/Users/9001', {}, z.unknown())).rejects.toBeInstanceOf(ReadOnlyViolation);
     expect(f.server.requests).toHaveLength(0);
     const scim = client(f, { readOnly: true });

@@ -41,7 +41,13 @@ afterEach(async () => {
 
 /** A legacy ZIA admin API replaying the documented shapes (docs/vendor-facts.md F2–F5, F9, F18) under /api/v1. */
 async function startZia(authFixture = 'zia/authSettings-ad.json'): Promise<ZiaFake> {
-  const f: ZiaFake = { server: undefined as unknown as FixtureServer, auth: fixture(authFixture), users: fixture('zia/users.json'), logins: 0, sessionValid: false };
+  const f: ZiaFake = {
+    server: undefined as unknown as FixtureServer,
+    auth: fixture(authFixture),
+    users: fixture('zia/users.json'),
+    logins: 0,
+    sessionValid: false,
+  };
   f.server = await startServer((r) => {
     const o = f.override?.(r);
     if (o) return o;
@@ -69,7 +75,14 @@ async function startZia(authFixture = 'zia/authSettings-ad.json'): Promise<ZiaFa
     }
     if (p === '/status') return { status: 200, body: fixture('zia/status-pending.json') };
     if (p === '/status/activate') return { status: 200, body: fixture('zia/status-active.json') };
-    const list = p === '/users' ? f.users : p === '/groups' ? fixture<unknown[]>('zia/groups.json') : p === '/departments' ? fixture<unknown[]>('zia/departments.json') : undefined;
+    const list =
+      p === '/users'
+        ? f.users
+        : p === '/groups'
+          ? fixture<unknown[]>('zia/groups.json')
+          : p === '/departments'
+            ? fixture<unknown[]>('zia/departments.json')
+            : undefined;
     if (list) {
       // F18: page/pageSize, plain JSON array, no total.
       const page = Number(r.query.get('page') ?? 1);
@@ -114,7 +127,7 @@ describe('URLs and key obfuscation (docs/vendor-facts.md F1, F2, O1)', () => {
   });
 });
 
-describe('OneAPI hosts per cloud, as the SDKs\' code maps them (docs/vendor-facts.md)', () => {
+describe("OneAPI hosts per cloud, as the SDKs' code maps them (docs/vendor-facts.md)", () => {
   // zscaler-sdk-go zscaler/oneapiclient.go getAuthURL/GetAPIBaseURL and zscaler-sdk-python
   // zscaler/constants.py + oneapi_oauth_client.py: case-insensitive; gov and govus have their own
   // identity provider and gateway; any other non-production cloud is zslogin<cloud>.net / api.<cloud>.zsapi.net.
@@ -253,7 +266,10 @@ describe('ZIA client, legacy session', () => {
     const zia = legacy(f);
     await zia.login();
     f.sessionValid = false;
-    f.override = (r) => (r.path.endsWith('/authenticatedSession') && r.method === 'POST' ? { status: 403, body: { code: 'AUTHENTICATION_FAILED', message: 'Account locked' } } : undefined);
+    f.override = (r) =>
+      r.path.endsWith('/authenticatedSession') && r.method === 'POST'
+        ? { status: 403, body: { code: 'AUTHENTICATION_FAILED', message: 'Account locked' } }
+        : undefined;
     await expect(zia.getActivationStatus()).rejects.toMatchObject({ status: 403 });
     await expect(zia.getAuthSettings()).rejects.toMatchObject({ status: 403 });
     expect(f.server.requests.filter((r) => r.path.endsWith('/authenticatedSession') && r.method === 'POST').length).toBe(2); // the first login, one re-login
@@ -346,7 +362,8 @@ describe('ZIA client, legacy session', () => {
   it('a failed page is an error, never the end of the list', async () => {
     const f = await startZia();
     const zia = legacy(f);
-    f.override = (r) => (r.path.endsWith('/users') && r.query.get('page') === '2' ? { status: 500, body: { code: 'UNEXPECTED_ERROR', message: 'boom' } } : undefined);
+    f.override = (r) =>
+      r.path.endsWith('/users') && r.query.get('page') === '2' ? { status: 500, body: { code: 'UNEXPECTED_ERROR', message: 'boom' } } : undefined;
     const seen: number[] = [];
     const run = async () => {
       for await (const p of zia.listUsers({ pageSize: 2 })) seen.push(p.length);
@@ -403,8 +420,11 @@ describe('ZIA client, legacy session', () => {
 
   it('explains a OneAPI-only tenant answering the legacy API', async () => {
     const f = await startZia();
-    f.override = (r) => (r.path.endsWith('/authenticatedSession') ? { status: 401, raw: readFileSync(join(process.cwd(), 'fixtures/zia/only-oneapi.txt'), 'utf8') } : undefined);
-    const err = (await legacy(f).login().catch((e: unknown) => e)) as ApiError;
+    f.override = (r) =>
+      r.path.endsWith('/authenticatedSession') ? { status: 401, raw: readFileSync(join(process.cwd(), 'fixtures/zia/only-oneapi.txt'), 'utf8') } : undefined;
+    const err = (await legacy(f)
+      .login()
+      .catch((e: unknown) => e)) as ApiError;
     expect(err.code).toBe('ONLY_ONEAPI_SUPPORTED');
     expect(err.hint).toMatch(/oneapi/);
   });
@@ -428,13 +448,16 @@ describe('ZIA client, OneAPI', () => {
     expect(api.requests).toHaveLength(0);
   });
 
-
   it('gets a client-credentials token with the audience, uses it as Bearer, and refreshes once on 401', async () => {
     let tokenCalls = 0;
     const tokens = await startServer((r) => {
       tokenCalls++;
       const form = new URLSearchParams(r.body);
-      if (form.get('client_secret') !== 'oneapi-client-secret-value' || form.get('audience') !== 'https://api.zscaler.com' || form.get('grant_type') !== 'client_credentials') {
+      if (
+        form.get('client_secret') !== 'oneapi-client-secret-value' ||
+        form.get('audience') !== 'https://api.zscaler.com' ||
+        form.get('grant_type') !== 'client_credentials'
+      ) {
         return { status: 401, body: { error: 'invalid_client', error_description: 'bad client' } };
       }
       return { status: 200, body: { ...fixture<Record<string, unknown>>('zia/oneapi-token.json'), access_token: `tok-${tokenCalls}-abcdef` } };

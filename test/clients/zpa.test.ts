@@ -43,11 +43,13 @@ async function startZpa(api: (r: Recorded) => Reply | undefined, opts: { prefix?
     if (r.path === `${prefix}/signin` || r.path === '/oauth2/v1/token') {
       const form = new URLSearchParams(r.body);
       const legacy = r.path.endsWith('/signin');
-      if (!/^application\/x-www-form-urlencoded/.test(String(r.headers['content-type']))) return { status: 415, body: { id: 'unsupported.media.type', reason: 'form expected' } };
+      if (!/^application\/x-www-form-urlencoded/.test(String(r.headers['content-type'])))
+        return { status: 415, body: { id: 'unsupported.media.type', reason: 'form expected' } };
       if (!legacy && (form.get('grant_type') !== 'client_credentials' || form.get('audience') !== 'https://api.zscaler.com')) {
         return { status: 400, body: { error: 'invalid_request', error_description: 'grant_type and audience' } };
       }
-      if (form.get('client_id') !== CLIENT_ID || form.get('client_secret') !== CLIENT_SECRET) return { status: 401, body: { id: 'authentication.failed', reason: 'Invalid client' } };
+      if (form.get('client_id') !== CLIENT_ID || form.get('client_secret') !== CLIENT_SECRET)
+        return { status: 401, body: { id: 'authentication.failed', reason: 'Invalid client' } };
       f.signins++;
       return { status: 200, body: legacy ? fixture('zpa/signin.json') : { access_token: TOKEN, token_type: 'Bearer', expires_in: 3600 } };
     }
@@ -94,7 +96,9 @@ describe('ZPA client: authentication', () => {
   });
 
   it('OneAPI: the ZIdentity token (client credentials, audience) and the API under /zpa', async () => {
-    const f = await startZpa((r) => (r.path === `${MGMT1}/idp/216196257331285825` ? { status: 200, body: fixture('zpa/idp-scim-on.json') } : undefined), { prefix: '/zpa' });
+    const f = await startZpa((r) => (r.path === `${MGMT1}/idp/216196257331285825` ? { status: 200, body: fixture('zpa/idp-scim-on.json') } : undefined), {
+      prefix: '/zpa',
+    });
     const zpa = createZpaClient({
       baseUrl: `${f.server.url}/zpa`,
       customerId: CID,
@@ -163,17 +167,28 @@ describe('ZPA client: IdP controller', () => {
   });
 
   it('reads string-typed numbers and fields left out when false', async () => {
-    const f = await startZpa((r) => (r.path === `${MGMT2}/idp` ? { status: 200, body: idpPage(['216196257331285825', '216196257331285826'], '1') } : undefined));
+    const f = await startZpa((r) =>
+      r.path === `${MGMT2}/idp` ? { status: 200, body: idpPage(['216196257331285825', '216196257331285826'], '1') } : undefined,
+    );
     const [on, off] = (await collect(legacyClient(f).listIdps())).flat();
     // The 18-digit id keeps every digit (as a string); times are epoch seconds as numbers.
-    expect(on).toMatchObject({ id: '216196257331285825', scimEnabled: true, scimSharedSecretExists: true, enableScimBasedPolicy: false, enabled: true, ssoType: ['USER'], modifiedTime: 1767225600, autoProvision: '0' });
+    expect(on).toMatchObject({
+      id: '216196257331285825',
+      scimEnabled: true,
+      scimSharedSecretExists: true,
+      enableScimBasedPolicy: false,
+      enabled: true,
+      ssoType: ['USER'],
+      modifiedTime: 1767225600,
+      autoProvision: '0',
+    });
     expect(on!.scimServiceProviderEndpoint).toBe('https://scim1.private.zscaler.com/scim/1/216196257331285825/v2');
     // scimEnabled and scimSharedSecretExists are absent in the answer: false, not undefined.
     expect(off!.scimEnabled).toBe(false);
     expect(off!.scimSharedSecretExists).toBe(false);
   });
 
-  it('getIdp reads v1; ZPA\'s not-found is null; an invalid argument is an error naming ZPA\'s id and reason', async () => {
+  it("getIdp reads v1; ZPA's not-found is null; an invalid argument is an error naming ZPA's id and reason", async () => {
     const f = await startZpa((r) => {
       if (r.path === `${MGMT1}/idp/216196257331285825`) return { status: 200, body: fixture('zpa/idp-scim-on.json') };
       if (r.path === `${MGMT1}/idp/1`) return { status: 400, body: fixture('zpa/error-invalid-argument.json') };
@@ -189,7 +204,9 @@ describe('ZPA client: IdP controller', () => {
   });
 
   it('findIdpByName compares exact names over the whole list', async () => {
-    const f = await startZpa((r) => (r.path === `${MGMT2}/idp` ? { status: 200, body: idpPage(['216196257331285825', '216196257331285826'], '1') } : undefined));
+    const f = await startZpa((r) =>
+      r.path === `${MGMT2}/idp` ? { status: 200, body: idpPage(['216196257331285825', '216196257331285826'], '1') } : undefined,
+    );
     const zpa = legacyClient(f);
     expect((await zpa.findIdpByName('Okta'))?.id).toBe('216196257331285826');
     expect(await zpa.findIdpByName('okta')).toBeNull();
@@ -198,10 +215,15 @@ describe('ZPA client: IdP controller', () => {
   it('refuses a list whose pages stop before totalPages, or whose totalPages moves', async () => {
     const f = await startZpa((r) => {
       if (r.path !== `${MGMT2}/idp`) return undefined;
-      return r.query.get('page') === '1' ? { status: 200, body: idpPage(['216196257331285825'], '3') } : { status: 200, body: { totalPages: '3', totalCount: '3' } };
+      return r.query.get('page') === '1'
+        ? { status: 200, body: idpPage(['216196257331285825'], '3') }
+        : { status: 200, body: { totalPages: '3', totalCount: '3' } };
     });
     await expect(collect(legacyClient(f).listIdps())).rejects.toThrow(/page 2 of 3 is empty/);
-    f.api = (r) => (r.path !== `${MGMT2}/idp` ? undefined : { status: 200, body: idpPage([r.query.get('page') === '1' ? '216196257331285825' : '216196257331285826'], r.query.get('page') === '1' ? '2' : '3') });
+    f.api = (r) =>
+      r.path !== `${MGMT2}/idp`
+        ? undefined
+        : { status: 200, body: idpPage([r.query.get('page') === '1' ? '216196257331285825' : '216196257331285826'], r.query.get('page') === '1' ? '2' : '3') };
     await expect(collect(legacyClient(f).listIdps())).rejects.toThrow(/totalPages changed mid-read from 2 to 3/);
     f.api = (r) => (r.path !== `${MGMT2}/idp` ? undefined : { status: 200, body: idpPage(['216196257331285825'], '1', 5) });
     await expect(collect(legacyClient(f).listIdps())).rejects.toThrow(/read 1 items but the server counted 5/);
@@ -222,7 +244,11 @@ describe('ZPA client: SCIM data without the SCIM token', () => {
       return { status: 200, body: fixture(r.query.get('page') === '1' ? 'zpa/scimgroups-page1.json' : 'zpa/scimgroups-page2.json') };
     });
     const groups = (await collect(legacyClient(f).listScimGroups('216196257331285825', { sortBy: 'name', sortOrder: 'ASC', pageSize: 2 }))).flat();
-    expect(groups.map((g) => [g.id, g.name])).toEqual([['3251059', 'Engineering'], ['3251060', 'Finance'], ['3251061', 'Sales']]);
+    expect(groups.map((g) => [g.id, g.name])).toEqual([
+      ['3251059', 'Engineering'],
+      ['3251060', 'Finance'],
+      ['3251061', 'Sales'],
+    ]);
     const q = f.server.requests.filter((r) => r.path.includes('/scimgroup/'))[0]!.query;
     expect([q.get('sortBy'), q.get('sortOrder'), q.get('pagesize')]).toEqual(['name', 'ASC', '2']);
   });
@@ -230,13 +256,18 @@ describe('ZPA client: SCIM data without the SCIM token', () => {
   it('reads attribute headers and values, and the userNames ZPA holds through them', async () => {
     const f = await startZpa((r) => {
       if (r.path === `${MGMT1}/idp/216196257331285825/scimattribute`) return { status: 200, body: fixture('zpa/scimattributes.json') };
-      if (r.path === `${USERCONFIG}/scimattribute/idpId/216196257331285825/attributeId/1002`) return { status: 200, body: fixture('zpa/scimattribute-values.json') };
-      if (r.path === `${USERCONFIG}/scimattribute/idpId/216196257331285825/attributeId/1001`) return { status: 200, body: { totalPages: 1, totalCount: 2, list: ['ana@example.com', 'bo@example.com'] } };
+      if (r.path === `${USERCONFIG}/scimattribute/idpId/216196257331285825/attributeId/1002`)
+        return { status: 200, body: fixture('zpa/scimattribute-values.json') };
+      if (r.path === `${USERCONFIG}/scimattribute/idpId/216196257331285825/attributeId/1001`)
+        return { status: 200, body: { totalPages: 1, totalCount: 2, list: ['ana@example.com', 'bo@example.com'] } };
       return undefined;
     });
     const zpa = legacyClient(f);
     const attrs = await zpa.listScimAttributes('216196257331285825');
-    expect(attrs.map((a) => [a.id, a.name, a.multivalued])).toEqual([['1001', 'userName', false], ['1002', 'active', undefined]]);
+    expect(attrs.map((a) => [a.id, a.name, a.multivalued])).toEqual([
+      ['1001', 'userName', false],
+      ['1002', 'active', undefined],
+    ]);
     expect((await collect(zpa.listScimAttributeValues('216196257331285825', '1002'))).flat()).toEqual(['false', 'true']);
     expect(await zpa.scimUserNames('216196257331285825')).toEqual(['ana@example.com', 'bo@example.com']);
   });
@@ -244,8 +275,14 @@ describe('ZPA client: SCIM data without the SCIM token', () => {
 
 describe('ZPA client: rate limits, errors, read-only, audit', () => {
   it('reads ZPA\'s "13s" Retry-After: a wait longer than allowed is reported in seconds, not retried', async () => {
-    const f = await startZpa((r) => (r.path === `${MGMT1}/idp/216196257331285825` ? { status: 429, body: { id: 'too.many.requests', reason: 'Rate limit exceeded' }, headers: { 'retry-after': '13s' } } : undefined));
-    const err = await legacyClient(f).getIdp('216196257331285825').catch((e: unknown) => e);
+    const f = await startZpa((r) =>
+      r.path === `${MGMT1}/idp/216196257331285825`
+        ? { status: 429, body: { id: 'too.many.requests', reason: 'Rate limit exceeded' }, headers: { 'retry-after': '13s' } }
+        : undefined,
+    );
+    const err = await legacyClient(f)
+      .getIdp('216196257331285825')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(429);
     expect((err as ApiError).retryAfterSeconds).toBe(13);
@@ -278,7 +315,10 @@ describe('ZPA client: rate limits, errors, read-only, audit', () => {
       const zpa = legacyClient(f, { readOnly: true, audit: createJsonlAudit(auditPath) });
       expect((await collect(zpa.listIdps())).flat()).toHaveLength(1);
       const text = readFileSync(auditPath, 'utf8');
-      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { system: string; method: string; path: string; status: number });
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { system: string; method: string; path: string; status: number });
       expect(lines.map((l) => [l.system, l.method, l.path, l.status])).toEqual([
         ['login', 'POST', '', 200],
         ['zpa', 'GET', `${MGMT2}/idp`, 200],
@@ -333,7 +373,10 @@ describe('ZPA SCIM client, with and without filter support', () => {
     const expected = s.tenant.store(idpId).users.size;
     expect(users).toHaveLength(expected);
     // The service capped count at 10: the pages are 10 long, read on by startIndex.
-    const starts = s.log.list().filter((e) => e.path.includes('/v2/Users?') && !e.path.includes('filter')).map((e) => new URLSearchParams(e.path.split('?')[1]).get('startIndex'));
+    const starts = s.log
+      .list()
+      .filter((e) => e.path.includes('/v2/Users?') && !e.path.includes('filter'))
+      .map((e) => new URLSearchParams(e.path.split('?')[1]).get('startIndex'));
     expect(starts.slice(0, 3)).toEqual(['1', '11', '21']);
     // "active" arrives as the string "true": read as a boolean.
     expect(users.every((u) => u.active === true)).toBe(true);

@@ -76,7 +76,7 @@ describe('idp.kind: each IdP its own section, composed by the registry', () => {
     expect(message(withIdp('  kind: onelogin\n'))).toMatch(/c\.yaml: idp\.kind: must be one of entra, .*manual.*, got "onelogin" \(line \d+\)/);
   });
 
-  it('a key of another kind\'s section is refused with the keys of the kind given', () => {
+  it("a key of another kind's section is refused with the keys of the kind given", () => {
     const m = message(withIdp('  kind: manual\n  tenantId: contoso.onmicrosoft.com\n'));
     expect(m).toMatch(/idp\.tenantId: unknown key \(line \d+\); known here: kind, name, appName, initialCycleTimeoutMinutes/);
   });
@@ -118,7 +118,10 @@ describe('URL and DN fields are refused unless they can only mean what they shou
     if (field === 'scim.baseUrl') text = `${minimal}scim: { baseUrl: ${JSON.stringify(url)} }\n`;
     if (field === 'operator.portalUrl') text = `${minimal}operator: { kind: sandbox, portalUrl: ${JSON.stringify(url)} }\n`;
     if (field === 'zia.auth.tokenUrl') {
-      text = withField('auth: { kind: legacy, username: admin@example.com, passwordEnv: ZIA_PASSWORD, apiKeyEnv: ZIA_API_KEY }', `auth: { kind: oneapi, clientId: abc, clientSecretEnv: S, tokenUrl: ${JSON.stringify(url)} }`);
+      text = withField(
+        'auth: { kind: legacy, username: admin@example.com, passwordEnv: ZIA_PASSWORD, apiKeyEnv: ZIA_API_KEY }',
+        `auth: { kind: oneapi, clientId: abc, clientSecretEnv: S, tokenUrl: ${JSON.stringify(url)} }`,
+      );
     }
     const m = message(text);
     expect(m).toContain(`c.yaml: ${field}: `);
@@ -135,10 +138,13 @@ describe('URL and DN fields are refused unless they can only mean what they shou
     expect(message(withField('  cloud: zscalerthree\n', '  baseUrl: http://127.0.0.1.example.com/api/v1\n'))).toContain('c.yaml: zia.baseUrl: ');
   });
 
-  it.each(['https://dc1.example.com', 'ftp://dc1.example.com', 'ldaps://dc1.example.com/DC=example,DC=com', 'ldap:///'])('directory.url %s is refused', (url) => {
-    const m = message(withField('url: ldaps://dc1.example.com', `url: ${JSON.stringify(url)}`));
-    expect(m).toMatch(/c\.yaml: directory\.url: must (be an ldap:\/\/ or ldaps:\/\/ URL|be only ldaps:\/\/host|name the domain controller)/);
-  });
+  it.each(['https://dc1.example.com', 'ftp://dc1.example.com', 'ldaps://dc1.example.com/DC=example,DC=com', 'ldap:///'])(
+    'directory.url %s is refused',
+    (url) => {
+      const m = message(withField('url: ldaps://dc1.example.com', `url: ${JSON.stringify(url)}`));
+      expect(m).toMatch(/c\.yaml: directory\.url: must (be an ldap:\/\/ or ldaps:\/\/ URL|be only ldaps:\/\/host|name the domain controller)/);
+    },
+  );
 
   it.each([
     ['baseDn: DC=example,DC=com', 'baseDn: example.com', 'directory.baseDn', 'expected "=" after example'],
@@ -173,7 +179,9 @@ describe('URL and DN fields are refused unless they can only mean what they shou
       expect(c.directory.baseDn).toBe(dn);
     }
     for (const bind of ['svc-migrate@example.com', 'EXAMPLE\\svc-migrate', 'CN=svc\\, migrate,DC=example,DC=com']) {
-      expect(parseConfig(withField('bindDn: CN=svc-migrate,OU=Service,DC=example,DC=com', `bindDn: ${JSON.stringify(bind)}`), 'c.yaml').directory.bindDn).toBe(bind);
+      expect(parseConfig(withField('bindDn: CN=svc-migrate,OU=Service,DC=example,DC=com', `bindDn: ${JSON.stringify(bind)}`), 'c.yaml').directory.bindDn).toBe(
+        bind,
+      );
     }
   });
 });
@@ -224,7 +232,9 @@ describe('configuration errors say what was meant, what is missing, and on which
 
   it('a key that is nothing like a known one lists the keys known there', () => {
     const text = minimal.replace('  servicePrincipal:', '  colour: blue\n  servicePrincipal:');
-    expect(message(text)).toMatch(new RegExp(`m\\.yaml: idp\\.colour: unknown key \\(line ${lineOf(text, 'colour')}\\); known here: kind, tenantId, clientId, .*servicePrincipal`));
+    expect(message(text)).toMatch(
+      new RegExp(`m\\.yaml: idp\\.colour: unknown key \\(line ${lineOf(text, 'colour')}\\); known here: kind, tenantId, clientId, .*servicePrincipal`),
+    );
   });
 
   it('a missing key is "required", with the block it is missing from and that block\'s line', () => {
@@ -232,12 +242,16 @@ describe('configuration errors say what was meant, what is missing, and on which
     expect(message(text)).toContain(`m.yaml: zia.idpName: required (a string), missing from "zia" (line ${lineOf(text, 'zia:')})`);
     // In a block that lets other keys through (the auth block), a misspelling is named from the required key.
     const auth = minimal.replace('username: admin@example.com', 'usernme: admin@example.com');
-    expect(message(auth)).toContain(`m.yaml: zia.auth.username: required (a string), missing from "zia.auth" (line ${lineOf(auth, 'auth:')}); "usernme" (line ${lineOf(auth, 'usernme')}) looks like a misspelling of it`);
+    expect(message(auth)).toContain(
+      `m.yaml: zia.auth.username: required (a string), missing from "zia.auth" (line ${lineOf(auth, 'auth:')}); "usernme" (line ${lineOf(auth, 'usernme')}) looks like a misspelling of it`,
+    );
   });
 
   it('other errors carry the line of their key; JSON files too', () => {
     const text = minimal.replace('url: ldaps://dc1.example.com', 'url: https://dc1.example.com');
-    expect(message(text, 'c.yaml')).toMatch(new RegExp(`c\\.yaml: directory\\.url: must be an ldap:// or ldaps:// URL.*\\(line ${lineOf(text, 'url: https')}\\)`));
+    expect(message(text, 'c.yaml')).toMatch(
+      new RegExp(`c\\.yaml: directory\\.url: must be an ldap:// or ldaps:// URL.*\\(line ${lineOf(text, 'url: https')}\\)`),
+    );
     const json = JSON.stringify({ ...YAML.parse(minimal), operater: { kind: 'person' } }, null, 2);
     expect(message(json, 'm.json')).toContain(`m.json: operater: unknown key (line ${lineOf(json, '"operater"')}); did you mean "operator"?`);
   });

@@ -44,7 +44,12 @@ describe('idp.kind pingfederate', () => {
 
   it('accepts OAuth client credentials, explicit setting names and a channel', () => {
     const c = parseConfig(
-      withIdp(pf('{ kind: oauth, tokenUrl: "https://pf.example.com:9031/as/token.oauth2", clientId: migrate, clientSecretFile: /run/secrets/pf }', '\n  channel: AD users\n  targetSettings: { baseUrl: SCIM_URL, token: ACCESS_TOKEN }')),
+      withIdp(
+        pf(
+          '{ kind: oauth, tokenUrl: "https://pf.example.com:9031/as/token.oauth2", clientId: migrate, clientSecretFile: /run/secrets/pf }',
+          '\n  channel: AD users\n  targetSettings: { baseUrl: SCIM_URL, token: ACCESS_TOKEN }',
+        ),
+      ),
       'migrate.yaml',
     );
     expect(c.idp.kind === 'pingfederate' && c.idp.auth.kind).toBe('oauth');
@@ -52,11 +57,26 @@ describe('idp.kind pingfederate', () => {
   });
 
   it.each([
-    ['an inline password', pf('{ kind: basic, username: a, password: Sup3rSecret! }'), /idp\.auth\.password: unknown key \(line \d+\); did you mean "passwordEnv"\?[\s\S]*secrets are never written inline/, 'Sup3rSecret!'],
+    [
+      'an inline password',
+      pf('{ kind: basic, username: a, password: Sup3rSecret! }'),
+      /idp\.auth\.password: unknown key \(line \d+\); did you mean "passwordEnv"\?[\s\S]*secrets are never written inline/,
+      'Sup3rSecret!',
+    ],
     ['no password reference', pf('{ kind: basic, username: a }'), /idp\.auth\.passwordEnv: the password is required/, undefined],
     ['an unknown auth kind', pf('{ kind: saml, username: a, passwordEnv: X }'), /idp\.auth.*"basic".*"oauth"/, undefined],
-    ['a plain-http admin API off loopback', pf('{ kind: basic, username: a, passwordEnv: X }').replace('https://pf.example.com', 'http://pf.example.com'), /idp\.adminUrl: the PingFederate admin API URL must use https:\/\//, undefined],
-    ['a connection named by nothing', pf('{ kind: basic, username: a, passwordEnv: X }').replace('connection: { name: Zscaler ZIA }', 'connection: {}'), /idp\.connection: name the SP connection by id or by name/, undefined],
+    [
+      'a plain-http admin API off loopback',
+      pf('{ kind: basic, username: a, passwordEnv: X }').replace('https://pf.example.com', 'http://pf.example.com'),
+      /idp\.adminUrl: the PingFederate admin API URL must use https:\/\//,
+      undefined,
+    ],
+    [
+      'a connection named by nothing',
+      pf('{ kind: basic, username: a, passwordEnv: X }').replace('connection: { name: Zscaler ZIA }', 'connection: {}'),
+      /idp\.connection: name the SP connection by id or by name/,
+      undefined,
+    ],
     ['a key of another IdP', `${pf('{ kind: basic, username: a, passwordEnv: X }')}\n  tenantId: contoso`, /idp.*tenantId/, undefined],
   ])('refuses %s at its key', (_what, idp, message, secret) => {
     let err: Error | undefined;

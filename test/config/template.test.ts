@@ -30,7 +30,11 @@ describe('the configuration template', () => {
     expect(config.zia.auth.kind).toBe(answers.auth.kind);
     // The variables listed for export are exactly the ones the file references.
     const referenced = [...text.matchAll(/^\s*\w+Env: (\w+)/gm)].map((m) => m[1]).sort();
-    expect(secretVariables(answers.auth).map((v) => v.name).sort()).toEqual(referenced);
+    expect(
+      secretVariables(answers.auth)
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(referenced);
   });
 
   it('lists the cloud names it is given', () => {

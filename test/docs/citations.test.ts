@@ -21,7 +21,30 @@ const PATTERN_HOLDERS: { file: string; line: RegExp; why: string }[] = [
 
 const NOTE_FILES = ['zscaler-api', 'idp-apis', 'peers', 'insync-zpa-ping', 'fidelity-notes', 'samba-ad'].map((n) => `${n}.md`);
 const SOURCE_KEYS = [
-  ...['job', 'status', 'sched', 'exec', 'quar', 'prog', 'tmpl', 'ovw', 'postjob', 'secrets', 'kv', 'validate', 'start', 'pause', 'restart', 'delete', 'reset', 'pod', 'logs', 'auth', 'throttle', 'err'].map((k) => `G-${k}`),
+  ...[
+    'job',
+    'status',
+    'sched',
+    'exec',
+    'quar',
+    'prog',
+    'tmpl',
+    'ovw',
+    'postjob',
+    'secrets',
+    'kv',
+    'validate',
+    'start',
+    'pause',
+    'restart',
+    'delete',
+    'reset',
+    'pod',
+    'logs',
+    'auth',
+    'throttle',
+    'err',
+  ].map((k) => `G-${k}`),
   ...['api', 'scim', 'compat', 'how', 'portal', 'skip', 'quar', 'when', 'validator', 'zs', 'zpa', 'apps'].map((k) => `E-${k}`),
   ...['spec', 'scim', 'rl', 'svc', 'tf', 'kb'].map((k) => `O-${k}`),
 ];
@@ -41,7 +64,7 @@ const STANDARD_SECTIONS = /\b(?:RFC ?\d+|MS-[A-Z]+) §[\d.]+(?:(?:, | and |–|-
 export function noteCitations(text: string): string[] {
   const found: string[] = [];
   for (const p of NOTE_PATTERNS) if (p.re.test(text)) found.push(p.why);
-  if (text.replace(STANDARD_SECTIONS, '').includes('§')) found.push('uses a § section that is not a standard\'s');
+  if (text.replace(STANDARD_SECTIONS, '').includes('§')) found.push("uses a § section that is not a standard's");
   return found;
 }
 

@@ -39,24 +39,28 @@ describe('README', () => {
     expect(blocks[0]!.script).toContain('npx migrate demo');
   });
 
-  it.each(blocks.map((b) => [b.name, b.script] as const))('block "%s" runs as written', (_name, script) => {
-    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', asTestScript(script)], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      encoding: 'utf8',
-      timeout: 180_000,
-      killSignal: 'SIGKILL',
-    });
-    // A failed block must not leave a background sandbox behind.
-    const pidFile = `${ROOT}/.migrate/rehearsal/sandbox.pid`;
-    if (existsSync(pidFile)) {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
-      } catch {
-        /* already gone */
+  it.each(blocks.map((b) => [b.name, b.script] as const))(
+    'block "%s" runs as written',
+    (_name, script) => {
+      const r = spawnSync('bash', ['-euo', 'pipefail', '-c', asTestScript(script)], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1' },
+        encoding: 'utf8',
+        timeout: 180_000,
+        killSignal: 'SIGKILL',
+      });
+      // A failed block must not leave a background sandbox behind.
+      const pidFile = `${ROOT}/.migrate/rehearsal/sandbox.pid`;
+      if (existsSync(pidFile)) {
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
       }
-    }
-    if (r.status !== 0) throw new Error(`exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-    expect(r.status).toBe(0);
-  }, 300_000);
+      if (r.status !== 0) throw new Error(`exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+      expect(r.status).toBe(0);
+    },
+    300_000,
+  );
 });

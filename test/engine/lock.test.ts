@@ -47,7 +47,9 @@ describe('state lock', () => {
     const said: string[] = []; // the takeover is reported, into this sink rather than the runner's output
     const held = await acquireLock(path, 'rollback', { notify: (line) => said.push(line) });
     expect(JSON.parse(await readFile(lockPathFor(path), 'utf8')).id).toBe(held.info.id);
-    expect(said).toEqual([`taking over stale lock ${stale.id} held by someone@${hostname()} (pid ${stale.pid}) for "ad-to-scim" since ${stale.createdAt} (that process has exited)`]);
+    expect(said).toEqual([
+      `taking over stale lock ${stale.id} held by someone@${hostname()} (pid ${stale.pid}) for "ad-to-scim" since ${stale.createdAt} (that process has exited)`,
+    ]);
     await held.release();
   });
 

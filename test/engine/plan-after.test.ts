@@ -36,7 +36,9 @@ const activate: Step<World> = {
   kind: 'automated',
   after: ['write-flag'],
   async observe({ ctx }) {
-    return ctx.staged ? { state: 'pending', detail: 'changes staged', changes: ['publish'] } : { state: 'done', detail: 'nothing staged', facts: { staged: 0 } };
+    return ctx.staged
+      ? { state: 'pending', detail: 'changes staged', changes: ['publish'] }
+      : { state: 'done', detail: 'nothing staged', facts: { staged: 0 } };
   },
   async apply({ ctx }) {
     ctx.applies.push('activate');

@@ -2,12 +2,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  FileCheckpointStore,
-  MemoryCheckpointStore,
-  type CheckpointStore,
-  type UnsealedState,
-} from '../../src/engine/checkpoint.js';
+import { FileCheckpointStore, MemoryCheckpointStore, type CheckpointStore, type UnsealedState } from '../../src/engine/checkpoint.js';
 import { OperatorNeeded, UserError } from '../../src/engine/errors.js';
 import { planFlow, runFlow } from '../../src/engine/runner.js';
 import { forgetSecrets, registerSecret } from '../../src/engine/redact.js';
@@ -200,7 +195,15 @@ describe('secrets', () => {
     registerSecret(token);
     const flow: Flow<ToyCtx> = {
       ...toyFlow,
-      steps: [{ ...toyFlow.steps[0]!, apply: async ({ ctx }) => { ctx.world.flag = true; return { leaked: token }; } }],
+      steps: [
+        {
+          ...toyFlow.steps[0]!,
+          apply: async ({ ctx }) => {
+            ctx.world.flag = true;
+            return { leaked: token };
+          },
+        },
+      ],
     };
     await expect(runFlow(flow, { world: newWorld(), operatorPresent: true }, { store, target, dryRun: false })).rejects.toThrow(
       /secret value was about to be written/,
@@ -214,7 +217,14 @@ describe('secrets', () => {
     registerSecret(secret);
     const flow: Flow<ToyCtx> = {
       ...toyFlow,
-      steps: [{ ...toyFlow.steps[0]!, apply: async () => { throw new Error(`login failed for password ${secret}`); } }],
+      steps: [
+        {
+          ...toyFlow.steps[0]!,
+          apply: async () => {
+            throw new Error(`login failed for password ${secret}`);
+          },
+        },
+      ],
     };
     await expect(runFlow(flow, { world: newWorld(), operatorPresent: true }, { store, target, dryRun: false })).rejects.toThrow();
     const rec = (await store.load())!.flows.toy!.steps['set-flag']!;
@@ -231,7 +241,14 @@ describe('huge values in errors', () => {
     const huge = 'v'.repeat(200_000);
     const flow: Flow<ToyCtx> = {
       ...toyFlow,
-      steps: [{ ...toyFlow.steps[0]!, apply: async () => { throw new Error(`bad value ${huge}; token=${secret}`); } }],
+      steps: [
+        {
+          ...toyFlow.steps[0]!,
+          apply: async () => {
+            throw new Error(`bad value ${huge}; token=${secret}`);
+          },
+        },
+      ],
     };
     await expect(runFlow(flow, { world: newWorld(), operatorPresent: true }, { store, target, dryRun: false })).rejects.toThrow();
     const rec = (await store.load())!.flows.toy!.steps['set-flag']!;

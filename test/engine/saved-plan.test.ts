@@ -23,7 +23,13 @@ const setLabel: Step<World> = {
   async observe({ ctx }) {
     return ctx.label === 'new'
       ? { state: 'done', detail: 'label is new' }
-      : { state: 'pending', detail: `label is ${ctx.label}`, changes: [`label ${ctx.label} → new`], facts: { lastSync: ctx.lastSync }, volatileFacts: ['lastSync'] };
+      : {
+          state: 'pending',
+          detail: `label is ${ctx.label}`,
+          changes: [`label ${ctx.label} → new`],
+          facts: { lastSync: ctx.lastSync },
+          volatileFacts: ['lastSync'],
+        };
   },
   async apply({ ctx }) {
     ctx.applies.push('set-label');
@@ -52,7 +58,12 @@ const fresh = (): World => ({ label: 'old', members: ['ann', 'bob'], written: un
 
 async function saved(world: World, store = new MemoryCheckpointStore()): Promise<SavedPlan> {
   const plan = await planFlow(flow, world, { store, target, dryRun: true });
-  return toSavedPlan(plan, { configDigest: `sha256:${'0'.repeat(64)}`, configCovers: 'test', state: await store.load(), createdAt: '2027-01-15T08:00:00.000Z' });
+  return toSavedPlan(plan, {
+    configDigest: `sha256:${'0'.repeat(64)}`,
+    configCovers: 'test',
+    state: await store.load(),
+    createdAt: '2027-01-15T08:00:00.000Z',
+  });
 }
 
 describe('a saved plan', () => {
@@ -70,7 +81,9 @@ describe('a saved plan', () => {
     }
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).exitCode).toBe(4);
-    expect((error as UserError).message).toMatch(/^saved plan plan\.json: its content does not match its digest \(recorded sha256:[0-9a-f]{64}, computed sha256:[0-9a-f]{64}\)/);
+    expect((error as UserError).message).toMatch(
+      /^saved plan plan\.json: its content does not match its digest \(recorded sha256:[0-9a-f]{64}, computed sha256:[0-9a-f]{64}\)/,
+    );
   });
 
   it('names every field the schema refuses, with its path', () => {
@@ -122,9 +135,15 @@ describe('a saved plan', () => {
 });
 
 describe('the runbook', () => {
-  it('keeps every GFM table row to its header\'s cell count, escaping pipes and markup, and is the same for the same plan', async () => {
+  it("keeps every GFM table row to its header's cell count, escaping pipes and markup, and is the same for the same plan", async () => {
     const plan = await planFlow(flow, fresh(), { store: new MemoryCheckpointStore(), target, dryRun: true });
-    const input = { plan, command: 'migrate toy', generatedAt: '2027-01-15T08:00:00.000Z', toolVersion: '0.1.0', guards: [{ key: 'guards.max|x', value: '1' }] };
+    const input = {
+      plan,
+      command: 'migrate toy',
+      generatedAt: '2027-01-15T08:00:00.000Z',
+      toolVersion: '0.1.0',
+      guards: [{ key: 'guards.max|x', value: '1' }],
+    };
     const md = renderRunbook(input);
     expect(renderRunbook(input)).toBe(md);
     expect(md).toContain('| 1 | Set the label \\| carefully | operator | will change | 1 |');

@@ -30,9 +30,7 @@ const setFlag: Step<ToyCtx> = {
   doc: 'toy runbook step 1',
   kind: 'automated',
   async observe({ ctx }) {
-    return ctx.world.flag
-      ? { state: 'done', detail: 'flag is on' }
-      : { state: 'pending', detail: 'flag is off', changes: ['set flag false → true'] };
+    return ctx.world.flag ? { state: 'done', detail: 'flag is on' } : { state: 'pending', detail: 'flag is off', changes: ['set flag false → true'] };
   },
   async apply({ ctx }) {
     count(ctx.world, 'set-flag');
@@ -74,8 +72,6 @@ export const toyFlow: Flow<ToyCtx> = {
   id: 'toy',
   title: 'Toy migration',
   doc: 'toy runbook',
-  preflight: [
-    { id: 'reachable', title: 'world reachable', run: async () => ({ ok: true, detail: 'yes' }) },
-  ],
+  preflight: [{ id: 'reachable', title: 'world reachable', run: async () => ({ ok: true, detail: 'yes' }) }],
   steps: [setFlag, click, activate],
 };

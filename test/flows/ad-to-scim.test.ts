@@ -16,11 +16,26 @@ async function expectMigrated(h: Harness) {
 describe('Entra behind the IdP interface', () => {
   it('keeps the step ids that state files of earlier versions hold, so a resume finds its records', () => {
     expect(adToScimFlow.steps.map((s) => s.id)).toEqual([
-      'snapshot', 'sync-now', 'enable-migrate-flag', 'activate-flag', 'enable-scim-on-idp', 'activate-scim',
-      'entra-credentials', 'deprovision-guard', 'entra-start', 'entra-initial-cycle', 'verify-parity', 'complete',
+      'snapshot',
+      'sync-now',
+      'enable-migrate-flag',
+      'activate-flag',
+      'enable-scim-on-idp',
+      'activate-scim',
+      'entra-credentials',
+      'deprovision-guard',
+      'entra-start',
+      'entra-initial-cycle',
+      'verify-parity',
+      'complete',
     ]);
     expect(rollbackFlow.steps.map((s) => s.id)).toEqual([
-      'entra-pause', 'disable-scim-on-idp', 'restore-auth-settings', 'activate-rollback', 'sync-now-rollback', 'verify-directory-parity',
+      'entra-pause',
+      'disable-scim-on-idp',
+      'restore-auth-settings',
+      'activate-rollback',
+      'sync-now-rollback',
+      'verify-directory-parity',
     ]);
     expect(adToScimFlow.preflight.map((c) => c.id)).toContain('graph-provisioning');
   });
@@ -56,9 +71,7 @@ describe('ad-to-scim on the sandbox', () => {
     const serial = state!.serial;
     await h.run(adToScimFlow);
     // Logins and token requests change nothing; everything else that is not a read would be a write.
-    const writes = h.sandbox
-      .requests()
-      .filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/authenticatedSession|\/token$/.test(r.path));
+    const writes = h.sandbox.requests().filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/authenticatedSession|\/token$/.test(r.path));
     expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([]);
     expect(h.sandbox.stats().mutations).toBe(0);
     expect((await h.store.load())!.serial).toBe(serial);
@@ -71,7 +84,12 @@ describe('ad-to-scim on the sandbox', () => {
     h = await startHarness({ users: 30 });
     const { endpoints, credentials } = h.sandbox;
     h.config.zia.baseUrl = endpoints.ziaOneApiBaseUrl;
-    h.config.zia.auth = { kind: 'oneapi', tokenUrl: endpoints.zidentityTokenUrl, clientId: credentials.zia.oneApiClientId, clientSecretEnv: 'TEST_ONEAPI_SECRET' };
+    h.config.zia.auth = {
+      kind: 'oneapi',
+      tokenUrl: endpoints.zidentityTokenUrl,
+      clientId: credentials.zia.oneApiClientId,
+      clientSecretEnv: 'TEST_ONEAPI_SECRET',
+    };
     h.env.TEST_ONEAPI_SECRET = credentials.zia.oneApiClientSecret;
     const result = await h.run(adToScimFlow);
     expect(result.completed).toBe(true);
@@ -93,7 +111,11 @@ describe('ad-to-scim on the sandbox', () => {
   });
 
   it('stops at the deprovision guard before starting provisioning when too many users would be disabled', async () => {
-    h = await startHarness({ tweak: (c) => { (c.guards as Record<string, unknown>) = { maxDisablePercent: 0, maxDeletions: 0, maxSyncAgeHours: 24 }; } });
+    h = await startHarness({
+      tweak: (c) => {
+        (c.guards as Record<string, unknown>) = { maxDisablePercent: 0, maxDeletions: 0, maxSyncAgeHours: 24 };
+      },
+    });
     await expect(h.run(adToScimFlow)).rejects.toThrow(/would be disabled in ZIA: over guards.maxDisablePercent 0%/);
     const state = await h.store.load();
     expect(state!.flows['ad-to-scim']!.steps['deprovision-guard']!.status).toBe('failed');

@@ -21,19 +21,22 @@ describe('Graph synchronization secrets: v1.0 documents PUT only', () => {
     expect(puts.map((r) => r.path.split('/')[1])).toEqual(['v1.0']);
   });
 
-  it.each(['refused', 'absent'] as const)('beta read %s: the run completes, the plan says the PUT replaces the set, and rollback still tests the saved token', async (how) => {
-    h = await startHarness({ users: 20, sandbox: { entra: { betaSecretsRead: how } } });
-    const plan = await h.run(adToScimFlow, { dryRun: true });
-    const creds = plan.plan.steps.find((s) => s.id === 'entra-credentials')!.observation;
-    expect(creds.state).toBe('pending');
-    expect((creds.changes ?? []).join('\n')).toMatch(/replaces the whole set/);
-    expect((await h.run(adToScimFlow)).completed).toBe(true);
-    expect(h.sandbox.world.entra.secrets.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
-    const back = await h.run(rollbackFlow, { ctx: h.ctx() });
-    expect(back.completed).toBe(true);
-    // SCIM is off after rollback: Entra's Test Connection with the saved token was used to observe it.
-    expect(h.sandbox.requests().some((r) => r.method === 'POST' && r.path.endsWith('/validateCredentials'))).toBe(true);
-  });
+  it.each(['refused', 'absent'] as const)(
+    'beta read %s: the run completes, the plan says the PUT replaces the set, and rollback still tests the saved token',
+    async (how) => {
+      h = await startHarness({ users: 20, sandbox: { entra: { betaSecretsRead: how } } });
+      const plan = await h.run(adToScimFlow, { dryRun: true });
+      const creds = plan.plan.steps.find((s) => s.id === 'entra-credentials')!.observation;
+      expect(creds.state).toBe('pending');
+      expect((creds.changes ?? []).join('\n')).toMatch(/replaces the whole set/);
+      expect((await h.run(adToScimFlow)).completed).toBe(true);
+      expect(h.sandbox.world.entra.secrets.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
+      const back = await h.run(rollbackFlow, { ctx: h.ctx() });
+      expect(back.completed).toBe(true);
+      // SCIM is off after rollback: Entra's Test Connection with the saved token was used to observe it.
+      expect(h.sandbox.requests().some((r) => r.method === 'POST' && r.path.endsWith('/validateCredentials'))).toBe(true);
+    },
+  );
 });
 
 describe('"initial cycle complete" is judged against the moment this run started the job', () => {
@@ -74,7 +77,9 @@ describe('scope and Default Access', () => {
     };
     // Their directory group memberships no longer match what SCIM manages, so parity stops the
     // run; the error names the Default Access users as the cause instead of leaving them unexplained.
-    await expect(h.run(adToScimFlow, { ctx })).rejects.toThrow(/users do not match[\s\S]*2 user\(s\) are assigned to the Zscaler app with the Default Access role/);
+    await expect(h.run(adToScimFlow, { ctx })).rejects.toThrow(
+      /users do not match[\s\S]*2 user\(s\) are assigned to the Zscaler app with the Default Access role/,
+    );
     const { tenant, entra, directory } = h.sandbox.world;
     const idpId = h.sandbox.credentials.zia.idpId;
     const byName = (upn: string) => [...tenant.users.values()].find((u) => u.userName === upn)!;

@@ -20,7 +20,15 @@ const IDPS: Array<{ kind: IdpKind; notPushing(h: Harness): void }> = [
   // Okta's Zscaler 2.0 app: its provisioning connection is off (docs/vendor-facts.md K3).
   { kind: 'okta', notPushing: (h) => expect((h.sandbox.idp as OktaIdpSimulation).okta.zscalerApp.connection?.status ?? 'DISABLED').not.toBe('ENABLED') },
   // PingFederate's provisioner runs only while a channel of the Zscaler connection is active.
-  { kind: 'pingfederate', notPushing: (h) => expect(pingFederateOf(h).state.connections.get(pingFederateOf(h).connectionId)?.outbound?.channels.filter((c) => c.active)).toEqual([]) },
+  {
+    kind: 'pingfederate',
+    notPushing: (h) =>
+      expect(
+        pingFederateOf(h)
+          .state.connections.get(pingFederateOf(h).connectionId)
+          ?.outbound?.channels.filter((c) => c.active),
+      ).toEqual([]),
+  },
 ];
 
 /** The tenant as the documented end state describes it. */
@@ -45,7 +53,7 @@ describe.each(IDPS)('idp.kind $kind', ({ kind }) => {
     let h: Harness;
     afterEach(async () => h?.close());
 
-    it('dry-run: plans the IdP\'s steps, makes zero mutating requests, creates no state file', async () => {
+    it("dry-run: plans the IdP's steps, makes zero mutating requests, creates no state file", async () => {
       h = await startHarness({ idp: kind, users: 30 });
       expect(h.config.idp.kind).toBe(kind);
       h.sandbox.resetLog();
@@ -86,9 +94,7 @@ describe.each(IDPS)('idp.kind $kind', ({ kind }) => {
 });
 
 /** Every (IdP, forward step) pair: the crash and rollback tests run once per pair. */
-const POINTS = (
-  await Promise.all(IDPS.map(async (c) => adToScimFlowFor(await loadProvisioner(c.kind)).steps.map((s) => [c.kind, s.id, c] as const)))
-)
+const POINTS = (await Promise.all(IDPS.map(async (c) => adToScimFlowFor(await loadProvisioner(c.kind)).steps.map((s) => [c.kind, s.id, c] as const))))
   .flat()
   .filter(([, id]) => id !== 'deprovision-guard');
 

@@ -63,11 +63,13 @@ test('app.type other: the initial push is not over while the groups the operator
     describe: () => inner.describe(),
     load: () => inner.load(),
     save: (state) => {
-      if (!lastPushAtDone && state.flows['ad-to-scim']?.steps['okta-initial-cycle']?.status === 'succeeded') lastPushAtDone = custom.mappings.map((m) => m.lastPush);
+      if (!lastPushAtDone && state.flows['ad-to-scim']?.steps['okta-initial-cycle']?.status === 'succeeded')
+        lastPushAtDone = custom.mappings.map((m) => m.lastPush);
       return inner.save(state);
     },
   };
-  const mappingReads = () => h!.sandbox.requests().filter((r) => r.server === 'okta' && r.method === 'GET' && r.path.includes(`/apps/${custom.id}/group-push/mappings`)).length;
+  const mappingReads = () =>
+    h!.sandbox.requests().filter((r) => r.server === 'okta' && r.method === 'GET' && r.path.includes(`/apps/${custom.id}/group-push/mappings`)).length;
   let settled = false;
   const running = h.run(h.forward, { store }).finally(() => {
     settled = true;

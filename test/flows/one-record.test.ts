@@ -31,7 +31,9 @@ describe('one tenant, one migration record', () => {
     h.sandbox.resetLog();
     const err = (await h.run(adToScimFlow, { store: other }).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/preflight failed/);
-    expect(err.message).toMatch(/past the guide's starting point: "Disable Directory Sync & Enable SCIM Provisioning" is already on; the Entra provisioning job is already running/);
+    expect(err.message).toMatch(
+      /past the guide's starting point: "Disable Directory Sync & Enable SCIM Provisioning" is already on; the Entra provisioning job is already running/,
+    );
     expect(err.message).toMatch(/--state PATH.*--adopt/s);
     expect(await other.load()).toBeUndefined(); // preflight fails before the first write
     expect(h.sandbox.stats().mutations).toBe(0);

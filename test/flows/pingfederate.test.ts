@@ -17,7 +17,10 @@ const start = () => startHarness({ idp: 'pingfederate', users: 30 });
 function admin(h: Harness): PingFederateClient {
   const idp = h.config.idp;
   if (idp.kind !== 'pingfederate' || idp.auth.kind !== 'basic') throw new Error('expected a PingFederate configuration with Basic access');
-  return createPingFederateClient({ adminUrl: idp.adminUrl, auth: { kind: 'basic', username: idp.auth.username, password: resolveSecret(idp.auth, 'password', 'idp.auth', h.env) } });
+  return createPingFederateClient({
+    adminUrl: idp.adminUrl,
+    auth: { kind: 'basic', username: idp.auth.username, password: resolveSecret(idp.auth, 'password', 'idp.auth', h.env) },
+  });
 }
 
 async function connectionState(h: Harness) {
@@ -43,7 +46,9 @@ describe('ad-to-scim and rollback with PingFederate', () => {
     h.sandbox.resetLog();
     const result = await h.run(h.forward, { dryRun: true });
     expect(result.plan.preflight.filter((c) => !c.ok)).toEqual([]);
-    expect(result.plan.preflight.find((c) => c.id === 'pingfederate-connection')?.detail).toMatch(/Base URL in target setting "baseUrl", token in "bearerToken"/);
+    expect(result.plan.preflight.find((c) => c.id === 'pingfederate-connection')?.detail).toMatch(
+      /Base URL in target setting "baseUrl", token in "bearerToken"/,
+    );
     const creds = result.plan.steps.find((s) => s.id === 'pingfederate-credentials')!;
     expect(creds.observation.state).toBe('pending');
     expect(creds.observation.changes?.join('\n')).toMatch(/kept as they are: "userCreate"/);

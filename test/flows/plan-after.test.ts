@@ -26,7 +26,9 @@ describe('the dry-run plan counts the activations the run will perform', () => {
     const { plan } = await h.run(adToScimFlow, { dryRun: true });
     const activate = plan.steps.find((s) => s.id === 'activate-flag')!;
     expect(activate.observation.state).toBe('pending');
-    expect(activate.observation.detail).toMatch(/^will run after step 3 \(Enable "Disable Directory Sync & Enable SCIM Provisioning"\); observed now: no changes pending activation$/);
+    expect(activate.observation.detail).toMatch(
+      /^will run after step 3 \(Enable "Disable Directory Sync & Enable SCIM Provisioning"\); observed now: no changes pending activation$/,
+    );
     expect(activate.after).toEqual([{ id: 'enable-migrate-flag', step: 3, title: 'Enable "Disable Directory Sync & Enable SCIM Provisioning"' }]);
     expect(plan.steps.find((s) => s.id === 'activate-scim')!.observation.detail).toMatch(/^will run after step 5 /);
     const text = renderPlan(createOutput({ color: false }), plan);

@@ -113,7 +113,11 @@ describe('rollback: is SCIM really off?', () => {
     ctx.operator = new ForgetfulOperator(ctx.operator, 1);
     // The second time the task is asked, nobody is at a terminal.
     const lines: string[] = [];
-    const out = createOutput({ quiet: false, stdout: new Writable({ write: (_c, _e, cb) => cb() }), stderr: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    const out = createOutput({
+      quiet: false,
+      stdout: new Writable({ write: (_c, _e, cb) => cb() }),
+      stderr: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }),
+    });
     const unattended = new PersonOperator(out, createPrompter({ yes: false, stdin: Object.assign(new PassThrough(), { isTTY: false }) }));
     let calls = 0;
     const first = ctx.operator;

@@ -23,7 +23,11 @@ const EXPECTED: Record<string, Expected> = {
   'scim-patch-dialect=entra': WORKS,
   // Entra's default dialect ("Replace", "False") is refused: every update fails in Entra's provisioning
   // logs, and the run stops when its wait for the cycle runs out, naming the objects and ZIA's reason.
-  'scim-patch-dialect=rfc': { works: false, stop: /objects still fail to provision.*failed in Entra's provisioning logs.*answered HTTP 400: unknown PATCH op "Replace"/s, atStep: 'entra-initial-cycle' },
+  'scim-patch-dialect=rfc': {
+    works: false,
+    stop: /objects still fail to provision.*failed in Entra's provisioning logs.*answered HTTP 400: unknown PATCH op "Replace"/s,
+    atStep: 'entra-initial-cycle',
+  },
   'secrets-get=masked': WORKS,
   'secrets-get=absent': WORKS,
   'secrets-get=refused': WORKS,
@@ -62,7 +66,6 @@ const READINGS = allReadings().map(([name, reading]) => ({ name, reading, key: `
 // The list printed once per test run (issue 12: "their list printed by the test run").
 console.log(`flow suite variants (${READINGS.length} readings):\n${VARIANTS.map((v) => `  ${v.name}: ${v.readings.join(', ')}`).join('\n')}`);
 
-
 function expectMigrated(h: Harness) {
   const t = h.sandbox.world.tenant;
   expect(t.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(true);
@@ -92,28 +95,33 @@ describe.each(READINGS)('variant $key', ({ name, key }) => {
   afterEach(async () => h?.close());
   const expected = EXPECTED[key]!;
 
-  it(expected.works ? 'clean run completes with parity, a rerun changes nothing, rollback restores' : 'clean run stops with a clear explanation; rollback restores', async () => {
-    h = await startHarness({ users: usersFor(name), sandbox: { variants: key }, tweak: tweak(expected) });
-    const before = { orgAuthType: h.sandbox.world.tenant.getActiveAuthSettings().orgAuthType };
-    if (expected.works) {
-      const first = await h.run(adToScimFlow);
-      expect(first.completed).toBe(true);
-      expectMigrated(h);
-      if (key === 'scim-page-cap=100') {
-        // The reading mattered: parity read the SCIM users over more than one page of 100.
-        expect(h.sandbox.requests().some((r) => r.server === 'scim' && /\/Users\?.*startIndex=101\b/.test(r.path))).toBe(true);
+  it(
+    expected.works
+      ? 'clean run completes with parity, a rerun changes nothing, rollback restores'
+      : 'clean run stops with a clear explanation; rollback restores',
+    async () => {
+      h = await startHarness({ users: usersFor(name), sandbox: { variants: key }, tweak: tweak(expected) });
+      const before = { orgAuthType: h.sandbox.world.tenant.getActiveAuthSettings().orgAuthType };
+      if (expected.works) {
+        const first = await h.run(adToScimFlow);
+        expect(first.completed).toBe(true);
+        expectMigrated(h);
+        if (key === 'scim-page-cap=100') {
+          // The reading mattered: parity read the SCIM users over more than one page of 100.
+          expect(h.sandbox.requests().some((r) => r.server === 'scim' && /\/Users\?.*startIndex=101\b/.test(r.path))).toBe(true);
+        }
+        h.sandbox.resetLog();
+        await h.run(adToScimFlow);
+        expect(h.sandbox.stats().mutations).toBe(0);
+      } else {
+        const err = (await h.run(adToScimFlow).catch((e) => e)) as Error;
+        expect(err).toBeInstanceOf(Error);
+        expect(err.message).toMatch(expected.stop);
+        expect((await h.store.load())!.flows['ad-to-scim']!.steps[expected.atStep]!.status).toBe('failed');
       }
-      h.sandbox.resetLog();
-      await h.run(adToScimFlow);
-      expect(h.sandbox.stats().mutations).toBe(0);
-    } else {
-      const err = (await h.run(adToScimFlow).catch((e) => e)) as Error;
-      expect(err).toBeInstanceOf(Error);
-      expect(err.message).toMatch(expected.stop);
-      expect((await h.store.load())!.flows['ad-to-scim']!.steps[expected.atStep]!.status).toBe('failed');
-    }
-    await expectRolledBack(h, before);
-  });
+      await expectRolledBack(h, before);
+    },
+  );
 
   const crashAt = CRASH_AFTER[name] ?? DEFAULT_CRASH;
   it(`a crash after "${crashAt}" resumes in a new process${expected.works ? ' to completion' : ' to the same stop'}, then rolls back`, async () => {

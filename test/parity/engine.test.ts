@@ -4,10 +4,7 @@ import { pages, rec } from './helpers.js';
 const opts = { key: 'userName', secondaryKey: 'email' } as const;
 
 async function run(dir: IdentityRecord[], zia: IdentityRecord[], scim?: IdentityRecord[], extra: object = {}): Promise<ParityReport> {
-  return computeParity(
-    { directory: pages(dir, [2]), zia: pages(zia, [3]), ...(scim ? { scim: pages(scim, [1]) } : {}) },
-    { ...opts, ...extra },
-  );
+  return computeParity({ directory: pages(dir, [2]), zia: pages(zia, [3]), ...(scim ? { scim: pages(scim, [1]) } : {}) }, { ...opts, ...extra });
 }
 
 const ann = { userName: 'ann@corp.test', email: 'ann@corp.test', displayName: 'Ann', department: 'Sales', active: true, groups: ['Staff'] };
@@ -23,7 +20,7 @@ describe('computeParity: one example per finding kind', () => {
   test('missing: one finding per user listing the sources it is missing from (warning when the AD account is disabled)', async () => {
     const bob = { ...ann, userName: 'bob@corp.test', email: 'bob@corp.test', active: false };
     const cy = { ...ann, userName: 'cy@corp.test', email: 'cy@corp.test' };
-    const r = await run([rec('directory', ann), rec('directory', bob), rec('directory', cy)], [rec('zia', { ...cy, active: undefined })], [], );
+    const r = await run([rec('directory', ann), rec('directory', bob), rec('directory', cy)], [rec('zia', { ...cy, active: undefined })], []);
     const kinds = r.findings.filter((f) => f.kind === 'missing').map((f) => `${f.kind}:${f.key}:${f.severity}:${f.sources.join('+')}`);
     expect(kinds).toEqual(['missing:ann@corp.test:error:zia+scim', 'missing:cy@corp.test:error:scim', 'missing:bob@corp.test:warning:zia+scim']);
     expect(r.summary.missing).toEqual({ users: 3, zia: 2, scim: 3 });
@@ -31,7 +28,11 @@ describe('computeParity: one example per finding kind', () => {
   });
 
   test('extra: one finding per user listing the sources that hold it', async () => {
-    const r = await run([], [rec('zia', { userName: 'old@corp.test' }), rec('zia', { userName: 'both@corp.test' })], [rec('scim', { userName: 'gone@corp.test' }), rec('scim', { userName: 'Both@corp.test' })]);
+    const r = await run(
+      [],
+      [rec('zia', { userName: 'old@corp.test' }), rec('zia', { userName: 'both@corp.test' })],
+      [rec('scim', { userName: 'gone@corp.test' }), rec('scim', { userName: 'Both@corp.test' })],
+    );
     expect(r.findings.map((f) => [f.kind, f.key, f.sources])).toEqual([
       ['extra', 'both@corp.test', ['zia', 'scim']],
       ['extra', 'gone@corp.test', ['scim']],
@@ -98,7 +99,15 @@ describe('computeParity: one example per finding kind', () => {
       [rec('directory', { ...ann, groups: ['Staff', 'Domain Admins'] })],
       [rec('zia', { ...ann, groups: ['Staff'], active: undefined })],
       undefined,
-      { groups: { directory: new Map([['Staff', 10], ['Domain Admins', 2]]), zia: new Map([['staff', 9]]) } },
+      {
+        groups: {
+          directory: new Map([
+            ['Staff', 10],
+            ['Domain Admins', 2],
+          ]),
+          zia: new Map([['staff', 9]]),
+        },
+      },
     );
     expect(r.findings.map((f) => [f.kind, f.key, f.expected, f.actual])).toEqual([
       ['group-count-mismatch', 'Domain Admins', '2', undefined],

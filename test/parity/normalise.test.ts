@@ -69,8 +69,22 @@ describe('directory entries', () => {
 
 describe('ZIA users', () => {
   test('email is the login name and feeds userName; active stays unknown', () => {
-    const r = fromZiaUser({ id: 42, name: 'Jane Doe', email: 'jane.doe@corp.test', department: { id: 1, name: 'Sales' }, groups: [{ id: 2, name: 'VPN Users' }] });
-    expect(r).toEqual({ source: 'zia', sourceId: '42', userName: 'jane.doe@corp.test', email: 'jane.doe@corp.test', displayName: 'Jane Doe', department: 'Sales', groups: ['VPN Users'] });
+    const r = fromZiaUser({
+      id: 42,
+      name: 'Jane Doe',
+      email: 'jane.doe@corp.test',
+      department: { id: 1, name: 'Sales' },
+      groups: [{ id: 2, name: 'VPN Users' }],
+    });
+    expect(r).toEqual({
+      source: 'zia',
+      sourceId: '42',
+      userName: 'jane.doe@corp.test',
+      email: 'jane.doe@corp.test',
+      displayName: 'Jane Doe',
+      department: 'Sales',
+      groups: ['VPN Users'],
+    });
     expect(r.active).toBeUndefined();
   });
 
@@ -110,10 +124,28 @@ describe('SCIM users', () => {
   });
 
   test('primary email first, then work, then the first; department from either place', () => {
-    expect(fromScimUser({ ...base, emails: [{ value: 'w@x' , type: 'work'}, { value: 'p@x', primary: true }] }).email).toBe('p@x');
-    expect(fromScimUser({ ...base, emails: [{ value: 'h@x', type: 'home' }, { value: 'w@x', type: 'work' }] }).email).toBe('w@x');
+    expect(
+      fromScimUser({
+        ...base,
+        emails: [
+          { value: 'w@x', type: 'work' },
+          { value: 'p@x', primary: true },
+        ],
+      }).email,
+    ).toBe('p@x');
+    expect(
+      fromScimUser({
+        ...base,
+        emails: [
+          { value: 'h@x', type: 'home' },
+          { value: 'w@x', type: 'work' },
+        ],
+      }).email,
+    ).toBe('w@x');
     expect(fromScimUser({ ...base, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'IT' } }).department).toBe('IT');
-    expect(fromScimUser({ ...base, department: 'Sales', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'IT' } }).department).toBe('Sales');
+    expect(fromScimUser({ ...base, department: 'Sales', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'IT' } }).department).toBe(
+      'Sales',
+    );
   });
 
   test('groups from the user, resolved through /Groups, or built from /Groups members', () => {

@@ -50,7 +50,17 @@ function reference(pop: Pop, key: Key, secondaryKey: Key, ziaFedBy: 'directory-s
         byV.set(v, e);
       }
     }
-    for (const [v, e] of byV) if (e.keys.size > 1) findings.push(sig('duplicate', v, srcs.filter((s) => e.sources.has(s)), secondaryKey, 'error'));
+    for (const [v, e] of byV)
+      if (e.keys.size > 1)
+        findings.push(
+          sig(
+            'duplicate',
+            v,
+            srcs.filter((s) => e.sources.has(s)),
+            secondaryKey,
+            'error',
+          ),
+        );
   }
   const D = first.get('directory')!;
   const others = srcs.filter((s) => s !== 'directory') as ('zia' | 'scim')[];
@@ -78,7 +88,8 @@ function reference(pop: Pop, key: Key, secondaryKey: Key, ziaFedBy: 'directory-s
       matched[o]!++;
       const attrs = o === 'zia' ? (['userName', 'displayName', 'department'] as const) : (['userName', 'email', 'displayName', 'department'] as const);
       for (const a of attrs) {
-        const dv = d[a], ov = r[a];
+        const dv = d[a],
+          ov = r[a];
         if (dv === ov) continue;
         const kind = (a === 'userName' || a === 'email') && dv && ov && dv.toLowerCase() === ov.toLowerCase() ? 'case-mismatch' : 'attribute-drift';
         diffs.push({ o, kind, attr: a, expected: String(dv), actual: String(ov) });
@@ -145,7 +156,10 @@ function reference(pop: Pop, key: Key, secondaryKey: Key, ziaFedBy: 'directory-s
 // Small pools so that random populations collide: matches, duplicates, case changes, drift.
 const casing = (s: string) => fc.constantFrom(s, s.toUpperCase(), s[0]!.toUpperCase() + s.slice(1));
 const userName = fc.integer({ min: 0, max: 11 }).chain((i) => casing(`user${i}@corp.test`));
-const email = fc.option(fc.integer({ min: 0, max: 9 }).chain((i) => casing(`mail${i}@corp.test`)), { nil: undefined });
+const email = fc.option(
+  fc.integer({ min: 0, max: 9 }).chain((i) => casing(`mail${i}@corp.test`)),
+  { nil: undefined },
+);
 const record = (source: Source) =>
   fc.record(
     {

@@ -1,4 +1,13 @@
-import { computeParity, parityReportJsonSchema, parityReportSchema, toHtml, toJson, toMarkdown, withVerdict, type ParityReport } from '../../src/parity/index.js';
+import {
+  computeParity,
+  parityReportJsonSchema,
+  parityReportSchema,
+  toHtml,
+  toJson,
+  toMarkdown,
+  withVerdict,
+  type ParityReport,
+} from '../../src/parity/index.js';
 import { pages, rec } from './helpers.js';
 
 /** Reports people read: the verdict, thresholds, tenant, tool and time first; a chart of the shape. */
@@ -18,8 +27,14 @@ async function sample(): Promise<ParityReport> {
         rec('directory', { userName: 'bob@corp.test', displayName: 'Bob', active: true, groups: ['Sales'] }),
         rec('directory', { userName: longKey, displayName: 'Long', active: true, groups: ['Ops'] }),
       ]),
-      zia: pages([rec('zia', { userName: 'ann@corp.test', displayName: 'Ann', groups: ['Sales'] }), rec('zia', { userName: longKey, displayName: 'Long', groups: ['Ops'] })]),
-      scim: pages([rec('scim', { userName: 'ann@corp.test', displayName: 'Ann', active: true, groups: ['Sales'] }), rec('scim', { userName: longKey, displayName: 'Long', active: true, groups: ['Ops'] })]),
+      zia: pages([
+        rec('zia', { userName: 'ann@corp.test', displayName: 'Ann', groups: ['Sales'] }),
+        rec('zia', { userName: longKey, displayName: 'Long', groups: ['Ops'] }),
+      ]),
+      scim: pages([
+        rec('scim', { userName: 'ann@corp.test', displayName: 'Ann', active: true, groups: ['Sales'] }),
+        rec('scim', { userName: longKey, displayName: 'Long', active: true, groups: ['Ops'] }),
+      ]),
     },
     { key: 'userName', secondaryKey: 'email' },
   );

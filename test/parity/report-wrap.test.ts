@@ -12,8 +12,14 @@ async function sample(): Promise<ParityReport> {
         rec('directory', { userName: 'bob@corp.test', displayName: 'Bob', active: true, groups: ['Sales'] }),
         rec('directory', { userName: longKey, displayName: 'Long', active: true, groups: ['Ops'] }),
       ]),
-      zia: pages([rec('zia', { userName: 'ann@corp.test', displayName: 'Ann', groups: ['Sales'] }), rec('zia', { userName: longKey, displayName: 'Long', groups: ['Ops'] })]),
-      scim: pages([rec('scim', { userName: 'ann@corp.test', displayName: 'Ann', active: true, groups: ['Sales'] }), rec('scim', { userName: longKey, displayName: 'Long', active: true, groups: ['Ops'] })]),
+      zia: pages([
+        rec('zia', { userName: 'ann@corp.test', displayName: 'Ann', groups: ['Sales'] }),
+        rec('zia', { userName: longKey, displayName: 'Long', groups: ['Ops'] }),
+      ]),
+      scim: pages([
+        rec('scim', { userName: 'ann@corp.test', displayName: 'Ann', active: true, groups: ['Sales'] }),
+        rec('scim', { userName: longKey, displayName: 'Long', active: true, groups: ['Ops'] }),
+      ]),
     },
     { key: 'userName', secondaryKey: 'email' },
   );
@@ -28,7 +34,10 @@ describe('the terminal findings table wraps instead of cutting', () => {
     const table = text.slice(text.indexOf('Worst findings'));
     for (const l of table.split('\n')) expect([...l].length).toBeLessThanOrEqual(width);
     // Rebuild each row's cells from the column offsets of the header line, continuation lines included.
-    const lines = table.split('\n').slice(1).filter((l) => l.trim() !== '' && !l.startsWith('…'));
+    const lines = table
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '' && !l.startsWith('…'));
     const header = lines[0]!;
     const starts = ['severity', 'kind', 'source', 'key', 'attribute', 'detail'].map((h) => header.indexOf(h));
     const rows: string[][] = [];

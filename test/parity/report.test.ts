@@ -25,7 +25,11 @@ async function sample(): Promise<ParityReport> {
         rec('directory', { userName: 'bob@corp.test', displayName: 'Bob, "the builder"\nline2', active: true }),
         rec('directory', { userName: 'eve@corp.test', displayName: '=HYPERLINK("http://x")', active: true }),
       ]),
-      zia: pages([rec('zia', { ...ann, active: undefined }), rec('zia', { userName: 'stale@corp.test' }), rec('zia', { userName: 'bob@corp.test', displayName: 'Bob' })]),
+      zia: pages([
+        rec('zia', { ...ann, active: undefined }),
+        rec('zia', { userName: 'stale@corp.test' }),
+        rec('zia', { userName: 'bob@corp.test', displayName: 'Bob' }),
+      ]),
       scim: pages([rec('scim', { ...ann, active: false }), rec('scim', { userName: 'eve@corp.test', displayName: '@SUM(1)' })]),
     },
     { key: 'userName', secondaryKey: 'email' },

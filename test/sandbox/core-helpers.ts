@@ -8,25 +8,47 @@ import { createPortal } from '../../src/sandbox/zia/portal.js';
 import { startZiaServer } from '../../src/sandbox/zia/server.js';
 
 /** Starts the ZIA admin server and the SCIM server on ephemeral ports around one tenant (no Entra, no LDAP). */
-export async function startCore(opts: {
-  users?: number;
-  rateLimits?: boolean;
-  faults?: string;
-  speed?: number;
-  idleTimeoutMinutes?: number;
-  now?: () => number;
-  pageCap?: number;
-  postAdoptsSynced?: boolean;
-} = {}) {
+export async function startCore(
+  opts: {
+    users?: number;
+    rateLimits?: boolean;
+    faults?: string;
+    speed?: number;
+    idleTimeoutMinutes?: number;
+    now?: () => number;
+    pageCap?: number;
+    postAdoptsSynced?: boolean;
+  } = {},
+) {
   const directory = generateDirectory({ users: opts.users ?? 50, seed: 7 });
-  const tenant = new ZiaTenant({ orgId: '24326813', idps: [{ id: 61233, name: 'Entra ID' }, { id: 61234, name: 'Okta (legacy)' }] });
+  const tenant = new ZiaTenant({
+    orgId: '24326813',
+    idps: [
+      { id: 61233, name: 'Entra ID' },
+      { id: 61234, name: 'Okta (legacy)' },
+    ],
+  });
   tenant.syncNow(directory);
   const log = new RequestLog();
   const faults = new FaultInjector(parseFaultSpec(opts.faults), 3);
   const rateLimits = opts.rateLimits ?? false;
-  const scim = await startScimServer({ tenant, log, rateLimits, faults, speed: opts.speed ?? 1, postAdoptsSynced: opts.postAdoptsSynced ?? false, ...(opts.pageCap ? { pageCap: opts.pageCap } : {}) });
+  const scim = await startScimServer({
+    tenant,
+    log,
+    rateLimits,
+    faults,
+    speed: opts.speed ?? 1,
+    postAdoptsSynced: opts.postAdoptsSynced ?? false,
+    ...(opts.pageCap ? { pageCap: opts.pageCap } : {}),
+  });
   const portal = createPortal({ tenant, directory: () => directory, scimBaseUrl: (id) => scim.baseUrlFor(id) });
-  const credentials = { username: 'admin@example.test', password: 'pw-Sandbox-1', apiKey: 'AbCdEfGhIjKl', oneApiClientId: 'cid', oneApiClientSecret: 'csecret' };
+  const credentials = {
+    username: 'admin@example.test',
+    password: 'pw-Sandbox-1',
+    apiKey: 'AbCdEfGhIjKl',
+    oneApiClientId: 'cid',
+    oneApiClientSecret: 'csecret',
+  };
   const zia = await startZiaServer({
     tenant,
     portal,

@@ -44,7 +44,12 @@ describe('importDirectory', () => {
 
   test('a wrong password fails with an error, and startSandbox uses the real directory', async () => {
     await expect(importDirectory({ url: ldap.url, bindDn: source.bindDn, password: 'wrong', baseDn: source.baseDn })).rejects.toThrow();
-    const sb = await startSandbox({ directoryUrl: ldap.url, directoryBindDn: source.bindDn, directoryPassword: source.bindPassword, directoryBaseDn: source.baseDn });
+    const sb = await startSandbox({
+      directoryUrl: ldap.url,
+      directoryBindDn: source.bindDn,
+      directoryPassword: source.bindPassword,
+      directoryBaseDn: source.baseDn,
+    });
     try {
       expect(sb.endpoints.ldapUrl).toBe(ldap.url);
       expect(sb.world.tenant.users.size).toBe(120);
@@ -73,7 +78,27 @@ describe('migrate sandbox --directory: TLS, scope and the bind password', () => 
     caFile = path.join(tmp, 'dc.pem');
     const keyFile = path.join(tmp, 'dc.key');
     // A self-signed certificate for 127.0.0.1 is its own CA. openssl is part of the test toolchain.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        caFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     ldap = await startLdapServer({ directory: source, tls: { cert: await readFile(caFile), key: await readFile(keyFile) } });
   });
   afterAll(async () => {
@@ -106,7 +131,14 @@ describe('migrate sandbox --directory: TLS, scope and the bind password', () => 
       const file = await sb.writeConfig(dir);
       const text = await readFile(file, 'utf8');
       const doc = YAML.parse(text);
-      expect(doc.directory).toMatchObject({ url: ldap.url, caFile, insecure: false, groupDn: sales.dn, userFilter: enabledOnly, passwordEnv: SANDBOX_ENV.directoryPassword });
+      expect(doc.directory).toMatchObject({
+        url: ldap.url,
+        caFile,
+        insecure: false,
+        groupDn: sales.dn,
+        userFilter: enabledOnly,
+        passwordEnv: SANDBOX_ENV.directoryPassword,
+      });
       expect(doc.directory).not.toHaveProperty('passwordFile');
       // The real directory's password is written nowhere.
       for (const f of await readdir(path.join(dir, 'secrets'))) expect(await readFile(path.join(dir, 'secrets', f), 'utf8')).not.toBe(source.bindPassword);

@@ -295,7 +295,11 @@ describe('provisioning engine (F30, F31, F33)', () => {
     await waitFor(() => !entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001'));
 
     const job = (await (await graph('GET', jobPath())).json()) as {
-      status: { code: string; lastSuccessfulExecution: { state: string } | null; progress: Array<{ completedUnits: number; totalUnits: number; units: string }> };
+      status: {
+        code: string;
+        lastSuccessfulExecution: { state: string } | null;
+        progress: Array<{ completedUnits: number; totalUnits: number; units: string }>;
+      };
       schedule: { state: string };
     };
     expect(job.schedule.state).toBe('Active');
@@ -306,10 +310,7 @@ describe('provisioning engine (F30, F31, F33)', () => {
     const posts = scim.requests.filter((r) => r.method === 'POST' && r.url === '/scim/Users');
     expect(posts).toHaveLength(6); // 5 AD users not yet there + the cloud-only user
     const created = posts[0]!.body as Record<string, unknown>;
-    expect(created.schemas).toEqual([
-      'urn:ietf:params:scim:schemas:core:2.0:User',
-      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
-    ]);
+    expect(created.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']);
     expect(created).toMatchObject({ active: true, userName: directory.users[0]!.userPrincipalName });
     expect(typeof created.externalId).toBe('string');
 
@@ -347,7 +348,7 @@ describe('provisioning engine (F30, F31, F33)', () => {
     expect(seen.some((l) => l.provisioningAction === 'update')).toBe(true);
   });
 
-  it('sends the gallery tutorial\'s attributes (no emails), sets externalId on a matched user, and follows a changed mapping', async () => {
+  it("sends the gallery tutorial's attributes (no emails), sets externalId on a matched user, and follows a changed mapping", async () => {
     const matchedUpn = directory.users[1]!.userPrincipalName;
     scim.users.set('pre-2', { id: 'pre-2', userName: matchedUpn, active: true, displayName: 'Old' });
     await putSecrets(scim.url, scim.token);
@@ -428,7 +429,9 @@ describe('scope: SyncAll and app-role assignments (vendor-facts.md G10, G11)', (
       ],
     });
     await graph('POST', `${jobPath()}/restart`, { criteria: { resetScope: 'Full' } });
-    await waitFor(() => entra.state.job.status.lastExecution?.state === 'Succeeded' && entra.state.job.status.lastExecution.timeEnded !== null && scim.users.size > 0);
+    await waitFor(
+      () => entra.state.job.status.lastExecution?.state === 'Succeeded' && entra.state.job.status.lastExecution.timeEnded !== null && scim.users.size > 0,
+    );
     await waitFor(() => entra.state.job.status.progress[0]?.completedUnits === entra.state.job.status.progress[0]?.totalUnits);
     return new Set([...scim.users.values()].map((u) => u.userName as string));
   };
@@ -450,7 +453,9 @@ describe('scope: SyncAll and app-role assignments (vendor-facts.md G10, G11)', (
 
   it('GET appRoleAssignedTo lists the assignments; Default Access is the all-zero app role id', async () => {
     await restart({ directory, speed: 1000, rateLimits: false, assignments: { unassignedUsers: 1, defaultAccessUsers: 1 } });
-    const body = (await (await graph('GET', `${spPath()}/appRoleAssignedTo`)).json()) as { value: Array<{ appRoleId: string; principalDisplayName: string; principalType: string; resourceId: string }> };
+    const body = (await (await graph('GET', `${spPath()}/appRoleAssignedTo`)).json()) as {
+      value: Array<{ appRoleId: string; principalDisplayName: string; principalType: string; resourceId: string }>;
+    };
     expect(body.value.filter((a) => a.principalType === 'User')).toHaveLength(directory.users.length); // one unassigned
     const zero = body.value.filter((a) => a.appRoleId === '00000000-0000-0000-0000-000000000000');
     expect(zero.map((a) => a.principalDisplayName)).toEqual([directory.users[4]!.displayName]);
@@ -459,13 +464,17 @@ describe('scope: SyncAll and app-role assignments (vendor-facts.md G10, G11)', (
 });
 
 describe('documented Graph shapes (vendor-facts.md G12–G14)', () => {
-  it('synchronizationJobSettings are keyValuePairs {name, value}; GET …/jobs/{id}/schema is served with the engine\'s mapping', async () => {
+  it("synchronizationJobSettings are keyValuePairs {name, value}; GET …/jobs/{id}/schema is served with the engine's mapping", async () => {
     const job = (await (await graph('GET', jobPath())).json()) as { synchronizationJobSettings: Array<Record<string, string>> };
     expect(job.synchronizationJobSettings.length).toBeGreaterThan(0);
     expect(job.synchronizationJobSettings.every((s) => typeof s.name === 'string' && typeof s.value === 'string' && !('key' in s))).toBe(true);
     const res = await graph('GET', `${jobPath()}/schema`);
     expect(res.status).toBe(200);
-    const schema = (await res.json()) as { synchronizationRules: Array<{ objectMappings: Array<{ sourceObjectName: string; attributeMappings: Array<{ targetAttributeName: string; matchingPriority: number }> }> }> };
+    const schema = (await res.json()) as {
+      synchronizationRules: Array<{
+        objectMappings: Array<{ sourceObjectName: string; attributeMappings: Array<{ targetAttributeName: string; matchingPriority: number }> }>;
+      }>;
+    };
     const users = schema.synchronizationRules[0]!.objectMappings.find((m) => m.sourceObjectName === 'User')!;
     expect(users.attributeMappings.map((a) => a.targetAttributeName)).toEqual(entra.state.userMapping.map((m) => m.target));
     expect(users.attributeMappings.find((a) => a.matchingPriority === 1)!.targetAttributeName).toBe('userName');

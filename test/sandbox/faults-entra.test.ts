@@ -45,7 +45,12 @@ function client(e: SandboxEntraService, tuning: { retries?: number; maxRetryWait
     tenantId: e.credentials.tenantId,
     clientId: e.credentials.clientId,
     clientSecret: e.credentials.clientSecret,
-    tuning: { retries: tuning.retries ?? 2, retryBaseDelayMs: 5, timeoutMs: 5_000, ...(tuning.maxRetryWaitMs === undefined ? {} : { maxRetryWaitMs: tuning.maxRetryWaitMs }) },
+    tuning: {
+      retries: tuning.retries ?? 2,
+      retryBaseDelayMs: 5,
+      timeoutMs: 5_000,
+      ...(tuning.maxRetryWaitMs === undefined ? {} : { maxRetryWaitMs: tuning.maxRetryWaitMs }),
+    },
   });
 }
 
@@ -105,7 +110,13 @@ describe('graph rules', () => {
       body: JSON.stringify({ value: [{ key: 'BaseAddress', value: 'http://127.0.0.1:9/scim' }] }),
     });
     expect(put.status).toBe(204);
-    expect(log.list().map((r) => `${r.server} ${r.method} ${r.status}`)).toEqual(['login POST 200', 'graph GET 500', 'graph GET 200', 'login POST 200', 'graph PUT 204']);
+    expect(log.list().map((r) => `${r.server} ${r.method} ${r.status}`)).toEqual([
+      'login POST 200',
+      'graph GET 500',
+      'graph GET 200',
+      'login POST 200',
+      'graph PUT 204',
+    ]);
   });
 
   test('a graph rule leaves the token endpoint alone, and * hits both', async () => {
@@ -115,7 +126,9 @@ describe('graph rules', () => {
     const { access_token } = (await tok.json()) as { access_token: string };
     const g = await fetch(`${e.graphUrl}/servicePrincipals`, { headers: { authorization: `Bearer ${access_token}` } });
     expect(g.status).toBe(503);
-    expect(await g.json()).toMatchObject({ error: { code: 'serviceNotAvailable', message: expect.any(String), innerError: { 'request-id': expect.any(String) } } });
+    expect(await g.json()).toMatchObject({
+      error: { code: 'serviceNotAvailable', message: expect.any(String), innerError: { 'request-id': expect.any(String) } },
+    });
     await entra!.stop();
     entra = undefined;
 
@@ -214,7 +227,9 @@ describe('startSandbox wiring and server names', () => {
   test('an unknown server is an error naming the valid ones', async () => {
     expect(() => parseFaultSpec('moon:*:*:429')).toThrow('unknown server "moon" (use zia, scim, graph, login, zpa, zpa-scim, insync, okta, pingfederate, *)');
     expect(() => parseFaultSpec('entra-graph:GET:*:500')).toThrow(FaultSpecError);
-    expect(() => parseFaultSpec('entra-graph:GET:*:500')).toThrow(/use zia, scim, graph, login, zpa, zpa-scim, insync, okta, pingfederate, \*; Entra ID is two servers: login .* and graph/);
+    expect(() => parseFaultSpec('entra-graph:GET:*:500')).toThrow(
+      /use zia, scim, graph, login, zpa, zpa-scim, insync, okta, pingfederate, \*; Entra ID is two servers: login .* and graph/,
+    );
     await expect(startSandbox({ users: 5, faults: 'entra-login:POST:*:429' })).rejects.toThrow(FaultSpecError);
   });
 });

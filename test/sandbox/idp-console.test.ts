@@ -35,7 +35,7 @@ describe('startSandbox({ idp: "manual" })', () => {
     expect(JSON.stringify(r.body)).toMatch(/action/);
   });
 
-  test('Base URL + token, then Start: the simulated IdP\'s job runs with them; Pause stops it', async () => {
+  test("Base URL + token, then Start: the simulated IdP's job runs with them; Pause stops it", async () => {
     const { tenant } = sb.world;
     // The flow's first writes: directory sync off for the repository, activated; then Edit IdP → Enable SCIM.
     tenant.putAuthSettings({ ...tenant.getAuthSettings(), directorySyncMigrateToScimEnabled: true });
@@ -43,7 +43,10 @@ describe('startSandbox({ idp: "manual" })', () => {
     const enabled = await call(`${sb.endpoints.portalUrl}/idps/${sb.credentials.zia.idpId}/scim`, { method: 'POST', json: { enabled: true } });
     expect(enabled.status).toBe(200);
     const { baseUrl, bearerToken } = enabled.body as { baseUrl: string; bearerToken: string };
-    expect((await call(consoleUrl(), { method: 'POST', json: { action: 'idp.setCredentials', idp: 'manual', baseUrl, token: bearerToken, scope: 'assigned' } })).status).toBe(200);
+    expect(
+      (await call(consoleUrl(), { method: 'POST', json: { action: 'idp.setCredentials', idp: 'manual', baseUrl, token: bearerToken, scope: 'assigned' } }))
+        .status,
+    ).toBe(200);
     expect(sb.world.entra.secrets.find((x) => x.key === 'BaseAddress')?.value).toBe(baseUrl);
     expect((await call(consoleUrl(), { method: 'POST', json: { action: 'idp.start', idp: 'manual' } })).status).toBe(200);
     expect(sb.world.entra.job.schedule.state).toBe('Active');

@@ -4,17 +4,7 @@
  */
 import { Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
 import { startLdapServer, type SandboxLdapServer } from '../../src/sandbox/ldap/server.js';
-import {
-  BASE_DN,
-  BIND_DN,
-  BIND_PASSWORD,
-  GROUP_ALL,
-  GROUP_ENG,
-  GROUP_ENG_LEAF,
-  SPECIAL_DISPLAY_NAME,
-  makeDirectory,
-  userDn,
-} from './ldap-fixture.js';
+import { BASE_DN, BIND_DN, BIND_PASSWORD, GROUP_ALL, GROUP_ENG, GROUP_ENG_LEAF, SPECIAL_DISPLAY_NAME, makeDirectory, userDn } from './ldap-fixture.js';
 
 const USERS = 2500;
 const directory = makeDirectory({ users: USERS });
@@ -209,9 +199,7 @@ describe('search', () => {
       attributes: ['sAMAccountName'],
       paged: { pageSize: 500 },
     });
-    expect(chain.searchEntries.map((e) => e.sAMAccountName).sort()).toEqual(
-      Array.from({ length: 10 }, (_, i) => `user${String(i).padStart(6, '0')}`),
-    );
+    expect(chain.searchEntries.map((e) => e.sAMAccountName).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `user${String(i).padStart(6, '0')}`));
     // Plain memberOf is direct membership only.
     const direct = await c.search(BASE_DN, { filter: `(&(objectCategory=person)(memberOf=${GROUP_ENG}))`, attributes: ['cn'] });
     expect(direct.searchEntries).toHaveLength(0);

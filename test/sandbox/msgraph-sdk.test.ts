@@ -53,7 +53,12 @@ class SandboxClientCredentials implements AccessTokenProvider {
     const res = await fetch(`${this.sb.endpoints.entraLoginUrl}/${tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        scope: 'https://graph.microsoft.com/.default',
+      }).toString(),
     });
     if (res.status !== 200) throw new Error(`sandbox token endpoint answered HTTP ${res.status}`);
     this.token = ((await res.json()) as { access_token: string }).access_token;
@@ -79,7 +84,13 @@ function unknownFields(value: unknown, path = '$'): string[] {
 }
 
 /** GET through the SDK's request adapter, parsed by the SDK's model factory; unknown fields fail. */
-async function sdkGet<T extends Parsable>(sb: Sandbox, adapter: GraphRequestAdapter, path: string, factory: ParsableFactory<T>, query?: Record<string, string>): Promise<T> {
+async function sdkGet<T extends Parsable>(
+  sb: Sandbox,
+  adapter: GraphRequestAdapter,
+  path: string,
+  factory: ParsableFactory<T>,
+  query?: Record<string, string>,
+): Promise<T> {
   const ri = new RequestInformation(HttpMethod.GET);
   const url = new URL(`${sb.endpoints.graphUrl}${path}`);
   for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
@@ -105,10 +116,18 @@ async function configureAndStart(sb: Sandbox, baseAddress: string, secretToken: 
   const put = await fetch(`${sb.endpoints.graphUrl}${spPath}/synchronization/secrets`, {
     method: 'PUT',
     headers: g,
-    body: JSON.stringify({ value: [{ key: 'BaseAddress', value: baseAddress }, { key: 'SecretToken', value: secretToken }] }),
+    body: JSON.stringify({
+      value: [
+        { key: 'BaseAddress', value: baseAddress },
+        { key: 'SecretToken', value: secretToken },
+      ],
+    }),
   });
   expect(put.status).toBe(204);
-  const start = await fetch(`${sb.endpoints.graphUrl}${spPath}/synchronization/jobs/${encodeURIComponent(sb.world.entra.job.id)}/start`, { method: 'POST', headers: g });
+  const start = await fetch(`${sb.endpoints.graphUrl}${spPath}/synchronization/jobs/${encodeURIComponent(sb.world.entra.job.id)}/start`, {
+    method: 'POST',
+    headers: g,
+  });
   expect(start.status).toBe(204);
 }
 
@@ -122,7 +141,8 @@ describe('the sandbox Graph read by @microsoft/msgraph-sdk (v1.0 models)', () =>
   let sb: Sandbox;
   let adapter: GraphRequestAdapter;
   let spPath: string;
-  const get = <T extends Parsable>(path: string, factory: ParsableFactory<T>, query?: Record<string, string>): Promise<T> => sdkGet(sb, adapter, path, factory, query);
+  const get = <T extends Parsable>(path: string, factory: ParsableFactory<T>, query?: Record<string, string>): Promise<T> =>
+    sdkGet(sb, adapter, path, factory, query);
 
   beforeAll(async () => {
     sb = await startSandbox({ users: 12, speed: 400, rateLimits: false, seed: 5 });
@@ -147,14 +167,19 @@ describe('the sandbox Graph read by @microsoft/msgraph-sdk (v1.0 models)', () =>
     expect(byName.value?.[0]?.appRoles?.length).toBeGreaterThan(0);
     expect(byName.value?.[0]?.appRoles?.every((r) => typeof r.id === 'string' && r.allowedMemberTypes?.includes('User'))).toBe(true);
     expect(byName.value?.[0]?.appRoles?.map((r) => r.value)).toContain('User');
-    const byApp = await get<ServicePrincipalCollectionResponse>('/servicePrincipals', createServicePrincipalCollectionResponseFromDiscriminatorValue, { $filter: `appId eq '${appId}'` });
+    const byApp = await get<ServicePrincipalCollectionResponse>('/servicePrincipals', createServicePrincipalCollectionResponseFromDiscriminatorValue, {
+      $filter: `appId eq '${appId}'`,
+    });
     expect(byApp.value?.map((s) => s.id)).toEqual([id]);
     const byKey = await get<ServicePrincipal>(`/servicePrincipals(appId='${appId}')`, createServicePrincipalFromDiscriminatorValue);
     expect([byKey.id, byKey.appId, byKey.accountEnabled, byKey.appRoleAssignmentRequired]).toEqual([id, appId, true, true]);
   });
 
   test('synchronization jobs and one job: ids, status, schedule, progress, steady state, last execution, settings', async () => {
-    const list = await get<SynchronizationJobCollectionResponse>(`${spPath}/synchronization/jobs`, createSynchronizationJobCollectionResponseFromDiscriminatorValue);
+    const list = await get<SynchronizationJobCollectionResponse>(
+      `${spPath}/synchronization/jobs`,
+      createSynchronizationJobCollectionResponseFromDiscriminatorValue,
+    );
     const want = sb.world.entra.job;
     expect(list.value?.map((j) => [j.id, j.templateId])).toEqual([[want.id, want.templateId]]);
     const job = await get<SynchronizationJob>(`${spPath}/synchronization/jobs/${encodeURIComponent(want.id)}`, createSynchronizationJobFromDiscriminatorValue);
@@ -166,7 +191,12 @@ describe('the sandbox Graph read by @microsoft/msgraph-sdk (v1.0 models)', () =>
     expect(job.status?.steadyStateLastAchievedTime?.toISOString()).toBe(new Date(want.status.steadyStateLastAchievedTime).toISOString());
     expect(job.status?.progress?.length).toBeGreaterThan(0);
     for (const p of job.status?.progress ?? []) {
-      expect([typeof p.completedUnits, typeof p.totalUnits, typeof p.units, p.progressObservationDateTime instanceof Date]).toEqual(['number', 'number', 'string', true]);
+      expect([typeof p.completedUnits, typeof p.totalUnits, typeof p.units, p.progressObservationDateTime instanceof Date]).toEqual([
+        'number',
+        'number',
+        'string',
+        true,
+      ]);
     }
     const last = job.status?.lastExecution;
     expect(last?.state).toBe(want.status.lastExecution?.state);
@@ -178,7 +208,10 @@ describe('the sandbox Graph read by @microsoft/msgraph-sdk (v1.0 models)', () =>
   });
 
   test("the job's synchronization schema", async () => {
-    const schema = await get<SynchronizationSchema>(`${spPath}/synchronization/jobs/${encodeURIComponent(sb.world.entra.job.id)}/schema`, createSynchronizationSchemaFromDiscriminatorValue);
+    const schema = await get<SynchronizationSchema>(
+      `${spPath}/synchronization/jobs/${encodeURIComponent(sb.world.entra.job.id)}/schema`,
+      createSynchronizationSchemaFromDiscriminatorValue,
+    );
     expect(schema.id).toBeTruthy();
     const rule = schema.synchronizationRules?.[0];
     expect(rule?.objectMappings?.length).toBeGreaterThan(0);
@@ -190,34 +223,54 @@ describe('the sandbox Graph read by @microsoft/msgraph-sdk (v1.0 models)', () =>
 
   test('appRoleAssignedTo: principals assigned to the app', async () => {
     const all: NonNullable<AppRoleAssignmentCollectionResponse['value']> = [];
-    let page = await get<AppRoleAssignmentCollectionResponse>(`${spPath}/appRoleAssignedTo`, createAppRoleAssignmentCollectionResponseFromDiscriminatorValue, { $top: '5' });
+    let page = await get<AppRoleAssignmentCollectionResponse>(`${spPath}/appRoleAssignedTo`, createAppRoleAssignmentCollectionResponseFromDiscriminatorValue, {
+      $top: '5',
+    });
     all.push(...(page.value ?? []));
     let pages = 1;
     while (page.odataNextLink) {
       const next = new URL(page.odataNextLink);
-      page = await get<AppRoleAssignmentCollectionResponse>(next.pathname.replace(/^\/v1\.0/, ''), createAppRoleAssignmentCollectionResponseFromDiscriminatorValue, Object.fromEntries(next.searchParams));
+      page = await get<AppRoleAssignmentCollectionResponse>(
+        next.pathname.replace(/^\/v1\.0/, ''),
+        createAppRoleAssignmentCollectionResponseFromDiscriminatorValue,
+        Object.fromEntries(next.searchParams),
+      );
       all.push(...(page.value ?? []));
       pages += 1;
     }
     expect(pages).toBeGreaterThan(1); // @odata.nextLink is read into the model's odataNextLink
     expect(all.length).toBe(sb.world.entra.assignments.length);
     for (const a of all) {
-      expect([typeof a.id, typeof a.appRoleId, typeof a.principalId, typeof a.principalType, a.resourceId]).toEqual(['string', 'string', 'string', 'string', sb.world.entra.servicePrincipal.id]);
+      expect([typeof a.id, typeof a.appRoleId, typeof a.principalId, typeof a.principalType, a.resourceId]).toEqual([
+        'string',
+        'string',
+        'string',
+        'string',
+        sb.world.entra.servicePrincipal.id,
+      ]);
     }
   });
 
   test('auditLogs/provisioning for the job', async () => {
     const jobId = sb.world.entra.job.id;
-    const page = await get<ProvisioningObjectSummaryCollectionResponse>('/auditLogs/provisioning', createProvisioningObjectSummaryCollectionResponseFromDiscriminatorValue, {
-      $filter: `jobId eq '${jobId}'`,
-    });
+    const page = await get<ProvisioningObjectSummaryCollectionResponse>(
+      '/auditLogs/provisioning',
+      createProvisioningObjectSummaryCollectionResponseFromDiscriminatorValue,
+      {
+        $filter: `jobId eq '${jobId}'`,
+      },
+    );
     expect(page.value?.length).toBeGreaterThan(0);
     for (const e of page.value ?? []) {
       expect(e.jobId).toBe(jobId);
       expect([typeof e.id, typeof e.cycleId, typeof e.changeId, e.activityDateTime instanceof Date]).toEqual(['string', 'string', 'string', true]);
       expect(e.provisioningAction).toBe(sb.world.entra.logs.find((l) => l.id === e.id)?.provisioningAction);
       expect(e.provisioningStatusInfo?.status).toBe(sb.world.entra.logs.find((l) => l.id === e.id)?.provisioningStatusInfo.status);
-      expect([typeof e.sourceIdentity?.id, typeof e.targetIdentity?.id, e.servicePrincipal?.id]).toEqual(['string', 'string', sb.world.entra.servicePrincipal.id]);
+      expect([typeof e.sourceIdentity?.id, typeof e.targetIdentity?.id, e.servicePrincipal?.id]).toEqual([
+        'string',
+        'string',
+        sb.world.entra.servicePrincipal.id,
+      ]);
     }
   });
 
@@ -258,7 +311,11 @@ describe('a quarantined job read by @microsoft/msgraph-sdk', () => {
     const q = job.status?.quarantine;
     expect(q?.reason).toBe(want.status.quarantine?.reason);
     expect([q?.currentBegan instanceof Date, q?.nextAttempt instanceof Date, q?.seriesBegan instanceof Date, q?.seriesCount]).toEqual([true, true, true, 1]);
-    expect([q?.errorEscaped?.code, typeof q?.errorEscaped?.message, q?.errorEscaped?.tenantActionable]).toEqual([want.status.quarantine?.error.code, 'string', true]);
+    expect([q?.errorEscaped?.code, typeof q?.errorEscaped?.message, q?.errorEscaped?.tenantActionable]).toEqual([
+      want.status.quarantine?.error.code,
+      'string',
+      true,
+    ]);
     expect(job.status?.lastExecution?.state).toBe('Failed');
     expect(job.status?.lastExecution?.errorEscaped?.code).toBe(want.status.lastExecution?.error?.code);
     expect(job.status?.countSuccessiveCompleteFailures).toBeGreaterThan(0);

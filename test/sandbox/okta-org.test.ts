@@ -9,7 +9,6 @@ import { FaultInjector, parseFaultSpec } from '../../src/sandbox/http/faults.js'
 import { RequestLog } from '../../src/sandbox/http/log.js';
 import { startOktaWorld, type OktaWorld } from './okta-world.js';
 
-
 interface Res {
   status: number;
   headers: Headers;
@@ -50,7 +49,12 @@ async function token(w: OktaWorld, clientAssertion: string, scope = 'okta.apps.m
   const res = await fetch(`${w.okta.orgUrl}/oauth2/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: clientAssertion }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion,
+    }).toString(),
   });
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
@@ -59,7 +63,7 @@ describe('Okta management API (simulated)', () => {
   let w: OktaWorld;
   afterEach(async () => w?.stop());
 
-  test('errors have Okta\'s shape; every answer carries X-Rate-Limit-* with the reset in epoch seconds; over the limit is 429 E0000047', async () => {
+  test("errors have Okta's shape; every answer carries X-Rate-Limit-* with the reset in epoch seconds; over the limit is 429 E0000047", async () => {
     w = await startOktaWorld({ rateLimitWindowMs: 60_000, bucketLimits: { apps: 3 }, speed: 1 });
     const none = await call(w, 'GET', '/api/v1/apps', undefined, null);
     expect(none.status).toBe(401);
@@ -82,7 +86,7 @@ describe('Okta management API (simulated)', () => {
     expect((await call(w, 'GET', '/api/v1/groups')).status).toBe(200);
   });
 
-  test('faults and the request log work as for the other servers, under the name okta; an injected 429 carries Okta\'s headers', async () => {
+  test("faults and the request log work as for the other servers, under the name okta; an injected 429 carries Okta's headers", async () => {
     const log = new RequestLog();
     const faults = new FaultInjector(parseFaultSpec('okta:GET:/api/v1/groups:429,okta:GET:/api/v1/apps/:503'));
     w = await startOktaWorld({ log, faults });
@@ -104,17 +108,29 @@ describe('Okta management API (simulated)', () => {
     expect((list.body as Array<{ id: string }>).map((a) => a.id)).toEqual([id]);
     const m = /\/(\d+)\/(\d+)\/scim$/.exec(w.scim.baseUrl)!;
     const path = `/${m[1]}/${m[2]}/`;
-    const byPath = await call(w, 'POST', `/api/v1/apps/${id}/connections/default?activate=true`, { baseUrl: path, profile: { authScheme: 'TOKEN', token: w.scim.token } });
+    const byPath = await call(w, 'POST', `/api/v1/apps/${id}/connections/default?activate=true`, {
+      baseUrl: path,
+      profile: { authScheme: 'TOKEN', token: w.scim.token },
+    });
     expect(byPath.status).toBe(200);
     expect(byPath.body).toEqual(expect.objectContaining({ authScheme: 'TOKEN', status: 'ENABLED', baseUrl: path, profile: { authScheme: 'TOKEN' } }));
     expect(JSON.stringify(byPath.body)).not.toContain(w.scim.token);
-    const full = await call(w, 'POST', `/api/v1/apps/${id}/connections/default?activate=TRUE`, { baseUrl: w.scim.baseUrl, profile: { authScheme: 'TOKEN', token: w.scim.token } });
+    const full = await call(w, 'POST', `/api/v1/apps/${id}/connections/default?activate=TRUE`, {
+      baseUrl: w.scim.baseUrl,
+      profile: { authScheme: 'TOKEN', token: w.scim.token },
+    });
     expect(full.status).toBe(200);
     // A token ZIA refuses fails the connection test when activating.
-    const bad = await call(w, 'POST', `/api/v1/apps/${id}/connections/default?activate=true`, { baseUrl: w.scim.baseUrl, profile: { authScheme: 'TOKEN', token: 'not-the-token' } });
+    const bad = await call(w, 'POST', `/api/v1/apps/${id}/connections/default?activate=true`, {
+      baseUrl: w.scim.baseUrl,
+      profile: { authScheme: 'TOKEN', token: 'not-the-token' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual(expect.objectContaining({ errorCode: 'E0000001' }));
-    const custom = await call(w, 'POST', `/api/v1/apps/${w.okta.customApp.id}/connections/default?activate=true`, { baseUrl: w.scim.baseUrl, profile: { authScheme: 'TOKEN', token: w.scim.token } });
+    const custom = await call(w, 'POST', `/api/v1/apps/${w.okta.customApp.id}/connections/default?activate=true`, {
+      baseUrl: w.scim.baseUrl,
+      profile: { authScheme: 'TOKEN', token: w.scim.token },
+    });
     expect(custom.status).toBe(400);
     const off = await call(w, 'POST', `/api/v1/apps/${id}/connections/default/lifecycle/deactivate`);
     expect(off.status).toBe(204);
@@ -129,7 +145,11 @@ describe('Okta management API (simulated)', () => {
     const m = /\/(\d+)\/(\d+)\/scim$/.exec(w.scim.baseUrl)!;
     const other = form === 'full' ? `/${m[1]}/${m[2]}/` : w.scim.baseUrl;
     const own = form === 'full' ? w.scim.baseUrl : `/${m[1]}/${m[2]}/`;
-    const send = (baseUrl: string) => call(w, 'POST', `/api/v1/apps/${w.okta.zscalerApp.id}/connections/default?activate=true`, { baseUrl, profile: { authScheme: 'TOKEN', token: w.scim.token } });
+    const send = (baseUrl: string) =>
+      call(w, 'POST', `/api/v1/apps/${w.okta.zscalerApp.id}/connections/default?activate=true`, {
+        baseUrl,
+        profile: { authScheme: 'TOKEN', token: w.scim.token },
+      });
     expect((await send(other)).status).toBe(400);
     expect((await send(own)).status).toBe(200);
   });
@@ -184,7 +204,9 @@ describe('Okta as a SCIM client (simulated engine against the ZIA SCIM service)'
     await w.okta.engine.idle();
     const patch = sent.filter((s) => s.method === 'PATCH' && s.path === `/Users/${victim.externalId}`).at(-1);
     expect(patch?.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
-    const scimUser = await fetch(`${w.scim.baseUrl}/Users/${victim.externalId}`, { headers: { authorization: `Bearer ${w.scim.token}` } }).then((r) => r.json() as Promise<{ active: boolean }>);
+    const scimUser = await fetch(`${w.scim.baseUrl}/Users/${victim.externalId}`, { headers: { authorization: `Bearer ${w.scim.token}` } }).then(
+      (r) => r.json() as Promise<{ active: boolean }>,
+    );
     expect(scimUser.active).toBe(false);
     // Seen by the SCIM service too: no DELETE ever reached it.
     expect(w.sb.requests().filter((r) => r.server === 'scim' && r.method === 'DELETE')).toEqual([]);
@@ -200,11 +222,18 @@ describe('Okta as a SCIM client (simulated engine against the ZIA SCIM service)'
     const logins = new Set(stuck.map((a) => w.okta.state.users.find((u) => u.id === a.userId)!.profile.login.toLowerCase()));
     for (const a of stuck) expect(a).toEqual(expect.objectContaining({ externalId: null, syncState: 'DISABLED' }));
     // Okta never asked Zscaler about them.
-    const asked = w.okta.engine.sent.filter((s) => s.method === 'GET' && s.path.startsWith('/Users?')).map((s) => /userName eq "([^"]+)"/.exec(decodeURIComponent(s.path))![1]!.toLowerCase());
+    const asked = w.okta.engine.sent
+      .filter((s) => s.method === 'GET' && s.path.startsWith('/Users?'))
+      .map((s) => /userName eq "([^"]+)"/.exec(decodeURIComponent(s.path))![1]!.toLowerCase());
     for (const l of logins) expect(asked).not.toContain(l);
     // The Assignments tab says so.
     const tab = (await call(w, 'GET', `/_sandbox/apps/${zscaler.id}/assignments`, undefined, null)).body as Array<{ userId: string; message: string | null }>;
-    expect(tab.filter((r) => /assigned this application before Provisioning was enabled/.test(r.message ?? '')).map((r) => r.userId).sort()).toEqual(stuck.map((a) => a.userId).sort());
+    expect(
+      tab
+        .filter((r) => /assigned this application before Provisioning was enabled/.test(r.message ?? ''))
+        .map((r) => r.userId)
+        .sort(),
+    ).toEqual(stuck.map((a) => a.userId).sort());
 
     // The remedy: the console's Provision User button, per user.
     for (const a of stuck) expect((await call(w, 'POST', `/_sandbox/apps/${zscaler.id}/users/${a.userId}/provision`, undefined, null)).status).toBe(204);
@@ -234,10 +263,17 @@ describe('Okta as a SCIM client (simulated engine against the ZIA SCIM service)'
     await w.okta.engine.idle();
     const zscaler = w.okta.zscalerApp;
     const group = w.okta.state.groups.find((g) => g.memberIds.some((id) => zscaler.appUsers.get(id)?.status === 'PROVISIONED'))!;
-    const created = await call(w, 'POST', `/api/v1/apps/${zscaler.id}/group-push/mappings`, { sourceGroupId: group.id, targetGroupName: group.name, status: 'ACTIVE' });
+    const created = await call(w, 'POST', `/api/v1/apps/${zscaler.id}/group-push/mappings`, {
+      sourceGroupId: group.id,
+      targetGroupName: group.name,
+      status: 'ACTIVE',
+    });
     expect(created.status).toBe(200);
     await w.okta.engine.idle();
-    const mapping = (await call(w, 'GET', `/api/v1/apps/${zscaler.id}/group-push/mappings/${(created.body as { id: string }).id}`)).body as { targetGroupId: string; status: string };
+    const mapping = (await call(w, 'GET', `/api/v1/apps/${zscaler.id}/group-push/mappings/${(created.body as { id: string }).id}`)).body as {
+      targetGroupId: string;
+      status: string;
+    };
     expect(mapping.status).toBe('ACTIVE');
     const sent = w.okta.engine.sent;
     const post = sent.find((s) => s.method === 'POST' && s.path === '/Groups');
@@ -247,7 +283,9 @@ describe('Okta as a SCIM client (simulated engine against the ZIA SCIM service)'
     const ops = (patch?.body as { Operations: Array<{ op: string; path?: string; value: unknown }> }).Operations;
     expect(ops[0]).toEqual({ op: 'replace', value: { id: mapping.targetGroupId, displayName: group.name } });
     expect(ops[1]).toEqual(expect.objectContaining({ op: 'add', path: 'members' }));
-    const scimGroup = await fetch(`${w.scim.baseUrl}/Groups/${mapping.targetGroupId}`, { headers: { authorization: `Bearer ${w.scim.token}` } }).then((r) => r.json() as Promise<{ members: unknown[] }>);
+    const scimGroup = await fetch(`${w.scim.baseUrl}/Groups/${mapping.targetGroupId}`, { headers: { authorization: `Bearer ${w.scim.token}` } }).then(
+      (r) => r.json() as Promise<{ members: unknown[] }>,
+    );
     expect(scimGroup.members.length).toBe(group.memberIds.filter((id) => zscaler.appUsers.get(id)?.status === 'PROVISIONED').length);
     // Removing the mapping: INACTIVE first; the Zscaler group stays unless asked.
     const mid = (created.body as { id: string }).id;

@@ -27,7 +27,8 @@ const settings = (c: { outboundProvision: { targetSettings: Array<{ name: string
 const storedToken = () => w.pf.state.connections.get(w.pf.connectionId)?.outbound?.settings.find((s) => s.name === w.pf.state.names.token)?.value;
 
 /** GET the connection, let `edit` change it, PUT it back. */
-async function roundTrip(edit: (c: any) => void, headers: Record<string, string> = {}) { // eslint-disable-line @typescript-eslint/no-explicit-any -- raw JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw JSON
+async function roundTrip(edit: (c: any) => void, headers: Record<string, string> = {}) {
   const got = await call(connUrl(), { headers: admin() });
   expect(got.status).toBe(200);
   edit(got.body);
@@ -61,12 +62,22 @@ describe('access', () => {
 
   test('an OAuth client-credentials token from the token endpoint opens the API; a wrong secret gets none', async () => {
     const { clientId, clientSecret } = w.pf.credentials.oauth;
-    const bad = await call(w.pf.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: 'nope' }).toString() });
+    const bad = await call(w.pf.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: 'nope' }).toString(),
+    });
     expect(bad.status).toBe(401);
     expect(bad.body.error).toBe('invalid_client');
-    const tok = await call(w.pf.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString() });
+    const tok = await call(w.pf.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+    });
     expect(tok.status).toBe(200);
-    const r = await call(`${w.pf.adminUrl}/idp/spConnections`, { headers: { authorization: `Bearer ${tok.body.access_token}`, 'x-xsrf-header': 'PingFederate' } });
+    const r = await call(`${w.pf.adminUrl}/idp/spConnections`, {
+      headers: { authorization: `Bearer ${tok.body.access_token}`, 'x-xsrf-header': 'PingFederate' },
+    });
     expect(r.status).toBe(200);
     expect(r.body.items.map((c: { id: string }) => c.id)).toContain(w.pf.connectionId);
   });
@@ -87,7 +98,9 @@ describe('the seeded Zscaler connection', () => {
     const token = s.get(w.pf.state.names.token);
     expect(token).toEqual({ name: w.pf.state.names.token, encryptedValue: expect.stringMatching(/^ey[^.]+\.\.[^.]+\.[^.]+\.[^.]+$/) });
     expect(s.get(w.pf.state.names.baseUrl)?.value).toMatch(/^https:\/\//);
-    expect(r.body.outboundProvision.channels).toEqual([expect.objectContaining({ name: expect.any(String), active: false, channelSource: expect.objectContaining({ baseDn: w.core.directory.baseDn }) })]);
+    expect(r.body.outboundProvision.channels).toEqual([
+      expect.objectContaining({ name: expect.any(String), active: false, channelSource: expect.objectContaining({ baseDn: w.core.directory.baseDn }) }),
+    ]);
     const list = await call(`${w.pf.adminUrl}/idp/spConnections?filter=zscaler`, { headers: admin() });
     expect(list.body.items).toHaveLength(1);
     expect((await call(`${w.pf.adminUrl}/idp/spConnections?filter=salesforce`, { headers: admin() })).body.items).toEqual([]);
@@ -111,7 +124,9 @@ describe('PUT replaces the connection', () => {
       for (const f of c.outboundProvision.targetSettings) delete f.encryptedValue;
     });
     expect(r.status).toBe(422);
-    expect(r.body.validationErrors).toEqual([expect.objectContaining({ fieldPath: 'outboundProvision.targetSettings', message: expect.stringContaining(`"${w.pf.state.names.token}" is required`) })]);
+    expect(r.body.validationErrors).toEqual([
+      expect.objectContaining({ fieldPath: 'outboundProvision.targetSettings', message: expect.stringContaining(`"${w.pf.state.names.token}" is required`) }),
+    ]);
   });
 
   test('an encryptedValue this server did not issue is refused; a new value replaces the token', async () => {
@@ -146,7 +161,8 @@ describe('PUT replaces the connection', () => {
 });
 
 describe('activating the channel', () => {
-  const target = (base: string, token: string) => (c: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any -- raw JSON
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw JSON
+  const target = (base: string, token: string) => (c: any) => {
     for (const f of c.outboundProvision.targetSettings) {
       if (f.name === w.pf.state.names.baseUrl) f.value = base;
       if (f.name === w.pf.state.names.token) {
@@ -184,7 +200,12 @@ describe('activating the channel', () => {
 describe('the sandbox layer', () => {
   test('fault rules name the server "pingfederate" and match paths without /pf-admin-api/v1; injected errors are ApiResults; the log records the server', async () => {
     const log = new RequestLog();
-    const pf = await startPingFederateSimulation({ directory: w.core.directory, log, startProvisioner: false, faults: new FaultInjector(parseFaultSpec('pingfederate:GET:/idp/spConnections:503'), 1) });
+    const pf = await startPingFederateSimulation({
+      directory: w.core.directory,
+      log,
+      startProvisioner: false,
+      faults: new FaultInjector(parseFaultSpec('pingfederate:GET:/idp/spConnections:503'), 1),
+    });
     try {
       const h = adminHeaders(pf.credentials.admin);
       const r = await call(`${pf.adminUrl}/idp/spConnections`, { headers: h });

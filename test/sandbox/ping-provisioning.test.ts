@@ -56,10 +56,18 @@ describe('PingFederate provisioning engine', () => {
     await w.pf.provisioner.pass();
     const inScope = usersInScope(w.core.directory, w.pf.state.connections.get(w.pf.connectionId)!.outbound!.channels[0]!);
     expect(inScope.length).toBe(w.core.directory.users.length);
-    expect(managed(w).map((u) => u.userName.toLowerCase()).sort()).toEqual(inScope.map((u) => u.userPrincipalName.toLowerCase()).sort());
+    expect(
+      managed(w)
+        .map((u) => u.userName.toLowerCase())
+        .sort(),
+    ).toEqual(inScope.map((u) => u.userPrincipalName.toLowerCase()).sort());
     // Disabled directory accounts are linked and disabled, enabled ones active.
     const byName = new Map(managed(w).map((u) => [u.userName.toLowerCase(), u]));
-    for (const u of inScope) expect({ u: u.userPrincipalName, active: byName.get(u.userPrincipalName.toLowerCase())?.active }).toEqual({ u: u.userPrincipalName, active: !isDisabled(u) });
+    for (const u of inScope)
+      expect({ u: u.userPrincipalName, active: byName.get(u.userPrincipalName.toLowerCase())?.active }).toEqual({
+        u: u.userPrincipalName,
+        active: !isDisabled(u),
+      });
     const reqs = scimRequests(w);
     const userReqs = reqs.filter((r) => /\/Users/.test(r.path));
     expect(userReqs.filter((r) => r.method === 'GET' && /filter=userName(%20|\+)eq/.test(r.path))).toHaveLength(inScope.length);
@@ -102,7 +110,13 @@ describe('PingFederate provisioning engine', () => {
 
   test('users absent from Zscaler are created with POST', async () => {
     w = await startPingWorld({ users: 8 });
-    const extra = { ...w.core.directory.users[0]!, dn: `CN=New Hire,${w.core.directory.baseDn}`, userPrincipalName: 'new.hire@example.test', sAMAccountName: 'nhire', userAccountControl: 512 };
+    const extra = {
+      ...w.core.directory.users[0]!,
+      dn: `CN=New Hire,${w.core.directory.baseDn}`,
+      userPrincipalName: 'new.hire@example.test',
+      sAMAccountName: 'nhire',
+      userAccountControl: 512,
+    };
     extra.memberOf = [...extra.memberOf];
     w.core.directory.users.push(extra);
     await activate(w);

@@ -78,7 +78,14 @@ describe('migrate sandbox', () => {
       rateLimits: true,
     });
     // The scope and the CA reach the sandbox (which writes them into the config).
-    const scoped = { ...base, directory: 'ldaps://dc', directoryBindDn: 'CN=a', directoryCa: 'ca.pem', directoryGroupDn: 'CN=Zscaler Users,DC=x', directoryUserFilter: '(objectClass=user)' };
+    const scoped = {
+      ...base,
+      directory: 'ldaps://dc',
+      directoryBindDn: 'CN=a',
+      directoryCa: 'ca.pem',
+      directoryGroupDn: 'CN=Zscaler Users,DC=x',
+      directoryUserFilter: '(objectClass=user)',
+    };
     expect(sandboxOptionsFrom(scoped, { MIGRATE_SANDBOX_DIRECTORY_PASSWORD: 'p' })).toMatchObject({
       directoryCaFile: 'ca.pem',
       directoryGroupDn: 'CN=Zscaler Users,DC=x',
@@ -89,8 +96,12 @@ describe('migrate sandbox', () => {
 
   test('--variant is passed through, and an unknown name or reading is refused with the valid ones', () => {
     const base = { port: '0', users: '10', speed: '1', stateDir: '/tmp/x' };
-    expect(sandboxOptionsFrom({ ...base, variant: 'scim-page-cap=100,idp-edit-pending=yes' })).toMatchObject({ variants: 'scim-page-cap=100,idp-edit-pending=yes' });
+    expect(sandboxOptionsFrom({ ...base, variant: 'scim-page-cap=100,idp-edit-pending=yes' })).toMatchObject({
+      variants: 'scim-page-cap=100,idp-edit-pending=yes',
+    });
     expect(() => sandboxOptionsFrom({ ...base, variant: 'scim-page-cap=7' })).toThrow('--variant: variant scim-page-cap has no reading "7"; valid: 1000, 100');
-    expect(() => sandboxOptionsFrom({ ...base, variant: 'pagecap=100' })).toThrow(/--variant: unknown variant "pagecap"; valid variants: .*idp-edit-pending=no\|yes/);
+    expect(() => sandboxOptionsFrom({ ...base, variant: 'pagecap=100' })).toThrow(
+      /--variant: unknown variant "pagecap"; valid variants: .*idp-edit-pending=no\|yes/,
+    );
   });
 });

@@ -89,7 +89,11 @@ describe('startSandbox', () => {
       expect(text).toContain(sb.endpoints.zidentityTokenUrl);
       expect(text).not.toContain(secret);
       // The product's own OneAPI client, from the files alone.
-      const zia = createZiaClient({ baseUrl: sb.endpoints.ziaOneApiBaseUrl, auth: { kind: 'oneapi', tokenUrl: sb.endpoints.zidentityTokenUrl, clientId: id, clientSecret: secret }, rateLimits: false });
+      const zia = createZiaClient({
+        baseUrl: sb.endpoints.ziaOneApiBaseUrl,
+        auth: { kind: 'oneapi', tokenUrl: sb.endpoints.zidentityTokenUrl, clientId: id, clientSecret: secret },
+        rateLimits: false,
+      });
       expect((await zia.getAuthSettings()).orgAuthType).toBe('MICROSOFT_ACTIVE_DIR');
     } finally {
       await sb.stop();
@@ -103,12 +107,20 @@ describe('startSandbox', () => {
     const tok = await call(`${b.endpoints.entraLoginUrl}/${b.credentials.entra.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: b.credentials.entra.clientId, client_secret: b.credentials.entra.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: b.credentials.entra.clientId,
+        client_secret: b.credentials.entra.clientSecret,
+        scope: 'https://graph.microsoft.com/.default',
+      }).toString(),
     });
     expect(tok.status).toBe(200);
-    const sp = await call(`${b.endpoints.graphUrl}/servicePrincipals?$filter=${encodeURIComponent(`displayName eq '${b.credentials.entra.servicePrincipalDisplayName}'`)}`, {
-      headers: { authorization: `Bearer ${tok.body.access_token}` },
-    });
+    const sp = await call(
+      `${b.endpoints.graphUrl}/servicePrincipals?$filter=${encodeURIComponent(`displayName eq '${b.credentials.entra.servicePrincipalDisplayName}'`)}`,
+      {
+        headers: { authorization: `Bearer ${tok.body.access_token}` },
+      },
+    );
     expect(sp.status).toBe(200);
     expect(b.stats()).toEqual({ requests: 2, mutations: 0, rateLimited: 0 });
     expect(b.requests().map((r) => r.method)).toEqual(['POST', 'GET']);
@@ -125,22 +137,36 @@ describe('startSandbox', () => {
     const li = await fetch(`${zia}/authenticatedSession`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ apiKey: obfuscateApiKey(sb.credentials.zia.apiKey, ts), username: sb.credentials.zia.username, password: sb.credentials.zia.password, timestamp: ts }),
+      body: JSON.stringify({
+        apiKey: obfuscateApiKey(sb.credentials.zia.apiKey, ts),
+        username: sb.credentials.zia.username,
+        password: sb.credentials.zia.password,
+        timestamp: ts,
+      }),
     });
     const cookie = /JSESSIONID=[^;]+/.exec(li.headers.get('set-cookie') ?? '')![0];
     const settings = (await call(`${zia}/authSettings`, { headers: { cookie } })).body;
-    expect((await call(`${zia}/authSettings`, { method: 'PUT', headers: { cookie }, json: { ...settings, directorySyncMigrateToScimEnabled: true } })).status).toBe(200);
+    expect(
+      (await call(`${zia}/authSettings`, { method: 'PUT', headers: { cookie }, json: { ...settings, directorySyncMigrateToScimEnabled: true } })).status,
+    ).toBe(200);
     expect((await call(`${zia}/status/activate`, { method: 'POST', headers: { cookie }, json: {} })).body).toEqual({ status: 'ACTIVE' });
     // Steps 5–6: Enable SCIM on the IdP (portal), SAML auto-provisioning off.
     const en = sb.portal.setScim(sb.credentials.zia.idpId, true);
     sb.portal.setSamlAutoProvisioning(sb.credentials.zia.idpId, false);
     expect(en.baseUrl).toBe(`${sb.endpoints.scimServerUrl}/${sb.credentials.zia.orgId}/${sb.credentials.zia.idpId}/scim`);
     // Step 7: configure SCIM in Entra and start the job.
-    const tok = (await call(`${sb.endpoints.entraLoginUrl}/${sb.credentials.entra.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sb.credentials.entra.clientId, client_secret: sb.credentials.entra.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
-    })).body.access_token as string;
+    const tok = (
+      await call(`${sb.endpoints.entraLoginUrl}/${sb.credentials.entra.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: sb.credentials.entra.clientId,
+          client_secret: sb.credentials.entra.clientSecret,
+          scope: 'https://graph.microsoft.com/.default',
+        }).toString(),
+      })
+    ).body.access_token as string;
     const g = { authorization: `Bearer ${tok}` };
     const spId = sb.world.entra.servicePrincipal.id;
     const jobs = (await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs`, { headers: g })).body.value;
@@ -148,10 +174,17 @@ describe('startSandbox', () => {
     const put = await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/secrets`, {
       method: 'PUT',
       headers: g,
-      json: { value: [{ key: 'BaseAddress', value: en.baseUrl }, { key: 'SecretToken', value: en.bearerToken }] },
+      json: {
+        value: [
+          { key: 'BaseAddress', value: en.baseUrl },
+          { key: 'SecretToken', value: en.bearerToken },
+        ],
+      },
     });
     expect(put.status).toBe(204);
-    expect((await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs/${jobId}/start`, { method: 'POST', headers: g })).status).toBe(204);
+    expect((await call(`${sb.endpoints.graphUrl}/servicePrincipals/${spId}/synchronization/jobs/${jobId}/start`, { method: 'POST', headers: g })).status).toBe(
+      204,
+    );
     const before = sb.world.tenant.users.size;
     const idpId = sb.credentials.zia.idpId;
     const deadline = Date.now() + 50_000;

@@ -10,7 +10,10 @@ const user = {
   userName: 'Jane.Doe@Example.test',
   active: true,
   name: { givenName: 'Jane', familyName: 'Doe' },
-  emails: [{ value: 'jane@example.test', type: 'work', primary: true }, { value: 'j@home.test', type: 'home' }],
+  emails: [
+    { value: 'jane@example.test', type: 'work', primary: true },
+    { value: 'j@home.test', type: 'home' },
+  ],
   meta: { lastModified: '2026-01-02T03:04:05.000Z' },
   [ENT]: { department: 'Sales' },
 };
@@ -56,7 +59,14 @@ describe('SCIM PATCH (RFC 7644 §3.5.2) with Entra normalisation', () => {
   const opts = { extensionUrns: [ENT], multiValued: new Set(['emails', 'members']) };
 
   test('normalises capitalised ops and string booleans for active', () => {
-    expect(normaliseOps({ Operations: [{ op: 'Replace', path: 'active', value: 'False' }, { op: 'Add', value: { active: 'True' } }] })).toEqual([
+    expect(
+      normaliseOps({
+        Operations: [
+          { op: 'Replace', path: 'active', value: 'False' },
+          { op: 'Add', value: { active: 'True' } },
+        ],
+      }),
+    ).toEqual([
       { op: 'replace', path: 'active', value: false },
       { op: 'add', value: { active: true } },
     ]);

@@ -79,7 +79,14 @@ describe('users', () => {
     const r = await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser('new.person@example.test') });
     expect(r.status).toBe(201);
     expect(r.headers.get('location')).toBe(`${base}/Users/${r.body.id}`);
-    expect(r.body).toMatchObject({ schemas: expect.arrayContaining([USER]), userName: 'new.person@example.test', active: true, externalId: 'ext-new.person@example.test', department: 'Sales', [ENT]: { department: 'Sales' } });
+    expect(r.body).toMatchObject({
+      schemas: expect.arrayContaining([USER]),
+      userName: 'new.person@example.test',
+      active: true,
+      externalId: 'ext-new.person@example.test',
+      department: 'Sales',
+      [ENT]: { department: 'Sales' },
+    });
     expect(r.body.meta).toMatchObject({ resourceType: 'User', location: `${base}/Users/${r.body.id}` });
     const g = await call(`${base}/Users/${r.body.id}`, { headers: h() });
     expect(g.body.userName).toBe('new.person@example.test');
@@ -149,14 +156,24 @@ describe('users', () => {
       expect((await call(`${base}/Users/${numeric}`, { headers: h() })).status).toBe(404);
       expect((await call(`${base}/Users/${u.id}`, { headers: h() })).body.userName).toBe(u.userName);
     }
-    const g = (await call(`${base}/Groups`, { method: 'POST', headers: h(), json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Opaque Ids', members: [{ value: created.id }] } })).body;
+    const g = (
+      await call(`${base}/Groups`, {
+        method: 'POST',
+        headers: h(),
+        json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Opaque Ids', members: [{ value: created.id }] },
+      })
+    ).body;
     expect(g.id).toMatch(guid);
     expect(g.members).toEqual([expect.objectContaining({ value: created.id })]);
     // A user id does not name a group, nor a group id a user.
     expect((await call(`${base}/Groups/${created.id}`, { headers: h() })).status).toBe(404);
     expect((await call(`${base}/Users/${g.id}`, { headers: h() })).status).toBe(404);
     // Member values must be ids this service issued.
-    const bad = await call(`${base}/Groups`, { method: 'POST', headers: h(), json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Numeric Members', members: [{ value: String(admin[0]!.id) }] } });
+    const bad = await call(`${base}/Groups`, {
+      method: 'POST',
+      headers: h(),
+      json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Numeric Members', members: [{ value: String(admin[0]!.id) }] },
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -193,13 +210,23 @@ describe('users', () => {
   test('PUT replaces; PATCH in RFC form and in Entra dialect; DELETE → 204 then 404', async () => {
     const u = (await call(`${base}/Users`, { method: 'POST', headers: h(), json: newUser('patch.me@example.test') })).body;
     const url = `${base}/Users/${u.id}`;
-    const put = await call(url, { method: 'PUT', headers: h(), json: newUser('patch.me@example.test', { displayName: 'Put Name', [ENT]: { department: 'Legal' } }) });
+    const put = await call(url, {
+      method: 'PUT',
+      headers: h(),
+      json: newUser('patch.me@example.test', { displayName: 'Put Name', [ENT]: { department: 'Legal' } }),
+    });
     expect(put.body).toMatchObject({ displayName: 'Put Name', department: 'Legal' });
     // RFC 7644 §3.5.2: lower-case ops, value filter path, boolean value.
     const rfc = await call(url, {
       method: 'PATCH',
       headers: h(),
-      json: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'other@example.test' }, { op: 'replace', path: 'active', value: false }] },
+      json: {
+        schemas: [PATCH],
+        Operations: [
+          { op: 'replace', path: 'emails[type eq "work"].value', value: 'other@example.test' },
+          { op: 'replace', path: 'active', value: false },
+        ],
+      },
     });
     expect(rfc.status).toBe(200);
     expect(rfc.body.emails).toEqual([{ value: 'other@example.test', type: 'work', primary: true }]);
@@ -259,7 +286,11 @@ describe('groups', () => {
     const url = `${base}/Groups/${g.body.id}`;
     const members = async () => (await call(url, { headers: h() })).body.members.map((m: { value: string }) => m.value).sort();
     // Group PATCH answers 204 No Content (RFC 7644 §3.5.2 allows 200-with-resource or 204).
-    const add = await call(url, { method: 'PATCH', headers: h(), json: { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }] } });
+    const add = await call(url, {
+      method: 'PATCH',
+      headers: h(),
+      json: { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }] },
+    });
     expect(add.status).toBe(204);
     expect(await members()).toEqual([...ids].sort());
     await call(url, { method: 'PATCH', headers: h(), json: { schemas: [PATCH], Operations: [{ op: 'Remove', path: 'members', value: [{ value: ids[0] }] }] } });
@@ -267,9 +298,27 @@ describe('groups', () => {
     await call(url, { method: 'PATCH', headers: h(), json: { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${ids[1]}"]` }] } });
     expect(await members()).toEqual([ids[2]]);
     // A generic (non-member) op goes through the full JSON patch.
-    await call(url, { method: 'PATCH', headers: h(), json: { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'displayName', value: 'Team A' }, { op: 'Add', path: 'members', value: [{ value: ids[0] }] }] } });
+    await call(url, {
+      method: 'PATCH',
+      headers: h(),
+      json: {
+        schemas: [PATCH],
+        Operations: [
+          { op: 'Replace', path: 'displayName', value: 'Team A' },
+          { op: 'Add', path: 'members', value: [{ value: ids[0] }] },
+        ],
+      },
+    });
     expect(await members()).toEqual([ids[0], ids[2]].sort());
-    expect((await call(url, { method: 'PATCH', headers: h(), json: { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: '99999' }] }] } })).status).toBe(400);
+    expect(
+      (
+        await call(url, {
+          method: 'PATCH',
+          headers: h(),
+          json: { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: '99999' }] }] },
+        })
+      ).status,
+    ).toBe(400);
     const user = (await call(`${base}/Users/${ids[2]}`, { headers: h() })).body;
     expect(user.groups).toEqual([{ value: g.body.id, display: 'Team A' }]);
     const f = await call(`${base}/Groups?excludedAttributes=members&filter=${encodeURIComponent('displayName eq "team a"')}`, { headers: h() });

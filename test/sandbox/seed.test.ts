@@ -26,7 +26,9 @@ describe('generateDirectory', () => {
     expect(d.users.some((u) => /[\u3040-\u9fff]/.test(u.displayName))).toBe(true);
     const comma = d.users.find((u) => u.displayName.includes(','))!;
     expect(comma.dn).toMatch(/^CN=[^,]*\\, /);
-    expect(d.users.some((u) => u.mail !== undefined && u.mail !== u.userPrincipalName && u.mail.toLowerCase() === u.userPrincipalName.toLowerCase())).toBe(true);
+    expect(d.users.some((u) => u.mail !== undefined && u.mail !== u.userPrincipalName && u.mail.toLowerCase() === u.userPrincipalName.toLowerCase())).toBe(
+      true,
+    );
     expect(d.users.some((u) => u.mail !== undefined && u.mail.toLowerCase() !== u.userPrincipalName.toLowerCase())).toBe(true);
     // Logon names stay ASCII and unique.
     expect(new Set(d.users.map((u) => u.userPrincipalName.toLowerCase())).size).toBe(n);

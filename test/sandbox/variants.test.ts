@@ -18,7 +18,9 @@ describe('parseVariants', () => {
 
   it('refuses an unknown name with the list of valid variants and readings', () => {
     expect(() => parseVariants('page-cap=100')).toThrow(VariantError);
-    expect(() => parseVariants('page-cap=100')).toThrow(/unknown variant "page-cap"; valid variants: ad-org-auth-type=.*scim-page-cap=1000\|100.*secrets-get=masked\|absent\|refused/);
+    expect(() => parseVariants('page-cap=100')).toThrow(
+      /unknown variant "page-cap"; valid variants: ad-org-auth-type=.*scim-page-cap=1000\|100.*secrets-get=masked\|absent\|refused/,
+    );
   });
 
   it('refuses an unknown reading with the valid ones, a missing "=", and a name given twice', () => {
@@ -45,7 +47,12 @@ async function session(sb: Sandbox): Promise<string> {
   const li = await fetch(`${zia}/authenticatedSession`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiKey: obfuscateApiKey(sb.credentials.zia.apiKey, ts), username: sb.credentials.zia.username, password: sb.credentials.zia.password, timestamp: ts }),
+    body: JSON.stringify({
+      apiKey: obfuscateApiKey(sb.credentials.zia.apiKey, ts),
+      username: sb.credentials.zia.username,
+      password: sb.credentials.zia.password,
+      timestamp: ts,
+    }),
   });
   return /JSESSIONID=[^;]+/.exec(li.headers.get('set-cookie') ?? '')![0];
 }
@@ -71,7 +78,11 @@ describe('the readings the sandbox simulates', () => {
     expect(res.status).toBe(status);
     if (status === 200) {
       // The fields not sent keep their values.
-      expect(s.world.tenant.getAuthSettings()).toMatchObject({ directorySyncMigrateToScimEnabled: true, samlEnabled: true, orgAuthType: 'MICROSOFT_ACTIVE_DIR' });
+      expect(s.world.tenant.getAuthSettings()).toMatchObject({
+        directorySyncMigrateToScimEnabled: true,
+        samlEnabled: true,
+        orgAuthType: 'MICROSOFT_ACTIVE_DIR',
+      });
     }
   });
 
@@ -114,13 +125,14 @@ describe('the readings the sandbox simulates', () => {
     expect((await probe()).status).toBe(200);
   });
 
-  it('scim-patch-dialect=rfc refuses Entra\'s capitalised op and string boolean; RFC 7644 form passes', async () => {
+  it("scim-patch-dialect=rfc refuses Entra's capitalised op and string boolean; RFC 7644 form passes", async () => {
     const s = await start('scim-patch-dialect=rfc');
     const f = s.fastForwardToMigrated();
     const h = { authorization: `Bearer ${f.token}`, 'content-type': 'application/scim+json' };
     const list = await call(`${f.baseUrl}/Users?count=1`, { headers: h });
     const id = list.body.Resources[0].id as string;
-    const patch = (Operations: unknown[]) => call(`${f.baseUrl}/Users/${id}`, { method: 'PATCH', headers: h, json: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations } });
+    const patch = (Operations: unknown[]) =>
+      call(`${f.baseUrl}/Users/${id}`, { method: 'PATCH', headers: h, json: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations } });
     const entra = await patch([{ op: 'Replace', path: 'displayName', value: 'X' }]);
     expect(entra.status).toBe(400);
     expect(entra.body.detail).toMatch(/unknown PATCH op "Replace"/);
@@ -139,7 +151,10 @@ describe('the readings the sandbox simulates', () => {
     const res = await call(`${f.baseUrl}/Groups/${g.id}`, {
       method: 'PATCH',
       headers: h,
-      json: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: `${g.displayName} (renamed)` }] },
+      json: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'displayName', value: `${g.displayName} (renamed)` }],
+      },
     });
     expect(res.status).toBe(status);
     if (status === 200) expect(res.body).toMatchObject({ id: g.id, displayName: `${g.displayName} (renamed)` });

@@ -78,7 +78,12 @@ describe('legacy authenticatedSession (docs/vendor-facts.md F2–F4)', () => {
     const ok = await fetch(`${core.ziaApi}/authenticatedSession`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ apiKey: obfuscateApiKey(core.credentials.apiKey, ts), username: core.credentials.username, password: core.credentials.password, timestamp: ts }),
+      body: JSON.stringify({
+        apiKey: obfuscateApiKey(core.credentials.apiKey, ts),
+        username: core.credentials.username,
+        password: core.credentials.password,
+        timestamp: ts,
+      }),
     });
     const cookie = ok.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^JSESSIONID=[^;]+;/);
@@ -186,7 +191,13 @@ describe('GET /users filters (zscaler-sdk-python list_users; recorded traffic)',
     core = await startCore({ users: 120 });
     const { cookie } = await login(core);
     const h = { cookie: cookie! };
-    const get = async (q: string) => (await call(`${core!.ziaApi}/users?pageSize=1000&${q}`, { headers: h })).body as { id: number; name: string; department?: { name: string }; groups: { name: string }[] }[];
+    const get = async (q: string) =>
+      (await call(`${core!.ziaApi}/users?pageSize=1000&${q}`, { headers: h })).body as {
+        id: number;
+        name: string;
+        department?: { name: string };
+        groups: { name: string }[];
+      }[];
     const all = await get('');
     expect(all).toHaveLength(120);
 

@@ -35,11 +35,14 @@ const mgmt = (s: ZpaSimulation, v: 1 | 2) => `${s.endpoints.adminUrl}/mgmtconfig
 const userconfig = (s: ZpaSimulation) => `${s.endpoints.adminUrl}/userconfig/v1/customers/${s.credentials.customerId}`;
 
 describe('ZPA simulation: admin API over HTTP', () => {
-  it('signs in with form-encoded client credentials only; a JSON body or a wrong secret is refused in ZPA\'s error shape', async () => {
+  it("signs in with form-encoded client credentials only; a JSON body or a wrong secret is refused in ZPA's error shape", async () => {
     sim = await startZpaSimulation({ users: 10, rateLimits: false });
     const token = await signin(sim);
     expect(token.length).toBeGreaterThan(20);
-    const json = await call('POST', `${sim.endpoints.adminUrl}/signin`, { contentType: 'application/json', body: JSON.stringify({ client_id: sim.credentials.clientId }) });
+    const json = await call('POST', `${sim.endpoints.adminUrl}/signin`, {
+      contentType: 'application/json',
+      body: JSON.stringify({ client_id: sim.credentials.clientId }),
+    });
     expect(json.status).toBe(415);
     const wrong = await call('POST', `${sim.endpoints.adminUrl}/signin`, {
       contentType: 'application/x-www-form-urlencoded',
@@ -51,7 +54,7 @@ describe('ZPA simulation: admin API over HTTP', () => {
     expect(noToken.status).toBe(401);
   });
 
-  it('lists IdPs by page and lowercase pagesize, counts as strings; camelCase pageSize is not ZPA\'s and is ignored', async () => {
+  it("lists IdPs by page and lowercase pagesize, counts as strings; camelCase pageSize is not ZPA's and is ignored", async () => {
     sim = await startZpaSimulation({ users: 10, rateLimits: false });
     const token = await signin(sim);
     const p1 = await call('GET', `${mgmt(sim, 2)}/idp?page=1&pagesize=1`, { token });
@@ -134,7 +137,11 @@ describe('ZPA simulation: portal actions and the clock', () => {
     sim = await startZpaSimulation({ users: 10, rateLimits: false });
     const { idpId, idpName } = sim.credentials;
     const portal = createSandboxZpaPortalClient({ portalUrl: sim.endpoints.portalUrl });
-    const zpa = createZpaClient({ baseUrl: sim.endpoints.adminUrl, customerId: sim.credentials.customerId, auth: { kind: 'legacy', clientId: sim.credentials.clientId, clientSecret: sim.credentials.clientSecret } });
+    const zpa = createZpaClient({
+      baseUrl: sim.endpoints.adminUrl,
+      customerId: sim.credentials.customerId,
+      auth: { kind: 'legacy', clientId: sim.credentials.clientId, clientSecret: sim.credentials.clientSecret },
+    });
 
     const before = (await zpa.findIdpByName(idpName))!;
     expect([before.scimEnabled, before.scimSharedSecretExists, before.enableScimBasedPolicy]).toEqual([false, false, false]);
@@ -167,7 +174,10 @@ describe('ZPA simulation: portal actions and the clock', () => {
     sim = await startZpaSimulation({ users: 5, rateLimits: false });
     const { idpId } = sim.credentials;
     const before = (await call('GET', `${sim.endpoints.controlUrl}/clock`)).json!.now as number;
-    const moved = await call('POST', `${sim.endpoints.controlUrl}/clock`, { contentType: 'application/json', body: JSON.stringify({ advanceMs: 48 * 3_600_000 }) });
+    const moved = await call('POST', `${sim.endpoints.controlUrl}/clock`, {
+      contentType: 'application/json',
+      body: JSON.stringify({ advanceMs: 48 * 3_600_000 }),
+    });
     expect(moved.json!.now as number).toBeGreaterThanOrEqual(before + 48 * 3_600_000);
     expect((await call('POST', `${sim.endpoints.controlUrl}/clock`, { contentType: 'application/json', body: '{"advanceMs":-1}' })).status).toBe(400);
     sim.tenant.setScimSync(idpId, true);
@@ -186,12 +196,14 @@ describe('ZPA simulation: portal actions and the clock', () => {
     });
     expect((await zpa.getIdp(sim.credentials.idpId))!.name).toBe(sim.credentials.idpName);
     const legacy = await signin(sim);
-    expect((await call('GET', `${sim.endpoints.oneApiBaseUrl}/mgmtconfig/v2/admin/customers/${sim.credentials.customerId}/idp`, { token: legacy })).status).toBe(401);
+    expect(
+      (await call('GET', `${sim.endpoints.oneApiBaseUrl}/mgmtconfig/v2/admin/customers/${sim.credentials.customerId}/idp`, { token: legacy })).status,
+    ).toBe(401);
   });
 });
 
 describe('ZPA simulation: opt-in from startSandbox', () => {
-  it('starts only when asked, on the sandbox\'s directory and request log', async () => {
+  it("starts only when asked, on the sandbox's directory and request log", async () => {
     const { startSandbox } = await import('../../src/sandbox/index.js');
     const plain = await startSandbox({ users: 20, rateLimits: false });
     try {
@@ -206,7 +218,11 @@ describe('ZPA simulation: opt-in from startSandbox', () => {
       z.tenant.setScimSync(z.credentials.idpId, true);
       expect(z.provisionFromDirectory().users).toBe(sb.world.directory.users.filter((u) => (u.userAccountControl & 2) === 0).length);
       sb.resetLog();
-      await fetch(`${z.endpoints.adminUrl}/signin`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x&client_secret=y' });
+      await fetch(`${z.endpoints.adminUrl}/signin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'client_id=x&client_secret=y',
+      });
       expect(sb.requests().map((e) => [e.server, e.path, e.status])).toEqual([['zpa', '/signin', 401]]);
       expect(sb.stats().mutations).toBe(0);
     } finally {

@@ -45,12 +45,20 @@ describe('ZPA simulation: SCIM service', () => {
 
   it('creates, reads, patches and deletes a user; active is answered as the string "true"/"false"', async () => {
     const { token, base } = await ready();
-    const created = await scim('POST', `${base}/Users`, token, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ana@example.test', active: true, name: { givenName: 'Ana' } });
+    const created = await scim('POST', `${base}/Users`, token, {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'ana@example.test',
+      active: true,
+      name: { givenName: 'Ana' },
+    });
     expect(created.status).toBe(201);
     const id = created.json!.id as string;
     expect(created.json!.active).toBe('true');
     expect((await scim('POST', `${base}/Users`, token, { userName: 'ANA@example.test' })).status).toBe(409);
-    const patched = await scim('PATCH', `${base}/Users/${id}`, token, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    const patched = await scim('PATCH', `${base}/Users/${id}`, token, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
     expect(patched.json!.active).toBe('false');
     expect((await scim('DELETE', `${base}/Users/${id}`, token)).status).toBe(204);
     expect((await scim('GET', `${base}/Users/${id}`, token)).status).toBe(404);
@@ -95,7 +103,11 @@ describe('ZPA simulation: SCIM service', () => {
   it('the variant is named and checked like the others; the ZIA flow suite does not run it', async () => {
     await expect(startZpaSimulation({ variants: 'zpa-scim-filter=maybe' })).rejects.toThrow(VariantError);
     const { allReadings } = await import('../../src/sandbox/variants.js');
-    expect(allReadings('zpa')).toEqual([['zpa-scim-filter', 'supported'], ['zpa-scim-filter', 'ignored'], ['zpa-scim-filter', 'refused']]);
+    expect(allReadings('zpa')).toEqual([
+      ['zpa-scim-filter', 'supported'],
+      ['zpa-scim-filter', 'ignored'],
+      ['zpa-scim-filter', 'refused'],
+    ]);
     expect(allReadings().some(([name]) => name === 'zpa-scim-filter')).toBe(false);
   });
 });

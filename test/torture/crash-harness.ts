@@ -26,7 +26,11 @@ const SANDBOX_SEED = 11;
 
 export function describeTrigger(t: Trigger): string {
   // A random moment is named by its share of the reference run: the seed replays the share.
-  return t.kind === 'boundary' ? `after state serial ${t.serial}` : t.kind === 'write' ? `after write #${t.k}` : `at ${(t.fraction * 100).toFixed(2)}% (${t.ms} ms)`;
+  return t.kind === 'boundary'
+    ? `after state serial ${t.serial}`
+    : t.kind === 'write'
+      ? `after write #${t.k}`
+      : `at ${(t.fraction * 100).toFixed(2)}% (${t.ms} ms)`;
 }
 
 export interface World {
@@ -90,7 +94,9 @@ export async function reference(flow: FlowName): Promise<Reference> {
     const r = await runCli(argsFor(flow, w));
     if (r.code !== 0) throw new Error(`reference ${flow} run exited ${r.code}\n${r.stderr}`);
     if (flow === 'rollback' && JSON.stringify(settingsOf(w.sandbox)) !== w.initialSettings) {
-      throw new Error(`the uninterrupted rollback did not restore the settings byte for byte:\n  got    ${JSON.stringify(settingsOf(w.sandbox))}\n  before ${w.initialSettings}`);
+      throw new Error(
+        `the uninterrupted rollback did not restore the settings byte for byte:\n  got    ${JSON.stringify(settingsOf(w.sandbox))}\n  before ${w.initialSettings}`,
+      );
     }
     return { fp: fingerprint(w.sandbox), serials: serialOf(w.state) - serial0, writes: mutations(w.sandbox) - writes0, durationMs: Date.now() - t0 };
   } finally {

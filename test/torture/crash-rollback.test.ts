@@ -15,22 +15,26 @@ describe(`torture: SIGKILL during ${FLOW} (${LONG ? 'long' : 'short'} variant, s
     ref = await reference(FLOW);
   }, 300_000);
 
-  it('resumes to the uninterrupted end state from every crash point', async () => {
-    const points = crashPoints(ref, { long: LONG, seed: SEED, atLeast: 55 });
-    const only = process.env.TORTURE_ONLY;
-    const results: PointResult[] = [];
-    for (const p of points) {
-      if (only && !`${FLOW} ${describeTrigger(p)}`.includes(only)) continue;
-      results.push(await crashAt(FLOW, p, ref));
-    }
-    const failed = results.filter((r) => r.problems.length > 0);
-    const reached = results.filter((r) => r.reached).length;
-    process.stdout.write(
-      `torture crash ${FLOW}: ${results.length} crash points tried (${reached} killed mid-run, the rest finished first), ` +
-        `${results.length - failed.length} passed; reference: ${ref.serials} state writes, ${ref.writes} API writes, ${ref.durationMs} ms; ` +
-        `seed ${SEED} (replay: TORTURE_SEED=${SEED})\n`,
-    );
-    expect(failed.map((f) => `${f.label} [seed ${SEED}]:\n${f.problems.join('\n')}`)).toEqual([]);
-    if (LONG) expect(results.length).toBeGreaterThanOrEqual(50);
-  }, LONG ? 3_600_000 : 300_000);
+  it(
+    'resumes to the uninterrupted end state from every crash point',
+    async () => {
+      const points = crashPoints(ref, { long: LONG, seed: SEED, atLeast: 55 });
+      const only = process.env.TORTURE_ONLY;
+      const results: PointResult[] = [];
+      for (const p of points) {
+        if (only && !`${FLOW} ${describeTrigger(p)}`.includes(only)) continue;
+        results.push(await crashAt(FLOW, p, ref));
+      }
+      const failed = results.filter((r) => r.problems.length > 0);
+      const reached = results.filter((r) => r.reached).length;
+      process.stdout.write(
+        `torture crash ${FLOW}: ${results.length} crash points tried (${reached} killed mid-run, the rest finished first), ` +
+          `${results.length - failed.length} passed; reference: ${ref.serials} state writes, ${ref.writes} API writes, ${ref.durationMs} ms; ` +
+          `seed ${SEED} (replay: TORTURE_SEED=${SEED})\n`,
+      );
+      expect(failed.map((f) => `${f.label} [seed ${SEED}]:\n${f.problems.join('\n')}`)).toEqual([]);
+      if (LONG) expect(results.length).toBeGreaterThanOrEqual(50);
+    },
+    LONG ? 3_600_000 : 300_000,
+  );
 });

@@ -32,8 +32,26 @@ type Rate = keyof typeof RATES;
  * every kind completes. At the high rate 1 request in ~400 fails for good; a run makes hundreds.
  */
 type Outcome = 'completes' | 'resumable';
-const LOW: Record<Kind, Outcome> = { '429': 'completes', '500': 'completes', '502': 'completes', '503': 'completes', reset: 'completes', 'timeout=300': 'completes', 'latency=40': 'completes', truncate: 'completes' };
-const HIGH: Record<Kind, Outcome> = { '429': 'resumable', '500': 'resumable', '502': 'resumable', '503': 'resumable', reset: 'resumable', 'timeout=300': 'resumable', 'latency=40': 'completes', truncate: 'resumable' };
+const LOW: Record<Kind, Outcome> = {
+  '429': 'completes',
+  '500': 'completes',
+  '502': 'completes',
+  '503': 'completes',
+  reset: 'completes',
+  'timeout=300': 'completes',
+  'latency=40': 'completes',
+  truncate: 'completes',
+};
+const HIGH: Record<Kind, Outcome> = {
+  '429': 'resumable',
+  '500': 'resumable',
+  '502': 'resumable',
+  '503': 'resumable',
+  reset: 'resumable',
+  'timeout=300': 'resumable',
+  'latency=40': 'completes',
+  truncate: 'resumable',
+};
 /**
  * SCIM faults also hit Entra's own pushes to the SCIM endpoint. Entra does not retry a failed
  * entry inside the cycle: it logs an entry-level error and retries in its next cycle (40 min; the
@@ -142,7 +160,9 @@ async function runCell(c: Cell): Promise<{ cell: string; outcome: 'completed' | 
       const faulted = await runParity(h.ctx({ readOnly: true }), { scim: creds }).catch((e: Error) => e);
       h.sandbox.setFaults('');
       if (!(faulted instanceof Error) && JSON.stringify(faulted.report.summary) !== JSON.stringify(clean.report.summary)) {
-        problems.push(`verify under the fault reported different figures: ${JSON.stringify(faulted.report.summary)} vs ${JSON.stringify(clean.report.summary as Summary)}`);
+        problems.push(
+          `verify under the fault reported different figures: ${JSON.stringify(faulted.report.summary)} vs ${JSON.stringify(clean.report.summary as Summary)}`,
+        );
       }
     }
   } catch (e) {
@@ -170,17 +190,21 @@ async function pool<T, R>(items: T[], width: number, fn: (t: T) => Promise<R>): 
 }
 
 describe(`torture: fault matrix (${LONG ? 'long' : 'short'} variant)`, () => {
-  it(`every cell ends as its row says (${CELLS.length} cells: ${SERVICES.length} services × ${KINDS.length} kinds × 2 rates in the long variant)`, async () => {
-    const only = process.env.TORTURE_ONLY;
-    const cells = only ? CELLS.filter((c) => label(c).includes(only)) : CELLS;
-    const results = await pool(cells, 4, runCell);
-    const failed = results.filter((r) => r.problems.length > 0);
-    const resumed = results.filter((r) => r.outcome === 'resumed').length;
-    process.stdout.write(
-      `torture faults: ${results.length} cells, ${results.length - failed.length} survived as expected (${resumed} stopped and completed on rerun)\n`,
-    );
-    expect(failed.map((f) => `${f.cell}:\n  ${f.problems.join('\n  ')}`)).toEqual([]);
-  }, LONG ? 3_600_000 : 300_000);
+  it(
+    `every cell ends as its row says (${CELLS.length} cells: ${SERVICES.length} services × ${KINDS.length} kinds × 2 rates in the long variant)`,
+    async () => {
+      const only = process.env.TORTURE_ONLY;
+      const cells = only ? CELLS.filter((c) => label(c).includes(only)) : CELLS;
+      const results = await pool(cells, 4, runCell);
+      const failed = results.filter((r) => r.problems.length > 0);
+      const resumed = results.filter((r) => r.outcome === 'resumed').length;
+      process.stdout.write(
+        `torture faults: ${results.length} cells, ${results.length - failed.length} survived as expected (${resumed} stopped and completed on rerun)\n`,
+      );
+      expect(failed.map((f) => `${f.cell}:\n  ${f.problems.join('\n  ')}`)).toEqual([]);
+    },
+    LONG ? 3_600_000 : 300_000,
+  );
 });
 
 describe('torture: faults the matrix cannot express', () => {

@@ -29,7 +29,11 @@ const params = (numRuns: number) => ({ numRuns, seed: SEED, endOnFailure: true }
 
 afterAll(() => {
   const total = Object.values(counted).reduce((a, b) => a + b, 0);
-  process.stdout.write(`torture fuzz: ${total} generated cases (${Object.entries(counted).map(([k, v]) => `${k} ${v}`).join(', ')}); seed ${SEED} (replay: TORTURE_SEED=${SEED})\n`);
+  process.stdout.write(
+    `torture fuzz: ${total} generated cases (${Object.entries(counted)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}); seed ${SEED} (replay: TORTURE_SEED=${SEED})\n`,
+  );
 });
 
 /** The sandbox's configuration shape, with loopback URLs (nothing is contacted here). */
@@ -51,7 +55,14 @@ const BASE_CONFIG = {
     loginUrl: 'http://127.0.0.1:9/login',
     graphUrl: 'http://127.0.0.1:9/graph',
   },
-  directory: { url: 'ldap://127.0.0.1:9', bindDn: 'CN=svc,DC=example,DC=test', passwordEnv: 'LDAP_PASSWORD', startTls: false, insecure: true, baseDn: 'DC=example,DC=test' },
+  directory: {
+    url: 'ldap://127.0.0.1:9',
+    bindDn: 'CN=svc,DC=example,DC=test',
+    passwordEnv: 'LDAP_PASSWORD',
+    startTls: false,
+    insecure: true,
+    baseDn: 'DC=example,DC=test',
+  },
   parity: { key: 'userName', secondaryKey: 'email', thresholds: { missing: 0, extra: 2, duplicates: 0, drift: 0 } },
   guards: { maxDeletions: 0, maxDisablePercent: 15, maxSyncAgeHours: 24 },
   operator: { kind: 'sandbox', portalUrl: 'http://127.0.0.1:9/portal' },
@@ -141,7 +152,9 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
         expectKnownError(err);
         // The message names the file and the field (or the object that holds it).
         const dotted = path.map(String);
-        const named = dotted.some((_, i) => err.message.includes(`${SOURCE}: ${dotted.slice(0, dotted.length - i).join('.')}`)) || err.message.includes(`${SOURCE}: (top level)`);
+        const named =
+          dotted.some((_, i) => err.message.includes(`${SOURCE}: ${dotted.slice(0, dotted.length - i).join('.')}`)) ||
+          err.message.includes(`${SOURCE}: (top level)`);
         if (!named) throw new Error(`the error does not name ${dotted.join('.')}: ${err.message.slice(0, 500)}`);
         if (err.message.length > 20_000) throw new Error(`the error echoes ${err.message.length} characters`);
       }),
@@ -151,7 +164,29 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
 
   it('configuration: raw YAML mutations (cut, inserted characters, duplicated lines) never crash the loader', () => {
     const text = YAML.stringify(BASE_CONFIG);
-    const junk = fc.constantFrom(':', ': ', '{', '}', '[', ']', '&a', '*a', '!!binary', '%YAML 1.1', '\t', '- ', '"', "'", '#', '\u00e9', '\ufeff', '\u0000', '<<: *x', '\n  ', '? ');
+    const junk = fc.constantFrom(
+      ':',
+      ': ',
+      '{',
+      '}',
+      '[',
+      ']',
+      '&a',
+      '*a',
+      '!!binary',
+      '%YAML 1.1',
+      '\t',
+      '- ',
+      '"',
+      "'",
+      '#',
+      '\u00e9',
+      '\ufeff',
+      '\u0000',
+      '<<: *x',
+      '\n  ',
+      '? ',
+    );
     const op = fc.oneof(
       fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),
       fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), s: junk }),
@@ -190,7 +225,10 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
     const target = { system: 'zia', id: 'zia:sandbox:24326813', label: 'ZIA org 24326813' };
     const seedStore = new FileCheckpointStore(join(dir, 'seed.json'));
     const s0 = await seedStore.save(newState(target));
-    const s1: UnsealedState = { ...s0, flows: { 'ad-to-scim': { steps: { 'snapshot-settings': { status: 'succeeded', attempts: 1, startedAt: s0.createdAt, finishedAt: s0.createdAt } } } } } as unknown as UnsealedState;
+    const s1: UnsealedState = {
+      ...s0,
+      flows: { 'ad-to-scim': { steps: { 'snapshot-settings': { status: 'succeeded', attempts: 1, startedAt: s0.createdAt, finishedAt: s0.createdAt } } } },
+    } as unknown as UnsealedState;
     delete (s1 as Partial<State>).checksum;
     const valid = await seedStore.save(s1).catch(() => s0);
     const text = readFileSync(join(dir, 'seed.json'), 'utf8');
@@ -209,8 +247,12 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
         b[n % b.length] = b[n % b.length]! ^ (1 << bit);
         return { name: 'bit flip', text: b.toString('latin1') };
       }),
-      fc.oneof(fc.integer({ min: 2, max: 99 }), fc.constant(0), fc.constant(-1), fc.constant('1')).map((v) => ({ name: 'schema version', text: reseal((o) => (o.version = v)) })),
-      fc.string({ minLength: 1 }).map((id) => ({ name: 'another tenant', text: reseal((o) => ((o.target as Record<string, unknown>).id = `zia:other:${id}`)) })),
+      fc
+        .oneof(fc.integer({ min: 2, max: 99 }), fc.constant(0), fc.constant(-1), fc.constant('1'))
+        .map((v) => ({ name: 'schema version', text: reseal((o) => (o.version = v)) })),
+      fc
+        .string({ minLength: 1 })
+        .map((id) => ({ name: 'another tenant', text: reseal((o) => ((o.target as Record<string, unknown>).id = `zia:other:${id}`)) })),
       fc.constantFrom('serial', 'lineage', 'target', 'flows', 'createdAt').map((k) => ({ name: `no ${k}`, text: reseal((o) => delete o[k]) })),
     );
     await fc.assert(
@@ -240,7 +282,13 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
   describe('API responses: every shape each client parses, mutated', () => {
     let server: FixtureServer;
     const fixture = (p: string) => JSON.parse(readFileSync(new URL(`../../fixtures/${p}`, import.meta.url), 'utf8')) as Json;
-    const listResponse = (r: Json[]): Json => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: r.length, startIndex: 1, itemsPerPage: r.length, Resources: r });
+    const listResponse = (r: Json[]): Json => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: r.length,
+      startIndex: 1,
+      itemsPerPage: r.length,
+      Resources: r,
+    });
     /** What the server answers now: per endpoint, the body (mutated for the endpoint under test). */
     let answers: Record<string, Json | string> = {};
     const base: Record<string, Json> = {
@@ -301,9 +349,22 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       'scim-user': (url) => scim(url).getUser('9001'),
     };
     const zia = (url: string) =>
-      createZiaClient({ baseUrl: `${url}/zia/api/v1`, auth: { kind: 'oneapi', tokenUrl: `${url}/oauth2/v1/token`, clientId: 'fuzz-client', clientSecret: 'fuzz-secret-value' }, rateLimits: false, tuning });
+      createZiaClient({
+        baseUrl: `${url}/zia/api/v1`,
+        auth: { kind: 'oneapi', tokenUrl: `${url}/oauth2/v1/token`, clientId: 'fuzz-client', clientSecret: 'fuzz-secret-value' },
+        rateLimits: false,
+        tuning,
+      });
     const scim = (url: string) => createScimClient({ baseUrl: `${url}/scim`, token: 'fuzz-scim-token-value', rateLimits: false, tuning });
-    const graph = (url: string) => createGraphClient({ loginUrl: `${url}/login`, graphUrl: `${url}/graph`, tenantId: 'fuzz-tenant', clientId: 'fuzz-client', clientSecret: 'fuzz-graph-secret', tuning });
+    const graph = (url: string) =>
+      createGraphClient({
+        loginUrl: `${url}/login`,
+        graphUrl: `${url}/graph`,
+        tenantId: 'fuzz-tenant',
+        clientId: 'fuzz-client',
+        clientSecret: 'fuzz-graph-secret',
+        tuning,
+      });
     async function drain(g: AsyncGenerator<unknown[]>) {
       for await (const _ of g) void _;
     }
@@ -312,7 +373,11 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       server = await startServer((r) => {
         const key = route(r.path, r.query);
         if (key === 'empty-list') return { status: 200, body: [] };
-        if (key === 'scim-empty') return { status: 200, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] } };
+        if (key === 'scim-empty')
+          return {
+            status: 200,
+            body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] },
+          };
         if (!key) return { status: 404, body: { error: `no route ${r.path}` } };
         const body = answers[key] ?? base[key]!;
         return typeof body === 'string' ? { status: 200, raw: body, headers: { 'content-type': 'application/json' } } : { status: 200, body };
@@ -336,13 +401,15 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
       }
     });
 
-    it('each client either accepts the value or fails with a known error naming the endpoint, never a crash', async () => {
-      const endpoints = Object.keys(calls);
-      const caseArb = fc
-        .constantFrom(...endpoints)
-        .chain((ep) =>
+    it(
+      'each client either accepts the value or fails with a known error naming the endpoint, never a crash',
+      async () => {
+        const endpoints = Object.keys(calls);
+        const caseArb = fc.constantFrom(...endpoints).chain((ep) =>
           fc.oneof(
-            fc.tuple(fc.constantFrom(...pathsOf(base[ep]!)), mutation).map(([path, m]) => ({ ep, body: mutate(base[ep]!, path, m) as Json | string, what: `${m.op} at ${path.join('.')}` })),
+            fc
+              .tuple(fc.constantFrom(...pathsOf(base[ep]!)), mutation)
+              .map(([path, m]) => ({ ep, body: mutate(base[ep]!, path, m) as Json | string, what: `${m.op} at ${path.join('.')}` })),
             fc.nat().map((n) => {
               const t = JSON.stringify(base[ep]);
               return { ep, body: t.slice(0, n % t.length), what: 'truncated body' };
@@ -350,80 +417,89 @@ describe(`torture: bad input (${LONG ? 'long' : 'short'} variant, seed ${SEED})`
             badValue.map((v) => ({ ep, body: v as Json, what: 'the whole body replaced' })),
           ),
         );
-      await fc.assert(
-        fc.asyncProperty(caseArb, async (c) => {
-          count('api');
-          answers = { [c.ep]: c.body };
-          try {
-            let timer: NodeJS.Timeout | undefined;
-            const hung = new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`${c.ep}, ${c.what}: no answer after 15 s (the client hangs on this response)`)), 15_000);
-            });
-            await Promise.race([calls[c.ep]!(server.url), hung]).finally(() => clearTimeout(timer));
-          } catch (e) {
-            if ((e as Error).message?.includes('the client hangs')) throw e;
-            if (!(e instanceof UserError)) throw new Error(`${c.ep}, ${c.what}: not a known error: ${(e as Error)?.stack ?? e}`);
-            if (e.message.length > 20_000) throw new Error(`${c.ep}, ${c.what}: the error echoes ${e.message.length} characters`);
-            if (!(e instanceof ApiError) && !/ZIA|SCIM|Graph|Entra|token|login|identity|service principal|provisioning|job|Base URL/i.test(e.message)) {
-              throw new Error(`${c.ep}, ${c.what}: the error does not say which system: ${e.message.slice(0, 300)}`);
+        await fc.assert(
+          fc.asyncProperty(caseArb, async (c) => {
+            count('api');
+            answers = { [c.ep]: c.body };
+            try {
+              let timer: NodeJS.Timeout | undefined;
+              const hung = new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error(`${c.ep}, ${c.what}: no answer after 15 s (the client hangs on this response)`)), 15_000);
+              });
+              await Promise.race([calls[c.ep]!(server.url), hung]).finally(() => clearTimeout(timer));
+            } catch (e) {
+              if ((e as Error).message?.includes('the client hangs')) throw e;
+              if (!(e instanceof UserError)) throw new Error(`${c.ep}, ${c.what}: not a known error: ${(e as Error)?.stack ?? e}`);
+              if (e.message.length > 20_000) throw new Error(`${c.ep}, ${c.what}: the error echoes ${e.message.length} characters`);
+              if (!(e instanceof ApiError) && !/ZIA|SCIM|Graph|Entra|token|login|identity|service principal|provisioning|job|Base URL/i.test(e.message)) {
+                throw new Error(`${c.ep}, ${c.what}: the error does not say which system: ${e.message.slice(0, 300)}`);
+              }
+            } finally {
+              answers = {};
             }
-          } finally {
-            answers = {};
-          }
-        }),
-        params(RUNS.api),
-      );
-    }, LONG ? 1_800_000 : 120_000);
+          }),
+          params(RUNS.api),
+        );
+      },
+      LONG ? 1_800_000 : 120_000,
+    );
   });
 
-  it('command lines and configurations through the built CLI: exit 1, a message, no stack trace, state unchanged', async () => {
-    const dir = await tempDir('migrate-fuzz-cli-');
-    const state = join(dir, 'state.json');
-    const store = new FileCheckpointStore(state);
-    await store.save(newState({ system: 'zia', id: 'zia:sandbox:24326813', label: 'ZIA org 24326813' }));
-    const good = join(dir, 'good.yaml');
-    await writeFile(good, YAML.stringify(BASE_CONFIG));
-    const bad = join(dir, 'bad.yaml');
-    const before = await sha256(state);
-    const commands = ['ad-to-scim', 'rollback', 'verify', 'status', 'unlock', 'init', 'demo'];
-    // Each command line is wrong by construction (a valid one would run: `demo` starts a sandbox).
-    const bogus = fc.constantFrom('--no-such-flag', '--dry-run=maybe', '--config', '-Z', '--yes --yes=3', '--json=1', '--report');
-    const paths = pathsOf(BASE_CONFIG as Json).filter((p) => p.length > 1);
-    const arb = fc.oneof(
-      fc.tuple(fc.constantFrom(...commands), bogus).map(([c, b]) => ({ args: [c, ...b.split(' ')], config: undefined as Json | undefined })),
-      fc.constantFrom('nosuchcommand', 'ad_to_scim', 'rollbak').map((c) => ({ args: [c], config: undefined as Json | undefined })),
-      // A configuration file that is not there, for the commands that read one.
-      fc.constantFrom('ad-to-scim', 'rollback', 'verify').map((c) => ({ args: [c, '--dry-run', '--config', join(dir, 'missing', 'x.yaml')].filter((a) => c !== 'verify' || a !== '--dry-run'), config: undefined as Json | undefined })),
-      fc.tuple(fc.constantFrom('ad-to-scim', 'rollback', 'verify'), fc.constantFrom(...paths), mutation).map(([c, p, m]) => ({
-        args: [c, '--dry-run', '--config', bad],
-        config: mutate(BASE_CONFIG as Json, p, m),
-      })),
-    );
-    const samples = fc.sample(arb, { numRuns: RUNS.cli, seed: SEED });
-    const failures: string[] = [];
-    for (const s of samples) {
-      count('cli');
-      let args = s.args.map((a) => (a === 'verify' && s.config ? a : a));
-      if (s.config !== undefined) {
-        const text = YAML.stringify(s.config);
-        // A mutation the schema accepts is not bad input; only invalid documents are run.
-        try {
-          parseConfig(text, bad);
-          continue;
-        } catch {
-          await writeFile(bad, text);
+  it(
+    'command lines and configurations through the built CLI: exit 1, a message, no stack trace, state unchanged',
+    async () => {
+      const dir = await tempDir('migrate-fuzz-cli-');
+      const state = join(dir, 'state.json');
+      const store = new FileCheckpointStore(state);
+      await store.save(newState({ system: 'zia', id: 'zia:sandbox:24326813', label: 'ZIA org 24326813' }));
+      const good = join(dir, 'good.yaml');
+      await writeFile(good, YAML.stringify(BASE_CONFIG));
+      const bad = join(dir, 'bad.yaml');
+      const before = await sha256(state);
+      const commands = ['ad-to-scim', 'rollback', 'verify', 'status', 'unlock', 'init', 'demo'];
+      // Each command line is wrong by construction (a valid one would run: `demo` starts a sandbox).
+      const bogus = fc.constantFrom('--no-such-flag', '--dry-run=maybe', '--config', '-Z', '--yes --yes=3', '--json=1', '--report');
+      const paths = pathsOf(BASE_CONFIG as Json).filter((p) => p.length > 1);
+      const arb = fc.oneof(
+        fc.tuple(fc.constantFrom(...commands), bogus).map(([c, b]) => ({ args: [c, ...b.split(' ')], config: undefined as Json | undefined })),
+        fc.constantFrom('nosuchcommand', 'ad_to_scim', 'rollbak').map((c) => ({ args: [c], config: undefined as Json | undefined })),
+        // A configuration file that is not there, for the commands that read one.
+        fc.constantFrom('ad-to-scim', 'rollback', 'verify').map((c) => ({
+          args: [c, '--dry-run', '--config', join(dir, 'missing', 'x.yaml')].filter((a) => c !== 'verify' || a !== '--dry-run'),
+          config: undefined as Json | undefined,
+        })),
+        fc.tuple(fc.constantFrom('ad-to-scim', 'rollback', 'verify'), fc.constantFrom(...paths), mutation).map(([c, p, m]) => ({
+          args: [c, '--dry-run', '--config', bad],
+          config: mutate(BASE_CONFIG as Json, p, m),
+        })),
+      );
+      const samples = fc.sample(arb, { numRuns: RUNS.cli, seed: SEED });
+      const failures: string[] = [];
+      for (const s of samples) {
+        count('cli');
+        let args = s.args.map((a) => (a === 'verify' && s.config ? a : a));
+        if (s.config !== undefined) {
+          const text = YAML.stringify(s.config);
+          // A mutation the schema accepts is not bad input; only invalid documents are run.
+          try {
+            parseConfig(text, bad);
+            continue;
+          } catch {
+            await writeFile(bad, text);
+          }
+          if (args[0] === 'verify') args = ['verify', '--config', bad];
         }
-        if (args[0] === 'verify') args = ['verify', '--config', bad];
+        const r = await runCli([...args, '--state', state], { cwd: dir, timeoutMs: 60_000, env: { MIGRATE_DEBUG: '' } });
+        const problems: string[] = [];
+        if (r.code !== 1) problems.push(`exit ${r.code}`);
+        if (!r.stderr.trim()) problems.push('nothing on stderr');
+        if (hasStackTrace(r.stderr) || /unexpected error/.test(r.stderr)) problems.push(`stack trace or unexpected error:\n${r.stderr.slice(0, 800)}`);
+        if ((await sha256(state)) !== before) problems.push('the state file changed');
+        if (problems.length) failures.push(`migrate ${args.join(' ')}: ${problems.join('; ')}\n${r.stderr.slice(0, 400)}`);
       }
-      const r = await runCli([...args, '--state', state], { cwd: dir, timeoutMs: 60_000, env: { MIGRATE_DEBUG: '' } });
-      const problems: string[] = [];
-      if (r.code !== 1) problems.push(`exit ${r.code}`);
-      if (!r.stderr.trim()) problems.push('nothing on stderr');
-      if (hasStackTrace(r.stderr) || /unexpected error/.test(r.stderr)) problems.push(`stack trace or unexpected error:\n${r.stderr.slice(0, 800)}`);
-      if ((await sha256(state)) !== before) problems.push('the state file changed');
-      if (problems.length) failures.push(`migrate ${args.join(' ')}: ${problems.join('; ')}\n${r.stderr.slice(0, 400)}`);
-    }
-    expect(failures).toEqual([]);
-    expect(await readFile(state, 'utf8')).toBeTruthy();
-  }, LONG ? 1_800_000 : 120_000);
+      expect(failures).toEqual([]);
+      expect(await readFile(state, 'utf8')).toBeTruthy();
+    },
+    LONG ? 1_800_000 : 120_000,
+  );
 });

@@ -174,7 +174,9 @@ export function diskInvariants(statePath: string): string[] {
 
 export async function sha256(path: string): Promise<string> {
   if (!existsSync(path)) return 'absent';
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** No stack trace reached the user: no "    at fn (file:line)" frames. */

@@ -47,8 +47,13 @@ describe('waiting progress (pollUntil): the label, the count and what was observ
     let i = 0;
     return async () => list[Math.min(i++, list.length - 1)]!;
   };
-  const cycle = (done: number, total: number): Observation => ({ state: 'pending', detail: `initial cycle running: ${done}/${total} users processed`, facts: { done, total } });
-  const measure = (o: Observation) => (typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined);
+  const cycle = (done: number, total: number): Observation => ({
+    state: 'pending',
+    detail: `initial cycle running: ${done}/${total} users processed`,
+    facts: { done, total },
+  });
+  const measure = (o: Observation) =>
+    typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined;
 
   it('off a terminal: the label and the observation are two parts of the line, and the last state is shown when it ends', async () => {
     const err = stderr(false);
@@ -89,7 +94,13 @@ describe('waiting progress (pollUntil): the label, the count and what was observ
   it('on a terminal: the bar ends at the full count with the final observation after a dash', async () => {
     const err = stderr(true);
     const out = createOutput({ stderr: err.stream });
-    await pollUntil({ out, pollIntervalMs: 1 }, 'Entra initial cycle', observations([cycle(12, 40), { state: 'done', detail: 'initial cycle complete' }]), 60_000, measure);
+    await pollUntil(
+      { out, pollIntervalMs: 1 },
+      'Entra initial cycle',
+      observations([cycle(12, 40), { state: 'done', detail: 'initial cycle complete' }]),
+      60_000,
+      measure,
+    );
     await new Promise((r) => setImmediate(r));
     expect(err.text()).toContain('40/40 users — initial cycle complete');
     expect(err.text()).not.toMatch(/\b0\/40 users initial cycle complete/);

@@ -29,15 +29,26 @@ if (!available) console.warn(`report-browser: SKIPPED, no browser at ${CHROMIUM}
 
 /** A failing parity run with findings of several kinds, from several sources, and groups that differ. */
 async function failingReport(): Promise<ParityReport> {
-  const u = (n: string, extra: object = {}) => ({ userName: `${n}@corp.test`, email: `${n}@corp.test`, displayName: n, active: true, groups: ['Finance'], ...extra });
+  const u = (n: string, extra: object = {}) => ({
+    userName: `${n}@corp.test`,
+    email: `${n}@corp.test`,
+    displayName: n,
+    active: true,
+    groups: ['Finance'],
+    ...extra,
+  });
   const directory = ['ann', 'bob', 'cid', 'dan', 'eve', 'fay'].map((n) => rec('directory', u(n)));
   const zia = ['ann', 'bob', 'dan', 'eve', 'zed'].map((n) => rec('zia', u(n, n === 'bob' ? { displayName: 'Robert' } : {})));
   const scim = ['ann', 'bob', 'dan', 'eve', 'eve'].map((n) => rec('scim', u(n, n === 'dan' ? { active: false } : {})));
   const report = await computeParity({ directory: pages(directory), zia: pages(zia), scim: pages(scim) }, { key: 'userName', secondaryKey: 'email' });
-  return withVerdict(report, { missing: 0, extra: 0, duplicates: 0, drift: 0 }, {
-    tool: { name: 'migrate', version: 'test' },
-    tenant: { product: 'ZIA', cloud: 'zscalertwo.net', orgId: '1234', idp: 'entra', idpName: 'Entra ID' },
-  });
+  return withVerdict(
+    report,
+    { missing: 0, extra: 0, duplicates: 0, drift: 0 },
+    {
+      tool: { name: 'migrate', version: 'test' },
+      tenant: { product: 'ZIA', cloud: 'zscalertwo.net', orgId: '1234', idp: 'entra', idpName: 'Entra ID' },
+    },
+  );
 }
 
 describeBrowser('the HTML parity report in a browser', () => {

@@ -51,7 +51,16 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
       // The sandbox enforces the vendors' rate limits multiplied by --speed and answers 429 with
       // Retry-After, which the clients honour; their own limiter (at the real rates) would make
       // the rehearsal as slow as a real tenant for no insight.
-      createMigrationContext({ config, readOnly, out, operator: new SandboxOperator(portal, out), env, pollIntervalMs: 250, rateLimits: false, reportDir: join(dir, 'reports') });
+      createMigrationContext({
+        config,
+        readOnly,
+        out,
+        operator: new SandboxOperator(portal, out),
+        env,
+        pollIntervalMs: 250,
+        rateLimits: false,
+        reportDir: join(dir, 'reports'),
+      });
 
     out.print(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
     const before = sandbox.stats().mutations;
@@ -85,7 +94,11 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
       rolledBack: !opts.skipRollback,
     };
     if (common.json) out.result(summary);
-    out.print(out.color.green.bold(`\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`));
+    out.print(
+      out.color.green.bold(
+        `\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`,
+      ),
+    );
     out.print(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
     process.exitCode = EXIT.ok;
   } finally {

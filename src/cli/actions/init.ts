@@ -32,7 +32,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const checkGuid: Check = (v) => GUID.test(v.trim()) || 'an Entra client ID is a GUID (App registrations > your app > Application (client) ID)';
 const checkVanity: Check = (v) =>
   /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i.test(v.trim()) || 'give only the first label of your ZIdentity host, e.g. "acme" for acme.zslogin.net';
-const checkLdapUrl: Check = (v) => /^ldaps?:\/\/[^/\s]+$/i.test(v.trim()) || 'ldaps://host[:port] (or ldap://host[:port] with StartTLS), nothing after the host';
+const checkLdapUrl: Check = (v) =>
+  /^ldaps?:\/\/[^/\s]+$/i.test(v.trim()) || 'ldaps://host[:port] (or ldap://host[:port] with StartTLS), nothing after the host';
 const checkDn =
   (what: string): Check =>
   (v) => {

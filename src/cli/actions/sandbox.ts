@@ -64,7 +64,6 @@ export function waitForStopSignal(): Promise<string> {
   });
 }
 
-
 export async function runSandbox(o: SandboxCliOptions, cmd: Command, deps: { waitForStop?: () => Promise<unknown> }): Promise<void> {
   const globals = cmd.optsWithGlobals() as { json?: boolean; color?: boolean };
   const json = Boolean(o.json ?? globals.json);

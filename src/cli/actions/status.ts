@@ -32,7 +32,6 @@ export function tenantSentence(state: State): string {
   return 'Tenant: no change recorded yet (at the starting point, as far as this state file knows).';
 }
 
-
 export async function runStatus(cmd: Command): Promise<void> {
   const { out, store, statePath, opts } = buildContext(cmd);
   const state = await store.load();
@@ -52,7 +51,9 @@ export async function runStatus(cmd: Command): Promise<void> {
     lock === undefined
       ? 'not locked'
       : lock === 'unreadable'
-        ? out.color.red(`locked, but the lock file ${lockPathFor(statePath)} is unreadable: no run can start until it is removed (by hand, if no migrate run is active)`)
+        ? out.color.red(
+            `locked, but the lock file ${lockPathFor(statePath)} is unreadable: no run can start until it is removed (by hand, if no migrate run is active)`,
+          )
         : out.color.yellow(describeHolder(lock)),
   );
   const run = runNumber(state);
@@ -61,7 +62,11 @@ export async function runStatus(cmd: Command): Promise<void> {
   const printFlows = (flows: State['flows'], runNo: number) => {
     for (const [flowId, flow] of Object.entries(flows)) {
       out.print('');
-      out.print(out.color.bold(`${flowId}`) + out.color.dim(`  run ${runNo}, started ${flow.startedAt}`) + (flow.completedAt ? out.color.green(`  completed ${flow.completedAt}`) : ''));
+      out.print(
+        out.color.bold(`${flowId}`) +
+          out.color.dim(`  run ${runNo}, started ${flow.startedAt}`) +
+          (flow.completedAt ? out.color.green(`  completed ${flow.completedAt}`) : ''),
+      );
       for (const [stepId, rec] of Object.entries(flow.steps)) {
         const paint = rec.status === 'succeeded' ? out.color.green : rec.status === 'failed' ? out.color.red : out.color.cyan;
         const when = rec.finishedAt ?? rec.startedAt;
@@ -75,7 +80,10 @@ export async function runStatus(cmd: Command): Promise<void> {
   printFlows(state.flows, run);
   (state.history ?? []).forEach((closed, i) => {
     out.print('');
-    out.print(out.color.dim(`run ${i + 1}: ${closed.outcome} at ${closed.closedAt}`) + (closed.snapshot ? out.color.dim(`  (snapshot ${closed.snapshot.takenAt})`) : ''));
+    out.print(
+      out.color.dim(`run ${i + 1}: ${closed.outcome} at ${closed.closedAt}`) +
+        (closed.snapshot ? out.color.dim(`  (snapshot ${closed.snapshot.takenAt})`) : ''),
+    );
   });
   if (onScim) {
     out.print('');

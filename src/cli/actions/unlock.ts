@@ -3,7 +3,6 @@ import { describeHolder, forceUnlock } from '../../engine/lock.js';
 import { JSON_SCHEMA_VERSION } from '../../ui/output.js';
 import { buildContext } from '../build-context.js';
 
-
 export async function runUnlock(lockId: string, cmd: Command): Promise<void> {
   const { out, statePath, opts } = buildContext(cmd);
   const holder = await forceUnlock(statePath, lockId);

@@ -43,7 +43,7 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
       ? undefined
       : 'scim.tokenEnv: <VARIABLE> (an environment variable holding the SCIM Bearer Token) or scim.tokenFile: <file> (readable only by you), ' +
         "in the configuration: the token the IdP's provisioning uses. Prefer it to a new one: whether Generate Token in ZIA's Edit IdP " +
-        "invalidates the token the IdP holds is not documented, so after generating one, paste it into the IdP too (Entra: Secret Token)",
+        'invalidates the token the IdP holds is not documented, so after generating one, paste it into the IdP too (Entra: Secret Token)',
     baseUrl
       ? config.scim.baseUrl
         ? undefined
@@ -63,7 +63,6 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
   registerSecret(token);
   return { baseUrl, token };
 }
-
 
 export async function runVerify(opts: VerifyOptions, cmd: Command): Promise<void> {
   const cli = buildContext(cmd);

@@ -7,10 +7,14 @@ export function registerAdToScimCommand(program: Command): void {
   program
     .command('ad-to-scim')
     .description('migrate ZIA from AD/LDAP directory sync to SCIM provisioning pushed by the IdP (idp.kind)')
-    .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the migration', false)
+    .option('--accept-pending-changes', "allow activating other administrators' pending ZIA changes together with the migration", false)
     .option('--adopt', 'take on a tenant found past the starting point with no state file recording it (the original state file was lost); see README', false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML (one test case per check and step)')
-    .addOption(new Option('--format <format>', 'with --dry-run: the plan as text, or as a markdown runbook for a change ticket').choices(['text', 'markdown']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'with --dry-run: the plan as text, or as a markdown runbook for a change ticket')
+        .choices(['text', 'markdown'])
+        .default('text'),
+    )
     .option('--out <file>', 'with --dry-run: save the plan (JSON, with its digest) for --plan')
     .option('--plan <file>', 'apply a saved plan: runs only while what it observes matches what was approved (exit 4 otherwise)')
     .addHelpText(

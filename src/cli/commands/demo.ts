@@ -15,10 +15,10 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('rehearse the whole migration on the built-in sandbox: plan, migrate, parity report, roll back, verify')
     .option('--users <n>', 'users in the simulated directory', '1000')
-    .option('--speed <f>', 'sandbox speed: multiplies the simulated vendors\' request rates and provisioning pace', '40')
+    .option('--speed <f>', "sandbox speed: multiplies the simulated vendors' request rates and provisioning pace", '40')
     .option('--state-dir <dir>', 'where the demo keeps its state file (default: a new temporary directory)')
     .option('--skip-rollback', 'stop after the migration (the sandbox still stops when the demo ends)', false)
-    .option('--idp <kind>', 'the IdP to rehearse with (idp.kind): entra, or manual (the scripted operator plays the admin at the IdP\'s console)', 'entra')
+    .option('--idp <kind>', "the IdP to rehearse with (idp.kind): entra, or manual (the scripted operator plays the admin at the IdP's console)", 'entra')
     .option('--variant <spec>', 'readings of unconfirmed vendor facts, as migrate sandbox --variant (e.g. idp-edit-pending=yes)')
     .addHelpText(
       'after',

@@ -17,5 +17,5 @@ export function registerCommands(program: Command): void {
   registerStatusCommand(program);
   registerInitCommand(program);
   registerUnlockCommand(program);
- registerSandboxCommand(program);
+  registerSandboxCommand(program);
 }

@@ -7,9 +7,13 @@ export function registerRollbackCommand(program: Command): void {
   program
     .command('rollback')
     .description('return ZIA from SCIM provisioning to AD/LDAP directory sync (the documented revert)')
-    .option('--accept-pending-changes', 'allow activating other administrators\' pending ZIA changes together with the rollback', false)
+    .option('--accept-pending-changes', "allow activating other administrators' pending ZIA changes together with the rollback", false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
-    .addOption(new Option('--format <format>', 'with --dry-run: the plan as text, or as a markdown runbook for a change ticket').choices(['text', 'markdown']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'with --dry-run: the plan as text, or as a markdown runbook for a change ticket')
+        .choices(['text', 'markdown'])
+        .default('text'),
+    )
     .option('--out <file>', 'with --dry-run: save the plan (JSON, with its digest) for --plan')
     .option('--plan <file>', 'apply a saved plan: runs only while what it observes matches what was approved (exit 4 otherwise)')
     .addHelpText(

@@ -62,7 +62,9 @@ export function sandboxOptionsFrom(o: SandboxCliOptions, env: NodeJS.ProcessEnv 
   if (o.variant) opts.variants = o.variant;
   if (o.seed !== undefined) opts.seed = wholeNumberFlag('--seed', o.seed, 0, 2 ** 31 - 1);
   if (!o.directory && (o.directoryUserFilter || o.directoryGroupDn || o.directoryCa || o.directoryBindDn || o.directoryBaseDn)) {
-    throw new UserError('the --directory-… options need --directory <ldap[s]://host>', { hint: 'the generated directory has its own scope: every generated user' });
+    throw new UserError('the --directory-… options need --directory <ldap[s]://host>', {
+      hint: 'the generated directory has its own scope: every generated user',
+    });
   }
   if (o.directory) {
     if (!/^ldaps?:\/\/[^/]+/.test(o.directory)) throw new UserError(`--directory must be an ldap:// or ldaps:// URL, got "${o.directory}"`);
@@ -107,15 +109,15 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--directory <url>', 'use a real directory (ldap[s]://host) read once at start instead of a generated one')
     .option('--directory-bind-dn <dn>', `bind DN for --directory (password from ${DIRECTORY_PASSWORD_ENV})`)
     .option('--directory-base-dn <dn>', 'base DN of the users to import (default: the naming context)')
-    .option('--directory-ca <file>', 'PEM CA of the directory\'s certificate, for ldaps:// (written into the config)')
-    .option('--directory-user-filter <filter>', 'the migration\'s user filter (directory.userFilter); only these users are synced to ZIA and assigned in Entra')
+    .option('--directory-ca <file>', "PEM CA of the directory's certificate, for ldaps:// (written into the config)")
+    .option('--directory-user-filter <filter>', "the migration's user filter (directory.userFilter); only these users are synced to ZIA and assigned in Entra")
     .option('--directory-group-dn <dn>', 'only members of this group, nested included (directory.groupDn); same effect as the filter')
     .option('--faults <spec>', 'inject faults, e.g. zia:GET:/users:429:0.2,scim:*:*:500:0.1,graph:*:*:latency=200')
     .option('--variant <spec>', 'readings of unconfirmed vendor facts, e.g. scim-page-cap=100,secrets-get=refused (list below)')
     .option('--speed <f>', 'multiply the allowed request rates and divide simulated waits', '1')
     .option('--seed <n>', 'seed for the generated data and fault draws')
     .option('--no-rate-limits', 'switch the documented vendor rate limits off')
-    .option('--idp <kind>', 'the IdP the written config names (idp.kind): entra, or manual (you, or the scripted operator, at the IdP\'s console)', 'entra')
+    .option('--idp <kind>', "the IdP the written config names (idp.kind): entra, or manual (you, or the scripted operator, at the IdP's console)", 'entra')
     .option('--operator <who>', 'who clicks the console-only buttons: auto (the scripted operator) or person (you, at the prompts)', 'auto')
     .option('--state-dir <dir>', 'where the config and its secret files are written', DEFAULT_SANDBOX_STATE_DIR)
     .option('--json', 'print one JSON object with the endpoints and config path on stdout')

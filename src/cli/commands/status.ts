@@ -14,12 +14,15 @@ export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description('show what the checkpoint records: each step, the lock, and how long the tenant has been on SCIM')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Reads only the state file; contacts no system.
 
 Examples:
   $ migrate status
-  $ migrate status --json | jq '.flows["ad-to-scim"].steps'`)
+  $ migrate status --json | jq '.flows["ad-to-scim"].steps'`,
+    )
     .action(async (_o: unknown, cmd: Command) => {
       const statePath = resolve(commonOptions(cmd).state);
       if (!existsSync(statePath)) throw noMigrationRecorded(statePath);

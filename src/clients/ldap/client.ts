@@ -111,7 +111,13 @@ class LdapDirectoryClient implements DirectoryClient {
   async entryExists(dn: string): Promise<boolean> {
     const client = await this.connect();
     try {
-      const result = await client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'], sizeLimit: 0, timeLimit: this.plan.timeLimitSeconds });
+      const result = await client.search(dn, {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: ['1.1'],
+        sizeLimit: 0,
+        timeLimit: this.plan.timeLimitSeconds,
+      });
       return result.searchEntries.length > 0;
     } catch (err) {
       // RFC 4511 noSuchObject: the DN names no entry (AD: 0000208D NameErr ... NO_OBJECT).

@@ -61,7 +61,10 @@ const entrySchema = z.object({
   mail: single,
   displayName: single,
   department: single,
-  userAccountControl: z.string({ error: severalValues }).regex(/^-?\d{1,10}$/, 'is not an integer').optional(),
+  userAccountControl: z
+    .string({ error: severalValues })
+    .regex(/^-?\d{1,10}$/, 'is not an integer')
+    .optional(),
   memberOf: textValues,
 });
 
@@ -128,10 +131,9 @@ export function toDirectoryEntry(raw: RawEntry, requested: readonly string[]): D
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const attribute = issue?.path[0] === undefined ? 'entry' : String(issue.path[0]);
-    throw new UserError(
-      `directory entry "${typeof raw.dn === 'string' ? raw.dn : '(no DN)'}": attribute ${attribute} ${issue?.message ?? 'is malformed'}`,
-      { hint: 'fix the entry in the directory, or narrow directory.userFilter to exclude it' },
-    );
+    throw new UserError(`directory entry "${typeof raw.dn === 'string' ? raw.dn : '(no DN)'}": attribute ${attribute} ${issue?.message ?? 'is malformed'}`, {
+      hint: 'fix the entry in the directory, or narrow directory.userFilter to exclude it',
+    });
   }
   const e = parsed.data;
   const uac = e.userAccountControl === undefined ? undefined : parseUac(e.userAccountControl);

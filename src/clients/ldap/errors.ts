@@ -6,10 +6,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENE
 
 /** Node/OpenSSL codes for certificate verification and handshake failures. */
 function isTlsError(err: { message: string }, code = ''): boolean {
-  return (
-    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/.test(code) ||
-    /certificate|self[- ]signed|ssl|tls/i.test(err.message)
-  );
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/.test(code) || /certificate|self[- ]signed|ssl|tls/i.test(err.message);
 }
 
 /** AD appends "data 52e" etc. to invalidCredentials; these say why (Microsoft error codes). */
@@ -97,7 +94,7 @@ export function describeLdapError(err: unknown, ctx: ErrorContext): UserError {
       case 4:
         return mk(
           `the directory at ${plan.url} stopped the search at its size limit: the result would be incomplete`,
-          'the client pages results and sets no size limit; ask the AD administrator about MaxResultSetSize / the bind account\'s query policy',
+          "the client pages results and sets no size limit; ask the AD administrator about MaxResultSetSize / the bind account's query policy",
         );
       case 8:
       case 13:
@@ -107,13 +104,19 @@ export function describeLdapError(err: unknown, ctx: ErrorContext): UserError {
       case 1:
         // Samba reports a server-side time limit as operationsError "ldb_wait ... LDB_WAIT_ALL" (docs/vendor-facts.md F41).
         if (/ldb_wait|time/i.test(e.message)) {
-          return mk(`search on ${plan.url} failed, probably at the time limit of ${plan.timeLimitSeconds} s: ${detail}`, 'raise directory.timeLimitSeconds (0 = no client limit)');
+          return mk(
+            `search on ${plan.url} failed, probably at the time limit of ${plan.timeLimitSeconds} s: ${detail}`,
+            'raise directory.timeLimitSeconds (0 = no client limit)',
+          );
         }
         break;
       default:
         break;
     }
-    return mk(`LDAP ${ctx.operation} on ${plan.url} failed: ${e.name} (${err.code}): ${detail}`, 'see the server message above; check the base DN, filter and bind account permissions');
+    return mk(
+      `LDAP ${ctx.operation} on ${plan.url} failed: ${e.name} (${err.code}): ${detail}`,
+      'see the server message above; check the base DN, filter and bind account permissions',
+    );
   }
   return mk(`LDAP ${ctx.operation} on ${plan.url} failed: ${code ? `${code}: ` : ''}${detail}`, 'check the URL, the network and the server logs');
 }

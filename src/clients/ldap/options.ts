@@ -40,9 +40,7 @@ export interface ConnectionPlan {
 
 const schema = z
   .object({
-    url: z
-      .string()
-      .regex(/^ldaps?:\/\/[^/\s]+\/?$/i, 'must be ldaps://host[:port] or ldap://host[:port] (no path)'),
+    url: z.string().regex(/^ldaps?:\/\/[^/\s]+\/?$/i, 'must be ldaps://host[:port] or ldap://host[:port] (no path)'),
     bindDn: z.string().min(1, 'is empty'),
     // An empty password would make the bind an "unauthenticated bind" that AD answers with success
     // (RFC 4513 §5.1.2) and every search then runs anonymously: refuse it.
@@ -83,12 +81,9 @@ export function planConnection(options: DirectoryClientOptions): ConnectionPlan 
   else if (o.startTls ?? true) transport = 'starttls';
   else if (o.insecure === true) transport = 'plain';
   else {
-    throw new UserError(
-      `refusing plain LDAP to ${o.url}: the bind password would cross the network unencrypted`,
-      {
-        hint: 'use ldaps://host:636, or keep startTls: true on ldap:// (the default), or set insecure: true for a lab directory',
-      },
-    );
+    throw new UserError(`refusing plain LDAP to ${o.url}: the bind password would cross the network unencrypted`, {
+      hint: 'use ldaps://host:636, or keep startTls: true on ldap:// (the default), or set insecure: true for a lab directory',
+    });
   }
   let ca: Buffer | undefined;
   if (o.caFile !== undefined) {

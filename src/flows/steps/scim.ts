@@ -74,7 +74,9 @@ export async function checkScimCredentials(
     // activation. Preflight made sure the pending changes are this migration's (or accepted).
     const zia = ctx.zia();
     if ((await zia.getActivationStatus()) !== 'PENDING') return verdict;
-    ctx.out.info('  The SCIM endpoint refused the token while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking the token again.');
+    ctx.out.info(
+      '  The SCIM endpoint refused the token while ZIA has changes pending activation: ZIA may keep the Edit IdP save pending until it is activated. Activating now, then checking the token again.',
+    );
     await zia.activate();
     try {
       await ctx.scim(creds).probe();
@@ -106,12 +108,7 @@ function enableScimInstructions(idp: string): string[] {
  * A person at a terminal is asked again when the endpoint refuses what was pasted; an unattended
  * run stops at the operator step (exit 3) with the instructions and what was wrong.
  */
-export async function obtainScimCredentials(
-  ctx: MigrationContext,
-  why: string,
-  regenerate: boolean,
-  knownBaseUrl?: string,
-): Promise<ScimCredentials> {
+export async function obtainScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean, knownBaseUrl?: string): Promise<ScimCredentials> {
   const configured = ctx.scimCredentials;
   if (configured?.accepted) return configured;
   let reason = why;

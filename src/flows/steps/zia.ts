@@ -57,7 +57,12 @@ export function syncNowStep(opts: { id: string; doc: string; title?: string; bef
       if (end !== undefined && end >= began) {
         return { state: 'done', detail: `directory sync finished at ${describeSyncTime(end)}, after this step began`, facts, volatileFacts };
       }
-      return { state: 'pending', detail: `waiting for a Sync Now that ends after ${run.startedAt} (last sync ended ${describeSyncTime(end)})`, facts, volatileFacts };
+      return {
+        state: 'pending',
+        detail: `waiting for a Sync Now that ends after ${run.startedAt} (last sync ended ${describeSyncTime(end)})`,
+        facts,
+        volatileFacts,
+      };
     }
     return {
       state: 'pending',
@@ -89,7 +94,10 @@ export function syncNowStep(opts: { id: string; doc: string; title?: string; bef
     async verify(run) {
       const seen = await pollUntil(run.ctx, 'waiting for the directory sync to finish', () => observe(run), 15 * 60_000);
       if (seen.state !== 'done') {
-        throw new OperatorNeeded(`Sync Now has not been observed yet: ${seen.detail}`, 'Click Sync Now if it was not clicked; run the same command again once the sync has finished.');
+        throw new OperatorNeeded(
+          `Sync Now has not been observed yet: ${seen.detail}`,
+          'Click Sync Now if it was not clicked; run the same command again once the sync has finished.',
+        );
       }
       return seen;
     },
@@ -139,7 +147,7 @@ export function activateStep(opts: { id: string; doc: string; title?: string }):
       return {
         state: 'pending',
         detail: `activation status is ${status}`,
-        changes: ['POST /status/activate (tenant-wide: publishes every pending change, including other admins\')'],
+        changes: ["POST /status/activate (tenant-wide: publishes every pending change, including other admins')"],
       };
     },
     async apply({ ctx }) {
@@ -147,10 +155,15 @@ export function activateStep(opts: { id: string; doc: string; title?: string }):
       const status = await zia.activate();
       if (status === 'ACTIVE') return { activatedAt: new Date().toISOString() };
       // Queued behind another admin's session: wait a bounded time, then hand back to a person.
-      const seen = await pollUntil(ctx, 'waiting for the activation to complete', async () => {
-        const s = await zia.getActivationStatus();
-        return { state: s === 'ACTIVE' ? 'done' : 'pending', detail: `activation status ${s}` } as Observation;
-      }, 5 * 60_000);
+      const seen = await pollUntil(
+        ctx,
+        'waiting for the activation to complete',
+        async () => {
+          const s = await zia.getActivationStatus();
+          return { state: s === 'ACTIVE' ? 'done' : 'pending', detail: `activation status ${s}` } as Observation;
+        },
+        5 * 60_000,
+      );
       if (seen.state !== 'done') {
         throw new UserError(`activation did not complete: ${seen.detail}`, {
           hint: 'Another administrator may hold pending changes (ZIA queues activations until every editing admin activates). Ask them, or use Force Activate in the console, then run again.',

@@ -31,4 +31,3 @@ export const entraConfigSchema = z
   })
   .strict()
   .superRefine((v, ctx) => clientSecret.check(v, ctx));
-

@@ -229,7 +229,9 @@ function observeCycle(job: SyncJob, since: string | undefined): Observation {
 export async function notProvisionedByDesign(ctx: MigrationContext): Promise<{ defaultAccess: string[]; explanation: string | undefined }> {
   const spId = await servicePrincipalIdOf(ctx);
   const assignments = await graphOf(ctx).listAssignments(spId);
-  const defaultAccess = assignments.filter((a) => a.defaultAccess && (a.principalType ?? 'User') === 'User').map((a) => a.principalDisplayName ?? a.principalId);
+  const defaultAccess = assignments
+    .filter((a) => a.defaultAccess && (a.principalType ?? 'User') === 'User')
+    .map((a) => a.principalDisplayName ?? a.principalId);
   if (defaultAccess.length === 0) return { defaultAccess, explanation: undefined };
   const shown = defaultAccess.slice(0, 10).join(', ') + (defaultAccess.length > 10 ? `, … ${defaultAccess.length - 10} more` : '');
   return {
@@ -287,7 +289,10 @@ export function shortReason(reason: string): string {
 
 function describeFailures(failed: Array<{ name: string; type: string; reason: string }>): string {
   if (failed.length === 0) return '';
-  const shown = failed.slice(0, 5).map((f) => `${f.type} ${f.name} (${shortReason(f.reason)})`).join('; ');
+  const shown = failed
+    .slice(0, 5)
+    .map((f) => `${f.type} ${f.name} (${shortReason(f.reason)})`)
+    .join('; ');
   return ` ${failed.length} object(s) failed in Entra's provisioning logs and are being retried: ${shown}${failed.length > 5 ? `; … ${failed.length - 5} more` : ''}.`;
 }
 
@@ -374,7 +379,7 @@ const REVERT = 'ZIA AD→SCIM migration guide, revert';
 
 const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
   id: 'graph-provisioning',
-  title: 'Graph credentials can read the Zscaler app\'s provisioning job',
+  title: "Graph credentials can read the Zscaler app's provisioning job",
   async run(ctx) {
     const { spId, job } = await findJob(ctx);
     await graphOf(ctx).getSecretKeys(spId);
@@ -423,7 +428,7 @@ export const entraProvisioner: IdpProvisioner = {
       if (ctx.readOnly) return { is: 'unknown', detail: 'Test Connection cannot run during a dry-run (it is a POST)' };
       try {
         await graphOf(ctx).validateCredentials(spId, jobId);
-        return { is: 'on', detail: 'Entra\'s Test Connection still succeeds with its saved token' };
+        return { is: 'on', detail: "Entra's Test Connection still succeeds with its saved token" };
       } catch (err) {
         return { is: 'unknown', detail: `Entra's Test Connection fails, which a regenerated token also causes (${firstLine(err)})` };
       }

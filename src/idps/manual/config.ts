@@ -15,4 +15,3 @@ export const manualConfigSchema = z
     initialCycleTimeoutMinutes: z.number().positive().default(240),
   })
   .strict();
-

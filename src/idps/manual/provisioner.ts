@@ -33,7 +33,7 @@ export const manualProvisioner: IdpProvisioner = {
         `Set the token (Secret Token, API token or Bearer token) to the SCIM Bearer Token of ZIA IdP "${ctx.config.zia.idpName}", the one you copied from Edit IdP (migrate never prints it).`,
         `Scope: ${scope}.`,
         'Map userName to the user principal name, and push groups as they are assigned (ZIA matches users by userName).',
-        'Run the IdP\'s Test Connection if it has one, then Save. Do not start provisioning yet: migrate checks how many users the first cycle would disable first.',
+        "Run the IdP's Test Connection if it has one, then Save. Do not start provisioning yet: migrate checks how many users the first cycle would disable first.",
       ],
       start: (ctx) => [
         `In ${label(ctx)}'s admin console, open ${app(ctx)}'s provisioning settings.`,

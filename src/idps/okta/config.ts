@@ -20,7 +20,10 @@ const oktaAuth = z.discriminatedUnion('kind', [
       /** The registered key's id (kid); a JWK's own kid is used when absent. */
       keyId: z.string().min(1).optional(),
       /** Default: okta.apps.manage okta.groups.manage. */
-      scopes: z.array(z.string().regex(/^okta\.[a-zA-Z]+\.[a-z]+$/, 'an Okta scope such as okta.apps.manage')).min(1).optional(),
+      scopes: z
+        .array(z.string().regex(/^okta\.[a-zA-Z]+\.[a-z]+$/, 'an Okta scope such as okta.apps.manage'))
+        .min(1)
+        .optional(),
     })
     .strict()
     .superRefine((v, ctx) => privateKey.check(v, ctx)),
@@ -39,7 +42,10 @@ const oktaApp = z
     label: z.string().min(1).optional(),
   })
   .strict()
-  .refine((v) => v.type === 'zscaler2' || Boolean(v.id || v.label), { message: 'an app of type "other" is named by its id (Admin Console > Applications > the app: the 0oa… in the URL) or its label', path: ['id'] });
+  .refine((v) => v.type === 'zscaler2' || Boolean(v.id || v.label), {
+    message: 'an app of type "other" is named by its id (Admin Console > Applications > the app: the 0oa… in the URL) or its label',
+    path: ['id'],
+  });
 
 /** `idp` with `kind: okta`. */
 export const oktaConfigSchema = z
@@ -66,4 +72,3 @@ export const oktaConfigSchema = z
     initialCycleTimeoutMinutes: z.number().positive().default(240),
   })
   .strict();
-

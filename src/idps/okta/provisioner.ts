@@ -59,9 +59,12 @@ export function appOf(ctx: MigrationContext): Promise<OktaApp> {
     if (cfg.type === 'other') return cfg.id ? okta.getApp(cfg.id) : okta.findAppByLabel(cfg.label!);
     const app = await okta.findZscalerApp({ ...(cfg.id ? { id: cfg.id } : {}), ...(cfg.label ? { label: cfg.label } : {}) });
     if (app.name !== 'zscalerbyz') {
-      throw new UserError(`the Okta app ${app.id} ("${app.label ?? app.name}") is ${app.name}, not the Zscaler 2.0 app (zscalerbyz): its provisioning connection cannot be set through the API`, {
-        hint: 'set idp.app.type: other to configure its provisioning in the Admin Console as operator steps, or name the Zscaler 2.0 app',
-      });
+      throw new UserError(
+        `the Okta app ${app.id} ("${app.label ?? app.name}") is ${app.name}, not the Zscaler 2.0 app (zscalerbyz): its provisioning connection cannot be set through the API`,
+        {
+          hint: 'set idp.app.type: other to configure its provisioning in the Admin Console as operator steps, or name the Zscaler 2.0 app',
+        },
+      );
     }
     return app;
   })().catch((err: unknown) => {
@@ -131,7 +134,15 @@ function provisionInstructions(app: OktaApp, logins: string[]): string[] {
 
 /** Assigned but never pushed: no id at Zscaler, not queued, not failed (K8, K10). */
 export function notPushed(users: AppUser[]): AppUser[] {
-  return users.filter((u) => !u.externalId && u.status !== 'PROVISIONED' && u.status !== 'STAGED' && u.status !== 'DEPROVISIONED' && u.syncState !== 'SYNCING' && u.syncState !== 'ERROR');
+  return users.filter(
+    (u) =>
+      !u.externalId &&
+      u.status !== 'PROVISIONED' &&
+      u.status !== 'STAGED' &&
+      u.status !== 'DEPROVISIONED' &&
+      u.syncState !== 'SYNCING' &&
+      u.syncState !== 'ERROR',
+  );
 }
 
 const loginOf = (u: AppUser): string => u.credentials?.userName ?? u.id;
@@ -168,7 +179,7 @@ async function pushState(ctx: MigrationContext, app: OktaApp): Promise<PushState
 
 const credentials: Step<MigrationContext> = {
   id: 'okta-credentials',
-  title: 'Give Okta the SCIM Base URL and token (the Zscaler app\'s provisioning connection); Okta pushes assigned users only',
+  title: "Give Okta the SCIM Base URL and token (the Zscaler app's provisioning connection); Okta pushes assigned users only",
   doc: `${CONNECTIONS}; ${CONSOLE} > Integration (any other app); ZIA "Configuring SCIM" (Base URL)`,
   kind: 'automated',
   async observe(run): Promise<Observation> {
@@ -184,9 +195,14 @@ const credentials: Step<MigrationContext> = {
     }
     const points = conn?.status === 'ENABLED' && wanted !== undefined && (byApi(ctx) ? connectionPointsAt(conn, wanted) : true);
     if (points && recorded === wanted) {
-      return { state: 'done', detail: `the provisioning connection of "${labelOf(app)}" is enabled${conn?.baseUrl ? ` and points at ${conn.baseUrl}` : ''} (set by this migration at ${String(run.previous?.savedAt)})` };
+      return {
+        state: 'done',
+        detail: `the provisioning connection of "${labelOf(app)}" is enabled${conn?.baseUrl ? ` and points at ${conn.baseUrl}` : ''} (set by this migration at ${String(run.previous?.savedAt)})`,
+      };
     }
-    const now = conn ? `the provisioning connection of "${labelOf(app)}" is ${conn.status}${conn.baseUrl ? ` (${conn.baseUrl})` : ''}` : `the provisioning connection of "${labelOf(app)}" cannot be read through the API`;
+    const now = conn
+      ? `the provisioning connection of "${labelOf(app)}" is ${conn.status}${conn.baseUrl ? ` (${conn.baseUrl})` : ''}`
+      : `the provisioning connection of "${labelOf(app)}" cannot be read through the API`;
     return {
       state: 'pending',
       detail: `${now}; this migration has not set it`,
@@ -202,7 +218,12 @@ const credentials: Step<MigrationContext> = {
     const { ctx } = run;
     const app = await appOf(ctx);
     const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
-    const creds = await obtainScimCredentials(ctx, 'Okta needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.', true, typeof known === 'string' ? known : undefined);
+    const creds = await obtainScimCredentials(
+      ctx,
+      'Okta needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.',
+      true,
+      typeof known === 'string' ? known : undefined,
+    );
     const savedAt = new Date().toISOString();
     if (!byApi(ctx)) {
       await ctx.operator.perform({
@@ -236,19 +257,33 @@ const credentials: Step<MigrationContext> = {
     }
     if (byApi(ctx)) {
       return conn && conn.status === 'ENABLED' && connectionPointsAt(conn, wanted)
-        ? { state: 'done', detail: `provisioning connection enabled for ${conn.baseUrl} (${String(applied?.baseUrlForm)} form); Okta tested the token on activation` }
-        : { state: 'pending', detail: `the provisioning connection is ${conn?.status ?? 'unreadable'}${conn?.baseUrl ? ` (${conn.baseUrl})` : ''} after the update` };
+        ? {
+            state: 'done',
+            detail: `provisioning connection enabled for ${conn.baseUrl} (${String(applied?.baseUrlForm)} form); Okta tested the token on activation`,
+          }
+        : {
+            state: 'pending',
+            detail: `the provisioning connection is ${conn?.status ?? 'unreadable'}${conn?.baseUrl ? ` (${conn.baseUrl})` : ''} after the update`,
+          };
     }
     // Set in the console: Okta's read (when it answers) and the SCIM service are the evidence.
-    if (conn && conn.status !== 'ENABLED') return { state: 'pending', detail: `Okta reports the app's provisioning connection as ${conn.status}: Enable API integration was not saved` };
+    if (conn && conn.status !== 'ENABLED')
+      return { state: 'pending', detail: `Okta reports the app's provisioning connection as ${conn.status}: Enable API integration was not saved` };
     if (ctx.scimCredentials) await ctx.scim(ctx.scimCredentials).probe();
-    return { state: 'done', detail: `the operator configured the API integration for ${wanted}${conn ? ' and Okta reports it enabled' : ''}; the SCIM endpoint accepts the token` };
+    return {
+      state: 'done',
+      detail: `the operator configured the API integration for ${wanted}${conn ? ' and Okta reports it enabled' : ''}; the SCIM endpoint accepts the token`,
+    };
   },
 };
 
 function featuresOn(f: Awaited<ReturnType<OktaClient['getProvisioningFeature']>>): { create: boolean; update: boolean; deactivate: boolean } {
   const on = (s: { status: string } | null | undefined) => s?.status === 'ENABLED';
-  return { create: on(f?.capabilities?.create?.lifecycleCreate), update: on(f?.capabilities?.update?.profile), deactivate: on(f?.capabilities?.update?.lifecycleDeactivate) };
+  return {
+    create: on(f?.capabilities?.create?.lifecycleCreate),
+    update: on(f?.capabilities?.update?.profile),
+    deactivate: on(f?.capabilities?.update?.lifecycleDeactivate),
+  };
 }
 
 const start: Step<MigrationContext> = {
@@ -261,7 +296,11 @@ const start: Step<MigrationContext> = {
     const app = await appOf(ctx);
     if (!byApi(ctx)) {
       if (typeof run.previous?.startedAt === 'string') return { state: 'done', detail: `the operator started provisioning at ${run.previous.startedAt}` };
-      return { state: 'pending', detail: 'provisioning has not been started by this migration', changes: ['operator: Okta Admin Console > the app > Provisioning > To App: Create Users, Update User Attributes, Deactivate Users; Push Groups'] };
+      return {
+        state: 'pending',
+        detail: 'provisioning has not been started by this migration',
+        changes: ['operator: Okta Admin Console > the app > Provisioning > To App: Create Users, Update User Attributes, Deactivate Users; Push Groups'],
+      };
     }
     const okta = oktaOf(ctx);
     const f = featuresOn(await okta.getProvisioningFeature(app.id));
@@ -272,15 +311,22 @@ const start: Step<MigrationContext> = {
       const g = await okta.findGroup(name);
       if (!g || !mappings.some((m) => m.sourceGroupId === g.id && m.status === 'ACTIVE')) missingGroups.push(name);
     }
-    const off = Object.entries(f).filter(([, on]) => !on).map(([k]) => k);
+    const off = Object.entries(f)
+      .filter(([, on]) => !on)
+      .map(([k]) => k);
     if (off.length === 0 && missingGroups.length === 0) {
-      return { state: 'done', detail: `Create Users, Update User Attributes and Deactivate Users are on${groups.length ? `; ${groups.length} group(s) pushed` : ''}` };
+      return {
+        state: 'done',
+        detail: `Create Users, Update User Attributes and Deactivate Users are on${groups.length ? `; ${groups.length} group(s) pushed` : ''}`,
+      };
     }
     return {
       state: 'pending',
       detail: `${off.length ? `To App: ${off.join(', ')} off` : 'To App settings on'}${missingGroups.length ? `; not pushed yet: ${names(missingGroups)}` : ''}`,
       changes: [
-        ...(off.length ? [`PUT /api/v1/apps/${app.id}/features/USER_PROVISIONING: ${off.map((k) => `${k} ENABLED`).join(', ')} (password sync untouched)`] : []),
+        ...(off.length
+          ? [`PUT /api/v1/apps/${app.id}/features/USER_PROVISIONING: ${off.map((k) => `${k} ENABLED`).join(', ')} (password sync untouched)`]
+          : []),
         ...missingGroups.map((n) => `group push mapping for "${n}" (ACTIVE)`),
       ],
     };
@@ -290,7 +336,12 @@ const start: Step<MigrationContext> = {
     const app = await appOf(ctx);
     const startedAt = new Date().toISOString();
     if (!byApi(ctx)) {
-      await ctx.operator.perform({ action: 'idp.start', idp: KIND, title: `Start provisioning in Okta app "${labelOf(app)}"`, instructions: startInstructions(ctx, app) });
+      await ctx.operator.perform({
+        action: 'idp.start',
+        idp: KIND,
+        title: `Start provisioning in Okta app "${labelOf(app)}"`,
+        instructions: startInstructions(ctx, app),
+      });
       return { startedAt, byOperator: true };
     }
     const okta = oktaOf(ctx);
@@ -299,7 +350,10 @@ const start: Step<MigrationContext> = {
     const existing = await okta.listGroupPushMappings(app.id);
     for (const name of configOf(ctx, KIND).pushGroups) {
       const g = await okta.findGroup(name);
-      if (!g) throw new UserError(`idp.pushGroups names "${name}", and no Okta group has that name`, { hint: 'use the group\'s name as Okta shows it in Directory > Groups' });
+      if (!g)
+        throw new UserError(`idp.pushGroups names "${name}", and no Okta group has that name`, {
+          hint: "use the group's name as Okta shows it in Directory > Groups",
+        });
       const m = existing.find((x) => x.sourceGroupId === g.id);
       if (m) {
         if (m.status !== 'ACTIVE') await okta.setGroupPushMappingStatus(app.id, m.id, 'ACTIVE');
@@ -324,7 +378,11 @@ function observePush(s: PushState, startedAt: number): Observation {
     };
   }
   if (s.inFlight.length || s.groupsPending.length) {
-    return { state: 'pending', detail: `Okta is pushing: ${facts.done}/${s.total} assigned users processed${s.groupsPending.length ? `, ${s.groupsPending.length} group(s) to push` : ''}`, facts };
+    return {
+      state: 'pending',
+      detail: `Okta is pushing: ${facts.done}/${s.total} assigned users processed${s.groupsPending.length ? `, ${s.groupsPending.length} group(s) to push` : ''}`,
+      facts,
+    };
   }
   // Okta works per user, not in cycles: a short pause before the first push is not the end of one.
   if (s.provisioned === 0 && s.total > 0 && Date.now() - startedAt < 60_000) {
@@ -345,7 +403,12 @@ const initialCycle: Step<MigrationContext> = {
   async observe(run): Promise<Observation> {
     if (typeof run.previous?.completedAt === 'string') return { state: 'done', detail: `Okta's initial push completed at ${run.previous.completedAt}` };
     const started = run.outputsOf('okta-start')?.startedAt;
-    if (typeof started !== 'string') return { state: 'pending', detail: 'provisioning is not started yet; the push is watched once it is', changes: ['watch the assigned users\' provisioning state until none is queued'] };
+    if (typeof started !== 'string')
+      return {
+        state: 'pending',
+        detail: 'provisioning is not started yet; the push is watched once it is',
+        changes: ["watch the assigned users' provisioning state until none is queued"],
+      };
     return observePush(await pushState(run.ctx, await appOf(run.ctx)), Date.parse(started));
   },
   async apply(run): Promise<StepOutputs> {
@@ -353,8 +416,12 @@ const initialCycle: Step<MigrationContext> = {
     const app = await appOf(ctx);
     const startedAt = Date.parse(String(run.outputsOf('okta-start')?.startedAt ?? new Date().toISOString()));
     const minutes = configOf(ctx, KIND).initialCycleTimeoutMinutes;
-    const seen = await pollUntil(ctx, 'Okta initial push', async () => observePush(await pushState(ctx, app), startedAt), minutes * 60_000, (o) =>
-      typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined,
+    const seen = await pollUntil(
+      ctx,
+      'Okta initial push',
+      async () => observePush(await pushState(ctx, app), startedAt),
+      minutes * 60_000,
+      (o) => (typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined),
     );
     if (seen.state === 'blocked') {
       throw new UserError(seen.detail, {
@@ -362,7 +429,9 @@ const initialCycle: Step<MigrationContext> = {
       });
     }
     if (seen.state !== 'done') {
-      throw new UserError(`after ${minutes} minutes Okta is still pushing: ${seen.detail}`, { hint: 'Run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).' });
+      throw new UserError(`after ${minutes} minutes Okta is still pushing: ${seen.detail}`, {
+        hint: 'Run the same command again to keep watching (idp.initialCycleTimeoutMinutes sets the budget).',
+      });
     }
     return { completedAt: new Date().toISOString(), provisioned: Number(seen.facts?.provisioned ?? 0), notPushed: Number(seen.facts?.notPushed ?? 0) };
   },
@@ -392,12 +461,19 @@ const unpushed: Step<MigrationContext> = {
   async observe(run): Promise<Observation> {
     const { ctx } = run;
     if (typeof run.outputsOf('okta-initial-cycle')?.completedAt !== 'string') {
-      return { state: 'pending', detail: 'checked once Okta\'s initial push is complete', changes: ['compare the users assigned in Okta with what Okta pushed to SCIM; the operator provisions any it skipped'] };
+      return {
+        state: 'pending',
+        detail: "checked once Okta's initial push is complete",
+        changes: ['compare the users assigned in Okta with what Okta pushed to SCIM; the operator provisions any it skipped'],
+      };
     }
     const app = await appOf(ctx);
     const u = await unpushedUsers(ctx, app);
     if (u.logins.length === 0) return { state: 'done', detail: 'every user assigned to the app in Okta was pushed to Zscaler', facts: { notPushed: 0 } };
-    const where = u.absent + u.unmanaged > 0 ? ` (${u.absent} absent from SCIM, ${u.unmanaged} there only as the directory-synced record${u.logins.length > 200 ? ', of the first 200' : ''})` : '';
+    const where =
+      u.absent + u.unmanaged > 0
+        ? ` (${u.absent} absent from SCIM, ${u.unmanaged} there only as the directory-synced record${u.logins.length > 200 ? ', of the first 200' : ''})`
+        : '';
     return {
       state: 'pending',
       detail: `${u.logins.length} user(s) are assigned to "${labelOf(app)}" in Okta but were never pushed to Zscaler${where}: users assigned before provisioning was enabled (${names(u.logins)})`,
@@ -410,7 +486,13 @@ const unpushed: Step<MigrationContext> = {
     const app = await appOf(ctx);
     const { logins } = await unpushedUsers(ctx, app);
     if (logins.length === 0) return { askedAt: null, users: 0 };
-    await ctx.operator.perform({ action: 'idp.provisionUsers', idp: KIND, users: logins, title: `Provision ${logins.length} user(s) Okta did not push`, instructions: provisionInstructions(app, logins) });
+    await ctx.operator.perform({
+      action: 'idp.provisionUsers',
+      idp: KIND,
+      users: logins,
+      title: `Provision ${logins.length} user(s) Okta did not push`,
+      instructions: provisionInstructions(app, logins),
+    });
     return { askedAt: new Date().toISOString(), users: logins.length, logins: logins.slice(0, 1000) };
   },
   async verify(run, applied) {
@@ -418,15 +500,20 @@ const unpushed: Step<MigrationContext> = {
     const app = await appOf(ctx);
     const asked = Array.isArray(applied?.logins) ? (applied.logins as JsonValue[]).map(String) : [];
     const minutes = Math.min(configOf(ctx, KIND).initialCycleTimeoutMinutes, 30);
-    const seen = await pollUntil(ctx, 'Okta: provisioning the skipped users', async (): Promise<Observation> => {
-      const users = await oktaOf(ctx).listAppUsers(app.id);
-      const still = notPushed(users).map(loginOf);
-      const inFlight = users.filter((u) => asked.includes(loginOf(u)) && (u.status === 'STAGED' || u.syncState === 'SYNCING'));
-      const failed = users.filter((u) => asked.includes(loginOf(u)) && u.syncState === 'ERROR').map(loginOf);
-      if (failed.length) return { state: 'blocked', detail: `Okta failed to push ${failed.length} of them (${names(failed)})` };
-      if (still.length || inFlight.length) return { state: 'pending', detail: `${still.length} not pushed yet, ${inFlight.length} being pushed` };
-      return { state: 'done', detail: `Okta pushed the ${asked.length} user(s)` };
-    }, minutes * 60_000);
+    const seen = await pollUntil(
+      ctx,
+      'Okta: provisioning the skipped users',
+      async (): Promise<Observation> => {
+        const users = await oktaOf(ctx).listAppUsers(app.id);
+        const still = notPushed(users).map(loginOf);
+        const inFlight = users.filter((u) => asked.includes(loginOf(u)) && (u.status === 'STAGED' || u.syncState === 'SYNCING'));
+        const failed = users.filter((u) => asked.includes(loginOf(u)) && u.syncState === 'ERROR').map(loginOf);
+        if (failed.length) return { state: 'blocked', detail: `Okta failed to push ${failed.length} of them (${names(failed)})` };
+        if (still.length || inFlight.length) return { state: 'pending', detail: `${still.length} not pushed yet, ${inFlight.length} being pushed` };
+        return { state: 'done', detail: `Okta pushed the ${asked.length} user(s)` };
+      },
+      minutes * 60_000,
+    );
     if (seen.state !== 'done') return seen;
     // And Zscaler has them as Okta's: found by userName in SCIM.
     if (ctx.scimCredentials) {
@@ -449,21 +536,40 @@ const pause: Step<MigrationContext> = {
     const app = await appOf(ctx);
     if (!byApi(ctx)) {
       if (typeof run.previous?.pausedAt === 'string') return { state: 'done', detail: `the operator paused provisioning at ${run.previous.pausedAt}` };
-      if (run.snapshot?.adopted === undefined && run.statusOf('ad-to-scim:okta-credentials') === 'pending' && run.statusOf('ad-to-scim:okta-start') === 'pending') {
+      if (
+        run.snapshot?.adopted === undefined &&
+        run.statusOf('ad-to-scim:okta-credentials') === 'pending' &&
+        run.statusOf('ad-to-scim:okta-start') === 'pending'
+      ) {
         return { state: 'done', detail: 'this migration never configured nor started provisioning in Okta' };
       }
-      return { state: 'pending', detail: `Okta app "${labelOf(app)}" may be pushing to SCIM`, changes: ['operator: Okta Admin Console > the app > Provisioning > To App: clear Create Users, Update User Attributes, Deactivate Users (never unassign)'] };
+      return {
+        state: 'pending',
+        detail: `Okta app "${labelOf(app)}" may be pushing to SCIM`,
+        changes: [
+          'operator: Okta Admin Console > the app > Provisioning > To App: clear Create Users, Update User Attributes, Deactivate Users (never unassign)',
+        ],
+      };
     }
     const conn = await oktaOf(ctx).getConnection(app.id);
     if (conn.status !== 'ENABLED') return { state: 'done', detail: `the provisioning connection of "${labelOf(app)}" is ${conn.status}: Okta pushes nothing` };
-    return { state: 'pending', detail: `the provisioning connection of "${labelOf(app)}" is enabled${conn.baseUrl ? ` (${conn.baseUrl})` : ''}`, changes: [`POST /api/v1/apps/${app.id}/connections/default/lifecycle/deactivate (assignments are kept; nothing is deprovisioned)`] };
+    return {
+      state: 'pending',
+      detail: `the provisioning connection of "${labelOf(app)}" is enabled${conn.baseUrl ? ` (${conn.baseUrl})` : ''}`,
+      changes: [`POST /api/v1/apps/${app.id}/connections/default/lifecycle/deactivate (assignments are kept; nothing is deprovisioned)`],
+    };
   },
   async apply(run): Promise<StepOutputs> {
     const { ctx } = run;
     const app = await appOf(ctx);
     const pausedAt = new Date().toISOString();
     if (!byApi(ctx)) {
-      await ctx.operator.perform({ action: 'idp.pause', idp: KIND, title: `Pause provisioning in Okta app "${labelOf(app)}"`, instructions: pauseInstructions(app) });
+      await ctx.operator.perform({
+        action: 'idp.pause',
+        idp: KIND,
+        title: `Pause provisioning in Okta app "${labelOf(app)}"`,
+        instructions: pauseInstructions(app),
+      });
       return { pausedAt, byOperator: true };
     }
     await oktaOf(ctx).deactivateConnection(app.id);
@@ -479,7 +585,7 @@ interface SnapshotFeature {
 
 const restore: Step<MigrationContext> = {
   id: 'okta-restore',
-  title: 'Put Okta\'s To App settings back as they were; set the group push mappings this migration made inactive (the groups stay in Zscaler)',
+  title: "Put Okta's To App settings back as they were; set the group push mappings this migration made inactive (the groups stay in Zscaler)",
   doc: FEATURES,
   kind: 'automated',
   async observe(run): Promise<Observation> {
@@ -495,7 +601,8 @@ const restore: Step<MigrationContext> = {
     const want: SnapshotFeature = snap ?? { create: false, update: false, deactivate: false };
     const differ = feature !== null && (Object.keys(want) as Array<keyof SnapshotFeature>).filter((k) => want[k] !== now[k]);
     const ours = (await okta.listGroupPushMappings(app.id)).filter((m) => m.status === 'ACTIVE' && !before.some((b) => b.id === m.id));
-    if ((!differ || differ.length === 0) && ours.length === 0) return { state: 'done', detail: 'Okta\'s To App settings are as before the migration; no group push mapping of this migration is active' };
+    if ((!differ || differ.length === 0) && ours.length === 0)
+      return { state: 'done', detail: "Okta's To App settings are as before the migration; no group push mapping of this migration is active" };
     return {
       state: 'pending',
       detail: `${differ && differ.length ? `To App ${differ.join(', ')} differ from before the migration` : 'To App settings as before'}${ours.length ? `; ${ours.length} group push mapping(s) made by this migration are active` : ''}`,
@@ -529,7 +636,10 @@ const oktaReachable: PreflightCheck<MigrationContext> = {
   async run(ctx) {
     const app = await appOf(ctx);
     if (!byApi(ctx)) {
-      return { ok: true, detail: `Okta app "${labelOf(app)}" (${app.name}, id ${app.id}): its provisioning is configured by the operator in the Admin Console` };
+      return {
+        ok: true,
+        detail: `Okta app "${labelOf(app)}" (${app.name}, id ${app.id}): its provisioning is configured by the operator in the Admin Console`,
+      };
     }
     const okta = oktaOf(ctx);
     const conn = await okta.getConnection(app.id);
@@ -568,7 +678,9 @@ export const oktaProvisioner: IdpProvisioner = {
     const conn = await okta.getConnection(app.id);
     if (conn.status !== 'ENABLED') return undefined;
     const f = featuresOn(await okta.getProvisioningFeature(app.id));
-    return f.create ? `Okta app "${labelOf(app)}" is already provisioning (connection enabled${conn.baseUrl ? ` to ${conn.baseUrl}` : ''}, Create Users on)` : undefined;
+    return f.create
+      ? `Okta app "${labelOf(app)}" is already provisioning (connection enabled${conn.baseUrl ? ` to ${conn.baseUrl}` : ''}, Create Users on)`
+      : undefined;
   },
   async testConnection() {
     // Okta's only connection test is the activation itself (a write that also saves a token): never run it here.
@@ -581,7 +693,10 @@ export const oktaProvisioner: IdpProvisioner = {
       const skipped = notPushed(users).map(loginOf);
       const failed = users.filter((u) => u.syncState === 'ERROR').map(loginOf);
       const parts: string[] = [];
-      if (skipped.length) parts.push(`${skipped.length} user(s) are assigned to "${labelOf(app)}" in Okta but were never pushed (assigned before provisioning was enabled: Assignments > Provision User): ${names(skipped)}.`);
+      if (skipped.length)
+        parts.push(
+          `${skipped.length} user(s) are assigned to "${labelOf(app)}" in Okta but were never pushed (assigned before provisioning was enabled: Assignments > Provision User): ${names(skipped)}.`,
+        );
       if (failed.length) parts.push(`${failed.length} user(s) failed to push in Okta (Assignments tab shows why): ${names(failed)}.`);
       return parts.length ? ` ${parts.join(' ')}` : '';
     } catch (err) {

@@ -45,9 +45,11 @@ export const pingfederateConfigSchema = z
      * The names of the target settings that hold the SCIM Base URL and the Bearer Token, when they
      * cannot be read from the connection (docs/vendor-facts.md P6: they are not published).
      */
-    targetSettings: z.object({ baseUrl: z.string().min(1).optional(), token: z.string().min(1).optional() }).strict().optional(),
+    targetSettings: z
+      .object({ baseUrl: z.string().min(1).optional(), token: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     /** How long to watch the SCIM service for the initial cycle before stopping (the run can be resumed). */
     initialCycleTimeoutMinutes: z.number().positive().default(240),
   })
   .strict();
-

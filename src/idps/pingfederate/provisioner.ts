@@ -1,7 +1,14 @@
 import { errorText, UserError } from '../../engine/errors.js';
 import type { Observation, PreflightCheck, Step, StepRun } from '../../engine/step.js';
 import type { JsonValue } from '../../engine/json.js';
-import { channelState, createPingFederateClient, type PingFederateClient, type ProvisioningShape, type SpConnection, type TargetSettingNames } from '../../clients/pingfederate.js';
+import {
+  channelState,
+  createPingFederateClient,
+  type PingFederateClient,
+  type ProvisioningShape,
+  type SpConnection,
+  type TargetSettingNames,
+} from '../../clients/pingfederate.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
@@ -89,20 +96,40 @@ const preflight: PreflightCheck<MigrationContext>[] = [
         const channels = shape.channels;
         const wanted = cfg(ctx).channel;
         if (channels.length === 0) {
-          return { ok: false, detail: `${conn(shape)} has no provisioning channel`, fix: 'create one on the connection\'s Outbound Provisioning tab (Manage Channels): the AD data store, the migration\'s users as source location, the attribute mapping' };
+          return {
+            ok: false,
+            detail: `${conn(shape)} has no provisioning channel`,
+            fix: "create one on the connection's Outbound Provisioning tab (Manage Channels): the AD data store, the migration's users as source location, the attribute mapping",
+          };
         }
         if (wanted !== undefined && !channels.some((c) => c.name === wanted)) {
-          return { ok: false, detail: `${conn(shape)} has no channel "${wanted}" (channels: ${channels.map((c) => `"${c.name}"`).join(', ')})`, fix: 'correct idp.channel' };
+          return {
+            ok: false,
+            detail: `${conn(shape)} has no channel "${wanted}" (channels: ${channels.map((c) => `"${c.name}"`).join(', ')})`,
+            fix: 'correct idp.channel',
+          };
         }
         if (wanted === undefined && channels.length > 1) {
-          return { ok: false, detail: `${conn(shape)} has ${channels.length} channels (${channels.map((c) => `"${c.name}"`).join(', ')})`, fix: 'name the one to activate in idp.channel' };
+          return {
+            ok: false,
+            detail: `${conn(shape)} has ${channels.length} channels (${channels.map((c) => `"${c.name}"`).join(', ')})`,
+            fix: 'name the one to activate in idp.channel',
+          };
         }
-        const source = (connection.outboundProvision?.channels.find((c) => (wanted ? c.name === wanted : true))?.channelSource as { userSourceLocation?: { groupDN?: string } } | undefined)?.userSourceLocation?.groupDN;
+        const source = (
+          connection.outboundProvision?.channels.find((c) => (wanted ? c.name === wanted : true))?.channelSource as
+            { userSourceLocation?: { groupDN?: string } } | undefined
+        )?.userSourceLocation?.groupDN;
         const groupDn = ctx.config.directory.groupDn;
         const differs = groupDn !== undefined && source !== undefined && source.toLowerCase() !== groupDn.toLowerCase();
         return {
           ok: !differs,
-          ...(differs ? { severity: 'warning' as const, fix: 'make the channel\'s Source Location the migration\'s group, or directory.groupDn the channel\'s: parity compares ZIA with directory.groupDn' } : {}),
+          ...(differs
+            ? {
+                severity: 'warning' as const,
+                fix: "make the channel's Source Location the migration's group, or directory.groupDn the channel's: parity compares ZIA with directory.groupDn",
+              }
+            : {}),
           detail: `${conn(shape)}: outbound provisioning type "${shape.type}", Base URL in target setting "${shape.baseUrlSetting}", token in "${shape.tokenSetting}"${source ? `, source location ${source}` : ''}${differs ? ` (directory.groupDn is ${groupDn})` : ''}`,
         };
       } catch (err) {
@@ -119,7 +146,12 @@ const preflight: PreflightCheck<MigrationContext>[] = [
         const s = await pingFederateOf(ctx).getOutboundProvisioningSettings();
         return { ok: true, detail: `the provisioner polls every ${s.synchronizationFrequency ?? 60} s (data store ${s.dataStoreRef.id})` };
       } catch (err) {
-        return { ok: false, severity: 'warning', detail: errorText(err), fix: 'enable System > Protocol Settings > Roles & Protocols > Outbound Provisioning in the PingFederate console (docs/vendor-facts.md P8)' };
+        return {
+          ok: false,
+          severity: 'warning',
+          detail: errorText(err),
+          fix: 'enable System > Protocol Settings > Roles & Protocols > Outbound Provisioning in the PingFederate console (docs/vendor-facts.md P8)',
+        };
       }
     },
   },
@@ -127,7 +159,7 @@ const preflight: PreflightCheck<MigrationContext>[] = [
 
 const setCredentials: Step<MigrationContext> = {
   id: 'pingfederate-credentials',
-  title: 'Give PingFederate the SCIM Base URL and token (the Zscaler connection\'s Target page)',
+  title: "Give PingFederate the SCIM Base URL and token (the Zscaler connection's Target page)",
   doc: `${DOC}, step 3 (Target)`,
   kind: 'automated',
   async observe(run) {
@@ -137,7 +169,11 @@ const setCredentials: Step<MigrationContext> = {
     const facts = { connection: shape.connectionId, type: shape.type, baseUrlSetting: shape.baseUrlSetting, tokenSetting: shape.tokenSetting };
     // The token is encrypted by PingFederate and cannot be read back: only this migration's record says it is ZIA's.
     if (typeof recorded === 'string' && recorded === shape.baseUrl && shape.tokenSet && (wanted === undefined || wanted === recorded)) {
-      return { state: 'done', detail: `${conn(shape)} holds the SCIM Base URL ${recorded} and the token this migration gave it at ${String(run.previous?.setAt)}`, facts };
+      return {
+        state: 'done',
+        detail: `${conn(shape)} holds the SCIM Base URL ${recorded} and the token this migration gave it at ${String(run.previous?.setAt)}`,
+        facts,
+      };
     }
     const kept = shape.settingNames.filter((n) => n !== shape.baseUrlSetting && n !== shape.tokenSetting);
     return {
@@ -154,7 +190,12 @@ const setCredentials: Step<MigrationContext> = {
   async apply(run) {
     const { ctx } = run;
     const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
-    const creds = await obtainScimCredentials(ctx, 'PingFederate needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.', true, typeof known === 'string' ? known : undefined);
+    const creds = await obtainScimCredentials(
+      ctx,
+      'PingFederate needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.',
+      true,
+      typeof known === 'string' ? known : undefined,
+    );
     // Users already in SCIM before PingFederate pushes: the initial cycle measures "users appearing" from here.
     const before = await ctx.scim(creds).countUsers();
     const id = await connectionIdOf(ctx);
@@ -172,7 +213,10 @@ const setCredentials: Step<MigrationContext> = {
   async verify(run, applied) {
     const { shape } = await readShape(run.ctx);
     if (shape.baseUrl !== applied?.baseUrl || !shape.tokenSet) {
-      return { state: 'drifted', detail: `${conn(shape)} does not hold what was saved: Base URL ${shape.baseUrl ?? '(empty)'}, token ${shape.tokenSet ? 'set' : 'empty'}` };
+      return {
+        state: 'drifted',
+        detail: `${conn(shape)} does not hold what was saved: Base URL ${shape.baseUrl ?? '(empty)'}, token ${shape.tokenSet ? 'set' : 'empty'}`,
+      };
     }
     if (run.ctx.scimCredentials) await run.ctx.scim(run.ctx.scimCredentials).probe();
     return { state: 'done', detail: `${conn(shape)} holds the SCIM Base URL ${shape.baseUrl} and a token the SCIM endpoint accepts` };
@@ -191,7 +235,11 @@ const start: Step<MigrationContext> = {
   kind: 'automated',
   async observe(run) {
     const { shape, channel } = await observeChannel(run.ctx);
-    if (shape.connectionActive && channel) return { state: 'done', detail: `${conn(shape)} and its channel "${channel}" are active: PingFederate's provisioner pushes the channel's users at each polling interval` };
+    if (shape.connectionActive && channel)
+      return {
+        state: 'done',
+        detail: `${conn(shape)} and its channel "${channel}" are active: PingFederate's provisioner pushes the channel's users at each polling interval`,
+      };
     const target = cfg(run.ctx).channel ?? shape.channels[0]?.name ?? '(none)';
     return {
       state: 'pending',
@@ -218,7 +266,11 @@ const pause: Step<MigrationContext> = {
   async observe(run) {
     const { shape, channel } = await observeChannel(run.ctx);
     if (!channel) return { state: 'done', detail: `no provisioning channel of ${conn(shape)} is active` };
-    return { state: 'pending', detail: `channel "${channel}" of ${conn(shape)} is active`, changes: [`deactivate channel "${channel}" (the connection, its target and token are kept; no user is touched in ZIA)`] };
+    return {
+      state: 'pending',
+      detail: `channel "${channel}" of ${conn(shape)} is active`,
+      changes: [`deactivate channel "${channel}" (the connection, its target and token are kept; no user is touched in ZIA)`],
+    };
   },
   async apply(run) {
     const id = await connectionIdOf(run.ctx);
@@ -238,7 +290,11 @@ const restore: Step<MigrationContext> = {
     const { shape } = await readShape(run.ctx);
     if (before === undefined) return { state: 'done', detail: `no snapshot of ${conn(shape)}: left as it is` };
     if (shape.connectionActive === before) return { state: 'done', detail: `${conn(shape)} is ${before ? 'active' : 'inactive'}, as before the migration` };
-    return { state: 'pending', detail: `${conn(shape)} is ${shape.connectionActive ? 'active' : 'inactive'}; it was ${before ? 'active' : 'inactive'}`, changes: [`set the connection ${before ? 'active' : 'inactive'} (channels stay inactive)`] };
+    return {
+      state: 'pending',
+      detail: `${conn(shape)} is ${shape.connectionActive ? 'active' : 'inactive'}; it was ${before ? 'active' : 'inactive'}`,
+      changes: [`set the connection ${before ? 'active' : 'inactive'} (channels stay inactive)`],
+    };
   },
   async apply(run) {
     const before = (run.snapshot?.pingfederateConnection as { active?: boolean } | undefined)?.active;
@@ -277,11 +333,12 @@ const initialCycle: Step<MigrationContext> = {
   doc: `${DOC} (progress has no admin API, docs/vendor-facts.md P9)`,
   kind: 'automated',
   async observe(run) {
-    if (typeof run.previous?.completedAt === 'string') return { state: 'done', detail: `initial cycle complete at ${run.previous.completedAt} (${String(run.previous.pushed)} users updated by PingFederate)` };
+    if (typeof run.previous?.completedAt === 'string')
+      return { state: 'done', detail: `initial cycle complete at ${run.previous.completedAt} (${String(run.previous.pushed)} users updated by PingFederate)` };
     return {
       state: 'pending',
-      detail: 'PingFederate\'s cycle is watched through the SCIM service once the channel is active',
-      changes: ['watch ZIA\'s SCIM users updated since the channel was activated grow to the directory scope, then check parity'],
+      detail: "PingFederate's cycle is watched through the SCIM service once the channel is active",
+      changes: ["watch ZIA's SCIM users updated since the channel was activated grow to the directory scope, then check parity"],
     };
   },
   async apply(run) {
@@ -301,12 +358,20 @@ const initialCycle: Step<MigrationContext> = {
       const settled = pushed === last.pushed && groups === last.groups;
       Object.assign(last, { pushed, groups });
       const facts = { done: Math.min(pushed, expected.inScope), total: expected.inScope, pushed, groups };
-      if (pushed < expected.enabled || !settled) return { state: 'pending', detail: `${pushed} users updated by PingFederate of ${expected.inScope} in the directory scope (${groups} groups)`, facts };
+      if (pushed < expected.enabled || !settled)
+        return { state: 'pending', detail: `${pushed} users updated by PingFederate of ${expected.inScope} in the directory scope (${groups} groups)`, facts };
       const parity = await runParity(ctx, { scim: creds });
       // A write while parity was reading makes its answer stale: look again.
       const quiet = (await scim.countUsers(filter)) === pushed && (await scim.countGroups(filter)) === groups;
-      if (parity.ok && quiet) return { state: 'done', detail: `${pushed} users and ${groups} groups updated by PingFederate and parity holds: the initial cycle is complete`, facts };
-      return { state: 'pending', detail: quiet ? `${pushed} users updated by PingFederate; parity not reached yet (${parity.breaches.join('; ')})` : `${pushed} users updated by PingFederate; it is still writing`, facts };
+      if (parity.ok && quiet)
+        return { state: 'done', detail: `${pushed} users and ${groups} groups updated by PingFederate and parity holds: the initial cycle is complete`, facts };
+      return {
+        state: 'pending',
+        detail: quiet
+          ? `${pushed} users updated by PingFederate; parity not reached yet (${parity.breaches.join('; ')})`
+          : `${pushed} users updated by PingFederate; it is still writing`,
+        facts,
+      };
     };
     const seen = await pollUntil(ctx, 'PingFederate: initial cycle', look, minutes * 60_000, (x) =>
       typeof x.facts?.done === 'number' && typeof x.facts.total === 'number' ? { done: x.facts.done, total: x.facts.total } : undefined,
@@ -359,4 +424,3 @@ export const pingfederateProvisioner: IdpProvisioner = {
     return ` PingFederate's provisioner has no status API: on the PingFederate host run provmgr --show-channels (the user count and dirty-record count of ${channel ? `channel "${channel}"` : 'the Zscaler channel'}) and read log/provisioner.log for the missing users; check they are inside the channel's Source Location.`;
   },
 };
-

@@ -15,8 +15,7 @@ export function userCountsText(s: ParitySummary): string {
 
 /** "Missing: 7 users (7 from ZIA, 7 from SCIM)" and the same for extra, one line each (terminal). */
 export function userCountLines(s: ParitySummary): [string, string] {
-  const per = (c: ParitySummary['missing'], prep: string) =>
-    `${c.zia} ${prep} ZIA` + (c.scim === null ? '' : `, ${c.scim} ${prep} SCIM`);
+  const per = (c: ParitySummary['missing'], prep: string) => `${c.zia} ${prep} ZIA` + (c.scim === null ? '' : `, ${c.scim} ${prep} SCIM`);
   const users = (n: number) => `${n} user${n === 1 ? '' : 's'}`;
   return [`Missing: ${users(s.missing.users)} (${per(s.missing, 'from')})`, `Extra: ${users(s.extra.users)} (${per(s.extra, 'in')})`];
 }

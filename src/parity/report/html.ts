@@ -39,16 +39,32 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
   B.push(`<section class="verdict ${vcls}" id="verdict"><h2>${h(hd.headline)}</h2>`);
   if (hd.breaches.length) B.push(`<ul>${hd.breaches.map((b) => `<li>${h(b)}</li>`).join('')}</ul>`);
   B.push('<dl class="meta">');
-  for (const [k, v] of [['thresholds', hd.thresholds], ['tenant', hd.tenant], ['tool', hd.tool], ['time', hd.time]] as const) B.push(`<dt>${k}</dt><dd>${h(v)}</dd>`);
+  for (const [k, v] of [
+    ['thresholds', hd.thresholds],
+    ['tenant', hd.tenant],
+    ['tool', hd.tool],
+    ['time', hd.time],
+  ] as const)
+    B.push(`<dt>${k}</dt><dd>${h(v)}</dd>`);
   B.push('</dl></section>');
-  B.push(`<h2>At a glance</h2><div class="charts">${barChart('Findings by kind', kindBars(report))}${barChart('Users missing and extra, by source', sourceBars(report))}</div>`);
-  B.push(`<p class="muted">Generated ${h(report.generatedAt)}. Matched on <code>${h(s.key)}</code> (case-insensitive); duplicates checked on <code>${h(s.secondaryKey)}</code>. ZIA's users come from ${h(ziaFeedText(s))}.</p>`);
-  B.push('<h2>Sources</h2><table><tr><th>source</th><th>records</th><th>unique</th><th>without key</th><th>matched with directory</th><th>missing</th><th>extra</th></tr>');
+  B.push(
+    `<h2>At a glance</h2><div class="charts">${barChart('Findings by kind', kindBars(report))}${barChart('Users missing and extra, by source', sourceBars(report))}</div>`,
+  );
+  B.push(
+    `<p class="muted">Generated ${h(report.generatedAt)}. Matched on <code>${h(s.key)}</code> (case-insensitive); duplicates checked on <code>${h(s.secondaryKey)}</code>. ZIA's users come from ${h(ziaFeedText(s))}.</p>`,
+  );
+  B.push(
+    '<h2>Sources</h2><table><tr><th>source</th><th>records</th><th>unique</th><th>without key</th><th>matched with directory</th><th>missing</th><th>extra</th></tr>',
+  );
   const row = (name: string, c: { records: number; unique: number; withoutKey: number }, m: number | null, mi: number | null, ex: number | null) =>
     `<tr>${td(name)}${td(String(c.records), 'n')}${td(String(c.unique), 'n')}${td(String(c.withoutKey), 'n')}${td(num(m), 'n')}${td(num(mi), mi ? 'n error' : 'n')}${td(num(ex), ex ? 'n warning' : 'n')}</tr>`;
   B.push(row('directory', s.counts.directory, null, null, null));
   B.push(row('ZIA', s.counts.zia, s.matched.directoryZia, s.missing.zia, s.extra.zia));
-  B.push(s.counts.scim ? row('SCIM', s.counts.scim, s.matched.directoryScim, s.missing.scim, s.extra.scim) : '<tr><td>SCIM</td><td colspan="6" class="muted">not read (directory vs ZIA only)</td></tr>');
+  B.push(
+    s.counts.scim
+      ? row('SCIM', s.counts.scim, s.matched.directoryScim, s.missing.scim, s.extra.scim)
+      : '<tr><td>SCIM</td><td colspan="6" class="muted">not read (directory vs ZIA only)</td></tr>',
+  );
   B.push('</table>');
   B.push(`<p>${h(userCountsText(s))}</p>`);
   if (s.matched.allThree !== null) B.push(`<p>Users in all three sources: ${s.matched.allThree}.</p>`);
@@ -60,17 +76,24 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
   }
   B.push('</table>');
   const d = s.drift.byAttribute;
-  B.push(`<p>Drift by attribute: userName ${d.userName}, email ${d.email}, displayName ${d.displayName}, department ${d.department}, groups ${d.groups}. Case-only differences: ${s.caseMismatches}. Duplicates: ${s.duplicates.total}.</p>`);
+  B.push(
+    `<p>Drift by attribute: userName ${d.userName}, email ${d.email}, displayName ${d.displayName}, department ${d.department}, groups ${d.groups}. Case-only differences: ${s.caseMismatches}. Duplicates: ${s.duplicates.total}.</p>`,
+  );
 
-  B.push('<h2>Groups</h2><p class="muted">Highlighted: groups whose member counts differ between sources (or that a source lacks).</p><table><tr><th>group</th><th>directory</th><th>ZIA</th><th>SCIM</th></tr>');
+  B.push(
+    '<h2>Groups</h2><p class="muted">Highlighted: groups whose member counts differ between sources (or that a source lacks).</p><table><tr><th>group</th><th>directory</th><th>ZIA</th><th>SCIM</th></tr>',
+  );
   for (const g of report.groups.slice(0, maxRows)) {
-    B.push(`<tr${groupDiffers(g, s.scimCompared) ? ' class="differ"' : ''}>${td(g.name)}${td(num(g.directory), 'n')}${td(num(g.zia), 'n')}${td(num(g.scim), 'n')}</tr>`);
+    B.push(
+      `<tr${groupDiffers(g, s.scimCompared) ? ' class="differ"' : ''}>${td(g.name)}${td(num(g.directory), 'n')}${td(num(g.zia), 'n')}${td(num(g.scim), 'n')}</tr>`,
+    );
   }
   B.push('</table>');
   if (report.groups.length > maxRows) B.push(`<p class="muted">${report.groups.length - maxRows} more groups in parity.json.</p>`);
 
   B.push('<h2>Findings</h2>');
-  if (report.findingsTruncated) B.push(`<p class="muted">Only the worst ${report.findings.length} of ${report.findingsTotal} findings were kept for this run.</p>`);
+  if (report.findingsTruncated)
+    B.push(`<p class="muted">Only the worst ${report.findings.length} of ${report.findingsTotal} findings were kept for this run.</p>`);
   const byKind = new Map<string, Finding[]>();
   for (const f of report.findings) {
     const list = byKind.get(f.kind);
@@ -84,7 +107,9 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
     B.push(`<h3>${h(k)} (${s.findingsByKind[k]})</h3>`);
     B.push('<table><tr><th>severity</th><th>key</th><th>sources</th><th>attribute</th><th>expected</th><th>actual</th><th>detail</th></tr>');
     for (const f of list) {
-      B.push(`<tr>${td(f.severity, f.severity)}${td(f.key)}${td(f.sources.join(', '))}${td(f.attribute ?? '')}${td(f.expected ?? '')}${td(f.actual ?? '')}${td(f.detail, 'detail')}</tr>`);
+      B.push(
+        `<tr>${td(f.severity, f.severity)}${td(f.key)}${td(f.sources.join(', '))}${td(f.attribute ?? '')}${td(f.expected ?? '')}${td(f.actual ?? '')}${td(f.detail, 'detail')}</tr>`,
+      );
     }
     B.push('</table>');
     if (s.findingsByKind[k] > list.length) B.push(`<p class="muted">${s.findingsByKind[k] - list.length} more in ${h(csvFileName(k))}.</p>`);
@@ -130,11 +155,16 @@ function sourceBars(report: ParityReport): Bar[] {
 
 /** A horizontal bar chart as inline SVG (no script, no external asset); each bar also has a <title>. */
 function barChart(title: string, bars: Bar[]): string {
-  const labelW = 210, barW = 260, rowH = 22, top = 24;
+  const labelW = 210,
+    barW = 260,
+    rowH = 22,
+    top = 24;
   const max = Math.max(1, ...bars.map((b) => b.value));
   const height = top + bars.length * rowH + 4;
   const P: string[] = [];
-  P.push(`<svg class="chart" role="img" aria-label="${h(title)}" width="${labelW + barW + 60}" height="${height}" viewBox="0 0 ${labelW + barW + 60} ${height}">`);
+  P.push(
+    `<svg class="chart" role="img" aria-label="${h(title)}" width="${labelW + barW + 60}" height="${height}" viewBox="0 0 ${labelW + barW + 60} ${height}">`,
+  );
   P.push(`<title>${h(title)}</title><text x="0" y="14" font-weight="600">${h(title)}</text>`);
   bars.forEach((b, i) => {
     const y = top + i * rowH;

@@ -22,13 +22,17 @@ export function toJUnit(report: ParityReport, thresholds: ParityThresholds): str
     const name = `parity.thresholds.${c.category}`;
     if (c.ok) {
       const found = c.bySource ? describeUserCount(c) : String(c.count);
-      cases.push(`    <testcase classname="parity.thresholds" name="${x(c.category)}"><system-out>${x(`${found} found, ${c.allowed} allowed`)}</system-out></testcase>`);
+      cases.push(
+        `    <testcase classname="parity.thresholds" name="${x(c.category)}"><system-out>${x(`${found} found, ${c.allowed} allowed`)}</system-out></testcase>`,
+      );
     } else {
       failures++;
       const msg = c.bySource
         ? `${describeUserCount(c)} ${c.category}, ${c.allowed} allowed (${name})`
         : `${c.count} ${c.category} findings, ${c.allowed} allowed (${name})`;
-      cases.push(`    <testcase classname="parity.thresholds" name="${x(c.category)}"><failure type="threshold" message="${x(msg)}">${x(msg)}</failure></testcase>`);
+      cases.push(
+        `    <testcase classname="parity.thresholds" name="${x(c.category)}"><failure type="threshold" message="${x(msg)}">${x(msg)}</failure></testcase>`,
+      );
     }
   }
   const samples = new Map<string, string[]>();
@@ -44,7 +48,9 @@ export function toJUnit(report: ParityReport, thresholds: ParityThresholds): str
       failures++;
       const list = samples.get(kind) ?? [];
       const body = list.join('\n') + (n > list.length ? `\n… ${n - list.length} more` : '');
-      cases.push(`    <testcase classname="parity.${x(cat)}" name="${x(kind)}"><failure type="${x(kind)}" message="${x(`${n} ${kind}`)}">${x(body)}</failure></testcase>`);
+      cases.push(
+        `    <testcase classname="parity.${x(cat)}" name="${x(kind)}"><failure type="${x(kind)}" message="${x(`${n} ${kind}`)}">${x(body)}</failure></testcase>`,
+      );
     } else {
       cases.push(`    <testcase classname="parity.${x(cat)}" name="${x(kind)}"><system-out>${x(`${n} found`)}</system-out></testcase>`);
     }

@@ -20,14 +20,21 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
   if (hd.breaches.length) L.push('');
   L.push(`| | |`, '|---|---|');
   L.push(`| thresholds | ${md(hd.thresholds)} |`, `| tenant | ${md(hd.tenant)} |`, `| tool | ${md(hd.tool)} |`, `| time | ${md(hd.time)} |`, '');
-  L.push(`Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**. ZIA's users come from ${ziaFeedText(s)}.`, '');
+  L.push(
+    `Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**. ZIA's users come from ${ziaFeedText(s)}.`,
+    '',
+  );
   L.push('## Sources', '');
   L.push('| source | records | unique | without key | matched with directory | missing | extra |');
   L.push('|---|---:|---:|---:|---:|---:|---:|');
   L.push(`| directory | ${s.counts.directory.records} | ${s.counts.directory.unique} | ${s.counts.directory.withoutKey} | - | - | - |`);
-  L.push(`| ZIA | ${s.counts.zia.records} | ${s.counts.zia.unique} | ${s.counts.zia.withoutKey} | ${s.matched.directoryZia} | ${s.missing.zia} | ${s.extra.zia} |`);
+  L.push(
+    `| ZIA | ${s.counts.zia.records} | ${s.counts.zia.unique} | ${s.counts.zia.withoutKey} | ${s.matched.directoryZia} | ${s.missing.zia} | ${s.extra.zia} |`,
+  );
   if (s.counts.scim) {
-    L.push(`| SCIM | ${s.counts.scim.records} | ${s.counts.scim.unique} | ${s.counts.scim.withoutKey} | ${num(s.matched.directoryScim)} | ${num(s.missing.scim)} | ${num(s.extra.scim)} |`);
+    L.push(
+      `| SCIM | ${s.counts.scim.records} | ${s.counts.scim.unique} | ${s.counts.scim.withoutKey} | ${num(s.matched.directoryScim)} | ${num(s.missing.scim)} | ${num(s.extra.scim)} |`,
+    );
   } else {
     L.push('| SCIM | not read | | | | | |');
   }
@@ -39,7 +46,10 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
   for (const k of FINDING_KINDS) L.push(`| ${k} | ${s.findingsByKind[k]} |`);
   L.push('');
   const d = s.drift.byAttribute;
-  L.push(`Drift by attribute: userName ${d.userName}, email ${d.email}, displayName ${d.displayName}, department ${d.department}, groups ${d.groups}. Case-only differences: ${s.caseMismatches}. Duplicates: ${s.duplicates.total} (same key ${s.duplicates.sameKey}, same ${s.secondaryKey} ${s.duplicates.sameSecondaryKey}).`, '');
+  L.push(
+    `Drift by attribute: userName ${d.userName}, email ${d.email}, displayName ${d.displayName}, department ${d.department}, groups ${d.groups}. Case-only differences: ${s.caseMismatches}. Duplicates: ${s.duplicates.total} (same key ${s.duplicates.sameKey}, same ${s.secondaryKey} ${s.duplicates.sameSecondaryKey}).`,
+    '',
+  );
   L.push('## Groups', '');
   L.push('| group | directory | ZIA | SCIM |', '|---|---:|---:|---:|');
   for (const g of report.groups.slice(0, maxRows)) L.push(`| ${md(g.name)} | ${num(g.directory)} | ${num(g.zia)} | ${num(g.scim)} |`);
@@ -62,7 +72,9 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
     L.push(`### ${k} (${s.findingsByKind[k]})`, '');
     L.push('| severity | key | sources | attribute | expected | actual | detail |', '|---|---|---|---|---|---|---|');
     for (const f of list) {
-      L.push(`| ${f.severity} | ${md(f.key)} | ${f.sources.join(', ')} | ${md(f.attribute ?? '')} | ${md(f.expected ?? '')} | ${md(f.actual ?? '')} | ${md(f.detail)} |`);
+      L.push(
+        `| ${f.severity} | ${md(f.key)} | ${f.sources.join(', ')} | ${md(f.attribute ?? '')} | ${md(f.expected ?? '')} | ${md(f.actual ?? '')} | ${md(f.detail)} |`,
+      );
     }
     if (s.findingsByKind[k] > list.length) L.push('', `${s.findingsByKind[k] - list.length} more in ${csvFileName(k)}.`);
     L.push('');

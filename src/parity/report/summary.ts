@@ -32,7 +32,15 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
   out.push('');
   const head: Cell[] = ['source', 'records', 'unique', 'no key', 'matched', 'missing', 'extra'].map((t) => ({ text: t, style: c.bold }));
   const rows: Cell[][] = [head];
-  rows.push([{ text: 'directory' }, { text: num(s.counts.directory.records) }, { text: num(s.counts.directory.unique) }, { text: num(s.counts.directory.withoutKey) }, { text: '' }, { text: '' }, { text: '' }]);
+  rows.push([
+    { text: 'directory' },
+    { text: num(s.counts.directory.records) },
+    { text: num(s.counts.directory.unique) },
+    { text: num(s.counts.directory.withoutKey) },
+    { text: '' },
+    { text: '' },
+    { text: '' },
+  ]);
   rows.push([
     { text: 'ZIA' },
     { text: num(s.counts.zia.records) },
@@ -62,7 +70,12 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
   out.push('');
 
   // Finding counts per kind, in report order; kinds with findings only, or a clean line.
-  const kindRows: Cell[][] = [[{ text: 'finding', style: c.bold }, { text: 'count', style: c.bold }]];
+  const kindRows: Cell[][] = [
+    [
+      { text: 'finding', style: c.bold },
+      { text: 'count', style: c.bold },
+    ],
+  ];
   for (const kind of FINDING_KINDS) {
     const n = s.findingsByKind[kind];
     if (n > 0) kindRows.push([{ text: kind }, { text: String(n), style: c.yellow }]);

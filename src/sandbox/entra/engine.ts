@@ -28,15 +28,7 @@ import {
   type ScimTarget,
   type ScimUser,
 } from './scim-client.js';
-import {
-  assignedGroups,
-  assignedUsers,
-  type EntraGroup,
-  type EntraState,
-  type EntraUser,
-  type ProvisioningLogEntry,
-  type TaskExecution,
-} from './tenant.js';
+import { assignedGroups, assignedUsers, type EntraGroup, type EntraState, type EntraUser, type ProvisioningLogEntry, type TaskExecution } from './tenant.js';
 import { setTarget, sourceValue, targetValue, type AttributeMapping } from './mapping.js';
 
 const BASE_DELAY_MS = 250;
@@ -130,10 +122,13 @@ export class ProvisioningEngine {
     this.cancelNext();
     const job = this.state.job;
     if (this.stopped || this.pauseRequested || job.schedule.state !== 'Active' || job.status.code === 'Quarantine') return;
-    this.nextCycle = setTimeout(() => {
-      this.nextCycle = null;
-      if (!this.running && !this.stopped && !this.pauseRequested) this.launch();
-    }, INCREMENTAL_INTERVAL_MS / Math.max(this.speed, 0.001));
+    this.nextCycle = setTimeout(
+      () => {
+        this.nextCycle = null;
+        if (!this.running && !this.stopped && !this.pauseRequested) this.launch();
+      },
+      INCREMENTAL_INTERVAL_MS / Math.max(this.speed, 0.001),
+    );
     this.nextCycle.unref();
   }
 
@@ -267,7 +262,11 @@ export class ProvisioningEngine {
       job.status.lastExecution.timeEnded = now;
       const minimum = this.state.escrowQuarantineMinimum;
       if (cursor.mode === 'incremental' && cursor.failed >= minimum && (cursor.failed / total > ESCROW_PROPORTION || cursor.failed > 40_000)) {
-        this.quarantine('EncounteredEscrowProportionThreshold', `${cursor.failed} of ${total} evaluated objects failed (more than 40 %).`, 'EncounteredEscrowProportionThreshold');
+        this.quarantine(
+          'EncounteredEscrowProportionThreshold',
+          `${cursor.failed} of ${total} evaluated objects failed (more than 40 %).`,
+          'EncounteredEscrowProportionThreshold',
+        );
       }
       this.cursor = null;
       return;
@@ -405,9 +404,7 @@ export class ProvisioningEngine {
         action = 'update';
       }
       this.state.targetIds.set(group.id, id);
-      const memberIds = group.memberIds
-        .map((m) => this.state.targetIds.get(m))
-        .filter((m): m is string => m !== undefined);
+      const memberIds = group.memberIds.map((m) => this.state.targetIds.get(m)).filter((m): m is string => m !== undefined);
       for (let i = 0; i < memberIds.length; i += MEMBERS_PER_PATCH) {
         const chunk = memberIds.slice(i, i + MEMBERS_PER_PATCH);
         await scimRequest(

@@ -33,14 +33,22 @@ export const ZSCALER_USER_MAPPING: readonly AttributeMapping[] = Object.freeze([
 
 export function sourceValue(user: EntraUser, source: EntraSource): string | boolean | null {
   switch (source) {
-    case 'objectId': return user.id;
-    case 'userPrincipalName': return user.userPrincipalName;
-    case 'accountEnabled': return user.accountEnabled;
-    case 'displayName': return user.displayName;
-    case 'givenName': return user.givenName;
-    case 'surname': return user.surname;
-    case 'department': return user.department;
-    case 'mail': return user.mail;
+    case 'objectId':
+      return user.id;
+    case 'userPrincipalName':
+      return user.userPrincipalName;
+    case 'accountEnabled':
+      return user.accountEnabled;
+    case 'displayName':
+      return user.displayName;
+    case 'givenName':
+      return user.givenName;
+    case 'surname':
+      return user.surname;
+    case 'department':
+      return user.department;
+    case 'mail':
+      return user.mail;
   }
 }
 

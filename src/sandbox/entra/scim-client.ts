@@ -111,18 +111,8 @@ export async function findUserByAttribute(target: ScimTarget, attribute: string,
   return first ? scimUserSchema.parse(first) : null;
 }
 
-export async function findGroupByDisplayName(
-  target: ScimTarget,
-  displayName: string,
-  opts: ScimCallOptions,
-): Promise<{ id: string } | null> {
-  const { json } = await scimRequest(
-    target,
-    'GET',
-    `/Groups?excludedAttributes=members&filter=${eqFilter('displayName', displayName)}`,
-    undefined,
-    opts,
-  );
+export async function findGroupByDisplayName(target: ScimTarget, displayName: string, opts: ScimCallOptions): Promise<{ id: string } | null> {
+  const { json } = await scimRequest(target, 'GET', `/Groups?excludedAttributes=members&filter=${eqFilter('displayName', displayName)}`, undefined, opts);
   const list = listResponseSchema.parse(json);
   return list.Resources?.[0] ?? null;
 }

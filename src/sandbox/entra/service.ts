@@ -215,7 +215,13 @@ export function provisioningFilter(filter: string): (l: LogEntry) => boolean {
     if (date) {
       const at = Date.parse(date[2] as string);
       if (!Number.isNaN(at)) {
-        const cmp: Record<string, (a: number) => boolean> = { eq: (a) => a === at, gt: (a) => a > at, lt: (a) => a < at, ge: (a) => a >= at, le: (a) => a <= at };
+        const cmp: Record<string, (a: number) => boolean> = {
+          eq: (a) => a === at,
+          gt: (a) => a > at,
+          lt: (a) => a < at,
+          ge: (a) => a >= at,
+          le: (a) => a <= at,
+        };
         const f = cmp[date[1] as string]!;
         return (l) => f(Date.parse(l.activityDateTime));
       }
@@ -264,20 +270,29 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
     const parsed = tokenFormSchema.safeParse(form);
     const aad = (status: number, error: string, code: number, text: string): [number, unknown] => [status, aadError(error, code, text)];
-    if (!parsed.success) return aad(400, 'invalid_request', 900144, 'The request body must contain grant_type=client_credentials, client_id, client_secret and scope.');
+    if (!parsed.success)
+      return aad(400, 'invalid_request', 900144, 'The request body must contain grant_type=client_credentials, client_id, client_secret and scope.');
     if (tenant !== state.tenantId) return aad(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
-    if (parsed.data.client_id !== credentials.clientId) return aad(400, 'unauthorized_client', 700016, `Application with identifier '${parsed.data.client_id}' was not found in the directory.`);
+    if (parsed.data.client_id !== credentials.clientId)
+      return aad(400, 'unauthorized_client', 700016, `Application with identifier '${parsed.data.client_id}' was not found in the directory.`);
     if (!safeEqual(parsed.data.client_secret, credentials.clientSecret)) {
-      return aad(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+      return aad(
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+      );
     }
-    if (parsed.data.scope !== 'https://graph.microsoft.com/.default') return aad(400, 'invalid_scope', 1002012, `The provided value for scope ${parsed.data.scope} is not valid.`);
+    if (parsed.data.scope !== 'https://graph.microsoft.com/.default')
+      return aad(400, 'invalid_scope', 1002012, `The provided value for scope ${parsed.data.scope} is not valid.`);
     const accessToken = randomBytes(32).toString('base64url');
     tokens.set(accessToken, Date.now() + TOKEN_TTL_S * 1000);
     return [200, { token_type: 'Bearer', expires_in: TOKEN_TTL_S, ext_expires_in: TOKEN_TTL_S, access_token: accessToken }];
   };
 
   const requireJob = (jobId: string): void => {
-    if (decodeURIComponent(jobId) !== state.job.id) throw new HttpError(404, 'Request_ResourceNotFound', `Job '${jobId}' not found on service principal ${sp.id}.`);
+    if (decodeURIComponent(jobId) !== state.job.id)
+      throw new HttpError(404, 'Request_ResourceNotFound', `Job '${jobId}' not found on service principal ${sp.id}.`);
   };
 
   const validateCredentials = async (body: z.infer<typeof validateBodySchema>): Promise<void> => {
@@ -293,9 +308,17 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
         maxRetries: 1,
       });
       const list = listResponseSchema.safeParse(json);
-      const isList = list.success && (Array.isArray((json as { schemas?: unknown }).schemas) ? ((json as { schemas: unknown[] }).schemas.includes(SCHEMA_LIST)) : list.data.totalResults !== undefined);
+      const isList =
+        list.success &&
+        (Array.isArray((json as { schemas?: unknown }).schemas)
+          ? (json as { schemas: unknown[] }).schemas.includes(SCHEMA_LIST)
+          : list.data.totalResults !== undefined);
       if (status !== 200 || !isList) {
-        throw new HttpError(400, 'BadRequest', `An error occurred while validating credentials: the SCIM endpoint answered HTTP ${status} without a SCIM ListResponse.`);
+        throw new HttpError(
+          400,
+          'BadRequest',
+          `An error occurred while validating credentials: the SCIM endpoint answered HTTP ${status} without a SCIM ListResponse.`,
+        );
       }
     } catch (err) {
       if (err instanceof HttpError) throw err;
@@ -338,23 +361,35 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       if (eq) match = () => sp.displayName === unquote(eq[1] as string);
       else if (sw) match = () => sp.displayName.toLowerCase().startsWith(unquote(sw[1] as string).toLowerCase());
       else if (app) match = () => sp.appId === unquote(app[1] as string);
-      else if (filter !== '') throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports displayName eq, startswith and appId eq).`);
+      else if (filter !== '')
+        throw new HttpError(400, 'BadRequest', `Unsupported $filter '${filter}' (sandbox supports displayName eq, startswith and appId eq).`);
       return [200, { '@odata.context': `${ctx}#servicePrincipals`, value: match() ? [spJson()] : [] }];
     }
     const byAppId = /^\/servicePrincipals\(appId='([^']+)'\)$/.exec(decodeURIComponent(path));
     if (method === 'GET' && byAppId) {
-      if (byAppId[1] !== sp.appId) throw new HttpError(404, 'Request_ResourceNotFound', `Resource '${byAppId[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      if (byAppId[1] !== sp.appId)
+        throw new HttpError(
+          404,
+          'Request_ResourceNotFound',
+          `Resource '${byAppId[1]}' does not exist or one of its queried reference-property objects are not present.`,
+        );
       return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
     }
     if (method === 'GET' && path === '/auditLogs/provisioning') return [200, provisioningLogs(url)];
 
     const m = /^\/servicePrincipals\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
-    if (m[1] !== sp.id) throw new HttpError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    if (m[1] !== sp.id)
+      throw new HttpError(
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     const rest = m[2] ?? '';
     if (method === 'GET' && rest === '') return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
     if (method === 'GET' && rest === '/appRoleAssignedTo') return [200, appRoleAssignedTo(url, ctx)];
-    if (method === 'GET' && rest === '/synchronization/jobs') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs`, value: [state.job] }];
+    if (method === 'GET' && rest === '/synchronization/jobs')
+      return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs`, value: [state.job] }];
     if (rest === '/synchronization/secrets') {
       if (method === 'GET') {
         // v1.0 documents PUT only; the GET is documented on beta (vendor-facts.md).
@@ -375,10 +410,14 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
     if (j) {
       requireJob(j[1] as string);
       const action = j[2] ?? '';
-      if (method === 'GET' && action === '') return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs/$entity`, ...state.job }];
+      if (method === 'GET' && action === '')
+        return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs/$entity`, ...state.job }];
       // Get synchronizationSchema (v1.0): the job's rules, with the user mapping the engine applies.
       if (method === 'GET' && action === '/schema') {
-        return [200, { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs('${state.job.id}')/schema/$entity`, ...synchronizationSchema(state) }];
+        return [
+          200,
+          { '@odata.context': `${ctx}#servicePrincipals('${sp.id}')/synchronization/jobs('${state.job.id}')/schema/$entity`, ...synchronizationSchema(state) },
+        ];
       }
       if (method === 'POST' && action === '/validateCredentials') {
         await validateCredentials(parseJson(req.body.toString('utf8'), validateBodySchema, 'validateCredentials'));
@@ -425,7 +464,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   };
 
   /** One page of a collection, $top and an opaque $skiptoken in @odata.nextLink. */
-  const page = <T,>(url: URL, items: T[], context: string, defaultTop: number, maxTop: number): Record<string, unknown> => {
+  const page = <T>(url: URL, items: T[], context: string, defaultTop: number, maxTop: number): Record<string, unknown> => {
     const top = Math.min(Math.max(Number(url.searchParams.get('$top') ?? String(defaultTop)) || defaultTop, 1), maxTop);
     const skip = Number(Buffer.from(url.searchParams.get('$skiptoken') ?? '', 'base64url').toString('utf8') || '0') || 0;
     const body: Record<string, unknown> = { '@odata.context': context, value: items.slice(skip, skip + top) };

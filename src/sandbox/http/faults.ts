@@ -33,11 +33,7 @@ export const SANDBOX_SERVERS = ['zia', 'scim', 'graph', 'login', 'zpa', 'zpa-sci
 export type SandboxServer = (typeof SANDBOX_SERVERS)[number];
 
 export type FaultKind =
-  | { kind: 'status'; status: number }
-  | { kind: 'reset' }
-  | { kind: 'timeout'; ms: number }
-  | { kind: 'truncate' }
-  | { kind: 'latency'; ms: number };
+  { kind: 'status'; status: number } | { kind: 'reset' } | { kind: 'timeout'; ms: number } | { kind: 'truncate' } | { kind: 'latency'; ms: number };
 
 export interface FaultRule {
   server: string;
@@ -69,9 +65,7 @@ function parseKind(text: string, rule: string): FaultKind {
     }
     return { kind: 'timeout', ms: m[2] === undefined ? 120_000 : Number(m[2]) };
   }
-  throw new FaultSpecError(
-    `fault rule "${rule}": unknown kind "${text}" (use 429, 5xx, 500-599, reset, timeout[=ms], truncate, latency=ms)`,
-  );
+  throw new FaultSpecError(`fault rule "${rule}": unknown kind "${text}" (use 429, 5xx, 500-599, reset, timeout[=ms], truncate, latency=ms)`);
 }
 
 export function parseFaultSpec(spec: string | undefined): FaultRule[] {

@@ -22,7 +22,10 @@ async function operateOktaConsole(okta: OktaSimulation, app: OktaAppRec, action:
     case 'idp.start':
       okta.console.setToApp(app.id, { create: true, update: true, deactivate: true });
       // Push Groups: the groups the sandbox's configuration names (all of the directory's).
-      okta.console.pushGroups(app.id, okta.state.groups.map((g) => g.name));
+      okta.console.pushGroups(
+        app.id,
+        okta.state.groups.map((g) => g.name),
+      );
       return;
     case 'idp.pause':
       okta.console.setToApp(app.id, { create: false, update: false, deactivate: false });

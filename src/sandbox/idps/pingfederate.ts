@@ -31,7 +31,9 @@ async function operate(pf: PingFederateSimulation, action: IdpAction): Promise<v
       out.channels.forEach((ch) => (ch.active = false));
       return;
     case 'idp.provisionUsers':
-      throw new IdpConsoleRefusal('PingFederate has no "provision these users" action: users in the channel\'s source location are pushed at the next polling interval');
+      throw new IdpConsoleRefusal(
+        'PingFederate has no "provision these users" action: users in the channel\'s source location are pushed at the next polling interval',
+      );
     default:
       return unhandled(action);
   }
@@ -53,7 +55,11 @@ export const pingfederateSimulation: IdpSimulationModule = {
       configSection: (secret) => ({
         kind: 'pingfederate',
         adminUrl: pf.adminUrl,
-        auth: { kind: 'basic', username: pf.credentials.admin.username, ...secret('password', pf.credentials.admin.password, { env: 'MIGRATE_SANDBOX_PINGFEDERATE_PASSWORD', file: 'pingfederate-password' }) },
+        auth: {
+          kind: 'basic',
+          username: pf.credentials.admin.username,
+          ...secret('password', pf.credentials.admin.password, { env: 'MIGRATE_SANDBOX_PINGFEDERATE_PASSWORD', file: 'pingfederate-password' }),
+        },
         connection: { name: 'Zscaler ZIA' },
       }),
       operate: (action) => operate(pf, action),

@@ -77,7 +77,12 @@ export function dnKey(dn: string): string {
       .map((part) => {
         const eq = part.indexOf('=');
         if (eq < 0) return part.trim().toLowerCase();
-        return `${part.slice(0, eq).trim().toLowerCase()}=${escapeValue(part.slice(eq + 1).trim().toLowerCase())}`;
+        return `${part.slice(0, eq).trim().toLowerCase()}=${escapeValue(
+          part
+            .slice(eq + 1)
+            .trim()
+            .toLowerCase(),
+        )}`;
       })
       .filter((p) => p !== '')
       .join(',');

@@ -94,9 +94,7 @@ export function buildStore(directory: SandboxDirectory): LdapStore {
       addAttr(c, 'objectClass', isOu ? ['top', 'organizationalUnit'] : ['top', 'container']);
       addAttr(c, isOu ? 'ou' : 'cn', [firstRdnValue(display)]);
       addAttr(c, 'name', [firstRdnValue(display)]);
-      addAttr(c, 'objectCategory', [
-        isOu ? `CN=Organizational-Unit,${schema}` : `CN=Container,${schema}`,
-      ]);
+      addAttr(c, 'objectCategory', [isOu ? `CN=Organizational-Unit,${schema}` : `CN=Container,${schema}`]);
       entries.push(c);
       byKey.set(c.key, c);
     }

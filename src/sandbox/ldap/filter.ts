@@ -145,17 +145,14 @@ export function matchesFilter(filter: LdapFilterNode, entry: LdapEntry, ctx: Fil
       return attr === 'objectclass' || entry.match.has(attr);
     }
     case 'EqualityFilter':
-    case 'ApproximateFilter':
-    {
+    case 'ApproximateFilter': {
       const attr = (filter.attribute ?? '').toLowerCase();
       return equalityMatches(entry, attr, asText(filter.value), attr === 'objectguid' ? rawAssertion(filter) : null);
     }
     case 'SubstringFilter': {
       const attr = (filter.attribute ?? '').toLowerCase();
       const lc = (s: string | undefined): string => (s ?? '').toLowerCase();
-      return (entry.match.get(attr) ?? []).some((v) =>
-        substringMatches(v, lc(filter.initial), (filter.any ?? []).map(lc), lc(filter.final)),
-      );
+      return (entry.match.get(attr) ?? []).some((v) => substringMatches(v, lc(filter.initial), (filter.any ?? []).map(lc), lc(filter.final)));
     }
     case 'GreaterThanEqualsFilter':
       return compareOrdered(entry, (filter.attribute ?? '').toLowerCase(), asText(filter.value), true);

@@ -47,8 +47,7 @@ const SCOPE_BASE = 0;
 const SCOPE_ONE = 1;
 
 /** AD's own texts, so operator-facing errors in our CLI look like the real thing. */
-const MSG_BAD_CREDENTIALS =
-  '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563';
+const MSG_BAD_CREDENTIALS = '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563';
 const MSG_BIND_REQUIRED =
   '000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed on the connection., data 0, v4563';
 

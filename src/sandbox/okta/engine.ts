@@ -34,9 +34,18 @@ export class ScimCallError extends Error {
   }
 }
 
-type Job = { kind: 'user'; appId: string; userId: string } | { kind: 'deactivate'; appId: string; userId: string; externalId: string } | { kind: 'group'; appId: string; mappingId: string } | { kind: 'unlink-group'; appId: string; targetGroupId: string };
+type Job =
+  | { kind: 'user'; appId: string; userId: string }
+  | { kind: 'deactivate'; appId: string; userId: string; externalId: string }
+  | { kind: 'group'; appId: string; mappingId: string }
+  | { kind: 'unlink-group'; appId: string; targetGroupId: string };
 
-const keyOf = (j: Job): string => (j.kind === 'group' ? `group|${j.appId}|${j.mappingId}` : j.kind === 'unlink-group' ? `unlink|${j.appId}|${j.targetGroupId}` : `${j.kind}|${j.appId}|${j.userId}`);
+const keyOf = (j: Job): string =>
+  j.kind === 'group'
+    ? `group|${j.appId}|${j.mappingId}`
+    : j.kind === 'unlink-group'
+      ? `unlink|${j.appId}|${j.targetGroupId}`
+      : `${j.kind}|${j.appId}|${j.userId}`;
 
 export class OktaProvisioningEngine {
   private readonly queue: Job[] = [];

@@ -23,7 +23,18 @@ import { RateLimiter } from '../http/ratelimit.js';
 import { jsonResponse, startService, type SimRequest, type SimResponse } from '../http/server.js';
 import type { SandboxDirectory } from '../world/directory.js';
 import { OKTA_SCIM_USER_AGENT, OktaProvisioningEngine } from './engine.js';
-import { appFeatures, buildOrg, markAssignedBeforeProvisioning, oktaId, provisioningOn, userById, type AppUserRec, type GroupPushMappingRec, type OktaAppRec, type OktaOrgState } from './org.js';
+import {
+  appFeatures,
+  buildOrg,
+  markAssignedBeforeProvisioning,
+  oktaId,
+  provisioningOn,
+  userById,
+  type AppUserRec,
+  type GroupPushMappingRec,
+  type OktaAppRec,
+  type OktaOrgState,
+} from './org.js';
 
 export interface StartOktaSimulationOptions {
   directory: SandboxDirectory;
@@ -107,7 +118,13 @@ class OktaHttpError extends Error {
 
 /** Okta's error object (K7). */
 export function oktaErrorBody(code: string, summary: string, causes: string[] = []): Record<string, unknown> {
-  return { errorCode: code, errorSummary: summary, errorLink: code, errorId: `oae${randomBytes(11).toString('base64url')}`, errorCauses: causes.map((errorSummary) => ({ errorSummary })) };
+  return {
+    errorCode: code,
+    errorSummary: summary,
+    errorLink: code,
+    errorId: `oae${randomBytes(11).toString('base64url')}`,
+    errorCauses: causes.map((errorSummary) => ({ errorSummary })),
+  };
 }
 
 const notFound = (what: string) => new OktaHttpError(404, 'E0000007', `Not found: Resource not found: ${what}`);
@@ -140,7 +157,12 @@ const capabilitiesBody = z
   })
   .strict();
 const connectionBody = z.object({ baseUrl: z.string().optional(), profile: z.object({ authScheme: z.literal('TOKEN'), token: z.string().min(1) }) });
-const mappingBody = z.object({ sourceGroupId: z.string().min(1), status: z.enum(['ACTIVE', 'INACTIVE']).optional(), targetGroupId: z.string().optional(), targetGroupName: z.string().optional() });
+const mappingBody = z.object({
+  sourceGroupId: z.string().min(1),
+  status: z.enum(['ACTIVE', 'INACTIVE']).optional(),
+  targetGroupId: z.string().optional(),
+  targetGroupName: z.string().optional(),
+});
 const assignBody = z.object({ id: z.string().min(1), scope: z.enum(['USER', 'GROUP']).optional() }).passthrough();
 
 export async function startOktaSimulation(opts: StartOktaSimulationOptions): Promise<OktaSimulation> {
@@ -234,7 +256,9 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       syncState: u.syncState,
       lastSync: u.lastSync,
       credentials: { userName: user?.profile.login ?? '' },
-      profile: user ? { email: user.profile.email, givenName: user.profile.firstName, familyName: user.profile.lastName, department: user.profile.department } : {},
+      profile: user
+        ? { email: user.profile.email, givenName: user.profile.firstName, familyName: user.profile.lastName, department: user.profile.department }
+        : {},
       _links: { app: { href: `${orgUrl}/api/v1/apps/${a.id}` }, user: { href: `${orgUrl}/api/v1/users/${u.userId}` } },
     };
   };
@@ -246,7 +270,7 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
   });
 
   /** One page, `limit` and an opaque `after` cursor, with Link rel="next" (K9). */
-  const page = <T,>(req: SimRequest, items: T[], render: (t: T) => unknown, defaultLimit: number, maxLimit: number): SimResponse => {
+  const page = <T>(req: SimRequest, items: T[], render: (t: T) => unknown, defaultLimit: number, maxLimit: number): SimResponse => {
     const limit = Math.min(Math.max(Number(req.query.get('limit') ?? defaultLimit) || defaultLimit, 1), maxLimit);
     const after = Number(Buffer.from(req.query.get('after') ?? '', 'base64url').toString('utf8') || '0') || 0;
     const slice = items.slice(after, after + limit);
@@ -267,7 +291,12 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     const form = Object.fromEntries(new URLSearchParams(req.body.toString('utf8')));
     const oauth = (status: number, error: string, description: string): SimResponse => jsonResponse(status, { error, error_description: description });
     if (opts.requireDpop && !req.headers.dpop) return oauth(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
-    if (form.grant_type !== 'client_credentials') return oauth(400, 'unsupported_grant_type', `The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].`);
+    if (form.grant_type !== 'client_credentials')
+      return oauth(
+        400,
+        'unsupported_grant_type',
+        `The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].`,
+      );
     if (form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !form.client_assertion) {
       return oauth(401, 'invalid_client', 'Client authentication failed. Either the client or the client credentials are invalid.');
     }
@@ -281,13 +310,16 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       return oauth(401, 'invalid_client', 'The client_assertion token is malformed.');
     }
     if (parts.length !== 3 || header.alg !== 'RS256') return oauth(401, 'invalid_client', 'The client_assertion token has an unsupported signing algorithm.');
-    if (header.kid !== undefined && header.kid !== credentials.keyId) return oauth(401, 'invalid_client', 'The client_assertion token has a kid which does not identify a key registered with the client.');
+    if (header.kid !== undefined && header.kid !== credentials.keyId)
+      return oauth(401, 'invalid_client', 'The client_assertion token has a kid which does not identify a key registered with the client.');
     if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), publicKeyObj, Buffer.from(parts[2] ?? '', 'base64url'))) {
       return oauth(401, 'invalid_client', 'The client_assertion signature is invalid.');
     }
     const now = Math.floor(Date.now() / 1000);
-    if (claims.iss !== credentials.clientId || claims.sub !== credentials.clientId) return oauth(401, 'invalid_client', 'The client_assertion token has an invalid issuer or subject: both must be the client_id.');
-    if (claims.aud !== `${orgUrl}/oauth2/v1/token`) return oauth(401, 'invalid_client', `The audience claim for client_assertion must be the endpoint invoked for the request.`);
+    if (claims.iss !== credentials.clientId || claims.sub !== credentials.clientId)
+      return oauth(401, 'invalid_client', 'The client_assertion token has an invalid issuer or subject: both must be the client_id.');
+    if (claims.aud !== `${orgUrl}/oauth2/v1/token`)
+      return oauth(401, 'invalid_client', `The audience claim for client_assertion must be the endpoint invoked for the request.`);
     if (typeof claims.exp !== 'number' || claims.exp <= now) return oauth(401, 'invalid_client', 'The client_assertion token is expired.');
     if (claims.exp > now + 3600 + 60) return oauth(401, 'invalid_client', 'The client_assertion token has an expiration too far in the future.');
     if (typeof claims.jti === 'string') {
@@ -313,7 +345,10 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     }
     const bearer = /^Bearer (.+)$/i.exec(auth)?.[1];
     const t = bearer ? tokens.get(bearer) : undefined;
-    if (!t || t.expires < Date.now()) throw new OktaHttpError(401, 'E0000011', 'Invalid token provided', [], { 'www-authenticate': 'Bearer authorization_uri="", realm="Okta", error="invalid_token"' });
+    if (!t || t.expires < Date.now())
+      throw new OktaHttpError(401, 'E0000011', 'Invalid token provided', [], {
+        'www-authenticate': 'Bearer authorization_uri="", realm="Okta", error="invalid_token"',
+      });
     if (resource === 'other') return;
     const read = req.method === 'GET';
     const ok = t.scopes.has(`okta.${resource}.manage`) || (read && t.scopes.has(`okta.${resource}.read`));
@@ -339,14 +374,18 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     const path = /^\/?(\d+)\/(\d+)\/?$/.exec(baseUrl);
     if (full && form !== 'path') return baseUrl.replace(/\/+$/, '');
     if (path && form !== 'full') return `${opts.scimOrigin.replace(/\/+$/, '')}/${path[1]}/${path[2]}/scim`;
-    throw invalid(`baseUrl: expected ${form === 'path' ? '/<orgId>/<idpId>/' : form === 'full' ? 'https://scim.<cloud>/<orgId>/<idpId>/scim' : 'https://scim.<cloud>/<orgId>/<idpId>/scim or /<orgId>/<idpId>/'}`);
+    throw invalid(
+      `baseUrl: expected ${form === 'path' ? '/<orgId>/<idpId>/' : form === 'full' ? 'https://scim.<cloud>/<orgId>/<idpId>/scim' : 'https://scim.<cloud>/<orgId>/<idpId>/scim or /<orgId>/<idpId>/'}`,
+    );
   };
 
   /** Test API Credentials: the request Okta's connection test sends (K11, third-party observation). */
   const testCredentials = async (url: string, tokenValue: string): Promise<void> => {
     let status = 0;
     try {
-      const res = await fetch(`${url}/Users?startIndex=1&count=2`, { headers: { authorization: `Bearer ${tokenValue}`, accept: 'application/scim+json', 'user-agent': OKTA_SCIM_USER_AGENT } });
+      const res = await fetch(`${url}/Users?startIndex=1&count=2`, {
+        headers: { authorization: `Bearer ${tokenValue}`, accept: 'application/scim+json', 'user-agent': OKTA_SCIM_USER_AGENT },
+      });
       status = res.status;
       await res.text();
     } catch (err) {
@@ -458,7 +497,8 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
         if (m === 'POST') {
           if (a.connection?.status !== 'ENABLED') throw invalid('You must have provisioning enabled in the target app to push groups');
           const body = parseBody(req, mappingBody);
-          if ((body.targetGroupId === undefined) === (body.targetGroupName === undefined)) throw invalid('Exactly one of targetGroupId and targetGroupName is required');
+          if ((body.targetGroupId === undefined) === (body.targetGroupName === undefined))
+            throw invalid('Exactly one of targetGroupId and targetGroupName is required');
           if (!state.groups.some((g) => g.id === body.sourceGroupId)) throw invalid(`sourceGroupId: no group ${body.sourceGroupId}`);
           if (a.mappings.some((x) => x.sourceGroupId === body.sourceGroupId)) throw invalid('sourceGroupId: the group already has a push mapping for this app');
           const now = new Date().toISOString();
@@ -491,7 +531,8 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
         if (m === 'DELETE') {
           if (rec.status === 'ACTIVE') throw invalid('status: deactivate the mapping before deleting it');
           a.mappings = a.mappings.filter((x) => x !== rec);
-          if (/^true$/i.test(req.query.get('deleteTargetGroup') ?? '') && rec.targetGroupId) engine.enqueue({ kind: 'unlink-group', appId: a.id, targetGroupId: rec.targetGroupId });
+          if (/^true$/i.test(req.query.get('deleteTargetGroup') ?? '') && rec.targetGroupId)
+            engine.enqueue({ kind: 'unlink-group', appId: a.id, targetGroupId: rec.targetGroupId });
           return { status: 204 };
         }
       }
@@ -506,7 +547,18 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
           let rec = a.appUsers.get(body.id);
           if (!rec) {
             const now = new Date().toISOString();
-            rec = { userId: body.id, scope: body.scope ?? 'USER', created: now, lastUpdated: now, status: 'ACTIVE', syncState: 'DISABLED', externalId: null, lastSync: null, assignedBeforeProvisioning: !provisioningOn(a), error: null };
+            rec = {
+              userId: body.id,
+              scope: body.scope ?? 'USER',
+              created: now,
+              lastUpdated: now,
+              status: 'ACTIVE',
+              syncState: 'DISABLED',
+              externalId: null,
+              lastSync: null,
+              assignedBeforeProvisioning: !provisioningOn(a),
+              error: null,
+            };
             a.appUsers.set(body.id, rec);
             if (provisioningOn(a)) engine.enqueue({ kind: 'user', appId: a.id, userId: body.id });
           }
@@ -564,7 +616,10 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       return { status: 204 };
     }
     if (what === 'to-app' && req.method === 'PUT') {
-      setProvisioning(app(appId), parseBody(req, z.object({ create: z.boolean().optional(), update: z.boolean().optional(), deactivate: z.boolean().optional() }).strict()));
+      setProvisioning(
+        app(appId),
+        parseBody(req, z.object({ create: z.boolean().optional(), update: z.boolean().optional(), deactivate: z.boolean().optional() }).strict()),
+      );
       return { status: 204 };
     }
     if (what === 'assignments' && req.method === 'GET') {
@@ -576,9 +631,10 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
           userId: u.userId,
           login: userById(state, u.userId)?.profile.login,
           status: u.status,
-          message: u.assignedBeforeProvisioning && provisioningOn(a)
-            ? 'User was assigned this application before Provisioning was enabled and not provisioned in the downstream application. Click Provision User.'
-            : u.error,
+          message:
+            u.assignedBeforeProvisioning && provisioningOn(a)
+              ? 'User was assigned this application before Provisioning was enabled and not provisioned in the downstream application. Click Provision User.'
+              : u.error,
         })),
       );
     }
@@ -602,7 +658,17 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
         let m = a.mappings.find((x) => x.sourceGroupId === g.id);
         if (!m) {
           const now = new Date().toISOString();
-          m = { id: oktaId('0gp'), sourceGroupId: g.id, targetGroupName: g.name, targetGroupId: null, status: 'ACTIVE', created: now, lastUpdated: now, lastPush: null, errorSummary: null };
+          m = {
+            id: oktaId('0gp'),
+            sourceGroupId: g.id,
+            targetGroupName: g.name,
+            targetGroupId: null,
+            status: 'ACTIVE',
+            created: now,
+            lastUpdated: now,
+            lastPush: null,
+            errorSummary: null,
+          };
           a.mappings.push(m);
         }
         m.status = 'ACTIVE';
@@ -626,7 +692,10 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
   });
 
   const handler = async (req: SimRequest): Promise<SimResponse> => {
-    const segs = req.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    const segs = req.path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
     if (segs[0] === '_sandbox') {
       try {
         return await control(req, segs.slice(1));
@@ -666,7 +735,14 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
       const resource = bucketOf(segs.slice(2));
       authorise(req, resource);
       const rest = segs.slice(3);
-      const out = resource === 'apps' ? await apps(req, rest) : resource === 'groups' ? groups(req, rest) : (() => { throw notFound(req.path); })();
+      const out =
+        resource === 'apps'
+          ? await apps(req, rest)
+          : resource === 'groups'
+            ? groups(req, rest)
+            : (() => {
+                throw notFound(req.path);
+              })();
       return { ...out, headers: { ...headers, ...(out.headers ?? {}) } };
     } catch (err) {
       if (err instanceof OktaHttpError) return jsonResponse(err.status, oktaErrorBody(err.code, err.summary, err.causes), { ...headers, ...err.headers });
@@ -686,7 +762,9 @@ export async function startOktaSimulation(opts: StartOktaSimulationOptions): Pro
     faultResponse: (status) =>
       jsonResponse(
         status,
-        status === 429 ? oktaErrorBody('E0000047', 'API call exceeded rate limit due to too many requests.') : oktaErrorBody('E0000009', 'Internal Server Error'),
+        status === 429
+          ? oktaErrorBody('E0000047', 'API call exceeded rate limit due to too many requests.')
+          : oktaErrorBody('E0000009', 'Internal Server Error'),
         status === 429 ? rateHeaders(1, 0, 1) : undefined,
       ),
   });

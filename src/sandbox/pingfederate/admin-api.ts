@@ -22,7 +22,17 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { safeEqual } from '../http/compare.js';
 import type { SimRequest, SimResponse } from '../http/server.js';
-import { PROVISIONING_OPTIONS, decrypt, settingValue, storeSetting, renderConnection, type PfChannel, type PfConnection, type PfState, type StoredSetting } from './state.js';
+import {
+  PROVISIONING_OPTIONS,
+  decrypt,
+  settingValue,
+  storeSetting,
+  renderConnection,
+  type PfChannel,
+  type PfConnection,
+  type PfState,
+  type StoredSetting,
+} from './state.js';
 
 export const ADMIN_PREFIX = '/pf-admin-api/v1';
 export const TOKEN_PATH = '/as/token.oauth2';
@@ -41,7 +51,13 @@ export class PfHttpError extends Error {
 }
 
 /** ApiResult (P3): {resultId, message, validationErrors[]}. */
-export function apiResult(status: number, resultId: string, message: string, validationErrors: PfHttpError['validationErrors'] = [], headers: Record<string, string> = {}): SimResponse {
+export function apiResult(
+  status: number,
+  resultId: string,
+  message: string,
+  validationErrors: PfHttpError['validationErrors'] = [],
+  headers: Record<string, string> = {},
+): SimResponse {
   return { status, body: { resultId, message, ...(validationErrors.length ? { validationErrors } : {}) }, headers };
 }
 
@@ -60,7 +76,12 @@ const channelSchema = z.looseObject({
     userSourceLocation: z.looseObject({ groupDN: z.string().optional(), filter: z.string().optional(), nestedSearch: z.boolean().optional() }),
     groupSourceLocation: z.looseObject({ groupDN: z.string().optional(), filter: z.string().optional(), nestedSearch: z.boolean().optional() }).optional(),
   }),
-  attributeMapping: z.array(z.looseObject({ fieldName: z.string().min(1), saasFieldInfo: z.looseObject({ attributeNames: z.array(z.string()).optional(), defaultValue: z.string().optional() }) })),
+  attributeMapping: z.array(
+    z.looseObject({
+      fieldName: z.string().min(1),
+      saasFieldInfo: z.looseObject({ attributeNames: z.array(z.string()).optional(), defaultValue: z.string().optional() }),
+    }),
+  ),
 });
 const connectionSchema = z.looseObject({
   type: z.literal('SP'),
@@ -68,15 +89,17 @@ const connectionSchema = z.looseObject({
   entityId: z.string().min(1),
   name: z.string().min(1),
   active: z.boolean().optional(),
-  outboundProvision: z
-    .looseObject({ type: z.string().min(1), targetSettings: z.array(configFieldSchema), channels: z.array(channelSchema) })
-    .optional(),
+  outboundProvision: z.looseObject({ type: z.string().min(1), targetSettings: z.array(configFieldSchema), channels: z.array(channelSchema) }).optional(),
 });
-const provisioningSettingsSchema = z.object({ dataStoreRef: z.object({ id: z.string().min(1) }), synchronizationFrequency: z.number().int().positive().optional() });
+const provisioningSettingsSchema = z.object({
+  dataStoreRef: z.object({ id: z.string().min(1) }),
+  synchronizationFrequency: z.number().int().positive().optional(),
+});
 
 function parseBody<T>(req: SimRequest, schema: z.ZodType<T>): T {
   const type = String(req.headers['content-type'] ?? '');
-  if (!/application\/json/i.test(type)) throw new PfHttpError(415, 'unsupported_media_type', 'PUT and POST requests must use the application/json content type.');
+  if (!/application\/json/i.test(type))
+    throw new PfHttpError(415, 'unsupported_media_type', 'PUT and POST requests must use the application/json content type.');
   let raw: unknown;
   try {
     raw = JSON.parse(req.body.toString('utf8'));
@@ -178,7 +201,11 @@ function nextSettings(state: PfState, current: StoredSetting[], sent: Array<z.ou
     } else if (typeof f.encryptedValue === 'string' && f.encryptedValue !== '') {
       const clear = decrypt(state, f.encryptedValue);
       if (clear === undefined) {
-        errors.push({ errorId: 'invalid_encrypted_value', fieldPath, message: `The encrypted value of "${f.name}" could not be decrypted: send the value returned by GET unchanged, or a new value in "value".` });
+        errors.push({
+          errorId: 'invalid_encrypted_value',
+          fieldPath,
+          message: `The encrypted value of "${f.name}" could not be decrypted: send the value returned by GET unchanged, or a new value in "value".`,
+        });
         return;
       }
       out.push(before.jwe === f.encryptedValue ? before : { ...storeSetting(state, f.name, clear, true), jwe: f.encryptedValue });
@@ -188,7 +215,8 @@ function nextSettings(state: PfState, current: StoredSetting[], sent: Array<z.ou
   });
   for (const required of [state.names.baseUrl, state.names.token]) {
     const s = out.find((x) => x.name === required);
-    if (!s || s.value === '') errors.push({ errorId: 'required_field', fieldPath: 'outboundProvision.targetSettings', message: `"${required}" ${TOKEN_REQUIRED}.` });
+    if (!s || s.value === '')
+      errors.push({ errorId: 'required_field', fieldPath: 'outboundProvision.targetSettings', message: `"${required}" ${TOKEN_REQUIRED}.` });
   }
   if (errors.length) throw invalid(errors);
   // Fields not sent fall back to nothing: a PUT replaces the whole target.
@@ -199,32 +227,70 @@ async function putConnection(state: PfState, hooks: AdminApiHooks, id: string, r
   const existing = state.connections.get(id);
   if (!existing) throw new PfHttpError(404, 'resource_not_found', 'Resource not found.');
   const body = parseBody(req, connectionSchema);
-  if (body.id !== undefined && body.id !== id) throw invalid([{ errorId: 'id_mismatch', fieldPath: 'id', message: `The id in the body ("${body.id}") does not match the id in the path.` }]);
-  const { outboundProvision, active, id: _id, modificationDate: _m, creationDate: _c, replicationStatus: _r, ...fields } = body as typeof body & Record<string, unknown>;
-  const next: PfConnection = { id, active: active ?? false, fields: { ...fields, creationDate: existing.fields.creationDate, modificationDate: new Date().toISOString() } };
+  if (body.id !== undefined && body.id !== id)
+    throw invalid([{ errorId: 'id_mismatch', fieldPath: 'id', message: `The id in the body ("${body.id}") does not match the id in the path.` }]);
+  const {
+    outboundProvision,
+    active,
+    id: _id,
+    modificationDate: _m,
+    creationDate: _c,
+    replicationStatus: _r,
+    ...fields
+  } = body as typeof body & Record<string, unknown>;
+  const next: PfConnection = {
+    id,
+    active: active ?? false,
+    fields: { ...fields, creationDate: existing.fields.creationDate, modificationDate: new Date().toISOString() },
+  };
   if (outboundProvision) {
     if (outboundProvision.type !== state.provisionerType) {
-      throw invalid([{ errorId: 'invalid_plugin_type', fieldPath: 'outboundProvision.type', message: `Unknown provisioner type "${outboundProvision.type}".` }]);
+      throw invalid([
+        { errorId: 'invalid_plugin_type', fieldPath: 'outboundProvision.type', message: `Unknown provisioner type "${outboundProvision.type}".` },
+      ]);
     }
     const current = existing.outbound?.settings ?? [];
     const settings = nextSettings(state, current, outboundProvision.targetSettings);
     const channels = outboundProvision.channels as PfChannel[];
     const activeChannels = channels.filter((c) => c.active);
     if (activeChannels.length > 1) {
-      throw invalid([{ errorId: 'multiple_active_channels', fieldPath: 'outboundProvision.channels', message: 'Only one channel can be the active channel of a connection.' }]);
+      throw invalid([
+        {
+          errorId: 'multiple_active_channels',
+          fieldPath: 'outboundProvision.channels',
+          message: 'Only one channel can be the active channel of a connection.',
+        },
+      ]);
     }
     const unknownStore = channels.find((c) => c.channelSource.dataSource.id !== state.dataStoreId);
     if (unknownStore) {
-      throw invalid([{ errorId: 'invalid_data_store', fieldPath: 'outboundProvision.channels.channelSource.dataSource', message: `Data store "${unknownStore.channelSource.dataSource.id}" does not exist.` }]);
+      throw invalid([
+        {
+          errorId: 'invalid_data_store',
+          fieldPath: 'outboundProvision.channels.channelSource.dataSource',
+          message: `Data store "${unknownStore.channelSource.dataSource.id}" does not exist.`,
+        },
+      ]);
     }
     const { type, targetSettings: _t, channels: _ch, ...extra } = outboundProvision;
-    next.outbound = { type, settings, channels: channels.map((c) => ({ ...structuredClone(c), maxThreads: c.maxThreads ?? 1, timeout: c.timeout ?? 60 })), extra };
+    next.outbound = {
+      type,
+      settings,
+      channels: channels.map((c) => ({ ...structuredClone(c), maxThreads: c.maxThreads ?? 1, timeout: c.timeout ?? 60 })),
+      extra,
+    };
   }
   const willRun = next.active && (next.outbound?.channels.some((c) => c.active) ?? false);
   if (willRun && String(req.headers['x-bypassexternalvalidation'] ?? '').toLowerCase() !== 'true') {
     const why = await hooks.verifyTarget(settingValue(next, state.names.baseUrl) ?? '', settingValue(next, state.names.token) ?? '');
     if (why) {
-      throw invalid([{ errorId: 'access_token_verification_failed', fieldPath: 'outboundProvision.targetSettings', message: `Unable to verify the access token with the target: ${why}.` }]);
+      throw invalid([
+        {
+          errorId: 'access_token_verification_failed',
+          fieldPath: 'outboundProvision.targetSettings',
+          message: `Unable to verify the access token with the target: ${why}.`,
+        },
+      ]);
     }
   }
   state.connections.set(id, next);

@@ -22,7 +22,17 @@
  * `provmgr --show-channels` shows on the PingFederate host: there is no admin API for it (P9), so
  * the simulation keeps it in-process only.
  */
-import { eqFilter, listResponseSchema, scimRequest, scimUserSchema, ScimHttpError, SCHEMA_ENTERPRISE, SCHEMA_GROUP, SCHEMA_USER, type ScimTarget } from '../entra/scim-client.js';
+import {
+  eqFilter,
+  listResponseSchema,
+  scimRequest,
+  scimUserSchema,
+  ScimHttpError,
+  SCHEMA_ENTERPRISE,
+  SCHEMA_GROUP,
+  SCHEMA_USER,
+  type ScimTarget,
+} from '../entra/scim-client.js';
 import { isDisabled, type SandboxDirectory, type SandboxDirectoryGroup, type SandboxDirectoryUser } from '../world/directory.js';
 import { settingValue, type PfChannel, type PfConnection, type PfState } from './state.js';
 
@@ -64,16 +74,26 @@ interface ChannelDb {
 /** The directory attribute a channel's mapping names, as a string (objectGUID in base64). */
 function sourceValue(u: SandboxDirectoryUser, attribute: string | undefined): string | undefined {
   switch (attribute) {
-    case undefined: return undefined;
-    case 'objectGUID': return u.objectGUID.toString('base64');
-    case 'userPrincipalName': return u.userPrincipalName;
-    case 'mail': return u.mail;
-    case 'displayName': return u.displayName;
-    case 'givenName': return u.givenName;
-    case 'sn': return u.sn;
-    case 'department': return u.department;
-    case 'sAMAccountName': return u.sAMAccountName;
-    default: return undefined;
+    case undefined:
+      return undefined;
+    case 'objectGUID':
+      return u.objectGUID.toString('base64');
+    case 'userPrincipalName':
+      return u.userPrincipalName;
+    case 'mail':
+      return u.mail;
+    case 'displayName':
+      return u.displayName;
+    case 'givenName':
+      return u.givenName;
+    case 'sn':
+      return u.sn;
+    case 'department':
+      return u.department;
+    case 'sAMAccountName':
+      return u.sAMAccountName;
+    default:
+      return undefined;
   }
 }
 
@@ -368,4 +388,3 @@ export class PingFederateProvisioner {
     }
   }
 }
-

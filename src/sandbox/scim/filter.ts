@@ -216,37 +216,56 @@ function compare(path: string, op: string, actual: unknown, expected: string | n
     e = e.toLowerCase();
   }
   switch (op) {
-    case 'eq': return a === e;
-    case 'ne': return a !== e;
-    case 'co': return a.includes(e);
-    case 'sw': return a.startsWith(e);
-    case 'ew': return a.endsWith(e);
-    case 'gt': return a > e;
-    case 'ge': return a >= e;
-    case 'lt': return a < e;
-    case 'le': return a <= e;
+    case 'eq':
+      return a === e;
+    case 'ne':
+      return a !== e;
+    case 'co':
+      return a.includes(e);
+    case 'sw':
+      return a.startsWith(e);
+    case 'ew':
+      return a.endsWith(e);
+    case 'gt':
+      return a > e;
+    case 'ge':
+      return a >= e;
+    case 'lt':
+      return a < e;
+    case 'le':
+      return a <= e;
   }
   return false;
 }
 
 function numCmp(op: string, a: number, e: number): boolean {
   switch (op) {
-    case 'eq': return a === e;
-    case 'ne': return a !== e;
-    case 'gt': return a > e;
-    case 'ge': return a >= e;
-    case 'lt': return a < e;
-    case 'le': return a <= e;
+    case 'eq':
+      return a === e;
+    case 'ne':
+      return a !== e;
+    case 'gt':
+      return a > e;
+    case 'ge':
+      return a >= e;
+    case 'lt':
+      return a < e;
+    case 'le':
+      return a <= e;
   }
   return false;
 }
 
 export function evaluate(node: FilterNode, resource: unknown): boolean {
   switch (node.type) {
-    case 'and': return evaluate(node.left, resource) && evaluate(node.right, resource);
-    case 'or': return evaluate(node.left, resource) || evaluate(node.right, resource);
-    case 'not': return !evaluate(node.expr, resource);
-    case 'pr': return lookup(resource, node.path).some((v) => v !== null && v !== '' && !(Array.isArray(v) && v.length === 0));
+    case 'and':
+      return evaluate(node.left, resource) && evaluate(node.right, resource);
+    case 'or':
+      return evaluate(node.left, resource) || evaluate(node.right, resource);
+    case 'not':
+      return !evaluate(node.expr, resource);
+    case 'pr':
+      return lookup(resource, node.path).some((v) => v !== null && v !== '' && !(Array.isArray(v) && v.length === 0));
     case 'cmp': {
       const vals = lookup(resource, node.path);
       if (node.op === 'ne') return vals.length === 0 ? node.value !== null : vals.every((v) => compare(node.path, 'ne', v, node.value));

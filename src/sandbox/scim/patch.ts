@@ -60,7 +60,10 @@ function normaliseBooleans(path: string | undefined, value: unknown): unknown {
 export function normaliseOps(body: unknown, opts: { strict?: boolean } = {}): PatchOp[] {
   const parsed = patchRequestSchema.safeParse(body);
   if (!parsed.success) {
-    throw new PatchError('invalidSyntax', `PATCH body must be a PatchOp with an Operations array: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new PatchError(
+      'invalidSyntax',
+      `PATCH body must be a PatchOp with an Operations array: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   if (opts.strict) {
     for (const o of parsed.data.Operations) {

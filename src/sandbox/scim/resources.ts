@@ -56,7 +56,13 @@ export function groupToScim(g: ZiaGroupRecord, base: string, tenant: ZiaTenant, 
   return out;
 }
 
-const boolish = z.union([z.boolean(), z.string().regex(/^(true|false)$/i).transform((s) => s.toLowerCase() === 'true')]);
+const boolish = z.union([
+  z.boolean(),
+  z
+    .string()
+    .regex(/^(true|false)$/i)
+    .transform((s) => s.toLowerCase() === 'true'),
+]);
 
 export const scimUserInputSchema = z
   .object({
@@ -65,7 +71,10 @@ export const scimUserInputSchema = z
     displayName: z.string().optional().nullable(),
     name: z.object({ givenName: z.string().optional().nullable(), familyName: z.string().optional().nullable() }).passthrough().optional().nullable(),
     active: boolish.optional(),
-    emails: z.array(z.object({ value: z.string(), type: z.string().optional(), primary: boolish.optional() }).passthrough()).optional().nullable(),
+    emails: z
+      .array(z.object({ value: z.string(), type: z.string().optional(), primary: boolish.optional() }).passthrough())
+      .optional()
+      .nullable(),
     department: z.string().optional().nullable(),
     [SCHEMA_ENTERPRISE]: z.object({ department: z.string().optional().nullable() }).passthrough().optional().nullable(),
   })
@@ -95,12 +104,18 @@ export const scimGroupInputSchema = z
   .object({
     displayName: z.string().min(1),
     externalId: z.string().optional().nullable(),
-    members: z.array(z.object({ value: z.string().min(1) }).passthrough()).optional().nullable(),
+    members: z
+      .array(z.object({ value: z.string().min(1) }).passthrough())
+      .optional()
+      .nullable(),
   })
   .passthrough();
 
 /** `userIdFor` turns a member's SCIM id back into the tenant's user id (undefined: not one of ours). */
-export function groupFieldsFrom(json: unknown, userIdFor: (scimId: string) => number | undefined): { ok: true; fields: GroupFields } | { ok: false; detail: string } {
+export function groupFieldsFrom(
+  json: unknown,
+  userIdFor: (scimId: string) => number | undefined,
+): { ok: true; fields: GroupFields } | { ok: false; detail: string } {
   const p = scimGroupInputSchema.safeParse(json);
   if (!p.success) return { ok: false, detail: p.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
   const f: GroupFields = { displayName: p.data.displayName };

@@ -55,7 +55,12 @@ export function scimError(status: number, detail: string, scimType?: string, hea
   return { status, body, contentType: CT, ...(headers ? { headers } : {}) };
 }
 
-const ok = (status: number, body: unknown, headers?: Record<string, string>): SimResponse => ({ status, body, contentType: CT, ...(headers ? { headers } : {}) });
+const ok = (status: number, body: unknown, headers?: Record<string, string>): SimResponse => ({
+  status,
+  body,
+  contentType: CT,
+  ...(headers ? { headers } : {}),
+});
 
 const searchSchema = z
   .object({
@@ -77,7 +82,11 @@ const GROUP_MULTI = new Set(['members']);
  * by value list or by `members[value eq "…"]`, applied to the member set without rendering the group.
  * Anything else returns undefined and goes through the generic JSON patch.
  */
-function memberOnlyPatch(tenant: ZiaTenant, rec: ZiaGroupRecord, ops: PatchOp[]): { ok: true; fields: GroupFields } | { ok: false; detail: string } | undefined {
+function memberOnlyPatch(
+  tenant: ZiaTenant,
+  rec: ZiaGroupRecord,
+  ops: PatchOp[],
+): { ok: true; fields: GroupFields } | { ok: false; detail: string } | undefined {
   const members = new Set([...rec.memberIds].map((uid) => tenant.scimUserId(uid)));
   for (const op of ops) {
     const p = op.path?.toLowerCase();
@@ -126,7 +135,13 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
     }
   }
 
-  function list(req: SimRequest, idpId: number, base: string, kind: 'Users' | 'Groups', params: { filter?: string | null; startIndex?: number; count?: number; excluded: string[] }): SimResponse {
+  function list(
+    req: SimRequest,
+    idpId: number,
+    base: string,
+    kind: 'Users' | 'Groups',
+    params: { filter?: string | null; startIndex?: number; count?: number; excluded: string[] },
+  ): SimResponse {
     let node: FilterNode | undefined;
     if (params.filter) {
       try {
@@ -156,9 +171,7 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       candidates = kind === 'Users' ? tenant.scimUserIds(idpId) : tenant.scimGroupIds(idpId);
     }
     const render = (id: number) =>
-      kind === 'Users'
-        ? userToScim(tenant, tenant.users.get(id)!, base)
-        : groupToScim(tenant.groups.get(id)!, base, tenant, withMembers || node !== undefined);
+      kind === 'Users' ? userToScim(tenant, tenant.users.get(id)!, base) : groupToScim(tenant.groups.get(id)!, base, tenant, withMembers || node !== undefined);
     let matched: number[];
     const lm = node?.type === 'cmp' && node.path.toLowerCase() === 'meta.lastmodified' && typeof node.value === 'string' ? node : undefined;
     if (lm) {
@@ -167,7 +180,12 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       if (Number.isNaN(at)) return scimError(400, `invalid filter: "${String(lm.value)}" is not a date`, 'invalidFilter');
       const get = (id: number) => (kind === 'Users' ? tenant.users.get(id)?.lastModified : tenant.groups.get(id)?.lastModified) ?? 0;
       const cmp: Record<string, (a: number) => boolean> = {
-        gt: (a) => a > at, ge: (a) => a >= at, lt: (a) => a < at, le: (a) => a <= at, eq: (a) => a === at, ne: (a) => a !== at,
+        gt: (a) => a > at,
+        ge: (a) => a >= at,
+        lt: (a) => a < at,
+        le: (a) => a <= at,
+        eq: (a) => a === at,
+        ne: (a) => a !== at,
       };
       const f = cmp[lm.op];
       matched = f ? candidates.filter((id) => f(get(id))) : [];
@@ -285,10 +303,12 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
       }
       if (req.method === 'PATCH') {
         const ops = normaliseOps(b.value, { strict: opts.patchDialect === 'rfc' });
-        const fields = memberOnlyPatch(tenant, rec, ops) ?? (() => {
-          const next = applyPatch(groupToScim(rec, base, tenant), ops, { extensionUrns: EXT, multiValued: GROUP_MULTI });
-          return groupFieldsFrom(next, (x) => tenant.userIdForScim(x));
-        })();
+        const fields =
+          memberOnlyPatch(tenant, rec, ops) ??
+          (() => {
+            const next = applyPatch(groupToScim(rec, base, tenant), ops, { extensionUrns: EXT, multiValued: GROUP_MULTI });
+            return groupFieldsFrom(next, (x) => tenant.userIdForScim(x));
+          })();
         if (!fields.ok) return scimError(400, fields.detail, 'invalidValue');
         const patched = tenant.scimReplaceGroup(idpId, rec.id, fields.fields);
         // RFC 7644 §3.5.2 allows 200 with the resource or 204 No Content; which one ZIA answers is
@@ -309,7 +329,10 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
     };
     const out: { filter?: string | null; startIndex?: number; count?: number; excluded: string[] } = {
       filter: req.query.get('filter'),
-      excluded: (req.query.get('excludedAttributes') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      excluded: (req.query.get('excludedAttributes') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     };
     const s = num('startIndex');
     const c = num('count');
@@ -333,7 +356,10 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
   }
 
   const handler = (req: SimRequest): SimResponse => {
-    const segs = req.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    const segs = req.path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
     const [org, idpText, scim, resource, ...rest] = segs;
     if (org !== tenant.orgId || scim !== 'scim' || !idpText || !/^\d+$/.test(idpText)) {
       return scimError(404, `no SCIM service at ${req.path}; the base URL has the form /<orgId>/<idpId>/scim`);
@@ -357,12 +383,15 @@ export async function startScimServer(opts: ScimServerOptions): Promise<RunningS
     }
     const token = bearer(req.headers.authorization);
     if (!token || !tenant.idpForToken(idpId, token)) {
-      return scimError(401, 'the bearer token is missing, wrong, or SCIM provisioning is not enabled on this identity provider', undefined, { 'www-authenticate': 'Bearer' });
+      return scimError(401, 'the bearer token is missing, wrong, or SCIM provisioning is not enabled on this identity provider', undefined, {
+        'www-authenticate': 'Bearer',
+      });
     }
     if (rateLimits) {
       // docs/vendor-facts.md F25: 5 requests/second; `speed` multiplies the allowed rate.
       const d = limiter.take(`idp|${idpId}`, [{ limit: Math.max(1, Math.floor(5 * speed)), windowMs: 1000, label: '5/SECOND' }]);
-      if (!d.allowed) return scimError(429, 'Too many requests: the ZIA SCIM API allows 5 requests per second', undefined, { 'retry-after': String(d.retryAfterSeconds) });
+      if (!d.allowed)
+        return scimError(429, 'Too many requests: the ZIA SCIM API allows 5 requests per second', undefined, { 'retry-after': String(d.retryAfterSeconds) });
     }
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
       const ct = req.headers['content-type'] ?? '';

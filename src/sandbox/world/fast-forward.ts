@@ -27,16 +27,20 @@ export function fastForwardToMigrated(opts: { tenant: ZiaTenant; entra: EntraSta
   const zid = new Map<string, number>(); // Entra object id -> ZIA user id
   let adopted = 0;
   for (const u of assignedUsers(entra)) {
-    const r = tenant.scimCreateUser(idpId, {
-      userName: u.userPrincipalName,
-      externalId: u.id,
-      active: u.accountEnabled,
-      displayName: u.displayName,
-      givenName: u.givenName,
-      familyName: u.surname,
-      ...(u.mail ? { mail: u.mail } : {}),
-      ...(u.department ? { department: u.department } : {}),
-    }, { adoptSynced: true });
+    const r = tenant.scimCreateUser(
+      idpId,
+      {
+        userName: u.userPrincipalName,
+        externalId: u.id,
+        active: u.accountEnabled,
+        displayName: u.displayName,
+        givenName: u.givenName,
+        familyName: u.surname,
+        ...(u.mail ? { mail: u.mail } : {}),
+        ...(u.department ? { department: u.department } : {}),
+      },
+      { adoptSynced: true },
+    );
     if (r.adopted) adopted += 1;
     zid.set(u.id, r.user.id);
     entra.targetIds.set(u.id, tenant.scimUserId(r.user.id)); // the SCIM id Entra would have read back

@@ -63,7 +63,18 @@ export async function importDirectory(opts: ImportDirectoryOptions): Promise<San
       // Only the users in the migration's scope: ZIA's directory sync and Entra's app assignments
       // are built from this list, so out-of-scope users exist on neither simulated side.
       filter: scopeFilter(opts.userFilter, opts.groupDn),
-      attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'givenName', 'sn', 'department', 'userAccountControl', 'memberOf'],
+      attributes: [
+        'objectGUID',
+        'sAMAccountName',
+        'userPrincipalName',
+        'mail',
+        'displayName',
+        'givenName',
+        'sn',
+        'department',
+        'userAccountControl',
+        'memberOf',
+      ],
       explicitBufferAttributes: ['objectGUID'],
       paged: { pageSize: 500 },
       sizeLimit: 0,

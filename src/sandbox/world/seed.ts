@@ -17,22 +17,88 @@ export const SANDBOX_DOMAIN = 'example.test';
 export const SANDBOX_IN_SCOPE_GROUP = 'Zscaler Users';
 export const SANDBOX_ALL_STAFF_GROUP = 'All Staff';
 export const SANDBOX_DEPARTMENTS = [
-  'Engineering', 'Sales', 'Marketing', 'Finance', 'Human Resources', 'Legal',
-  'Support', 'Operations', 'Research', 'Procurement', 'IT', 'Facilities',
+  'Engineering',
+  'Sales',
+  'Marketing',
+  'Finance',
+  'Human Resources',
+  'Legal',
+  'Support',
+  'Operations',
+  'Research',
+  'Procurement',
+  'IT',
+  'Facilities',
 ] as const;
 
 /** Threshold above which the all-staff group passes AD's 1500-value MaxValRange. */
 export const RANGED_GROUP_MIN_USERS = 1600;
 
 const FIRST = [
-  'James', 'Mary', 'John', 'Patricia', 'Robert', 'Jennifer', 'Michael', 'Linda', 'William', 'Elizabeth',
-  'David', 'Barbara', 'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Charles', 'Karen',
-  'Chloé', 'Zoë', 'Søren', 'Jürgen', 'Renée', 'Björn', 'Ana', 'Luis', 'Aiko', '太郎', 'Noémie', 'Øystein',
+  'James',
+  'Mary',
+  'John',
+  'Patricia',
+  'Robert',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'William',
+  'Elizabeth',
+  'David',
+  'Barbara',
+  'Richard',
+  'Susan',
+  'Joseph',
+  'Jessica',
+  'Thomas',
+  'Sarah',
+  'Charles',
+  'Karen',
+  'Chloé',
+  'Zoë',
+  'Søren',
+  'Jürgen',
+  'Renée',
+  'Björn',
+  'Ana',
+  'Luis',
+  'Aiko',
+  '太郎',
+  'Noémie',
+  'Øystein',
 ] as const;
 const LAST = [
-  'Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez',
-  'Hernandez', 'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin',
-  'Lefèvre', 'Müller', 'Sørensen', 'Østergaard', 'Doe', 'Nakamura', '山田', 'Dubois', 'Schröder', 'Kowalski',
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lefèvre',
+  'Müller',
+  'Sørensen',
+  'Østergaard',
+  'Doe',
+  'Nakamura',
+  '山田',
+  'Dubois',
+  'Schröder',
+  'Kowalski',
 ] as const;
 
 export interface GenerateDirectoryOptions {
@@ -149,9 +215,12 @@ export function generateDirectory(opts: GenerateDirectoryOptions): SandboxDirect
     const upn = `${local}@${domain}`;
     const m = rand();
     let mail: string | undefined;
-    if (m < 0.05) mail = undefined; // ~5% without mail
-    else if (m < 0.065) mail = `${foldedGiven}.${foldedSn}${i}@${domain}`.replace(/^./, (c) => c.toUpperCase()); // case differs
-    else if (m < 0.08) mail = `${foldedGiven.slice(0, 1).toLowerCase()}${foldedSn.toLowerCase()}.${i}@${domain}`; // other local part
+    if (m < 0.05)
+      mail = undefined; // ~5% without mail
+    else if (m < 0.065)
+      mail = `${foldedGiven}.${foldedSn}${i}@${domain}`.replace(/^./, (c) => c.toUpperCase()); // case differs
+    else if (m < 0.08)
+      mail = `${foldedGiven.slice(0, 1).toLowerCase()}${foldedSn.toLowerCase()}.${i}@${domain}`; // other local part
     else mail = upn;
     const disabled = rand() < 0.03;
     const deptRoll = rand();

@@ -157,7 +157,10 @@ export interface GroupFields {
 export function newBearerToken(): string {
   // 64+ alphanumeric characters, like the portal's "unique alphanumeric string" (docs/vendor-facts.md F15).
   let s = '';
-  while (s.length < 64) s += randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  while (s.length < 64)
+    s += randomBytes(48)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '');
   return s.slice(0, 64);
 }
 
@@ -725,7 +728,16 @@ export class ZiaTenant {
     if (rec) {
       rec.scim = { idpId, created: false };
     } else {
-      rec = { id: this.nextGroupId++, name: f.displayName, comments: '', memberIds: new Set(), source: 'scim', scim: { idpId, created: true }, created: t, lastModified: t };
+      rec = {
+        id: this.nextGroupId++,
+        name: f.displayName,
+        comments: '',
+        memberIds: new Set(),
+        source: 'scim',
+        scim: { idpId, created: true },
+        created: t,
+        lastModified: t,
+      };
       this.groups.set(rec.id, rec);
       this.groupOrder = undefined;
     }

@@ -35,13 +35,15 @@ export function createPortal(opts: {
   return {
     // Edit IdP shows the admin's saved edit, activated or not.
     idps: () =>
-      [...tenant.idps.keys()].map((id) => tenant.idpView(id)).map((i) => ({
-        id: i.id,
-        name: i.name,
-        scimEnabled: i.scimEnabled,
-        samlAutoProvisioning: i.samlAutoProvisioning,
-        ...(i.scimEnabled ? { baseUrl: opts.scimBaseUrl(i.id) } : {}),
-      })),
+      [...tenant.idps.keys()]
+        .map((id) => tenant.idpView(id))
+        .map((i) => ({
+          id: i.id,
+          name: i.name,
+          scimEnabled: i.scimEnabled,
+          samlAutoProvisioning: i.samlAutoProvisioning,
+          ...(i.scimEnabled ? { baseUrl: opts.scimBaseUrl(i.id) } : {}),
+        })),
     syncNow: () => tenant.syncNow(opts.directory()),
     setScim: (idpId, enabled) => {
       const idp = tenant.setScimEnabled(idpId, enabled);

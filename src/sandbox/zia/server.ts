@@ -48,8 +48,7 @@ export interface ZiaServerOptions {
 
 export const ONEAPI_AUDIENCE = 'https://api.zscaler.com';
 
-const err = (status: number, code: string, message: string, headers?: Record<string, string>) =>
-  jsonResponse(status, { code, message }, headers);
+const err = (status: number, code: string, message: string, headers?: Record<string, string>) => jsonResponse(status, { code, message }, headers);
 
 /**
  * PUT /authSettings body. Every field a GET always shows is required: a partial body is refused,
@@ -215,7 +214,9 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       const state = sessions.touch(sid);
       if (state === 'expired') tenant.activate();
       // docs/vendor-facts.md F3: "if authType absent the session expired".
-      return state === 'valid' ? jsonResponse(200, { authType: 'ADMIN_LOGIN', obfuscateApiKey: true, passwordExpiryTime: 0, passwordExpiryDays: 0 }) : jsonResponse(200, {});
+      return state === 'valid'
+        ? jsonResponse(200, { authType: 'ADMIN_LOGIN', obfuscateApiKey: true, passwordExpiryTime: 0, passwordExpiryDays: 0 })
+        : jsonResponse(200, {});
     }
     if (req.method === 'DELETE') {
       // Ending a session auto-activates its pending changes (docs/vendor-facts.md). The SDK counts
@@ -321,7 +322,10 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
         if ('status' in p) return p;
         const ids = filterUsers(tenant, req.query);
         const slice = ids.slice((p.page - 1) * p.pageSize, p.page * p.pageSize);
-        return jsonResponse(200, slice.map((id) => userView(tenant, tenant.users.get(id) as ZiaUserRecord)));
+        return jsonResponse(
+          200,
+          slice.map((id) => userView(tenant, tenant.users.get(id) as ZiaUserRecord)),
+        );
       } else if (/^\/users\/\d+$/.test(resource) && m === 'GET') {
         const u = tenant.users.get(Number(resource.slice(7)));
         return u ? jsonResponse(200, userView(tenant, u)) : err(404, 'RESOURCE_NOT_FOUND', `no user with id ${resource.slice(7)}`);
@@ -332,7 +336,13 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
         let ids = tenant.groupIdsInOrder();
         if (search) ids = ids.filter((id) => tenant.groups.get(id)?.name.toLowerCase().includes(search));
         const slice = ids.slice((p.page - 1) * p.pageSize, p.page * p.pageSize);
-        return jsonResponse(200, slice.map((id) => { const g = tenant.groups.get(id); return { id, name: g?.name, idpId: g?.scim?.idpId ?? 0, comments: g?.comments ?? '', isSystemDefined: false }; }));
+        return jsonResponse(
+          200,
+          slice.map((id) => {
+            const g = tenant.groups.get(id);
+            return { id, name: g?.name, idpId: g?.scim?.idpId ?? 0, comments: g?.comments ?? '', isSystemDefined: false };
+          }),
+        );
       } else if (resource === '/departments' && m === 'GET') {
         const p = pageParams(req, 1000);
         if ('status' in p) return p;
@@ -427,7 +437,13 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
       if (state !== 'valid') {
         // docs/vendor-facts.md F5: a session that timed out auto-activates its pending changes.
         if (state === 'expired') tenant.activate();
-        return err(401, 'SESSION_NOT_VALID', state === 'expired' ? 'Session expired after the idle timeout; authenticate again' : 'Session is not valid; authenticate with POST /api/v1/authenticatedSession');
+        return err(
+          401,
+          'SESSION_NOT_VALID',
+          state === 'expired'
+            ? 'Session expired after the idle timeout; authenticate again'
+            : 'Session is not valid; authenticate with POST /api/v1/authenticatedSession',
+        );
       }
       return api(req, resource, false);
     }

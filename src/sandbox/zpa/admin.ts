@@ -91,7 +91,8 @@ function paging(req: SimRequest): { page: number; size: number } | SimResponse {
   const page = p === null ? 1 : Number(p);
   const size = s === null ? 20 : Number(s);
   if (!Number.isInteger(page) || page < 1) return zpaError(400, 'invalid.page.number', `page must be an integer >= 1, got "${p}"`, ['page']);
-  if (!Number.isInteger(size) || size < 1 || size > 500) return zpaError(400, 'invalid.page.size', `pagesize must be an integer from 1 to 500, got "${s}"`, ['pagesize']);
+  if (!Number.isInteger(size) || size < 1 || size > 500)
+    return zpaError(400, 'invalid.page.size', `pagesize must be an integer from 1 to 500, got "${s}"`, ['pagesize']);
   return { page, size };
 }
 
@@ -137,7 +138,8 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
   function oneApiToken(req: SimRequest): SimResponse {
     const f = form(req);
     if (!(f instanceof URLSearchParams)) return f;
-    if (f.get('grant_type') !== 'client_credentials') return jsonResponse(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
+    if (f.get('grant_type') !== 'client_credentials')
+      return jsonResponse(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
     if (f.get('audience') !== ONEAPI_AUDIENCE) return jsonResponse(400, { error: 'invalid_request', error_description: `audience must be ${ONEAPI_AUDIENCE}` });
     if (!safeEqual(f.get('client_id') ?? '', credentials.oneApiClientId) || !safeEqual(f.get('client_secret') ?? '', credentials.oneApiClientSecret)) {
       return jsonResponse(401, { error: 'invalid_client', error_description: 'client authentication failed' });
@@ -160,7 +162,12 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
   }
 
   function route(req: SimRequest, path: string): SimResponse {
-    if (req.method !== 'GET') return zpaError(405, 'method.not.allowed', `${req.method} ${path} is not part of the ZPA API the sandbox serves (it has no IdP write, docs/vendor-facts.md Y4)`);
+    if (req.method !== 'GET')
+      return zpaError(
+        405,
+        'method.not.allowed',
+        `${req.method} ${path} is not part of the ZPA API the sandbox serves (it has no IdP write, docs/vendor-facts.md Y4)`,
+      );
     let m = /^\/mgmtconfig\/v([12])\/admin\/customers\/([^/]+)(\/.*)$/.exec(path) ?? /^\/userconfig\/v(1)\/customers\/([^/]+)(\/.*)$/.exec(path);
     if (!m) return zpaError(404, 'resource.not.found', `nothing at ${path}`);
     const [, version, cid, rest] = m as unknown as [string, string, string, string];
@@ -177,9 +184,18 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
       if (search) {
         // name+EQ+<value> (Y7), or a plain substring.
         const eq = /^name\+?EQ\+?(.*)$/i.exec(search.replace(/ /g, '+'));
-        idps = eq ? idps.filter((i) => i.name === (eq[1] as string).replace(/\+/g, ' ')) : idps.filter((i) => i.name.toLowerCase().includes(search.toLowerCase()));
+        idps = eq
+          ? idps.filter((i) => i.name === (eq[1] as string).replace(/\+/g, ' '))
+          : idps.filter((i) => i.name.toLowerCase().includes(search.toLowerCase()));
       }
-      return jsonResponse(200, paged(idps.map((i) => idpView(i, opts.scimEndpoint(i.id))), p, true));
+      return jsonResponse(
+        200,
+        paged(
+          idps.map((i) => idpView(i, opts.scimEndpoint(i.id))),
+          p,
+          true,
+        ),
+      );
     }
     if (mgmt && version === '1' && (m = /^\/idp\/([^/]+)$/.exec(rest))) {
       const id = m[1] as string;
@@ -214,7 +230,8 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
       if (search) groups = groups.filter((g) => g.name.toLowerCase().includes(search.toLowerCase()));
       const sortBy = req.query.get('sortBy');
       if (sortBy !== null) {
-        if (!['name', 'id', 'creationTime', 'modifiedTime'].includes(sortBy)) return zpaError(400, 'invalid.sort.field', `sortBy must be name, id, creationTime or modifiedTime, got "${sortBy}"`, ['sortBy']);
+        if (!['name', 'id', 'creationTime', 'modifiedTime'].includes(sortBy))
+          return zpaError(400, 'invalid.sort.field', `sortBy must be name, id, creationTime or modifiedTime, got "${sortBy}"`, ['sortBy']);
         const dir = (req.query.get('sortOrder') ?? 'ASC').toUpperCase() === 'DSC' ? -1 : 1;
         const key = sortBy as 'name' | 'id' | 'creationTime' | 'modifiedTime';
         groups.sort((a, b) => {
@@ -232,7 +249,15 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
     if (!mgmt && (m = /^\/scimgroup\/(\d+)$/.exec(rest))) {
       for (const i of tenant.idps.values()) {
         const g = tenant.store(i.id).groups.get(m[1] as string);
-        if (g) return jsonResponse(200, { id: Number(g.id), name: g.displayName, idpId: Number(i.id), internalId: g.internalId, creationTime: Math.floor(g.created / 1000), modifiedTime: Math.floor(g.lastModified / 1000) });
+        if (g)
+          return jsonResponse(200, {
+            id: Number(g.id),
+            name: g.displayName,
+            idpId: Number(i.id),
+            internalId: g.internalId,
+            creationTime: Math.floor(g.created / 1000),
+            modifiedTime: Math.floor(g.lastModified / 1000),
+          });
       }
       return zpaError(404, 'resource.not.found', `no SCIM group ${m[1]}`);
     }
@@ -255,14 +280,17 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
     try {
       if (sub === '/idps' && req.method === 'GET') {
         // What the console's IDP Configuration page shows: never the token.
-        return jsonResponse(200, [...tenant.idps.values()].map((i) => ({
-          id: i.id,
-          name: i.name,
-          scimEnabled: i.scimEnabled,
-          scimSharedSecretExists: i.token !== undefined,
-          enableScimBasedPolicy: i.enableScimBasedPolicy,
-          scimServiceProviderEndpoint: opts.scimEndpoint(i.id),
-        })));
+        return jsonResponse(
+          200,
+          [...tenant.idps.values()].map((i) => ({
+            id: i.id,
+            name: i.name,
+            scimEnabled: i.scimEnabled,
+            scimSharedSecretExists: i.token !== undefined,
+            enableScimBasedPolicy: i.enableScimBasedPolicy,
+            scimServiceProviderEndpoint: opts.scimEndpoint(i.id),
+          })),
+        );
       }
       const m = /^\/idps\/(\d+)\/(scimSync|generateToken|scimPolicy)$/.exec(sub);
       if (m && req.method === 'POST') {
@@ -311,7 +339,13 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
     const oneApi = path.startsWith('/zpa/');
     const tokens = oneApi ? oneApiTokens : legacyTokens;
     if (!tokens.valid(bearer(req.headers.authorization))) {
-      return zpaError(401, 'invalid.token', oneApi ? 'missing, invalid or expired bearer token; request one from /oauth2/v1/token' : 'missing, invalid or expired bearer token; sign in with POST /signin');
+      return zpaError(
+        401,
+        'invalid.token',
+        oneApi
+          ? 'missing, invalid or expired bearer token; request one from /oauth2/v1/token'
+          : 'missing, invalid or expired bearer token; sign in with POST /signin',
+      );
     }
     return api(req, oneApi ? path.slice('/zpa'.length) : path);
   };
@@ -325,6 +359,8 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
     faults: opts.faults,
     stripPrefix: (p) => p.replace(/^\/zpa/, '').replace(/^\/(?:mgmtconfig\/v\d\/admin|userconfig\/v\d)\/customers\/[^/]+/, ''),
     faultResponse: (status) =>
-      status === 429 ? zpaError(429, 'too.many.requests', 'Rate limit exceeded', undefined, { 'retry-after': '1s' }) : zpaError(status, 'internal.error', `injected fault ${status}`),
+      status === 429
+        ? zpaError(429, 'too.many.requests', 'Rate limit exceeded', undefined, { 'retry-after': '1s' })
+        : zpaError(status, 'internal.error', `injected fault ${status}`),
   });
 }

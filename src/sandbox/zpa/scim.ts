@@ -102,7 +102,12 @@ export async function startZpaScimServer(opts: ZpaScimServerOptions): Promise<Ru
   function users(req: SimRequest, idpId: string, id: string | undefined): SimResponse {
     const store = tenant.store(idpId);
     if (id === undefined) {
-      if (req.method === 'GET') return list(req, [...store.users.values()].map((u) => userView(idpId, u)), false);
+      if (req.method === 'GET')
+        return list(
+          req,
+          [...store.users.values()].map((u) => userView(idpId, u)),
+          false,
+        );
       if (req.method === 'POST') {
         const body = json(req);
         if (!body || typeof body !== 'object') return scimError(400, 'the body must be a SCIM User', 'invalidSyntax');
@@ -135,7 +140,12 @@ export async function startZpaScimServer(opts: ZpaScimServerOptions): Promise<Ru
   function groups(req: SimRequest, idpId: string, id: string | undefined): SimResponse {
     const store = tenant.store(idpId);
     if (id === undefined) {
-      if (req.method === 'GET') return list(req, [...store.groups.values()].map((g) => groupView(idpId, g)), true);
+      if (req.method === 'GET')
+        return list(
+          req,
+          [...store.groups.values()].map((g) => groupView(idpId, g)),
+          true,
+        );
       if (req.method === 'POST') {
         const f = groupFields(json(req));
         return ok(201, groupView(idpId, tenant.createGroup(idpId, f.displayName, f.externalId, f.members)));
@@ -148,7 +158,10 @@ export async function startZpaScimServer(opts: ZpaScimServerOptions): Promise<Ru
     if (req.method === 'PATCH') {
       const ops = normaliseOps(json(req));
       const current = groupView(idpId, g);
-      const doc = applyPatch({ displayName: current.displayName, externalId: current.externalId, members: current.members }, ops, { extensionUrns: [], multiValued: new Set(['members']) });
+      const doc = applyPatch({ displayName: current.displayName, externalId: current.externalId, members: current.members }, ops, {
+        extensionUrns: [],
+        multiValued: new Set(['members']),
+      });
       tenant.updateGroup(idpId, id, groupFields(doc));
       return { status: 204 };
     }

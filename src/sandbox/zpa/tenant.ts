@@ -57,7 +57,15 @@ export interface ZpaScimStore {
 }
 
 /** The attribute headers a real IdP showed (Y10): core and enterprise, no custom ones. */
-export const ZPA_SCIM_ATTRIBUTES: ReadonlyArray<{ name: string; schemaURI: string; dataType: string; multivalued: boolean; required?: boolean; caseSensitive?: boolean; uniqueness?: boolean }> = [
+export const ZPA_SCIM_ATTRIBUTES: ReadonlyArray<{
+  name: string;
+  schemaURI: string;
+  dataType: string;
+  multivalued: boolean;
+  required?: boolean;
+  caseSensitive?: boolean;
+  uniqueness?: boolean;
+}> = [
   { name: 'active', schemaURI: SCHEMA_USER, dataType: 'Boolean', multivalued: false },
   { name: 'displayName', schemaURI: SCHEMA_USER, dataType: 'String', multivalued: false },
   { name: 'emails.value', schemaURI: SCHEMA_USER, dataType: 'String', multivalued: true },
@@ -154,7 +162,11 @@ export class ZpaTenant {
     const i = this.idp(idpId);
     if (i.scimEnabled === enabled) return i;
     if (!enabled && i.enableScimBasedPolicy) {
-      throw new ZpaTenantError(400, 'scim.policy.enabled', 'Turn off SCIM Attributes for Policy before turning off SCIM Sync (policies may use SCIM criteria).');
+      throw new ZpaTenantError(
+        400,
+        'scim.policy.enabled',
+        'Turn off SCIM Attributes for Policy before turning off SCIM Sync (policies may use SCIM criteria).',
+      );
     }
     i.scimEnabled = enabled;
     if (enabled) i.scimSyncEnabledAt = this.clock.now();
@@ -233,7 +245,8 @@ export class ZpaTenant {
   createGroup(idpId: string, displayName: string, externalId: string | undefined, members: string[]): ZpaScimGroupRecord {
     const s = this.store(idpId);
     const want = displayName.toLowerCase();
-    for (const g of s.groups.values()) if (g.displayName.toLowerCase() === want) throw new ZpaTenantError(409, 'uniqueness', `a group named ${displayName} exists`);
+    for (const g of s.groups.values())
+      if (g.displayName.toLowerCase() === want) throw new ZpaTenantError(409, 'uniqueness', `a group named ${displayName} exists`);
     this.checkMembers(idpId, members);
     const t = this.clock.now();
     // Group ids are numbers in the admin API (Y9); the SCIM id is the same digits.
