@@ -60,6 +60,8 @@ export interface SandboxOptions {
   directoryGroupDn?: string;
   /** ZIA API session idle timeout (default 5, docs/vendor-facts.md F4). */
   idleTimeoutMinutes?: number;
+  /** The ZIA service's clock for sessions and tokens (tests move it forward to expire a session at a chosen moment). */
+  ziaClock?: () => number;
   /** SCIM page cap (default 1000; sources disagree, docs/vendor-facts.md F26). */
   scimPageCap?: number;
   /** SCIM POST of a directory-synced userName takes the user over instead of 409 (default false). */
@@ -256,6 +258,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       rateLimits,
       hourlyCaps: opts.hourlyCaps ?? true,
       idleTimeoutMinutes: opts.idleTimeoutMinutes ?? 5,
+      ...(opts.ziaClock ? { now: opts.ziaClock } : {}),
       faults,
       ...(variant.authSettingsPut ? { authSettingsPut: variant.authSettingsPut } : {}),
       idpConsole: async (action) => {

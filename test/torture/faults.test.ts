@@ -219,14 +219,24 @@ describe('torture: faults the matrix cannot express', () => {
    */
   const refusedRestores = (x: Harness) => x.sandbox.requests().filter((r) => r.method === 'PUT' && r.path.endsWith('/authSettings') && r.status >= 400);
 
-  it('an expired ZIA session (idle timeout of 600 ms) is renewed: the forward run completes', async () => {
-    // 600 ms, not less: on a loaded 2-core machine a fresh session could expire between the
-    // login and its first call, and no client can win that race.
-    h = await startHarness({ users: USERS, sandbox: { idleTimeoutMinutes: 0.01 } });
-    const r = await h.run(adToScimFlow);
-    expect(r.completed).toBe(true);
+  it('an expired ZIA session is renewed: the forward run completes', async () => {
+    // The ZIA service's clock jumps past the 5-minute idle timeout once the run has made its first
+    // ZIA change, so the session this run holds expires at a known moment, whatever the machine's load.
+    let skew = 0;
+    h = await startHarness({ users: USERS, sandbox: { ziaClock: () => Date.now() + skew } });
+    const jump = setInterval(() => {
+      if (skew === 0 && h.sandbox.requests().some((r) => r.server === 'zia' && r.method !== 'GET' && !r.path.endsWith('/authenticatedSession')))
+        skew = 6 * 60_000;
+    }, 2);
+    try {
+      const r = await h.run(adToScimFlow);
+      expect(r.completed).toBe(true);
+    } finally {
+      clearInterval(jump);
+    }
+    expect(skew).toBeGreaterThan(0);
     expect(expectMigrated(h)).toEqual([]);
-    // The session did expire and was renewed (more than the one login a run starts with).
+    // The session expired and was renewed: more than the one login a run starts with.
     const logins = h.sandbox.requests().filter((x) => x.method === 'POST' && x.path.endsWith('/authenticatedSession'));
     expect(logins.length).toBeGreaterThan(1);
   });
