@@ -159,6 +159,7 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
     steps: [
       snapshotSettings(idp),
       syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
+      ...(idp.steps.beforeFlip ?? []),
       migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
       // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
       // sync is off for the repository (help.zscaler.com/zia/configuring-scim: "isn't supported with
@@ -177,6 +178,7 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       // The Base URL it saves is the one step 5 obtains: planned before step 5, its change is known only then.
       { ...idp.steps.setCredentials, after: [...(idp.steps.setCredentials.after ?? []), 'enable-scim-on-idp'] },
       deprovisionGuard,
+      ...(idp.steps.beforeStart ?? []),
       idp.steps.start,
       idp.steps.initialCycle,
       ...(idp.steps.beforeParity ?? []),

@@ -49,11 +49,18 @@ export interface IdpProvisioner {
 
 export interface IdpSteps {
   /**
+   * Forward, optional, after the AD sync and before "Disable Directory Sync & Enable SCIM Provisioning":
+   * read-only forecasts that can block the flip (what the IdP would send compared with what ZIA holds).
+   */
+  beforeFlip?: Step<MigrationContext>[];
+  /**
    * Forward, after ZIA's SCIM is enabled and activated: "Give the IdP the SCIM Base URL and token",
    * with the scope (assigned users and groups only) and Test Connection. The Base URL is
    * `run.outputsOf('enable-scim-on-idp')?.baseUrl`; the token comes from `obtainScimCredentials`.
    */
   setCredentials: Step<MigrationContext>;
+  /** Forward, optional, after the deprovision guard and before Start: IdP safety settings, pilot users. */
+  beforeStart?: Step<MigrationContext>[];
   /** Forward, after the deprovision guard: "Start provisioning". */
   start: Step<MigrationContext>;
   /** Forward: "Wait for the initial provisioning cycle": progress, completion, quarantine and errors. */
