@@ -78,6 +78,26 @@ export const SyncJobSchema = z
   .passthrough();
 export type SyncJob = z.output<typeof SyncJobSchema>;
 
+const FilterClauseSchema = z
+  .object({
+    operatorName: z.string(),
+    sourceOperandName: z.string(),
+    targetOperand: z
+      .object({ values: z.array(z.string()).nullish() })
+      .passthrough()
+      .nullish(),
+  })
+  .passthrough();
+const FilterSchema = z
+  .object({ groups: z.array(z.object({ name: z.string().nullish(), clauses: z.array(FilterClauseSchema).nullish() }).passthrough()).nullish() })
+  .passthrough();
+export type ScopingFilter = z.output<typeof FilterSchema>;
+
+/** A user as the forecast reads it (GET /users with $select): the id and whatever properties were selected. */
+const GraphUserSchema = z.object({ id: z.string() }).catchall(z.unknown());
+export type GraphUser = z.output<typeof GraphUserSchema>;
+const DirectoryObjectSchema = z.object({ id: z.string(), '@odata.type': z.string().nullish() }).passthrough();
+
 /** Get synchronizationSchema: only what this tool reads (the rules' object and attribute mappings). */
 export const SyncSchemaSchema = z
   .object({
@@ -93,13 +113,19 @@ export const SyncSchemaSchema = z
                   enabled: z.boolean().nullish(),
                   sourceObjectName: z.string().nullish(),
                   targetObjectName: z.string().nullish(),
+                  // filter: scoping filter groups (OR) of clauses (AND); null when every object is in scope.
+                  scope: FilterSchema.nullish(),
                   attributeMappings: z
                     .array(
                       z
                         .object({
                           targetAttributeName: z.string(),
                           matchingPriority: z.number().nullish(),
-                          source: z.object({ name: z.string().nullish(), expression: z.string().nullish() }).passthrough().nullish(),
+                          // type Attribute | Constant | Function; `expression` is the mapping as the portal shows it (G14).
+                          source: z
+                            .object({ name: z.string().nullish(), expression: z.string().nullish(), type: z.string().nullish() })
+                            .passthrough()
+                            .nullish(),
                         })
                         .passthrough(),
                     )
@@ -317,6 +343,12 @@ export interface GraphClient {
    * when its role is Default Access: such users are not provisioned (Zscaler tutorials, G10).
    */
   listAssignments(spId: string): Promise<Array<AppRoleAssignment & { defaultAccess: boolean }>>;
+  /** The app's roles (id → value or display name), for SingleAppRoleAssignment. */
+  listAppRoles(spId: string): Promise<Map<string, string>>;
+  /** Every user of the tenant with the given properties (GET /users?$select=…, every page). */
+  listUsers(properties: string[]): Promise<GraphUser[]>;
+  /** The ids of a group's direct user members (GET /groups/{id}/members, every page). */
+  listGroupUserIds(groupId: string): Promise<string[]>;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -398,6 +430,22 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   }
 
   const masked = (v: string | null | undefined): boolean => !v || /^\*+$/.test(v);
+
+  /** Every page of a collection, following @odata.nextLink only to the Graph host (F50). */
+  async function everyPage<T extends z.ZodType>(path: string, item: T, query: Record<string, string | number>, what: string): Promise<Array<z.output<T>>> {
+    const out: Array<z.output<T>> = [];
+    let next: string | undefined = undefined;
+    for (let n = 0; n < 100_000; n++) {
+      const page: { value: Array<z.output<T>>; '@odata.nextLink'?: string | undefined } =
+        next === undefined ? await call('GET', path, collection(item), { query }) : await call('GET', next, collection(item));
+      out.push(...page.value);
+      next = page['@odata.nextLink'];
+      if (!next) return out;
+      if (new URL(next).origin !== graphOrigin)
+        throw new UserError(`Graph returned a nextLink to another host (${new URL(next).origin}); refusing to follow it`);
+    }
+    throw new UserError(`Graph ${what}: paging did not end after 100 000 pages`);
+  }
 
   return {
     async findServicePrincipal(ref) {
@@ -529,6 +577,18 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       throw new UserError('Graph provisioning logs: paging did not end after 100 000 pages');
     },
     getJobSchema: (spId, jobId) => call('GET', `${job(spId, jobId)}/schema`, SyncSchemaSchema),
+    async listAppRoles(spId) {
+      const app = await call('GET', sp(spId), z.object({ appRoles: z.array(AppRoleSchema).nullish() }).passthrough(), { query: { $select: 'id,appRoles' } });
+      return new Map((app.appRoles ?? []).map((r) => [r.id, r.value ?? r.displayName ?? r.id]));
+    },
+    async listUsers(properties) {
+      const $select = [...new Set(['id', ...properties])].join(',');
+      return everyPage('/users', GraphUserSchema, { $select, $top: 999 }, 'users');
+    },
+    async listGroupUserIds(groupId) {
+      const members = await everyPage(`/groups/${encodeURIComponent(groupId)}/members`, DirectoryObjectSchema, { $select: 'id', $top: 999 }, 'group members');
+      return members.filter((m) => (m['@odata.type'] ?? '#microsoft.graph.user') === '#microsoft.graph.user').map((m) => m.id);
+    },
     async listAssignments(spId) {
       const app = await call('GET', sp(spId), z.object({ appRoles: z.array(AppRoleSchema).nullish() }).passthrough(), { query: { $select: 'id,appRoles' } });
       const named = new Set((app.appRoles ?? []).filter((r) => /^default access$/i.test(r.displayName ?? '')).map((r) => r.id));

@@ -236,6 +236,11 @@ export interface ZiaClient {
   listUsers(opts?: { pageSize?: number; stripUnknown?: false }): AsyncGenerator<ZiaUser[]>;
   listGroups(opts?: { pageSize?: number }): AsyncGenerator<ZiaGroup[]>;
   listDepartments(opts?: { pageSize?: number }): AsyncGenerator<ZiaDepartment[]>;
+  /**
+   * The domains registered to the tenant (GET /orgInformation/lite `domains`, the SDKs' organization
+   * details), or the reason they cannot be read (the endpoint refused: a role without access, an older API).
+   */
+  getOrgDomains(): Promise<{ domains: string[] } | { domains: null; reason: string }>;
 }
 
 export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
@@ -468,6 +473,17 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
       const current = await rawAuthSettings();
       refuseOrgAuthTypeChange(current.orgAuthType, full.orgAuthType);
       return putFull(current, full);
+    },
+    async getOrgDomains() {
+      try {
+        const org = await call('GET', '/orgInformation/lite', z.object({ domains: z.array(z.string()).nullish() }).passthrough());
+        return { domains: org.domains ?? [] };
+      } catch (err) {
+        if (err instanceof ApiError && err.status !== undefined && [403, 404, 405].includes(err.status)) {
+          return { domains: null, reason: `GET /orgInformation/lite answered HTTP ${err.status}` };
+        }
+        throw err;
+      }
     },
     async getActivationStatus() {
       return (await call('GET', '/status', ActivationSchema)).status;

@@ -201,9 +201,14 @@ export const guardsConfigSchema = z
      * would report as mass "missing"/"extra". 0 turns the ratio off; an empty scope is always refused.
      */
     minScopePercent: z.number().min(0).max(100).default(50),
+    /**
+     * Users the IdP's adoption forecast may predict as created a second time (its userName matches no
+     * ZIA login name) before the flip is blocked; users it cannot forecast count too.
+     */
+    maxForecastDuplicates: threshold.default(0),
   })
   .strict()
-  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50 });
+  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50, maxForecastDuplicates: 0 });
 
 export const operatorConfigSchema = z
   .discriminatedUnion('kind', [

@@ -136,6 +136,7 @@ guards:
   maxDisablePercent: 2${c('... or disables more than this share of users in scope')}
   maxSyncAgeHours: 24${c('directory sync must have run this recently')}
   minScopePercent: 50${c("refuse a directory scope holding under this share of ZIA's users")}
+  maxForecastDuplicates: 0${c('block the flip when the IdP would create more users a second time')}
 
 operator:
   kind: person${c('console-only steps are done by a person at the prompt')}

@@ -3,6 +3,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { startEntraService, type StartEntraServiceOptions } from './entra/index.js';
+import { rewrittenDomain } from './entra/mapping.js';
 import { FaultInjector, parseFaultSpec } from './http/faults.js';
 import { RequestLog, type RequestLogEntry, type SandboxStats } from './http/log.js';
 import { startLdapServer } from './ldap/server.js';
@@ -261,6 +262,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.ziaClock ? { now: opts.ziaClock } : {}),
       faults,
       ...(variant.authSettingsPut ? { authSettingsPut: variant.authSettingsPut } : {}),
+      // The tenant's registered domains: the directory's, and the second one a suffix rewrite moves users to.
+      domains: directory.domain ? [directory.domain, rewrittenDomain(directory.domain)] : [],
       idpConsole: async (action) => {
         if (!idpSim) throw new Error('the IdP simulation has not started yet');
         await idpSim.operate(action);
@@ -270,6 +273,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const entraVariant = {
       ...(variant.betaSecretsRead ? { betaSecretsRead: variant.betaSecretsRead } : {}),
       ...(variant.syncAllPolarity ? { syncAllPolarity: variant.syncAllPolarity } : {}),
+      ...(variant.entraUserMapping ? { userMapping: variant.entraUserMapping } : {}),
     };
     const entra = await startEntraService({
       ...opts.entra,

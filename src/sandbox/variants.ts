@@ -21,6 +21,8 @@ export interface VariantSettings {
   idpEditPending?: boolean;
   groupPatchStatus?: 200 | 204;
   scimPostAdoptsSynced?: boolean;
+  /** Entra simulation: how the Zscaler app maps userName (an administrator's choice the forecast must read). */
+  entraUserMapping?: 'upn' | 'mail' | 'suffix-rewrite' | 'expression';
   /** ZPA simulation (startZpaSimulation): what the ZPA SCIM service does with `filter`. */
   zpaScimFilter?: 'supported' | 'ignored' | 'refused';
 }
@@ -33,8 +35,11 @@ export interface VariantDefinition {
   readings: readonly string[];
   /** A reading outside `readings` is accepted when this returns true (free-form values). */
   acceptsOther?: (value: string) => true | string;
-  /** The product whose simulation reads it; absent: ZIA (the flow suite runs those). */
-  product?: 'zpa';
+  /**
+   * The product whose simulation reads it; absent: ZIA (the flow suite runs those). 'entra': the
+   * Entra simulation's attribute mapping, run by the adoption-forecast suite (test/flows/forecast.test.ts).
+   */
+  product?: 'zpa' | 'entra';
   apply(value: string, into: VariantSettings): void;
 }
 
@@ -129,6 +134,15 @@ export const VARIANTS: readonly VariantDefinition[] = [
     },
   },
   {
+    name: 'entra-user-mapping',
+    fact: "how the Zscaler app's user rule maps userName: from the UPN (the gallery default), from mail, a Replace of the UPN suffix, or an expression (ToLower, Join, Replace; externalId by Append)",
+    readings: ['upn', 'mail', 'suffix-rewrite', 'expression'],
+    product: 'entra',
+    apply: (v, o) => {
+      o.entraUserMapping = v as 'upn' | 'mail' | 'suffix-rewrite' | 'expression';
+    },
+  },
+  {
     name: 'zpa-scim-filter',
     fact: 'whether the ZPA SCIM service honours `filter` on /Users and /Groups (supported, ignored, or refused with 400); ZPA simulation only',
     readings: ['supported', 'ignored', 'refused'],
@@ -191,6 +205,6 @@ export function variantSettings(spec: string | Record<string, string> | undefine
 }
 
 /** Every variant of a product (default ZIA) with every reading the flow suite runs: [name, reading][]. */
-export function allReadings(product: 'zia' | 'zpa' = 'zia'): Array<[string, string]> {
+export function allReadings(product: 'zia' | 'zpa' | 'entra' = 'zia'): Array<[string, string]> {
   return VARIANTS.filter((v) => (v.product ?? 'zia') === product).flatMap((v) => v.readings.map((r) => [v.name, r] as [string, string]));
 }

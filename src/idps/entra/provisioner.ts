@@ -6,6 +6,7 @@ import { pollUntil } from '../../flows/steps/poll.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
 import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { entraAdoptionForecastStep } from './forecast.js';
 
 /**
  * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
@@ -408,6 +409,7 @@ export const entraProvisioner: IdpProvisioner = {
     };
   },
   steps: {
+    beforeFlip: [entraAdoptionForecastStep(`${ENTRA} (attribute mappings, matching attribute); Zscaler "Understanding SCIM"`)],
     setCredentials: entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
     start: entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
     initialCycle: entraInitialCycleStep(`${ENTRA} (initial cycle)`),

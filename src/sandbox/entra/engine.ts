@@ -29,7 +29,7 @@ import {
   type ScimUser,
 } from './scim-client.js';
 import { assignedGroups, assignedUsers, type EntraGroup, type EntraState, type EntraUser, type ProvisioningLogEntry, type TaskExecution } from './tenant.js';
-import { setTarget, sourceValue, targetValue, type AttributeMapping } from './mapping.js';
+import { mappedValue, setTarget, targetValue, type AttributeMapping } from './mapping.js';
 
 const BASE_DELAY_MS = 250;
 const MEMBERS_PER_PATCH = 100;
@@ -346,8 +346,17 @@ export class ProvisioningEngine {
     let action: 'create' | 'update' = 'create';
     try {
       const mapping = this.state.userMapping;
-      const match = mapping.find((m) => m.matching) ?? { source: 'userPrincipalName' as const, target: 'userName' };
-      const existing = await findUserByAttribute(target, match.target, String(sourceValue(user, match.source)), opts);
+      const match: AttributeMapping = mapping.find((m) => m.matching) ?? { source: 'userPrincipalName', target: 'userName' };
+      const matchValue = mappedValue(user, match);
+      if (matchValue === null || matchValue === '') {
+        // No value for the matching attribute: nothing to match on or create with; skipped, not retried (inferred).
+        this.log(cursor, source, '', 'other', 'skipped', began, {
+          errorCode: 'MatchingAttributeEmpty',
+          reason: `the matching attribute ${match.target} has no value`,
+        });
+        return;
+      }
+      const existing = await findUserByAttribute(target, match.target, String(matchValue), opts);
       if (!existing) {
         const { json } = await scimRequest(target, 'POST', '/Users', createBody(user, mapping), opts);
         const created = scimUserSchema.parse(json);
@@ -427,7 +436,7 @@ export class ProvisioningEngine {
 function createBody(user: EntraUser, mapping: readonly AttributeMapping[]): Record<string, unknown> {
   const body: Record<string, unknown> = { schemas: [SCHEMA_USER, SCHEMA_ENTERPRISE] };
   for (const m of mapping) {
-    const v = sourceValue(user, m.source);
+    const v = mappedValue(user, m);
     // Entra leaves out attributes whose source is empty.
     if (v !== null && v !== '') setTarget(body, m.target, v);
   }
@@ -448,7 +457,7 @@ export function patchOps(user: EntraUser, existing: ScimUser, mapping: readonly 
   const ops: PatchOp[] = [];
   for (const m of mapping) {
     if (m.matching) continue;
-    const want = sourceValue(user, m.source);
+    const want = mappedValue(user, m);
     const have = targetValue(existing, m.target);
     if (typeof want === 'boolean') {
       const is = have === true || String(have).toLowerCase() === 'true';

@@ -11,7 +11,14 @@ import type { EntraUser } from './tenant.js';
 export type EntraSource = 'userPrincipalName' | 'objectId' | 'accountEnabled' | 'displayName' | 'givenName' | 'surname' | 'department' | 'mail';
 
 export interface AttributeMapping {
+  /** The source attribute (for an expression: the one it reads, shown as the source's name). */
   source: EntraSource;
+  /**
+   * An expression mapping: its text as Graph reports it, and what it gives, written by hand for each
+   * variant below (never by evaluating the text, so the product's forecast is checked against an
+   * independent reading of the same mapping).
+   */
+  expression?: { text: string; value: (user: EntraUser) => string | null };
   /** SCIM attribute path as Entra writes it in PATCH (`name.givenName`, `emails[type eq "work"].value`, `<urn>:department`). */
   target: string;
   /** The attribute Entra filters the target on to find an existing user. */
@@ -31,7 +38,51 @@ export const ZSCALER_USER_MAPPING: readonly AttributeMapping[] = Object.freeze([
   { source: 'department', target: DEPARTMENT_TARGET },
 ]);
 
-export function sourceValue(user: EntraUser, source: EntraSource): string | boolean | null {
+/** The value a mapping gives for a user: its expression's, else its source attribute's. */
+export function mappedValue(user: EntraUser, m: AttributeMapping): string | boolean | null {
+  return m.expression ? m.expression.value(user) : sourceValue(user, m.source);
+}
+
+/** The mappings an administrator may have made of userName (variant `entra-user-mapping`). */
+export type UserMappingVariant = 'upn' | 'mail' | 'suffix-rewrite' | 'expression';
+
+/** The second domain of the sandbox tenant: a suffix rewrite moves users to it (registered with ZIA, see startSandbox). */
+export const rewrittenDomain = (domain: string): string => `corp.${domain}`;
+
+export function userMappingVariant(variant: UserMappingVariant, domain: string): readonly AttributeMapping[] {
+  const withUserName = (m: AttributeMapping): AttributeMapping[] => ZSCALER_USER_MAPPING.map((x) => (x.target === 'userName' ? m : x));
+  const suffix = `@${domain}`;
+  switch (variant) {
+    case 'upn':
+      return ZSCALER_USER_MAPPING;
+    case 'mail':
+      return withUserName({ source: 'mail', target: 'userName', matching: true });
+    case 'suffix-rewrite':
+      return withUserName({
+        source: 'userPrincipalName',
+        target: 'userName',
+        matching: true,
+        expression: {
+          text: `Replace([userPrincipalName], "${suffix}", , , "@${rewrittenDomain(domain)}", , )`,
+          value: (u) =>
+            u.userPrincipalName.endsWith(suffix) ? `${u.userPrincipalName.slice(0, -suffix.length)}@${rewrittenDomain(domain)}` : u.userPrincipalName,
+        },
+      });
+    case 'expression':
+      // The local part, lower-cased, joined to the domain again; the externalId as the object id with a prefix.
+      return withUserName({
+        source: 'userPrincipalName',
+        target: 'userName',
+        matching: true,
+        expression: {
+          text: `ToLower(Join("@", Replace([userPrincipalName], "${suffix}", , , "", , ), "${domain}"), )`,
+          value: (u) => `${u.userPrincipalName.endsWith(suffix) ? u.userPrincipalName.slice(0, -suffix.length) : u.userPrincipalName}@${domain}`.toLowerCase(),
+        },
+      }).map((x) => (x.target === 'externalId' ? { ...x, expression: { text: 'Append("aad-", [objectId])', value: (u: EntraUser) => `aad-${u.id}` } } : x));
+  }
+}
+
+function sourceValue(user: EntraUser, source: EntraSource): string | boolean | null {
   switch (source) {
     case 'objectId':
       return user.id;

@@ -53,7 +53,15 @@ export function synchronizationSchema(state: EntraState): Record<string, unknown
             scope: null,
             sourceObjectName: 'User',
             targetObjectName: SCHEMA_USER,
-            attributeMappings: state.userMapping.map((m) => attribute(SOURCE_NAME[m.source] ?? m.source, m.target, m.matching ? 1 : 0)),
+            attributeMappings: state.userMapping.map((m) =>
+              m.expression
+                ? {
+                    ...attribute(SOURCE_NAME[m.source] ?? m.source, m.target, m.matching ? 1 : 0),
+                    // An expression mapping: type Function, named after its outer function (G14).
+                    source: { expression: m.expression.text, name: /^[A-Za-z]+/.exec(m.expression.text)?.[0] ?? '', parameters: [], type: 'Function' },
+                  }
+                : attribute(SOURCE_NAME[m.source] ?? m.source, m.target, m.matching ? 1 : 0),
+            ),
           },
           {
             enabled: true,

@@ -16,7 +16,16 @@ import { startService, type SimRequest, type SimResponse } from '../http/server.
 import type { SandboxDirectory } from '../world/directory.js';
 import { ProvisioningEngine } from './engine.js';
 import { SCHEMA_LIST, eqFilter, listResponseSchema, scimRequest, ScimHttpError } from './scim-client.js';
-import { applyAssignmentScenario, buildTenant, markProvisionedBefore, type AssignmentScenario, type EntraState, type SecretPair } from './tenant.js';
+import { userMappingVariant, type UserMappingVariant } from './mapping.js';
+import {
+  applyAssignmentScenario,
+  buildTenant,
+  markProvisionedBefore,
+  type AssignmentScenario,
+  type EntraState,
+  type EntraUser,
+  type SecretPair,
+} from './tenant.js';
 import { synchronizationSchema } from './schema.js';
 
 export type { EntraState } from './tenant.js';
@@ -42,6 +51,8 @@ export interface StartEntraServiceOptions {
   assignments?: AssignmentScenario;
   /** How the engine reads SyncAll (variant `syncall-polarity`; default 'documented'). */
   syncAllPolarity?: 'documented' | 'inverse';
+  /** The app's user mapping (variant `entra-user-mapping`; default 'upn', the gallery app's). */
+  userMapping?: UserMappingVariant;
 }
 
 export interface EntraCredentials {
@@ -240,6 +251,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   if (opts.assignments) applyAssignmentScenario(state, opts.assignments);
   if (opts.previouslyProvisioned) markProvisionedBefore(state);
   if (opts.syncAllPolarity) state.syncAllPolarity = opts.syncAllPolarity;
+  if (opts.userMapping) state.userMapping = userMappingVariant(opts.userMapping, opts.directory.domain);
   const engine = new ProvisioningEngine(state, opts.speed);
   const credentials: EntraCredentials = {
     tenantId: state.tenantId,
@@ -376,6 +388,29 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
     }
     if (method === 'GET' && path === '/auditLogs/provisioning') return [200, provisioningLogs(url)];
+    if (method === 'GET' && path === '/users')
+      return [
+        200,
+        page(
+          url,
+          state.users.map((u) => selected(userJson(u), url)),
+          `${ctx}#users`,
+          100,
+          999,
+        ),
+      ];
+    const members = /^\/groups\/([^/]+)\/members$/.exec(path);
+    if (method === 'GET' && members) {
+      const group = state.groups.find((g) => g.id === members[1]);
+      if (!group)
+        throw new HttpError(
+          404,
+          'Request_ResourceNotFound',
+          `Resource '${members[1]}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+      const list = group.memberIds.map((id) => ({ '@odata.type': '#microsoft.graph.user', id }));
+      return [200, page(url, list, `${ctx}#directoryObjects`, 100, 999)];
+    }
 
     const m = /^\/servicePrincipals\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
@@ -438,6 +473,30 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       }
     }
     throw new HttpError(405, 'Request_BadRequest', `${method} ${url.pathname} is not supported by the sandbox Graph.`);
+  };
+
+  /** A Graph user resource (the properties the sandbox models). */
+  const userJson = (u: EntraUser): Record<string, unknown> => ({
+    id: u.id,
+    userPrincipalName: u.userPrincipalName,
+    mail: u.mail,
+    displayName: u.displayName,
+    givenName: u.givenName,
+    surname: u.surname,
+    department: u.department,
+    accountEnabled: u.accountEnabled,
+    onPremisesImmutableId: u.onPremisesImmutableId,
+  });
+  /** `$select`: only the named properties (id always); a property the sandbox does not model is a 400, as Graph answers an unknown one. */
+  const selected = (resource: Record<string, unknown>, url: URL): Record<string, unknown> => {
+    const names = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
+    if (names.length === 0) return resource;
+    const out: Record<string, unknown> = { id: resource.id };
+    for (const n of names) {
+      if (!(n in resource)) throw new HttpError(400, 'BadRequest', `Could not find a property named '${n}' on type 'microsoft.graph.user'.`);
+      out[n] = resource[n];
+    }
+    return out;
   };
 
   const appRoleAssignedTo = (url: URL, ctx: string): unknown => {

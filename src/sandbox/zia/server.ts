@@ -42,6 +42,8 @@ export interface ZiaServerOptions {
   now?: () => number;
   /** PUT /authSettings: 'full' (default) refuses a body missing a field a GET shows; 'partial' merges what is sent (variant authsettings-put). */
   authSettingsPut?: 'full' | 'partial';
+  /** The domains registered to the tenant (GET /orgInformation/lite `domains`). */
+  domains?: string[];
   /** POST /portal/idp-console: the configured IdP's simulation plays the administrator at its console. */
   idpConsole?: (action: IdpAction) => Promise<void>;
 }
@@ -313,6 +315,15 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
         // docs/vendor-facts.md F9: /lite omits authFrequency, authCustomFrequency, lastSyncStartTime, lastSyncEndTime.
         const { authFrequency: _a, authCustomFrequency: _b, lastSyncStartTime: _c, lastSyncEndTime: _d, ...lite } = tenant.getAuthSettings();
         return jsonResponse(200, lite);
+      } else if (resource === '/orgInformation/lite' && m === 'GET') {
+        // The SDKs' organization details (lite): the fields the sandbox knows; `domains` is what the forecast reads.
+        return jsonResponse(200, {
+          orgId: Number(tenant.orgId),
+          name: 'Sandbox Org',
+          cloudName: 'zscalerthree.net',
+          domains: opts.domains ?? [],
+          orgDisabled: false,
+        });
       } else if (resource === '/status' && m === 'GET') {
         return jsonResponse(200, { status: tenant.status });
       } else if (resource === '/status/activate' && m === 'POST') {
