@@ -98,6 +98,11 @@ describe('migrate against a sandbox in another process', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.dryRun).toBe(true);
     expect(doc.plan.steps.map((s: { id: string }) => s.id)).toContain('enable-migrate-flag');
+    // The adoption forecast (issue 17, part 1) in the JSON plan: counts and first examples in the step's facts.
+    const forecast = doc.plan.steps.find((s: { id: string }) => s.id === 'entra-adoption-forecast').observation.facts.forecast;
+    expect(forecast.counts).toMatchObject({ duplicates: 0, cannotForecast: 0 });
+    expect(forecast.counts.adopted).toBeGreaterThan(0);
+    expect(forecast.examples.adopted.length).toBeGreaterThan(0);
     expect(doc.plan.changesPending).toBe(true);
     expect(sandbox.stats().mutations).toBe(0);
     expect(existsSync(state)).toBe(false);
@@ -115,8 +120,9 @@ describe('migrate against a sandbox in another process', () => {
     expect(r.code).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuites');
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 12); // preflight checks + steps
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 13); // preflight checks + steps (the adoption forecast is one)
     expect(xml).toContain('would: PUT /authSettings');
+    expect(xml).toMatch(/name="Forecast: which ZIA users[^"]*"><system-out>done: \d+ user\(s\) in Entra&apos;s scope: \d+ adopted/);
   });
 
   it('--junit and --detailed-exitcode without --dry-run are refused before anything is loaded or contacted', async () => {

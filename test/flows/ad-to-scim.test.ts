@@ -18,7 +18,7 @@ describe('Entra behind the IdP interface', () => {
     expect(adToScimFlow.steps.map((s) => s.id)).toEqual([
       'snapshot',
       'sync-now',
-      'entra-adoption-forecast', // new in issue 17 §1 (beforeFlip); the ids around it are unchanged
+      'entra-adoption-forecast', // new in issue 17, part 1 (beforeFlip); the ids around it are unchanged
       'enable-migrate-flag',
       'activate-flag',
       'enable-scim-on-idp',

@@ -4,7 +4,7 @@ import { startHarness, type Harness } from './harness.js';
 import { adToScimFlow } from './entra-flows.js';
 
 /**
- * Issue 17 §1: the adoption forecast against what the simulated Entra then really does. The sandbox
+ * Issue 17, part 1: the adoption forecast against what the simulated Entra then really does. The sandbox
  * applies each mapping variant with its own hand-written reading of the expression (never the
  * product's evaluator), so "forecast equals outcome" is a real check.
  */

@@ -1,10 +1,10 @@
 /**
- * The adoption forecast (issue 17 §1), read-only, before "Disable Directory Sync & Enable SCIM
+ * The adoption forecast (issue 17, part 1), read-only, before "Disable Directory Sync & Enable SCIM
  * Provisioning": for every user in Entra's scope, the userName (the matching attribute) and externalId
  * Entra would send, from the Zscaler app's own attribute mappings, compared with the login names
  * directory sync gave the ZIA users. A user whose userName matches no ZIA login while the same person
  * is in ZIA under another name would be created a second time; over `guards.maxForecastDuplicates`
- * the flip is blocked. Facts: docs/vendor-facts.md, "Adoption forecast (issue 17 §1)".
+ * the flip is blocked. Facts: docs/vendor-facts.md, section "Adoption forecast".
  */
 import { UserError } from '../../engine/errors.js';
 import type { JsonValue } from '../../engine/json.js';
