@@ -21,6 +21,8 @@ export interface VariantSettings {
   idpEditPending?: boolean;
   groupPatchStatus?: 200 | 204;
   scimPostAdoptsSynced?: boolean;
+  /** What ZIA SCIM does with a group (and a department value) named like a directory-synced one (issue 17 §1b). */
+  scimGroupAdoption?: 'by-name' | 'new-group';
   /** ZPA simulation (startZpaSimulation): what the ZPA SCIM service does with `filter`. */
   zpaScimFilter?: 'supported' | 'ignored' | 'refused';
 }
@@ -126,6 +128,14 @@ export const VARIANTS: readonly VariantDefinition[] = [
     readings: ['no', 'yes'],
     apply: (v, o) => {
       o.scimPostAdoptsSynced = v === 'yes';
+    },
+  },
+  {
+    name: 'zia-scim-group-adoption',
+    fact: 'whether a SCIM group (or department value) named like a directory-synced group (department) takes it over, same id, or is created beside it',
+    readings: ['by-name', 'new-group'],
+    apply: (v, o) => {
+      o.scimGroupAdoption = v as 'by-name' | 'new-group';
     },
   },
   {

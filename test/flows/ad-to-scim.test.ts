@@ -18,6 +18,7 @@ describe('Entra behind the IdP interface', () => {
     expect(adToScimFlow.steps.map((s) => s.id)).toEqual([
       'snapshot',
       'sync-now',
+      'groups-snapshot',
       'enable-migrate-flag',
       'activate-flag',
       'enable-scim-on-idp',
@@ -26,6 +27,7 @@ describe('Entra behind the IdP interface', () => {
       'deprovision-guard',
       'entra-start',
       'entra-initial-cycle',
+      'groups-verify',
       'verify-parity',
       'complete',
     ]);

@@ -437,4 +437,5 @@ export const entraProvisioner: IdpProvisioner = {
     }
   },
   explainMissing: explainNotProvisioned,
+  groupsInScope: async (ctx) => (await import('./groups.js')).entraGroupsInScope(ctx),
 };
