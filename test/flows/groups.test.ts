@@ -1,3 +1,4 @@
+import { DEPARTMENT_TARGET, ZSCALER_USER_MAPPING } from '../../src/sandbox/entra/mapping.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
 import { adToScimFlow } from './entra-flows.js';
 
@@ -73,6 +74,7 @@ describe('groups and departments keep their identity (issue 17 §1b)', () => {
       },
     });
     const groupsBefore = h.sandbox.world.tenant.groups.size;
+    h.sandbox.resetLog();
     await expect(h.run(adToScimFlow)).rejects.toThrow(
       /Snapshot ZIA groups.*is blocked: \d+ twin\(s\) forecast.*'GG-Dept-[A-Za-z-]+' would be created a second time beside group \d+ 'GG-Dept-[A-Za-z-]+': URL filtering, firewall and SSL rules that name group \d+ 'GG-Dept-[A-Za-z-]+' would stop matching/s,
     );
@@ -81,6 +83,9 @@ describe('groups and departments keep their identity (issue 17 §1b)', () => {
     expect(t.status).toBe('ACTIVE');
     expect([...t.idps.values()].every((i) => !i.scimEnabled)).toBe(true);
     expect(t.groups.size).toBe(groupsBefore);
+    // The only ZIA requests that are not reads: the API session and step 2's Sync Now; nothing reached SCIM.
+    const writes = h.sandbox.requests().filter((r) => r.method !== 'GET' && (r.server === 'zia' || r.server === 'scim'));
+    expect(writes.map((r) => r.path)).toEqual(['/api/v1/authenticatedSession', '/portal/syncNow']);
     const state = await h.store.load();
     expect(state!.flows['ad-to-scim']!.steps['groups-snapshot']!.status).toBe('failed');
     expect(state!.flows['ad-to-scim']!.steps['enable-migrate-flag']).toBeUndefined();
@@ -116,5 +121,25 @@ describe('groups and departments keep their identity (issue 17 §1b)', () => {
         `group ${victim[0]} '${victim[1]}' is gone: URL filtering, firewall and SSL rules that name group ${victim[0]} '${victim[1]}' no longer match its users`,
       ),
     );
+  });
+
+  it('says what it cannot forecast: a department mapped from another attribute (Entra), and an IdP without a forecast (manual)', async () => {
+    h = await startHarness({ users: 20 });
+    // An admin maps the department from displayName: Entra's schema shows it, and the forecast does not guess.
+    h.sandbox.world.entra.userMapping = ZSCALER_USER_MAPPING.map((m) => (m.target === DEPARTMENT_TARGET ? { ...m, source: 'displayName' as const } : m));
+    const plan = await h.run(adToScimFlow, { dryRun: true });
+    const detail = plan.plan.steps.find((s) => s.id === 'groups-snapshot')!.observation.detail;
+    expect(detail).toMatch(/groups: \d+ taken over, 0 new, 0 twin\(s\)/);
+    expect(detail).toContain(
+      'departments: cannot forecast (the department is mapped from displayName, which this tool does not read; not forecast; verified after the cycle)',
+    );
+    await h.close();
+
+    h = await startHarness({ users: 20, idp: 'manual' });
+    const manual = await h.run(h.forward, { dryRun: true });
+    const step = manual.plan.steps.find((s) => s.id === 'groups-snapshot')!;
+    expect(step.observation.state).toBe('pending');
+    expect(step.observation.detail).toMatch(/groups: cannot forecast \(.*: not forecast; verified after the cycle\)/);
+    expect(manual.plan.steps.map((s) => s.id)).toContain('groups-verify');
   });
 });

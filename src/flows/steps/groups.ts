@@ -61,11 +61,11 @@ function byName(entries: Entry[]): Map<string, Entry[]> {
 const label = (kind: Kind, e: Entry) => `${kind} ${e[0]} '${e[1]}'`;
 
 /** The policy impact of losing a group or department, in the words the plan and the error use. */
-export function policyImpact(kind: Kind, e: Entry, tense: 'would' | 'now'): string {
+function policyImpact(kind: Kind, e: Entry, tense: 'would' | 'now'): string {
   return `URL filtering, firewall and SSL rules that name ${label(kind, e)} ${tense === 'would' ? 'would stop matching' : 'no longer match its users'}`;
 }
 
-export type GroupAdoption = 'by-name' | 'new-group';
+type GroupAdoption = 'by-name' | 'new-group';
 
 interface Forecast {
   takeOver: number;
