@@ -196,6 +196,12 @@ export const guardsConfigSchema = z
     /** How old the last directory sync may be before preflight complains. */
     maxSyncAgeHours: z.number().positive().default(24),
     /**
+     * What the groups forecast assumes ZIA SCIM does with a group or department value named like a
+     * directory-synced one (not documented by Zscaler): take it over (`by-name`) or create a second
+     * one (`new-group`, which blocks the flip for every same-named group). Checked after the cycle either way.
+     */
+    groupAdoption: z.enum(['by-name', 'new-group']).default('by-name'),
+    /**
      * The directory scope (baseDn, userFilter, groupDn) must hold at least this percentage of
      * ZIA's users, in preflight and in verify; fewer means a mistyped scope, which a comparison
      * would report as mass "missing"/"extra". 0 turns the ratio off; an empty scope is always refused.
@@ -208,7 +214,7 @@ export const guardsConfigSchema = z
     maxForecastDuplicates: threshold.default(0),
   })
   .strict()
-  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50, maxForecastDuplicates: 0 });
+  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50, groupAdoption: 'by-name', maxForecastDuplicates: 0 });
 
 export const operatorConfigSchema = z
   .discriminatedUnion('kind', [

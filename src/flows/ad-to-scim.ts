@@ -7,6 +7,7 @@ import type { IdpProvisioner } from '../idps/provisioner.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
 import { activateStep, migrationFlagStep, settingsOf, syncNowStep } from './steps/zia.js';
 import { retireFlow } from './retire.js';
+import { groupsSnapshotStep, groupsVerifyStep } from './steps/groups.js';
 
 /**
  * ZIA: Active Directory with LDAP to SCIM provisioning pushed by an IdP, as the vendor documents it:
@@ -159,6 +160,7 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
     steps: [
       snapshotSettings(idp),
       syncNowStep({ id: 'sync-now', doc: `${GUIDE}, step 2`, beforeFlag: true }),
+      groupsSnapshotStep(idp),
       ...(idp.steps.beforeFlip ?? []),
       migrationFlagStep({ id: 'enable-migrate-flag', doc: `${GUIDE}, step 4`, want: true }),
       // Activated before Edit IdP: the console offers Enable SCIM Provisioning only once directory
@@ -182,6 +184,7 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       idp.steps.start,
       idp.steps.initialCycle,
       ...(idp.steps.beforeParity ?? []),
+      groupsVerifyStep(),
       verifyParity(idp),
       recordCompletion,
     ],

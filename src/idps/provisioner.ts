@@ -45,6 +45,18 @@ export interface IdpProvisioner {
    * (its quarantine, error and provisioning logs); '' when it has nothing to say. Never throws.
    */
   explainMissing(run: StepRun<MigrationContext>): Promise<string>;
+  /**
+   * Optional (issue 17 §1b): the group displayNames and department values this IdP would push, for
+   * the groups forecast before the flip; without it the forecast says "not forecast" and the
+   * check after the initial cycle decides. Read-only.
+   */
+  groupsInScope?(ctx: MigrationContext): Promise<IdpGroupsInScope>;
+}
+
+/** What an IdP would push for groups and departments, or why it cannot be forecast (an expression mapping). */
+export interface IdpGroupsInScope {
+  groups: { names: string[] } | { cannotForecast: string };
+  departments: { values: string[] } | { cannotForecast: string };
 }
 
 export interface IdpSteps {

@@ -212,6 +212,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ...(variant.adOrgAuthType ? { adOrgAuthType: variant.adOrgAuthType } : {}),
     ...(variant.idpEditPending !== undefined ? { idpEditPending: variant.idpEditPending } : {}),
     ...(variant.scimNeedsActiveFlag !== undefined ? { scimNeedsActiveFlag: variant.scimNeedsActiveFlag } : {}),
+    ...(variant.scimGroupAdoption ? { scimGroupAdoption: variant.scimGroupAdoption } : {}),
   });
   // The tenant starts as the migration guide's prerequisite: AD repository, synced (docs/vendor-facts.md F16).
   tenant.syncNow(directory);

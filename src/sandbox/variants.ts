@@ -23,6 +23,8 @@ export interface VariantSettings {
   scimPostAdoptsSynced?: boolean;
   /** Entra simulation: how the Zscaler app maps userName (an administrator's choice the forecast must read). */
   entraUserMapping?: 'upn' | 'mail' | 'suffix-rewrite' | 'expression';
+  /** What ZIA SCIM does with a group (and a department value) named like a directory-synced one (issue 17 §1b). */
+  scimGroupAdoption?: 'by-name' | 'new-group';
   /** ZPA simulation (startZpaSimulation): what the ZPA SCIM service does with `filter`. */
   zpaScimFilter?: 'supported' | 'ignored' | 'refused';
 }
@@ -140,6 +142,14 @@ export const VARIANTS: readonly VariantDefinition[] = [
     product: 'entra',
     apply: (v, o) => {
       o.entraUserMapping = v as 'upn' | 'mail' | 'suffix-rewrite' | 'expression';
+    },
+  },
+  {
+    name: 'zia-scim-group-adoption',
+    fact: 'whether a SCIM group (or department value) named like a directory-synced group (department) takes it over, same id, or is created beside it',
+    readings: ['by-name', 'new-group'],
+    apply: (v, o) => {
+      o.scimGroupAdoption = v as 'by-name' | 'new-group';
     },
   },
   {

@@ -104,6 +104,10 @@ describe('migrate against a sandbox in another process', () => {
     expect(forecast.counts.adopted).toBeGreaterThan(0);
     expect(forecast.examples.adopted.length).toBeGreaterThan(0);
     expect(doc.plan.changesPending).toBe(true);
+    // The groups snapshot and forecast (issue 17 §1b) are in the JSON plan.
+    const groups = doc.plan.steps.find((s: { id: string }) => s.id === 'groups-snapshot');
+    expect(groups.observation.facts).toMatchObject({ assumedReading: 'by-name', groups: { twins: 0 }, departments: { twins: 0 } });
+    expect(groups.observation.facts.ziaGroups).toBeGreaterThan(0);
     expect(sandbox.stats().mutations).toBe(0);
     expect(existsSync(state)).toBe(false);
     expect(existsSync(`${state}.lock`)).toBe(false);
@@ -111,6 +115,9 @@ describe('migrate against a sandbox in another process', () => {
     const plain = await runCli(['ad-to-scim', '--dry-run', '--config', config, '--state', state]);
     expect(plain.code).toBe(0); // without --detailed-exitcode pending changes are not an error
     expect(plain.stdout).toContain('would change something. Nothing was written.'); // the plan is the result: stdout
+    expect(plain.stdout).toMatch(
+      /Snapshot ZIA groups and departments.*ZIA holds \d+ group\(s\) and \d+ department\(s\); groups: \d+ taken over, 0 new, 0 twin\(s\)/,
+    );
     expect(plain.stderr).toBe('');
   });
 
@@ -120,7 +127,7 @@ describe('migrate against a sandbox in another process', () => {
     expect(r.code).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuites');
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 13); // preflight checks + steps (the adoption forecast is one)
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 15); // preflight checks + steps (the adoption forecast, the groups snapshot and check among them)
     expect(xml).toContain('would: PUT /authSettings');
     expect(xml).toMatch(/name="Forecast: which ZIA users[^"]*"><system-out>done: \d+ user\(s\) in Entra&apos;s scope: \d+ adopted/);
   });

@@ -18,6 +18,7 @@ describe('Entra behind the IdP interface', () => {
     expect(adToScimFlow.steps.map((s) => s.id)).toEqual([
       'snapshot',
       'sync-now',
+      'groups-snapshot',
       'entra-adoption-forecast', // new in issue 17, part 1 (beforeFlip); the ids around it are unchanged
       'enable-migrate-flag',
       'activate-flag',
@@ -27,6 +28,7 @@ describe('Entra behind the IdP interface', () => {
       'deprovision-guard',
       'entra-start',
       'entra-initial-cycle',
+      'groups-verify',
       'verify-parity',
       'complete',
     ]);

@@ -41,6 +41,14 @@ const EXPECTED: Record<string, Expected> = {
   'group-patch-status=200': WORKS,
   'scim-post-adopts-synced=no': WORKS,
   'scim-post-adopts-synced=yes': WORKS,
+  'zia-scim-group-adoption=by-name': WORKS,
+  // ZIA creates a second group beside each directory-synced one: the forecast assumed take-over
+  // (guards.groupAdoption by-name), so the check after the initial cycle finds the twins and stops before parity.
+  'zia-scim-group-adoption=new-group': {
+    works: false,
+    stop: /group \d+ 'GG-Dept-[A-Za-z-]+' has a same-named twin \d+ .*: URL filtering, firewall and SSL rules that name group \d+ 'GG-Dept-[A-Za-z-]+' no longer match/,
+    atStep: 'groups-verify',
+  },
 };
 
 /** Representative crash points: after an API write whose effect is pending activation, and after the operator's Edit IdP. */
@@ -58,7 +66,7 @@ const usersFor = (name: string) => USERS[name] ?? 30;
 
 /** A short wait for the initial cycle where the reading makes it fail (the default budget is 4 hours). */
 const tweak = (e: Expected) => (c: Record<string, unknown>) => {
-  if (!e.works) (c.idp as Record<string, unknown>).initialCycleTimeoutMinutes = 0.05;
+  if (!e.works && e.atStep === 'entra-initial-cycle') (c.idp as Record<string, unknown>).initialCycleTimeoutMinutes = 0.05;
 };
 
 const READINGS = allReadings().map(([name, reading]) => ({ name, reading, key: `${name}=${reading}` }));

@@ -439,4 +439,5 @@ export const entraProvisioner: IdpProvisioner = {
     }
   },
   explainMissing: explainNotProvisioned,
+  groupsInScope: async (ctx) => (await import('./groups.js')).entraGroupsInScope(ctx),
 };

@@ -134,6 +134,12 @@ export interface TenantOptions {
    * a saved, not yet activated flag is enough (variant `activation-before-idp-edit=not-required`).
    */
   scimNeedsActiveFlag?: boolean;
+  /**
+   * A SCIM group POST (or department value) named like a directory-synced group (department):
+   * 'by-name' takes it over (same id, the default), 'new-group' creates a second one beside it
+   * (variant `zia-scim-group-adoption`; Zscaler documents neither, docs/vendor-facts.md, issue 17 §1b).
+   */
+  scimGroupAdoption?: 'by-name' | 'new-group';
 }
 
 export interface UserFields {
@@ -194,6 +200,9 @@ export class ZiaTenant {
   readonly adOrgAuthType: string;
   private readonly idpEditPending: boolean;
   private readonly scimNeedsActiveFlag: boolean;
+  private readonly scimGroupAdoption: 'by-name' | 'new-group';
+  /** With scimGroupAdoption 'new-group': the departments SCIM made beside directory ones, `${idpId}|name` → record. */
+  private readonly scimDepartments = new Map<string, ZiaDepartmentRecord>();
   /** Edit IdP saves awaiting activation (only with idpEditPending): id → the IdP as saved. */
   private readonly pendingIdps = new Map<number, ZiaIdp>();
 
@@ -203,6 +212,7 @@ export class ZiaTenant {
     this.adOrgAuthType = opts.adOrgAuthType ?? ORG_AUTH_TYPE_AD;
     this.idpEditPending = opts.idpEditPending ?? false;
     this.scimNeedsActiveFlag = opts.scimNeedsActiveFlag ?? true;
+    this.scimGroupAdoption = opts.scimGroupAdoption ?? 'by-name';
     for (const i of opts.idps) this.idps.set(i.id, { id: i.id, name: i.name, scimEnabled: false, samlAutoProvisioning: true });
     this.active = {
       orgAuthType: this.adOrgAuthType,
@@ -446,6 +456,23 @@ export class ZiaTenant {
     return d;
   }
 
+  /**
+   * The department a SCIM department value lands in: the one of that name (by-name), or, with
+   * 'new-group', a department of this IdP created beside the directory-synced one of that name.
+   */
+  private scimDepartment(idpId: number, name: string): ZiaDepartmentRecord {
+    const existing = this.departments.get(name.toLowerCase());
+    if (this.scimGroupAdoption === 'by-name' || !existing || existing.idpId === idpId) return this.department(name);
+    const key = `${idpId}|${name.toLowerCase()}`;
+    let d = this.scimDepartments.get(key);
+    if (!d) {
+      d = { id: this.nextDeptId++, name, idpId, comments: '', deleted: false };
+      this.scimDepartments.set(key, d);
+      this.departmentsById.set(d.id, d);
+    }
+    return d;
+  }
+
   // ---------------------------------------------------------------- IdPs (portal)
 
   idp(id: number): ZiaIdp {
@@ -684,7 +711,8 @@ export class ZiaTenant {
     else delete rec.familyName;
     if (f.mail !== undefined) rec.mail = f.mail;
     else delete rec.mail;
-    if (f.department !== undefined && f.department !== '') rec.departmentId = this.department(f.department).id;
+    if (f.department !== undefined && f.department !== '')
+      rec.departmentId = (rec.scim ? this.scimDepartment(rec.scim.idpId, f.department) : this.department(f.department)).id;
     else delete rec.departmentId;
     rec.active = f.active ?? true;
     if (rec.scim) {
@@ -716,15 +744,17 @@ export class ZiaTenant {
       throw new TenantError(409, 'uniqueness', `a group with displayName "${f.displayName}" already exists`);
     }
     const t = this.now();
-    // Same adoption rule as users: a directory-mapped group of that name becomes SCIM-managed.
+    // By name (default): a directory-mapped group of that name becomes SCIM-managed, same id.
+    // 'new-group': it stays as it is and a second group of that name is created.
     let rec: ZiaGroupRecord | undefined;
-    for (const gid of this.groupByGuid.values()) {
-      const g = this.groups.get(gid);
-      if (g && !g.scim && g.name.toLowerCase() === f.displayName.toLowerCase()) {
-        rec = g;
-        break;
+    if (this.scimGroupAdoption === 'by-name')
+      for (const gid of this.groupByGuid.values()) {
+        const g = this.groups.get(gid);
+        if (g && !g.scim && g.name.toLowerCase() === f.displayName.toLowerCase()) {
+          rec = g;
+          break;
+        }
       }
-    }
     if (rec) {
       rec.scim = { idpId, created: false };
     } else {
