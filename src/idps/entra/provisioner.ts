@@ -6,6 +6,7 @@ import { pollUntil } from '../../flows/steps/poll.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
 import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { entraPilotStep } from './pilot.js';
 
 /**
  * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
@@ -15,7 +16,7 @@ import { configOf, type IdpProvisioner } from '../provisioner.js';
 /** The Graph client of this run (config idp), made once. */
 export function graphOf(ctx: MigrationContext): GraphClient {
   const idp = configOf(ctx, 'entra');
-  return ctx.client('entra:graph', ({ readOnly, audit, env }) =>
+  return ctx.client('entra:graph', ({ readOnly, audit, env, rateLimits }) =>
     createGraphClient({
       loginUrl: idp.loginUrl,
       graphUrl: idp.graphUrl,
@@ -24,6 +25,7 @@ export function graphOf(ctx: MigrationContext): GraphClient {
       clientSecret: resolveSecret(idp, 'clientSecret', 'idp', env),
       readOnly,
       audit,
+      rateLimits,
     }),
   );
 }
@@ -409,6 +411,7 @@ export const entraProvisioner: IdpProvisioner = {
   },
   steps: {
     setCredentials: entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
+    beforeStart: [entraPilotStep(`${ENTRA} (provision on demand: pilot users before Start)`)],
     start: entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
     initialCycle: entraInitialCycleStep(`${ENTRA} (initial cycle)`),
     pause: entraPauseStep(`${REVERT}, step 4 (done first, so nothing is pushed while ZIA changes)`),

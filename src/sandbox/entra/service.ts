@@ -42,6 +42,8 @@ export interface StartEntraServiceOptions {
   assignments?: AssignmentScenario;
   /** How the engine reads SyncAll (variant `syncall-polarity`; default 'documented'). */
   syncAllPolarity?: 'documented' | 'inverse';
+  /** Users whose export fails with this errorCode (cycle and provisionOnDemand alike), before any SCIM request. */
+  userFaults?: Array<{ userPrincipalName: string; errorCode: string; reason?: string }>;
 }
 
 export interface EntraCredentials {
@@ -94,6 +96,19 @@ const validateBodySchema = z.object({
   templateId: z.string().optional(),
 });
 const restartBodySchema = z.object({ criteria: z.object({ resetScope: z.string().optional() }).optional() });
+const onDemandBodySchema = z.object({
+  parameters: z
+    .array(
+      z.object({
+        ruleId: z.string().min(1),
+        subjects: z.array(z.object({ objectId: z.string().min(1), objectTypeName: z.string().min(1) }).passthrough()).min(1),
+      }),
+    )
+    .length(1),
+});
+/** provisionOnDemand: "The rate limit for this API is 5 requests per 10 seconds" (its Graph page), divided by speed here. */
+const ON_DEMAND_PER_WINDOW = 5;
+const ON_DEMAND_WINDOW_MS = 10_000;
 
 class HttpError extends Error {
   constructor(
@@ -240,6 +255,12 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   if (opts.assignments) applyAssignmentScenario(state, opts.assignments);
   if (opts.previouslyProvisioned) markProvisionedBefore(state);
   if (opts.syncAllPolarity) state.syncAllPolarity = opts.syncAllPolarity;
+  for (const f of opts.userFaults ?? []) {
+    state.userFaults.set(f.userPrincipalName.toLowerCase(), {
+      errorCode: f.errorCode,
+      reason: f.reason ?? `The export of ${f.userPrincipalName} failed (sandbox fault ${f.errorCode}).`,
+    });
+  }
   const engine = new ProvisioningEngine(state, opts.speed);
   const credentials: EntraCredentials = {
     tenantId: state.tenantId,
@@ -252,6 +273,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   const tokens = new Map<string, number>(); // token → expiry (ms)
   let windowStart = 0;
   let windowCount = 0;
+  const onDemandCalls: number[] = [];
   const sp = state.servicePrincipal;
 
   const spJson = (): Record<string, unknown> => ({
@@ -376,6 +398,19 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       return [200, { '@odata.context': `${ctx}#servicePrincipals/$entity`, ...spJson() }];
     }
     if (method === 'GET' && path === '/auditLogs/provisioning') return [200, provisioningLogs(url)];
+    const userRef = /^\/users\/([^/]+)$/.exec(path);
+    if (method === 'GET' && userRef) {
+      const ref = decodeURIComponent(userRef[1] as string).toLowerCase();
+      const u = state.users.find((x) => x.id === ref || x.userPrincipalName.toLowerCase() === ref);
+      if (!u)
+        throw new HttpError(
+          404,
+          'Request_ResourceNotFound',
+          `Resource '${userRef[1]}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+      const { sourceDn: _dn, ...graphUser } = u;
+      return [200, { '@odata.context': `${ctx}#users/$entity`, ...graphUser }];
+    }
 
     const m = /^\/servicePrincipals\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
@@ -430,6 +465,30 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       if (method === 'POST' && action === '/pause') {
         await engine.pause();
         return [204, null];
+      }
+      if (method === 'POST' && action === '/provisionOnDemand') {
+        if (opts.rateLimits) {
+          const now = Date.now();
+          const windowMs = ON_DEMAND_WINDOW_MS / Math.max(opts.speed, 0.001);
+          while (onDemandCalls.length > 0 && (onDemandCalls[0] as number) <= now - windowMs) onDemandCalls.shift();
+          if (onDemandCalls.length >= ON_DEMAND_PER_WINDOW) {
+            throw new HttpError(429, 'TooManyRequests', 'Too many provisionOnDemand requests (5 per 10 seconds).', {
+              'retry-after': String(Math.max(1, Math.ceil(windowMs / 1000))),
+            });
+          }
+          onDemandCalls.push(now);
+        }
+        const body = parseJson(req.body.toString('utf8'), onDemandBodySchema, 'provisionOnDemand');
+        const param = body.parameters[0]!;
+        const rules = (synchronizationSchema(state).synchronizationRules as Array<{ id: string }>).map((r) => r.id);
+        if (!rules.includes(param.ruleId))
+          throw new HttpError(400, 'BadRequest', `ruleId '${param.ruleId}' is not a rule of the job's schema (${rules.join(', ')}).`);
+        const users = param.subjects.filter((x) => x.objectTypeName.toLowerCase() === 'user');
+        if (users.length !== 1 || param.subjects.length !== 1) {
+          throw new HttpError(400, 'BadRequest', 'The sandbox provisions one User subject per provisionOnDemand request.');
+        }
+        const answer = await engine.provisionOnDemand(users[0]!.objectId);
+        return [200, { '@odata.context': `${url.origin}/${version}/$metadata#microsoft.graph.stringKeyStringValuePair`, ...answer }];
       }
       if (method === 'POST' && action === '/restart') {
         parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');
