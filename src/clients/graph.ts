@@ -10,7 +10,7 @@ import { createLimiter } from './rate-limit.js';
  * enterprise app. Facts: docs/vendor-facts.md, "Entra ID / Microsoft Graph" (G1…).
  * Throttling: 429/503 with Retry-After are retried by the HTTP layer (F46); Graph publishes no
  * fixed rate for most calls, so no client-side limit is set, except for provisionOnDemand, whose
- * page documents 5 requests per 10 seconds (docs/vendor-facts.md, "Pilot users (issue 17 §2)").
+ * page documents 5 requests per 10 seconds (docs/vendor-facts.md N3).
  */
 
 // ---------------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ const ENTRA_USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,mail,
 
 /**
  * provisionOnDemand answers a stringKeyStringValuePair whose `key` and `value` are themselves
- * JSON documents, as strings (docs/vendor-facts.md, "Pilot users (issue 17 §2)"): the key the
+ * JSON documents, as strings (docs/vendor-facts.md N2): the key the
  * result (`Success`, `Skipped`, …, with `details.errorCode`/`errorMessage`), the value the
  * provisioning log of the object (steps, statusInfo, the target identity), which may be `{}`.
  */

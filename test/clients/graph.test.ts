@@ -314,7 +314,7 @@ describe('Graph client', () => {
   });
 });
 
-describe('provisionOnDemand (pilot users, issue 17 §2)', () => {
+describe('provisionOnDemand (pilot users, issue 17, section 2)', () => {
   const RULE = 'zscalerthree.rule';
 
   it('posts one User subject with the rule id and parses the key and value, both JSON strings', async () => {

@@ -1,5 +1,5 @@
 /**
- * Pilot users before Start (issue 17 §2): provisioned on demand through Graph, verified as adopted,
+ * Pilot users before Start (issue 17, section 2): provisioned on demand through Graph, verified as adopted,
  * and a failed pilot stops the run before Entra's job is started, against the sandbox's Entra.
  */
 import { existsSync } from 'node:fs';

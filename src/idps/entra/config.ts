@@ -22,7 +22,7 @@ const upn = z
   .refine((v) => /^[^@\s]+@[^@\s]+$/.test(v), { message: 'must be a userPrincipalName (user@domain)' });
 
 /**
- * Pilot users (issue 17 §2): provisioned on demand and verified as adopted before the job starts.
+ * Pilot users (issue 17, section 2): provisioned on demand and verified as adopted before the job starts.
  * Named (`users`), or a reproducible sample of N users in the directory scope (`sample`, `seed`):
  * see src/idps/entra/pilot.ts for how the sample is chosen.
  */

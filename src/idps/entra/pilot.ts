@@ -11,11 +11,11 @@ import { configOf } from '../provisioner.js';
 import { findJob, graphOf, servicePrincipalIdOf, shortReason } from './provisioner.js';
 
 /**
- * Pilot users before Start (issue 17 §2): each pilot user is provisioned at once with Graph's
+ * Pilot users before Start (issue 17, section 2): each pilot user is provisioned at once with Graph's
  * provisionOnDemand (the job stays off), then verified as adopted: the ZIA user directory sync made
  * keeps its id, no second user with its userName appears in ZIA or SCIM, and userName, active and
  * displayName are what the job's attribute mapping says. A failure stops the run before Start, so
- * no other user is touched. Facts: docs/vendor-facts.md, "Pilot users (issue 17 §2)".
+ * no other user is touched. Facts: docs/vendor-facts.md N1–N8.
  *
  * Progress is written to the checkpoint's snapshot (`entraPilot`) after each user, so a resumed
  * run never provisions again a pilot user it has already verified.

@@ -341,7 +341,7 @@ export class ProvisioningEngine {
   }
 
   /**
-   * provisionOnDemand (docs/vendor-facts.md, "Pilot users (issue 17 §2)"): one user, now, through
+   * provisionOnDemand (docs/vendor-facts.md N4, N5): one user, now, through
    * the same provisionUser as a cycle; the job's schedule and status are not touched (the job is
    * not started). Returns the documented stringKeyStringValuePair, key and value JSON-encoded.
    */
