@@ -252,8 +252,8 @@ function parseJsonString<S extends z.ZodType>(text: string, schema: S, what: str
   return parsed.data;
 }
 
-/** The stringKeyStringValuePair of provisionOnDemand, with its key and value parsed (exported for the tests' replayed answers). */
-export function parseOnDemandResponse(body: unknown): OnDemandResult {
+/** The stringKeyStringValuePair of provisionOnDemand, with its key and value parsed. */
+function parseOnDemandResponse(body: unknown): OnDemandResult {
   const envelope = OnDemandEnvelopeSchema.safeParse(body);
   if (!envelope.success) {
     throw new UserError(

@@ -1,7 +1,7 @@
 import { ReadOnlyViolation, UserError } from '../../src/engine/errors.js';
 import { ApiError } from '../../src/clients/http.js';
 import { createGraphClient, describeQuarantine, isInitialCycleComplete, SyncJobSchema, type GraphClientOptions } from '../../src/clients/graph.js';
-import { collect, fixture, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
+import { collect, fixture, slidingWindowGuard, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
 
 const SECRET = 'graph-client-secret-~value~';
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -354,6 +354,23 @@ describe('provisionOnDemand (pilot users, issue 17, section 2)', () => {
     body = { value: '{}' };
     await expect(g.provisionOnDemand(SP, jobId(), RULE, ['u1'])).rejects.toThrow(/no stringKeyStringValuePair/);
   });
+
+  it('paces itself to the documented 5 requests per 10 seconds: six calls never trip a server that allows no more', async () => {
+    const f = await startGraph();
+    const allow = slidingWindowGuard(5, 10_000);
+    const statuses: number[] = [];
+    f.override = (r) => {
+      if (!(r.method === 'POST' && r.path.endsWith('/provisionOnDemand'))) return undefined;
+      const ok = allow();
+      statuses.push(ok ? 200 : 429);
+      return ok
+        ? { status: 200, body: fixture('graph/provision-on-demand-empty-value.json') }
+        : { status: 429, headers: { 'retry-after': '1' }, body: fixture('graph/error-throttled.json') };
+    };
+    const g = client(f);
+    for (let i = 0; i < 6; i++) await g.provisionOnDemand(SP, jobId(), RULE, [`u${i}`]);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+  }, 30_000);
 
   it('is a write: refused in read-only mode before anything is sent', async () => {
     const f = await startGraph();

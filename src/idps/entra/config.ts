@@ -36,7 +36,6 @@ const pilotSchema = z.union([
     })
     .strict(),
 ]);
-export type PilotConfig = z.output<typeof pilotSchema>;
 
 /** `idp` with `kind: entra` (or no kind: configurations written before other IdPs existed). */
 export const entraConfigSchema = z
