@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { CheckpointStore, UnsealedState } from '../../src/engine/checkpoint.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
-import { adToScimFlow } from './entra-flows.js';
+import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 import { isDisabled } from '../../src/sandbox/world/directory.js';
 
 /** Names two directory users of the sandbox as the pilot (the flows read the configuration when they run). */
@@ -90,6 +90,9 @@ describe('pilot users before Start', () => {
     for (const w of writes) expect(w.path.endsWith(`/Users/${aScim}`)).toBe(true);
     const others = [...h.sandbox.world.tenant.users.values()].filter((u) => u.scim && u.userName.toLowerCase() !== a.toLowerCase());
     expect(others).toEqual([]);
+    // The usual rollback undoes the run stopped by the pilot.
+    expect((await h.run(rollbackFlow, { ctx: h.ctx() })).completed).toBe(true);
+    expect(h.sandbox.world.tenant.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(false);
   });
 
   it('a mapping that sends mail as userName: Entra creates a second user, and the pilot stops the run before Start naming both ZIA ids', async () => {

@@ -258,10 +258,12 @@ async function pilotOne(
     problems.push(`SCIM externalId is ${scimUser.externalId}, not the Entra object id ${expected.externalId}: the SCIM user is not linked to this Entra user`);
   if (problems.length > 0) {
     const log = await logReasons(ctx, user.id, since);
-    throw stop(
-      `provisioned (${describeResult(result)}) but not adopted as it should be: ${problems.join('; ')}`,
-      log.length ? [`Provisioning log: ${log.join('; ')}.`] : [],
-    );
+    throw stop(`provisioned (${describeResult(result)}) but not adopted as it should be: ${problems.join('; ')}`, [
+      ...(log.length ? [`Provisioning log: ${log.join('; ')}.`] : []),
+      ...(others.length
+        ? ['Change the mapping so the userName Entra sends is the ZIA login name, and remove the user Entra created, before running again.']
+        : []),
+    ]);
   }
   return {
     ...before,
