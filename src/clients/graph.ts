@@ -3,12 +3,14 @@ import { UserError } from '../engine/errors.js';
 import type { AuditSink } from './audit.js';
 import { ApiError, createHttpClient, type CallOptions, type HttpTuning, type Method } from './http.js';
 import { createTokenSource } from './oauth.js';
+import { createLimiter } from './rate-limit.js';
 
 /**
  * Microsoft Graph client for the Entra provisioning (synchronization) API of the Zscaler
  * enterprise app. Facts: docs/vendor-facts.md, "Entra ID / Microsoft Graph" (G1…).
  * Throttling: 429/503 with Retry-After are retried by the HTTP layer (F46); Graph publishes no
- * fixed rate, so no client-side limit is set.
+ * fixed rate for most calls, so no client-side limit is set, except for provisionOnDemand, whose
+ * page documents 5 requests per 10 seconds (docs/vendor-facts.md N3).
  */
 
 // ---------------------------------------------------------------------------------------
@@ -104,6 +106,8 @@ export const SyncSchemaSchema = z
     synchronizationRules: z.array(
       z
         .object({
+          /** The rule id provisionOnDemand takes (its `ruleId`). */
+          id: z.string().nullish(),
           name: z.string().nullish(),
           objectMappings: z
             .array(
@@ -175,6 +179,131 @@ export const ProvisioningObjectSummarySchema = z
   })
   .passthrough();
 export type ProvisioningObjectSummary = z.output<typeof ProvisioningObjectSummarySchema>;
+
+/** The Entra user a pilot names: only the attributes the Zscaler mapping reads (GET /users/{id | userPrincipalName}). */
+export const EntraUserSchema = z
+  .object({
+    id: z.string(),
+    userPrincipalName: z.string(),
+    displayName: z.string().nullish(),
+    accountEnabled: z.boolean().nullish(),
+    mail: z.string().nullish(),
+    givenName: z.string().nullish(),
+    surname: z.string().nullish(),
+    department: z.string().nullish(),
+  })
+  .passthrough();
+export type EntraUser = z.output<typeof EntraUserSchema>;
+const ENTRA_USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,department';
+
+/**
+ * provisionOnDemand answers a stringKeyStringValuePair whose `key` and `value` are themselves
+ * JSON documents, as strings (docs/vendor-facts.md N2): the key the
+ * result (`Success`, `Skipped`, …, with `details.errorCode`/`errorMessage`), the value the
+ * provisioning log of the object (steps, statusInfo, the target identity), which may be `{}`.
+ */
+const OnDemandEnvelopeSchema = z.object({ key: z.string(), value: z.string().nullish() }).passthrough();
+const OnDemandKeySchema = z
+  .object({
+    result: z.string(),
+    details: z.object({ errorCode: z.string().nullish(), errorMessage: z.string().nullish() }).passthrough().nullish(),
+  })
+  .passthrough();
+const OnDemandIdentitySchema = z.object({ id: z.string().nullish(), type: z.string().nullish(), displayName: z.string().nullish() }).passthrough();
+const OnDemandValueSchema = z
+  .object({
+    action: z.string().nullish(),
+    changeId: z.string().nullish(),
+    startTime: z.string().nullish(),
+    endTime: z.string().nullish(),
+    reportableIdentifier: z.string().nullish(),
+    statusInfo: z
+      .object({
+        status: z.string().nullish(),
+        errorCode: z.string().nullish(),
+        reason: z.string().nullish(),
+        recommendedAction: z.string().nullish(),
+        additionalDetails: z.string().nullish(),
+      })
+      .passthrough()
+      .nullish(),
+    provisioningSteps: z
+      .array(
+        z.object({ name: z.string().nullish(), type: z.string().nullish(), status: z.string().nullish(), description: z.string().nullish() }).passthrough(),
+      )
+      .nullish(),
+    modifiedProperties: z
+      .array(z.object({ displayName: z.string().nullish(), oldValue: z.string().nullish(), newValue: z.string().nullish() }).passthrough())
+      .nullish(),
+    sourceIdentity: OnDemandIdentitySchema.nullish(),
+    targetIdentity: OnDemandIdentitySchema.nullish(),
+  })
+  .passthrough();
+
+/** What provisionOnDemand did with one user, both JSON strings parsed. */
+export interface OnDemandResult {
+  /** `Success`, `Skipped`, `Failure`, … as Entra writes it (opaque). */
+  result: string;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+  /** The action taken (`Create`, `Update`, `Other`, …), when the value says. */
+  action: string | undefined;
+  /** The id of the user in the target (the SCIM id), when the value says. */
+  targetId: string | undefined;
+  /** The log's status and reason (statusInfo), when given. */
+  status: string | undefined;
+  reason: string | undefined;
+  /** The provisioning steps, one line each: `<name> <status>: <description>`. */
+  steps: string[];
+}
+
+/** A value from the tenant, cut to a readable length (a 200 KB name must not fill the terminal). */
+const clip = (v: string, n = 200): string => (v.length > n ? `${v.slice(0, n)}… (${v.length} characters)` : v);
+
+function parseJsonString<S extends z.ZodType>(text: string, schema: S, what: string): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UserError(`Graph provisionOnDemand answered a ${what} that is not JSON: ${clip(text)}`, {
+      hint: 'the answer is a stringKeyStringValuePair whose key and value are JSON documents; report this answer (docs/vendor-facts.md, "Pilot users")',
+    });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError(
+      `Graph provisionOnDemand answered a ${what} of an unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The stringKeyStringValuePair of provisionOnDemand, with its key and value parsed. */
+function parseOnDemandResponse(body: unknown): OnDemandResult {
+  const envelope = OnDemandEnvelopeSchema.safeParse(body);
+  if (!envelope.success) {
+    throw new UserError(
+      `Graph provisionOnDemand answered no stringKeyStringValuePair (key and value): ${envelope.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
+  }
+  const key = parseJsonString(envelope.data.key, OnDemandKeySchema, 'key');
+  const text = envelope.data.value ?? '';
+  const value = text.trim() === '' ? {} : parseJsonString(text, OnDemandValueSchema, 'value');
+  const v = value as z.output<typeof OnDemandValueSchema>;
+  return {
+    result: key.result,
+    errorCode: key.details?.errorCode ?? v.statusInfo?.errorCode ?? undefined,
+    errorMessage: key.details?.errorMessage ?? undefined,
+    action: v.action ?? undefined,
+    targetId: v.targetIdentity?.id ?? undefined,
+    status: v.statusInfo?.status ?? undefined,
+    reason: v.statusInfo?.reason ?? undefined,
+    steps: (v.provisioningSteps ?? []).map((s) => `${s.name ?? 'step'} ${s.status ?? ''}${s.description ? `: ${s.description}` : ''}`.trim()),
+  };
+}
+
+/** provisionOnDemand: "The rate limit for this API is 5 requests per 10 seconds" (its Graph page). */
+const ON_DEMAND_LIMIT = { max: 5, windowMs: 10_000 };
 
 function collection<T extends z.ZodType>(item: T) {
   return z.object({ value: z.array(item), '@odata.nextLink': z.string().optional() }).passthrough();
@@ -314,6 +443,8 @@ export interface GraphClientOptions {
   readOnly?: boolean;
   audit?: AuditSink;
   tuning?: HttpTuning;
+  /** Client-side rate limits (provisionOnDemand's 5 per 10 s); off only for the sandbox's tests and demo, which enforce it themselves. */
+  rateLimits?: boolean;
 }
 
 export interface GraphClient {
@@ -349,6 +480,14 @@ export interface GraphClient {
   listUsers(properties: string[]): Promise<GraphUser[]>;
   /** The ids of a group's direct user members (GET /groups/{id}/members, every page). */
   listGroupUserIds(groupId: string): Promise<string[]>;
+  /** GET /users/{id or userPrincipalName} (v1.0, needs User.Read.All): null when there is no such user. */
+  getUser(idOrUserPrincipalName: string): Promise<EntraUser | null>;
+  /**
+   * POST …/synchronization/jobs/{jobId}/provisionOnDemand (v1.0) for users, with the rule id from the
+   * job's schema: provisions them now, whether the job runs or not. Paced client-side to 5 requests
+   * per 10 seconds. A non-Success result is returned, not thrown: the caller decides.
+   */
+  provisionOnDemand(spId: string, jobId: string, ruleId: string, userObjectIds: string[]): Promise<OnDemandResult>;
 }
 
 /** OData string literal: single quotes doubled. */
@@ -375,6 +514,7 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
     onToken: (t) => http.addSecret(t),
   });
   const graphOrigin = new URL(opts.graphUrl).origin;
+  const onDemandLimiter = createLimiter(opts.rateLimits === false ? [] : [{ methods: ['POST'], per: ON_DEMAND_LIMIT }]);
 
   async function call<S extends z.ZodType>(method: Method, path: string, schema: S, o: CallOptions & { body?: unknown } = {}): Promise<z.output<S>> {
     const send = async () => http.request(method, path, schema, { ...o, headers: { ...o.headers, Authorization: `Bearer ${await tokens.get()}` } });
@@ -394,13 +534,12 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
   const job = (spId: string, jobId: string) => `${sp(spId)}/synchronization/jobs/${encodeURIComponent(jobId)}`;
   const select = { $select: 'id,appId,displayName' };
 
-  /** A value from the tenant, cut to a readable length (a 200 KB name must not fill the terminal). */
-  const clip = (v: string, n = 120) => (v.length > n ? `${v.slice(0, n)}… (${v.length} characters)` : v);
   function describe(list: ServicePrincipal[]): string {
+    // A value from the tenant, cut to a readable length (a 200 KB name must not fill the terminal).
     return (
       list
         .slice(0, 10)
-        .map((s) => `${clip(s.displayName)} (id ${clip(s.id)}, appId ${clip(s.appId)})`)
+        .map((s) => `${clip(s.displayName, 120)} (id ${clip(s.id, 120)}, appId ${clip(s.appId, 120)})`)
         .join('; ') + (list.length > 10 ? `; … ${list.length - 10} more` : '')
     );
   }
@@ -606,6 +745,24 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
           throw new UserError(`Graph returned a nextLink to another host (${new URL(next).origin}); refusing to follow it`);
       }
       throw new UserError('Graph appRoleAssignedTo: paging did not end after 10 000 pages');
+    },
+    async getUser(idOrUpn) {
+      try {
+        return await call('GET', `/users/${encodeURIComponent(idOrUpn)}`, EntraUserSchema, { query: { $select: ENTRA_USER_SELECT } });
+      } catch (err) {
+        if (err instanceof ApiError && err.system === 'graph' && err.status === 404) return null;
+        throw err;
+      }
+    },
+    async provisionOnDemand(spId, jobId, ruleId, userObjectIds) {
+      const body = { parameters: [{ ruleId, subjects: userObjectIds.map((objectId) => ({ objectId, objectTypeName: 'User' })) }] };
+      const done = await onDemandLimiter.begin('POST', '');
+      try {
+        // Provisioning a user twice is harmless (the second is a RedundantExport skip), so a lost answer may be retried.
+        return parseOnDemandResponse(await call('POST', `${job(spId, jobId)}/provisionOnDemand`, z.unknown(), { body, idempotent: true }));
+      } finally {
+        done();
+      }
     },
   };
 }

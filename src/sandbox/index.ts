@@ -117,7 +117,10 @@ export interface SandboxCredentials {
 }
 
 type EntraService = Awaited<ReturnType<typeof startEntraService>>;
-export type EntraVariantOptions = Pick<StartEntraServiceOptions, 'betaSecretsRead' | 'previouslyProvisioned' | 'assignments' | 'syncAllPolarity'>;
+export type EntraVariantOptions = Pick<
+  StartEntraServiceOptions,
+  'betaSecretsRead' | 'previouslyProvisioned' | 'assignments' | 'syncAllPolarity' | 'userFaults'
+>;
 
 export interface SandboxWorld {
   tenant: ZiaTenant;

@@ -1,7 +1,7 @@
 import { ReadOnlyViolation, UserError } from '../../src/engine/errors.js';
 import { ApiError } from '../../src/clients/http.js';
 import { createGraphClient, describeQuarantine, isInitialCycleComplete, SyncJobSchema, type GraphClientOptions } from '../../src/clients/graph.js';
-import { collect, fixture, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
+import { collect, fixture, slidingWindowGuard, startServer, type FixtureServer, type Recorded, type Reply } from './helpers/fixture-server.js';
 
 const SECRET = 'graph-client-secret-~value~';
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -311,5 +311,70 @@ describe('Graph client', () => {
     await expect(g.updateSecrets(SP, { BaseAddress: 'x', SecretToken: 'y-token-value' })).rejects.toBeInstanceOf(ReadOnlyViolation);
     const mutating = f.server.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/oauth2/v2.0/token'));
     expect(mutating).toHaveLength(0);
+  });
+});
+
+describe('provisionOnDemand (pilot users, issue 17, section 2)', () => {
+  const RULE = 'zscalerthree.rule';
+
+  it('posts one User subject with the rule id and parses the key and value, both JSON strings', async () => {
+    const f = await startGraph();
+    f.override = (r) =>
+      r.method === 'POST' && r.path.endsWith('/provisionOnDemand') ? { status: 200, body: fixture('graph/provision-on-demand-skipped.json') } : undefined;
+    const result = await client(f).provisionOnDemand(SP, jobId(), RULE, ['62cf7b7a-52be-4a9b-9c69-e5d4a4a14f67']);
+    const sent = f.server.requests.find((r) => r.path.endsWith('/provisionOnDemand'))!;
+    expect(sent.path).toBe(`/v1.0/servicePrincipals/${SP}/synchronization/jobs/${jobId()}/provisionOnDemand`);
+    expect(JSON.parse(sent.body)).toEqual({
+      parameters: [{ ruleId: RULE, subjects: [{ objectId: '62cf7b7a-52be-4a9b-9c69-e5d4a4a14f67', objectTypeName: 'User' }] }],
+    });
+    expect(result).toMatchObject({
+      result: 'Skipped',
+      errorCode: 'RedundantExport',
+      errorMessage: 'The state of the user in both the source and target systems already match.',
+      action: 'Other',
+      targetId: '52507a19-96ec-4e73-9250-3e65ffd2d926',
+      status: 'Skipped',
+    });
+    expect(result.steps).toHaveLength(4);
+    expect(result.steps[3]).toMatch(/^EntrySynchronizationSkip Skipped: The state of the user/);
+  });
+
+  it('accepts a value of {} (the documented group example) and refuses a key or value that is not the documented JSON', async () => {
+    const f = await startGraph();
+    let body: unknown = fixture('graph/provision-on-demand-empty-value.json');
+    f.override = (r) => (r.method === 'POST' && r.path.endsWith('/provisionOnDemand') ? { status: 200, body } : undefined);
+    const g = client(f);
+    expect(await g.provisionOnDemand(SP, jobId(), RULE, ['u1'])).toMatchObject({ result: 'Success', targetId: undefined, steps: [] });
+    body = { key: '{"result":', value: '{}' };
+    await expect(g.provisionOnDemand(SP, jobId(), RULE, ['u1'])).rejects.toThrow(/provisionOnDemand answered a key that is not JSON: \{"result":/);
+    body = { key: '{"details":{}}', value: '{}' };
+    await expect(g.provisionOnDemand(SP, jobId(), RULE, ['u1'])).rejects.toThrow(/provisionOnDemand answered a key of an unexpected shape: result/);
+    body = { key: '{"result":"Failure"}', value: '{"statusInfo":"not an object"}' };
+    await expect(g.provisionOnDemand(SP, jobId(), RULE, ['u1'])).rejects.toThrow(/a value of an unexpected shape: statusInfo/);
+    body = { value: '{}' };
+    await expect(g.provisionOnDemand(SP, jobId(), RULE, ['u1'])).rejects.toThrow(/no stringKeyStringValuePair/);
+  });
+
+  it('paces itself to the documented 5 requests per 10 seconds: six calls never trip a server that allows no more', async () => {
+    const f = await startGraph();
+    const allow = slidingWindowGuard(5, 10_000);
+    const statuses: number[] = [];
+    f.override = (r) => {
+      if (!(r.method === 'POST' && r.path.endsWith('/provisionOnDemand'))) return undefined;
+      const ok = allow();
+      statuses.push(ok ? 200 : 429);
+      return ok
+        ? { status: 200, body: fixture('graph/provision-on-demand-empty-value.json') }
+        : { status: 429, headers: { 'retry-after': '1' }, body: fixture('graph/error-throttled.json') };
+    };
+    const g = client(f);
+    for (let i = 0; i < 6; i++) await g.provisionOnDemand(SP, jobId(), RULE, [`u${i}`]);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+  }, 30_000);
+
+  it('is a write: refused in read-only mode before anything is sent', async () => {
+    const f = await startGraph();
+    await expect(client(f, { readOnly: true }).provisionOnDemand(SP, jobId(), RULE, ['u1'])).rejects.toBeInstanceOf(ReadOnlyViolation);
+    expect(f.server.requests.some((r) => r.path.endsWith('/provisionOnDemand'))).toBe(false);
   });
 });

@@ -81,6 +81,19 @@ describe('idp.kind: each IdP its own section, composed by the registry', () => {
     expect(m).toMatch(/idp\.tenantId: unknown key \(line \d+\); known here: kind, name, appName, initialCycleTimeoutMinutes/);
   });
 
+  it('idp.pilot (Entra): named userPrincipalNames or a sample with a default seed; anything else is refused by its path', () => {
+    const entra = '  tenantId: t\n  clientId: c\n  clientSecretEnv: S\n  servicePrincipal: { displayName: Zscaler Three }\n';
+    const named = parseConfig(withIdp(`${entra}  pilot: { users: [jane.doe@example.com] }\n`), 'c.yaml');
+    expect(named.idp.kind === 'entra' && named.idp.pilot).toEqual({ users: ['jane.doe@example.com'] });
+    const sample = parseConfig(withIdp(`${entra}  pilot: { sample: 3 }\n`), 'c.yaml');
+    expect(sample.idp.kind === 'entra' && sample.idp.pilot).toEqual({ sample: 3, seed: 'pilot' });
+    expect(message(withIdp(`${entra}  pilot: { users: [jane.doe] }\n`))).toMatch(/idp\.pilot\.users\.0: must be a userPrincipalName \(user@domain\)/);
+    expect(message(withIdp(`${entra}  pilot: { sample: 51 }\n`))).toMatch(
+      /idp\.pilot\.sample: at most 50 pilot users \(provisionOnDemand allows 5 requests per 10 seconds\)/,
+    );
+    expect(message(withIdp(`${entra}  pilot: { users: [a@example.com], sample: 2 }\n`))).toMatch(/idp\.pilot/);
+  });
+
   it('kind: entra still needs its Graph credentials', () => {
     expect(message(withIdp('  kind: entra\n  tenantId: contoso.onmicrosoft.com\n'))).toMatch(/idp\.clientId: required/);
   });

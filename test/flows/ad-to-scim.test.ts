@@ -26,6 +26,7 @@ describe('Entra behind the IdP interface', () => {
       'activate-scim',
       'entra-credentials',
       'deprovision-guard',
+      'entra-pilot',
       'entra-start',
       'entra-initial-cycle',
       'groups-verify',

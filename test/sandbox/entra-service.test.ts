@@ -564,3 +564,74 @@ describe('throttling (F46)', () => {
     await Promise.all(statuses.map((r) => r.arrayBuffer()));
   });
 });
+
+describe('provisionOnDemand (vendor-facts.md N1–N6)', () => {
+  const ruleOf = async () =>
+    ((await (await graph('GET', `${jobPath()}/schema`)).json()) as { synchronizationRules: Array<{ id: string }> }).synchronizationRules[0]!.id;
+  const onDemand = async (objectId: string, ruleId?: string) =>
+    graph('POST', `${jobPath()}/provisionOnDemand`, {
+      parameters: [{ ruleId: ruleId ?? (await ruleOf()), subjects: [{ objectId, objectTypeName: 'User' }] }],
+    });
+  const parsed = async (res: Response) => {
+    const body = (await res.json()) as { key: string; value: string };
+    return { key: JSON.parse(body.key) as { result: string; details: Record<string, string> }, value: JSON.parse(body.value) as Record<string, unknown> };
+  };
+  const userOf = (i: number) => entra.state.users.find((u) => u.userPrincipalName === directory.users[i]!.userPrincipalName)!;
+
+  it('provisions one user now, answers the stringKeyStringValuePair, and leaves the job off; a second call is a RedundantExport skip', async () => {
+    await putSecrets(scim.url, scim.token);
+    const user = userOf(0);
+    const first = await onDemand(user.id);
+    expect(first.status).toBe(200);
+    const one = await parsed(first);
+    expect(one.key).toEqual({ result: 'Success', details: {} });
+    const target = (one.value.targetIdentity as { id: string }).id;
+    expect(scim.users.get(target)).toMatchObject({ userName: user.userPrincipalName, externalId: user.id });
+    expect(one.value).toMatchObject({ action: 'Create', reportableIdentifier: user.userPrincipalName, statusInfo: { status: 'Success' } });
+    // The job is not started by it (N5): the schedule and status are what PUT secrets left.
+    expect(entra.state.job.schedule.state).toBe('Disabled');
+    expect(entra.state.job.status.code).toBe('NotRun');
+    expect(entra.state.job.status.lastExecution).toBeNull();
+    expect(scim.requests.filter((r) => r.method !== 'GET').map((r) => r.url)).toEqual(['/scim/Users']);
+    const again = await parsed(await onDemand(user.id));
+    expect(again.key).toEqual({ result: 'Skipped', details: { errorCode: 'RedundantExport', errorMessage: expect.stringMatching(/already match/) } });
+    expect(entra.state.logs.filter((l) => l.sourceIdentity.id === user.id).map((l) => l.provisioningStatusInfo.status)).toEqual(['success', 'skipped']);
+  });
+
+  it('a chosen user fails with its errorCode before any SCIM request; a user out of scope is skipped; a wrong rule id is a 400', async () => {
+    entra.state.userFaults.set(directory.users[1]!.userPrincipalName.toLowerCase(), {
+      errorCode: 'SystemForCrossDomainIdentityManagementBadResponse',
+      reason: 'refused',
+    });
+    await putSecrets(scim.url, scim.token);
+    const failed = await parsed(await onDemand(userOf(1).id));
+    expect(failed.key).toEqual({ result: 'Failure', details: { errorCode: 'SystemForCrossDomainIdentityManagementBadResponse', errorMessage: 'refused' } });
+    expect(scim.requests).toEqual([]);
+    entra.state.assignments = entra.state.assignments.filter((a) => a.principalId !== userOf(3).id);
+    const skipped = await parsed(await onDemand(userOf(3).id));
+    expect(skipped.key.result).toBe('Skipped');
+    expect(skipped.key.details.errorCode).toBe('NotEffectivelyEntitled');
+    expect(scim.requests).toEqual([]);
+    const wrong = await onDemand(userOf(0).id, 'not-a-rule');
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toMatch(/ruleId 'not-a-rule' is not a rule of the job's schema/);
+  });
+
+  it('GET /users/{userPrincipalName} reads the Entra user; 404 for none', async () => {
+    const user = userOf(0);
+    const res = await graph('GET', `/users/${encodeURIComponent(user.userPrincipalName.toUpperCase())}`);
+    expect(await res.json()).toMatchObject({ id: user.id, userPrincipalName: user.userPrincipalName, accountEnabled: true });
+    expect((await graph('GET', '/users/nobody%40example.com')).status).toBe(404);
+  });
+
+  it('with rate limits on, a sixth request inside the window (10 s ÷ speed) answers 429 with Retry-After', async () => {
+    await entra.stop();
+    // speed 0.01: the window is 1 000 s, so six requests always fall inside it.
+    entra = await startEntraService({ directory, speed: 0.01, rateLimits: true });
+    token = ((await (await getToken()).json()) as { access_token: string }).access_token;
+    const rule = await ruleOf();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await onDemand(userOf(0).id, rule)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});

@@ -32,7 +32,10 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
   out.info(out.color.bold(`Starting the sandbox: ${users} users in AD, ZIA synced from it, ${who}…`));
   const sandbox = await startSandbox({ users, speed, port: 0, idp, ...(opts.variant ? { variants: opts.variant } : {}) });
   try {
-    const config = configSchema.parse(sandbox.config());
+    const raw = sandbox.config();
+    // Entra rehearses the pilot (issue 17, section 2): two sampled users provisioned on demand and verified before Start.
+    if (idp === 'entra') (raw.idp as Record<string, unknown>).pilot = { sample: Math.min(2, users), seed: 'demo' };
+    const config = configSchema.parse(raw);
     const [adToScimFlow, rollbackFlow] = await Promise.all([flowFor('ad-to-scim', config), flowFor('rollback', config)]);
     const env = { ...process.env, ...sandbox.env() };
     const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));

@@ -7,6 +7,7 @@ import type { MigrationContext } from '../../flows/context.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
 import { configOf, type IdpProvisioner } from '../provisioner.js';
 import { entraAdoptionForecastStep } from './forecast.js';
+import { entraPilotStep } from './pilot.js';
 
 /**
  * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
@@ -16,7 +17,7 @@ import { entraAdoptionForecastStep } from './forecast.js';
 /** The Graph client of this run (config idp), made once. */
 export function graphOf(ctx: MigrationContext): GraphClient {
   const idp = configOf(ctx, 'entra');
-  return ctx.client('entra:graph', ({ readOnly, audit, env }) =>
+  return ctx.client('entra:graph', ({ readOnly, audit, env, rateLimits }) =>
     createGraphClient({
       loginUrl: idp.loginUrl,
       graphUrl: idp.graphUrl,
@@ -25,6 +26,7 @@ export function graphOf(ctx: MigrationContext): GraphClient {
       clientSecret: resolveSecret(idp, 'clientSecret', 'idp', env),
       readOnly,
       audit,
+      rateLimits,
     }),
   );
 }
@@ -411,6 +413,7 @@ export const entraProvisioner: IdpProvisioner = {
   steps: {
     beforeFlip: [entraAdoptionForecastStep(`${ENTRA} (attribute mappings, matching attribute); Zscaler "Understanding SCIM"`)],
     setCredentials: entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
+    beforeStart: [entraPilotStep(`${ENTRA} (provision on demand: pilot users before Start)`)],
     start: entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
     initialCycle: entraInitialCycleStep(`${ENTRA} (initial cycle)`),
     pause: entraPauseStep(`${REVERT}, step 4 (done first, so nothing is pushed while ZIA changes)`),

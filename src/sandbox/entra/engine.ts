@@ -306,7 +306,7 @@ export class ProvisioningEngine {
   }
 
   private log(
-    cursor: Cursor,
+    cursor: Pick<Cursor, 'cycleId'>,
     source: { id: string; displayName: string; identityType: 'User' | 'Group' },
     targetId: string,
     action: ProvisioningLogEntry['provisioningAction'],
@@ -333,18 +333,137 @@ export class ProvisioningEngine {
   }
 
   private failure(err: unknown): ProvisioningLogEntry['provisioningStatusInfo']['errorInformation'] {
+    if (err instanceof UserFault) return { errorCode: err.errorCode, reason: err.message };
     if (err instanceof ScimHttpError) {
       return { errorCode: `SystemForCrossDomainIdentityManagementBadResponse`, reason: `${err.message}: ${err.body}` };
     }
     return { errorCode: 'Unknown', reason: err instanceof Error ? err.message : String(err) };
   }
 
-  private async provisionUser(user: EntraUser, target: ScimTarget, cursor: Cursor): Promise<void> {
+  /**
+   * provisionOnDemand (docs/vendor-facts.md N4, N5): one user, now, through
+   * the same provisionUser as a cycle; the job's schedule and status are not touched (the job is
+   * not started). Returns the documented stringKeyStringValuePair, key and value JSON-encoded.
+   */
+  async provisionOnDemand(userId: string): Promise<{ key: string; value: string }> {
+    const startTime = new Date().toISOString();
+    const user = this.state.users.find((u) => u.id === userId);
+    const answer = (result: string, details: Record<string, string>, value: Record<string, unknown>) => ({
+      key: JSON.stringify({ result, details }),
+      value: JSON.stringify({ changeId: randomUUID(), startTime, endTime: new Date().toISOString(), ...value }),
+    });
+    const identity = (id: string | null, type: string) => ({ id, type, displayName: null, details: null });
+    if (!user) {
+      return answer(
+        'Failure',
+        { errorCode: 'EntryNotFound', errorMessage: `The object ${userId} was not found in Azure Active Directory.` },
+        {
+          action: 'Other',
+          statusInfo: { status: 'Failure', errorCode: 'EntryNotFound', reason: 'The source object was not found.' },
+          sourceIdentity: identity(userId, 'User'),
+        },
+      );
+    }
+    const importStep = {
+      name: 'EntryImport',
+      type: 'Import',
+      status: 'Success',
+      description: `Retrieved User '${user.userPrincipalName}' from Azure Active Directory`,
+    };
+    const target = this.target();
+    if (!target) {
+      const reason = 'BaseAddress and SecretToken are not saved on the app.';
+      return answer(
+        'Failure',
+        { errorCode: 'SystemForCrossDomainIdentityManagementCredentialValidationUnavailable', errorMessage: reason },
+        {
+          action: 'Other',
+          provisioningSteps: [{ name: 'EntryConnectionTest', type: 'Import', status: 'Failure', description: reason }],
+          statusInfo: { status: 'Failure', errorCode: 'SystemForCrossDomainIdentityManagementCredentialValidationUnavailable', reason },
+          sourceIdentity: identity(user.id, 'User'),
+        },
+      );
+    }
+    if (!assignedUsers(this.state).some((u) => u.id === user.id)) {
+      // Step 3 of on-demand provisioning: not assigned (or Default Access) → not in scope, skipped.
+      const reason = `The User '${user.userPrincipalName}' is not in scope: it is not assigned to the application with a role that is provisioned.`;
+      return answer(
+        'Skipped',
+        { errorCode: 'NotEffectivelyEntitled', errorMessage: reason },
+        {
+          action: 'Other',
+          reportableIdentifier: user.userPrincipalName,
+          provisioningSteps: [importStep, { name: 'EntrySynchronizationScoping', type: 'Scoping', status: 'Skipped', description: reason }],
+          statusInfo: { status: 'Skipped', errorCode: 'NotEffectivelyEntitled', reason },
+          sourceIdentity: identity(user.id, 'User'),
+        },
+      );
+    }
+    const run = { cycleId: randomUUID(), exported: 0 };
+    try {
+      const done = await this.provisionUser(user, target, run);
+      this.state.escrows.delete(user.id);
+      const skipped = done.status === 'skipped';
+      return answer(
+        skipped ? 'Skipped' : 'Success',
+        skipped ? { errorCode: 'RedundantExport', errorMessage: 'The state of the user in both the source and target systems already match.' } : {},
+        {
+          action: done.action === 'create' ? 'Create' : done.action === 'update' ? 'Update' : 'Other',
+          reportableIdentifier: user.userPrincipalName,
+          modifiedProperties: done.modified,
+          provisioningSteps: [
+            importStep,
+            { name: 'EntryImport', type: 'Matching', status: 'Success', description: `Retrieved '${user.userPrincipalName}' from customappsso` },
+            {
+              name: 'EntrySynchronizationScoping',
+              type: 'Scoping',
+              status: 'Success',
+              description: 'Determine if User in scope by evaluating against each scoping filter',
+            },
+            {
+              name: skipped ? 'EntrySynchronizationSkip' : done.action === 'create' ? 'EntryExportAdd' : 'EntryExportUpdate',
+              type: 'Export',
+              status: skipped ? 'Skipped' : 'Success',
+              description: skipped
+                ? `No change to the User '${user.userPrincipalName}' currently needs to be made.`
+                : `User '${user.userPrincipalName}' was ${done.action === 'create' ? 'created' : 'updated'} in customappsso`,
+            },
+          ],
+          statusInfo: { status: skipped ? 'Skipped' : 'Success', errorCode: null, reason: null },
+          sourceIdentity: identity(user.id, 'User'),
+          targetIdentity: identity(done.targetId, SCHEMA_USER),
+        },
+      );
+    } catch (err) {
+      const info = this.failure(err) ?? { errorCode: 'Unknown', reason: 'unknown' };
+      return answer(
+        'Failure',
+        { errorCode: info.errorCode, errorMessage: info.reason },
+        {
+          action: 'Other',
+          reportableIdentifier: user.userPrincipalName,
+          provisioningSteps: [importStep, { name: 'EntryExport', type: 'Export', status: 'Failure', description: info.reason }],
+          statusInfo: { status: 'Failure', errorCode: info.errorCode, reason: info.reason },
+          sourceIdentity: identity(user.id, 'User'),
+          targetIdentity: identity(this.state.targetIds.get(user.id) ?? null, SCHEMA_USER),
+        },
+      );
+    }
+  }
+
+  /** Provisions one user (a cycle's object or an on-demand request); throws when its export fails (logged first). */
+  private async provisionUser(
+    user: EntraUser,
+    target: ScimTarget,
+    cursor: Pick<Cursor, 'cycleId' | 'exported'>,
+  ): Promise<{ action: 'create' | 'update' | 'other'; status: 'success' | 'skipped'; targetId: string; modified: ProvisioningLogEntry['modifiedProperties'] }> {
     const began = Date.now();
     const source = { id: user.id, displayName: user.displayName, identityType: 'User' as const };
     const opts = { sleep: this.sleep };
     let action: 'create' | 'update' = 'create';
     try {
+      const fault = this.state.userFaults.get(user.userPrincipalName.toLowerCase());
+      if (fault) throw new UserFault(fault.errorCode, fault.reason);
       const mapping = this.state.userMapping;
       const match: AttributeMapping = mapping.find((m) => m.matching) ?? { source: 'userPrincipalName', target: 'userName' };
       const matchValue = mappedValue(user, match);
@@ -354,7 +473,7 @@ export class ProvisioningEngine {
           errorCode: 'MatchingAttributeEmpty',
           reason: `the matching attribute ${match.target} has no value`,
         });
-        return;
+        return { action: 'other', status: 'skipped', targetId: '', modified: [] };
       }
       const existing = await findUserByAttribute(target, match.target, String(matchValue), opts);
       if (!existing) {
@@ -363,7 +482,7 @@ export class ProvisioningEngine {
         this.state.targetIds.set(user.id, created.id);
         cursor.exported++;
         this.log(cursor, source, created.id, 'create', 'success', began);
-        return;
+        return { action: 'create', status: 'success', targetId: created.id, modified: [] };
       }
       action = 'update';
       this.state.targetIds.set(user.id, existing.id);
@@ -371,20 +490,13 @@ export class ProvisioningEngine {
       if (ops.length === 0) {
         // Already matches: Entra logs these as skipped ("RedundantExport", docs/vendor-facts.md F31).
         this.log(cursor, source, existing.id, 'other', 'skipped', began);
-        return;
+        return { action: 'other', status: 'skipped', targetId: existing.id, modified: [] };
       }
       await scimRequest(target, 'PATCH', `/Users/${encodeURIComponent(existing.id)}`, { schemas: [SCHEMA_PATCH], Operations: ops }, opts);
       cursor.exported++;
-      this.log(
-        cursor,
-        source,
-        existing.id,
-        'update',
-        'success',
-        began,
-        null,
-        ops.map((o) => ({ displayName: o.path, oldValue: null, newValue: String(o.value) })),
-      );
+      const modified = ops.map((o) => ({ displayName: o.path, oldValue: null, newValue: String(o.value) }));
+      this.log(cursor, source, existing.id, 'update', 'success', began, null, modified);
+      return { action: 'update', status: 'success', targetId: existing.id, modified };
     } catch (err) {
       this.log(cursor, source, this.state.targetIds.get(user.id) ?? '', action, 'failure', began, this.failure(err));
       throw err;
@@ -430,6 +542,16 @@ export class ProvisioningEngine {
       this.log(cursor, source, this.state.targetIds.get(group.id) ?? '', action, 'failure', began, this.failure(err));
       throw err;
     }
+  }
+}
+
+/** A failure the sandbox was told to give one user (`StartEntraServiceOptions.userFaults`): logged with its errorCode. */
+class UserFault extends Error {
+  constructor(
+    readonly errorCode: string,
+    reason: string,
+  ) {
+    super(reason);
   }
 }
 

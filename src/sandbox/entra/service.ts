@@ -53,6 +53,8 @@ export interface StartEntraServiceOptions {
   syncAllPolarity?: 'documented' | 'inverse';
   /** The app's user mapping (variant `entra-user-mapping`; default 'upn', the gallery app's). */
   userMapping?: UserMappingVariant;
+  /** Users whose export fails with this errorCode (cycle and provisionOnDemand alike), before any SCIM request. */
+  userFaults?: Array<{ userPrincipalName: string; errorCode: string; reason?: string }>;
 }
 
 export interface EntraCredentials {
@@ -105,6 +107,19 @@ const validateBodySchema = z.object({
   templateId: z.string().optional(),
 });
 const restartBodySchema = z.object({ criteria: z.object({ resetScope: z.string().optional() }).optional() });
+const onDemandBodySchema = z.object({
+  parameters: z
+    .array(
+      z.object({
+        ruleId: z.string().min(1),
+        subjects: z.array(z.object({ objectId: z.string().min(1), objectTypeName: z.string().min(1) }).passthrough()).min(1),
+      }),
+    )
+    .length(1),
+});
+/** provisionOnDemand: "The rate limit for this API is 5 requests per 10 seconds" (its Graph page), divided by speed here. */
+const ON_DEMAND_PER_WINDOW = 5;
+const ON_DEMAND_WINDOW_MS = 10_000;
 
 class HttpError extends Error {
   constructor(
@@ -252,6 +267,12 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   if (opts.previouslyProvisioned) markProvisionedBefore(state);
   if (opts.syncAllPolarity) state.syncAllPolarity = opts.syncAllPolarity;
   if (opts.userMapping) state.userMapping = userMappingVariant(opts.userMapping, opts.directory.domain);
+  for (const f of opts.userFaults ?? []) {
+    state.userFaults.set(f.userPrincipalName.toLowerCase(), {
+      errorCode: f.errorCode,
+      reason: f.reason ?? `The export of ${f.userPrincipalName} failed (sandbox fault ${f.errorCode}).`,
+    });
+  }
   const engine = new ProvisioningEngine(state, opts.speed);
   const credentials: EntraCredentials = {
     tenantId: state.tenantId,
@@ -264,6 +285,7 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
   const tokens = new Map<string, number>(); // token → expiry (ms)
   let windowStart = 0;
   let windowCount = 0;
+  const onDemandCalls: number[] = [];
   const sp = state.servicePrincipal;
 
   const spJson = (): Record<string, unknown> => ({
@@ -411,6 +433,18 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       const list = group.memberIds.map((id) => ({ '@odata.type': '#microsoft.graph.user', id }));
       return [200, page(url, list, `${ctx}#directoryObjects`, 100, 999)];
     }
+    const userRef = /^\/users\/([^/]+)$/.exec(path);
+    if (method === 'GET' && userRef) {
+      const ref = decodeURIComponent(userRef[1] as string).toLowerCase();
+      const u = state.users.find((x) => x.id === ref || x.userPrincipalName.toLowerCase() === ref);
+      if (!u)
+        throw new HttpError(
+          404,
+          'Request_ResourceNotFound',
+          `Resource '${userRef[1]}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+      return [200, { '@odata.context': `${ctx}#users/$entity`, ...userJson(u) }];
+    }
 
     const m = /^\/servicePrincipals\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw new HttpError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
@@ -465,6 +499,30 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
       if (method === 'POST' && action === '/pause') {
         await engine.pause();
         return [204, null];
+      }
+      if (method === 'POST' && action === '/provisionOnDemand') {
+        if (opts.rateLimits) {
+          const now = Date.now();
+          const windowMs = ON_DEMAND_WINDOW_MS / Math.max(opts.speed, 0.001);
+          while (onDemandCalls.length > 0 && (onDemandCalls[0] as number) <= now - windowMs) onDemandCalls.shift();
+          if (onDemandCalls.length >= ON_DEMAND_PER_WINDOW) {
+            throw new HttpError(429, 'TooManyRequests', 'Too many provisionOnDemand requests (5 per 10 seconds).', {
+              'retry-after': String(Math.max(1, Math.ceil(windowMs / 1000))),
+            });
+          }
+          onDemandCalls.push(now);
+        }
+        const body = parseJson(req.body.toString('utf8'), onDemandBodySchema, 'provisionOnDemand');
+        const param = body.parameters[0]!;
+        const rules = (synchronizationSchema(state).synchronizationRules as Array<{ id: string }>).map((r) => r.id);
+        if (!rules.includes(param.ruleId))
+          throw new HttpError(400, 'BadRequest', `ruleId '${param.ruleId}' is not a rule of the job's schema (${rules.join(', ')}).`);
+        const users = param.subjects.filter((x) => x.objectTypeName.toLowerCase() === 'user');
+        if (users.length !== 1 || param.subjects.length !== 1) {
+          throw new HttpError(400, 'BadRequest', 'The sandbox provisions one User subject per provisionOnDemand request.');
+        }
+        const answer = await engine.provisionOnDemand(users[0]!.objectId);
+        return [200, { '@odata.context': `${url.origin}/${version}/$metadata#microsoft.graph.stringKeyStringValuePair`, ...answer }];
       }
       if (method === 'POST' && action === '/restart') {
         parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');

@@ -117,6 +117,11 @@ export interface EntraState {
   userMapping: readonly AttributeMapping[];
   /** Objects whose last export failed (escrows), retried by the next cycle: source id → failures. */
   escrows: Map<string, { count: number; lastError: string }>;
+  /**
+   * Users whose export fails with the given errorCode, before any SCIM request, in a cycle and on
+   * demand alike (key: userPrincipalName, lower case). Tests set it to make a chosen user fail.
+   */
+  userFaults: Map<string, { errorCode: string; reason: string }>;
   /** Failures a cycle needs before the 40 % escrow quarantine is evaluated (documented: 5 000). */
   escrowQuarantineMinimum: number;
   /** How SyncAll is read (variant `syncall-polarity`): 'documented' (G11: "true" = all) or 'inverse' ("false" = all). */
@@ -298,6 +303,7 @@ export function buildTenant(directory: SandboxDirectory): EntraState {
     cloudOnlyUserId: cloudOnly.id,
     userMapping: ZSCALER_USER_MAPPING,
     escrows: new Map(),
+    userFaults: new Map(),
     escrowQuarantineMinimum: 5000,
   };
 }
