@@ -201,9 +201,14 @@ export const guardsConfigSchema = z
      * would report as mass "missing"/"extra". 0 turns the ratio off; an empty scope is always refused.
      */
     minScopePercent: z.number().min(0).max(100).default(50),
+    /**
+     * Entra ID: the migration sets the provisioning job's accidental-deletion threshold from the two
+     * limits above; rollback puts the previous value back unless this is true (then the stricter value stays).
+     */
+    keepEntraDeleteThreshold: z.boolean().default(false),
   })
   .strict()
-  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50 });
+  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50, keepEntraDeleteThreshold: false });
 
 export const operatorConfigSchema = z
   .discriminatedUnion('kind', [

@@ -24,6 +24,7 @@ describe('Entra behind the IdP interface', () => {
       'activate-scim',
       'entra-credentials',
       'deprovision-guard',
+      'entra-delete-threshold',
       'entra-start',
       'entra-initial-cycle',
       'verify-parity',
@@ -34,6 +35,7 @@ describe('Entra behind the IdP interface', () => {
       'disable-scim-on-idp',
       'restore-auth-settings',
       'activate-rollback',
+      'entra-restore-delete-threshold',
       'sync-now-rollback',
       'verify-directory-parity',
     ]);

@@ -432,8 +432,8 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
         return [204, null];
       }
       if (method === 'POST' && action === '/restart') {
-        parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');
-        engine.restart();
+        const body = parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');
+        engine.restart(body.criteria?.resetScope);
         return [204, null];
       }
     }
