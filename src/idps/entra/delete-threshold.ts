@@ -231,8 +231,14 @@ export function entraDeleteThresholdStep(doc: string): Step<MigrationContext> {
 
 type SnapshotThreshold = { readable: true; value: string | null } | { readable: false; reason: string };
 
+/** The value before the migration: from the snapshot, else (a snapshot taken by an earlier version) what the forward step saw before it wrote. */
 function snapshotOf(run: StepRun<MigrationContext>): SnapshotThreshold | undefined {
   const s = run.snapshot?.entraDeleteThreshold;
+  if (s === undefined) {
+    const seen = run.outputsOf('ad-to-scim:entra-delete-threshold');
+    if (seen?.previousReadable === true && (typeof seen.previous === 'string' || seen.previous === null)) return { readable: true, value: seen.previous };
+    return undefined;
+  }
   if (!s || typeof s !== 'object' || Array.isArray(s)) return undefined;
   if (s.readable === true && (typeof s.value === 'string' || s.value === null)) return { readable: true, value: s.value };
   if (s.readable === false) return { readable: false, reason: String(s.reason) };
