@@ -3,7 +3,7 @@ import { CrashAfter, startHarness, type Harness } from './harness.js';
 import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /**
- * Issue 17 §3: Entra's accidental-deletion threshold (SyncNotificationSettings) set for the migration
+ * Issue 17, section 3: Entra's accidental-deletion threshold (SyncNotificationSettings) set for the migration
  * from the guards, kept when the tenant's own is stricter, put back on rollback (or left, as configured),
  * and enforced by the simulated provisioning service.
  */
