@@ -375,8 +375,10 @@ const QUARANTINE_TEXT: Record<string, { meaning: string; whatToDo: string }> = {
     whatToDo: 'read the provisioning logs, fix the common cause, then restart with resetScope Escrows,QuarantineState',
   },
   TooManyDeletes: {
-    meaning: 'a cycle wanted to delete more objects than the accidental-deletion threshold allows',
-    whatToDo: 'find out why so many users left the scope (assignments, scoping filter) before anything else; do not force the deletes unless they are intended',
+    meaning:
+      'a cycle would delete or disable as many users as the accidental-deletion threshold (Prevent accidental deletions) or more, so Entra holds them (provisioning logs, action StagedDelete)',
+    whatToDo:
+      'find out why so many users would be disabled or deleted (blocked sign-ins, unassignments, a scoping filter) and fix the cause, then start the job again; choose Allow deletes in the portal only if they are intended',
   },
   QuarantinedOnDemand: {
     meaning: 'the job was put in quarantine on request',
@@ -457,11 +459,22 @@ export interface GraphClient {
    */
   getSecretKeys(spId: string): Promise<SecretKeys>;
   /**
-   * PUT the set: `values`, plus the readable non-secret settings already present. Everything else
-   * present before is removed (a PUT replaces the whole set); `dropped` lists those keys, or is
-   * null when the current set could not be read.
+   * The readable settings among the provisioning secrets (NON_SECRET_KEYS whose value came back, e.g.
+   * SyncNotificationSettings), with every key; or `keys: null` with the reason (as getSecretKeys).
    */
-  updateSecrets(spId: string, values: Record<string, string>): Promise<{ keys: string[]; kept: string[]; dropped: string[] | null }>;
+  getSecretSettings(
+    spId: string,
+  ): Promise<{ keys: string[]; settings: Record<string, string>; reason?: undefined } | { keys: null; settings: null; reason: string }>;
+  /**
+   * PUT the set: `values`, plus the readable non-secret settings already present (but those named in
+   * `opts.remove`). Everything else present before is removed (a PUT replaces the whole set); `dropped`
+   * lists those keys, or is null when the current set could not be read.
+   */
+  updateSecrets(
+    spId: string,
+    values: Record<string, string>,
+    opts?: { remove?: string[] },
+  ): Promise<{ keys: string[]; kept: string[]; dropped: string[] | null }>;
   validateCredentials(spId: string, jobId: string, credentials?: Record<string, string>): Promise<{ ok: true }>;
   startJob(spId: string, jobId: string): Promise<void>;
   pauseJob(spId: string, jobId: string): Promise<void>;
@@ -647,12 +660,20 @@ export function createGraphClient(opts: GraphClientOptions): GraphClient {
       const read = await readSecrets(spId);
       return read.list === null ? { keys: null, reason: read.reason } : { keys: read.list.map((s) => s.key) };
     },
-    async updateSecrets(spId, values) {
+    async getSecretSettings(spId) {
+      const read = await readSecrets(spId);
+      if (read.list === null) return { keys: null, settings: null, reason: read.reason };
+      const settings: Record<string, string> = {};
+      for (const s of read.list) if (NON_SECRET_KEYS.has(s.key) && !masked(s.value)) settings[s.key] = s.value as string;
+      return { keys: read.list.map((s) => s.key), settings };
+    },
+    async updateSecrets(spId, values, opts = {}) {
       registerSecrets(Object.entries(values));
       // PUT replaces the whole set. Only settings (NON_SECRET_KEYS) whose value came back readable
       // are carried over; a secret value is never read back, so any other key not given is dropped.
       const read = await readSecrets(spId);
-      const kept = (read.list ?? []).filter((s) => !(s.key in values) && NON_SECRET_KEYS.has(s.key) && !masked(s.value));
+      const remove = new Set(opts.remove ?? []);
+      const kept = (read.list ?? []).filter((s) => !(s.key in values) && !remove.has(s.key) && NON_SECRET_KEYS.has(s.key) && !masked(s.value));
       const dropped = read.list === null ? null : read.list.filter((s) => !(s.key in values) && !kept.includes(s)).map((s) => s.key);
       const body = {
         value: [...Object.entries(values).map(([key, value]) => ({ key, value })), ...kept.map((s) => ({ key: s.key, value: s.value as string }))],

@@ -212,9 +212,22 @@ export const guardsConfigSchema = z
      * ZIA login name) before the flip is blocked; users it cannot forecast count too.
      */
     maxForecastDuplicates: threshold.default(0),
+    /**
+     * Entra ID: the migration sets the provisioning job's accidental-deletion threshold from the two
+     * limits above; rollback puts the previous value back unless this is true (then the stricter value stays).
+     */
+    keepEntraDeleteThreshold: z.boolean().default(false),
   })
   .strict()
-  .default({ maxDeletions: 0, maxDisablePercent: 2, maxSyncAgeHours: 24, minScopePercent: 50, groupAdoption: 'by-name', maxForecastDuplicates: 0 });
+  .default({
+    maxDeletions: 0,
+    maxDisablePercent: 2,
+    maxSyncAgeHours: 24,
+    minScopePercent: 50,
+    groupAdoption: 'by-name',
+    maxForecastDuplicates: 0,
+    keepEntraDeleteThreshold: false,
+  });
 
 export const operatorConfigSchema = z
   .discriminatedUnion('kind', [

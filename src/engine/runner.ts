@@ -139,16 +139,18 @@ function stepRun<C>(
   flows: Record<string, FlowRecord> | undefined,
 ): StepRun<C> {
   const rec = flowRecord?.steps[step.id];
+  /** `stepId` in this flow, or `flowId:stepId` in another. */
+  const recordOf = (id: string): StepRecord | undefined => {
+    const [flowId, stepId] = id.includes(':') ? id.split(':', 2) : [undefined, id];
+    const record = flowId === undefined ? flowRecord : flows?.[flowId];
+    return record?.steps[stepId!];
+  };
   return {
     ctx,
     previous: rec?.outputs,
     startedAt: rec?.startedAt,
-    outputsOf: (id) => flowRecord?.steps[id]?.outputs,
-    statusOf: (id) => {
-      const [flowId, stepId] = id.includes(':') ? id.split(':', 2) : [undefined, id];
-      const record = flowId === undefined ? flowRecord : flows?.[flowId];
-      return record?.steps[stepId!]?.status ?? 'pending';
-    },
+    outputsOf: (id) => recordOf(id)?.outputs,
+    statusOf: (id) => recordOf(id)?.status ?? 'pending',
     dryRun,
     ...snap,
   };

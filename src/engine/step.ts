@@ -54,7 +54,7 @@ export interface StepRun<C> {
   previous: StepOutputs | undefined;
   /** When this step was (last) started, ISO time, if it has been. */
   startedAt: string | undefined;
-  /** Outputs recorded by another step of this flow. */
+  /** Outputs recorded by another step: `stepId` in this flow, or `flowId:stepId` in another (rollback reads what the forward run set). */
   outputsOf(stepId: string): StepOutputs | undefined;
   /**
    * What the checkpoint says about another step ('pending' when nothing): `stepId` in this flow,

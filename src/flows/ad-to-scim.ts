@@ -1,7 +1,8 @@
 import { UserError } from '../engine/errors.js';
 import type { Flow, Step } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
-import { directoryPages, keepFailedReport, runParity } from './parity-check.js';
+import { keepFailedReport, runParity } from './parity-check.js';
+import { deprovisionForecast } from './steps/deprovision.js';
 import { forwardPreflightFor } from './preflight.js';
 import type { IdpProvisioner } from '../idps/provisioner.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
@@ -50,42 +51,45 @@ function snapshotSettings(idp: IdpProvisioner): Step<MigrationContext> {
  * active=false and are disabled in ZIA. Evaluated on the plan, before Start, against
  * guards.maxDisablePercent (deletions: Entra does not delete on an initial cycle, and the
  * flow never unassigns, so the planned deletion count is 0 against guards.maxDeletions).
+ * An IdP with its own stop on mass deprovisioning (`idp.deprovisionStop`) has it stated beside the forecast.
  */
-const deprovisionGuard: Step<MigrationContext> = {
-  id: 'deprovision-guard',
-  title: 'Guard: users the first cycle would disable or delete',
-  doc: `${GUIDE} (scoping and deprovisioning)`,
-  kind: 'automated',
-  guide: (ctx) => ({
-    guard: `more than guards.maxDisablePercent (${ctx.config.guards.maxDisablePercent}%) of the users in scope would be disabled, or more than guards.maxDeletions (${ctx.config.guards.maxDeletions}) deleted, by the first cycle`,
-  }),
-  async observe({ ctx }) {
-    let inScope = 0;
-    let disabled = 0;
-    for await (const page of directoryPages(ctx)) {
-      inScope += page.length;
-      for (const e of page) if (e.disabled) disabled += 1;
-    }
-    const percent = inScope === 0 ? 0 : (100 * disabled) / inScope;
-    const { maxDisablePercent, maxDeletions } = ctx.config.guards;
-    const facts = { inScope, wouldDisable: disabled, wouldDelete: 0 };
-    if (percent > maxDisablePercent) {
+function deprovisionGuard(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'deprovision-guard',
+    title: 'Guard: users the first cycle would disable or delete',
+    doc: `${GUIDE} (scoping and deprovisioning)`,
+    kind: 'automated',
+    guide: (ctx) => ({
+      guard:
+        `more than guards.maxDisablePercent (${ctx.config.guards.maxDisablePercent}%) of the users in scope would be disabled, or more than guards.maxDeletions (${ctx.config.guards.maxDeletions}) deleted, by the first cycle` +
+        (idp.deprovisionStop ? `; then ${idp.deprovisionStop.guide(ctx)}` : ''),
+    }),
+    async observe({ ctx }) {
+      const forecast = await deprovisionForecast(ctx);
+      const { inScope, wouldDisable: disabled } = forecast;
+      const percent = inScope === 0 ? 0 : (100 * disabled) / inScope;
+      const { maxDisablePercent, maxDeletions } = ctx.config.guards;
+      const facts = { inScope, wouldDisable: disabled, wouldDelete: 0 };
+      if (percent > maxDisablePercent) {
+        return {
+          state: 'blocked',
+          detail: `${disabled} of ${inScope} users in scope (${percent.toFixed(1)}%) are disabled in AD and would be disabled in ZIA: over guards.maxDisablePercent ${maxDisablePercent}%`,
+          facts,
+        };
+      }
+      // Other IdPs say nothing more; one with its own stop has it stated after the tool's forecast.
+      const own = idp.deprovisionStop ? ` (the tool's forecast); ${await idp.deprovisionStop.describe(ctx, forecast)}` : '';
       return {
-        state: 'blocked',
-        detail: `${disabled} of ${inScope} users in scope (${percent.toFixed(1)}%) are disabled in AD and would be disabled in ZIA: over guards.maxDisablePercent ${maxDisablePercent}%`,
+        state: 'done',
+        detail: `would disable ${disabled} of ${inScope} (${percent.toFixed(1)}% ≤ ${maxDisablePercent}%), delete 0 (≤ ${maxDeletions})${own}`,
         facts,
       };
-    }
-    return {
-      state: 'done',
-      detail: `would disable ${disabled} of ${inScope} (${percent.toFixed(1)}% ≤ ${maxDisablePercent}%), delete 0 (≤ ${maxDeletions})`,
-      facts,
-    };
-  },
-  async apply() {
-    throw new UserError('the deprovision guard only observes');
-  },
-};
+    },
+    async apply() {
+      throw new UserError('the deprovision guard only observes');
+    },
+  };
+}
 
 function verifyParity(idp: IdpProvisioner): Step<MigrationContext> {
   return {
@@ -179,7 +183,7 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       },
       // The Base URL it saves is the one step 5 obtains: planned before step 5, its change is known only then.
       { ...idp.steps.setCredentials, after: [...(idp.steps.setCredentials.after ?? []), 'enable-scim-on-idp'] },
-      deprovisionGuard,
+      deprovisionGuard(idp),
       ...(idp.steps.beforeStart ?? []),
       idp.steps.start,
       idp.steps.initialCycle,

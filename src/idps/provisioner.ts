@@ -3,6 +3,7 @@ import type { JsonValue } from '../engine/json.js';
 import type { PreflightCheck, Step, StepRun } from '../engine/step.js';
 import type { Config } from '../config/schema.js';
 import type { MigrationContext } from '../flows/context.js';
+import type { DeprovisionForecast } from '../flows/steps/deprovision.js';
 import type { IdpKind } from './actions.js';
 
 export type { IdpKind } from './actions.js';
@@ -51,6 +52,15 @@ export interface IdpProvisioner {
    * check after the initial cycle decides. Read-only.
    */
   groupsInScope?(ctx: MigrationContext): Promise<IdpGroupsInScope>;
+  /**
+   * Optional: the IdP's own stop on mass deprovisioning, stated by the deprovision guard beside the
+   * tool's forecast. `guide` is static (the runbook; never reads a system); `describe` is read-only and
+   * says, in a clause, what the IdP will do with this forecast. `describe` never throws.
+   */
+  deprovisionStop?: {
+    guide(ctx: MigrationContext): string;
+    describe(ctx: MigrationContext, forecast: DeprovisionForecast): Promise<string>;
+  };
 }
 
 /** What an IdP would push for groups and departments, or why it cannot be forecast (an expression mapping). */

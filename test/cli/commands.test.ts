@@ -127,7 +127,7 @@ describe('migrate against a sandbox in another process', () => {
     expect(r.code).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuites');
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 15); // preflight checks + steps (the adoption forecast, the groups snapshot and check among them)
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 17); // preflight checks + steps (the adoption forecast, the groups snapshot and check, the pilot and Entra's deletion threshold among them)
     expect(xml).toContain('would: PUT /authSettings');
     expect(xml).toMatch(/name="Forecast: which ZIA users[^"]*"><system-out>done: \d+ user\(s\) in Entra&apos;s scope: \d+ adopted/);
   });

@@ -36,7 +36,7 @@ describe('on a terminal, ad-to-scim and rollback ask before the first change', (
     const shown = await run.waitFor(QUESTION);
     expect(shown).toContain('Steps');
     expect(shown).toContain('would change something. Nothing was written.');
-    expect(shown).toContain(`Apply the 13 step(s) that would change ZIA org ${orgId()} on `);
+    expect(shown).toContain(`Apply the 14 step(s) that would change ZIA org ${orgId()} on `);
     run.type('yes\r');
     expect(await run.exit).toBe(1);
     expect(run.screen()).toContain(`not confirmed (the answer was not the Company ID ${orgId()}): nothing was changed`);

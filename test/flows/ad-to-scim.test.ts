@@ -26,6 +26,7 @@ describe('Entra behind the IdP interface', () => {
       'activate-scim',
       'entra-credentials',
       'deprovision-guard',
+      'entra-delete-threshold',
       'entra-pilot',
       'entra-start',
       'entra-initial-cycle',
@@ -38,6 +39,7 @@ describe('Entra behind the IdP interface', () => {
       'disable-scim-on-idp',
       'restore-auth-settings',
       'activate-rollback',
+      'entra-restore-delete-threshold',
       'sync-now-rollback',
       'verify-directory-parity',
     ]);

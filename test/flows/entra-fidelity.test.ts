@@ -18,7 +18,8 @@ describe('Graph synchronization secrets: v1.0 documents PUT only', () => {
     expect(secretsReads.length).toBeGreaterThan(0);
     expect(secretsReads.filter((r) => r.path.startsWith('/v1.0/'))).toEqual([]);
     const puts = h.sandbox.requests().filter((r) => r.method === 'PUT' && r.path.endsWith('/synchronization/secrets'));
-    expect(puts.map((r) => r.path.split('/')[1])).toEqual(['v1.0']);
+    // The credentials; the same set again with Entra's deletion threshold; rollback putting the threshold back.
+    expect(puts.map((r) => r.path.split('/')[1])).toEqual(['v1.0', 'v1.0', 'v1.0']);
   });
 
   it.each(['refused', 'absent'] as const)(
@@ -30,7 +31,7 @@ describe('Graph synchronization secrets: v1.0 documents PUT only', () => {
       expect(creds.state).toBe('pending');
       expect((creds.changes ?? []).join('\n')).toMatch(/replaces the whole set/);
       expect((await h.run(adToScimFlow)).completed).toBe(true);
-      expect(h.sandbox.world.entra.secrets.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll']);
+      expect(h.sandbox.world.entra.secrets.map((s) => s.key).sort()).toEqual(['BaseAddress', 'SecretToken', 'SyncAll', 'SyncNotificationSettings']);
       const back = await h.run(rollbackFlow, { ctx: h.ctx() });
       expect(back.completed).toBe(true);
       // SCIM is off after rollback: Entra's Test Connection with the saved token was used to observe it.

@@ -413,6 +413,83 @@ describe('provisioning engine (F30, F31, F33)', () => {
   });
 });
 
+describe('accidental-deletion threshold (vendor-facts.md "Entra deletion threshold")', () => {
+  const settings = (value: number) =>
+    JSON.stringify({ Enabled: true, Recipients: 'ops@example.com', DeleteThresholdEnabled: true, DeleteThresholdValue: value });
+  const betaGet = async () => fetch(`${entra.loginUrl}/beta${spPath()}/synchronization/secrets`, { headers: { authorization: `Bearer ${token}` } });
+  const disablesSent = () =>
+    scim.requests.filter((r) => r.method === 'PATCH' && JSON.stringify(r.body).includes('"path":"active","value":"False"')).map((r) => r.url);
+
+  /** Two users the target already holds as active, whose sign-in is then blocked in Entra. */
+  function blockTwo(): string[] {
+    const users = entra.state.users.filter((u) => u.accountEnabled && u.sourceDn !== null).slice(0, 2);
+    for (const u of users) {
+      const id = `pre-${u.id}`;
+      scim.users.set(id, { id, userName: u.userPrincipalName, active: true });
+      u.accountEnabled = false;
+    }
+    return users.map((u) => u.id);
+  }
+
+  it('stores SyncNotificationSettings from the PUT and serves it readable on the beta GET, the token masked', async () => {
+    const res = await graph('PUT', `${spPath()}/synchronization/secrets`, {
+      value: [
+        { key: 'BaseAddress', value: scim.url },
+        { key: 'SecretToken', value: scim.token },
+        { key: 'SyncNotificationSettings', value: settings(2) },
+      ],
+    });
+    expect(res.status).toBe(204);
+    const got = (await (await betaGet()).json()) as { value: Array<{ key: string; value: string }> };
+    expect(got.value.find((s) => s.key === 'SyncNotificationSettings')!.value).toBe(settings(2));
+    expect(got.value.find((s) => s.key === 'SecretToken')!.value).toBe('*');
+  });
+
+  it('holds a cycle whose disables reach the threshold (quarantine TooManyDeletes, logged stagedDelete); ForceDeletes lets them through', async () => {
+    const ids = blockTwo();
+    await graph('PUT', `${spPath()}/synchronization/secrets`, {
+      value: [
+        { key: 'BaseAddress', value: scim.url },
+        { key: 'SecretToken', value: scim.token },
+        { key: 'SyncAll', value: 'false' },
+        { key: 'SyncNotificationSettings', value: settings(2) },
+      ],
+    });
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => entra.state.job.status.code === 'Quarantine');
+    await entra.settled();
+    expect(entra.state.job.status.quarantine!.reason).toBe('TooManyDeletes');
+    expect(disablesSent()).toEqual([]);
+    const staged = entra.state.logs.filter((l) => l.provisioningAction === 'stagedDelete');
+    expect(staged.map((l) => l.sourceIdentity.id).sort()).toEqual([...ids].sort());
+    // "Allow deletes": restart with resetScope ForceDeletes.
+    expect((await graph('POST', `${jobPath()}/restart`, { criteria: { resetScope: 'ForceDeletes' } })).status).toBe(204);
+    await waitFor(() => disablesSent().length === 2);
+    await waitFor(() => entra.state.job.status.code !== 'Quarantine' && !entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001'));
+    const disabled = entra.state.logs.filter((l) => l.provisioningAction === 'disable' && l.provisioningStatusInfo.status === 'success');
+    expect(disabled.map((l) => l.sourceIdentity.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('exports disables below the threshold at the end of the cycle', async () => {
+    blockTwo();
+    await graph('PUT', `${spPath()}/synchronization/secrets`, {
+      value: [
+        { key: 'BaseAddress', value: scim.url },
+        { key: 'SecretToken', value: scim.token },
+        { key: 'SyncAll', value: 'false' },
+        { key: 'SyncNotificationSettings', value: settings(3) },
+      ],
+    });
+    await graph('POST', `${jobPath()}/start`);
+    await waitFor(() => !entra.state.job.status.steadyStateFirstAchievedTime.startsWith('0001'));
+    expect(entra.state.job.status.code).not.toBe('Quarantine');
+    expect(disablesSent()).toHaveLength(2);
+    // Staged, then exported when the cycle ended under the threshold: logged as disables, none held.
+    expect(entra.state.logs.filter((l) => l.provisioningAction === 'disable' && l.provisioningStatusInfo.status === 'success')).toHaveLength(2);
+    expect(entra.state.logs.some((l) => l.provisioningAction === 'stagedDelete')).toBe(false);
+  });
+});
+
 describe('scope: SyncAll and app-role assignments (vendor-facts.md G10, G11)', () => {
   const restart = async (o: Parameters<typeof startEntraService>[0]) => {
     await entra.stop();

@@ -8,6 +8,7 @@ import { obtainScimCredentials } from '../../flows/steps/scim.js';
 import { configOf, type IdpProvisioner } from '../provisioner.js';
 import { entraAdoptionForecastStep } from './forecast.js';
 import { entraPilotStep } from './pilot.js';
+import { describeEntraStop, entraDeleteThresholdStep, entraRestoreDeleteThresholdStep, entraStopGuide, thresholdSnapshot } from './delete-threshold.js';
 
 /**
  * The Entra ID side: the Zscaler enterprise app's provisioning job, driven through the
@@ -195,6 +196,7 @@ function observeCycle(job: SyncJob, since: string | undefined): Observation {
       detail: q
         ? `provisioning is in quarantine (${q.reason}${q.since ? ` since ${q.since}` : ''}): ${q.meaning} What to do: ${q.whatToDo}`
         : 'provisioning is in quarantine',
+      facts: { quarantineReason: q?.reason ?? null },
     };
   }
   if (since === undefined && scheduleState(job) !== 'Active') {
@@ -349,7 +351,10 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
       );
       if (seen.state === 'blocked') {
         throw new UserError(seen.detail, {
-          hint: 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
+          hint:
+            seen.facts?.quarantineReason === 'TooManyDeletes'
+              ? "Entra's own deletion threshold (set by this migration from guards.maxDeletions and guards.maxDisablePercent) held this cycle: nothing over it was disabled or deleted. Read the provisioning logs (action StagedDelete), fix the cause, then start the job again; or roll back."
+              : 'Fix the cause (usually the Secret Token or Tenant URL), then run again: the credentials step re-checks and the job is restarted from quarantine by Start.',
         });
       }
       // Out of budget: objects that failed since the start (provisioning logs) are the likely reason.
@@ -379,6 +384,7 @@ export function entraPauseStep(doc: string): Step<MigrationContext> {
 const GUIDE = 'ZIA AD→SCIM migration guide';
 const ENTRA = 'Entra ID Zscaler provisioning tutorial / Graph synchronization API';
 const REVERT = 'ZIA AD→SCIM migration guide, revert';
+const ACCIDENTAL = 'Entra "Enable accidental deletions prevention in the Microsoft Entra provisioning service"';
 
 const graphCanManageProvisioning: PreflightCheck<MigrationContext> = {
   id: 'graph-provisioning',
@@ -408,16 +414,24 @@ export const entraProvisioner: IdpProvisioner = {
       entraJob: { servicePrincipalId: spId, jobId: job.id, statusCode: job.status?.code ?? null, scheduleState: job.schedule?.state ?? null },
       // null when Graph does not let the keys be read (v1.0 has no GET): then they are unknown, not absent.
       entraSecretKeys: secrets.keys,
+      // SyncNotificationSettings as it was (null: none saved), or why it is unknown: rollback puts it back.
+      entraDeleteThreshold: await thresholdSnapshot(ctx, spId),
     };
   },
   steps: {
     beforeFlip: [entraAdoptionForecastStep(`${ENTRA} (attribute mappings, matching attribute); Zscaler "Understanding SCIM"`)],
     setCredentials: entraCredentialsStep(`${GUIDE}, step 7; ${ENTRA}`),
-    beforeStart: [entraPilotStep(`${ENTRA} (provision on demand: pilot users before Start)`)],
     start: entraStartStep(`${ENTRA} ("Provisioning Status: On")`),
+    // The threshold first: the pilot's on-demand exports run with the job's secrets as they will be at Start.
+    beforeStart: [
+      entraDeleteThresholdStep(`${ACCIDENTAL} ("Prevent accidental deletions")`),
+      entraPilotStep(`${ENTRA} (provision on demand: pilot users before Start)`),
+    ],
     initialCycle: entraInitialCycleStep(`${ENTRA} (initial cycle)`),
     pause: entraPauseStep(`${REVERT}, step 4 (done first, so nothing is pushed while ZIA changes)`),
+    restore: entraRestoreDeleteThresholdStep(`${ACCIDENTAL} (the setting as it was before the migration)`),
   },
+  deprovisionStop: { guide: entraStopGuide, describe: describeEntraStop },
   async provisioningNow(ctx) {
     const { job } = await findJob(ctx);
     return job.schedule?.state === 'Active' ? `the Entra provisioning job is already running (status ${job.status?.code ?? 'unknown'})` : undefined;

@@ -11,7 +11,12 @@
  *   members, then PATCH `Add` members;
  * - SCIM 401 → Quarantine with reason EncounteredQuarantineException (docs/vendor-facts.md G16);
  * - pause stops after the current object and keeps the cursor; start resumes there; restart
- *   begins a fresh cycle. Nothing is ever unassigned or deprovisioned (docs/vendor-facts.md F30).
+ *   begins a fresh cycle. Nothing is ever unassigned or deprovisioned (docs/vendor-facts.md F30);
+ * - accidental-deletion threshold (SyncNotificationSettings): with it on, a cycle stages its disables
+ *   (an active target user whose Entra account is disabled) and exports them at the end only when
+ *   fewer than the threshold; otherwise they are held (logged `stagedDelete`, escrowed) and the job
+ *   goes into quarantine with reason TooManyDeletes, until a restart with resetScope ForceDeletes
+ *   ("Allow deletes") lets the next cycle export them (docs/vendor-facts.md "Entra deletion threshold").
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -28,7 +33,16 @@ import {
   type ScimTarget,
   type ScimUser,
 } from './scim-client.js';
-import { assignedGroups, assignedUsers, type EntraGroup, type EntraState, type EntraUser, type ProvisioningLogEntry, type TaskExecution } from './tenant.js';
+import {
+  assignedGroups,
+  assignedUsers,
+  deleteThreshold,
+  type EntraGroup,
+  type EntraState,
+  type EntraUser,
+  type ProvisioningLogEntry,
+  type TaskExecution,
+} from './tenant.js';
 import { mappedValue, setTarget, targetValue, type AttributeMapping } from './mapping.js';
 
 const BASE_DELAY_MS = 250;
@@ -56,6 +70,10 @@ interface Cursor {
   failed: number;
   /** users + groups in scope when this run of the cycle started (reported as entitled/imported) */
   total: number;
+  /** The accidental-deletion threshold read when the cycle began (null: off). */
+  threshold: number | null;
+  /** Disables staged under the threshold, exported (or held) when the cycle ends. */
+  staged: Array<{ user: EntraUser; targetId: string }>;
 }
 
 export class ProvisioningEngine {
@@ -66,6 +84,8 @@ export class ProvisioningEngine {
   /** An initial cycle has completed since the last restart: later cycles are incremental. */
   private initialDone = false;
   private nextCycle: NodeJS.Timeout | null = null;
+  /** "Allow deletes" (restart with resetScope ForceDeletes): the next cycle exports held deletes whatever the threshold. */
+  private forceDeletes = false;
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(
@@ -104,8 +124,15 @@ export class ProvisioningEngine {
     if (!this.running) this.launch();
   }
 
-  /** POST …/restart: a fresh initial cycle (Watermark/Escrows/QuarantineState reset). */
-  restart(): void {
+  /** POST …/restart: a fresh initial cycle (Watermark/Escrows/QuarantineState reset); ForceDeletes alone lets held deletes through. */
+  restart(resetScope = ''): void {
+    const scopes = resetScope.split(',').map((x) => x.trim());
+    if (scopes.length === 1 && scopes[0] === 'ForceDeletes') {
+      this.forceDeletes = true;
+      this.start();
+      return;
+    }
+    if (scopes.includes('ForceDeletes')) this.forceDeletes = true;
     this.cursor = null;
     this.initialDone = false;
     this.state.escrows.clear();
@@ -208,7 +235,19 @@ export class ProvisioningEngine {
         groups = groups.filter((g) => due(g.id) || g.memberIds.some((m) => retried.has(m)));
       }
       const total = users.length + groups.length;
-      this.cursor = { cycleId: randomUUID(), mode, users, groups, next: 0, began: new Date().toISOString(), exported: 0, failed: 0, total };
+      this.cursor = {
+        cycleId: randomUUID(),
+        mode,
+        users,
+        groups,
+        next: 0,
+        began: new Date().toISOString(),
+        exported: 0,
+        failed: 0,
+        total,
+        threshold: deleteThreshold(this.state),
+        staged: [],
+      };
     }
     const cursor = this.cursor;
     const { users, groups, total } = cursor;
@@ -254,6 +293,8 @@ export class ProvisioningEngine {
       progress();
     }
 
+    if (cursor.staged.length > 0 && !(await this.exportStaged(cursor, target))) return;
+
     const now = new Date().toISOString();
     if (cursor.mode === 'initial') this.initialDone = true;
     if (cursor.failed > 0) {
@@ -283,6 +324,56 @@ export class ProvisioningEngine {
     ];
     job.status.countSuccessiveCompleteFailures = 0;
     this.cursor = null;
+  }
+
+  /**
+   * The end of a cycle with staged disables: fewer than the threshold (or allowed by ForceDeletes)
+   * are exported; as many or more are held, logged as stagedDelete and escrowed, and the job is
+   * quarantined (TooManyDeletes). Returns false when the cycle was held.
+   */
+  private async exportStaged(cursor: Cursor, target: ScimTarget): Promise<boolean> {
+    const threshold = cursor.threshold;
+    if (threshold !== null && cursor.staged.length >= threshold && !this.forceDeletes) {
+      for (const { user, targetId } of cursor.staged) {
+        const began = Date.now();
+        this.state.escrows.set(user.id, { count: (this.state.escrows.get(user.id)?.count ?? 0) + 1, lastError: 'held by the accidental-deletion threshold' });
+        this.log(cursor, { id: user.id, displayName: user.displayName, identityType: 'User' }, targetId, 'stagedDelete', 'skipped', began);
+      }
+      this.quarantine(
+        'TooManyDeletes',
+        `${cursor.staged.length} deletes and disables in this cycle reached the accidental-deletion threshold (${threshold}); they are held until an administrator allows them or removes their cause.`,
+        'TooManyDeletes',
+      );
+      this.cursor = null;
+      return false;
+    }
+    this.forceDeletes = false;
+    const opts = { sleep: this.sleep };
+    for (const { user, targetId } of cursor.staged) {
+      const began = Date.now();
+      const source = { id: user.id, displayName: user.displayName, identityType: 'User' as const };
+      try {
+        await scimRequest(
+          target,
+          'PATCH',
+          `/Users/${encodeURIComponent(targetId)}`,
+          { schemas: [SCHEMA_PATCH], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] },
+          opts,
+        );
+        cursor.exported++;
+        this.state.escrows.delete(user.id);
+        this.log(cursor, source, targetId, 'disable', 'success', began, null, [{ displayName: 'active', oldValue: null, newValue: 'False' }]);
+      } catch (err) {
+        cursor.failed++;
+        this.state.escrows.set(user.id, {
+          count: (this.state.escrows.get(user.id)?.count ?? 0) + 1,
+          lastError: err instanceof Error ? err.message : String(err),
+        });
+        this.log(cursor, source, targetId, 'disable', 'failure', began, this.failure(err));
+      }
+    }
+    cursor.staged = [];
+    return true;
   }
 
   private quarantine(code: string, message: string, reason = 'EncounteredQuarantineException'): void {
@@ -455,7 +546,8 @@ export class ProvisioningEngine {
   private async provisionUser(
     user: EntraUser,
     target: ScimTarget,
-    cursor: Pick<Cursor, 'cycleId' | 'exported'>,
+    // An on-demand request has no cycle, so nothing is counted against the threshold (threshold and staged absent).
+    cursor: Pick<Cursor, 'cycleId' | 'exported'> & Partial<Pick<Cursor, 'threshold' | 'staged'>>,
   ): Promise<{ action: 'create' | 'update' | 'other'; status: 'success' | 'skipped'; targetId: string; modified: ProvisioningLogEntry['modifiedProperties'] }> {
     const began = Date.now();
     const source = { id: user.id, displayName: user.displayName, identityType: 'User' as const };
@@ -486,7 +578,15 @@ export class ProvisioningEngine {
       }
       action = 'update';
       this.state.targetIds.set(user.id, existing.id);
-      const ops = patchOps(user, existing, mapping);
+      let ops = patchOps(user, existing, mapping);
+      if (cursor.threshold != null && cursor.staged) {
+        // Counted against the threshold: a disable is staged until the cycle ends; the other changes go now.
+        const disable = ops.find((o) => o.path === 'active' && o.value === 'False');
+        if (disable) {
+          cursor.staged.push({ user, targetId: existing.id });
+          ops = ops.filter((o) => o !== disable);
+        }
+      }
       if (ops.length === 0) {
         // Already matches: Entra logs these as skipped ("RedundantExport", docs/vendor-facts.md F31).
         this.log(cursor, source, existing.id, 'other', 'skipped', began);

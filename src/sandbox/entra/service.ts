@@ -525,8 +525,8 @@ export async function startEntraService(opts: StartEntraServiceOptions): Promise
         return [200, { '@odata.context': `${url.origin}/${version}/$metadata#microsoft.graph.stringKeyStringValuePair`, ...answer }];
       }
       if (method === 'POST' && action === '/restart') {
-        parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');
-        engine.restart();
+        const body = parseJson(req.body.toString('utf8'), restartBodySchema, 'restart');
+        engine.restart(body.criteria?.resetScope);
         return [204, null];
       }
     }

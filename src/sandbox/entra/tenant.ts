@@ -44,7 +44,7 @@ export interface ProvisioningLogEntry {
   jobId: string;
   cycleId: string;
   changeId: string;
-  provisioningAction: 'create' | 'update' | 'other';
+  provisioningAction: 'create' | 'update' | 'disable' | 'stagedDelete' | 'other';
   durationInMilliseconds: number;
   provisioningStatusInfo: {
     status: 'success' | 'failure' | 'skipped';
@@ -164,6 +164,29 @@ export function syncAll(state: EntraState): boolean {
   // The inverse reading (unconfirmed polarity): "false" syncs everyone, "true" only the assigned.
   if (state.syncAllPolarity === 'inverse') return value === 'false';
   return value === 'true';
+}
+
+/**
+ * The accidental-deletion threshold (SyncNotificationSettings: DeleteThresholdEnabled, DeleteThresholdValue;
+ * docs/vendor-facts.md "Entra deletion threshold"): the count of deletes and disables at which a cycle is
+ * held, or null when prevention is off. Enabled without a value reads as 500, the documented default of
+ * cloud sync's jobs; a value that is not the documented JSON reads as off.
+ */
+export function deleteThreshold(state: EntraState): number | null {
+  const raw = state.secrets.find((s) => s.key === 'SyncNotificationSettings')?.value;
+  if (!raw) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!json || typeof json !== 'object') return null;
+  const { DeleteThresholdEnabled: on, DeleteThresholdValue: value } = json as Record<string, unknown>;
+  if (on !== true && String(on).toLowerCase() !== 'true') return null;
+  if (value === undefined || value === null) return 500;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : null;
 }
 
 /** The users a cycle provisions: every user with SyncAll true, else those assigned with a real role. */
