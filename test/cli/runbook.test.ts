@@ -153,7 +153,7 @@ describe('the runbook and saved plans against a sandbox in another process', () 
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('saved plan plan.json: stale: what the run observes no longer matches what was approved');
     expect(r.stderr).toContain(
-      '  - step 4 (Enable "Disable Directory Sync & Enable SCIM Provisioning"): pending when planned (directorySyncMigrateToScimEnabled is false), done now (directorySyncMigrateToScimEnabled is true)',
+      '  - step 5 (Enable "Disable Directory Sync & Enable SCIM Provisioning"): pending when planned (directorySyncMigrateToScimEnabled is false), done now (directorySyncMigrateToScimEnabled is true)',
     );
     expect(r.stderr).toMatch(
       / {2}- preflight "The tenant is at the migration guide's starting point, or this state file records its migration": passed when planned .*, failed now/,
