@@ -91,6 +91,8 @@ describe('ad-to-scim and rollback with PingFederate', () => {
     const fixed = await pf.getSpConnection(c!.id);
     (fixed.outboundProvision!.channels[0]!.channelSource as { userSourceLocation: { groupDN: string } }).userSourceLocation.groupDN = groupDn;
     await pf.putSpConnection(c!.id, fixed);
+    // The short budget only had to expire on an empty push; the real cycle gets a budget no machine load can exhaust.
+    Object.assign(h.config.idp, { initialCycleTimeoutMinutes: 10 });
     const again = await h.run(h.forward, { ctx: h.ctx() });
     expect(again.completed).toBe(true);
     expect(managed(h)).toBe(h.sandbox.world.directory.users.length);
