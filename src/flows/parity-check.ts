@@ -21,6 +21,7 @@ import { TOOL_VERSION } from '../engine/version.js';
 import { createReadProgress } from '../ui/progress.js';
 import type { State } from '../engine/checkpoint.js';
 import { targetOf, type MigrationContext, type ScimCredentials } from './context.js';
+import { ziaOf } from '../products/zia/config.js';
 
 /**
  * Reads the three sources concurrently (each at its own documented rate, enforced by its
@@ -69,7 +70,7 @@ export async function ziaFeed(ctx: MigrationContext): Promise<ZiaFeed> {
 
 /** Which tenant the report is about, and which tool wrote it (stated at the top of every report). */
 export function reportRun(ctx: MigrationContext): ReportRun {
-  const z = ctx.config.zia;
+  const z = ziaOf(ctx.config);
   let cloud = z.cloud;
   if (!cloud) {
     try {

@@ -7,6 +7,7 @@ import type { MigrationContext } from '../../flows/context.js';
 import { pollUntil } from '../../flows/steps/poll.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
 import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { ziaOf } from '../../products/zia/config.js';
 
 /**
  * The Okta side (docs/vendor-facts.md K1–K13). For the Zscaler 2.0 OIN app (`zscalerbyz`) every step is
@@ -97,7 +98,7 @@ function credentialsInstructions(ctx: MigrationContext, app: OktaApp, baseUrl: s
     consolePath(app),
     'Provisioning tab > Integration > Configure API Integration: check Enable API integration.',
     `Base URL: ${baseUrl}`,
-    `API Token: the SCIM Bearer Token of ZIA IdP "${ctx.config.zia.idpName}" (the one copied from Edit IdP; migrate never prints it).`,
+    `API Token: the SCIM Bearer Token of ZIA IdP "${ziaOf(ctx.config).idpName}" (the one copied from Edit IdP; migrate never prints it).`,
     'Click Test API Credentials: it must succeed. Then Save.',
     'Do not enable Create Users yet (Provisioning > To App): migrate first checks what the first push would change.',
   ];
