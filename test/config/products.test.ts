@@ -2,6 +2,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { UserError } from '../../src/engine/errors.js';
 import { targetOf } from '../../src/flows/context.js';
 import { flowFor } from '../../src/flows/for-config.js';
+import { ziaOf } from '../../src/products/zia/config.js';
 
 const rest = `
 idp:
@@ -89,5 +90,13 @@ describe('product: the target product as a plug-in (src/products/)', () => {
     const c = parse(`version: 1\nproduct: zpa\n${zpaSection()}${rest}`);
     await expect(flowFor('ad-to-scim', c)).rejects.toThrow(UserError);
     await expect(flowFor('ad-to-scim', c)).rejects.toThrow(/no ZPA flow yet \(issue 15\): nothing was read or changed/);
+  });
+
+  it("stops ZIA's commands (migrate verify) on a ZPA configuration with a sentence, not a crash", () => {
+    const c = parse(`version: 1\nproduct: zpa\n${zpaSection()}${rest}`);
+    expect(() => ziaOf(c)).toThrow(UserError);
+    expect(() => ziaOf(c)).toThrow(
+      /works on ZIA \(product: zia\), but the configuration's product is zpa, which has no zia section: nothing was read or changed/,
+    );
   });
 });

@@ -68,6 +68,7 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
 export async function runVerify(opts: VerifyOptions, cmd: Command): Promise<void> {
   const cli = buildContext(cmd);
   const config = await loadConfig(cli.opts.config);
+  ziaOf(config); // verify compares ZIA's users: another product's configuration stops here, before any prompt or read
   const ctx = createMigrationContext({
     config,
     readOnly: true, // verification never writes to any system

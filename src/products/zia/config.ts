@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretRef, webUrl } from '../../config/fields.js';
+import { UserError } from '../../engine/errors.js';
 
 /** The `zia` section: the ZIA tenant and the IdP whose SCIM provisioning the migration enables. */
 
@@ -60,10 +61,18 @@ export const ziaConfigSchema = z
 export type ZiaConfig = z.output<typeof ziaConfigSchema>;
 
 /**
- * The `zia` section of a configuration whose product is ZIA. ZIA's steps call it; given another
- * product's configuration (a wiring bug: the flows are chosen by `product`) it throws.
+ * The `zia` section of a configuration whose product is ZIA. ZIA's steps, clients and commands
+ * (`migrate verify`) read it through here; given another product's configuration they stop with
+ * a sentence, before any system is contacted.
  */
 export function ziaOf(config: { product: string; zia?: ZiaConfig | undefined }): ZiaConfig {
-  if (!config.zia) throw new Error(`a ZIA step was given a configuration for product ${config.product}, which has no zia section`);
+  if (!config.zia) {
+    throw new UserError(
+      `this works on ZIA (product: zia), but the configuration's product is ${config.product}, which has no zia section: nothing was read or changed`,
+      {
+        hint: `This version of migrate has no ${config.product.toUpperCase()} flow or verification yet; use a configuration with product: zia.`,
+      },
+    );
+  }
   return config.zia;
 }
