@@ -29,6 +29,11 @@ export interface ProductModule<K extends string = string, S extends z.ZodType = 
    * against another tenant). Read from the product's own section only: no system is contacted.
    */
   targetOf(section: z.output<S>): Target;
+  /**
+   * The forward step whose output `baseUrl` is the SCIM endpoint the IdP is given (ZIA's Base URL,
+   * ZPA's SCIM Service Provider Endpoint). Stored in state files: never rename it.
+   */
+  scimEndpointStep: string;
   /** The product's flows with this IdP's steps, imported when a flow runs (not when the configuration is read). */
   flows(idp: IdpProvisioner): Promise<ProductFlows>;
 }

@@ -3,6 +3,10 @@ import { UserError } from '../../src/engine/errors.js';
 import { targetOf } from '../../src/flows/context.js';
 import { flowFor } from '../../src/flows/for-config.js';
 import { ziaOf } from '../../src/products/zia/config.js';
+import { recordedScimEndpoint } from '../../src/idps/provisioner.js';
+import type { StepRun } from '../../src/engine/step.js';
+import type { MigrationContext } from '../../src/flows/context.js';
+import type { Config } from '../../src/config/schema.js';
 
 const rest = `
 idp:
@@ -98,5 +102,15 @@ describe('product: the target product as a plug-in (src/products/)', () => {
     expect(() => ziaOf(c)).toThrow(
       /works on ZIA \(product: zia\), but the configuration's product is zpa, which has no zia section: nothing was read or changed/,
     );
+  });
+
+  it("gives the IdP plug-ins the SCIM endpoint recorded by the configured product's own step", () => {
+    const outputs: Record<string, { baseUrl: string }> = {
+      'enable-scim-on-idp': { baseUrl: 'https://scim.zscalerthree.net/24326813/7/scim' },
+      'zpa-enable-scim-sync': { baseUrl: 'https://scim1.private.zscaler.com/scim/1/216196257331281921/v2' },
+    };
+    const runOf = (config: Config) => ({ ctx: { config }, outputsOf: (id: string) => outputs[id] }) as unknown as StepRun<MigrationContext>;
+    expect(recordedScimEndpoint(runOf(parse(`version: 1\n${ziaSection}${rest}`)))).toBe(outputs['enable-scim-on-idp']!.baseUrl);
+    expect(recordedScimEndpoint(runOf(parse(`version: 1\nproduct: zpa\n${zpaSection()}${rest}`)))).toBe(outputs['zpa-enable-scim-sync']!.baseUrl);
   });
 });

@@ -6,7 +6,7 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { pollUntil } from '../../flows/steps/poll.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
-import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { configOf, type IdpProvisioner, recordedScimEndpoint } from '../provisioner.js';
 import { ziaOf } from '../../products/zia/config.js';
 
 /**
@@ -77,7 +77,7 @@ export function appOf(ctx: MigrationContext): Promise<OktaApp> {
 
 const labelOf = (app: OktaApp): string => app.label ?? app.name;
 const wantedBaseUrl = (run: StepRun<MigrationContext>): string | undefined => {
-  const v = run.ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
+  const v = run.ctx.scimCredentials?.baseUrl ?? recordedScimEndpoint(run);
   return typeof v === 'string' ? v : undefined;
 };
 const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split('\n')[0] ?? '';
@@ -218,7 +218,7 @@ const credentials: Step<MigrationContext> = {
   async apply(run): Promise<StepOutputs> {
     const { ctx } = run;
     const app = await appOf(ctx);
-    const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
+    const known = recordedScimEndpoint(run);
     const creds = await obtainScimCredentials(
       ctx,
       'Okta needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.',

@@ -6,6 +6,7 @@ export const zia = defineProduct({
   kind: 'zia',
   label: 'ZIA',
   configSchema: ziaConfigSchema,
+  scimEndpointStep: 'enable-scim-on-idp',
   targetOf(z) {
     const cloud = z.cloud ?? hostOf(z.baseUrl);
     // Unchanged since the first state files: `zia:<cloud>:<orgId>` (an IdP is part of the label only).
