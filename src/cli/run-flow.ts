@@ -34,6 +34,7 @@ import { progressEvents, renderPlan } from '../ui/plan.js';
 import { renderRunbook } from '../ui/runbook.js';
 import type { Prompter } from '../ui/prompts.js';
 import { buildContext, type CliContext } from './build-context.js';
+import { ziaOf } from '../products/zia/config.js';
 
 export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
   return config.operator.kind === 'sandbox'
@@ -160,7 +161,7 @@ async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCt
     if (isBlockingStep(s))
       out.warn(`step ${i + 1} (${s.title}) is ${s.observation.state} now: the run observes it again when it gets there, and stops there if it still is.`);
   }
-  const orgId = planCtx.config.zia.orgId;
+  const orgId = ziaOf(planCtx.config).orgId;
   const answer = await cli.prompter.text(
     `Apply the ${changes} step(s) that would change ${target.label}? Type its Company ID to confirm (anything else stops):`,
     '--auto-approve, or --yes for an unattended run',

@@ -175,7 +175,7 @@ export class ScimProbeError extends UserError {
 }
 
 /** The Base URL without a query or fragment, for messages (it holds no secret). */
-function describeBaseUrl(url: string): string {
+export function describeBaseUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;

@@ -8,6 +8,7 @@ import {
   ScimListedGroupSchema,
   ScimListedUserSchema,
   ScimUserSchema,
+  describeBaseUrl,
   scimString,
   type ScimGroup,
   type ScimListedGroup,
@@ -44,16 +45,6 @@ export class ZpaScimTokenRefused extends UserError {
   constructor(message: string, opts: { hint: string }) {
     super(message, opts);
     this.name = 'ZpaScimTokenRefused';
-  }
-}
-
-/** The endpoint without a query (it holds no secret), for messages. */
-function describe(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return url;
   }
 }
 
@@ -210,7 +201,7 @@ export function createZpaScimClient(opts: ZpaScimClientOptions): ZpaScimClient {
         r = await http.get('/Users', listResponse(ScimListedUserSchema), { headers, query: { startIndex: 1, count: 1 } });
       } catch (err) {
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-          throw new ZpaScimTokenRefused(`the ZPA SCIM endpoint ${describe(opts.baseUrl)} refused the token (HTTP ${err.status})`, {
+          throw new ZpaScimTokenRefused(`the ZPA SCIM endpoint ${describeBaseUrl(opts.baseUrl)} refused the token (HTTP ${err.status})`, {
             hint:
               "Check, in this order: (1) SCIM Sync is on for this IdP (IDP Configuration > Edit); (2) the endpoint is the SCIM Service Provider Endpoint this IdP shows (its path ends in this IdP's id); " +
               '(3) the token is the one Generate New Token showed last (a new one replaces the previous one).',

@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { clipValue } from '../engine/errors.js';
 import { dnProblem } from './dn.js';
 import { idpConfigSchema } from '../idps/index.js';
+import { productKindSchema, productSectionIssues, productSections } from '../products/index.js';
 import { secretRef, webUrl } from './fields.js';
 
 /**
  * The migration configuration: one YAML or JSON file (`--config`). Secrets are references
  * (`<name>Env` or `<name>File`, src/config/fields.ts); the `idp` section is composed from the
- * IdP modules' own schemas (src/idps/index.ts).
+ * IdP modules' own schemas (src/idps/index.ts), the product sections (`zia`, `zpa`) from the
+ * products' (src/products/index.ts).
  */
 
 /** ldaps://host[:port] or ldap://host[:port]; nothing after the host (the DN goes in baseDn). */
@@ -53,59 +55,7 @@ const bindName = z.string().superRefine((v, ctx) => {
 });
 
 const password = secretRef('password');
-const apiKey = secretRef('apiKey');
-const clientSecret = secretRef('clientSecret');
 const scimToken = secretRef('token', { optional: true });
-
-const ziaLegacyAuth = z
-  .object({
-    kind: z.literal('legacy'),
-    username: z.string().min(1),
-    ...password.shape,
-    ...apiKey.shape,
-  })
-  .passthrough()
-  .superRefine((v, ctx) => {
-    password.check(v, ctx);
-    apiKey.check(v, ctx);
-  });
-
-const ziaOneApiAuth = z
-  .object({
-    kind: z.literal('oneapi'),
-    /** ZIdentity vanity domain: the token endpoint is https://<vanity>.zslogin.net/oauth2/v1/token. */
-    vanityDomain: z.string().min(1).optional(),
-    /** Overrides the token URL derived from the vanity domain (sandbox, non-production clouds). */
-    tokenUrl: webUrl('the token URL').optional(),
-    clientId: z.string().min(1),
-    ...clientSecret.shape,
-  })
-  .passthrough()
-  .superRefine((v, ctx) => {
-    clientSecret.check(v, ctx);
-    if (!v.vanityDomain && !v.tokenUrl) {
-      ctx.addIssue({ code: 'custom', path: ['vanityDomain'], message: 'give vanityDomain (or tokenUrl)' });
-    }
-  });
-
-export const ziaConfigSchema = z
-  .object({
-    /** Cloud name (zscaler, zscalerone, zscalertwo, zscalerthree, zscloud, zscalerbeta, zscalergov, zscalerten, zspreview). */
-    cloud: z.string().min(1).optional(),
-    /** Overrides the base URL derived from the cloud, API path included (legacy: https://zsapi.<cloud>.net/api/v1; OneAPI: https://api.zsapi.net/zia/api/v1). */
-    baseUrl: webUrl('the ZIA API base URL').optional(),
-    auth: z.discriminatedUnion('kind', [ziaLegacyAuth, ziaOneApiAuth]),
-    /** Name of the ZIA identity provider whose SCIM provisioning the migration enables. */
-    idpName: z.string().min(1),
-    /** Organization (company) ID, Administration > Company Profile. Identifies the tenant in the state file. */
-    orgId: z.string().min(1),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    if (!v.cloud && !v.baseUrl) {
-      ctx.addIssue({ code: 'custom', path: ['cloud'], message: 'give the ZIA cloud name (for example zscalerthree) or baseUrl' });
-    }
-  });
 
 export const scimConfigSchema = z
   .object({
@@ -241,7 +191,9 @@ export const operatorConfigSchema = z
 export const configSchema = z
   .object({
     version: z.literal(1),
-    zia: ziaConfigSchema,
+    /** The product migrated (src/products/index.ts); its own section is required. Absent: zia. */
+    product: productKindSchema.default('zia'),
+    ...productSections,
     scim: scimConfigSchema.default({ pageSize: 100 }),
     idp: idpConfigSchema,
     directory: directoryConfigSchema,
@@ -251,6 +203,9 @@ export const configSchema = z
     /** Opt-in JSON-lines audit log of every API call (no bodies, no secrets). */
     auditLog: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    for (const issue of productSectionIssues(v)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type Config = z.infer<typeof configSchema>;

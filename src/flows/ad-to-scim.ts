@@ -9,6 +9,7 @@ import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
 import { activateStep, migrationFlagStep, settingsOf, syncNowStep } from './steps/zia.js';
 import { retireFlow } from './retire.js';
 import { groupsSnapshotStep, groupsVerifyStep } from './steps/groups.js';
+import { ziaOf } from '../products/zia/config.js';
 
 /**
  * ZIA: Active Directory with LDAP to SCIM provisioning pushed by an IdP, as the vendor documents it:
@@ -39,7 +40,7 @@ function snapshotSettings(idp: IdpProvisioner): Step<MigrationContext> {
         ...(ctx.adoptObservedState ? { adopted: { at: new Date().toISOString(), migrationFlag: settings.directorySyncMigrateToScimEnabled ?? null } } : {}),
         ziaAuthSettings: settings,
         // ZIA has no public API for IdP options: they are restored by the operator steps.
-        ziaIdp: { name: ctx.config.zia.idpName, readableByApi: false },
+        ziaIdp: { name: ziaOf(ctx.config).idpName, readableByApi: false },
         ...idpState,
       });
     },

@@ -7,6 +7,8 @@ import { createScimClient, type ScimClient } from '../clients/scim.js';
 import { createZiaClient, oneApiTokenUrl, ziaBaseUrlForCloud, type ZiaClient } from '../clients/zia.js';
 import type { Output } from '../ui/output.js';
 import type { MigrationOperator } from './operator-actions.js';
+import { productModule } from '../products/index.js';
+import { ziaOf } from '../products/zia/config.js';
 
 /** The SCIM Base URL and Bearer Token copied from Edit IdP. Held in memory only, for this run. */
 export interface ScimCredentials {
@@ -62,18 +64,18 @@ export interface MigrationContext {
   close(): Promise<void>;
 }
 
+/** The tenant a state file belongs to: the configured product's identity (src/products/). */
 export function targetOf(config: Config): Target {
-  const cloud = config.zia.cloud ?? new URL(config.zia.baseUrl ?? 'http://unknown').host;
-  return {
-    system: 'zia',
-    id: `zia:${cloud}:${config.zia.orgId}`,
-    label: `ZIA org ${config.zia.orgId} on ${cloud} (IdP "${config.zia.idpName}")`,
-  };
+  const product = productModule(config.product);
+  const section = config[config.product];
+  if (section === undefined) throw new Error(`the configuration has no ${config.product} section`);
+  return product.targetOf(section);
 }
 
 export function ziaBaseUrl(config: Config): string {
-  if (config.zia.baseUrl) return config.zia.baseUrl;
-  return ziaBaseUrlForCloud(config.zia.cloud!, config.zia.auth.kind);
+  const z = ziaOf(config);
+  if (z.baseUrl) return z.baseUrl;
+  return ziaBaseUrlForCloud(z.cloud!, z.auth.kind);
 }
 
 /** What a client needs from the run: see MigrationContext.client. */
@@ -128,7 +130,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
     scimCredentials: undefined,
     zia() {
       if (!zia) {
-        const a = config.zia.auth;
+        const a = ziaOf(config).auth;
         const auth =
           a.kind === 'legacy'
             ? {
@@ -139,7 +141,7 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
               }
             : {
                 kind: 'oneapi' as const,
-                tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, config.zia.cloud),
+                tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, ziaOf(config).cloud),
                 clientId: a.clientId,
                 clientSecret: resolveSecret(a, 'clientSecret', 'zia.auth', env),
               };

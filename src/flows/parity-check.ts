@@ -21,6 +21,8 @@ import { TOOL_VERSION } from '../engine/version.js';
 import { createReadProgress } from '../ui/progress.js';
 import type { State } from '../engine/checkpoint.js';
 import { targetOf, type MigrationContext, type ScimCredentials } from './context.js';
+import { productModule } from '../products/index.js';
+import { ziaOf } from '../products/zia/config.js';
 
 /**
  * Reads the three sources concurrently (each at its own documented rate, enforced by its
@@ -69,7 +71,7 @@ export async function ziaFeed(ctx: MigrationContext): Promise<ZiaFeed> {
 
 /** Which tenant the report is about, and which tool wrote it (stated at the top of every report). */
 export function reportRun(ctx: MigrationContext): ReportRun {
-  const z = ctx.config.zia;
+  const z = ziaOf(ctx.config);
   let cloud = z.cloud;
   if (!cloud) {
     try {
@@ -248,12 +250,12 @@ export function scopeFix(): string {
 }
 
 /**
- * The SCIM Base URL the forward run recorded (the enable-scim-on-idp step's output), if the state
+ * The SCIM Base URL the forward run recorded (the output of the product's step that enabled SCIM), if the state
  * file belongs to this tenant and still holds it (a completed rollback drops it). Not a secret.
  */
 export function recordedScimBaseUrl(state: State | undefined, ctx: MigrationContext): string | undefined {
   if (!state || state.target.id !== targetOf(ctx.config).id) return undefined;
-  const url = state.flows['ad-to-scim']?.steps['enable-scim-on-idp']?.outputs?.baseUrl;
+  const url = state.flows['ad-to-scim']?.steps[productModule(ctx.config.product).scimEndpointStep]?.outputs?.baseUrl;
   return typeof url === 'string' && url.length > 0 ? url : undefined;
 }
 

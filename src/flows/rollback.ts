@@ -12,6 +12,7 @@ import type { MigrationTask } from './operator-actions.js';
 import { pollUntil } from './steps/poll.js';
 import { activateStep, settingsOf, syncNowStep } from './steps/zia.js';
 import { retireFlow } from './retire.js';
+import { ziaOf } from '../products/zia/config.js';
 
 /**
  * The documented way back (ZIA AD→SCIM migration guide, "If you need to revert from SCIM to AD
@@ -90,7 +91,7 @@ function disableScimOnIdp(idp: IdpProvisioner): Step<MigrationContext> {
     doc: `${GUIDE}, steps 1–2`,
     kind: 'operator',
     guide: (ctx) => ({
-      instructions: disableScimTask(ctx.config.zia.idpName).instructions,
+      instructions: disableScimTask(ziaOf(ctx.config).idpName).instructions,
       verifiedBy:
         "the SCIM endpoint refusing the token it accepted earlier in the same run, or else the operator's confirmation (never a failing Test Connection or a server error)",
     }),
@@ -106,7 +107,7 @@ function disableScimOnIdp(idp: IdpProvisioner): Step<MigrationContext> {
     },
     async apply(run) {
       const { ctx } = run;
-      await ctx.operator.perform(disableScimTask(ctx.config.zia.idpName));
+      await ctx.operator.perform(disableScimTask(ziaOf(ctx.config).idpName));
       // Whether ZIA honours an Edit IdP save before activation is unconfirmed (docs/vendor-facts.md,
       // variant idp-edit-pending): SCIM still on while changes are pending may be the save awaiting
       // activation. Activating publishes it, so the check below sees the IdP as ZIA will run it.
@@ -196,7 +197,7 @@ const restoreAuthSettings: Step<MigrationContext> = {
       if (!isScimStillEnabledRefusal(err)) throw err;
       // ZIA's refusal is itself an observation: SCIM is still on, whatever the disable step concluded.
       // The operator step is reopened with its instructions (exit 3 when nobody can answer).
-      const idp = ctx.config.zia.idpName;
+      const idp = ziaOf(ctx.config).idpName;
       await ctx.operator.perform(
         disableScimTask(idp, `ZIA refused to turn directory sync back on because SCIM provisioning is still enabled on IdP "${idp}" (${firstLine(err)}).`),
       );

@@ -6,6 +6,7 @@ import { pollUntil } from '../flows/steps/poll.js';
 import { obtainScimCredentials } from '../flows/steps/scim.js';
 import type { IdpKind } from './actions.js';
 import type { IdpSteps } from './provisioner.js';
+import { recordedScimEndpoint } from './provisioner.js';
 
 /**
  * IdP steps done by a person at the IdP's console and verified only through the ZIA SCIM service:
@@ -69,7 +70,7 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
     doc: o.doc,
     kind: 'operator',
     async observe(run) {
-      const wanted = run.ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
+      const wanted = run.ctx.scimCredentials?.baseUrl ?? recordedScimEndpoint(run);
       const recorded = run.previous?.baseUrl;
       if (typeof recorded === 'string' && (wanted === undefined || recorded === wanted)) {
         return {
@@ -87,7 +88,7 @@ export function byHandSteps(o: ByHandOptions): IdpSteps {
     },
     async apply(run) {
       const { ctx } = run;
-      const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
+      const known = recordedScimEndpoint(run);
       const creds = await obtainScimCredentials(
         ctx,
         'The IdP needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.',

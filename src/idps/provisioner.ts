@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { MigrationContext } from '../flows/context.js';
 import type { DeprovisionForecast } from '../flows/steps/deprovision.js';
 import type { IdpKind } from './actions.js';
+import { productModule } from '../products/index.js';
 
 export type { IdpKind } from './actions.js';
 
@@ -78,7 +79,7 @@ export interface IdpSteps {
   /**
    * Forward, after ZIA's SCIM is enabled and activated: "Give the IdP the SCIM Base URL and token",
    * with the scope (assigned users and groups only) and Test Connection. The Base URL is
-   * `run.outputsOf('enable-scim-on-idp')?.baseUrl`; the token comes from `obtainScimCredentials`.
+   * `recordedScimEndpoint(run)` (the product's step that enabled SCIM); the token comes from `obtainScimCredentials`.
    */
   setCredentials: Step<MigrationContext>;
   /** Forward, optional, after the deprovision guard and before Start: IdP safety settings, pilot users. */
@@ -114,4 +115,12 @@ export function configOf<K extends IdpKind>(ctx: MigrationContext, kind: K): Ext
   const idp = ctx.config.idp;
   if (idp.kind !== kind) throw new Error(`the ${kind} provisioner was given a configuration for idp.kind ${idp.kind}`);
   return idp as Extract<Config['idp'], { kind: K }>;
+}
+
+/**
+ * The SCIM endpoint this run recorded for the IdP: the `baseUrl` output of the configured product's
+ * step that enabled SCIM (ZIA: enable-scim-on-idp; src/products/). Not a secret; undefined before that step.
+ */
+export function recordedScimEndpoint(run: StepRun<MigrationContext>): JsonValue | undefined {
+  return run.outputsOf(productModule(run.ctx.config.product).scimEndpointStep)?.baseUrl;
 }

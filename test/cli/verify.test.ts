@@ -77,9 +77,9 @@ describe('migrate verify without a terminal', () => {
       tool: { name: 'migrate', version: pkg.version },
       tenant: {
         product: 'ZIA',
-        cloud: config.zia.cloud ?? new URL(config.zia.baseUrl!).host,
-        orgId: config.zia.orgId,
-        idpName: config.zia.idpName,
+        cloud: config.zia!.cloud ?? new URL(config.zia!.baseUrl!).host,
+        orgId: config.zia!.orgId,
+        idpName: config.zia!.idpName,
         idp: 'entra',
       },
     });

@@ -145,9 +145,11 @@ describe('URL and DN fields are refused unless they can only mean what they shou
   it('accepts https anywhere and http only for a loopback host (the sandbox)', () => {
     for (const host of ['127.0.0.1:8080', '127.45.0.2', 'localhost:3000', '[::1]:9000']) {
       const c = parseConfig(withField('  cloud: zscalerthree\n', `  baseUrl: http://${host}/api/v1\n`), 'c.yaml');
-      expect(c.zia.baseUrl).toBe(`http://${host}/api/v1`);
+      expect(c.zia!.baseUrl).toBe(`http://${host}/api/v1`);
     }
-    expect(parseConfig(withField('  cloud: zscalerthree\n', '  baseUrl: https://zsapi.zscalerthree.net/api/v1\n'), 'c.yaml').zia.baseUrl).toContain('https://');
+    expect(parseConfig(withField('  cloud: zscalerthree\n', '  baseUrl: https://zsapi.zscalerthree.net/api/v1\n'), 'c.yaml').zia!.baseUrl).toContain(
+      'https://',
+    );
     expect(message(withField('  cloud: zscalerthree\n', '  baseUrl: http://127.0.0.1.example.com/api/v1\n'))).toContain('c.yaml: zia.baseUrl: ');
   });
 

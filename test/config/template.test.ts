@@ -27,7 +27,7 @@ describe('the configuration template', () => {
     expect(new Set(columns).size).toBe(1);
     expect(text).not.toContain('\u0000');
     const config = parseConfig(text, 't.yaml');
-    expect(config.zia.auth.kind).toBe(answers.auth.kind);
+    expect(config.zia!.auth.kind).toBe(answers.auth.kind);
     // The variables listed for export are exactly the ones the file references.
     const referenced = [...text.matchAll(/^\s*\w+Env: (\w+)/gm)].map((m) => m[1]).sort();
     expect(

@@ -8,7 +8,7 @@ import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 async function expectMigrated(h: Harness) {
   const settings = h.sandbox.world.tenant;
   expect(settings.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(true);
-  const idp = [...settings.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+  const idp = [...settings.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
   expect(idp.scimEnabled).toBe(true);
   expect(idp.samlAutoProvisioning).toBe(false);
 }
@@ -89,8 +89,8 @@ describe('ad-to-scim on the sandbox', () => {
   it('runs with OneAPI (ZIdentity client credentials) instead of the legacy session login', async () => {
     h = await startHarness({ users: 30 });
     const { endpoints, credentials } = h.sandbox;
-    h.config.zia.baseUrl = endpoints.ziaOneApiBaseUrl;
-    h.config.zia.auth = {
+    h.config.zia!.baseUrl = endpoints.ziaOneApiBaseUrl;
+    h.config.zia!.auth = {
       kind: 'oneapi',
       tokenUrl: endpoints.zidentityTokenUrl,
       clientId: credentials.zia.oneApiClientId,
@@ -132,7 +132,7 @@ describe('ad-to-scim on the sandbox', () => {
   it('explains a quarantine: a token regenerated in the console after Entra started stops the run', async () => {
     h = await startHarness();
     await expect(h.run(adToScimFlow, { store: new CrashAfter(h.store, 'entra-start') })).rejects.toThrow('simulated crash');
-    const idp = h.sandbox.portal.idps().find((i) => i.name === h.config.zia.idpName)!;
+    const idp = h.sandbox.portal.idps().find((i) => i.name === h.config.zia!.idpName)!;
     h.sandbox.portal.generateToken(idp.id); // someone clicks Generate Token: Entra's saved token stops working
     const err = (await h.run(adToScimFlow, { ctx: h.ctx() }).catch((e) => e)) as Error;
     expect(err.message).toMatch(/quarantine \(EncounteredQuarantineException/);

@@ -35,7 +35,7 @@ const IDPS: Array<{ kind: IdpKind; notPushing(h: Harness): void }> = [
 function expectMigrated(h: Harness) {
   const tenant = h.sandbox.world.tenant;
   expect(tenant.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(true);
-  const idp = [...tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+  const idp = [...tenant.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
   expect(idp.scimEnabled).toBe(true);
   expect(idp.samlAutoProvisioning).toBe(false);
 }
@@ -132,7 +132,7 @@ describe.each(POINTS)('idp.kind %s: rollback from a forward run that stopped aft
     for (const key of ['directorySyncMigrateToScimEnabled', 'orgAuthType', 'samlEnabled', 'autoProvision'] as const) {
       expect(after[key]).toEqual(before[key]);
     }
-    const idp = [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+    const idp = [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
     expect(idp.scimEnabled).toBe(false);
     notPushing(h);
     // The completed rollback closed the run: its records are history, and nothing current remains.

@@ -10,7 +10,7 @@ import { adToScimFlow, rollbackFlow } from './entra-flows.js';
 
 /** One tenant, one migration record; operator input that is wrong is told apart and asked again (issue 11). */
 
-const idpOf = (h: Harness) => [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+const idpOf = (h: Harness) => [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
 
 function capture() {
   const lines: string[] = [];

@@ -14,7 +14,7 @@ import { adToScimFlow, rollbackFlow } from './entra-flows.js';
  * operator step instead of failing the same way on every rerun.
  */
 
-const idpOf = (h: Harness) => [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+const idpOf = (h: Harness) => [...h.sandbox.world.tenant.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
 const disableClicks = (h: Harness) => h.sandbox.requests().filter((r) => r.method === 'POST' && /\/idps\/\d+\/scim$/.test(r.path)).length;
 
 /** Answers every task like the scripted operator, except that it "forgets" the first N SCIM disables. */

@@ -77,7 +77,7 @@ console.log(`flow suite variants (${READINGS.length} readings):\n${VARIANTS.map(
 function expectMigrated(h: Harness) {
   const t = h.sandbox.world.tenant;
   expect(t.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(true);
-  const idp = [...t.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+  const idp = [...t.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
   expect(idp.scimEnabled).toBe(true);
   expect(idp.samlAutoProvisioning).toBe(false);
   expect(t.status).toBe('ACTIVE');
@@ -89,7 +89,7 @@ async function expectRolledBack(h: Harness, before: { orgAuthType: string }) {
   const t = h.sandbox.world.tenant;
   expect(t.getActiveAuthSettings().directorySyncMigrateToScimEnabled).toBe(false);
   expect(t.getActiveAuthSettings().orgAuthType).toBe(before.orgAuthType);
-  expect([...t.idps.values()].find((i) => i.name === h.config.zia.idpName)!.scimEnabled).toBe(false);
+  expect([...t.idps.values()].find((i) => i.name === h.config.zia!.idpName)!.scimEnabled).toBe(false);
   expect(t.status).toBe('ACTIVE');
   expect(h.sandbox.world.entra.job.schedule.state).not.toBe('Active');
 }

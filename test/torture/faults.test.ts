@@ -91,7 +91,7 @@ function expectMigrated(h: Harness): string[] {
   const p: string[] = [];
   const t = h.sandbox.world.tenant;
   if (!t.getActiveAuthSettings().directorySyncMigrateToScimEnabled) p.push('directory sync still on');
-  const idp = [...t.idps.values()].find((i) => i.name === h.config.zia.idpName)!;
+  const idp = [...t.idps.values()].find((i) => i.name === h.config.zia!.idpName)!;
   if (!idp.scimEnabled) p.push('SCIM not enabled on the IdP');
   const dup = duplicates(fingerprint(h.sandbox));
   if (dup.length) p.push(`created twice: ${dup.join(', ')}`);
@@ -211,7 +211,7 @@ describe('torture: faults the matrix cannot express', () => {
   let h: Harness;
   afterEach(async () => h?.close());
 
-  const idpOf = (x: Harness) => [...x.sandbox.world.tenant.idps.values()].find((i) => i.name === x.config.zia.idpName)!;
+  const idpOf = (x: Harness) => [...x.sandbox.world.tenant.idps.values()].find((i) => i.name === x.config.zia!.idpName)!;
   /**
    * The restore was sent only once SCIM was really off: ZIA never had to refuse it. (A rollback
    * that believed SCIM off on no evidence is caught by that refusal and recovers; this catches

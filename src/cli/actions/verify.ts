@@ -15,6 +15,7 @@ import { buildContext, type CliContext } from '../build-context.js';
 import { operatorFor } from '../run-flow.js';
 
 import type { VerifyOptions } from '../commands/verify.js';
+import { ziaOf } from '../../products/zia/config.js';
 
 /**
  * The SCIM side needs the Base URL and the bearer token. The Base URL comes from the configuration,
@@ -58,7 +59,7 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
     );
   }
   const unattended = supply.join('; ');
-  baseUrl ??= await cli.prompter.text('SCIM Base URL', unattended, (v) => checkBaseUrl(v, config.zia.orgId));
+  baseUrl ??= await cli.prompter.text('SCIM Base URL', unattended, (v) => checkBaseUrl(v, ziaOf(config).orgId));
   token ??= await cli.prompter.secret('SCIM Bearer Token', unattended);
   registerSecret(token);
   return { baseUrl, token };
@@ -67,6 +68,7 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
 export async function runVerify(opts: VerifyOptions, cmd: Command): Promise<void> {
   const cli = buildContext(cmd);
   const config = await loadConfig(cli.opts.config);
+  ziaOf(config); // verify compares ZIA's users: another product's configuration stops here, before any prompt or read
   const ctx = createMigrationContext({
     config,
     readOnly: true, // verification never writes to any system

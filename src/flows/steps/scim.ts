@@ -4,6 +4,7 @@ import { registerSecret } from '../../engine/redact.js';
 import type { Step } from '../../engine/step.js';
 import { ScimProbeError } from '../../clients/scim.js';
 import type { MigrationContext, ScimCredentials } from '../context.js';
+import { ziaOf } from '../../products/zia/config.js';
 
 /**
  * The IdP side of ZIA: Edit IdP → Enable SCIM Provisioning, copy Base URL and Bearer Token,
@@ -43,7 +44,7 @@ function scimInputs(ctx: MigrationContext): OperatorInput[] {
       label: 'Base URL (from Edit IdP > Provisioning Options)',
       secret: false,
       unattended: 'scim.baseUrl in the configuration',
-      validate: (v) => checkBaseUrl(v, ctx.config.zia.orgId),
+      validate: (v) => checkBaseUrl(v, ziaOf(ctx.config).orgId),
     },
     { name: 'token', label: 'Bearer Token', secret: true, unattended: 'scim.tokenEnv (an environment variable) or scim.tokenFile' },
   ];
@@ -60,7 +61,7 @@ export async function checkScimCredentials(
   creds: ScimCredentials,
   opts: { activatePendingIdpEdit?: boolean } = {},
 ): Promise<true | string> {
-  const urlCheck = checkBaseUrl(creds.baseUrl, ctx.config.zia.orgId);
+  const urlCheck = checkBaseUrl(creds.baseUrl, ziaOf(ctx.config).orgId);
   if (urlCheck !== true) return `SCIM Base URL ${creds.baseUrl}: ${urlCheck}`;
   if (!creds.token) return 'no SCIM Bearer Token was given';
   try {
@@ -119,7 +120,7 @@ export async function obtainScimCredentials(ctx: MigrationContext, why: string, 
     ctx.scimCredentials = undefined;
     reason = `The SCIM credentials in the configuration (scim.baseUrl with scim.tokenEnv or scim.tokenFile) were refused: ${verdict}`;
   }
-  const idp = ctx.config.zia.idpName;
+  const idp = ziaOf(ctx.config).idpName;
   // The Base URL is not secret and is recorded; only the token has to be typed again.
   const inputs = scimInputs(ctx).filter((i) => !(knownBaseUrl && i.name === 'baseUrl'));
   const credsFrom = (answers: Record<string, string>): ScimCredentials => ({
@@ -172,7 +173,7 @@ export function enableScimOnIdpStep(doc: string): Step<MigrationContext> {
     kind: 'operator',
     guide: (ctx) => ({
       instructions: [
-        ...enableScimInstructions(ctx.config.zia.idpName),
+        ...enableScimInstructions(ziaOf(ctx.config).idpName),
         'Give migrate the Base URL and the Bearer Token: at its prompt, or unattended as scim.baseUrl with scim.tokenEnv or scim.tokenFile (the token is never stored).',
       ],
       verifiedBy: 'a live request to the SCIM endpoint with that Base URL and token, the moment they are given (a refusal names the URL or the token)',

@@ -5,7 +5,7 @@ import { resolveSecret } from '../../config/secrets.js';
 import { pollUntil } from '../../flows/steps/poll.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
-import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { configOf, type IdpProvisioner, recordedScimEndpoint } from '../provisioner.js';
 import { entraAdoptionForecastStep } from './forecast.js';
 import { entraPilotStep } from './pilot.js';
 import { describeEntraStop, entraDeleteThresholdStep, entraRestoreDeleteThresholdStep, entraStopGuide, thresholdSnapshot } from './delete-threshold.js';
@@ -80,7 +80,7 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
       const { ctx } = run;
       const { spId } = await findJob(ctx);
       const read = await graphOf(ctx).getSecretKeys(spId);
-      const wanted = ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
+      const wanted = ctx.scimCredentials?.baseUrl ?? recordedScimEndpoint(run);
       const recorded = run.previous?.baseUrl;
       const missing = read.keys === null ? [] : WANTED_KEYS.filter((k) => !read.keys.includes(k));
       if (missing.length === 0 && typeof recorded === 'string' && recorded === wanted) {
@@ -111,7 +111,7 @@ export function entraCredentialsStep(doc: string): Step<MigrationContext> {
     },
     async apply(run) {
       const { ctx } = run;
-      const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
+      const known = recordedScimEndpoint(run);
       const creds = await obtainScimCredentials(
         ctx,
         'The SCIM Bearer Token is held in memory only and this run does not have it.',

@@ -6,7 +6,8 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { pollUntil } from '../../flows/steps/poll.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
-import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { configOf, type IdpProvisioner, recordedScimEndpoint } from '../provisioner.js';
+import { ziaOf } from '../../products/zia/config.js';
 
 /**
  * The Okta side (docs/vendor-facts.md K1–K13). For the Zscaler 2.0 OIN app (`zscalerbyz`) every step is
@@ -76,7 +77,7 @@ export function appOf(ctx: MigrationContext): Promise<OktaApp> {
 
 const labelOf = (app: OktaApp): string => app.label ?? app.name;
 const wantedBaseUrl = (run: StepRun<MigrationContext>): string | undefined => {
-  const v = run.ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
+  const v = run.ctx.scimCredentials?.baseUrl ?? recordedScimEndpoint(run);
   return typeof v === 'string' ? v : undefined;
 };
 const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split('\n')[0] ?? '';
@@ -97,7 +98,7 @@ function credentialsInstructions(ctx: MigrationContext, app: OktaApp, baseUrl: s
     consolePath(app),
     'Provisioning tab > Integration > Configure API Integration: check Enable API integration.',
     `Base URL: ${baseUrl}`,
-    `API Token: the SCIM Bearer Token of ZIA IdP "${ctx.config.zia.idpName}" (the one copied from Edit IdP; migrate never prints it).`,
+    `API Token: the SCIM Bearer Token of ZIA IdP "${ziaOf(ctx.config).idpName}" (the one copied from Edit IdP; migrate never prints it).`,
     'Click Test API Credentials: it must succeed. Then Save.',
     'Do not enable Create Users yet (Provisioning > To App): migrate first checks what the first push would change.',
   ];
@@ -217,7 +218,7 @@ const credentials: Step<MigrationContext> = {
   async apply(run): Promise<StepOutputs> {
     const { ctx } = run;
     const app = await appOf(ctx);
-    const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
+    const known = recordedScimEndpoint(run);
     const creds = await obtainScimCredentials(
       ctx,
       'Okta needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.',

@@ -14,7 +14,7 @@ import type { MigrationContext } from '../../flows/context.js';
 import { obtainScimCredentials } from '../../flows/steps/scim.js';
 import { directoryPages, runParity } from '../../flows/parity-check.js';
 import { pollUntil } from '../../flows/steps/poll.js';
-import { configOf, type IdpProvisioner } from '../provisioner.js';
+import { configOf, type IdpProvisioner, recordedScimEndpoint } from '../provisioner.js';
 
 /**
  * The PingFederate side (docs/vendor-facts.md P1–P11): the SP connection an administrator made from
@@ -164,7 +164,7 @@ const setCredentials: Step<MigrationContext> = {
   kind: 'automated',
   async observe(run) {
     const { shape } = await readShape(run.ctx);
-    const wanted = run.ctx.scimCredentials?.baseUrl ?? run.outputsOf('enable-scim-on-idp')?.baseUrl;
+    const wanted = run.ctx.scimCredentials?.baseUrl ?? recordedScimEndpoint(run);
     const recorded = run.previous?.baseUrl;
     const facts = { connection: shape.connectionId, type: shape.type, baseUrlSetting: shape.baseUrlSetting, tokenSetting: shape.tokenSetting };
     // The token is encrypted by PingFederate and cannot be read back: only this migration's record says it is ZIA's.
@@ -189,7 +189,7 @@ const setCredentials: Step<MigrationContext> = {
   },
   async apply(run) {
     const { ctx } = run;
-    const known = run.outputsOf('enable-scim-on-idp')?.baseUrl;
+    const known = recordedScimEndpoint(run);
     const creds = await obtainScimCredentials(
       ctx,
       'PingFederate needs the SCIM Bearer Token, and migrate holds it in memory only: this run does not have it.',
