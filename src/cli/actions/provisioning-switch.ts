@@ -26,7 +26,26 @@ const SANDBOX_STEP_MS = 3_600_000;
 
 export const methodOf = (to: string): Method => (to === 'scim' ? 'SCIM' : 'Azure AD');
 
-export function insyncContextFor(cli: CliContext, config: InsyncConfig, readOnly: boolean, env?: NodeJS.ProcessEnv): InsyncContext {
+/** The operator steps `--attest` may name: what the API cannot show (docs/vendor-facts.md D15, D16). */
+const ATTESTABLE = ['switch-method', 'create-mapping', 'attest-manual-mode'];
+
+/** `--attest a,b`: operator steps done in the console, for an unattended rerun after exit 3. */
+export function attestFlag(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const ids = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  const unknown = ids.filter((id) => !ATTESTABLE.includes(id));
+  if (unknown.length > 0) {
+    throw new UserError(`--attest: ${unknown.join(', ')} is not an operator step of the inSync switch`, {
+      hint: `Name one or more of ${ATTESTABLE.join(', ')}, comma-separated. Nothing was contacted.`,
+    });
+  }
+  return ids;
+}
+
+export function insyncContextFor(cli: CliContext, config: InsyncConfig, readOnly: boolean, env?: NodeJS.ProcessEnv, attested: string[] = []): InsyncContext {
   const sandbox = config.operator.kind === 'sandbox' ? config.operator : undefined;
   const operator: InsyncOperator = sandbox
     ? new InsyncSandboxOperator(createSandboxInsyncPortalClient({ portalUrl: sandbox.portalUrl, readOnly }), cli.out)
@@ -41,6 +60,7 @@ export function insyncContextFor(cli: CliContext, config: InsyncConfig, readOnly
     reportDir: join(dirname(cli.statePath), 'reports'),
     ...(cli.opts.auditLog ? { auditLog: cli.opts.auditLog } : {}),
     ...(env ? { env } : {}),
+    attested,
     // A rehearsal reads the simulation's clock and moves it an hour per look (a dry-run never moves it).
     ...(clock ? { clock: { now: () => clock.now(), pause: () => (readOnly ? Promise.resolve() : clock.advance(SANDBOX_STEP_MS)) } } : {}),
   });
@@ -48,6 +68,7 @@ export function insyncContextFor(cli: CliContext, config: InsyncConfig, readOnly
 
 /** `migrate provisioning-switch --product insync --to …`, and `migrate rollback` with an inSync configuration. */
 export async function runInsyncCommand(cmd: Command, which: 'switch' | 'rollback', to?: string): Promise<void> {
+  const attested = attestFlag((cmd.opts() as { attest?: string }).attest);
   const cli = buildContext(cmd);
   const any = await loadAnyConfig(cli.opts.config);
   if (any.product !== 'insync') {
@@ -57,7 +78,7 @@ export async function runInsyncCommand(cmd: Command, which: 'switch' | 'rollback
   }
   const config = any.config;
   const flow = which === 'switch' ? provisioningSwitchFlow(methodOf(to ?? 'azure-ad'), config.insync.keepExistingMappings) : insyncRollbackFlow();
-  const ctx = insyncContextFor(cli, config, cli.opts.dryRun);
+  const ctx = insyncContextFor(cli, config, cli.opts.dryRun, undefined, attested);
   try {
     process.exitCode = await executeInsyncFlow(cli, ctx, flow, {});
   } finally {

@@ -9,6 +9,7 @@ export function registerProvisioningSwitchCommand(program: Command): void {
     .addOption(new Option('--product <product>', 'the product whose provisioning method changes').choices(['insync']).makeOptionMandatory())
     .addOption(new Option('--to <method>', 'the method to switch to').choices(['azure-ad', 'scim']).makeOptionMandatory())
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
+    .option('--attest <steps>', 'unattended rerun after exit 3: the operator steps done in the console (switch-method, create-mapping, attest-manual-mode)')
     .addHelpText(
       'after',
       `
@@ -22,6 +23,8 @@ Undo with \`migrate rollback\` (same configuration and state file).
 Examples:
   $ migrate provisioning-switch --product insync --to azure-ad --dry-run
   $ migrate provisioning-switch --product insync --to azure-ad
+  $ migrate provisioning-switch --product insync --to azure-ad --yes --attest switch-method
+                                           unattended: the switch was done in the console after exit 3
   $ migrate rollback                       switch back, verified against the same snapshot`,
     )
     .action(async (opts: { product: string; to: string; junit?: string }, cmd: Command) => {

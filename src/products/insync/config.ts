@@ -34,6 +34,8 @@ export const insyncSectionSchema = z
       .positive()
       .max(24 * 14)
       .default(24),
+    /** Seconds between two looks while the run waits for backups (default 15 minutes; a rehearsal moves the sandbox clock instead). */
+    pollSeconds: z.number().int().min(1).max(3600).default(900),
     /** The mapping the operator creates after the switch (name; profile and storage ids default to the tenant's most used). */
     mapping: z
       .object({ name: z.string().min(1).max(100).default('All users'), profileID: z.number().int().optional(), storageID: z.number().int().optional() })

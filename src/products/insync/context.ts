@@ -44,6 +44,11 @@ export interface InsyncContext {
   pause(): Promise<void>;
   /** Where the before/after report is written (not during a dry-run). */
   reportDir: string | undefined;
+  /**
+   * Operator steps the person running an unattended rerun (`--attest`) says are done in the
+   * console: recorded as attested without asking (a terminal asks instead).
+   */
+  attested: ReadonlySet<string>;
   /** The last before/after report of this run, for the command to print. */
   lastReport?: SwitchReport;
   close(): Promise<void>;
@@ -70,6 +75,7 @@ export interface InsyncContextOptions {
   /** The tenant's clock and the wait between looks; default: this machine's clock, and sleeping `pollIntervalMs`. */
   clock?: { now(): Promise<number>; pause(): Promise<void> };
   pollIntervalMs?: number;
+  attested?: Iterable<string>;
 }
 
 export function createInsyncContext(opts: InsyncContextOptions): InsyncContext {
@@ -78,7 +84,8 @@ export function createInsyncContext(opts: InsyncContextOptions): InsyncContext {
   const auditPath = opts.auditLog ?? config.auditLog;
   // An audit log is a write: a dry-run keeps it off.
   const audit: AuditSink | undefined = auditPath && !readOnly ? createJsonlAudit(auditPath) : undefined;
-  const interval = opts.pollIntervalMs ?? 60_000;
+  // A look reads every device and last backup: every 15 minutes (insync.pollSeconds) is plenty against a schedule of hours.
+  const interval = opts.pollIntervalMs ?? config.insync.pollSeconds * 1000;
   let client: InsyncClient | undefined;
   return {
     config,
@@ -88,6 +95,7 @@ export function createInsyncContext(opts: InsyncContextOptions): InsyncContext {
     stateDir: opts.stateDir,
     runNumber: 1,
     reportDir: readOnly ? undefined : opts.reportDir,
+    attested: new Set(opts.attested ?? []),
     insync() {
       client ??= createInsyncClient({
         ...insyncEndpoints(config.insync),

@@ -11,6 +11,7 @@ import {
   compareUsers,
   devicesWithoutBackupSince,
   listFindings,
+  readDevices,
   readTenant,
   snapshotFileSchema,
   totalBytes,
@@ -162,6 +163,7 @@ function switchStep(dir: Direction): Step<InsyncContext> {
       if (!to) throw new UserError('no snapshot records the method to switch from; run the snapshot step first');
       // Tenant time before the switch: every device must back up after it.
       const switchedAt = iso(await ctx.now());
+      if (ctx.attested.has('switch-method')) return { switchedAt, to, keepExistingMappings: ctx.config.insync.keepExistingMappings, attestedBy: '--attest' };
       await ctx.operator.perform({
         action: 'insync.switchMethod',
         from: other(to),
@@ -170,7 +172,7 @@ function switchStep(dir: Direction): Step<InsyncContext> {
         title: `Change inSync user provisioning from ${other(to)} to ${to}`,
         instructions: instructions(ctx, to),
       });
-      return { switchedAt, to, keepExistingMappings: ctx.config.insync.keepExistingMappings };
+      return { switchedAt, to, keepExistingMappings: ctx.config.insync.keepExistingMappings, attestedBy: 'operator' };
     },
   };
 }
@@ -219,6 +221,7 @@ function mappingStep(dir: Direction): Step<InsyncContext> {
       const m = ctx.config.insync.mapping;
       const profileID = m.profileID ?? mostUsed(snap?.users.map((u) => u.profileID) ?? []) ?? 1;
       const storageID = m.storageID ?? mostUsed(snap?.users.map((u) => u.storageID) ?? []) ?? 1;
+      if (ctx.attested.has('create-mapping')) return { createdAt: iso(await ctx.now()), mapping: m.name, attestedBy: '--attest' };
       await ctx.operator.perform({
         action: 'insync.createMapping',
         method: to,
@@ -228,7 +231,7 @@ function mappingStep(dir: Direction): Step<InsyncContext> {
         title: to === 'SCIM' ? 'Generate the SCIM token and create a SCIM mapping' : 'Grant the Microsoft 365 consent and create an Azure AD mapping',
         instructions: instructions(to, m.name, profileID, storageID),
       });
-      return { createdAt: iso(await ctx.now()), mapping: m.name };
+      return { createdAt: iso(await ctx.now()), mapping: m.name, attestedBy: 'operator' };
     },
   };
 }
@@ -266,7 +269,7 @@ function backupsStep(dir: Direction): Step<InsyncContext> {
     }
     const snap = await loadSnapshot(run);
     if (!snap) return { state: 'blocked', detail: 'no snapshot recorded' };
-    const after = await readTenant(run.ctx.insync());
+    const after = await readDevices(run.ctx.insync());
     const waiting = devicesWithoutBackupSince(snap, after, Date.parse(switched));
     if (waiting.length === 0) return { state: 'done', detail: `every device of an active user has backed up since the switch (${switched})` };
     const hours = run.ctx.config.insync.backupWindowHours;
@@ -314,13 +317,14 @@ function attestStep(dir: Direction): Step<InsyncContext> {
     },
     async apply(run) {
       const users = snapshotRecord(run)?.users ?? 0;
+      if (run.ctx.attested.has('attest-manual-mode')) return { attestedAt: iso(await run.ctx.now()), attestedBy: '--attest' };
       await run.ctx.operator.perform({
         action: 'insync.attestManualMode',
         users,
         title: 'Confirm that existing users are in Manual provisioning mode',
         instructions: [`inSync → Users: the ${users} existing users show Manual provisioning mode (the API cannot show it, so you attest it).`],
       });
-      return { attestedAt: iso(await run.ctx.now()) };
+      return { attestedAt: iso(await run.ctx.now()), attestedBy: 'operator' };
     },
   };
 }

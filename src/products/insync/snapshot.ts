@@ -53,6 +53,11 @@ export type SnapshotFile = z.infer<typeof snapshotFileSchema>;
 
 /** Reads users, devices and last successful backups: three paged lists, whatever the tenant's size. */
 export async function readTenant(client: InsyncClient): Promise<TenantReading> {
+  const users = await readUsers(client);
+  return { users, devices: (await readDevices(client)).devices };
+}
+
+async function readUsers(client: InsyncClient): Promise<SnapshotUser[]> {
   const users: SnapshotUser[] = [];
   for await (const page of client.usersPages()) {
     for (const u of page) {
@@ -68,6 +73,11 @@ export async function readTenant(client: InsyncClient): Promise<TenantReading> {
       });
     }
   }
+  return users;
+}
+
+/** Devices with their bytes and last successful backup (no users: what the wait for backups reads on every look). */
+export async function readDevices(client: InsyncClient): Promise<Pick<TenantReading, 'devices'>> {
   const last = new Map<number, string>();
   for (const b of await client.lastSuccessfulBackups()) {
     const seen = last.get(b.deviceID);
@@ -87,7 +97,7 @@ export async function readTenant(client: InsyncClient): Promise<TenantReading> {
       });
     }
   }
-  return { users, devices };
+  return { devices };
 }
 
 export const totalBytes = (r: TenantReading) => r.devices.reduce((n, d) => n + d.bytes, 0);
@@ -170,7 +180,7 @@ export function compareDevices(before: TenantReading, after: TenantReading): Swi
  * The devices that should back up after the switch (enabled, of a user active before it, with a
  * backup before it) and have not since `switchedAt`.
  */
-export function devicesWithoutBackupSince(before: TenantReading, after: TenantReading, switchedAt: number): SwitchFinding[] {
+export function devicesWithoutBackupSince(before: TenantReading, after: Pick<TenantReading, 'devices'>, switchedAt: number): SwitchFinding[] {
   const active = new Set(before.users.filter((u) => u.status === 'active').map((u) => u.userID));
   const now = new Map(after.devices.map((d) => [d.deviceID, d]));
   const findings: SwitchFinding[] = [];
