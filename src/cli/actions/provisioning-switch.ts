@@ -10,7 +10,7 @@ import { createSandboxInsyncClock, createSandboxInsyncPortalClient } from '../..
 import type { InsyncConfig } from '../../products/insync/config.js';
 import { createInsyncContext, insyncTarget, type InsyncContext, type InsyncOperator, type Method } from '../../products/insync/context.js';
 import { insyncRollbackFlow, provisioningSwitchFlow } from '../../products/insync/flow.js';
-import { renderSwitchReport } from '../../products/insync/report.js';
+import { renderSwitchReport, writeSwitchReport } from '../../products/insync/report.js';
 import { InsyncSandboxOperator } from '../../products/insync/sandbox-operator.js';
 import { exitOnInterrupt } from '../../ui/interrupt.js';
 import { planToJUnit } from '../../ui/junit.js';
@@ -86,6 +86,9 @@ export async function runInsyncCommand(cmd: Command, which: 'switch' | 'rollback
   }
 }
 
+/** Read through a function: the compiler cannot see that the flow's steps set it. */
+const lastReportOf = (ctx: InsyncContext) => ctx.lastReport;
+
 /** Plans (dry-run) or runs an inSync flow under the lock, then prints the before/after report and the next steps. */
 export async function executeInsyncFlow(cli: CliContext, ctx: InsyncContext, flow: Flow<InsyncContext>, extra: { junit?: string }): Promise<number> {
   const { opts, out, store } = cli;
@@ -130,6 +133,15 @@ export async function executeInsyncFlow(cli: CliContext, ctx: InsyncContext, flo
     return EXIT.ok;
   } catch (err) {
     printReport(out);
+    // A verification that failed leaves its before/after report for the change ticket.
+    const failed = lastReportOf(ctx);
+    if (failed && !failed.ok && ctx.reportDir) {
+      const where = join(ctx.reportDir, `${flow.id}-run${ctx.runNumber}-failed`);
+      await writeSwitchReport(failed, where).then(
+        () => out.error(`the before/after report is in ${where}`),
+        (e: unknown) => out.error(`could not write the report to ${where}: ${errorText(e)}`),
+      );
+    }
     if (opts.json) out.result({ schemaVersion: JSON_SCHEMA_VERSION, flow: flow.id, completed: false, error: errorText(err) });
     throw err;
   } finally {

@@ -5,7 +5,7 @@ import type { JsonValue } from '../../engine/json.js';
 import { readSideFile, sideFileHash, writeSideFile } from '../../engine/side-file.js';
 import type { Flow, Observation, PreflightCheck, Step, StepRun } from '../../engine/step.js';
 import type { InsyncContext, Method } from './context.js';
-import { buildSwitchReport, writeSwitchReport } from './report.js';
+import { buildSwitchReport, writeSwitchReport, type SwitchReport } from './report.js';
 import {
   compareDevices,
   compareUsers,
@@ -16,6 +16,8 @@ import {
   snapshotFileSchema,
   totalBytes,
   type SnapshotFile,
+  type SwitchFinding,
+  type TenantReading,
 } from './snapshot.js';
 
 /**
@@ -238,9 +240,10 @@ function mappingStep(dir: Direction): Step<InsyncContext> {
 
 /** A verification step: compares the tenant now with the snapshot; a finding stops the run (exit 1) with the names. */
 function verifyStep(
+  dir: Direction,
   id: string,
   title: string,
-  compare: (snap: SnapshotFile, run: StepRun<InsyncContext>) => Promise<{ findings: ReturnType<typeof compareUsers>; ok: string }>,
+  compare: (snap: SnapshotFile, run: StepRun<InsyncContext>) => Promise<{ findings: SwitchFinding[]; ok: string; after: TenantReading }>,
 ): Step<InsyncContext> {
   return {
     id,
@@ -251,14 +254,37 @@ function verifyStep(
     async observe(run) {
       const snap = await loadSnapshot(run);
       if (!snap) return { state: 'pending', detail: 'compares the tenant with the snapshot once it is taken' };
-      const { findings, ok } = await compare(snap, run);
+      const { findings, ok, after } = await compare(snap, run);
       if (findings.length === 0) return { state: 'done', detail: ok };
+      // In memory only (observe writes nothing): the command writes it beside the state for the change ticket.
+      run.ctx.lastReport = await reportOf(dir, run, snap, after, [...compareUsers(snap, after), ...compareDevices(snap, after)]);
       return { state: 'drifted', detail: `${findings.length} finding(s): ${listFindings(findings)}`, facts: { findings: findings.length } };
     },
     async apply() {
       // Nothing to change: a pending verification is one without a snapshot, which the snapshot step takes.
     },
   };
+}
+
+async function reportOf(
+  dir: Direction,
+  run: StepRun<InsyncContext>,
+  snap: SnapshotFile,
+  after: TenantReading,
+  findings: SwitchFinding[],
+): Promise<SwitchReport> {
+  const to = dir.to(run) ?? snap.method;
+  return buildSwitchReport({
+    flow: dir.flowId,
+    from: other(to),
+    to,
+    keepExistingMappings: run.ctx.config.insync.keepExistingMappings,
+    attested: typeof run.outputsOf('attest-manual-mode')?.attestedAt === 'string',
+    before: snap,
+    after,
+    findings,
+    generatedAt: iso(await run.ctx.now()),
+  });
 }
 
 function backupsStep(dir: Direction): Step<InsyncContext> {
@@ -351,18 +377,7 @@ function reportStep(dir: Direction): Step<InsyncContext> {
         ...compareDevices(snap, after),
         ...(typeof switched === 'string' ? devicesWithoutBackupSince(snap, after, Date.parse(switched)) : []),
       ];
-      const to = dir.to(run) ?? snap.method;
-      const report = buildSwitchReport({
-        flow: dir.flowId,
-        from: other(to),
-        to,
-        keepExistingMappings: ctx.config.insync.keepExistingMappings,
-        attested: typeof run.outputsOf('attest-manual-mode')?.attestedAt === 'string',
-        before: snap,
-        after,
-        findings,
-        generatedAt: iso(await ctx.now()),
-      });
+      const report = await reportOf(dir, run, snap, after, findings);
       ctx.lastReport = report;
       const out = join(ctx.reportDir ?? join(ctx.stateDir, 'reports'), `${dir.flowId}-run${ctx.runNumber}`);
       await writeSwitchReport(report, out);
@@ -376,13 +391,17 @@ function steps(dir: Direction, forward: Method | undefined): Step<InsyncContext>
     ...(forward ? [snapshotStep(forward)] : []),
     switchStep(dir),
     mappingStep(dir),
-    verifyStep('verify-users', 'Verify the same users: none lost or newly preserved; same email, profile and storage', async (snap, run) => {
+    verifyStep(dir, 'verify-users', 'Verify the same users: none lost or newly preserved; same email, profile and storage', async (snap, run) => {
       const after = await readTenant(run.ctx.insync());
-      return { findings: compareUsers(snap, after), ok: `all ${snap.users.length} users of the snapshot, unchanged` };
+      return { findings: compareUsers(snap, after), ok: `all ${snap.users.length} users of the snapshot, unchanged`, after };
     }),
-    verifyStep('verify-devices', 'Verify every device and its backup bytes', async (snap, run) => {
+    verifyStep(dir, 'verify-devices', 'Verify every device and its backup bytes', async (snap, run) => {
       const after = await readTenant(run.ctx.insync());
-      return { findings: compareDevices(snap, after), ok: `all ${snap.devices.length} devices listed; no backup bytes lost (${totalBytes(after)} bytes now)` };
+      return {
+        findings: compareDevices(snap, after),
+        ok: `all ${snap.devices.length} devices listed; no backup bytes lost (${totalBytes(after)} bytes now)`,
+        after,
+      };
     }),
     backupsStep(dir),
     attestStep(dir),

@@ -1,6 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { csvRow, escapeHtml, escapeMarkdownCell, escapeXml } from '../../parity/report/escape.js';
+import { renderTable, type Cell } from '../../parity/report/table.js';
 import { totalBytes, type SwitchFinding, type TenantReading } from './snapshot.js';
 
 /**
@@ -63,11 +64,19 @@ const ROWS: [string, (c: SwitchReport['after']) => number][] = [
   ['backup bytes', (c) => c.backupBytes],
 ];
 
-export function renderSwitchReport(r: SwitchReport): string {
+/** The terminal view, laid out by the parity reports' table renderer (src/parity/report/table.ts). */
+export function renderSwitchReport(r: SwitchReport, width = process.stdout.columns || 100): string {
   const lines = [`inSync provisioning ${r.from} → ${r.to}: ${r.ok ? 'nothing lost' : `${r.findings.length} finding(s)`}`];
-  for (const [name, get] of ROWS) lines.push(`  ${name.padEnd(14)} before ${String(get(r.before)).padStart(14)}   after ${String(get(r.after)).padStart(14)}`);
-  lines.push(`  manual mode    ${r.manualMode} (not observable through the API)`);
-  for (const f of r.findings.slice(0, 20)) lines.push(`  ✗ ${f.kind}: ${f.detail}`);
+  const counts: Cell[][] = [
+    [{ text: '' }, { text: 'before' }, { text: 'after' }],
+    ...ROWS.map(([name, get]) => [{ text: name }, { text: String(get(r.before)) }, { text: String(get(r.after)) }]),
+  ];
+  lines.push(...renderTable(counts, ['left', 'right', 'right'], width).map((l) => `  ${l}`));
+  lines.push(`  manual mode: ${r.manualMode} (not observable through the API)`);
+  if (r.findings.length) {
+    const rows: Cell[][] = [[{ text: 'kind' }, { text: 'detail' }], ...r.findings.slice(0, 20).map((f) => [{ text: f.kind }, { text: f.detail }])];
+    lines.push(...renderTable(rows, ['left', 'left'], width - 2).map((l) => `  ${l}`));
+  }
   if (r.findings.length > 20) lines.push(`  … and ${r.findings.length - 20} more (see the report files)`);
   return lines.join('\n');
 }
