@@ -115,6 +115,9 @@ export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCo
     if (name !== 'rollback') throw new UserError(`${opts.config} configures Druva inSync: use \`migrate provisioning-switch --product insync\``);
     return (await import('./actions/provisioning-switch.js')).runInsyncCommand(cmd, 'rollback');
   }
+  if ((cmd.opts() as { attest?: string }).attest !== undefined) {
+    throw new UserError('--attest applies to a product: insync configuration only; ZIA steps are verified by observation', { hint: 'Drop --attest.' });
+  }
   const config = any.config;
   const flow = await flowFor(name, config);
   if (typeof extra.reverse === 'string') extra = { ...extra, reverse: { command: `migrate ${extra.reverse}`, flow: await flowFor(extra.reverse, config) } };
