@@ -35,7 +35,7 @@ export function addCommonOptions(program: Command): Command {
 }
 
 /** The commands that print a plan with --dry-run: there --detailed-exitcode and --junit describe that plan. */
-const PLAN_COMMANDS = new Set(['ad-to-scim', 'rollback']);
+const PLAN_COMMANDS = new Set(['ad-to-scim', 'rollback', 'provisioning-switch']);
 
 /**
  * Refuses flags that mean nothing for this invocation, before anything is loaded or contacted.

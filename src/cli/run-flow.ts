@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadAnyConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT, UserError, errorText } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
@@ -110,7 +110,16 @@ export function planExitCode(plan: Plan, detailed: boolean): number {
 export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCommandOptions): Promise<void> {
   const cli = buildContext(cmd);
   const { opts, out } = cli;
-  const config = await loadConfig(opts.config);
+  const any = await loadAnyConfig(opts.config);
+  // An inSync configuration (product: insync) has its own flows; `migrate rollback` reverses its switch.
+  if (any.product === 'insync') {
+    if (name !== 'rollback') throw new UserError(`${opts.config} configures Druva inSync: use \`migrate provisioning-switch --product insync\``);
+    return (await import('./actions/provisioning-switch.js')).runInsyncCommand(cmd, 'rollback');
+  }
+  if ((cmd.opts() as { attest?: string }).attest !== undefined) {
+    throw new UserError('--attest applies to a product: insync configuration only; ZIA steps are verified by observation', { hint: 'Drop --attest.' });
+  }
+  const config = any.config;
   const flow = await flowFor(name, config);
   if (typeof extra.reverse === 'string') extra = { ...extra, reverse: { command: `migrate ${extra.reverse}`, flow: await flowFor(extra.reverse, config) } };
   const ctx = createMigrationContext({

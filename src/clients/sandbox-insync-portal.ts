@@ -52,3 +52,19 @@ export function createSandboxInsyncPortalClient(opts: { portalUrl: string; readO
     userModes: () => http.get('/users', modesSchema),
   };
 }
+
+/** The simulation's clock (`<control>/clock`): the scripted run reads tenant time and moves it while it waits for backups. */
+export interface SandboxInsyncClock {
+  now(): Promise<number>;
+  advance(ms: number): Promise<void>;
+}
+
+export function createSandboxInsyncClock(opts: { controlUrl: string }): SandboxInsyncClock {
+  const http = createHttpClient({ system: 'insync', baseURL: opts.controlUrl, readOnly: false, retries: 2 });
+  return {
+    now: async () => Date.parse((await http.get('/clock', z.object({ now: z.string() }))).now),
+    async advance(ms) {
+      await http.post('/clock/advance', { ms }, z.unknown());
+    },
+  };
+}

@@ -4,6 +4,7 @@ import YAML, { LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { UserError } from '../engine/errors.js';
+import { insyncConfigSchema, type InsyncConfig } from '../products/insync/config.js';
 
 type Path = readonly PropertyKey[];
 
@@ -146,7 +147,7 @@ const lineNote = (line: number | undefined) => (line === undefined ? '' : ` (lin
  * missing one says "required", and each names the line of the offending key when the text was
  * parsed here. Sorted by line, the order they are met in the file.
  */
-export function describeIssues(source: string, issues: readonly z.core.$ZodIssue[], at?: Located): string {
+export function describeIssues(source: string, issues: readonly z.core.$ZodIssue[], at?: Located, schema: z.ZodType = configSchema): string {
   const lines: { line: number | undefined; text: string }[] = [];
   const isMissing = (issue: z.core.$ZodIssue): boolean => {
     const last = issue.path[issue.path.length - 1];
@@ -165,7 +166,7 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
   const explained = new Set<string>();
   for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys' || !at) continue;
-    const known = knownKeysAt(configSchema, issue.path, at.raw) ?? [];
+    const known = knownKeysAt(schema, issue.path, at.raw) ?? [];
     const present = Object.keys((valueAt(at.raw, issue.path) as object | undefined) ?? {});
     for (const key of issue.keys) {
       const guess = closest(
@@ -178,7 +179,7 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
   for (const issue of issues) {
     const path = issue.path;
     if (issue.code === 'unrecognized_keys') {
-      const known = (at && knownKeysAt(configSchema, path, at.raw)) ?? [];
+      const known = (at && knownKeysAt(schema, path, at.raw)) ?? [];
       const present = Object.keys((valueAt(at?.raw, path) as object | undefined) ?? {});
       for (const key of issue.keys) {
         const keyPath = [...path, key];
@@ -199,7 +200,7 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
     const parent = at ? (valueAt(at.raw, path.slice(0, -1)) as Record<string, unknown>) : undefined;
     if (at && parent && isMissing(issue)) {
       if (explained.has(dotted(path))) continue;
-      const known = knownKeysAt(configSchema, path.slice(0, -1), at.raw) ?? [];
+      const known = knownKeysAt(schema, path.slice(0, -1), at.raw) ?? [];
       const strays = Object.keys(parent).filter((k) => !known.includes(k));
       const typo = closest(String(path[path.length - 1]), strays);
       const parentLine = lineOfKey(at, path.slice(0, -1));
@@ -222,8 +223,22 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
     .join('\n');
 }
 
+/** A configuration of any product: `product: insync` has its own schema (no zia section); anything else is ZIA's. */
+export type AnyConfig = { product: 'zia'; config: Config } | { product: 'insync'; config: InsyncConfig };
+
 /** Parses configuration text (YAML is a superset of JSON, so one parser reads both). */
 export function parseConfig(text: string, source: string): Config {
+  const any = parseAnyConfig(text, source);
+  if (any.product !== 'zia') {
+    throw new UserError(`${source} configures product ${any.product}, which this command does not handle`, {
+      hint: 'Use `migrate provisioning-switch --product insync`, `migrate rollback` or `migrate status` with it.',
+    });
+  }
+  return any.config;
+}
+
+/** Parses configuration text of any product (the `product` key chooses the schema). */
+export function parseAnyConfig(text: string, source: string): AnyConfig {
   let raw: unknown;
   const lines = new LineCounter();
   let doc: YAML.Document;
@@ -239,16 +254,26 @@ export function parseConfig(text: string, source: string): Config {
       hint: 'Fix the syntax, or run `migrate init` to write a fresh commented file.',
     });
   }
-  const parsed = configSchema.safeParse(raw);
+  const insync = raw !== null && typeof raw === 'object' && (raw as Record<string, unknown>).product === 'insync';
+  const schema: z.ZodType = insync ? insyncConfigSchema : configSchema;
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new UserError(`${source} is not a valid migrate configuration:\n${describeIssues(source, parsed.error.issues, { doc, lines, raw })}`, {
-      hint: 'See the configuration reference in README.md, or run `migrate init`.',
+    throw new UserError(`${source} is not a valid migrate configuration:\n${describeIssues(source, parsed.error.issues, { doc, lines, raw }, schema)}`, {
+      hint: insync ? 'See the inSync section of README.md.' : 'See the configuration reference in README.md, or run `migrate init`.',
     });
   }
-  return parsed.data;
+  return insync ? { product: 'insync', config: parsed.data as InsyncConfig } : { product: 'zia', config: parsed.data as Config };
 }
 
 export async function loadConfig(path: string): Promise<Config> {
+  return parseConfig(await readConfigText(path), path);
+}
+
+export async function loadAnyConfig(path: string): Promise<AnyConfig> {
+  return parseAnyConfig(await readConfigText(path), path);
+}
+
+async function readConfigText(path: string): Promise<string> {
   const absolute = resolve(path);
   let text: string;
   try {
@@ -259,5 +284,5 @@ export async function loadConfig(path: string): Promise<Config> {
       hint: 'Pass --config <file>, or run `migrate init` to create one (or `migrate sandbox` for a rehearsal config).',
     });
   }
-  return parseConfig(text, path);
+  return text;
 }

@@ -16,6 +16,7 @@ export function registerRollbackCommand(program: Command): void {
     )
     .option('--out <file>', 'with --dry-run: save the plan (JSON, with its digest) for --plan')
     .option('--plan <file>', 'apply a saved plan: runs only while what it observes matches what was approved (exit 4 otherwise)')
+    .option('--attest <steps>', 'product: insync only: operator steps done in the console, for an unattended rerun (see provisioning-switch)')
     .addHelpText(
       'after',
       `

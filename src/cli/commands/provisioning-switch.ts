@@ -1,0 +1,34 @@
+import { Option, type Command } from 'commander';
+
+// Definition only: the flow, the clients and the engine load when the command runs.
+
+export function registerProvisioningSwitchCommand(program: Command): void {
+  program
+    .command('provisioning-switch')
+    .description('Druva inSync: switch user provisioning between SCIM and Azure AD with no user, device or backup lost')
+    .addOption(new Option('--product <product>', 'the product whose provisioning method changes').choices(['insync']).makeOptionMandatory())
+    .addOption(new Option('--to <method>', 'the method to switch to').choices(['azure-ad', 'scim']).makeOptionMandatory())
+    .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
+    .option('--attest <steps>', 'unattended rerun after exit 3: the operator steps done in the console (switch-method, create-mapping, attest-manual-mode)')
+    .addHelpText(
+      'after',
+      `
+Steps: preflight (credential, current method, the "Keep existing … mappings" choice and its impact)
+→ snapshot users, devices, backup bytes and last backups (a 0600 file beside the state file)
+→ change the provisioning method [operator] → create the new method's mapping [operator]
+→ verify users, devices and backup bytes against the snapshot → wait for backups after the switch
+→ attest manual mode [operator] → before/after report (reports/ beside the state file) → next steps.
+Undo with \`migrate rollback\` (same configuration and state file).
+
+Examples:
+  $ migrate provisioning-switch --product insync --to azure-ad --dry-run
+  $ migrate provisioning-switch --product insync --to azure-ad
+  $ migrate provisioning-switch --product insync --to azure-ad --yes --attest switch-method
+                                           unattended: the switch was done in the console after exit 3
+  $ migrate rollback                       switch back, verified against the same snapshot`,
+    )
+    .action(async (opts: { product: string; to: string; junit?: string }, cmd: Command) => {
+      const { runInsyncCommand } = await import('../actions/provisioning-switch.js');
+      await runInsyncCommand(cmd, 'switch', opts.to);
+    });
+}
