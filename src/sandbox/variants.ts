@@ -21,7 +21,7 @@ export interface VariantSettings {
   idpEditPending?: boolean;
   groupPatchStatus?: 200 | 204;
   scimPostAdoptsSynced?: boolean;
-  /** What ZIA SCIM does with a group (and a department value) named like a directory-synced one (issue 17 §1b). */
+  /** What ZIA SCIM does with a group (and a department value) named like a directory-synced one (issue 17, part 1b). */
   scimGroupAdoption?: 'by-name' | 'new-group';
   /** ZPA simulation (startZpaSimulation): what the ZPA SCIM service does with `filter`. */
   zpaScimFilter?: 'supported' | 'ignored' | 'refused';

@@ -21,18 +21,18 @@ describe('the dry-run plan counts the activations the run will perform', () => {
   let h: Harness;
   afterEach(async () => h?.close());
 
-  it('ad-to-scim: the activation after the flag write is planned as "will run after step 3", and the run performs it', async () => {
+  it('ad-to-scim: the activation after the flag write is planned as "will run after step 4", and the run performs it', async () => {
     h = await startHarness({ users: 30 });
     const { plan } = await h.run(adToScimFlow, { dryRun: true });
     const activate = plan.steps.find((s) => s.id === 'activate-flag')!;
     expect(activate.observation.state).toBe('pending');
     expect(activate.observation.detail).toMatch(
-      /^will run after step 3 \(Enable "Disable Directory Sync & Enable SCIM Provisioning"\); observed now: no changes pending activation$/,
+      /^will run after step 4 \(Enable "Disable Directory Sync & Enable SCIM Provisioning"\); observed now: no changes pending activation$/,
     );
-    expect(activate.after).toEqual([{ id: 'enable-migrate-flag', step: 3, title: 'Enable "Disable Directory Sync & Enable SCIM Provisioning"' }]);
-    expect(plan.steps.find((s) => s.id === 'activate-scim')!.observation.detail).toMatch(/^will run after step 5 /);
+    expect(activate.after).toEqual([{ id: 'enable-migrate-flag', step: 4, title: 'Enable "Disable Directory Sync & Enable SCIM Provisioning"' }]);
+    expect(plan.steps.find((s) => s.id === 'activate-scim')!.observation.detail).toMatch(/^will run after step 6 /);
     const text = renderPlan(createOutput({ color: false }), plan);
-    expect(text).toContain(' 4. Activate: directory sync off for the repository — pending: will run after step 3');
+    expect(text).toContain(' 5. Activate: directory sync off for the repository — pending: will run after step 4');
     expect(text).toContain(`${wouldChange(plan).length} step(s) would change something`);
 
     const ran = await applied(h, adToScimFlow);
