@@ -48,7 +48,7 @@ export interface IdpProvisioner {
    */
   explainMissing(run: StepRun<MigrationContext>): Promise<string>;
   /**
-   * Optional (issue 17 §1b): the group displayNames and department values this IdP would push, for
+   * Optional (issue 17, part 1b): the group displayNames and department values this IdP would push, for
    * the groups forecast before the flip; without it the forecast says "not forecast" and the
    * check after the initial cycle decides. Read-only.
    */

@@ -23,7 +23,7 @@ export interface VariantSettings {
   scimPostAdoptsSynced?: boolean;
   /** Entra simulation: how the Zscaler app maps userName (an administrator's choice the forecast must read). */
   entraUserMapping?: 'upn' | 'mail' | 'suffix-rewrite' | 'expression';
-  /** What ZIA SCIM does with a group (and a department value) named like a directory-synced one (issue 17 §1b). */
+  /** What ZIA SCIM does with a group (and a department value) named like a directory-synced one (issue 17, part 1b). */
   scimGroupAdoption?: 'by-name' | 'new-group';
   /** ZPA simulation (startZpaSimulation): what the ZPA SCIM service does with `filter`. */
   zpaScimFilter?: 'supported' | 'ignored' | 'refused';

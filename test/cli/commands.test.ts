@@ -104,7 +104,7 @@ describe('migrate against a sandbox in another process', () => {
     expect(forecast.counts.adopted).toBeGreaterThan(0);
     expect(forecast.examples.adopted.length).toBeGreaterThan(0);
     expect(doc.plan.changesPending).toBe(true);
-    // The groups snapshot and forecast (issue 17 §1b) are in the JSON plan.
+    // The groups snapshot and forecast (issue 17, part 1b) are in the JSON plan.
     const groups = doc.plan.steps.find((s: { id: string }) => s.id === 'groups-snapshot');
     expect(groups.observation.facts).toMatchObject({ assumedReading: 'by-name', groups: { twins: 0 }, departments: { twins: 0 } });
     expect(groups.observation.facts.ziaGroups).toBeGreaterThan(0);

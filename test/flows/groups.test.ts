@@ -3,7 +3,7 @@ import { CrashAfter, startHarness, type Harness } from './harness.js';
 import { adToScimFlow } from './entra-flows.js';
 
 /**
- * Issue 17 §1b: ZIA policies name groups and departments by id. The groups snapshot and forecast
+ * Issue 17, part 1b: ZIA policies name groups and departments by id. The groups snapshot and forecast
  * before the flip, and the check after the initial cycle, against the sandbox's two readings of the
  * undocumented fact (variant zia-scim-group-adoption=by-name|new-group).
  */
@@ -25,7 +25,7 @@ async function snapshotOf(h: Harness): Promise<{ groups: Entry[]; departments: E
   return state!.flows['ad-to-scim']!.steps['groups-snapshot']!.outputs as unknown as { groups: Entry[]; departments: Entry[]; assumedReading: string };
 }
 
-describe('groups and departments keep their identity (issue 17 §1b)', () => {
+describe('groups and departments keep their identity (issue 17, part 1b)', () => {
   let h: Harness;
   afterEach(async () => h?.close());
 

@@ -5,7 +5,7 @@ import type { IdpGroupsInScope, IdpProvisioner } from '../../idps/provisioner.js
 import type { MigrationContext } from '../context.js';
 
 /**
- * Issue 17 §1b: groups and departments keep their identity. ZIA's URL filtering, firewall and SSL
+ * Issue 17, part 1b: groups and departments keep their identity. ZIA's URL filtering, firewall and SSL
  * rules name groups and departments by id; if SCIM creates a second "Finance" beside the one
  * directory sync made, every rule on the old one silently stops matching.
  *
@@ -18,7 +18,7 @@ import type { MigrationContext } from '../context.js';
  *   with at least its members, and no same-named twin appeared.
  */
 
-const DOC = 'issue 17 §1b (ZIA policies name groups and departments by id)';
+const DOC = 'ZIA "Understanding SCIM" (SCIM updates users\' groups and departments; policies name them by id)';
 
 type Kind = 'group' | 'department';
 /** [id, name, members] */
@@ -195,9 +195,14 @@ function asEntries(v: JsonValue | undefined): Entry[] {
   return Array.isArray(v) ? (v as Entry[]) : [];
 }
 
-/** The findings of a snapshot against ZIA now: lost ids, lost members, twins. */
-function compare(kind: Kind, before: Entry[], now: Entry[]): string[] {
-  const out: string[] = [];
+/**
+ * A snapshot against ZIA now. Blocking: an id gone, or a same-named twin beside it. Reported only:
+ * fewer members than before the flip (users the IdP does not push lose the membership once SCIM
+ * manages the group; parity names those users).
+ */
+function compare(kind: Kind, before: Entry[], now: Entry[]): { blocking: string[]; fewerMembers: string[] } {
+  const blocking: string[] = [];
+  const fewerMembers: string[] = [];
   const nowById = new Map(now.map((e) => [e[0], e]));
   const nowByName = byName(now);
   const known = new Set(before.map((e) => e[0]));
@@ -205,18 +210,18 @@ function compare(kind: Kind, before: Entry[], now: Entry[]): string[] {
     const cur = nowById.get(old[0]);
     const twins = (nowByName.get(old[1].trim().toLowerCase()) ?? []).filter((e) => !known.has(e[0]));
     if (!cur) {
-      out.push(`${label(kind, old)} is gone${twins.length ? ` (${twins.map((t) => t[0]).join(', ')} in its place)` : ''}: ${policyImpact(kind, old, 'now')}`);
-      continue;
-    }
-    if (twins.length > 0) {
-      out.push(
+      blocking.push(
+        `${label(kind, old)} is gone${twins.length ? ` (${twins.map((t) => t[0]).join(', ')} in its place)` : ''}: ${policyImpact(kind, old, 'now')}`,
+      );
+    } else if (twins.length > 0) {
+      blocking.push(
         `${label(kind, old)} has a same-named twin ${twins.map((t) => `${t[0]} (${t[2]} member(s))`).join(', ')}: ${policyImpact(kind, old, 'now')} that moved to the twin`,
       );
     } else if (cur[2] < old[2]) {
-      out.push(`${label(kind, old)} has ${cur[2]} member(s), ${old[2]} before the flip: ${policyImpact(kind, old, 'now')} for the ${old[2] - cur[2]} missing`);
+      fewerMembers.push(`${label(kind, old)} has ${cur[2]} member(s), ${old[2]} before the flip`);
     }
   }
-  return out;
+  return { blocking, fewerMembers };
 }
 
 /** After the initial cycle: every snapshot id still there with its members, and no twin. */
@@ -240,17 +245,28 @@ export function groupsVerifyStep(): Step<MigrationContext> {
       const now = await readZia(run.ctx);
       const groups = compare('group', asEntries(snap?.groups), now.groups);
       const departments = compare('department', asEntries(snap?.departments), now.departments);
-      const findings = groups.length + departments.length;
+      const findings = groups.blocking.length + departments.blocking.length;
+      const fewer = [...groups.fewerMembers, ...departments.fewerMembers];
       if (findings > 0) {
-        // The first examples of each kind, so a flood of group findings does not hide the departments.
         throw new UserError(
-          `${findings} group/department finding(s) after the initial cycle (${groups.length} group(s), ${departments.length} department(s)):${lines(groups)}${lines(departments)}`,
+          `${findings} group/department finding(s) after the initial cycle (${groups.blocking.length} group(s), ${departments.blocking.length} department(s)):${lines(groups.blocking)}${lines(departments.blocking)}`,
           {
             hint: 'Point the policies at the surviving ids, or merge the twin back (delete the SCIM-made twin and make the IdP send the existing name), then run ad-to-scim again to re-verify.',
           },
         );
       }
-      return { ok: true, verifiedAt: new Date().toISOString(), groups: asEntries(snap?.groups).length, departments: asEntries(snap?.departments).length };
+      if (fewer.length > 0) {
+        run.ctx.out.warn(
+          `${fewer.length} group(s)/department(s) kept their ids but have fewer members than before the flip (users the IdP does not push lose the membership once SCIM manages the group; parity names them):${lines(fewer)}`,
+        );
+      }
+      return {
+        ok: true,
+        verifiedAt: new Date().toISOString(),
+        groups: asEntries(snap?.groups).length,
+        departments: asEntries(snap?.departments).length,
+        fewerMembers: fewer.slice(0, 20),
+      };
     },
   };
 }

@@ -7,7 +7,7 @@ import type { IdpGroupsInScope } from '../provisioner.js';
 import { findJob, graphOf } from './provisioner.js';
 
 /**
- * Issue 17 §1b, the Entra side of the groups forecast: the group displayNames and department values
+ * Issue 17, part 1b, the Entra side of the groups forecast: the group displayNames and department values
  * the Zscaler app's job would push. Groups: the groups assigned to the app (not with Default Access,
  * G10), named as the group rule's `displayName` mapping sends them. Departments: the values of the
  * enterprise `department` attribute the user rule maps, read from the directory in scope (Entra's

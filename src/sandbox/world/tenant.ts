@@ -137,7 +137,7 @@ export interface TenantOptions {
   /**
    * A SCIM group POST (or department value) named like a directory-synced group (department):
    * 'by-name' takes it over (same id, the default), 'new-group' creates a second one beside it
-   * (variant `zia-scim-group-adoption`; Zscaler documents neither, docs/vendor-facts.md, issue 17 §1b).
+   * (variant `zia-scim-group-adoption`; Zscaler documents neither, docs/vendor-facts.md, issue 17, part 1b).
    */
   scimGroupAdoption?: 'by-name' | 'new-group';
 }
