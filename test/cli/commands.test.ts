@@ -115,7 +115,7 @@ describe('migrate against a sandbox in another process', () => {
     expect(r.code).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuites');
-    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 12); // preflight checks + steps
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(8 + 13); // preflight checks + steps
     expect(xml).toContain('would: PUT /authSettings');
   });
 
