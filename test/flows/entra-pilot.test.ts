@@ -130,6 +130,23 @@ describe('pilot users before Start', () => {
     expect(steps['entra-pilot']!.outputs!.users).toEqual([a.toLowerCase(), b.toLowerCase()]);
   });
 
+  it('after a failed pilot the operator drops the failing user: the verified one is not provisioned again, the new list runs', async () => {
+    h = await startHarness({ users: 20 });
+    const [a, b] = namePilot(h);
+    const c = h.sandbox.world.directory.users[6]!.userPrincipalName;
+    h.sandbox.world.entra.userFaults.set(b.toLowerCase(), { errorCode: 'SystemForCrossDomainIdentityManagementBadResponse', reason: 'refused' });
+    await expect(h.run(adToScimFlow)).rejects.toThrow(`pilot user ${b.toLowerCase()} failed`);
+    expect(onDemandRequests(h)).toHaveLength(2);
+    if (h.config.idp.kind !== 'entra') throw new Error('an Entra test');
+    h.config.idp.pilot = { users: [a, c] };
+    // (the cause of b's failure is fixed too, or the initial cycle would keep retrying it)
+    h.sandbox.world.entra.userFaults.clear();
+    expect((await h.run(adToScimFlow, { ctx: h.ctx() })).completed).toBe(true);
+    // a was verified before: only c is provisioned on demand by the second run.
+    expect(onDemandRequests(h)).toHaveLength(3);
+    expect((await h.store.load())!.flows['ad-to-scim']!.steps['entra-pilot']!.outputs!.users).toEqual([a.toLowerCase(), c.toLowerCase()]);
+  });
+
   it('dry-run: names the pilot users it would provision and writes nothing', async () => {
     h = await startHarness({ users: 20, tweak: (c) => ((c.idp as Record<string, unknown>).pilot = { sample: 3, seed: 'change-42' }) });
     h.sandbox.resetLog();

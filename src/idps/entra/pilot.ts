@@ -37,16 +37,24 @@ type Progress = Record<string, PilotRecord>;
 
 const lower = (v: string): string => v.trim().toLowerCase();
 
+/** The configured pilot, as the checkpoint compares it (a changed `idp.pilot` chooses its users afresh). */
+const pilotKey = (run: StepRun<MigrationContext>): string => JSON.stringify(configOf(run.ctx, 'entra').pilot ?? null);
+
 async function saveProgress(run: StepRun<MigrationContext>, names: string[], progress: Progress): Promise<void> {
-  await run.saveSnapshot({ ...(run.snapshot ?? {}), entraPilot: { users: names, progress: JSON.parse(JSON.stringify(progress)) as JsonValue } as JsonValue });
+  const entraPilot = { pilot: pilotKey(run), users: names, progress: JSON.parse(JSON.stringify(progress)) as JsonValue };
+  await run.saveSnapshot({ ...(run.snapshot ?? {}), entraPilot });
 }
 
-/** The pilot's user list and progress, written together (`users` the names, `progress` per user). */
+/**
+ * The pilot's users and progress as the checkpoint holds them (snapshot `entraPilot`). The users
+ * chosen are reused only while `idp.pilot` is unchanged (a sample stays the sample it was); the
+ * progress of each user (its ZIA id before, its verification) is kept whatever the configuration.
+ */
 function heldPilot(run: StepRun<MigrationContext>): { names: string[] | undefined; progress: Progress } {
   const held = run.snapshot?.entraPilot;
   if (!held || typeof held !== 'object' || Array.isArray(held)) return { names: undefined, progress: {} };
   const h = held as Record<string, JsonValue>;
-  const names = Array.isArray(h.users) ? h.users.filter((n): n is string => typeof n === 'string') : undefined;
+  const names = h.pilot === pilotKey(run) && Array.isArray(h.users) ? h.users.filter((n): n is string => typeof n === 'string') : undefined;
   const progress = h.progress && typeof h.progress === 'object' && !Array.isArray(h.progress) ? (JSON.parse(JSON.stringify(h.progress)) as Progress) : {};
   return { names, progress };
 }
