@@ -208,6 +208,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const idpName = 'Entra ID';
   const tenant = new ZiaTenant({
     orgId,
+    // The tenant's registered domains: the directory's, and the second one a suffix rewrite moves users to.
+    // One list: /orgInformation/lite serves it and the SCIM service refuses userNames outside it.
+    domains: directory.domain ? [directory.domain, rewrittenDomain(directory.domain)] : [],
     idps: [
       { id: idpId, name: idpName },
       { id: idpId + 1, name: 'Okta (legacy)' },
@@ -266,8 +269,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.ziaClock ? { now: opts.ziaClock } : {}),
       faults,
       ...(variant.authSettingsPut ? { authSettingsPut: variant.authSettingsPut } : {}),
-      // The tenant's registered domains: the directory's, and the second one a suffix rewrite moves users to.
-      domains: directory.domain ? [directory.domain, rewrittenDomain(directory.domain)] : [],
       idpConsole: async (action) => {
         if (!idpSim) throw new Error('the IdP simulation has not started yet');
         await idpSim.operate(action);

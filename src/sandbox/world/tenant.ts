@@ -122,6 +122,12 @@ export interface TenantOptions {
   orgId: string;
   idps: { id: number; name: string }[];
   now?: () => number;
+  /**
+   * The domains registered with the tenant (GET /orgInformation/lite `domains`). SCIM refuses a userName in
+   * any other domain (docs/vendor-facts.md, "Unregistered domains and the 128-group limit, simulated");
+   * empty or absent: no domain is known and none is refused.
+   */
+  domains?: string[];
   /** The orgAuthType this AD tenant reports (unconfirmed; variant `ad-org-auth-type`, default ORG_AUTH_TYPE_AD). */
   adOrgAuthType?: string;
   /**
@@ -172,6 +178,8 @@ export function newBearerToken(): string {
 
 export class ZiaTenant {
   readonly orgId: string;
+  /** The registered domains, as the tenant was given them (lower case). */
+  readonly domains: readonly string[];
   private active: AuthSettings;
   private pending: AuthSettings | undefined;
   readonly idps = new Map<number, ZiaIdp>();
@@ -208,6 +216,7 @@ export class ZiaTenant {
 
   constructor(opts: TenantOptions) {
     this.orgId = opts.orgId;
+    this.domains = (opts.domains ?? []).map((d) => d.toLowerCase());
     this.now = opts.now ?? Date.now;
     this.adOrgAuthType = opts.adOrgAuthType ?? ORG_AUTH_TYPE_AD;
     this.idpEditPending = opts.idpEditPending ?? false;
@@ -648,6 +657,7 @@ export class ZiaTenant {
    * adopt, so a new user is created beside the old one (the vendor's warned-of duplicates).
    */
   scimCreateUser(idpId: number, f: UserFields, opts: { adoptSynced?: boolean } = {}): { user: ZiaUserRecord; adopted: boolean } {
+    this.requireRegisteredDomain(f.userName);
     const key = `${idpId}|${f.userName.toLowerCase()}`;
     if (this.scimUserByName.has(key)) {
       throw new TenantError(409, 'uniqueness', `a user with userName "${f.userName}" already exists`);
@@ -686,6 +696,26 @@ export class ZiaTenant {
     return { user: rec, adopted };
   }
 
+  /**
+   * "The domain in the username must be registered with your tenant" (Understanding SCIM): a SCIM userName
+   * outside the registered domains is refused. Status, scimType and words are not documented: inferred
+   * (docs/vendor-facts.md, "Unregistered domains and the 128-group limit, simulated"). Directory sync
+   * never comes here (it syncs registered domains only).
+   */
+  private requireRegisteredDomain(userName: string): void {
+    if (this.domains.length === 0) return;
+    const at = userName.lastIndexOf('@');
+    const domain = at > 0 ? userName.slice(at + 1).toLowerCase() : '';
+    if (this.domains.includes(domain)) return;
+    throw new TenantError(
+      400,
+      'invalidValue',
+      domain
+        ? `userName "${userName}": the domain ${domain} is not registered with this tenant (registered: ${this.domains.join(', ')}); register it in ZIA or map userName into a registered domain`
+        : `userName "${userName}" has no domain; it must be in a domain registered with this tenant (${this.domains.join(', ')})`,
+    );
+  }
+
   /** SCIM PUT (and the result of a PATCH): replaces the SCIM-managed attributes. */
   scimReplaceUser(idpId: number, id: number, f: UserFields): ZiaUserRecord {
     const rec = this.scimUser(idpId, id);
@@ -694,6 +724,7 @@ export class ZiaTenant {
     const newKey = `${idpId}|${f.userName.toLowerCase()}`;
     const oldKey = `${idpId}|${rec.userName.toLowerCase()}`;
     if (newKey !== oldKey) {
+      this.requireRegisteredDomain(f.userName);
       if (this.scimUserByName.has(newKey)) throw new TenantError(409, 'uniqueness', `a user with userName "${f.userName}" already exists`);
       this.scimUserByName.delete(oldKey);
       this.scimUserByName.set(newKey, rec.id);
@@ -808,8 +839,8 @@ export class ZiaTenant {
         const u = this.users.get(uid);
         if (!u) continue;
         if (u.groupIds.length >= 128) {
-          // docs/vendor-facts.md F24: at most 128 groups per user.
-          throw new TenantError(400, 'invalidValue', `user ${uid} already belongs to 128 groups, the ZIA maximum`);
+          // docs/vendor-facts.md F24: at most 128 groups per user. Named by its SCIM id: SCIM never shows the admin-API id.
+          throw new TenantError(400, 'invalidValue', `user ${this.scimUserId(uid)} already belongs to 128 groups, the ZIA maximum`);
         }
         rec.memberIds.add(uid);
         u.groupIds.push(rec.id);

@@ -42,8 +42,6 @@ export interface ZiaServerOptions {
   now?: () => number;
   /** PUT /authSettings: 'full' (default) refuses a body missing a field a GET shows; 'partial' merges what is sent (variant authsettings-put). */
   authSettingsPut?: 'full' | 'partial';
-  /** The domains registered to the tenant (GET /orgInformation/lite `domains`). */
-  domains?: string[];
   /** POST /portal/idp-console: the configured IdP's simulation plays the administrator at its console. */
   idpConsole?: (action: IdpAction) => Promise<void>;
 }
@@ -321,7 +319,7 @@ export async function startZiaServer(opts: ZiaServerOptions): Promise<RunningSer
           orgId: Number(tenant.orgId),
           name: 'Sandbox Org',
           cloudName: 'zscalerthree.net',
-          domains: opts.domains ?? [],
+          domains: [...tenant.domains],
           orgDisabled: false,
         });
       } else if (resource === '/status' && m === 'GET') {
