@@ -18,6 +18,8 @@ export async function startCore(
     now?: () => number;
     pageCap?: number;
     postAdoptsSynced?: boolean;
+    /** Registered domains: SCIM refuses userNames outside them (none given: none refused). */
+    domains?: string[];
   } = {},
 ) {
   const directory = generateDirectory({ users: opts.users ?? 50, seed: 7 });
@@ -27,6 +29,7 @@ export async function startCore(
       { id: 61233, name: 'Entra ID' },
       { id: 61234, name: 'Okta (legacy)' },
     ],
+    ...(opts.domains ? { domains: opts.domains } : {}),
   });
   tenant.syncNow(directory);
   const log = new RequestLog();

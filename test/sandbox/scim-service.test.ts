@@ -106,6 +106,34 @@ describe('users', () => {
     expect(bad.status).toBe(400);
   });
 
+  test('a userName in a domain not registered with the tenant → 400 invalidValue naming the domain, on POST, PUT and PATCH; nothing stored', async () => {
+    const c = await startCore({ users: 30, domains: ['example.test'] });
+    try {
+      const { base: b, token: t } = await enableScim(c);
+      const hh = { authorization: `Bearer ${t}`, 'content-type': 'application/scim+json' };
+      const before = c.tenant.users.size;
+      const r = await call(`${b}/Users`, { method: 'POST', headers: hh, json: newUser('ann@elsewhere.example') });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidValue' });
+      expect(r.body.detail).toMatch(/elsewhere\.example is not registered with this tenant \(registered: example\.test\)/);
+      expect(c.tenant.users.size).toBe(before);
+      // In a registered domain (any case) it is created; then renaming it into an unregistered domain is refused.
+      const ok = await call(`${b}/Users`, { method: 'POST', headers: hh, json: newUser('ann@Example.TEST') });
+      expect(ok.status).toBe(201);
+      const put = await call(`${b}/Users/${ok.body.id}`, { method: 'PUT', headers: hh, json: newUser('ann@elsewhere.example') });
+      expect([put.status, put.body.scimType]).toEqual([400, 'invalidValue']);
+      const patch = await call(`${b}/Users/${ok.body.id}`, {
+        method: 'PATCH',
+        headers: hh,
+        json: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'userName', value: 'ann@elsewhere.example' }] },
+      });
+      expect([patch.status, patch.body.scimType]).toEqual([400, 'invalidValue']);
+      expect((await call(`${b}/Users/${ok.body.id}`, { headers: hh })).body.userName).toBe('ann@Example.TEST');
+    } finally {
+      await c.stop();
+    }
+  });
+
   test('a directory-synced user is listed although no SCIM client created it; Entra finds it and PATCHes it, a POST is a conflict', async () => {
     const du = core.directory.users[3]!;
     const before = [...core.tenant.users.values()].find((u) => u.userName === du.userPrincipalName)!;
