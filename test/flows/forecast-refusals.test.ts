@@ -59,7 +59,11 @@ describe('adoption forecast: unregistered domains and the 128-group limit agains
     const logs = entra.logs.filter((l) => l.provisioningStatusInfo.status === 'failure');
     expect(logs.length).toBeGreaterThan(0);
     const refusedDomain = new Set(
-      logs.filter((l) => l.sourceIdentity.identityType === 'User' && /is not registered with this tenant/.test(l.provisioningStatusInfo.errorInformation?.reason ?? '')).map((l) => l.sourceIdentity.id),
+      logs
+        .filter(
+          (l) => l.sourceIdentity.identityType === 'User' && /is not registered with this tenant/.test(l.provisioningStatusInfo.errorInformation?.reason ?? ''),
+        )
+        .map((l) => l.sourceIdentity.id),
     );
     const byScimId = new Map([...entra.targetIds].map(([entraId, scimId]) => [scimId, entraId]));
     const refusedGroups = new Set(
@@ -72,7 +76,11 @@ describe('adoption forecast: unregistered domains and the 128-group limit agains
     expect([...refusedDomain].sort()).toEqual(forecastUnregistered.sort());
     expect([...refusedGroups]).toEqual(forecastOverLimit);
     // Nothing else failed: every failure is one of the two forecast causes.
-    expect(logs.filter((l) => !refusedDomain.has(l.sourceIdentity.id) && !/already belongs to 128 groups/.test(l.provisioningStatusInfo.errorInformation?.reason ?? ''))).toEqual([]);
+    expect(
+      logs.filter(
+        (l) => !refusedDomain.has(l.sourceIdentity.id) && !/already belongs to 128 groups/.test(l.provisioningStatusInfo.errorInformation?.reason ?? ''),
+      ),
+    ).toEqual([]);
     // No ZIA user was created in the unregistered domain.
     expect([...h.sandbox.world.tenant.users.values()].filter((u) => u.userName.endsWith(`@${UNREGISTERED}`))).toEqual([]);
   });
