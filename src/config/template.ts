@@ -111,6 +111,7 @@ idp:
   servicePrincipal:
     displayName: ${q(a.servicePrincipal)}${c('the Zscaler enterprise app (or id: / appId:)')}
   initialCycleTimeoutMinutes: 240
+  # pilot: { sample: 5 }${c('optional: provision a few users on demand first (or users: [jane@example.com])')}
 
 directory:
   url: ${q(a.ldapUrl)}${c('ldaps:// (or ldap:// with StartTLS); plain ldap only with insecure: true')}
@@ -137,6 +138,8 @@ guards:
   maxSyncAgeHours: 24${c('directory sync must have run this recently')}
   minScopePercent: 50${c("refuse a directory scope holding under this share of ZIA's users")}
   maxForecastDuplicates: 0${c('block the flip when the IdP would create more users a second time')}
+  groupAdoption: by-name${c('or new-group: assume ZIA SCIM makes a second group of the same name')}
+  keepEntraDeleteThreshold: false${c("true: rollback leaves Entra's stricter delete threshold in place")}
 
 operator:
   kind: person${c('console-only steps are done by a person at the prompt')}

@@ -1,4 +1,5 @@
 import { parseConfig } from '../../src/config/load.js';
+import { guardsConfigSchema } from '../../src/config/schema.js';
 import { PLACEHOLDER_ANSWERS, renderConfigTemplate, secretVariables, type InitAnswers } from '../../src/config/template.js';
 
 /** The file `migrate init` writes: valid, commented, and its comments in one column. */
@@ -39,5 +40,21 @@ describe('the configuration template', () => {
 
   it('lists the cloud names it is given', () => {
     expect(renderConfigTemplate(PLACEHOLDER_ANSWERS, { clouds: ['zscaler', 'zscalerthree'] })).toMatch(/cloud: "zscalerthree" +# zscaler, zscalerthree\n/);
+  });
+
+  it('names every guard the configuration accepts, so an administrator sees each safety limit it can set', () => {
+    const text = renderConfigTemplate(PLACEHOLDER_ANSWERS);
+    const guards = parseConfig(text, 't.yaml').guards;
+    for (const key of Object.keys(guardsConfigSchema.unwrap().shape)) expect(text).toMatch(new RegExp(`^  ${key}: `, 'm'));
+    // What the file states is what the defaults are: writing it out changes nothing.
+    expect(guards).toEqual(guardsConfigSchema.parse(undefined));
+  });
+
+  it('offers the Entra pilot as a commented line that validates once uncommented', () => {
+    const text = renderConfigTemplate(PLACEHOLDER_ANSWERS);
+    const pilot = /^  # (pilot: .*?)\s+#/m.exec(text);
+    expect(pilot).not.toBeNull();
+    const config = parseConfig(text.replace(pilot![0], `  ${pilot![1]} #`), 't.yaml');
+    expect(config.idp).toMatchObject({ kind: 'entra', pilot: { sample: 5 } });
   });
 });
