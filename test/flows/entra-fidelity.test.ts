@@ -125,4 +125,20 @@ describe('later cycles: the flow waits for retries, or reports the objects that 
     const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
     expect(steps['verify-parity']?.status ?? 'pending').toBe('pending');
   });
+
+  it('a refusal a retry cannot clear: the run stops once the retry cycle fails the same objects again, not at the end of its four-hour budget', async () => {
+    // ZIA refusing Entra's PATCH dialect (HTTP 400) fails every update in every cycle; the budget stays at its default.
+    h = await startHarness({ users: 20, sandbox: { speed: 20_000, variants: 'scim-patch-dialect=rfc' } });
+    expect(h.config.idp).toMatchObject({ initialCycleTimeoutMinutes: 240 });
+    const err = (await h.run(adToScimFlow).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(
+      /objects still fail to provision after Entra retried them: the cycle that ended at \S+ failed the same \d+ object\(s\) for the same reasons/,
+    );
+    expect(err.message).toMatch(/answered HTTP 400: unknown PATCH op "Replace"/);
+    // It watched at least the initial cycle and one retry cycle before judging.
+    const cycles = new Set(h.sandbox.world.entra.logs.filter((l) => l.provisioningStatusInfo.status === 'failure').map((l) => l.cycleId));
+    expect(cycles.size).toBeGreaterThanOrEqual(2);
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['entra-initial-cycle']?.status).not.toBe('done');
+  });
 });

@@ -216,7 +216,7 @@ function observeCycle(job: SyncJob, since: string | undefined): Observation {
     return {
       state: 'pending',
       detail: `the cycle that ended at ${errors.endedAt} left ${errors.escrowed ?? 'some'} object(s) failing; Entra retries them in its next cycle (about every 40 minutes)`,
-      facts: { failing: errors.escrowed ?? -1 },
+      facts: { failing: errors.escrowed ?? -1, cycleEndedAt: errors.endedAt },
     };
   }
   const p = progressOf(job);
@@ -321,6 +321,39 @@ export async function explainNotProvisioned(run: StepRun<MigrationContext>): Pro
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
+/**
+ * A logged reason a later cycle may clear without anyone acting: the target was busy, down or slow
+ * (HTTP 408, 429, 5xx, a timeout). Other refusals (a value refused, a conflict) come back every cycle.
+ */
+const CLEARS_BY_ITSELF =
+  /\b(?:HTTP|StatusCode:?)\s*(?:408|429|5\d\d)\b|ServiceUnavailable|InternalServerError|TooManyRequests|BadGateway|GatewayTimeout|timed? ?out/i;
+
+/**
+ * Entra retries failed objects in its next cycles (docs/vendor-facts.md G15). When two cycles in a
+ * row end with the same objects failing for the same reasons, none of which clears by itself, the
+ * retry changed nothing and the rest of the budget (hours by default) would be spent waiting for it.
+ * `judge` turns that observation into `blocked`; `unchanged` says which objects and why.
+ */
+function retryWatch(ctx: MigrationContext, since: string | undefined) {
+  let previous: { endedAt: string; signature: string | undefined } | undefined;
+  const watch = {
+    unchanged: undefined as { endedAt: string; failed: Awaited<ReturnType<typeof failedObjects>> } | undefined,
+    async judge(seen: Observation): Promise<Observation> {
+      const endedAt = seen.facts?.cycleEndedAt;
+      if (since === undefined || typeof endedAt !== 'string' || endedAt === previous?.endedAt) return seen;
+      const failed = await failedObjects(ctx, since);
+      const stubborn = failed.length > 0 && failed.every((f) => !CLEARS_BY_ITSELF.test(f.reason));
+      const signature = stubborn ? JSON.stringify(failed.map((f) => `${f.type} ${f.name}: ${f.reason}`).sort()) : undefined;
+      const repeated = signature !== undefined && previous?.signature === signature;
+      previous = { endedAt, signature };
+      if (!repeated) return seen;
+      watch.unchanged = { endedAt, failed };
+      return { state: 'blocked', detail: `the retry cycle that ended at ${endedAt} failed the same ${failed.length} object(s) again`, facts: seen.facts };
+    },
+  };
+  return watch;
+}
+
 /** Wait for the initial cycle with a progress bar; a quarantine stops the run with its explanation. */
 export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
   return {
@@ -342,13 +375,22 @@ export function entraInitialCycleStep(doc: string): Step<MigrationContext> {
       const { ctx } = run;
       const since = cycleReference(run);
       const minutes = configOf(ctx, 'entra').initialCycleTimeoutMinutes;
+      const retries = retryWatch(ctx, since);
       const seen = await pollUntil(
         ctx,
         'Entra initial cycle',
-        async () => observeCycle((await findJob(ctx)).job, since),
+        async () => retries.judge(observeCycle((await findJob(ctx)).job, since)),
         minutes * 60_000,
         (o) => (typeof o.facts?.done === 'number' && typeof o.facts.total === 'number' ? { done: o.facts.done, total: o.facts.total } : undefined),
       );
+      if (retries.unchanged) {
+        throw new UserError(
+          `objects still fail to provision after Entra retried them: the cycle that ended at ${retries.unchanged.endedAt} failed the same ${retries.unchanged.failed.length} object(s) for the same reasons as the cycle before, and no reason is one that clears by itself (a busy or unreachable service).${describeFailures(retries.unchanged.failed)}`,
+          {
+            hint: 'Waiting longer retries the same refusals. Read the provisioning logs for each object and fix the cause (a value the SCIM service refuses, a duplicate, a mapping), then run the same command again: it keeps watching from here. Or roll back.',
+          },
+        );
+      }
       if (seen.state === 'blocked') {
         throw new UserError(seen.detail, {
           hint:
