@@ -496,8 +496,8 @@ export function createZiaClient(opts: ZiaClientOptions): ZiaClient {
     },
     listUsers: ((o?: { pageSize?: number; stripUnknown?: boolean }) =>
       o?.stripUnknown
-        ? pages('/users', ZiaListedUserSchema, ZIA_MAX_PAGE.users, o.pageSize)
-        : pages('/users', ZiaUserSchema, ZIA_MAX_PAGE.users, o?.pageSize)) as ZiaClient['listUsers'],
+        ? pages('/users', ZiaListedUserSchema, ZIA_MAX_PAGE.users, o.pageSize ?? ZIA_MAX_PAGE.users)
+        : pages('/users', ZiaUserSchema, ZIA_MAX_PAGE.users, o?.pageSize ?? ZIA_MAX_PAGE.users)) as ZiaClient['listUsers'],
     listGroups: (o) => pages('/groups', ZiaGroupSchema, ZIA_MAX_PAGE.groups, o?.pageSize),
     listDepartments: (o) => pages('/departments', ZiaDepartmentSchema, ZIA_MAX_PAGE.departments, o?.pageSize),
   };

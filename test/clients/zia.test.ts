@@ -357,6 +357,10 @@ describe('ZIA client, legacy session', () => {
     const q = f.server.requests.find((r) => r.path.endsWith('/groups'))!.query;
     expect(q.get('pageSize')).toBe('1000');
     expect(q.get('page')).toBe('1');
+    // Users by default at the documented maximum (F18): a million-user tenant is 100 requests per read, not 1,000.
+    f.server.requests.length = 0;
+    await collect(zia.listUsers({ stripUnknown: true }));
+    expect(f.server.requests.filter((r) => r.path.endsWith('/users')).map((r) => r.query.get('pageSize'))).toEqual(['10000']);
   });
 
   it('a failed page is an error, never the end of the list', async () => {
