@@ -201,11 +201,11 @@ function compare(path: string, op: string, actual: unknown, expected: string | n
     const a = Date.parse(actual);
     const e = Date.parse(expected);
     if (Number.isNaN(e)) throw new FilterError(`"${expected}" is not a date for ${path}`);
-    return numCmp(op, a, e);
+    return ordered(op, a, e);
   }
   if (typeof expected === 'number') {
     const a = typeof actual === 'number' ? actual : Number(actual);
-    return numCmp(op, a, expected);
+    return ordered(op, a, expected);
   }
   if (typeof actual !== 'string' && typeof actual !== 'number' && typeof actual !== 'boolean') return op === 'ne';
   let a = String(actual);
@@ -215,30 +215,14 @@ function compare(path: string, op: string, actual: unknown, expected: string | n
     a = a.toLowerCase();
     e = e.toLowerCase();
   }
-  switch (op) {
-    case 'eq':
-      return a === e;
-    case 'ne':
-      return a !== e;
-    case 'co':
-      return a.includes(e);
-    case 'sw':
-      return a.startsWith(e);
-    case 'ew':
-      return a.endsWith(e);
-    case 'gt':
-      return a > e;
-    case 'ge':
-      return a >= e;
-    case 'lt':
-      return a < e;
-    case 'le':
-      return a <= e;
-  }
-  return false;
+  if (op === 'co') return a.includes(e);
+  if (op === 'sw') return a.startsWith(e);
+  if (op === 'ew') return a.endsWith(e);
+  return ordered(op, a, e);
 }
 
-function numCmp(op: string, a: number, e: number): boolean {
+/** eq ne gt ge lt le on two strings (code-unit order) or two numbers; the substring operators are not ordered. */
+function ordered<T extends string | number>(op: string, a: T, e: T): boolean {
   switch (op) {
     case 'eq':
       return a === e;
