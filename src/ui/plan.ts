@@ -16,6 +16,10 @@ function stepLine(out: Output, s: StepPlan, index: number): string {
   const kind = s.kind === 'operator' ? out.color.magenta(' [operator]') : '';
   const lines = [`  ${paint(MARK[state] ?? '?')} ${String(index + 1).padStart(2)}. ${s.title}${kind} — ${paint(state)}: ${s.observation.detail}`];
   for (const change of s.observation.changes ?? []) lines.push(`        ${out.color.dim('would:')} ${change}`);
+  // A wait changes nothing itself: what it waits for may already be true by the time the run reaches it.
+  const wait = s.guide?.wait;
+  if (state === 'pending' && wait)
+    lines.push(`        ${out.color.dim('waits for:')} ${wait.for}; if that is already so when the run gets here, it waits no time`);
   return lines.join('\n');
 }
 

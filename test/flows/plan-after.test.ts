@@ -42,8 +42,13 @@ describe('the dry-run plan counts the activations the run will perform', () => {
     // where ZIA keeps it pending until activated (help.zscaler.com/zia/configuring-scim: "Save and
     // activate the change"), so only there does the run find the second activation already done. The
     // initial-cycle wait is announced too, but the fast sandbox may finish the cycle before the run reaches
-    // the step, which then observes it done: a wait satisfied early, not an unannounced change.
-    const satisfiedEarly = new Set(['activate-scim', 'entra-initial-cycle']);
+    // the step, which then observes it done: the plan marks it as a wait, which may be satisfied early.
+    expect(text).toMatch(
+      /Wait for the initial provisioning cycle — pending: .*\n {8}waits for: a full provisioning cycle that began after Start, with progress; if that is already so when the run gets here, it waits no time/,
+    );
+    const waits = plan.steps.filter((s) => s.guide?.wait).map((s) => s.id);
+    expect(waits).toContain('entra-initial-cycle');
+    const satisfiedEarly = new Set(['activate-scim', ...waits]);
     expect(wouldChange(plan).filter((id) => !satisfiedEarly.has(id) || ran.includes(id))).toEqual(ran);
   });
 
