@@ -67,7 +67,7 @@ describe('product: the target product as a plug-in (src/products/)', () => {
     expect(() => parse(`version: 1\nproduct: zpa\n${ziaSection}${rest}`)).toThrow(/zia: the zia section is for product: zia, but product is zpa/);
     expect(() => parse(`version: 1\n${ziaSection}${zpaSection()}${rest}`)).toThrow(/zpa: the zpa section is for product: zpa, but product is zia/);
     expect(() => parse(`version: 1\n${rest}`)).toThrow(/zia: the zia section is required \(or set product: zpa with a zpa section\)/);
-    expect(() => parse(`version: 1\nproduct: zdx\n${ziaSection}${rest}`)).toThrow(/product must be one of zia, zpa, got "zdx"/);
+    expect(() => parse(`version: 1\nproduct: zdx\n${ziaSection}${rest}`)).toThrow(/product must be one of zia, zpa, insync, got "zdx"/);
   });
 
   it('refuses an 18-digit id written as a number (its last digits are already lost) and asks for quotes', () => {

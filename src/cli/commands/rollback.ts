@@ -35,6 +35,6 @@ Examples:
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
       const { runFlowCommand } = await import('../run-flow.js');
-      await runFlowCommand(cmd, 'rollback', { ...opts, reverse: 'ad-to-scim' });
+      await runFlowCommand(cmd, 'rollback', opts);
     });
 }
