@@ -140,14 +140,6 @@ describe('provisioning-switch on the run path of every product', () => {
     expect(h.sim.tenant.switches).toHaveLength(0);
   });
 
-  test('--json: one document with the steps and the before/after report', async () => {
-    const h = await setup({ operator: 'sandbox' });
-    const r = await h.cli([...SWITCH, '--json']);
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ flow: 'insync-provisioning-switch', completed: true, report: { ok: true } });
-  });
-
   test("a command the configured product does not offer, or another product's flag, is refused with a sentence", async () => {
     const h = await setup({ operator: 'sandbox' });
     const ad = await h.cli(['ad-to-scim', '--dry-run']);
