@@ -49,7 +49,13 @@ export function knownKeysAt(schema: z.ZodType, path: Path, raw: unknown): string
         // The option the value's discriminator names, else every option's keys together.
         const matching = options.filter((o) => {
           const shape = (o._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
-          const lit = shape && disc ? (shape[disc]?._zod.def as unknown as { values?: unknown[] } | undefined)?.values : undefined;
+          // The discriminator's values, through a default or optional wrapper (product: zia | zpa, default zia).
+          let d =
+            shape && disc
+              ? (shape[disc]?._zod.def as unknown as { values?: unknown[]; entries?: Record<string, unknown>; innerType?: z.core.$ZodType } | undefined)
+              : undefined;
+          while (d && !d.values && !d.entries && d.innerType) d = d.innerType._zod.def as unknown as typeof d;
+          const lit = d?.values ?? (d?.entries ? Object.values(d.entries) : undefined);
           return tag !== undefined && lit?.includes(tag);
         });
         if (matching.length === 1) {
