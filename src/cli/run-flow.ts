@@ -1,15 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAnyConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { EXIT, UserError, errorText } from '../engine/errors.js';
 import { acquireLock, type HeldLock } from '../engine/lock.js';
 import { isBlockingCheck, isBlockingStep, runFlow, type Plan } from '../engine/runner.js';
 import {
   EXIT_PLAN_REFUSED,
   approvalCheck,
-  digestOf,
   identityDifferences,
   observationDifferences,
   parseSavedPlan,
@@ -18,36 +15,27 @@ import {
   type SavedPlan,
 } from '../engine/saved-plan.js';
 import { TOOL_VERSION } from '../engine/version.js';
-import type { Flow } from '../engine/step.js';
-import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
-import { createMigrationContext, targetOf, type MigrationContext } from '../flows/context.js';
-import { flowFor, type FlowName } from '../flows/for-config.js';
-import type { MigrationOperator } from '../flows/operator-actions.js';
-import { SandboxOperator } from '../flows/sandbox-operator.js';
-import { applyCheckpointFacts } from '../flows/resume.js';
-import { renderSummary } from '../parity/index.js';
+import type { Target } from '../engine/checkpoint.js';
+import { productOf } from '../products/index.js';
+import type { ProductContext, ProductModule, ProductRun } from '../products/product.js';
 import { planToJUnit } from '../ui/junit.js';
-import { JSON_SCHEMA_VERSION, type Output } from '../ui/output.js';
+import { JSON_SCHEMA_VERSION } from '../ui/output.js';
 import { exitOnInterrupt } from '../ui/interrupt.js';
-import { PersonOperator } from '../ui/person-operator.js';
 import { progressEvents, renderPlan } from '../ui/plan.js';
 import { renderRunbook } from '../ui/runbook.js';
-import type { Prompter } from '../ui/prompts.js';
 import { buildContext, type CliContext } from './build-context.js';
-import { ziaOf } from '../products/zia/config.js';
 
-export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
-  return config.operator.kind === 'sandbox'
-    ? new SandboxOperator(createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }), out)
-    : new PersonOperator(out, prompter);
-}
+/**
+ * The one run path of every product's commands (`migrate ad-to-scim`, `migrate provisioning-switch`,
+ * `migrate rollback`, and the demo's runs): the configuration names the product (src/products), whose
+ * module builds the flow and its context; here are the lock, the checkpoint, the dry-run and its
+ * plan files (--junit, --out, --format markdown), saved plans (--plan), the confirmation at a
+ * terminal, --json, the verification's report and the exit codes.
+ */
 
-/** Read through a function: the compiler cannot see that runFlow's steps set it. */
-const lastParityOf = (ctx: MigrationContext) => ctx.lastParity;
+export { operatorFor } from '../products/scim-run.js';
 
 export interface FlowCommandOptions {
-  acceptPendingChanges?: boolean;
-  adoptObservedState?: boolean;
   junit?: string;
   /** --format: the dry-run's plan as text (default) or as a markdown runbook. */
   format?: 'text' | 'markdown';
@@ -55,23 +43,12 @@ export interface FlowCommandOptions {
   out?: string;
   /** --plan: apply this saved plan only while the tenant still matches it. */
   plan?: string;
-  /** The flow that undoes this one (its steps are the runbook's rollback plan), resolved for the configured IdP. */
-  reverse?: FlowName | { command: string; flow: Flow<MigrationContext> };
 }
 
-/**
- * The configuration's digest, for a saved plan. A plain sha256 is enough and safe: the schema accepts
- * no inline secret, so the validated configuration holds secret references (…Env, …File), never a
- * secret's value. A rotated password therefore leaves a plan valid; pointing at another secret does not.
- * Left out: the SCIM Base URL and token reference (`scim.baseUrl`, `scim.tokenEnv`, `scim.tokenFile`).
- * They are the operator's answers to the Edit IdP step, known only once SCIM is enabled on the IdP
- * (an unattended run adds them after it stopped there, exit 3), and that step checks them live.
- */
-const CONFIG_DIGEST_COVERS =
-  "sha256 of the validated configuration (defaults applied; secret references only, never secret values), without scim.baseUrl, scim.tokenEnv and scim.tokenFile (the Edit IdP step's answers, checked live)";
-function configDigest(config: Config): string {
-  const { baseUrl: _url, tokenEnv: _env, tokenFile: _file, ...scim } = config.scim as Config['scim'] & { tokenEnv?: string; tokenFile?: string };
-  return digestOf({ ...config, scim });
+/** A product's run with what the run path reads of its module: the tenant and the confirmation. */
+export interface ResolvedRun<C extends ProductContext> extends ProductRun<C> {
+  target: Target;
+  confirmation: { name: string; value: string };
 }
 
 /** The runbook's and saved plan's time: SOURCE_DATE_EPOCH (seconds) when set, for reproducible output; else now. */
@@ -81,10 +58,8 @@ function generatedAt(): string {
   return new Date().toISOString();
 }
 
-const commandOf = (flow: Flow<MigrationContext>) => `migrate ${flow.id}`;
-
 /** Reads and checks a saved plan before anything is contacted: the file, its digest, tool, command, tenant and configuration. */
-async function loadApprovedPlan(file: string, flow: Flow<MigrationContext>, config: Config): Promise<SavedPlan> {
+async function loadApprovedPlan<C extends ProductContext>(file: string, run: ResolvedRun<C>): Promise<SavedPlan> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -95,7 +70,7 @@ async function loadApprovedPlan(file: string, flow: Flow<MigrationContext>, conf
     });
   }
   const approved = parseSavedPlan(text, file);
-  const differences = identityDifferences(approved, { flowId: flow.id, target: targetOf(config), configDigest: configDigest(config) });
+  const differences = identityDifferences(approved, { flowId: run.flow.id, target: run.target, configDigest: run.planIdentity.digest });
   if (differences.length > 0) throw stalePlanError(file, differences);
   return approved;
 }
@@ -106,47 +81,40 @@ export function planExitCode(plan: Plan, detailed: boolean): number {
   return EXIT.ok;
 }
 
-/** Runs (or, with --dry-run, plans) a flow from the command line: config, lock, run, report. */
-export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCommandOptions): Promise<void> {
+/** The product a configuration names, its run of this command, and the tenant and confirmation from its own section. */
+export async function resolveRun(
+  module: ProductModule,
+  command: string,
+  config: { product: string },
+  setup: Parameters<ProductModule['run']>[2],
+): Promise<ResolvedRun<ProductContext>> {
+  const section = (config as Record<string, unknown>)[module.kind];
+  const run = await module.run(command, config, setup);
+  return { ...run, target: module.targetOf(section as never), confirmation: module.confirmWith(section as never) };
+}
+
+/** Runs (or, with --dry-run, plans) a product's command from the command line: config, lock, run, report. */
+export async function runFlowCommand(cmd: Command, name: string, extra: FlowCommandOptions & { product?: string }): Promise<void> {
   const cli = buildContext(cmd);
-  const { opts, out } = cli;
-  const any = await loadAnyConfig(opts.config);
-  // An inSync configuration (product: insync) has its own flows; `migrate rollback` reverses its switch.
-  if (any.product === 'insync') {
-    if (name !== 'rollback') throw new UserError(`${opts.config} configures Druva inSync: use \`migrate provisioning-switch --product insync\``);
-    return (await import('./actions/provisioning-switch.js')).runInsyncCommand(cmd, 'rollback');
+  const { opts } = cli;
+  const config = await loadAnyConfig(opts.config);
+  const module = productOf(config.product);
+  // The command must be one the configured product offers (`--product` too, where a command names one).
+  if (extra.product !== undefined && extra.product !== config.product) {
+    throw new UserError(
+      `\`migrate ${name} --product ${String(extra.product)}\` needs a configuration with product: ${String(extra.product)}, but ${opts.config} configures ${module.label} (product: ${config.product})`,
+      { hint: `Pass --config with the ${String(extra.product)} configuration (see README.md). Nothing was contacted.` },
+    );
   }
-  if ((cmd.opts() as { attest?: string }).attest !== undefined) {
-    throw new UserError('--attest applies to a product: insync configuration only; ZIA steps are verified by observation', { hint: 'Drop --attest.' });
-  }
-  const config = any.config;
-  const flow = await flowFor(name, config);
-  if (typeof extra.reverse === 'string') extra = { ...extra, reverse: { command: `migrate ${extra.reverse}`, flow: await flowFor(extra.reverse, config) } };
-  const ctx = createMigrationContext({
-    config,
-    readOnly: opts.dryRun,
-    out,
-    operator: operatorFor(config, out, cli.prompter, opts.dryRun),
-    acceptPendingChanges: extra.acceptPendingChanges,
-    adoptObservedState: extra.adoptObservedState,
-    auditLog: opts.auditLog,
-    reportDir: join(dirname(cli.statePath), 'reports'),
-    // The sandbox is a local simulation: its waits (Sync Now, the Entra cycle) end in moments, so
-    // poll it as `migrate demo` does rather than every 5 s as a real tenant needs.
-    ...(config.operator.kind === 'sandbox' ? { pollIntervalMs: 250 } : {}),
-  });
-  // The plan a person approves is the dry-run's, observed through a read-only context.
-  const planContext = () =>
-    createMigrationContext({
-      config,
-      readOnly: true,
-      out,
-      operator: operatorFor(config, out, cli.prompter, true),
-      acceptPendingChanges: extra.acceptPendingChanges,
+  if (!module.commands.includes(name)) {
+    throw new UserError(`${opts.config} configures ${module.label} (product: ${config.product}), which has no \`migrate ${name}\``, {
+      hint: `Its commands: ${module.commands.map((c) => `\`migrate ${c}\``).join(', ')}. Nothing was contacted.`,
     });
+  }
+  const run = await resolveRun(module, name, config, { cli, flags: extra as Readonly<Record<string, unknown>> });
+  const ctx = run.context(opts.dryRun);
   try {
-    const code = await executeFlow(cli, ctx, flow, extra, planContext);
-    process.exitCode = code;
+    process.exitCode = await executeFlow(cli, run, ctx, extra, true);
   } finally {
     await ctx.close();
   }
@@ -154,13 +122,14 @@ export async function runFlowCommand(cmd: Command, name: FlowName, extra: FlowCo
 
 /**
  * On a terminal, before the first change: the plan, then a question that names the tenant and
- * takes only its Company ID as a yes (like `terraform apply`, but a reflex "yes" cannot approve a
+ * takes only its Company ID (or the product's own such value) as a yes (like `terraform apply`, but a reflex "yes" cannot approve a
  * configuration that points at the wrong tenant). Returns whether the plan was shown.
  */
-async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCtx: MigrationContext): Promise<boolean> {
+async function approvePlan<C extends ProductContext>(cli: CliContext, run: ResolvedRun<C>, planCtx: C): Promise<boolean> {
   const { out, store } = cli;
-  const target = targetOf(planCtx.config);
-  applyCheckpointFacts(planCtx, await store.load());
+  const { flow, target } = run;
+  const state = await store.load();
+  run.resume(planCtx, state);
   const { plan } = await runFlow(flow, planCtx, { store, target, dryRun: true });
   out.print(renderPlan(out, plan));
   // Nothing to approve: no change is planned, or preflight fails and the run stops before writing.
@@ -170,14 +139,14 @@ async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCt
     if (isBlockingStep(s))
       out.warn(`step ${i + 1} (${s.title}) is ${s.observation.state} now: the run observes it again when it gets there, and stops there if it still is.`);
   }
-  const orgId = ziaOf(planCtx.config).orgId;
+  const { name, value } = run.confirmation;
   const answer = await cli.prompter.text(
-    `Apply the ${changes} step(s) that would change ${target.label}? Type its Company ID to confirm (anything else stops):`,
+    `Apply the ${changes} step(s) that would change ${target.label}? Type its ${name} to confirm (anything else stops):`,
     '--auto-approve, or --yes for an unattended run',
   );
-  if (answer !== orgId) {
-    throw new UserError(`not confirmed (the answer was not the Company ID ${orgId}): nothing was changed`, {
-      hint: 'Run the command again and type the Company ID to apply the plan; --auto-approve applies without asking.',
+  if (answer !== value) {
+    throw new UserError(`not confirmed (the answer was not the ${name} ${value}): nothing was changed`, {
+      hint: `Run the command again and type the ${name} to apply the plan; --auto-approve applies without asking.`,
     });
   }
   return true;
@@ -189,15 +158,16 @@ async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCt
  * approved plan (the checkpoint records its digest: it stopped at an operator step, or was
  * interrupted) resumes instead: each remaining step is checked by the runner before it changes anything.
  */
-async function checkApprovedPlan(
+async function checkApprovedPlan<C extends ProductContext>(
   cli: CliContext,
-  flow: Flow<MigrationContext>,
+  run: ResolvedRun<C>,
   approved: SavedPlan,
   file: string,
-  planCtx: MigrationContext,
+  planCtx: C,
   ownContext: boolean,
 ): Promise<void> {
   const { store, out } = cli;
+  const { flow } = run;
   const state = await store.load();
   if (state?.flows[flow.id]?.approvedPlan === approved.digest) {
     out.info(
@@ -207,9 +177,9 @@ async function checkApprovedPlan(
     return;
   }
   try {
-    applyCheckpointFacts(planCtx, state);
-    const { plan } = await runFlow(flow, planCtx, { store, target: targetOf(planCtx.config), dryRun: true });
-    const fresh = toSavedPlan(plan, { configDigest: configDigest(planCtx.config), configCovers: CONFIG_DIGEST_COVERS, state, createdAt: approved.createdAt });
+    run.resume(planCtx, state);
+    const { plan } = await runFlow(flow, planCtx, { store, target: run.target, dryRun: true });
+    const fresh = toSavedPlan(plan, { configDigest: run.planIdentity.digest, configCovers: run.planIdentity.covers, state, createdAt: approved.createdAt });
     const differences = observationDifferences(approved, fresh);
     if (differences.length > 0) throw stalePlanError(file, differences);
   } finally {
@@ -220,20 +190,21 @@ async function checkApprovedPlan(
 
 /**
  * The part shared with `migrate demo`, which builds its context around the sandbox. With
- * `planContext`, a person at a terminal approves the plan before the first change (unless
- * --auto-approve); without a terminal, or with --yes, the run goes ahead as planned by observation.
+ * `confirm`, a person at a terminal approves the plan (observed through a read-only context of its
+ * own) before the first change (unless --auto-approve); without a terminal, or with --yes, the run
+ * goes ahead as planned by observation.
  */
-export async function executeFlow(
+export async function executeFlow<C extends ProductContext>(
   cli: CliContext,
-  ctx: MigrationContext,
-  flow: Flow<MigrationContext>,
+  run: ResolvedRun<C>,
+  ctx: C,
   extra: FlowCommandOptions,
-  planContext?: () => MigrationContext,
+  confirm = false,
 ): Promise<number> {
   const { opts, out, store } = cli;
-  const target = targetOf(ctx.config);
+  const { flow, target } = run;
   // The runner refuses a state file of another tenant before anything is observed or written.
-  applyCheckpointFacts(ctx, await store.load());
+  run.resume(ctx, await store.load());
 
   if (opts.dryRun) {
     const { plan, state } = await runFlow(flow, ctx, { store, target, dryRun: true });
@@ -243,7 +214,7 @@ export async function executeFlow(
       out.error(`no plan saved to ${extra.out}: a blocked plan cannot be applied (fix what blocks it and plan again)`);
     } else if (extra.out) {
       // The one file a dry-run with --out writes (0600: it names the tenant and what it holds).
-      const doc = toSavedPlan(plan, { configDigest: configDigest(ctx.config), configCovers: CONFIG_DIGEST_COVERS, state, createdAt: at });
+      const doc = toSavedPlan(plan, { configDigest: run.planIdentity.digest, configCovers: run.planIdentity.covers, state, createdAt: at });
       await writeFile(extra.out, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
       saved = { file: extra.out, digest: doc.digest };
     }
@@ -253,18 +224,18 @@ export async function executeFlow(
       out.print(
         renderRunbook({
           plan,
-          command: commandOf(flow),
+          command: run.command,
           generatedAt: at,
           toolVersion: TOOL_VERSION,
           ...(saved ? { savedPlan: saved } : {}),
-          guards: Object.entries(ctx.config.guards).map(([k, v]) => ({ key: `guards.${k}`, value: String(v) })),
-          ...(extra.reverse && typeof extra.reverse !== 'string'
+          guards: run.planIdentity.settings,
+          ...(run.reverse
             ? {
                 reverse: {
-                  command: extra.reverse.command,
-                  title: extra.reverse.flow.title,
-                  doc: extra.reverse.flow.doc,
-                  steps: extra.reverse.flow.steps.map((s) => {
+                  command: run.reverse.command,
+                  title: run.reverse.flow.title,
+                  doc: run.reverse.flow.doc,
+                  steps: run.reverse.flow.steps.map((s) => {
                     const guide = s.guide?.(ctx);
                     return { title: s.title, kind: s.kind, doc: s.doc, ...(guide ? { guide } : {}) };
                   }),
@@ -274,7 +245,7 @@ export async function executeFlow(
         }),
       );
     } else out.print(renderPlan(out, plan));
-    if (saved) out.info(`saved the plan to ${saved.file} (digest ${saved.digest}); apply it with: ${commandOf(flow)} --plan ${saved.file}`);
+    if (saved) out.info(`saved the plan to ${saved.file} (digest ${saved.digest}); apply it with: ${run.command} --plan ${saved.file}`);
     if (plan.blocking) {
       // The plan is the result (stdout); the reason for exit 1 is said on stderr too, where scripts look.
       const blockers = [...plan.preflight.filter(isBlockingCheck).map((c) => c.title), ...plan.steps.filter(isBlockingStep).map((s) => s.title)];
@@ -284,12 +255,13 @@ export async function executeFlow(
   }
 
   // Only this flow's verification is reported (the demo runs two flows in one context).
-  ctx.lastParity = undefined;
-  const printParity = () => {
-    if (ctx.lastParity && !opts.json) out.print(`\n${renderSummary(ctx.lastParity.report, { color: out.color.level > 0 })}`);
+  run.clearVerification(ctx);
+  const printVerification = () => {
+    const text = run.verification(ctx)?.text;
+    if (text && !opts.json) out.print(`\n${text}`);
   };
   // A saved plan is checked against the tool, command, tenant and configuration before the lock or any system.
-  const approved = extra.plan ? await loadApprovedPlan(extra.plan, flow, ctx.config) : undefined;
+  const approved = extra.plan ? await loadApprovedPlan(extra.plan, run) : undefined;
   let lock: HeldLock | undefined;
   // Ctrl-C outside a prompt: say so, release the lock, exit 130 (a prompt reports it as Interrupted).
   const stopHandlingInterrupt = exitOnInterrupt(async () => lock?.release());
@@ -298,11 +270,11 @@ export async function executeFlow(
     let planShown = false;
     if (approved && extra.plan) {
       // Approved already (the change ticket): no question; what is observed now must match it.
-      await checkApprovedPlan(cli, flow, approved, extra.plan, planContext ? planContext() : ctx, planContext !== undefined);
-    } else if (planContext && cli.prompter.canPrompt && !opts.autoApprove) {
-      const planCtx = planContext();
+      await checkApprovedPlan(cli, run, approved, extra.plan, confirm ? run.context(true) : ctx, confirm);
+    } else if (confirm && cli.prompter.canPrompt && !opts.autoApprove) {
+      const planCtx = run.context(true);
       try {
-        planShown = await approvePlan(cli, flow, planCtx);
+        planShown = await approvePlan(cli, run, planCtx);
       } finally {
         await planCtx.close();
       }
@@ -312,23 +284,29 @@ export async function executeFlow(
     if (planShown) delete events.preflight; // shown with the plan; a failure is still reported in full
     const approval = approved && extra.plan ? { digest: approved.digest, check: approvalCheck(approved, extra.plan) } : undefined;
     const result = await runFlow(flow, ctx, { store, target, dryRun: false, events, ...(approval ? { approval } : {}) });
-    printParity();
-    const verified = lastParityOf(ctx); // set by the flow's verification step, if it ran
+    printVerification();
     if (opts.json) {
       out.result({
         schemaVersion: JSON_SCHEMA_VERSION,
         flow: flow.id,
         completed: result.completed,
         steps: result.plan.steps.map((s) => ({ id: s.id, state: s.observation.state, detail: s.observation.detail })),
-        parity: verified ? { ok: verified.ok, breaches: verified.breaches, summary: verified.report.summary } : undefined,
+        ...run.verification(ctx)?.json,
         stateSerial: result.state?.serial,
       });
     }
     out.print(out.color.green(`\n${flow.title}: complete.`));
-    for (const line of flow.closingAdvice ?? []) out.print(out.color.dim(`   · ${line}`));
+    run.finish(result, out);
     return EXIT.ok;
   } catch (err) {
-    printParity();
+    printVerification();
+    const keep = run.verification(ctx)?.keep;
+    if (keep) {
+      await keep().then(
+        (where) => out.error(`the before/after report is in ${where}`),
+        (e: unknown) => out.error(`could not write the report: ${errorText(e)}`),
+      );
+    }
     if (opts.json) out.result({ schemaVersion: JSON_SCHEMA_VERSION, flow: flow.id, completed: false, error: errorText(err) });
     throw err;
   } finally {

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { anyConfigSchema, isScimConfig, type AnyConfig, type Config } from './schema.js';
 import { UserError } from '../engine/errors.js';
-import { insyncConfigSchema, type InsyncConfig } from '../products/insync/config.js';
+import { OWN_CONFIG_PRODUCTS, productOf } from '../products/index.js';
 
 type Path = readonly PropertyKey[];
 
@@ -49,7 +49,13 @@ export function knownKeysAt(schema: z.ZodType, path: Path, raw: unknown): string
         // The option the value's discriminator names, else every option's keys together.
         const matching = options.filter((o) => {
           const shape = (o._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
-          const lit = shape && disc ? (shape[disc]?._zod.def as unknown as { values?: unknown[] } | undefined)?.values : undefined;
+          // The discriminator's values, through a default or optional wrapper (product: zia | zpa, default zia).
+          let d =
+            shape && disc
+              ? (shape[disc]?._zod.def as unknown as { values?: unknown[]; entries?: Record<string, unknown>; innerType?: z.core.$ZodType } | undefined)
+              : undefined;
+          while (d && !d.values && !d.entries && d.innerType) d = d.innerType._zod.def as unknown as typeof d;
+          const lit = d?.values ?? (d?.entries ? Object.values(d.entries) : undefined);
           return tag !== undefined && lit?.includes(tag);
         });
         if (matching.length === 1) {
@@ -147,7 +153,7 @@ const lineNote = (line: number | undefined) => (line === undefined ? '' : ` (lin
  * missing one says "required", and each names the line of the offending key when the text was
  * parsed here. Sorted by line, the order they are met in the file.
  */
-export function describeIssues(source: string, issues: readonly z.core.$ZodIssue[], at?: Located, schema: z.ZodType = configSchema): string {
+export function describeIssues(source: string, issues: readonly z.core.$ZodIssue[], at?: Located, schema: z.ZodType = anyConfigSchema): string {
   const lines: { line: number | undefined; text: string }[] = [];
   const isMissing = (issue: z.core.$ZodIssue): boolean => {
     const last = issue.path[issue.path.length - 1];
@@ -223,21 +229,19 @@ export function describeIssues(source: string, issues: readonly z.core.$ZodIssue
     .join('\n');
 }
 
-/** A configuration of any product: `product: insync` has its own schema (no zia section); anything else is ZIA's. */
-export type AnyConfig = { product: 'zia'; config: Config } | { product: 'insync'; config: InsyncConfig };
-
-/** Parses configuration text (YAML is a superset of JSON, so one parser reads both). */
+/** Parses a configuration of the directory migration (ZIA, ZPA): `migrate verify`, `migrate init`. */
 export function parseConfig(text: string, source: string): Config {
   const any = parseAnyConfig(text, source);
-  if (any.product !== 'zia') {
-    throw new UserError(`${source} configures product ${any.product}, which this command does not handle`, {
-      hint: 'Use `migrate provisioning-switch --product insync`, `migrate rollback` or `migrate status` with it.',
+  if (!isScimConfig(any)) {
+    const m = productOf(any.product);
+    throw new UserError(`${source} configures product ${any.product} (${m.label}), which this command does not handle`, {
+      hint: `Use ${m.commands.map((c) => `\`migrate ${c}\``).join(', ')} or \`migrate status\` with it.`,
     });
   }
-  return any.config;
+  return any;
 }
 
-/** Parses configuration text of any product (the `product` key chooses the schema). */
+/** Parses configuration text of any registered product: `product:` picks the section and keys (src/products/index.ts). */
 export function parseAnyConfig(text: string, source: string): AnyConfig {
   let raw: unknown;
   const lines = new LineCounter();
@@ -254,15 +258,18 @@ export function parseAnyConfig(text: string, source: string): AnyConfig {
       hint: 'Fix the syntax, or run `migrate init` to write a fresh commented file.',
     });
   }
-  const insync = raw !== null && typeof raw === 'object' && (raw as Record<string, unknown>).product === 'insync';
-  const schema: z.ZodType = insync ? insyncConfigSchema : configSchema;
-  const parsed = schema.safeParse(raw);
+  const parsed = anyConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new UserError(`${source} is not a valid migrate configuration:\n${describeIssues(source, parsed.error.issues, { doc, lines, raw }, schema)}`, {
-      hint: insync ? 'See the inSync section of README.md.' : 'See the configuration reference in README.md, or run `migrate init`.',
-    });
+    const product = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).product : undefined;
+    const own = OWN_CONFIG_PRODUCTS.find((m) => m.kind === product);
+    throw new UserError(
+      `${source} is not a valid migrate configuration:\n${describeIssues(source, parsed.error.issues, { doc, lines, raw }, anyConfigSchema)}`,
+      {
+        hint: own ? `See the ${own.label} section of README.md.` : 'See the configuration reference in README.md, or run `migrate init`.',
+      },
+    );
   }
-  return insync ? { product: 'insync', config: parsed.data as InsyncConfig } : { product: 'zia', config: parsed.data as Config };
+  return parsed.data as AnyConfig;
 }
 
 export async function loadConfig(path: string): Promise<Config> {

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { clipValue } from '../engine/errors.js';
 import { dnProblem } from './dn.js';
 import { idpConfigSchema } from '../idps/index.js';
-import { productKindSchema, productSectionIssues, productSections } from '../products/index.js';
+import {
+  OWN_CONFIG_PRODUCTS,
+  otherSections,
+  productKindSchema,
+  productSectionIssues,
+  productSections,
+  unknownProductMessage,
+  type ProductKind,
+  type ScimProductKind,
+} from '../products/index.js';
 import { secretRef, webUrl } from './fields.js';
 
 /**
@@ -194,6 +203,7 @@ export const configSchema = z
     /** The product migrated (src/products/index.ts); its own section is required. Absent: zia. */
     product: productKindSchema.default('zia'),
     ...productSections,
+    ...otherSections(Object.keys(productSections)),
     scim: scimConfigSchema.default({ pageSize: 100 }),
     idp: idpConfigSchema,
     directory: directoryConfigSchema,
@@ -209,3 +219,48 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The kinds of products with a configuration of their own (src/products ProductModule.configKeys). */
+type OwnConfigKind = Exclude<ProductKind, ScimProductKind>;
+
+/**
+ * A configuration of a product with its own keys: version, its `product:`, its section, and its keys;
+ * another product's section is refused with a sentence, as in the directory migration's.
+ */
+const ownConfigSchemas = OWN_CONFIG_PRODUCTS.map((m) =>
+  z
+    .object({
+      version: z.literal(1),
+      product: z.literal(m.kind),
+      ...otherSections([m.kind]),
+      [m.kind]: m.configSchema.optional(),
+      ...m.configKeys,
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      for (const issue of productSectionIssues(v as never)) ctx.addIssue({ code: 'custom', ...issue });
+    }),
+);
+
+/** `product:` absent is ZIA (configurations written before ZPA), so the union can pick by it. */
+const withDefaultProduct = (raw: unknown) =>
+  raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !('product' in raw) ? { ...raw, product: 'zia' } : raw;
+
+/**
+ * The configuration file of any registered product, by `product:` (src/products/index.ts): ZIA and
+ * ZPA share `configSchema`; a product with its own keys (inSync) has its own. The one schema the CLI reads.
+ */
+export const anyConfigSchema = z.preprocess(
+  withDefaultProduct,
+  z.discriminatedUnion('product', [configSchema, ...ownConfigSchemas], {
+    error: (iss) => (iss.code === 'invalid_union' ? unknownProductMessage((iss.input as { product?: unknown } | undefined)?.product) : undefined),
+  }),
+);
+
+/** A configuration of any product: the directory migration's (`Config`), or one a product reads with its own keys. */
+export type AnyConfig = Config | ({ version: 1; product: OwnConfigKind } & Record<string, unknown>);
+
+/** Whether a configuration is the directory migration's (ZIA, ZPA). */
+export function isScimConfig(c: AnyConfig): c is Config {
+  return !OWN_CONFIG_PRODUCTS.some((m) => m.kind === c.product);
+}

@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
+import { Command } from 'commander';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerSandboxCommand } from '../../src/cli/commands/sandbox.js';
 import { startInsyncSimulation, type InsyncSimulation } from '../../src/sandbox/insync/index.js';
 import { runCli } from './cli.js';
 
@@ -105,4 +107,107 @@ describe('migrate provisioning-switch --product insync', () => {
     expect({ code: next.code, err: next.code === 0 ? '' : next.stderr }).toEqual({ code: 0, err: '' });
     expect(next.stdout).toMatch(/manual mode: attested by the operator/);
   }, 60_000);
+});
+
+/** inSync on the one run path (src/cli/run-flow.ts): the plan files, saved plans and product checks of every product's commands. */
+describe('provisioning-switch on the run path of every product', () => {
+  test('--dry-run --out --format markdown: the runbook names the command and its rollback; the saved plan, applied with --plan, runs', async () => {
+    const h = await setup({ operator: 'sandbox' });
+    const plan = join(h.dir, 'switch.json');
+    const dry = await h.cli([...SWITCH, '--dry-run', '--format', 'markdown', '--out', plan]);
+    expect({ code: dry.code, err: dry.code === 0 ? '' : dry.stderr }).toEqual({ code: 0, err: '' });
+    expect(dry.stdout).toMatch(/^# /);
+    expect(dry.stdout).toContain('migrate provisioning-switch --product insync --to azure-ad');
+    expect(dry.stdout).toMatch(/Snapshot every user/);
+    expect(dry.stdout).toMatch(/migrate rollback/); // the reverse flow, for the change ticket
+    expect(dry.stdout).toContain('insync.keepExistingMappings');
+    expect(dry.stderr).toMatch(/apply it with: migrate provisioning-switch --product insync --to azure-ad --plan /);
+    expect((await stat(plan)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(plan, 'utf8'))).toMatchObject({ flow: { id: 'insync-provisioning-switch' } });
+    expect(h.sim.tenant.switches).toHaveLength(0);
+    const applied = await h.cli([...SWITCH, '--plan', plan]);
+    expect({ code: applied.code, err: applied.code === 0 ? '' : applied.stderr }).toEqual({ code: 0, err: '' });
+    expect(applied.stderr).toMatch(/the tenant matches the approved plan/);
+    expect(h.sim.tenant.method).toBe('Azure AD');
+  }, 60_000);
+
+  test('a saved plan of another command is refused (exit 4) before anything is contacted', async () => {
+    const h = await setup({ operator: 'sandbox' });
+    const plan = join(h.dir, 'switch.json');
+    expect((await h.cli([...SWITCH, '--dry-run', '--out', plan])).code).toBe(0);
+    const back = await h.cli(['rollback', '--plan', plan]);
+    expect(back.code).toBe(4);
+    expect(h.sim.tenant.switches).toHaveLength(0);
+  });
+
+  test("a command the configured product does not offer, or another product's flag, is refused with a sentence", async () => {
+    const h = await setup({ operator: 'sandbox' });
+    const ad = await h.cli(['ad-to-scim', '--dry-run']);
+    expect(ad.code).toBe(1);
+    expect(ad.stderr).toMatch(/configures Druva inSync \(product: insync\), which has no `migrate ad-to-scim`/);
+    expect(ad.stderr).toMatch(/`migrate provisioning-switch`, `migrate rollback`/);
+    const dir = await mkdtemp(join(tmpdir(), 'migrate-cli-insync-zia-'));
+    const zia = join(dir, 'zia.yaml');
+    await writeFile(
+      zia,
+      'version: 1\nzia: { cloud: zscalerthree, orgId: "1", idpName: Entra, auth: { kind: legacy, username: a@b.c, passwordEnv: P, apiKeyEnv: K } }\n' +
+        'idp: { kind: manual }\ndirectory: { url: ldaps://dc.invalid, bindDn: "CN=a,DC=b", passwordEnv: L, baseDn: "DC=b" }\n',
+    );
+    const sw = await runCli([...SWITCH, '--dry-run', '--config', zia, '--state', join(dir, 'state.json')]);
+    expect(sw.code).toBe(1);
+    expect(sw.stderr).toMatch(/needs a configuration with product: insync, but .*zia\.yaml configures ZIA \(product: zia\)/);
+    expect(await readdir(dir)).toEqual(['zia.yaml']);
+  });
+});
+
+describe('migrate sandbox --product insync', () => {
+  test('writes a working product: insync configuration: the switch and its rollback run on it unattended', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migrate-sbx-insync-'));
+    const state = join(dir, 'state', 'state.json');
+    const results: Record<string, { code: number | null; stderr: string }> = {};
+    let written: { configPath: string; product: string; endpoints: Record<string, string> } | undefined;
+    const chunks: string[] = [];
+    const program = new Command('migrate').exitOverride();
+    registerSandboxCommand(program, {
+      waitForStop: async () => {
+        written = JSON.parse(chunks.join(''));
+        const cli = (args: string[]) => runCli([...args, '--config', written!.configPath, '--state', state]);
+        for (const [k, args] of [
+          ['switch', [...SWITCH, '--yes']],
+          ['rollback', ['rollback', '--yes']],
+        ] as const) {
+          const r = await cli([...args]);
+          results[k] = { code: r.code, stderr: r.code === 0 ? '' : r.stderr };
+        }
+        return 'SIGTERM';
+      },
+    });
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((c: string | Uint8Array) => {
+      chunks.push(String(c));
+      return true;
+    }) as typeof process.stdout.write);
+    const errSpy = jest.spyOn(process.stderr, 'write').mockImplementation((() => true) as typeof process.stderr.write);
+    try {
+      await program.parseAsync(['node', 'migrate', 'sandbox', '--product', 'insync', '--users', '15', '--state-dir', dir, '--json']);
+    } finally {
+      spy.mockRestore();
+      errSpy.mockRestore();
+    }
+    expect(written?.product).toBe('insync');
+    expect(written?.configPath).toBe(join(dir, 'migrate.sandbox.yaml'));
+    expect(results).toEqual({ switch: { code: 0, stderr: '' }, rollback: { code: 0, stderr: '' } });
+    const text = await readFile(join(dir, 'migrate.sandbox.yaml'), 'utf8');
+    expect(text).toMatch(/product: insync/);
+    expect(text).toMatch(/secretKeyFile: /);
+    // Stopped: the throwaway secret key is gone with the sandbox.
+    expect(await readdir(join(dir, 'secrets'))).toEqual([]);
+  }, 120_000);
+
+  test('refuses the ZIA-side flags with a sentence', async () => {
+    const program = new Command('migrate').exitOverride();
+    registerSandboxCommand(program, { waitForStop: async () => 'SIGTERM' });
+    await expect(program.parseAsync(['node', 'migrate', 'sandbox', '--product', 'insync', '--idp', 'manual', '--state-dir', tmpdir()])).rejects.toThrow(
+      /--idp configure the ZIA sandbox; --product insync simulates Druva inSync only/,
+    );
+  });
 });

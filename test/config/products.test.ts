@@ -1,4 +1,4 @@
-import { parseConfig } from '../../src/config/load.js';
+import { parseAnyConfig, parseConfig } from '../../src/config/load.js';
 import { UserError } from '../../src/engine/errors.js';
 import { targetOf } from '../../src/flows/context.js';
 import { flowFor } from '../../src/flows/for-config.js';
@@ -67,7 +67,21 @@ describe('product: the target product as a plug-in (src/products/)', () => {
     expect(() => parse(`version: 1\nproduct: zpa\n${ziaSection}${rest}`)).toThrow(/zia: the zia section is for product: zia, but product is zpa/);
     expect(() => parse(`version: 1\n${ziaSection}${zpaSection()}${rest}`)).toThrow(/zpa: the zpa section is for product: zpa, but product is zia/);
     expect(() => parse(`version: 1\n${rest}`)).toThrow(/zia: the zia section is required \(or set product: zpa with a zpa section\)/);
-    expect(() => parse(`version: 1\nproduct: zdx\n${ziaSection}${rest}`)).toThrow(/product must be one of zia, zpa, got "zdx"/);
+    expect(() => parse(`version: 1\nproduct: zdx\n${ziaSection}${rest}`)).toThrow(/product must be one of zia, zpa, insync, got "zdx"/);
+  });
+
+  it('reads product: insync with its own keys, and refuses a zia section (or a missing insync section) with a sentence naming the fix', () => {
+    const insync = 'insync:\n  cloud: global\n  clientId: abc\n  secretKeyEnv: K\n  keepExistingMappings: true\n';
+    expect(parseAnyConfig(`version: 1\nproduct: insync\n${insync}`, 'm.yaml')).toMatchObject({ product: 'insync', insync: { clientId: 'abc' } });
+    expect(() => parseAnyConfig(`version: 1\nproduct: insync\n${insync}${ziaSection}`, 'm.yaml')).toThrow(
+      /m\.yaml: zia: the zia section is for product: zia, but product is insync: remove the section, or set product: zia/,
+    );
+    expect(() => parseAnyConfig(`version: 1\nproduct: insync\n${ziaSection}`, 'm.yaml')).toThrow(/m\.yaml: insync: product is insync: give the insync section/);
+    expect(() => parseAnyConfig(`version: 1\n${ziaSection}${insync}${rest}`, 'm.yaml')).toThrow(
+      /insync: the insync section is for product: insync, but product is zia: remove the section, or set product: insync/,
+    );
+    // A ZIA command (migrate verify, init) given an inSync configuration says which commands take it.
+    expect(() => parse(`version: 1\nproduct: insync\n${insync}`)).toThrow(/configures product insync \(Druva inSync\), which this command does not handle/);
   });
 
   it('refuses an 18-digit id written as a number (its last digits are already lost) and asks for quotes', () => {

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT } from '../../engine/errors.js';
-import { insyncConfigSchema } from '../../products/insync/config.js';
-import { insyncRollbackFlow, provisioningSwitchFlow } from '../../products/insync/flow.js';
+import { anyConfigSchema } from '../../config/schema.js';
+import { insync } from '../../products/insync/index.js';
 import { startInsyncSimulation } from '../../sandbox/insync/index.js';
 import { createOutput, JSON_SCHEMA_VERSION } from '../../ui/output.js';
 import { createPrompter } from '../../ui/prompts.js';
@@ -13,7 +13,7 @@ import type { CliContext } from '../build-context.js';
 import { commonOptions } from '../context.js';
 import { wholeNumberFlag } from '../numbers.js';
 import type { DemoOptions } from '../commands/demo.js';
-import { executeInsyncFlow, insyncContextFor } from './provisioning-switch.js';
+import { executeFlow, resolveRun } from '../run-flow.js';
 
 const SECRET_ENV = 'MIGRATE_DEMO_INSYNC_SECRET_KEY';
 
@@ -25,7 +25,7 @@ export async function runInsyncDemo(opts: DemoOptions, cmd: Command): Promise<vo
   out.info(out.color.bold(`Starting the Druva inSync simulation: ${users} users on SCIM provisioning, with devices and backups…`));
   const sim = await startInsyncSimulation({ users, port: 0 });
   try {
-    const config = insyncConfigSchema.parse({
+    const config = anyConfigSchema.parse({
       version: 1,
       product: 'insync',
       insync: {
@@ -47,25 +47,26 @@ export async function runInsyncDemo(opts: DemoOptions, cmd: Command): Promise<vo
       store: new FileCheckpointStore(statePath),
       statePath,
     });
-    const run = async (dryRun: boolean, flow: ReturnType<typeof insyncRollbackFlow>) => {
-      const ctx = insyncContextFor(cli(dryRun), config, dryRun, env);
+    // The same runs as `migrate provisioning-switch --product insync --to azure-ad` and `migrate rollback`.
+    const run = async (dryRun: boolean, command: string) => {
+      const r = await resolveRun(insync, command, config, { cli: cli(dryRun), flags: { to: 'azure-ad' }, env, rehearsal: true });
+      const ctx = r.context(dryRun);
       try {
-        await executeInsyncFlow(cli(dryRun), ctx, flow, {});
+        await executeFlow(cli(dryRun), r, ctx, {});
       } finally {
         await ctx.close();
       }
     };
-    const forward = provisioningSwitchFlow('Azure AD', false);
     out.print(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
     const before = sim.stats().mutations;
-    await run(true, forward);
+    await run(true, 'provisioning-switch');
     const dryRunWrites = sim.stats().mutations - before;
     out.print(`   mutating requests during the dry-run: ${dryRunWrites}`);
     out.print(out.color.bold('\n2. Switch user provisioning SCIM → Azure AD'));
-    await run(false, forward);
+    await run(false, 'provisioning-switch');
     if (!opts.skipRollback) {
       out.print(out.color.bold('\n3. Roll back: Azure AD → SCIM, verified against the same snapshot'));
-      await run(false, insyncRollbackFlow());
+      await run(false, 'rollback');
     }
     if (common.json)
       out.result({ schemaVersion: JSON_SCHEMA_VERSION, ok: true, product: 'insync', users, dryRunMutatingRequests: dryRunWrites, stateFile: statePath });

@@ -5,16 +5,13 @@ import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT } from '../../engine/errors.js';
-import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
-import { createMigrationContext } from '../../flows/context.js';
-import { flowFor } from '../../flows/for-config.js';
-import { SandboxOperator } from '../../flows/sandbox-operator.js';
+import { productOf } from '../../products/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import { createPrompter } from '../../ui/prompts.js';
 import { createOutput, JSON_SCHEMA_VERSION } from '../../ui/output.js';
 import type { CliContext } from '../build-context.js';
 import { commonOptions } from '../context.js';
-import { executeFlow } from '../run-flow.js';
+import { executeFlow, resolveRun } from '../run-flow.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
 import { idpFlag } from './idp-flag.js';
 
@@ -36,12 +33,10 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
     // Entra rehearses the pilot (issue 17, section 2): two sampled users provisioned on demand and verified before Start.
     if (idp === 'entra') (raw.idp as Record<string, unknown>).pilot = { sample: Math.min(2, users), seed: 'demo' };
     const config = configSchema.parse(raw);
-    const [adToScimFlow, rollbackFlow] = await Promise.all([flowFor('ad-to-scim', config), flowFor('rollback', config)]);
     const env = { ...process.env, ...sandbox.env() };
     const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));
     const statePath = join(dir, 'state.json');
     const store = new FileCheckpointStore(statePath);
-    const portal = createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl });
     const cli = (dryRun: boolean): CliContext => ({
       // The flows print for people; the demo's one JSON document is its summary at the end.
       opts: { ...common, dryRun, yes: true, json: false },
@@ -50,36 +45,27 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
       store,
       statePath,
     });
-    const ctx = (readOnly: boolean) =>
-      // The sandbox enforces the vendors' rate limits multiplied by --speed and answers 429 with
-      // Retry-After, which the clients honour; their own limiter (at the real rates) would make
-      // the rehearsal as slow as a real tenant for no insight.
-      createMigrationContext({
-        config,
-        readOnly,
-        out,
-        operator: new SandboxOperator(portal, out),
-        env,
-        pollIntervalMs: 250,
-        rateLimits: false,
-        reportDir: join(dir, 'reports'),
-      });
+    // The product's own runs, as `migrate ad-to-scim` and `migrate rollback` build them, on the sandbox:
+    // the sandbox enforces the vendors' rate limits multiplied by --speed (rehearsal: the clients' own limiter stays off).
+    const runOf = (command: string, dryRun: boolean) =>
+      resolveRun(productOf(config.product), command, config, { cli: cli(dryRun), flags: {}, env, rehearsal: true });
+    const [planRun, adToScim, rollback] = [await runOf('ad-to-scim', true), await runOf('ad-to-scim', false), await runOf('rollback', false)];
 
     out.print(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
     const before = sandbox.stats().mutations;
-    const planCtx = ctx(true);
-    await executeFlow(cli(true), planCtx, adToScimFlow, {}).finally(() => planCtx.close());
+    const planCtx = planRun.context(true);
+    await executeFlow(cli(true), planRun, planCtx, {}).finally(() => planCtx.close());
     const dryRunWrites = sandbox.stats().mutations - before;
     out.print(`   mutating requests during the dry-run: ${dryRunWrites}`);
 
     out.print(out.color.bold('\n2. Migrate: ad-to-scim'));
-    const runCtx = ctx(false);
+    const runCtx = adToScim.context(false);
     try {
-      await executeFlow(cli(false), runCtx, adToScimFlow, {}); // prints the flow's closing advice
+      await executeFlow(cli(false), adToScim, runCtx, {}); // prints the flow's closing advice
 
       if (!opts.skipRollback) {
         out.print(out.color.bold('\n3. Roll back, then verify AD vs ZIA'));
-        await executeFlow(cli(false), runCtx, rollbackFlow, {});
+        await executeFlow(cli(false), rollback, runCtx, {});
       }
     } finally {
       await runCtx.close();

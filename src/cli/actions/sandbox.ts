@@ -68,6 +68,7 @@ export async function runSandbox(o: SandboxCliOptions, cmd: Command, deps: { wai
   const globals = cmd.optsWithGlobals() as { json?: boolean; color?: boolean };
   const json = Boolean(o.json ?? globals.json);
   const out = createOutput({ json, ...(globals.color === false ? { color: false } : {}) });
+  if (o.product === 'insync') return runInsyncSandbox(o, out, json, deps);
   const options = { ...sandboxOptionsFrom(o), idp: idpFlag(o.idp) };
   defaultHeapGrowth();
   let sb: Sandbox;
@@ -97,6 +98,35 @@ export async function runSandbox(o: SandboxCliOptions, cmd: Command, deps: { wai
     await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
     if (json) out.result(describeSandbox(sb, configPath));
     else printHuman(out, sb, configPath);
+    const sig = await (deps.waitForStop ?? waitForStopSignal)();
+    out.info(`${typeof sig === 'string' ? sig : 'stop'}: stopping the sandbox`);
+  } finally {
+    await rm(pidFile, { force: true });
+    await sb.stop();
+  }
+}
+
+/** `--product insync`: the Druva inSync simulation and its configuration; the ZIA-side flags mean nothing there. */
+async function runInsyncSandbox(o: SandboxCliOptions, out: Output, json: boolean, deps: { waitForStop?: () => Promise<unknown> }): Promise<void> {
+  const zia = (
+    [
+      ['--directory', o.directory],
+      ['--variant', o.variant],
+      ['--idp', o.idp === undefined || o.idp === 'entra' ? undefined : o.idp],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (zia.length > 0) {
+    throw new UserError(`${zia.map(([f]) => f).join(', ')} configure the ZIA sandbox; --product insync simulates Druva inSync only`, {
+      hint: 'Drop them, or run `migrate sandbox` without --product insync. Nothing was started.',
+    });
+  }
+  const { startInsyncSandbox, describeInsyncSandbox, printInsyncSandbox } = await import('./sandbox-insync.js');
+  const sb = await startInsyncSandbox(sandboxOptionsFrom(o), o.stateDir, o.operator === 'person' ? 'person' : 'auto');
+  const pidFile = path.join(path.resolve(o.stateDir), 'sandbox.pid');
+  try {
+    await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
+    if (json) out.result(describeInsyncSandbox(sb.sim, sb.configPath));
+    else printInsyncSandbox(out, sb.sim, sb.configPath);
     const sig = await (deps.waitForStop ?? waitForStopSignal)();
     out.info(`${typeof sig === 'string' ? sig : 'stop'}: stopping the sandbox`);
   } finally {

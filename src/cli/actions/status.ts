@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { currentLock, describeHolder, lockPathFor } from '../../engine/lock.js';
 import { runNumber, type State } from '../../engine/checkpoint.js';
+import { productOfState } from '../../products/index.js';
 import { buildContext } from '../build-context.js';
 import { noMigrationRecorded } from '../commands/status.js';
 
@@ -12,7 +13,9 @@ function daysSince(iso: string): string {
 /** Where the record says the tenant is, in one sentence (status reads only the state file). */
 export function tenantSentence(state: State): string {
   const run = runNumber(state);
-  if (state.target.system === 'insync') return insyncSentence(state, run);
+  // The product the state file belongs to says it in its own words (src/products); else the directory migration's.
+  const own = productOfState(state)?.statusSentence;
+  if (own) return own(state, run);
   const forward = state.flows['ad-to-scim'];
   const back = state.flows.rollback;
   const stoppedAt = (flow: NonNullable<typeof forward>) => {
@@ -31,19 +34,6 @@ export function tenantSentence(state: State): string {
   const last = state.history?.at(-1);
   if (last) return `Tenant: back on directory sync (run ${state.history!.length} ${last.outcome} at ${last.closedAt}); a new ad-to-scim starts run ${run}.`;
   return 'Tenant: no change recorded yet (at the starting point, as far as this state file knows).';
-}
-
-/** The inSync provisioning switch (src/products/insync), in one sentence. */
-function insyncSentence(state: State, run: number): string {
-  const forward = state.flows['insync-provisioning-switch'];
-  const back = state.flows['insync-rollback'];
-  const to = forward?.steps['switch-method']?.outputs?.to;
-  if (back && !back.completedAt) return `inSync: switching back in progress (run ${run}). Run \`migrate rollback\` again to continue.`;
-  if (forward?.completedAt) return `inSync: user provisioning switched to ${String(to)} (run ${run} completed ${forward.completedAt}).`;
-  if (forward) return `inSync: provisioning switch in progress (run ${run}). Run \`migrate provisioning-switch\` again to continue, or \`migrate rollback\`.`;
-  const last = state.history?.at(-1);
-  if (last) return `inSync: switched back (run ${state.history!.length} ${last.outcome} at ${last.closedAt}).`;
-  return 'inSync: no change recorded yet.';
 }
 
 export async function runStatus(cmd: Command): Promise<void> {

@@ -40,6 +40,6 @@ Examples:
     )
     .action(async (opts: { acceptPendingChanges: boolean; adopt: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
       const { runFlowCommand } = await import('../run-flow.js');
-      await runFlowCommand(cmd, 'ad-to-scim', { ...opts, adoptObservedState: opts.adopt, reverse: 'rollback' });
+      await runFlowCommand(cmd, 'ad-to-scim', opts);
     });
 }

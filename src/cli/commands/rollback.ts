@@ -6,7 +6,9 @@ import type { PlanFileOptions } from '../context.js';
 export function registerRollbackCommand(program: Command): void {
   program
     .command('rollback')
-    .description('return ZIA from SCIM provisioning to AD/LDAP directory sync (the documented revert)')
+    .description(
+      "undo the configured product's change: ZIA from SCIM provisioning back to AD/LDAP directory sync (the documented revert); product: insync, the provisioning switch back",
+    )
     .option('--accept-pending-changes', "allow activating other administrators' pending ZIA changes together with the rollback", false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
     .addOption(
@@ -31,10 +33,11 @@ Examples:
   $ migrate rollback --dry-run --out rollback.json --format markdown > rollback.md
                                      the change ticket's runbook and its saved plan
   $ migrate rollback --plan rollback.json   apply the approved plan (exit 4 if stale)
-  $ migrate rollback                 do it`,
+  $ migrate rollback                 do it
+With product: insync it switches the provisioning method back, verified against the forward run's snapshot.`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
       const { runFlowCommand } = await import('../run-flow.js');
-      await runFlowCommand(cmd, 'rollback', { ...opts, reverse: 'ad-to-scim' });
+      await runFlowCommand(cmd, 'rollback', opts);
     });
 }

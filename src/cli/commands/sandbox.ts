@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../../engine/errors.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
 import type { SandboxOptions } from '../../sandbox/index.js';
@@ -35,6 +35,7 @@ export interface SandboxCliOptions {
   json?: boolean;
   rateLimits?: boolean;
   idp?: string;
+  product?: string;
 }
 
 /** Turns CLI flags into SandboxOptions, with errors that name the flag. */
@@ -118,6 +119,11 @@ export function registerSandboxCommand(program: Command, deps: { waitForStop?: (
     .option('--seed <n>', 'seed for the generated data and fault draws')
     .option('--no-rate-limits', 'switch the documented vendor rate limits off')
     .option('--idp <kind>', "the IdP the written config names (idp.kind): entra, or manual (you, or the scripted operator, at the IdP's console)", 'entra')
+    .addOption(
+      new Option('--product <product>', 'the product simulated and configured: zia (ZIA, its SCIM service, the IdP and AD) or insync (Druva inSync)')
+        .choices(['zia', 'insync'])
+        .default('zia'),
+    )
     .option('--operator <who>', 'who clicks the console-only buttons: auto (the scripted operator) or person (you, at the prompts)', 'auto')
     .option('--state-dir <dir>', 'where the config and its secret files are written', DEFAULT_SANDBOX_STATE_DIR)
     .option('--json', 'print one JSON object with the endpoints and config path on stdout')
@@ -141,6 +147,7 @@ Examples:
   $ migrate sandbox --faults 'zia:GET:/users:429:0.2,scim:*:*:500:0.05'
   $ migrate sandbox --variant idp-edit-pending=yes,scim-page-cap=100
   $ migrate sandbox --idp manual --operator person   rehearse a hand-configured IdP at the prompts
+  $ migrate sandbox --product insync   Druva inSync on SCIM, for migrate provisioning-switch --product insync
   $ ${DIRECTORY_PASSWORD_ENV}=… migrate sandbox --directory ldaps://dc1.lab.test --directory-bind-dn 'CN=svc,CN=Users,DC=lab,DC=test' \\
       --directory-ca ca.pem --directory-group-dn 'CN=Zscaler Users,OU=Groups,DC=lab,DC=test'`,
     )

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretRef, webUrl } from '../../config/fields.js';
+import type { Target } from '../../engine/checkpoint.js';
 
 /**
  * The configuration of an inSync run (`product: insync`): no `zia`, `directory` or `idp` section.
@@ -62,17 +63,28 @@ export const insyncOperatorSchema = z
   ])
   .default({ kind: 'person' });
 
+/** The configuration's keys beside version, product and the insync section (the registry composes them: src/config/schema.ts). */
+export const insyncConfigKeys = {
+  operator: insyncOperatorSchema,
+  /** Opt-in JSON-lines audit log of every API call (no bodies, no secrets). */
+  auditLog: z.string().min(1).optional(),
+};
+
 export const insyncConfigSchema = z
   .object({
     version: z.literal(1),
     product: z.literal('insync'),
     insync: insyncSectionSchema,
-    operator: insyncOperatorSchema,
-    /** Opt-in JSON-lines audit log of every API call (no bodies, no secrets). */
-    auditLog: z.string().min(1).optional(),
+    ...insyncConfigKeys,
   })
   .strict();
 export type InsyncConfig = z.infer<typeof insyncConfigSchema>;
+
+/** The tenant a state file belongs to: `insync:<API host>:<client id>` (unchanged since the first inSync state files). */
+export function insyncTargetOf(s: InsyncSection): Target {
+  const host = new URL(insyncEndpoints(s).apiUrl).host;
+  return { system: 'insync', id: `insync:${host}:${s.clientId}`, label: `Druva inSync on ${host} (API credential ${s.clientId})` };
+}
 
 export function insyncEndpoints(c: InsyncSection): { apiUrl: string; tokenUrl: string } {
   if (c.cloud) return INSYNC_CLOUDS[c.cloud];

@@ -4,7 +4,7 @@ import type { Operator, OperatorTask } from '../../engine/operator.js';
 import { createJsonlAudit, type AuditSink } from '../../clients/audit.js';
 import { createInsyncClient, type InsyncClient } from '../../clients/insync.js';
 import type { Output } from '../../ui/output.js';
-import { insyncEndpoints, type InsyncConfig } from './config.js';
+import { insyncEndpoints, insyncTargetOf, type InsyncConfig } from './config.js';
 import type { SwitchReport } from './report.js';
 
 /** The two user provisioning methods of inSync (docs/vendor-facts.md D17), as the console names them. */
@@ -55,12 +55,7 @@ export interface InsyncContext {
 }
 
 export function insyncTarget(config: InsyncConfig): Target {
-  const host = new URL(insyncEndpoints(config.insync).apiUrl).host;
-  return {
-    system: 'insync',
-    id: `insync:${host}:${config.insync.clientId}`,
-    label: `Druva inSync on ${host} (API credential ${config.insync.clientId})`,
-  };
+  return insyncTargetOf(config.insync);
 }
 
 export interface InsyncContextOptions {

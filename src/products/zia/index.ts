@@ -7,6 +7,8 @@ export const zia = defineProduct({
   label: 'ZIA',
   configSchema: ziaConfigSchema,
   scimEndpointStep: 'enable-scim-on-idp',
+  // Administration > Company Profile: what a person types to approve a plan at the terminal.
+  confirmWith: (z) => ({ name: 'Company ID', value: z.orgId }),
   targetOf(z) {
     const cloud = z.cloud ?? hostOf(z.baseUrl);
     // Unchanged since the first state files: `zia:<cloud>:<orgId>` (an IdP is part of the label only).

@@ -12,6 +12,7 @@ export const zpa = defineProduct({
   configSchema: zpaConfigSchema,
   // "Enable SCIM Sync and Generate New Token" (docs/design/zpa-flow.md, step 2): the id its flow will use.
   scimEndpointStep: 'zpa-enable-scim-sync',
+  confirmWith: (z) => ({ name: 'customer ID', value: z.customerId }),
   targetOf(z) {
     const cloud = z.cloud ?? hostOf(z.baseUrl);
     // SCIM Sync is per IdP: two IdPs of one tenant are two migrations, each with its own state file.
