@@ -35,7 +35,7 @@ export interface ParityRun {
   breaches: string[];
 }
 
-const LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM' };
+const LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM', zpa: 'ZPA' };
 
 export function directoryScope(ctx: MigrationContext) {
   const d = ctx.config.directory;
