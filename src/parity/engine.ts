@@ -705,7 +705,9 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   }
 
   // 5. Group parity: member counts per group, directory against each other source. A store that
-  // lists group names only (no members) is compared by name: a group in one and not the other.
+  // lists group names only (no members) is compared by name: a group of the directory scope it
+  // lacks is a finding; one it holds beyond the scope's is not (without members, an empty group,
+  // such as one assigned for its nested groups, cannot be told from a stale one): the groups table lists it.
   const dGroups = groupCounts.get('directory')!;
   const mismatched = perSource();
   // After the migration ZIA's groups are SCIM's: the same count in both is one finding (as for drift).
@@ -717,7 +719,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     for (const g of groupNames) {
       const dc = dGroups.get(g),
         oc = oGroups.get(g);
-      if (dc?.count === oc?.count || (namesOnly && dc !== undefined && oc !== undefined)) continue;
+      if (dc?.count === oc?.count || (namesOnly && oc !== undefined)) continue;
       bump(mismatched, other);
       const f: Finding = {
         kind: 'group-count-mismatch',
@@ -729,9 +731,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           oc === undefined
             ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${label[other]}: ${why[other]!.groupAbsent}`
             : dc === undefined
-              ? namesOnly
-                ? `group ${q(oc.name)} exists in ${label[other]} but not among the directory scope's groups: ${why[other]!.groupCount}`
-                : `group ${q(oc.name)} (${oc.count} members in ${label[other]}) does not exist in the directory scope: stale, or created on the ${label[other]} side`
+              ? `group ${q(oc.name)} (${oc.count} members in ${label[other]}) does not exist in the directory scope: stale, or created on the ${label[other]} side`
               : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${label[other]}: ${why[other]!.groupCount}`,
       };
       if (dc !== undefined) f.expected = String(dc.count);

@@ -163,6 +163,7 @@ export const reportRunSchema = z.object({
     product: z.string(),
     /** The ZIA cloud name, or the host of zia.baseUrl when no cloud is configured. */
     cloud: z.string(),
+    /** ZIA's orgId; for ZPA, the customer id. */
     orgId: z.string(),
     /** The ZIA identity provider (zia.idpName) and the IdP that provisions it (idp.kind). */
     idpName: z.string(),
