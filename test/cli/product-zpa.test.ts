@@ -37,7 +37,6 @@ describe('product: zpa in this version', () => {
     [['ad-to-scim', '--dry-run'], /no ZPA flow yet \(issue 15\): nothing was read or changed/],
     [['ad-to-scim', '--yes'], /no ZPA flow yet \(issue 15\): nothing was read or changed/],
     [['rollback', '--yes'], /no ZPA flow yet \(issue 15\): nothing was read or changed/],
-    [['verify'], /works on ZIA \(product: zia\), but the configuration's product is zpa/],
   ])('migrate %j: exit 1 with a sentence, no state file', async (args, message) => {
     const state = join(dir, 'state', 'state.json');
     const r = await runCli([...args, '--config', file, '--state', state], { env: { ZPA_CLIENT_SECRET: 'x', LDAP_PASSWORD: 'y' } });
