@@ -35,10 +35,15 @@ import { renderRunbook } from '../ui/runbook.js';
 import type { Prompter } from '../ui/prompts.js';
 import { buildContext, type CliContext } from './build-context.js';
 import { ziaOf } from '../products/zia/config.js';
+import { createSandboxZpaPortalClient } from '../clients/sandbox-zpa-portal.js';
 
 export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
   return config.operator.kind === 'sandbox'
-    ? new SandboxOperator(createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }), out)
+    ? new SandboxOperator(
+        createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }),
+        out,
+        config.operator.zpaPortalUrl ? createSandboxZpaPortalClient({ portalUrl: config.operator.zpaPortalUrl, readOnly }) : undefined,
+      )
     : new PersonOperator(out, prompter);
 }
 

@@ -200,3 +200,38 @@ export async function startZpaSimulation(opts: ZpaSimulationOptions = {}): Promi
     throw e;
   }
 }
+
+/** Where a written configuration takes the ZPA admin API client secret from (throwaway, per sandbox run). */
+export const ZPA_SANDBOX_SECRET_ENV = 'MIGRATE_SANDBOX_ZPA_CLIENT_SECRET';
+
+/**
+ * A sandbox configuration (`sandbox.config()`) turned into a `product: zpa` one on this simulation:
+ * the `zia` section replaced by a `zpa` section (legacy API key client, the IdP by id, the soak as
+ * configured), and the scripted operator given the ZPA console. Returns the environment it references.
+ */
+export function zpaSandboxConfig(
+  raw: Record<string, unknown>,
+  sim: ZpaSimulation,
+  opts: { soakHours?: number; overrideReason?: string } = {},
+): { config: Record<string, unknown>; env: Record<string, string> } {
+  const { zia: _zia, ...rest } = raw;
+  const operator = raw.operator as Record<string, unknown> | undefined;
+  return {
+    config: {
+      ...rest,
+      product: 'zpa',
+      zpa: {
+        baseUrl: sim.endpoints.adminUrl,
+        customerId: sim.credentials.customerId,
+        idpId: sim.credentials.idpId,
+        idpName: sim.credentials.idpName,
+        auth: { kind: 'legacy', clientId: sim.credentials.clientId, clientSecretEnv: ZPA_SANDBOX_SECRET_ENV },
+        ...(opts.soakHours !== undefined
+          ? { soak: { hours: opts.soakHours, ...(opts.overrideReason ? { override: { reason: opts.overrideReason } } : {}) } }
+          : {}),
+      },
+      ...(operator?.kind === 'sandbox' ? { operator: { ...operator, zpaPortalUrl: sim.endpoints.portalUrl } } : {}),
+    },
+    env: { [ZPA_SANDBOX_SECRET_ENV]: sim.credentials.clientSecret },
+  };
+}
