@@ -35,6 +35,7 @@ import { renderRunbook } from '../ui/runbook.js';
 import type { Prompter } from '../ui/prompts.js';
 import { buildContext, type CliContext } from './build-context.js';
 import { ziaOf } from '../products/zia/config.js';
+import { zpaOf } from '../products/zpa/client.js';
 import { createSandboxZpaPortalClient } from '../clients/sandbox-zpa-portal.js';
 
 export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
@@ -175,7 +176,8 @@ async function approvePlan(cli: CliContext, flow: Flow<MigrationContext>, planCt
     if (isBlockingStep(s))
       out.warn(`step ${i + 1} (${s.title}) is ${s.observation.state} now: the run observes it again when it gets there, and stops there if it still is.`);
   }
-  const orgId = ziaOf(planCtx.config).orgId;
+  // The tenant's own id, as its console shows it: ZIA's Company ID, ZPA's customer id (Administration > Company).
+  const orgId = planCtx.config.product === 'zpa' ? zpaOf(planCtx.config).customerId : ziaOf(planCtx.config).orgId;
   const answer = await cli.prompter.text(
     `Apply the ${changes} step(s) that would change ${target.label}? Type its Company ID to confirm (anything else stops):`,
     '--auto-approve, or --yes for an unattended run',
