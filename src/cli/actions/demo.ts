@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
-import { EXIT } from '../../engine/errors.js';
+import { EXIT, OperatorNeeded } from '../../engine/errors.js';
+import { createSandboxZpaPortalClient } from '../../clients/sandbox-zpa-portal.js';
+import { zpaSandboxConfig } from '../../sandbox/zpa/index.js';
 import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
 import { createMigrationContext } from '../../flows/context.js';
 import { flowFor } from '../../flows/for-config.js';
@@ -22,6 +24,7 @@ import type { DemoOptions } from '../commands/demo.js';
 
 /** `migrate demo`: the whole rehearsal on the in-process sandbox. */
 export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
+  if (opts.product === 'zpa') return runZpaDemo(opts, cmd);
   const common = commonOptions(cmd);
   const out = createOutput({ json: common.json, color: common.color });
   const users = wholeNumberFlag('--users', opts.users, 1, 1_000_000);
@@ -100,6 +103,110 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
     out.print(
       out.color.green.bold(
         `\nDemo complete in ${summary.seconds}s: migrated ${users} users to SCIM${opts.skipRollback ? '' : ' and rolled back'}; the dry-run made ${dryRunWrites} writes.`,
+      ),
+    );
+    out.print(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
+    process.exitCode = EXIT.ok;
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+/**
+ * `migrate demo --product zpa`: SCIM Sync on the simulated ZPA IdP, Entra (or the IdP chosen) provisioning
+ * into ZPA's SCIM service, parity, the soak gate refused, the sandbox's ZPA clock moved past the soak,
+ * the gate allowed, SCIM Attributes for Policy, then the rollback; unattended.
+ */
+async function runZpaDemo(opts: DemoOptions, cmd: Command): Promise<void> {
+  const common = commonOptions(cmd);
+  const out = createOutput({ json: common.json, color: common.color });
+  const users = wholeNumberFlag('--users', opts.users, 1, 1_000_000);
+  const speed = positiveNumberFlag('--speed', opts.speed);
+  const idp = idpFlag(opts.idp);
+  out.info(
+    out.color.bold(
+      `Starting the sandbox: ${users} users in AD, a ZPA tenant with an IdP, ${idp === 'entra' ? 'Entra ID with the ZPA app' : `idp.kind ${idp}`}…`,
+    ),
+  );
+  const sandbox = await startSandbox({ users, speed, port: 0, idp, zpa: true, ...(opts.variant ? { variants: opts.variant } : {}) });
+  try {
+    const zpa = sandbox.zpa!;
+    const z = zpaSandboxConfig(sandbox.config(), zpa);
+    const config = configSchema.parse(z.config);
+    const [adToScimFlow, rollbackFlow] = [await flowFor('ad-to-scim', config), await flowFor('rollback', config)];
+    const env = { ...process.env, ...sandbox.env(), ...z.env };
+    const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-zpa-'))));
+    const statePath = join(dir, 'state.json');
+    const store = new FileCheckpointStore(statePath);
+    const cli = (dryRun: boolean): CliContext => ({
+      opts: { ...common, dryRun, yes: true, json: false },
+      out,
+      prompter: createPrompter({ yes: true }),
+      store,
+      statePath,
+    });
+    const ctx = (readOnly: boolean) =>
+      createMigrationContext({
+        config,
+        readOnly,
+        out,
+        operator: new SandboxOperator(
+          createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl, readOnly }),
+          out,
+          createSandboxZpaPortalClient({ portalUrl: zpa.endpoints.portalUrl, readOnly }),
+        ),
+        env,
+        pollIntervalMs: 250,
+        rateLimits: false,
+        reportDir: join(dir, 'reports'),
+      });
+    const run = async (title: string, flow: typeof adToScimFlow, dryRun = false) => {
+      out.print(out.color.bold(`\n${title}`));
+      const c = ctx(dryRun);
+      try {
+        return await executeFlow(cli(dryRun), c, flow, {});
+      } finally {
+        await c.close();
+      }
+    };
+
+    const before = sandbox.stats().mutations;
+    await run('1. Dry-run: preflight and plan (writes nothing)', adToScimFlow, true);
+    const dryRunWrites = sandbox.stats().mutations - before;
+    out.print(`   mutating requests during the dry-run: ${dryRunWrites}`);
+
+    let refused = '';
+    try {
+      await run('2. Migrate: SCIM Sync, the IdP provisions ZPA, parity, then the soak gate', adToScimFlow);
+    } catch (err) {
+      if (!(err instanceof OperatorNeeded)) throw err;
+      refused = err.message;
+      out.print(out.color.yellow(`   refused, as it should be: ${refused}`));
+    }
+    if (!refused) throw new Error('the soak gate did not stop the run: the demo expected it to refuse before the soak passed');
+
+    const hours = config.zpa!.soak.hours;
+    zpa.clock.advance(hours * 3_600_000);
+    out.print(out.color.bold(`\n3. The sandbox's ZPA clock moves ${hours} hours forward (a real tenant waits)`));
+
+    await run('4. Migrate again: the gate is allowed, then SCIM Attributes for Policy', adToScimFlow);
+    if (!opts.skipRollback) await run('5. Roll back: policy off, the IdP paused, SCIM Sync off (SCIM users and groups kept)', rollbackFlow);
+
+    const summary = {
+      schemaVersion: JSON_SCHEMA_VERSION,
+      ok: true,
+      product: 'zpa',
+      users,
+      idp,
+      dryRunMutatingRequests: dryRunWrites,
+      soakGateRefused: refused,
+      rolledBack: !opts.skipRollback,
+      stateFile: statePath,
+    };
+    if (common.json) out.result(summary);
+    out.print(
+      out.color.green.bold(
+        `\nZPA demo complete: SCIM Sync, parity, soak gate refused then allowed, SCIM Attributes for Policy${opts.skipRollback ? '' : ', rolled back'}.`,
       ),
     );
     out.print(`State file: ${statePath}  (try: migrate status --state ${statePath})`);
