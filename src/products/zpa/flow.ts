@@ -156,8 +156,9 @@ const enableScimSync: Step<MigrationContext> = {
         },
       );
     }
-    // The soak starts when SCIM Sync is seen on, on ZPA's clock (its answer's time; modifiedTime is the save).
-    const observed = Math.max(at, (idp.modifiedTime ?? 0) * 1000);
+    // The soak starts when SCIM Sync is seen on, on ZPA's clock: the time of its answer (the gate reads
+    // the same clock later). modifiedTime, the save, is kept as evidence.
+    const observed = at;
     const hours = zpaOf(ctx.config).soak.hours;
     return { baseUrl: creds.baseUrl, scimSyncObservedAt: iso(observed), modifiedTime: idp.modifiedTime ?? null, soakUntil: iso(observed + hours * HOUR) };
   },
