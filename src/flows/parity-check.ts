@@ -3,7 +3,12 @@ import { UserError } from '../engine/errors.js';
 import { writeReportDir } from '../parity/report/write.js';
 import { MATCHING_RULE_IN_CHAIN } from '../clients/ldap.js';
 import type { ScimClient } from '../clients/scim.js';
-import { ZIA_MAX_PAGE } from '../clients/zia.js';
+import { ZIA_MAX_PAGE, oneApiTokenUrl } from '../clients/zia.js';
+import { createZpaClient, zpaBaseUrlForCloud, type ZpaClient } from '../clients/zpa.js';
+import { createZpaScimClient, type ZpaScimClient } from '../clients/zpa-scim.js';
+import { resolveSecret } from '../config/secrets.js';
+import { zpaNamesStore, zpaScimStore } from '../parity/zpa.js';
+import { hostOf } from '../products/product.js';
 import {
   computeParity,
   directoryRecords,
@@ -35,7 +40,7 @@ export interface ParityRun {
   breaches: string[];
 }
 
-const LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM' };
+const LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM', zpa: 'ZPA' };
 
 export function directoryScope(ctx: MigrationContext) {
   const d = ctx.config.directory;
@@ -71,6 +76,13 @@ export async function ziaFeed(ctx: MigrationContext): Promise<ZiaFeed> {
 
 /** Which tenant the report is about, and which tool wrote it (stated at the top of every report). */
 export function reportRun(ctx: MigrationContext): ReportRun {
+  if (ctx.config.product === 'zpa') {
+    const p = zpaSection(ctx);
+    return {
+      tool: { name: 'migrate', version: TOOL_VERSION },
+      tenant: { product: 'ZPA', cloud: p.cloud ?? hostOf(p.baseUrl), orgId: p.customerId, idpName: p.idpName ?? p.idpId ?? '', idp: ctx.config.idp.kind },
+    };
+  }
   const z = ziaOf(ctx.config);
   let cloud = z.cloud;
   if (!cloud) {
@@ -86,7 +98,13 @@ export function reportRun(ctx: MigrationContext): ReportRun {
   };
 }
 
+/**
+ * Parity of the directory against the configured product's users: ZIA (its admin API, and its SCIM
+ * service with `scim`), or ZPA (its SCIM service with `scim`: the IdP's SCIM Service Provider
+ * Endpoint and token, held in memory; without it, the names ZPA's admin API shows).
+ */
 export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
+  if (ctx.config.product === 'zpa') return runZpaParity(ctx, opts);
   const cfg = ctx.config.parity;
   const ziaFedBy = await ziaFeed(ctx);
   const reading: Source[] = opts.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
@@ -162,13 +180,14 @@ export function describeScope(ctx: MigrationContext): string {
  * Undefined when the scope is plausible; else what is wrong with it. An empty scope is always
  * wrong; a non-empty one is wrong below guards.minScopePercent of ZIA's users (0 = no ratio).
  */
-export function scopeProblem(ctx: MigrationContext, scope: ScopeCount, ziaUsers: number): string | undefined {
+export function scopeProblem(ctx: MigrationContext, scope: ScopeCount, ziaUsers: number, product = 'ZIA'): string | undefined {
   const min = ctx.config.guards.minScopePercent;
-  if (scope.entries === 0) return `the directory scope returned no users (ZIA holds ${ziaUsers})`;
-  if (scope.users === 0) return `the directory scope returned ${scope.entries} entries, none with a value for the matching key (ZIA holds ${ziaUsers} users)`;
+  if (scope.entries === 0) return `the directory scope returned no users (${product} holds ${ziaUsers})`;
+  if (scope.users === 0)
+    return `the directory scope returned ${scope.entries} entries, none with a value for the matching key (${product} holds ${ziaUsers} users)`;
   if (min > 0 && scope.users * 100 < ziaUsers * min) {
     const pct = ((scope.users * 100) / ziaUsers).toFixed(1);
-    return `the directory scope returned ${scope.users} users, ${pct}% of the ${ziaUsers} users ZIA holds (under guards.minScopePercent, ${min}%)`;
+    return `the directory scope returned ${scope.users} users, ${pct}% of the ${ziaUsers} users ${product} holds (under guards.minScopePercent, ${min}%)`;
   }
   return undefined;
 }
@@ -231,8 +250,8 @@ export async function explainScope(ctx: MigrationContext, scope: ScopeCount): Pr
 }
 
 /** Throws DirectoryScopeError naming the scope and its likely cause when scopeProblem finds one. */
-export async function checkDirectoryScope(ctx: MigrationContext, scope: ScopeCount, ziaUsers: number): Promise<void> {
-  const problem = scopeProblem(ctx, scope, ziaUsers);
+export async function checkDirectoryScope(ctx: MigrationContext, scope: ScopeCount, ziaUsers: number, product = 'ZIA'): Promise<void> {
+  const problem = scopeProblem(ctx, scope, ziaUsers, product);
   if (problem === undefined) return;
   const cause = await explainScope(ctx, scope);
   throw new DirectoryScopeError(
@@ -269,4 +288,136 @@ export async function keepFailedReport(ctx: MigrationContext, result: ParityRun,
   const dir = join(ctx.reportDir, `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await writeReportDir(result.report, dir);
   return ` The full report is in ${dir} (parity.html, parity.md, CSV per finding kind).`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZPA: the directory against ZPA's SCIM users and groups (issue 15, part 2).
+
+function zpaSection(ctx: MigrationContext) {
+  const z = ctx.config.zpa;
+  if (!z) throw new UserError('product: zpa is configured without a zpa section', { hint: 'add the zpa section (migrate init writes one)' });
+  return z;
+}
+
+/** The ZPA admin API client of this run (read-only here: ZPA's API changes no IdP, docs/vendor-facts.md Y4). */
+export function zpaAdminClient(ctx: MigrationContext): ZpaClient {
+  const z = zpaSection(ctx);
+  return ctx.client('zpa', (d) => {
+    const a = z.auth;
+    const clientSecret = resolveSecret(a, 'clientSecret', 'zpa.auth', d.env);
+    return createZpaClient({
+      baseUrl: z.baseUrl ?? zpaBaseUrlForCloud(z.cloud!, a.kind),
+      customerId: z.customerId,
+      auth:
+        a.kind === 'legacy'
+          ? { kind: 'legacy', clientId: a.clientId, clientSecret }
+          : { kind: 'oneapi', tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, z.cloud), clientId: a.clientId, clientSecret },
+      ...(z.microtenantId ? { microtenantId: z.microtenantId } : {}),
+      readOnly: d.readOnly,
+      audit: d.audit,
+      rateLimits: d.rateLimits,
+    });
+  });
+}
+
+/** The configured IdP's id: zpa.idpId, else the one IdP named zpa.idpName. */
+export async function zpaIdpId(ctx: MigrationContext): Promise<string> {
+  const z = zpaSection(ctx);
+  if (z.idpId) return z.idpId;
+  const idp = await zpaAdminClient(ctx).findIdpByName(z.idpName!);
+  if (!idp) {
+    throw new UserError(`ZPA has no IdP named ${JSON.stringify(z.idpName)}`, {
+      hint: 'copy the name from Administration > IDP Configuration in the ZPA console, or give zpa.idpId',
+    });
+  }
+  return idp.id;
+}
+
+/** The IdP's SCIM Service Provider Endpoint as ZPA shows it (docs/vendor-facts.md Y8), for a token given without one. */
+export async function zpaScimEndpoint(ctx: MigrationContext): Promise<string> {
+  const id = await zpaIdpId(ctx);
+  const idp = await zpaAdminClient(ctx).getIdp(id);
+  if (!idp?.scimServiceProviderEndpoint) {
+    throw new UserError(`the ZPA IdP ${id} shows no SCIM Service Provider Endpoint: SCIM Sync is not enabled on it`, {
+      hint: 'enable SCIM Sync on the IdP (IDP Configuration > Edit), or give scim.baseUrl',
+    });
+  }
+  return idp.scimServiceProviderEndpoint;
+}
+
+/** One ZPA SCIM client per endpoint and token, so every read of the run shares its rate limiter. */
+export function zpaScimClient(ctx: MigrationContext, creds: ScimCredentials): ZpaScimClient {
+  return ctx.client(`zpa-scim\n${creds.baseUrl}\n${creds.token}`, (d) =>
+    createZpaScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly: d.readOnly, audit: d.audit, rateLimits: d.rateLimits }),
+  );
+}
+
+/** ZPA's SCIM group names for the IdP; an incomplete list (a page that ended early or repeated an id) is "rerun when idle". */
+async function zpaGroupNames(ctx: MigrationContext, idpId: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const page of zpaAdminClient(ctx).listScimGroups(idpId, { sortBy: 'name' })) for (const g of page) names.push(g.name);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    throw new UserError(`ZPA's SCIM group list for IdP ${idpId} came back incomplete (${err.message}); no group finding was made from it`, {
+      hint: 'this is not a parity finding: rerun verify when the IdP is idle (no provisioning cycle running)',
+      cause: err,
+    });
+  }
+  return names;
+}
+
+async function runZpaParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
+  const cfg = ctx.config.parity;
+  const idpKind = ctx.config.idp.kind;
+  if (!opts.scim && cfg.key !== 'userName') {
+    throw new UserError(`parity.key is ${cfg.key}, but without the SCIM token ZPA shows only userNames, so there is nothing to match on`, {
+      hint: 'give the SCIM token (scim.tokenEnv or scim.tokenFile), or set parity.key: userName',
+    });
+  }
+  let store;
+  if (opts.scim) {
+    const scim = zpaScimClient(ctx, opts.scim);
+    const groupIndex = async () => {
+      const index = indexScimGroups([]);
+      for await (const page of scim.listGroups({ stripUnknown: true })) indexScimGroups(page, index);
+      return index;
+    };
+    store = zpaScimStore(
+      (async function* () {
+        for await (const page of scimRecordsWithLazyGroups(scim.listUsers({ stripUnknown: true }), groupIndex)) {
+          yield page.map((r) => ({ ...r, source: 'zpa' as const }));
+        }
+      })(),
+      idpKind,
+    );
+  } else {
+    const idpId = await zpaIdpId(ctx);
+    const client = zpaAdminClient(ctx);
+    store = zpaNamesStore(
+      async () => (await client.scimUserNames(idpId)) ?? [], // no userName attribute yet: nothing provisioned
+      () => zpaGroupNames(ctx, idpId),
+      idpKind,
+    );
+  }
+  const progress = createReadProgress(ctx.out, ['AD', 'ZPA']);
+  let report: ParityReport;
+  try {
+    report = await computeParity(
+      { directory: directoryRecords(directoryPages(ctx), ctx.config.directory.mapping), stores: [store] },
+      {
+        key: cfg.key,
+        secondaryKey: cfg.secondaryKey,
+        // ZPA's users come from SCIM provisioning by the IdP, always.
+        ziaFedBy: 'scim',
+        onProgress: (source, records) => progress.update(LABELS[source], records),
+      },
+    );
+  } finally {
+    progress.stop();
+  }
+  const c = report.summary.counts;
+  await checkDirectoryScope(ctx, { entries: c.directory.records, users: c.directory.unique, withoutKey: c.directory.withoutKey }, c.zia.unique, 'ZPA');
+  const verdict = evaluateThresholds(report, cfg.thresholds);
+  return { report: withVerdict(report, cfg.thresholds, reportRun(ctx)), ...verdict };
 }

@@ -13,12 +13,46 @@ import { FINDING_KINDS, compareFindings, type Finding, type FindingKind, type Gr
 
 export type { MatchKey } from './store.js';
 
-export interface ParitySources {
+/** ZIA's sources: the directory, ZIA's admin API and (not during rollback) ZIA's SCIM service. */
+export interface ZiaParitySources {
   directory: AsyncIterable<IdentityRecord[]>;
   zia: AsyncIterable<IdentityRecord[]>;
   /** Absent for rollback: the directory is then compared with ZIA only. */
   scim?: AsyncIterable<IdentityRecord[]>;
 }
+
+/** A field the diff can compare between the directory and a store. */
+export type ComparedField = 'userName' | 'email' | 'displayName' | 'department' | 'groups' | 'active';
+
+/**
+ * One of the product's stores: where it is read from, how reports name it, why a user would be
+ * missing from it or extra in it (in the product's words), and which fields it holds.
+ */
+export interface ParityStore {
+  /** The source key findings name (`sources`). */
+  key: Exclude<Source, 'directory'>;
+  /** How reports and messages name it: "ZPA SCIM". */
+  label: string;
+  records: AsyncIterable<IdentityRecord[]>;
+  why: Why;
+  /** The fields compared with the directory; a store that holds names only compares userName. */
+  compare: readonly ComparedField[];
+  /**
+   * The store's group names when it lists groups without members (ZPA's admin API): groups are
+   * then compared by name only, with the directory's groups in scope. Read with the records.
+   */
+  groupNames?: () => Promise<string[]>;
+  /** Said in the report beside the store (e.g. that only names were compared, and why). */
+  note?: string;
+}
+
+/** Any product: the directory plus the product's stores (one or two; the first fills the report's first slot). */
+export interface StoreParitySources {
+  directory: AsyncIterable<IdentityRecord[]>;
+  stores: readonly [ParityStore] | readonly [ParityStore, ParityStore];
+}
+
+export type ParitySources = ZiaParitySources | StoreParitySources;
 
 export interface ParityOptions {
   key: MatchKey;
@@ -30,7 +64,7 @@ export interface ParityOptions {
    * compared over groups both know (a group absent on one side is reported once, as a
    * group-count-mismatch, not once per member).
    */
-  groups?: { directory?: Map<string, number>; zia?: Map<string, number>; scim?: Map<string, number> };
+  groups?: Partial<Record<Source, Map<string, number>>>;
   /** Keep only the worst N findings in the report (summary counts stay complete). Default: all. */
   maxFindings?: number;
   /** Called after each page with the running record count of that source (progress bars). */
@@ -47,12 +81,14 @@ export interface ParityOptions {
 export class ParitySourceError extends UserError {
   readonly source: Source;
   readonly recordsRead: number;
-  constructor(source: Source, recordsRead: number, cause: unknown) {
+  constructor(source: Source, recordsRead: number, cause: unknown, label: string = LABEL[source]) {
     const why = cause instanceof Error ? cause.message : String(cause);
+    // A read the server refused as incomplete (a page that ended early or repeated an id) carries its own hint.
+    const own = cause instanceof UserError ? cause.hint : undefined;
     super(
-      `parity: reading ${LABEL[source]} failed after ${recordsRead} records: ${why}. ` +
+      `parity: reading ${label} failed after ${recordsRead} records: ${why}. ` +
         'The comparison was stopped, because a partial read would show up as missing users.',
-      { hint: `fix the connection to ${LABEL[source]} or its credentials, and run verify again`, cause },
+      { hint: own ?? `fix the connection to ${label} or its credentials, and run verify again`, cause },
     );
     this.name = 'ParitySourceError';
     this.source = source;
@@ -60,7 +96,7 @@ export class ParitySourceError extends UserError {
   }
 }
 
-const LABEL: Record<Source, string> = { directory: 'the directory', zia: 'ZIA', scim: 'SCIM' };
+const LABEL: Record<Source, string> = { directory: 'the directory', zia: 'ZIA', scim: 'SCIM', zpa: 'ZPA' };
 
 /** 32-bit FNV-1a: the secondary-key index stores hashes, not strings; candidates are re-checked exactly. */
 function hash32(s: string): number {
@@ -78,6 +114,7 @@ async function drain(
   store: SourceStore,
   state: { failed: boolean },
   onProgress: ParityOptions['onProgress'],
+  label: string,
 ): Promise<void> {
   try {
     for await (const page of pages) {
@@ -89,7 +126,7 @@ async function drain(
     }
   } catch (err) {
     state.failed = true;
-    throw new ParitySourceError(source, store.records, err);
+    throw new ParitySourceError(source, store.records, err, label);
   }
 }
 
@@ -126,8 +163,8 @@ class FindingSink {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The likely why of each ZIA-side or SCIM-side finding, by where ZIA's users come from. */
-interface Why {
+/** The likely why of each finding on a store's side (ZIA's by where ZIA's users come from). */
+export interface Why {
   stale: string;
   groups: string;
   missing: string;
@@ -170,13 +207,20 @@ const WHY_ZIA: Record<ZiaFeed, Why> = {
   },
 };
 
-type Other = 'zia' | 'scim';
+type Other = Exclude<Source, 'directory'>;
 
 /** ZIA's `email` is its login name, not a mailbox: email drift is only compared with SCIM. */
-const SCALAR_ATTRS: Record<Other, readonly ('userName' | 'email' | 'displayName' | 'department')[]> = {
-  zia: ['userName', 'displayName', 'department'],
-  scim: ['userName', 'email', 'displayName', 'department'],
-};
+const ZIA_COMPARED: readonly ComparedField[] = ['userName', 'displayName', 'department', 'groups'];
+// Only SCIM carries an enabled flag: ZIA's admin API documents none (docs/vendor-facts.md F19).
+const SCIM_COMPARED: readonly ComparedField[] = ['userName', 'email', 'displayName', 'department', 'groups', 'active'];
+const SCALARS = ['userName', 'email', 'displayName', 'department'] as const;
+
+/** ZIA's two stores, as every ZIA report has named and explained them. */
+function ziaStores(sources: ZiaParitySources, ziaFedBy: ZiaFeed): ParityStore[] {
+  const out: ParityStore[] = [{ key: 'zia', label: LABEL.zia, records: sources.zia, why: WHY_ZIA[ziaFedBy], compare: ZIA_COMPARED }];
+  if (sources.scim) out.push({ key: 'scim', label: LABEL.scim, records: sources.scim, why: WHY_SCIM, compare: SCIM_COMPARED });
+  return out;
+}
 
 function q(v: string | undefined): string {
   return v === undefined ? '(not set)' : JSON.stringify(v);
@@ -253,18 +297,20 @@ function groupCountsFromRecords(store: SourceStore, codec: Codec): Map<string, G
  * Why a directory user is absent downstream. Absent from both after the migration is ONE cause:
  * ZIA holds what SCIM holds, so the IdP did not push (or deleted) the user.
  */
-function missingWhy(absent: Other[], why: Record<Other, Why>, ziaFedBy: ZiaFeed): string {
-  if (absent.length === 1) return why[absent[0]!].missing;
+function missingWhy(absent: Other[], why: Partial<Record<Other, Why>>, ziaFedBy: ZiaFeed, label: Record<Source, string>): string {
+  if (absent.length === 1) return why[absent[0]!]!.missing;
+  if (!absent.includes('zia') || !absent.includes('scim')) return `two separate feeds: ${absent.map((a) => `${label[a]}: ${why[a]!.missing}`).join('; ')}`;
   if (ziaFedBy === 'scim') {
     return `one cause, counted once: since the migration ZIA holds the users SCIM provisioning creates, so a user the IdP did not push (or deleted) is absent from both. ${capital(WHY_SCIM.missing)}`;
   }
-  return `two separate feeds: ZIA: ${why.zia.missing}; SCIM: ${why.scim.missing}`;
+  return `two separate feeds: ZIA: ${why.zia!.missing}; SCIM: ${why.scim!.missing}`;
 }
 
-function extraWhy(present: Other[], why: Record<Other, Why>, ziaFedBy: ZiaFeed): string {
-  if (present.length === 1) return why[present[0]!].extra;
-  if (ziaFedBy === 'scim') return `one cause, counted once: the IdP pushed the user over SCIM, which created it in ZIA too; ${why.scim.extra}`;
-  return `two separate feeds: ZIA: ${why.zia.extra}; SCIM: ${why.scim.extra}`;
+function extraWhy(present: Other[], why: Partial<Record<Other, Why>>, ziaFedBy: ZiaFeed, label: Record<Source, string>): string {
+  if (present.length === 1) return why[present[0]!]!.extra;
+  if (!present.includes('zia') || !present.includes('scim')) return `two separate feeds: ${present.map((a) => `${label[a]}: ${why[a]!.extra}`).join('; ')}`;
+  if (ziaFedBy === 'scim') return `one cause, counted once: the IdP pushed the user over SCIM, which created it in ZIA too; ${why.scim!.extra}`;
+  return `two separate feeds: ZIA: ${why.zia!.extra}; SCIM: ${why.scim!.extra}`;
 }
 
 function capital(s: string): string {
@@ -274,28 +320,58 @@ function capital(s: string): string {
 export async function computeParity(sources: ParitySources, options: ParityOptions): Promise<ParityReport> {
   const { key, secondaryKey } = options;
   const ziaFedBy: ZiaFeed = options.ziaFedBy ?? 'directory-sync';
-  const why: Record<Other, Why> = { zia: WHY_ZIA[ziaFedBy], scim: WHY_SCIM };
+  // ZIA's sources are its two fixed stores; any other product names its own.
+  const generic = 'stores' in sources;
+  const defs: readonly ParityStore[] = generic ? sources.stores : ziaStores(sources, ziaFedBy);
+  const label: Record<Source, string> = { ...LABEL };
+  const why: Partial<Record<Other, Why>> = {};
+  const compared = new Map<Other, ReadonlySet<ComparedField>>();
+  for (const d of defs) {
+    label[d.key] = d.label;
+    why[d.key] = d.why;
+    compared.set(d.key, new Set(d.compare));
+  }
   const codec = new Codec(key);
   const slots = new KeySlots();
   const dir = new SourceStore('directory', key, codec, slots);
-  const zia = new SourceStore('zia', key, codec, slots, dir);
-  const scim = sources.scim ? new SourceStore('scim', key, codec, slots, dir) : undefined;
+  const others: { source: Other; store: SourceStore; def: ParityStore }[] = defs.map((def) => ({
+    source: def.key,
+    store: new SourceStore(def.key, key, codec, slots, dir),
+    def,
+  }));
+  const zia = others.find((o) => o.source === 'zia')?.store;
+  const scim = others.find((o) => o.source === 'scim')?.store;
   /** Every source read, the directory first. */
-  const stores = scim ? [dir, zia, scim] : [dir, zia];
+  const stores = [dir, ...others.map((o) => o.store)];
   const state = { failed: false };
-  const reads = [drain('directory', sources.directory, dir, state, options.onProgress), drain('zia', sources.zia, zia, state, options.onProgress)];
-  if (sources.scim && scim) reads.push(drain('scim', sources.scim, scim, state, options.onProgress));
+  const names = new Map<Other, string[]>();
+  const reads = [
+    drain('directory', sources.directory, dir, state, options.onProgress, LABEL.directory),
+    ...others.map((o) => drain(o.source, o.def.records, o.store, state, options.onProgress, o.def.label)),
+    ...others
+      .filter((o) => o.def.groupNames)
+      .map(async (o) => {
+        try {
+          names.set(o.source, await o.def.groupNames!());
+        } catch (err) {
+          state.failed = true;
+          throw new ParitySourceError(o.source, 0, err, `${o.def.label} groups`);
+        }
+      }),
+  ];
   await Promise.all(reads);
 
   const sink = new FindingSink(options.maxFindings);
-  const others: { source: Other; store: SourceStore }[] = [{ source: 'zia', store: zia }];
-  if (scim) others.push({ source: 'scim', store: scim });
 
   // Group inventories (lower-cased name → display name and member count) per source.
   const groupCounts = new Map<Source, Map<string, GroupCount>>();
   for (const s of stores) {
     const inv = options.groups?.[s.source];
-    groupCounts.set(s.source, inv ? groupCountsFromInventory(inv) : groupCountsFromRecords(s, codec));
+    const listed = names.get(s.source as Other);
+    groupCounts.set(
+      s.source,
+      listed ? groupCountsFromInventory(new Map(listed.map((n) => [n, NaN]))) : inv ? groupCountsFromInventory(inv) : groupCountsFromRecords(s, codec),
+    );
   }
   // Memberships are compared over groups both sides know, when both inventories were given.
   const membershipScope = new Map<Other, Set<string> | undefined>();
@@ -325,7 +401,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         sources: [s.source],
         attribute: key,
         detail:
-          `${key} ${JSON.stringify(k)} appears ${all.length} times in ${LABEL[s.source]} (ids ${ids.join(', ')})` +
+          `${key} ${JSON.stringify(k)} appears ${all.length} times in ${label[s.source]} (ids ${ids.join(', ')})` +
           (spellings.size > 1 ? ', spelled differently only in case' : '') +
           ': the same person twice; only the first record is compared',
       });
@@ -379,7 +455,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
       sameSecondaryKey++;
       const srcs = [...new Set(list.map((h) => h.source))];
       const within = srcs.find((src) => new Set(list.filter((h) => h.source === src).map((h) => h.key)).size > 1);
-      const where = list.map((h) => `${h.key} in ${LABEL[h.source]}`).join(', ');
+      const where = list.map((h) => `${h.key} in ${label[h.source]}`).join(', ');
       sink.add({
         kind: 'duplicate',
         severity: 'error',
@@ -389,16 +465,14 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         actual: keys.join(', '),
         detail:
           within !== undefined
-            ? `same ${secondaryKey} under ${keys.length} ${key}s in ${LABEL[within]} (${where}): the same person twice (an account re-created instead of renamed) or a shared mailbox`
+            ? `same ${secondaryKey} under ${keys.length} ${key}s in ${label[within]} (${where}): the same person twice (an account re-created instead of renamed) or a shared mailbox`
             : `same ${secondaryKey} under ${keys.length} ${key}s (${where}): the usual symptom of a key mismatch between directory sync and SCIM (the sides match users on different attributes)`,
       });
     }
   }
 
   // 3. Walk the directory once: missing, matched, drift, case, active.
-  let matchedZia = 0,
-    matchedScim = 0,
-    allThree = 0,
+  let allThree = 0,
     caseMismatches = 0;
   const drift = { userName: 0, email: 0, displayName: 0, department: 0, groups: 0 };
   let disabledActive = 0,
@@ -410,7 +484,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
    * is one cause: ZIA's finding waits here for SCIM's and the two become one finding listing
    * both sources, counted once. Before it, the two feeds are separate and so are the findings.
    */
-  const linkZiaScim = ziaFedBy === 'scim' && scim !== undefined;
+  const linkZiaScim = ziaFedBy === 'scim' && zia !== undefined && scim !== undefined;
   let waiting: Finding[] | undefined;
   const count = (f: Finding): void => {
     if (f.kind === 'case-mismatch') caseMismatches++;
@@ -443,7 +517,9 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
 
   const compare = (k: string, d: Decoded, o: Decoded, other: Other): void => {
     const srcs: Source[] = ['directory', other];
-    for (const attr of SCALAR_ATTRS[other]) {
+    const fields = compared.get(other)!;
+    for (const attr of SCALARS) {
+      if (!fields.has(attr)) continue;
       const dv = d[attr],
         ov = o[attr];
       if (dv === ov) continue;
@@ -456,7 +532,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           attribute: attr,
           expected: dv,
           actual: ov,
-          detail: `${attr} differs only in case: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}; matching ignores case, but a case-sensitive consumer (SAML NameID, policies) may not`,
+          detail: `${attr} differs only in case: directory ${q(dv)} vs ${label[other]} ${q(ov)}; matching ignores case, but a case-sensitive consumer (SAML NameID, policies) may not`,
         });
         continue;
       }
@@ -467,12 +543,12 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         sources: srcs,
         attribute: attr,
         detail:
-          `${attr} differs: directory ${q(dv)} vs ${LABEL[other]} ${q(ov)}: ` +
+          `${attr} differs: directory ${q(dv)} vs ${label[other]} ${q(ov)}: ` +
           (ov === undefined
-            ? `not set in ${LABEL[other]}; the attribute mapping may not send it`
+            ? `not set in ${label[other]}; the attribute mapping may not send it`
             : dv === undefined
-              ? `set in ${LABEL[other]} but empty in the directory; check the configured mapping`
-              : why[other].stale),
+              ? `set in ${label[other]} but empty in the directory; check the configured mapping`
+              : why[other]!.stale),
       };
       if (dv !== undefined) f.expected = dv;
       if (ov !== undefined) f.actual = ov;
@@ -480,7 +556,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     }
     // The common case, the same names on both sides (in any order): no Maps to build (at 100k
     // users these per-user Maps were a large part of the comparison's garbage, issue 6).
-    if (!sameNames(d.groups, o.groups)) {
+    if (fields.has('groups') && !sameNames(d.groups, o.groups)) {
       const scope = membershipScope.get(other);
       const dg = new Map<string, string>(),
         og = new Map<string, string>();
@@ -507,7 +583,7 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
             .join(', ');
         const parts: string[] = [];
         if (onlyD.length > 0) parts.push(`in the directory only: ${names(dg, onlyD)}`);
-        if (onlyO.length > 0) parts.push(`in ${LABEL[other]} only: ${names(og, onlyO)}`);
+        if (onlyO.length > 0) parts.push(`in ${label[other]} only: ${names(og, onlyO)}`);
         emitDrift({
           kind: 'attribute-drift',
           severity: 'warning',
@@ -516,13 +592,13 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
           attribute: 'groups',
           expected: list(dg),
           actual: list(og),
-          detail: `group memberships differ (${parts.join('; ')}): ${why[other].groups}`,
+          detail: `group memberships differ (${parts.join('; ')}): ${why[other]!.groups}`,
         });
       }
     }
     // Only SCIM carries an enabled flag: ZIA's admin API documents none (docs/vendor-facts.md F19),
     // so active drift is never reported against ZIA.
-    if (other === 'scim' && d.active !== undefined && o.active !== undefined && d.active !== o.active) {
+    if (fields.has('active') && d.active !== undefined && o.active !== undefined && d.active !== o.active) {
       if (!d.active) {
         disabledActive++;
         sink.add({
@@ -555,7 +631,16 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
 
   // One finding per user, listing every source the user is missing from: after the migration a
   // user the IdP deleted or never pushed is absent from SCIM and therefore from ZIA, one cause.
-  const missing = { users: 0, zia: 0, scim: 0 };
+  // Per-source counts go to the report's slots: the first store (ZIA's admin API, or the product's
+  // store), then the second (ZIA's SCIM service).
+  const first = others[0]!,
+    second = others[1];
+  const perSource = () => new Map<Other, number>(others.map((o) => [o.source, 0]));
+  const bump = (m: Map<Other, number>, src: Other) => m.set(src, m.get(src)! + 1);
+  const missingBy = perSource();
+  let missingUsers = 0;
+  let matchedFirst = 0,
+    matchedSecond = 0;
   for (let slot = 0; slot < slots.size; slot++) {
     const dEnc = dir.enc[slot];
     if (dEnc === undefined) continue;
@@ -565,17 +650,17 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     for (const { source: other, store } of others) {
       const oEnc = store.enc[slot];
       if (oEnc === undefined) {
-        missing[other]++;
+        bump(missingBy, other);
         absent.push(other);
       } else {
-        if (other === 'zia') matchedZia++;
-        else matchedScim++;
+        if (other === first.source) matchedFirst++;
+        else matchedSecond++;
         compare(k, d, codec.decode(oEnc, k, dEnc), other);
       }
     }
     flushWaiting();
     if (absent.length > 0) {
-      missing.users++;
+      missingUsers++;
       sink.add({
         kind: 'missing',
         // A disabled account missing downstream is often deliberate (sync scope skips disabled users).
@@ -583,27 +668,28 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         key: k,
         sources: absent,
         detail:
-          `in the directory scope (id ${d.sourceId}) but ${absent.length === 1 ? `not in ${LABEL[absent[0]!]}` : 'in neither ZIA nor SCIM'}` +
+          `in the directory scope (id ${d.sourceId}) but ${absent.length === 1 ? `not in ${label[absent[0]!]}` : `in neither ${absent.map((a) => label[a]).join(' nor ')}`}` +
           (d.active === false
             ? `; the account is disabled in AD, which some ${absent.includes('zia') && ziaFedBy === 'directory-sync' ? 'sync' : 'provisioning'} scopes skip`
             : '') +
           ': ' +
-          missingWhy(absent, why, ziaFedBy),
+          missingWhy(absent, why, ziaFedBy, label),
       });
     }
-    if (scim && zia.enc[slot] !== undefined && scim.enc[slot] !== undefined) allThree++;
+    if (second && first.store.enc[slot] !== undefined && second.store.enc[slot] !== undefined) allThree++;
   }
 
   // 4. Extra: known downstream, not in the directory scope; one finding per user.
-  const extra = { users: 0, zia: 0, scim: 0 };
+  const extraBy = perSource();
+  let extraUsers = 0;
   for (let slot = 0; slot < slots.size; slot++) {
     if (dir.enc[slot] !== undefined) continue;
     const present = others.filter(({ store }) => store.enc[slot] !== undefined);
     if (present.length === 0) continue;
     const k = slots.keys[slot]!;
-    extra.users++;
-    for (const { source } of present) extra[source]++;
-    const where = present.map(({ source, store }) => `${LABEL[source]} (id ${codec.decode(store.enc[slot]!, k).sourceId})`).join(' and ');
+    extraUsers++;
+    for (const { source } of present) bump(extraBy, source);
+    const where = present.map(({ source, store }) => `${label[source]} (id ${codec.decode(store.enc[slot]!, k).sourceId})`).join(' and ');
     sink.add({
       kind: 'extra',
       severity: 'warning',
@@ -613,23 +699,28 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         present.map((p) => p.source),
         why,
         ziaFedBy,
+        label,
       )}`,
     });
   }
 
-  // 5. Group parity: member counts per group, directory against each other source.
+  // 5. Group parity: member counts per group, directory against each other source. A store that
+  // lists group names only (no members) is compared by name: a group of the directory scope it
+  // lacks is a finding; one it holds beyond the scope's is not (without members, an empty group,
+  // such as one assigned for its nested groups, cannot be told from a stale one): the groups table lists it.
   const dGroups = groupCounts.get('directory')!;
-  const mismatched = { zia: 0, scim: 0 };
+  const mismatched = perSource();
   // After the migration ZIA's groups are SCIM's: the same count in both is one finding (as for drift).
   const ziaGroupFindings = new Map<string, Finding>();
   for (const { source: other } of others) {
     const oGroups = groupCounts.get(other)!;
-    const names = new Set([...dGroups.keys(), ...oGroups.keys()]);
-    for (const g of names) {
+    const namesOnly = names.has(other);
+    const groupNames = new Set([...dGroups.keys(), ...oGroups.keys()]);
+    for (const g of groupNames) {
       const dc = dGroups.get(g),
         oc = oGroups.get(g);
-      if (dc?.count === oc?.count) continue;
-      mismatched[other]++;
+      if (dc?.count === oc?.count || (namesOnly && oc !== undefined)) continue;
+      bump(mismatched, other);
       const f: Finding = {
         kind: 'group-count-mismatch',
         severity: 'warning',
@@ -638,24 +729,24 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
         attribute: 'members',
         detail:
           oc === undefined
-            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${LABEL[other]}: ${why[other].groupAbsent}`
+            ? `group ${q(dc!.name)} (${dc!.count} members in the directory) does not exist in ${label[other]}: ${why[other]!.groupAbsent}`
             : dc === undefined
-              ? `group ${q(oc.name)} (${oc.count} members in ${LABEL[other]}) does not exist in the directory scope: stale, or created on the ${LABEL[other]} side`
-              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${LABEL[other]}: ${why[other].groupCount}`,
+              ? `group ${q(oc.name)} (${oc.count} members in ${label[other]}) does not exist in the directory scope: stale, or created on the ${label[other]} side`
+              : `group ${q(dc.name)} has ${dc.count} members in the directory but ${oc.count} in ${label[other]}: ${why[other]!.groupCount}`,
       };
       if (dc !== undefined) f.expected = String(dc.count);
-      if (oc !== undefined) f.actual = String(oc.count);
+      if (oc !== undefined && !namesOnly) f.actual = String(oc.count);
       if (linkZiaScim && other === 'zia') {
         ziaGroupFindings.set(g, f);
         continue;
       }
-      const twin = other === 'scim' ? ziaGroupFindings.get(g) : undefined;
+      const twin = linkZiaScim && other === 'scim' ? ziaGroupFindings.get(g) : undefined;
       if (twin !== undefined && twin.actual === f.actual) {
         ziaGroupFindings.delete(g);
         sink.add({
           ...f,
           sources: ['directory', 'zia', 'scim'],
-          detail: `${f.detail.replace(` in ${LABEL.scim}`, ` in ${LABEL.zia} and ${LABEL.scim}`)}; one cause, counted once: since the migration ZIA holds what SCIM provisioning sends`,
+          detail: `${f.detail.replace(` in ${label.scim}`, ` in ${label.zia} and ${label.scim}`)}; one cause, counted once: since the migration ZIA holds what SCIM provisioning sends`,
         });
         continue;
       }
@@ -666,38 +757,45 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const groupRows: GroupParityRow[] = [];
   const allGroupKeys = new Set<string>();
   for (const m of groupCounts.values()) for (const k of m.keys()) allGroupKeys.add(k);
+  // A names-only store has no member count to show: its column is null, and presentIn says it holds the group.
+  const countIn = (o: (typeof others)[number] | undefined, g: string) => {
+    const c = o ? groupCounts.get(o.source)!.get(g) : undefined;
+    return c === undefined || Number.isNaN(c.count) ? null : c.count;
+  };
+  const namesOnlyStores = others.filter((o) => names.has(o.source));
   for (const g of [...allGroupKeys].sort()) {
-    const d = dGroups.get(g),
-      z = groupCounts.get('zia')!.get(g),
-      s = groupCounts.get('scim')?.get(g);
-    groupRows.push({ name: (d ?? z ?? s)!.name, directory: d?.count ?? null, zia: z?.count ?? null, scim: s?.count ?? null });
+    const d = dGroups.get(g);
+    const any = d ?? others.map((o) => groupCounts.get(o.source)!.get(g)).find((c) => c !== undefined)!;
+    const row: GroupParityRow = { name: any.name, directory: d?.count ?? null, zia: countIn(first, g), scim: countIn(second, g) };
+    if (namesOnlyStores.length > 0) row.presentIn = namesOnlyStores.filter((o) => groupCounts.get(o.source)!.has(g)).map((o) => o.source);
+    groupRows.push(row);
   }
 
   const counts = (s: SourceStore) => ({ records: s.records, unique: s.unique, withoutKey: s.withoutKey });
   const { findings, truncated } = sink.finish();
   const driftTotal = drift.userName + drift.email + drift.displayName + drift.department + drift.groups;
-  return {
+  const report: ParityReport = {
     schemaVersion: 2,
     generatedAt: new Date().toISOString(),
     summary: {
       key,
       secondaryKey,
       ziaFedBy,
-      scimCompared: scim !== undefined,
-      counts: { directory: counts(dir), zia: counts(zia), scim: scim ? counts(scim) : null },
-      matched: { directoryZia: matchedZia, directoryScim: scim ? matchedScim : null, allThree: scim ? allThree : null },
-      missing: { users: missing.users, zia: missing.zia, scim: scim ? missing.scim : null },
-      extra: { users: extra.users, zia: extra.zia, scim: scim ? extra.scim : null },
+      scimCompared: second !== undefined,
+      counts: { directory: counts(dir), zia: counts(first.store), scim: second ? counts(second.store) : null },
+      matched: { directoryZia: matchedFirst, directoryScim: second ? matchedSecond : null, allThree: second ? allThree : null },
+      missing: { users: missingUsers, zia: missingBy.get(first.source)!, scim: second ? missingBy.get(second.source)! : null },
+      extra: { users: extraUsers, zia: extraBy.get(first.source)!, scim: second ? extraBy.get(second.source)! : null },
       duplicates: { total: sameKey + sameSecondaryKey, sameKey, sameSecondaryKey },
       caseMismatches,
       drift: { total: driftTotal, byAttribute: drift },
       active: { disabledInAdActiveInScim: disabledActive, activeInAdDisabledInScim: activeDisabled },
       groups: {
         directory: dGroups.size,
-        zia: groupCounts.get('zia')!.size,
-        scim: scim ? groupCounts.get('scim')!.size : null,
-        mismatchedZia: mismatched.zia,
-        mismatchedScim: scim ? mismatched.scim : null,
+        zia: groupCounts.get(first.source)!.size,
+        scim: second ? groupCounts.get(second.source)!.size : null,
+        mismatchedZia: mismatched.get(first.source)!,
+        mismatchedScim: second ? mismatched.get(second.source)! : null,
       },
       findingsByKind: sink.counts,
     },
@@ -706,4 +804,16 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     findingsTotal: sink.total,
     findingsTruncated: truncated,
   };
+  // Another product's report names its stores (ZIA's keeps the shape it always had).
+  if (generic) {
+    report.summary.stores = others.map(({ source, def }, i) => ({
+      key: source,
+      label: def.label,
+      slot: i === 0 ? 'zia' : 'scim',
+      compared: [...def.compare],
+      groupsByName: def.groupNames !== undefined,
+      ...(def.note ? { note: def.note } : {}),
+    }));
+  }
+  return report;
 }

@@ -3,7 +3,8 @@ import { firstRdnValue } from './dn.js';
 import { scimUserDepartment } from '../clients/scim.js';
 import type { DirectoryEntry, DirectoryMapping, ScimGroup, ScimUser, ZiaUser } from './inputs.js';
 
-export const SOURCES = ['directory', 'zia', 'scim'] as const;
+/** `zpa`: ZPA's users, read from its SCIM service (with the token) or its admin API (names only). */
+export const SOURCES = ['directory', 'zia', 'scim', 'zpa'] as const;
 export const sourceSchema = z.enum(SOURCES);
 export type Source = z.infer<typeof sourceSchema>;
 

@@ -68,6 +68,23 @@ const n = z.number().int();
 export const ziaFeedSchema = z.enum(['directory-sync', 'scim']);
 export type ZiaFeed = z.infer<typeof ziaFeedSchema>;
 
+/** One of the product's stores as the report names it (see summary.stores). */
+export const storeSummarySchema = z.object({
+  /** The source key its findings name: `zpa`. */
+  key: sourceSchema,
+  /** How the writers name it: "ZPA SCIM", "ZPA (admin API, userNames only)". */
+  label: z.string(),
+  /** Which of the summary's per-source fields hold its counts. */
+  slot: z.enum(['zia', 'scim']),
+  /** The fields compared with the directory. */
+  compared: z.array(z.string()),
+  /** Its groups were compared by name only (the store lists groups without members). */
+  groupsByName: z.boolean(),
+  /** What a reader must know about this store's reading (e.g. only userNames were compared, and why). */
+  note: z.string().optional(),
+});
+export type StoreSummary = z.infer<typeof storeSummarySchema>;
+
 /** Per user (each user once, whatever the number of sources) and per source. */
 const perUser = z.object({ users: n, zia: n, scim: n.nullable() });
 
@@ -98,6 +115,12 @@ export const paritySummarySchema = z.object({
     mismatchedScim: n.nullable(),
   }),
   findingsByKind: z.object(Object.fromEntries(FINDING_KINDS.map((k) => [k, n])) as Record<FindingKind, typeof n>),
+  /**
+   * Additive in schemaVersion 2: present when the product is not ZIA (ZIA's reports keep the shape
+   * above). The compared stores in slot order: the first fills the fields named `zia` (counts,
+   * matched.directoryZia, missing.zia, …), a second those named `scim`.
+   */
+  stores: z.array(storeSummarySchema).optional(),
 });
 export type ParitySummary = z.infer<typeof paritySummarySchema>;
 
@@ -107,6 +130,8 @@ export const groupParityRowSchema = z.object({
   directory: n.nullable(),
   zia: n.nullable(),
   scim: n.nullable(),
+  /** Additive: the stores that list this group by name only (no member count, so their column is null). */
+  presentIn: z.array(sourceSchema).optional(),
 });
 export type GroupParityRow = z.infer<typeof groupParityRowSchema>;
 
@@ -138,6 +163,7 @@ export const reportRunSchema = z.object({
     product: z.string(),
     /** The ZIA cloud name, or the host of zia.baseUrl when no cloud is configured. */
     cloud: z.string(),
+    /** ZIA's orgId; for ZPA, the customer id. */
     orgId: z.string(),
     /** The ZIA identity provider (zia.idpName) and the IdP that provisions it (idp.kind). */
     idpName: z.string(),

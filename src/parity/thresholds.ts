@@ -31,6 +31,8 @@ export interface ThresholdCheck {
   byKind: Partial<Record<FindingKind, number>>;
   /** missing and extra only: of those users, how many per source (a user may count in both). */
   bySource?: { zia: number; scim: number | null };
+  /** How the two slots of bySource are named: ZIA and SCIM, or the product's stores (summary.stores). */
+  slotNames?: { zia: string; scim: string };
 }
 
 export function thresholdChecks(report: ParityReport, thresholds: ParityThresholds): ThresholdCheck[] {
@@ -47,6 +49,8 @@ export function thresholdChecks(report: ParityReport, thresholds: ParityThreshol
     if (category === 'missing' || category === 'extra') {
       const s = report.summary[category];
       check.bySource = { zia: s.zia, scim: s.scim };
+      const st = report.summary.stores;
+      if (st) check.slotNames = { zia: st.find((x) => x.slot === 'zia')?.label ?? 'ZIA', scim: st.find((x) => x.slot === 'scim')?.label ?? 'SCIM' };
     }
     return check;
   });
@@ -57,8 +61,8 @@ export function describeUserCount(c: ThresholdCheck): string {
   const users = `${c.count} user${c.count === 1 ? '' : 's'}`;
   if (!c.bySource) return users;
   const prep = c.category === 'missing' ? 'from' : 'in';
-  const parts = [`${c.bySource.zia} ${prep} ZIA`];
-  if (c.bySource.scim !== null) parts.push(`${c.bySource.scim} ${prep} SCIM`);
+  const parts = [`${c.bySource.zia} ${prep} ${c.slotNames?.zia ?? 'ZIA'}`];
+  if (c.bySource.scim !== null) parts.push(`${c.bySource.scim} ${prep} ${c.slotNames?.scim ?? 'SCIM'}`);
   return `${users} (${parts.join(', ')})`;
 }
 

@@ -22,7 +22,7 @@ function findingSig(f: Finding): string {
 }
 
 function reference(pop: Pop, key: Key, secondaryKey: Key, ziaFedBy: 'directory-sync' | 'scim') {
-  const srcs: Source[] = pop.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
+  const srcs: (keyof Pop)[] = pop.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
   const first = new Map<Source, Map<string, IdentityRecord>>();
   const findings: string[] = [];
   for (const s of srcs) {

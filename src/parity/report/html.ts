@@ -1,5 +1,5 @@
 import { FINDING_KINDS, type Finding, type FindingKind, type GroupParityRow, type ParityReport, type Severity } from '../report-schema.js';
-import { userCountsText, ziaFeedText } from './counts.js';
+import { feedSentence, slotNames, userCountsText, ziaFeedText } from './counts.js';
 import { escapeHtml as h } from './escape.js';
 import { csvFileName } from './markdown.js';
 import { reportHeader } from './verdict.js';
@@ -51,7 +51,7 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
     `<h2>At a glance</h2><div class="charts">${barChart('Findings by kind', kindBars(report))}${barChart('Users missing and extra, by source', sourceBars(report))}</div>`,
   );
   B.push(
-    `<p class="muted">Generated ${h(report.generatedAt)}. Matched on <code>${h(s.key)}</code> (case-insensitive); duplicates checked on <code>${h(s.secondaryKey)}</code>. ZIA's users come from ${h(ziaFeedText(s))}.</p>`,
+    `<p class="muted">Generated ${h(report.generatedAt)}. Matched on <code>${h(s.key)}</code> (case-insensitive); duplicates checked on <code>${h(s.secondaryKey)}</code>. ${s.stores ? h(feedSentence(s)) : `ZIA's users come from ${h(ziaFeedText(s))}.`}</p>`,
   );
   B.push(
     '<h2>Sources</h2><table><tr><th>source</th><th>records</th><th>unique</th><th>without key</th><th>matched with directory</th><th>missing</th><th>extra</th></tr>',
@@ -59,12 +59,11 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
   const row = (name: string, c: { records: number; unique: number; withoutKey: number }, m: number | null, mi: number | null, ex: number | null) =>
     `<tr>${td(name)}${td(String(c.records), 'n')}${td(String(c.unique), 'n')}${td(String(c.withoutKey), 'n')}${td(num(m), 'n')}${td(num(mi), mi ? 'n error' : 'n')}${td(num(ex), ex ? 'n warning' : 'n')}</tr>`;
   B.push(row('directory', s.counts.directory, null, null, null));
-  B.push(row('ZIA', s.counts.zia, s.matched.directoryZia, s.missing.zia, s.extra.zia));
-  B.push(
-    s.counts.scim
-      ? row('SCIM', s.counts.scim, s.matched.directoryScim, s.missing.scim, s.extra.scim)
-      : '<tr><td>SCIM</td><td colspan="6" class="muted">not read (directory vs ZIA only)</td></tr>',
-  );
+  const names = slotNames(s);
+  B.push(row(names.first, s.counts.zia, s.matched.directoryZia, s.missing.zia, s.extra.zia));
+  if (s.counts.scim) B.push(row(names.second ?? 'SCIM', s.counts.scim, s.matched.directoryScim, s.missing.scim, s.extra.scim));
+  else if (names.second !== undefined)
+    B.push(`<tr><td>${h(names.second)}</td><td colspan="6" class="muted">not read (directory vs ${h(names.first)} only)</td></tr>`);
   B.push('</table>');
   B.push(`<p>${h(userCountsText(s))}</p>`);
   if (s.matched.allThree !== null) B.push(`<p>Users in all three sources: ${s.matched.allThree}.</p>`);
@@ -81,11 +80,19 @@ export function toHtml(report: ParityReport, maxRows = 1000): string {
   );
 
   B.push(
-    '<h2>Groups</h2><p class="muted">Highlighted: groups whose member counts differ between sources (or that a source lacks).</p><table><tr><th>group</th><th>directory</th><th>ZIA</th><th>SCIM</th></tr>',
+    '<h2>Groups</h2><p class="muted">Highlighted: groups whose member counts differ between sources (or that a source lacks).</p><table><tr><th>group</th><th>directory</th>' +
+      `<th>${h(names.first)}</th>${names.second === undefined ? '' : `<th>${h(names.second)}</th>`}</tr>`,
   );
+  // A store that lists group names only shows "present" (it has no member count), and differs only when it lacks the group.
+  const storeKey = (slot: 'zia' | 'scim') => s.stores?.find((x) => x.slot === slot)?.key;
+  const cell = (g: GroupParityRow, slot: 'zia' | 'scim') => {
+    const key = storeKey(slot);
+    return g[slot] === null && key !== undefined && g.presentIn?.includes(key) ? 'present' : num(g[slot]);
+  };
   for (const g of report.groups.slice(0, maxRows)) {
+    const differs = s.stores?.some((x) => x.groupsByName) ? g.directory === null || !g.presentIn?.includes(storeKey('zia')!) : groupDiffers(g, s.scimCompared);
     B.push(
-      `<tr${groupDiffers(g, s.scimCompared) ? ' class="differ"' : ''}>${td(g.name)}${td(num(g.directory), 'n')}${td(num(g.zia), 'n')}${td(num(g.scim), 'n')}</tr>`,
+      `<tr${differs ? ' class="differ"' : ''}>${td(g.name)}${td(num(g.directory), 'n')}${td(cell(g, 'zia'), 'n')}${names.second === undefined ? '' : td(cell(g, 'scim'), 'n')}</tr>`,
     );
   }
   B.push('</table>');
@@ -144,12 +151,13 @@ function kindBars(report: ParityReport): Bar[] {
 
 function sourceBars(report: ParityReport): Bar[] {
   const s = report.summary;
+  const { first, second = 'SCIM' } = slotNames(s);
   const bars: Bar[] = [
-    { label: 'missing from ZIA', value: s.missing.zia, cls: s.missing.zia ? 'bar-error' : 'bar-none' },
-    { label: 'extra in ZIA', value: s.extra.zia, cls: s.extra.zia ? 'bar-warning' : 'bar-none' },
+    { label: `missing from ${first}`, value: s.missing.zia, cls: s.missing.zia ? 'bar-error' : 'bar-none' },
+    { label: `extra in ${first}`, value: s.extra.zia, cls: s.extra.zia ? 'bar-warning' : 'bar-none' },
   ];
-  if (s.missing.scim !== null) bars.push({ label: 'missing from SCIM', value: s.missing.scim, cls: s.missing.scim ? 'bar-error' : 'bar-none' });
-  if (s.extra.scim !== null) bars.push({ label: 'extra in SCIM', value: s.extra.scim, cls: s.extra.scim ? 'bar-warning' : 'bar-none' });
+  if (s.missing.scim !== null) bars.push({ label: `missing from ${second}`, value: s.missing.scim, cls: s.missing.scim ? 'bar-error' : 'bar-none' });
+  if (s.extra.scim !== null) bars.push({ label: `extra in ${second}`, value: s.extra.scim, cls: s.extra.scim ? 'bar-warning' : 'bar-none' });
   return bars;
 }
 

@@ -1,5 +1,5 @@
 import { FINDING_KINDS, type Finding, type ParityReport } from '../report-schema.js';
-import { userCountsText, ziaFeedText } from './counts.js';
+import { feedSentence, slotNames, userCountsText } from './counts.js';
 import { escapeMarkdownCell as md } from './escape.js';
 import { reportHeader } from './verdict.js';
 
@@ -12,6 +12,8 @@ export function csvFileName(kind: string): string {
 /** The Markdown report for the change ticket; each kind lists at most maxRows findings (full lists in the CSVs). */
 export function toMarkdown(report: ParityReport, maxRows = 500): string {
   const s = report.summary;
+  const names = slotNames(s);
+  const second = names.second ?? 'SCIM';
   const L: string[] = [];
   L.push('# User parity report', '');
   const hd = reportHeader(report);
@@ -21,7 +23,7 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
   L.push(`| | |`, '|---|---|');
   L.push(`| thresholds | ${md(hd.thresholds)} |`, `| tenant | ${md(hd.tenant)} |`, `| tool | ${md(hd.tool)} |`, `| time | ${md(hd.time)} |`, '');
   L.push(
-    `Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**. ZIA's users come from ${ziaFeedText(s)}.`,
+    `Generated ${md(report.generatedAt)}. Matched on **${s.key}** (case-insensitive); duplicates checked on **${s.secondaryKey}**. ${s.stores ? md(feedSentence(s)) : feedSentence(s)}`,
     '',
   );
   L.push('## Sources', '');
@@ -29,14 +31,14 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
   L.push('|---|---:|---:|---:|---:|---:|---:|');
   L.push(`| directory | ${s.counts.directory.records} | ${s.counts.directory.unique} | ${s.counts.directory.withoutKey} | - | - | - |`);
   L.push(
-    `| ZIA | ${s.counts.zia.records} | ${s.counts.zia.unique} | ${s.counts.zia.withoutKey} | ${s.matched.directoryZia} | ${s.missing.zia} | ${s.extra.zia} |`,
+    `| ${md(names.first)} | ${s.counts.zia.records} | ${s.counts.zia.unique} | ${s.counts.zia.withoutKey} | ${s.matched.directoryZia} | ${s.missing.zia} | ${s.extra.zia} |`,
   );
   if (s.counts.scim) {
     L.push(
-      `| SCIM | ${s.counts.scim.records} | ${s.counts.scim.unique} | ${s.counts.scim.withoutKey} | ${num(s.matched.directoryScim)} | ${num(s.missing.scim)} | ${num(s.extra.scim)} |`,
+      `| ${md(second)} | ${s.counts.scim.records} | ${s.counts.scim.unique} | ${s.counts.scim.withoutKey} | ${num(s.matched.directoryScim)} | ${num(s.missing.scim)} | ${num(s.extra.scim)} |`,
     );
-  } else {
-    L.push('| SCIM | not read | | | | | |');
+  } else if (names.second !== undefined) {
+    L.push(`| ${md(names.second)} | not read | | | | | |`);
   }
   L.push('');
   L.push(userCountsText(s), '');
@@ -51,8 +53,17 @@ export function toMarkdown(report: ParityReport, maxRows = 500): string {
     '',
   );
   L.push('## Groups', '');
-  L.push('| group | directory | ZIA | SCIM |', '|---|---:|---:|---:|');
-  for (const g of report.groups.slice(0, maxRows)) L.push(`| ${md(g.name)} | ${num(g.directory)} | ${num(g.zia)} | ${num(g.scim)} |`);
+  const cell = (g: (typeof report.groups)[number], slot: 'zia' | 'scim') => {
+    const key = s.stores?.find((x) => x.slot === slot)?.key;
+    return g[slot] === null && key !== undefined && g.presentIn?.includes(key) ? 'present' : num(g[slot]);
+  };
+  if (names.second === undefined) {
+    L.push(`| group | directory | ${md(names.first)} |`, '|---|---:|---:|');
+    for (const g of report.groups.slice(0, maxRows)) L.push(`| ${md(g.name)} | ${num(g.directory)} | ${cell(g, 'zia')} |`);
+  } else {
+    L.push(`| group | directory | ${md(names.first)} | ${md(names.second)} |`, '|---|---:|---:|---:|');
+    for (const g of report.groups.slice(0, maxRows)) L.push(`| ${md(g.name)} | ${num(g.directory)} | ${cell(g, 'zia')} | ${cell(g, 'scim')} |`);
+  }
   if (report.groups.length > maxRows) L.push('', `${report.groups.length - maxRows} more groups in parity.json.`);
   L.push('');
   L.push('## Findings', '');

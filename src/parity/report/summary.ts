@@ -1,6 +1,6 @@
 import { Chalk } from 'chalk';
 import { FINDING_KINDS, type ParityReport } from '../report-schema.js';
-import { userCountLines, ziaFeedText } from './counts.js';
+import { feedSentence, slotNames, userCountLines } from './counts.js';
 import { renderTable, type Cell } from './table.js';
 
 export interface SummaryOptions {
@@ -28,7 +28,9 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
   const bad = (n: number | null, style: (x: string) => string) => (n ? style : c.green);
 
   out.push(c.bold(`User parity: matched on ${s.key} (case-insensitive), duplicates checked on ${s.secondaryKey}`));
-  out.push(`ZIA's users come from ${ziaFeedText(s)}`);
+  const names = slotNames(s);
+  // ZIA's line as it always read (no full stop); another product's stores with their notes.
+  out.push(feedSentence(s).replace(/\.$/, ''));
   out.push('');
   const head: Cell[] = ['source', 'records', 'unique', 'no key', 'matched', 'missing', 'extra'].map((t) => ({ text: t, style: c.bold }));
   const rows: Cell[][] = [head];
@@ -42,7 +44,7 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
     { text: '' },
   ]);
   rows.push([
-    { text: 'ZIA' },
+    { text: names.first },
     { text: num(s.counts.zia.records) },
     { text: num(s.counts.zia.unique) },
     { text: num(s.counts.zia.withoutKey) },
@@ -52,7 +54,7 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
   ]);
   if (s.counts.scim) {
     rows.push([
-      { text: 'SCIM' },
+      { text: names.second ?? 'SCIM' },
       { text: num(s.counts.scim.records) },
       { text: num(s.counts.scim.unique) },
       { text: num(s.counts.scim.withoutKey) },
@@ -60,8 +62,8 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
       { text: num(s.missing.scim), style: bad(s.missing.scim, c.red) },
       { text: num(s.extra.scim), style: bad(s.extra.scim, c.yellow) },
     ]);
-  } else {
-    rows.push([{ text: 'SCIM' }, { text: 'not read (directory vs ZIA only)', style: c.dim }]);
+  } else if (names.second !== undefined) {
+    rows.push([{ text: names.second }, { text: `not read (directory vs ${names.first} only)`, style: c.dim }]);
   }
   out.push(...renderTable(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right'], width));
   // Per user, beside the per-source columns: a user missing from ZIA and SCIM counts once here.
@@ -88,10 +90,10 @@ export function renderSummary(report: ParityReport, opts: SummaryOptions): strin
     out.push(`drift by attribute: userName ${d.userName}, email ${d.email}, displayName ${d.displayName}, department ${d.department}, groups ${d.groups}`);
   }
   out.push(
-    `groups: directory ${s.groups.directory}, ZIA ${s.groups.zia}` +
-      (s.groups.scim === null ? '' : `, SCIM ${s.groups.scim}`) +
-      `; member counts differ: ZIA ${s.groups.mismatchedZia}` +
-      (s.groups.mismatchedScim === null ? '' : `, SCIM ${s.groups.mismatchedScim}`),
+    `groups: directory ${s.groups.directory}, ${names.first} ${s.groups.zia}` +
+      (s.groups.scim === null ? '' : `, ${names.second ?? 'SCIM'} ${s.groups.scim}`) +
+      `; member counts differ: ${names.first} ${s.groups.mismatchedZia}` +
+      (s.groups.mismatchedScim === null ? '' : `, ${names.second ?? 'SCIM'} ${s.groups.mismatchedScim}`),
   );
 
   const shown = report.findings.slice(0, maxRows);

@@ -29,7 +29,7 @@ export function reportHeader(report: ParityReport): ReportHeader {
     thresholds: v
       ? `missing ${v.thresholds.missing}, extra ${v.thresholds.extra}, duplicates ${v.thresholds.duplicates}, drift ${v.thresholds.drift} (parity.thresholds)`
       : 'not given',
-    tenant: t ? `${t.product}, cloud ${t.cloud}, org ${t.orgId}, IdP ${t.idpName} (${t.idp})` : 'not recorded',
+    tenant: t ? `${t.product}, cloud ${t.cloud}, ${t.product === 'ZPA' ? 'customer' : 'org'} ${t.orgId}, IdP ${t.idpName} (${t.idp})` : 'not recorded',
     tool: run ? `${run.tool.name} ${run.tool.version}` : 'not recorded',
     time: report.generatedAt,
   };
