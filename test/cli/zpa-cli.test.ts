@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { zpaSandboxConfig } from '../../src/sandbox/zpa/index.js';
+import { ENTRA_USER_MAPPING_FOR_ZPA, zpaSandboxConfig } from '../../src/sandbox/zpa/index.js';
 import { runCli } from './cli.js';
 
 /**
@@ -21,6 +21,7 @@ describe('migrate ad-to-scim with product: zpa, unattended', () => {
   beforeAll(async () => {
     sb = await startSandbox({ users: 20, speed: 500, port: 0, seed: 9, zpa: true });
     dir = await mkdtemp(join(tmpdir(), 'migrate-zpa-cli-'));
+    sb.world.entra.userMapping = ENTRA_USER_MAPPING_FOR_ZPA;
     const z = zpaSandboxConfig(sb.config(), sb.zpa!);
     file = join(dir, 'migrate.yaml');
     await writeFile(file, YAML.stringify(z.config), { mode: 0o600 });

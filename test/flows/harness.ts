@@ -9,7 +9,7 @@ import { runFlow } from '../../src/engine/runner.js';
 import type { Flow } from '../../src/engine/step.js';
 import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
 import { createSandboxZpaPortalClient } from '../../src/clients/sandbox-zpa-portal.js';
-import { zpaSandboxConfig } from '../../src/sandbox/zpa/index.js';
+import { ENTRA_USER_MAPPING_FOR_ZPA, zpaSandboxConfig } from '../../src/sandbox/zpa/index.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../../src/flows/context.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../../src/flows/resume.js';
@@ -64,6 +64,7 @@ export async function startHarness(
     const z = zpaSandboxConfig(raw, sandbox.zpa!, opts.zpa);
     raw = z.config;
     zpaEnv = z.env;
+    sandbox.world.entra.userMapping = ENTRA_USER_MAPPING_FOR_ZPA;
   }
   opts.tweak?.(raw);
   const config = configSchema.parse(raw);

@@ -6,7 +6,7 @@ import { configSchema } from '../../config/schema.js';
 import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT, OperatorNeeded } from '../../engine/errors.js';
 import { createSandboxZpaPortalClient } from '../../clients/sandbox-zpa-portal.js';
-import { zpaSandboxConfig } from '../../sandbox/zpa/index.js';
+import { ENTRA_USER_MAPPING_FOR_ZPA, zpaSandboxConfig } from '../../sandbox/zpa/index.js';
 import { createSandboxPortalClient } from '../../clients/sandbox-portal.js';
 import { createMigrationContext } from '../../flows/context.js';
 import { flowFor } from '../../flows/for-config.js';
@@ -131,6 +131,7 @@ async function runZpaDemo(opts: DemoOptions, cmd: Command): Promise<void> {
   const sandbox = await startSandbox({ users, speed, port: 0, idp, zpa: true, ...(opts.variant ? { variants: opts.variant } : {}) });
   try {
     const zpa = sandbox.zpa!;
+    sandbox.world.entra.userMapping = ENTRA_USER_MAPPING_FOR_ZPA; // the admin maps the work email too
     const z = zpaSandboxConfig(sandbox.config(), zpa);
     const config = configSchema.parse(z.config);
     const [adToScimFlow, rollbackFlow] = [await flowFor('ad-to-scim', config), await flowFor('rollback', config)];

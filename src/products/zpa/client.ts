@@ -1,8 +1,7 @@
 import type { z } from 'zod';
 import { UserError } from '../../engine/errors.js';
-import { resolveSecret } from '../../config/secrets.js';
-import { oneApiTokenUrl } from '../../clients/zia.js';
-import { createZpaClient, zpaBaseUrlForCloud, type ZpaClient, type ZpaIdp } from '../../clients/zpa.js';
+import type { ZpaClient, ZpaIdp } from '../../clients/zpa.js';
+import { zpaAdminClient } from '../../flows/parity-check.js';
 import type { MigrationContext } from '../../flows/context.js';
 import type { zpaConfigSchema } from './config.js';
 
@@ -15,26 +14,9 @@ export function zpaOf(config: { product: string; zpa?: ZpaConfig | undefined }):
   return config.zpa;
 }
 
-/** The ZPA admin API client of this run (read-only by nature: ZPA has no API that changes an IdP's SCIM settings, Y4). */
+/** The ZPA admin API client of this run, shared with parity (one rate limiter per run). */
 export function zpaClientOf(ctx: MigrationContext): ZpaClient {
-  return ctx.client('zpa', (d) => {
-    const z = zpaOf(ctx.config);
-    const a = z.auth;
-    const baseUrl = z.baseUrl ?? zpaBaseUrlForCloud(z.cloud!, a.kind);
-    const clientSecret = resolveSecret(a, 'clientSecret', 'zpa.auth', d.env);
-    return createZpaClient({
-      baseUrl,
-      customerId: z.customerId,
-      auth:
-        a.kind === 'legacy'
-          ? { kind: 'legacy', clientId: a.clientId, clientSecret }
-          : { kind: 'oneapi', tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, z.cloud), clientId: a.clientId, clientSecret },
-      ...(z.microtenantId ? { microtenantId: z.microtenantId } : {}),
-      readOnly: d.readOnly,
-      audit: d.audit,
-      rateLimits: d.rateLimits,
-    });
-  });
+  return zpaAdminClient(ctx);
 }
 
 /** How the configuration names the IdP, for sentences. */

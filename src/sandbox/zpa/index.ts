@@ -5,6 +5,7 @@ import type { SandboxDirectory } from '../world/directory.js';
 import { isDisabled } from '../world/directory.js';
 import { createPrng, generateDirectory } from '../world/seed.js';
 import { variantSettings } from '../variants.js';
+import { WORK_EMAIL_TARGET, ZSCALER_USER_MAPPING, type AttributeMapping } from '../entra/mapping.js';
 import { startZpaAdminServer } from './admin.js';
 import { createSandboxClock, type SandboxClock } from './clock.js';
 import { startZpaScimServer, type ZpaScimFilterMode } from './scim.js';
@@ -235,3 +236,10 @@ export function zpaSandboxConfig(
     env: { [ZPA_SANDBOX_SECRET_ENV]: sim.credentials.clientSecret },
   };
 }
+
+/**
+ * The user mapping the simulated Entra app sends to ZPA: the Zscaler gallery app's (docs/vendor-facts.md
+ * G7) plus the work email, which ZPA keeps as a SCIM attribute (`emails.value`, Y10) and parity compares.
+ * Without it every user drifts on email; an admin maps it in Attribute Mappings.
+ */
+export const ENTRA_USER_MAPPING_FOR_ZPA: readonly AttributeMapping[] = Object.freeze([...ZSCALER_USER_MAPPING, { source: 'mail', target: WORK_EMAIL_TARGET }]);
