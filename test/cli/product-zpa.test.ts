@@ -37,7 +37,6 @@ describe('product: zpa against unreachable systems', () => {
     [['ad-to-scim', '--dry-run'], /the plan is blocked by: ZPA: the IdP exists[^\n]*Nothing was written/],
     [['ad-to-scim', '--yes'], /preflight failed[^\n]*nothing was changed/],
     [['rollback', '--yes'], /nothing to roll back: this state file records no ad-to-scim run/],
-    [['verify'], /works on ZIA \(product: zia\), but the configuration's product is zpa/],
   ])('migrate %j: exit 1 with a sentence, no state file', async (args, message) => {
     const state = join(dir, 'state', 'state.json');
     const r = await runCli([...args, '--config', file, '--state', state], { env: { ZPA_CLIENT_SECRET: 'x', LDAP_PASSWORD: 'y' } });

@@ -5,7 +5,7 @@ import { resolveOptionalSecret } from '../../config/secrets.js';
 import { EXIT, OperatorNeeded, UserError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/redact.js';
 import { createMigrationContext, type MigrationContext, type ScimCredentials } from '../../flows/context.js';
-import { recordedScimBaseUrl, runParity } from '../../flows/parity-check.js';
+import { recordedScimBaseUrl, runParity, zpaScimClient, zpaScimEndpoint } from '../../flows/parity-check.js';
 import { checkBaseUrl } from '../../flows/steps/scim.js';
 import { renderSummary } from '../../parity/index.js';
 import { toJson } from '../../parity/report/json.js';
@@ -65,10 +65,35 @@ async function scimCredentials(ctx: MigrationContext, cli: CliContext): Promise<
   return { baseUrl, token };
 }
 
+/**
+ * ZPA: the token from scim.tokenEnv/scim.tokenFile, with the endpoint from scim.baseUrl, else the one the
+ * forward run recorded, else the one the IdP shows. No token: undefined, and parity reads the names ZPA's
+ * admin API shows instead (the report says only names were compared). Never prompts: verify waits for no one.
+ */
+async function zpaScimCredentials(ctx: MigrationContext, cli: CliContext): Promise<ScimCredentials | undefined> {
+  const token = resolveOptionalSecret(ctx.config.scim, 'token', 'scim');
+  if (!token) {
+    cli.out.info(
+      "no SCIM token configured (scim.tokenEnv or scim.tokenFile): comparing the userNames and group names ZPA's admin API shows, not full SCIM records",
+    );
+    return undefined;
+  }
+  registerSecret(token);
+  let recorded: string | undefined;
+  try {
+    recorded = recordedScimBaseUrl(await cli.store.load(), ctx);
+  } catch (err) {
+    cli.out.warn(`the state file could not be read for the recorded SCIM Service Provider Endpoint: ${(err as Error).message}`);
+  }
+  const baseUrl = ctx.config.scim.baseUrl ?? recorded ?? (await zpaScimEndpoint(ctx));
+  return { baseUrl, token };
+}
+
 export async function runVerify(opts: VerifyOptions, cmd: Command): Promise<void> {
   const cli = buildContext(cmd);
   const config = await loadConfig(cli.opts.config);
-  ziaOf(config); // verify compares ZIA's users: another product's configuration stops here, before any prompt or read
+  const zpa = config.product === 'zpa';
+  if (!zpa) ziaOf(config); // verify compares ZIA's or ZPA's users: another product's configuration stops here, before any prompt or read
   const ctx = createMigrationContext({
     config,
     readOnly: true, // verification never writes to any system
@@ -77,9 +102,11 @@ export async function runVerify(opts: VerifyOptions, cmd: Command): Promise<void
     auditLog: undefined,
   });
   try {
-    const scim = opts.directoryOnly ? undefined : await scimCredentials(ctx, cli);
+    // ZPA: --directory-only leaves the SCIM token aside (the admin API's names are read instead).
+    const scim = opts.directoryOnly ? undefined : zpa ? await zpaScimCredentials(ctx, cli) : await scimCredentials(ctx, cli);
     // The probe's own errors say which part is wrong (not SCIM, or the token) and where to copy it from.
-    if (scim) await ctx.scim(scim).probe();
+    if (scim && zpa) await zpaScimClient(ctx, scim).check();
+    else if (scim) await ctx.scim(scim).probe();
     const result = await runParity(ctx, { scim });
     const written: string[] = [];
     if (opts.report) written.push(...(await writeReportDir(result.report, opts.report)));

@@ -23,6 +23,9 @@ within parity.thresholds, 1 otherwise (also when the directory scope is empty or
 ZIA's users, guards.minScopePercent, or when a SCIM credential is needed and no terminal can ask).
 The SCIM side needs the Bearer Token: scim.tokenEnv or scim.tokenFile (the Base URL recorded in the
 state file is used when scim.baseUrl is not set). --directory-only needs no token.
+With product: zpa it compares AD with ZPA's SCIM users and groups (the token from scim.tokenEnv or
+scim.tokenFile; the endpoint from scim.baseUrl, the state file or the IdP); without a token, or with
+--directory-only, with the userNames and group names ZPA's admin API shows (names only).
 The --json document's schema is documented in src/parity/README.md (schemaVersion 2).
 
 Examples:
