@@ -206,7 +206,5 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
   // Unattended runs may supply the SCIM credentials up front (scim.baseUrl + scim.tokenEnv/tokenFile).
   const token = resolveOptionalSecret(config.scim, 'token', 'scim', env);
   if (token && config.scim.baseUrl) ctx.scimCredentials = { baseUrl: config.scim.baseUrl, token };
-  // ZPA: the endpoint is read from the IdP (src/products/zpa/scim.ts), so the token alone is enough.
-  else if (token && config.product === 'zpa') ctx.scimCredentials = { baseUrl: '', token };
   return ctx;
 }

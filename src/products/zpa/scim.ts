@@ -1,6 +1,7 @@
 import { UserError } from '../../engine/errors.js';
 import type { OperatorTask } from '../../engine/operator.js';
 import { registerSecret } from '../../engine/redact.js';
+import { resolveOptionalSecret } from '../../config/secrets.js';
 import { ApiError } from '../../clients/http.js';
 import { ScimProbeError, type ScimClient } from '../../clients/scim.js';
 import { ZpaScimTokenRefused, type ZpaScimClient } from '../../clients/zpa-scim.js';
@@ -101,17 +102,18 @@ function regenerateInstructions(idpName: string): string[] {
  * replaces the old one (the operator is told so).
  */
 export async function obtainZpaScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean): Promise<ScimCredentials> {
-  const configured = ctx.scimCredentials;
-  if (configured?.accepted) return configured;
+  if (ctx.scimCredentials?.accepted) return ctx.scimCredentials;
   const { idp } = await readZpaIdp(ctx);
   const endpoint = idp.scimServiceProviderEndpoint;
   let reason = why;
-  if (configured) {
+  // A token from configuration (scim.tokenEnv or scim.tokenFile), tried once per run: the endpoint is the IdP's.
+  const configured = ctx.client('zpa-configured-token', (d) => ({ token: resolveOptionalSecret(ctx.config.scim, 'token', 'scim', d.env), tried: false }));
+  if (configured.token && !configured.tried) {
+    configured.tried = true;
     registerSecret(configured.token);
-    const creds = { baseUrl: endpoint ?? configured.baseUrl, token: configured.token };
+    const creds = { baseUrl: endpoint ?? ctx.config.scim.baseUrl ?? '', token: configured.token };
     const verdict = await checkZpaScimCredentials(ctx, creds);
     if (verdict === true) return (ctx.scimCredentials = creds);
-    ctx.scimCredentials = undefined;
     reason = `The SCIM token in the configuration (scim.tokenEnv or scim.tokenFile) was refused: ${verdict}`;
   }
   const idpName = zpaOf(ctx.config).idpName ?? idp.name;
