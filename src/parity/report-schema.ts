@@ -83,7 +83,6 @@ export const storeSummarySchema = z.object({
   /** What a reader must know about this store's reading (e.g. only userNames were compared, and why). */
   note: z.string().optional(),
 });
-export type StoreSummary = z.infer<typeof storeSummarySchema>;
 
 /** Per user (each user once, whatever the number of sources) and per source. */
 const perUser = z.object({ users: n, zia: n, scim: n.nullable() });

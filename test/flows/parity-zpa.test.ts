@@ -2,7 +2,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keepFailedReport, runParity } from '../../src/flows/parity-check.js';
-import { renderSummary, toHtml, toJUnit, toMarkdown } from '../../src/parity/index.js';
+import { ParitySourceError, renderSummary, toHtml, toJUnit, toMarkdown } from '../../src/parity/index.js';
+import { startServer } from '../clients/helpers/fixture-server.js';
 import { startZpaParityWorld, type ZpaParityWorld } from './zpa-parity-world.js';
 
 /**
@@ -164,5 +165,63 @@ describe('ZPA parity without the SCIM token (the admin API: names only)', () => 
     } finally {
       z.provisionFromDirectory();
     }
+  });
+});
+
+describe('ZPA parity when the admin API lists SCIM groups incompletely', () => {
+  let w: ZpaParityWorld;
+  beforeAll(async () => {
+    w = await startZpaParityWorld();
+  });
+  afterAll(async () => w?.close());
+
+  it('a repeated id in the SCIM group list stops the comparison with "rerun when the IdP is idle", not a group finding', async () => {
+    // Between migrate and the simulated ZPA: every call passes through, except that the SCIM group
+    // list repeats its first group, as ZPA was reported to do under load (docs/vendor-facts.md Y12).
+    const upstream = w.sandbox.zpa!.endpoints.adminUrl;
+    const proxy = await startServer(async (req) => {
+      const headers: Record<string, string> = {};
+      for (const h of ['authorization', 'content-type', 'accept']) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h];
+      const q = req.query.toString();
+      const res = await fetch(`${upstream}${req.path}${q ? `?${q}` : ''}`, { method: req.method, headers, ...(req.body ? { body: req.body } : {}) });
+      const body: unknown = await res.json();
+      if (req.path.includes('/scimgroup/idpId/')) {
+        const page = body as { list?: unknown[] };
+        if (page.list?.length) page.list.push(page.list[0]);
+      }
+      return { status: res.status, body };
+    });
+    try {
+      const config = { ...w.config, zpa: { ...w.config.zpa!, baseUrl: proxy.url } };
+      const err = await runParity(w.ctx(config), {}).then(
+        () => undefined,
+        (e: unknown) => e as ParitySourceError,
+      );
+      expect(err).toBeInstanceOf(ParitySourceError);
+      expect(err!.message).toContain("ZPA's SCIM group list for IdP");
+      expect(err!.message).toContain('came back incomplete');
+      expect(err!.message).toContain('appeared twice while paging');
+      expect(err!.hint).toContain('this is not a parity finding: rerun verify when the IdP is idle');
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('ZPA parity explanations follow the IdP', () => {
+  let w: ZpaParityWorld;
+  beforeAll(async () => {
+    w = await startZpaParityWorld('supported', 'okta');
+  });
+  afterAll(async () => w?.close());
+
+  it("a user missing with Okta as the IdP names Okta's pitfall and its remedy", async () => {
+    const name = enabledUserNames(w)[1]!;
+    w.sandbox.zpa!.tenant.deleteUser(w.idpId, zpaUser(w, name).id);
+    const run = await runParity(w.ctx(), { scim: w.scim });
+    const missing = run.report.findings.find((f) => f.kind === 'missing')!;
+    expect(missing.key).toBe(name.toLowerCase());
+    expect(missing.detail).toContain('in Okta, users assigned to the app before SCIM provisioning was enabled are not pushed');
+    expect(missing.detail).toContain('enable PROVISION_OUT_OF_SYNC_USERS on the app, then unassign and reassign those users');
   });
 });

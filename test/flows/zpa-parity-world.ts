@@ -24,7 +24,8 @@ export interface ZpaParityWorld {
   config: Config;
   scim: ScimCredentials;
   idpId: string;
-  ctx(): MigrationContext;
+  /** A read-only context of this configuration, or of `other` (a variant of it). */
+  ctx(other?: Config): MigrationContext;
   close(): Promise<void>;
 }
 
@@ -66,9 +67,9 @@ export async function startZpaParityWorld(filter: 'supported' | 'ignored' | 'ref
     config,
     scim: { baseUrl: t.scimServiceProviderEndpoint, token: t.bearerToken },
     idpId: z.credentials.idpId,
-    ctx() {
+    ctx(other) {
       const c = createMigrationContext({
-        config,
+        config: other ?? config,
         readOnly: true,
         out,
         operator: new SandboxOperator(createSandboxPortalClient({ portalUrl: sandbox.endpoints.portalUrl }), out),
