@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../engine/errors.js';
 import type { AuditSink } from './audit.js';
-import { ApiError, createHttpClient, type CallOptions, type HttpTuning } from './http.js';
+import { ApiError, createHttpClient, type CallOptions, type HttpResponse, type HttpTuning } from './http.js';
 import { createTokenSource, type TokenSource } from './oauth.js';
 import type { RateLimit } from './rate-limit.js';
 
@@ -219,6 +219,11 @@ export interface ZpaClient {
   listIdps(opts?: ZpaListOptions & { scimEnabled?: boolean }): AsyncGenerator<ZpaIdp[]>;
   /** One IdP (v1), or null when ZPA has none with this id. */
   getIdp(idpId: string): Promise<ZpaIdp | null>;
+  /**
+   * The same read, with ZPA's own time of the answer (its HTTP `Date` header, epoch ms; undefined when
+   * absent): the clock `modifiedTime` is on, so a wait measured from `modifiedTime` is measured on it too.
+   */
+  getIdpAt(idpId: string): Promise<{ idp: ZpaIdp | null; at: number | undefined }>;
   /** The IdP with exactly this name (compared as ZPA shows it), or null; lists every IdP and compares here. */
   findIdpByName(name: string): Promise<ZpaIdp | null>;
   /** The SCIM groups ZPA holds for an IdP, page by page (sorted on the server when asked). */
@@ -289,8 +294,12 @@ export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
   const user = `/userconfig/v1/customers/${cid}`;
 
   async function get<S extends z.ZodType>(path: string, schema: S, o: CallOptions = {}): Promise<z.output<S>> {
+    return (await getWithHeaders(path, schema, o)).data;
+  }
+
+  async function getWithHeaders<S extends z.ZodType>(path: string, schema: S, o: CallOptions = {}): Promise<HttpResponse<z.output<S>>> {
     const query = { ...o.query, ...(opts.microtenantId ? { microtenantId: opts.microtenantId } : {}) };
-    const send = async () => http.get(path, schema, { ...o, query, headers: { ...o.headers, Authorization: `Bearer ${await tokens.get()}` } });
+    const send = async () => http.request('GET', path, schema, { ...o, query, headers: { ...o.headers, Authorization: `Bearer ${await tokens.get()}` } });
     try {
       return await send();
     } catch (err) {
@@ -383,6 +392,17 @@ export function createZpaClient(opts: ZpaClientOptions): ZpaClient {
       assertId('IdP id', idpId);
       const w = await getOrNull(`${mgmt(1)}/idp/${idpId}`, IdpWire);
       return w ? toIdp(w) : null;
+    },
+    async getIdpAt(idpId) {
+      assertId('IdP id', idpId);
+      try {
+        const r = await getWithHeaders(`${mgmt(1)}/idp/${idpId}`, IdpWire);
+        const date = typeof r.headers.date === 'string' ? Date.parse(r.headers.date) : NaN;
+        return { idp: toIdp(r.data), at: Number.isFinite(date) ? date : undefined };
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return { idp: null, at: undefined };
+        throw err;
+      }
     },
     async findIdpByName(name) {
       // The list's `search` syntax has changed over time (Y7); IdPs are few, so compare here.

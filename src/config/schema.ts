@@ -193,7 +193,9 @@ export const operatorConfigSchema = z
     /** A person follows the printed instructions and answers the prompts. */
     z.object({ kind: z.literal('person') }).strict(),
     /** The sandbox's scripted operator clicks the portal-only buttons (sandbox rehearsals and tests). */
-    z.object({ kind: z.literal('sandbox'), portalUrl: webUrl('the sandbox portal URL') }).strict(),
+    z
+      .object({ kind: z.literal('sandbox'), portalUrl: webUrl('the sandbox portal URL'), zpaPortalUrl: webUrl('the ZPA sandbox portal URL').optional() })
+      .strict(),
   ])
   .default({ kind: 'person' });
 

@@ -1,5 +1,6 @@
 import type { Operator, OperatorTask } from '../engine/operator.js';
 import type { IdpAction } from '../idps/actions.js';
+import type { ZpaAction } from '../products/zpa/actions.js';
 
 /**
  * Every task a flow hands to its operator, as a union on `action`. The scripted operator switches
@@ -16,6 +17,6 @@ export type ZiaAction =
   /** Edit IdP: disable Enable SCIM Provisioning. */
   | { action: 'zia.disableScim'; idpName: string };
 
-export type MigrationAction = ZiaAction | IdpAction;
+export type MigrationAction = ZiaAction | ZpaAction | IdpAction;
 export type MigrationTask = OperatorTask<MigrationAction>;
 export type MigrationOperator = Operator<MigrationAction>;

@@ -1,5 +1,6 @@
 import { UserError } from '../engine/errors.js';
 import type { SandboxPortalClient } from '../clients/sandbox-portal.js';
+import type { SandboxZpaPortalClient } from '../clients/sandbox-zpa-portal.js';
 import { unhandled } from '../idps/actions.js';
 import type { MigrationOperator, MigrationTask } from './operator-actions.js';
 import type { Output } from '../ui/output.js';
@@ -13,7 +14,14 @@ export class SandboxOperator implements MigrationOperator {
   constructor(
     private readonly portal: SandboxPortalClient,
     private readonly out: Output,
+    /** The ZPA simulation's console, for the `zpa.*` actions (a configuration with product: zpa). */
+    private readonly zpaPortal?: SandboxZpaPortalClient,
   ) {}
+
+  private zpa(): SandboxZpaPortalClient {
+    if (!this.zpaPortal) throw new UserError('the scripted operator has no ZPA portal: give operator.zpaPortalUrl (the sandbox writes it with product: zpa)');
+    return this.zpaPortal;
+  }
 
   async perform(task: MigrationTask): Promise<Record<string, string>> {
     this.out.info(this.out.color.magenta(`  [scripted operator] ${task.title}`));
@@ -49,6 +57,22 @@ export class SandboxOperator implements MigrationOperator {
         await this.portal.disableScim(id);
         return {};
       }
+      case 'zpa.enableScimSync': {
+        // IDP Configuration > Edit: Enabled for SCIM Sync, Generate New Token (copied at once), Save.
+        await this.zpa().setScimSync(task.idpId, true);
+        const { bearerToken } = await this.zpa().generateToken(task.idpId);
+        return { token: bearerToken };
+      }
+      case 'zpa.generateScimToken': {
+        const { bearerToken } = await this.zpa().generateToken(task.idpId);
+        return { token: bearerToken };
+      }
+      case 'zpa.setScimPolicy':
+        await this.zpa().setScimPolicy(task.idpId, task.enabled);
+        return {};
+      case 'zpa.disableScimSync':
+        await this.zpa().setScimSync(task.idpId, false);
+        return {};
       case 'idp.setCredentials':
         await this.portal.idpConsole({ action: task.action, idp: task.idp, baseUrl: task.baseUrl, token: task.token, scope: task.scope });
         return {};

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { UserError } from '../engine/errors.js';
 import { digestOf } from '../engine/saved-plan.js';
 import { createSandboxPortalClient } from '../clients/sandbox-portal.js';
+import { createSandboxZpaPortalClient } from '../clients/sandbox-zpa-portal.js';
 import { createMigrationContext, type MigrationContext } from '../flows/context.js';
 import { flowFor, type FlowName } from '../flows/for-config.js';
 import type { MigrationOperator } from '../flows/operator-actions.js';
@@ -22,7 +23,11 @@ import type { ProductRun, RunSetup } from './product.js';
 
 export function operatorFor(config: Config, out: Output, prompter: Prompter, readOnly: boolean): MigrationOperator {
   return config.operator.kind === 'sandbox'
-    ? new SandboxOperator(createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }), out)
+    ? new SandboxOperator(
+        createSandboxPortalClient({ portalUrl: config.operator.portalUrl, readOnly }),
+        out,
+        config.operator.zpaPortalUrl ? createSandboxZpaPortalClient({ portalUrl: config.operator.zpaPortalUrl, readOnly }) : undefined,
+      )
     : new PersonOperator(out, prompter);
 }
 

@@ -1,12 +1,12 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli.js';
 
 /**
- * A configuration with product: zpa is valid, but this version has no ZPA flow: every command
- * that would read or change a tenant stops with a sentence (exit 1), contacts nothing and writes
- * no state file. The hosts below do not resolve: a command that tried to reach them would fail otherwise.
+ * A configuration with product: zpa runs the ZPA flow (src/products/zpa/). The hosts below do not
+ * resolve: every command stops with a sentence (exit 1) before it writes anything, and leaves no state file.
  */
 const config = `version: 1
 product: zpa
@@ -24,7 +24,7 @@ directory:
   baseDn: DC=example,DC=com
 `;
 
-describe('product: zpa in this version', () => {
+describe('product: zpa against unreachable systems', () => {
   let dir: string;
   let file: string;
   beforeAll(async () => {
@@ -34,14 +34,14 @@ describe('product: zpa in this version', () => {
   });
 
   it.each([
-    [['ad-to-scim', '--dry-run'], /no ZPA flow yet \(issue 15\): nothing was read or changed/],
-    [['ad-to-scim', '--yes'], /no ZPA flow yet \(issue 15\): nothing was read or changed/],
-    [['rollback', '--yes'], /no ZPA flow yet \(issue 15\): nothing was read or changed/],
+    [['ad-to-scim', '--dry-run'], /the plan is blocked by: ZPA: the IdP exists[^\n]*Nothing was written/],
+    [['ad-to-scim', '--yes'], /preflight failed[^\n]*nothing was changed/],
+    [['rollback', '--yes'], /nothing to roll back: this state file records no ad-to-scim run/],
   ])('migrate %j: exit 1 with a sentence, no state file', async (args, message) => {
     const state = join(dir, 'state', 'state.json');
     const r = await runCli([...args, '--config', file, '--state', state], { env: { ZPA_CLIENT_SECRET: 'x', LDAP_PASSWORD: 'y' } });
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(1);
-    expect(await readdir(dir)).toEqual(['migrate.yaml']);
+    expect(existsSync(state)).toBe(false);
   });
 });

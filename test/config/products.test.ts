@@ -104,10 +104,12 @@ describe('product: the target product as a plug-in (src/products/)', () => {
     expect((await flowFor('rollback', c)).id).toBe('rollback');
   });
 
-  it('says plainly that this version has no ZPA flow yet, before anything is read', async () => {
+  it("gives ZPA's own flows for a ZPA configuration (src/products/zpa/), with the IdP's steps", async () => {
     const c = parse(`version: 1\nproduct: zpa\n${zpaSection()}${rest}`);
-    await expect(flowFor('ad-to-scim', c)).rejects.toThrow(UserError);
-    await expect(flowFor('ad-to-scim', c)).rejects.toThrow(/no ZPA flow yet \(issue 15\): nothing was read or changed/);
+    const forward = await flowFor('ad-to-scim', c);
+    expect(forward.title).toMatch(/^ZPA: /);
+    expect(forward.steps.map((s) => s.id)).toEqual(expect.arrayContaining(['zpa-enable-scim-sync', 'zpa-soak-gate', 'zpa-scim-policy']));
+    expect((await flowFor('rollback', c)).steps.map((s) => s.id)[0]).toBe('zpa-scim-policy-off');
   });
 
   it("stops ZIA's commands (migrate verify) on a ZPA configuration with a sentence, not a crash", () => {

@@ -8,6 +8,8 @@ import { FileCheckpointStore, type CheckpointStore, type UnsealedState } from '.
 import { runFlow } from '../../src/engine/runner.js';
 import type { Flow } from '../../src/engine/step.js';
 import { createSandboxPortalClient } from '../../src/clients/sandbox-portal.js';
+import { createSandboxZpaPortalClient } from '../../src/clients/sandbox-zpa-portal.js';
+import { ENTRA_USER_MAPPING_FOR_ZPA, zpaSandboxConfig } from '../../src/sandbox/zpa/index.js';
 import { createMigrationContext, targetOf, type MigrationContext } from '../../src/flows/context.js';
 import { SandboxOperator } from '../../src/flows/sandbox-operator.js';
 import { applyCheckpointFacts } from '../../src/flows/resume.js';
@@ -38,14 +40,36 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { users?: number; idp?: IdpKind; tweak?: (c: Record<string, unknown>) => void; sandbox?: Partial<SandboxOptions> } = {},
+  opts: {
+    users?: number;
+    idp?: IdpKind;
+    tweak?: (c: Record<string, unknown>) => void;
+    sandbox?: Partial<SandboxOptions>;
+    /** product: zpa on the sandbox's ZPA simulation (its SCIM service with this filter reading), soak as given. */
+    zpa?: { filter?: 'supported' | 'ignored' | 'refused'; soakHours?: number; overrideReason?: string };
+  } = {},
 ): Promise<Harness> {
-  const sandbox = await startSandbox({ users: opts.users ?? 60, speed: 500, port: 0, seed: 7, ...(opts.idp ? { idp: opts.idp } : {}), ...opts.sandbox });
-  const raw = sandbox.config();
+  const sandbox = await startSandbox({
+    users: opts.users ?? 60,
+    speed: 500,
+    port: 0,
+    seed: 7,
+    ...(opts.idp ? { idp: opts.idp } : {}),
+    ...(opts.zpa ? { zpa: { ...(opts.zpa.filter ? { scimFilter: opts.zpa.filter } : {}) } } : {}),
+    ...opts.sandbox,
+  });
+  let raw = sandbox.config();
+  let zpaEnv: Record<string, string> = {};
+  if (opts.zpa) {
+    const z = zpaSandboxConfig(raw, sandbox.zpa!, opts.zpa);
+    raw = z.config;
+    zpaEnv = z.env;
+    sandbox.world.entra.userMapping = ENTRA_USER_MAPPING_FOR_ZPA;
+  }
   opts.tweak?.(raw);
   const config = configSchema.parse(raw);
   const [forward, rollback] = await Promise.all([flowFor('ad-to-scim', config), flowFor('rollback', config)]);
-  const env = sandbox.env();
+  const env = { ...sandbox.env(), ...zpaEnv };
   const dir = await mkdtemp(join(tmpdir(), 'migrate-flow-'));
   const statePath = join(dir, 'state.json');
   const store = new FileCheckpointStore(statePath);
@@ -57,7 +81,7 @@ export async function startHarness(
       config,
       readOnly: o.readOnly ?? false,
       out,
-      operator: new SandboxOperator(portal, out),
+      operator: new SandboxOperator(portal, out, sandbox.zpa ? createSandboxZpaPortalClient({ portalUrl: sandbox.zpa.endpoints.portalUrl }) : undefined),
       env,
       rateLimits: false, // the sandbox enforces the vendors' limits (× speed); clients honour its 429s
       pollIntervalMs: 20,

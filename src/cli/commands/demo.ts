@@ -21,8 +21,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--skip-rollback', 'stop after the migration (the sandbox still stops when the demo ends)', false)
     .option('--idp <kind>', "the IdP to rehearse with (idp.kind): entra, or manual (the scripted operator plays the admin at the IdP's console)", 'entra')
     .addOption(
-      new Option('--product <product>', 'the product to rehearse: zia (AD → SCIM, the default) or insync (provisioning switch to Azure AD and back)')
-        .choices(['zia', 'insync'])
+      new Option(
+        '--product <product>',
+        'the product to rehearse: zia (AD → SCIM, the default), zpa (SCIM Sync, soak gate, SCIM policies) or insync (provisioning switch to Azure AD and back)',
+      )
+        .choices(['zia', 'zpa', 'insync'])
         .default('zia'),
     )
     .option('--variant <spec>', 'readings of unconfirmed vendor facts, as migrate sandbox --variant (e.g. idp-edit-pending=yes)')
@@ -36,6 +39,7 @@ console-only buttons.
 Examples:
   $ migrate demo
   $ migrate demo --users 5000 --speed 100
+  $ migrate demo --product zpa      ZPA: SCIM Sync, the soak gate (the sandbox clock moves), SCIM policies
   $ migrate demo --product insync   Druva inSync: switch to Azure AD and back, with the report
   $ migrate demo --idp manual  any IdP by hand: every IdP step is an operator step
   $ migrate demo --json        one JSON summary on stdout`,

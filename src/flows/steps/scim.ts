@@ -5,6 +5,7 @@ import type { Step } from '../../engine/step.js';
 import { ScimProbeError } from '../../clients/scim.js';
 import type { MigrationContext, ScimCredentials } from '../context.js';
 import { ziaOf } from '../../products/zia/config.js';
+import { obtainZpaScimCredentials } from '../../products/zpa/scim.js';
 
 /**
  * The IdP side of ZIA: Edit IdP → Enable SCIM Provisioning, copy Base URL and Bearer Token,
@@ -110,6 +111,8 @@ function enableScimInstructions(idp: string): string[] {
  * run stops at the operator step (exit 3) with the instructions and what was wrong.
  */
 export async function obtainScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean, knownBaseUrl?: string): Promise<ScimCredentials> {
+  // The product's own credentials task: ZPA's token comes from Generate New Token on the ZPA IdP.
+  if (ctx.config.product === 'zpa') return obtainZpaScimCredentials(ctx, why, regenerate);
   const configured = ctx.scimCredentials;
   if (configured?.accepted) return configured;
   let reason = why;

@@ -1,4 +1,3 @@
-import { UserError } from '../../engine/errors.js';
 import { defineProduct, hostOf } from '../product.js';
 import { zpaConfigSchema } from './config.js';
 
@@ -23,11 +22,8 @@ export const zpa = defineProduct({
       label: `ZPA customer ${z.customerId} on ${cloud} (IdP ${z.idpName ? `"${z.idpName}"` : z.idpId})`,
     };
   },
-  flows() {
-    return Promise.reject(
-      new UserError('product: zpa is configured, but this version of migrate has no ZPA flow yet (issue 15): nothing was read or changed', {
-        hint: 'Run the ZPA procedure by hand (https://help.zscaler.com/zpa/enabling-scim-identity-management), or use product: zia.',
-      }),
-    );
+  async flows(idp) {
+    const { zpaFlowsFor } = await import('./flow.js');
+    return zpaFlowsFor(idp);
   },
 });

@@ -330,7 +330,14 @@ export async function startZpaAdminServer(opts: ZpaAdminServerOptions): Promise<
     return zpaError(404, 'resource.not.found', `no control endpoint ${req.method} /_sandbox${sub}`);
   }
 
+  // Every answer carries the simulation's time as its HTTP Date, as a real server's carries its own:
+  // the flow measures the soak on ZPA's clock, so advancing the clock is seen by the product.
   const handler = (req: SimRequest): SimResponse => {
+    const r = dispatch(req);
+    return { ...r, headers: { ...r.headers, date: new Date(clock.now()).toUTCString() } };
+  };
+
+  const dispatch = (req: SimRequest): SimResponse => {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     if (path === '/signin') return signin(req);
     if (path === '/oauth2/v1/token') return oneApiToken(req);

@@ -5,6 +5,7 @@ import type { SandboxDirectory } from '../world/directory.js';
 import { isDisabled } from '../world/directory.js';
 import { createPrng, generateDirectory } from '../world/seed.js';
 import { variantSettings } from '../variants.js';
+import { WORK_EMAIL_TARGET, ZSCALER_USER_MAPPING, type AttributeMapping } from '../entra/mapping.js';
 import { startZpaAdminServer } from './admin.js';
 import { createSandboxClock, type SandboxClock } from './clock.js';
 import { startZpaScimServer, type ZpaScimFilterMode } from './scim.js';
@@ -200,3 +201,45 @@ export async function startZpaSimulation(opts: ZpaSimulationOptions = {}): Promi
     throw e;
   }
 }
+
+/** Where a written configuration takes the ZPA admin API client secret from (throwaway, per sandbox run). */
+export const ZPA_SANDBOX_SECRET_ENV = 'MIGRATE_SANDBOX_ZPA_CLIENT_SECRET';
+
+/**
+ * A sandbox configuration (`sandbox.config()`) turned into a `product: zpa` one on this simulation:
+ * the `zia` section replaced by a `zpa` section (legacy API key client, the IdP by id, the soak as
+ * configured), and the scripted operator given the ZPA console. Returns the environment it references.
+ */
+export function zpaSandboxConfig(
+  raw: Record<string, unknown>,
+  sim: ZpaSimulation,
+  opts: { soakHours?: number; overrideReason?: string } = {},
+): { config: Record<string, unknown>; env: Record<string, string> } {
+  const { zia: _zia, ...rest } = raw;
+  const operator = raw.operator as Record<string, unknown> | undefined;
+  return {
+    config: {
+      ...rest,
+      product: 'zpa',
+      zpa: {
+        baseUrl: sim.endpoints.adminUrl,
+        customerId: sim.credentials.customerId,
+        idpId: sim.credentials.idpId,
+        idpName: sim.credentials.idpName,
+        auth: { kind: 'legacy', clientId: sim.credentials.clientId, clientSecretEnv: ZPA_SANDBOX_SECRET_ENV },
+        ...(opts.soakHours !== undefined
+          ? { soak: { hours: opts.soakHours, ...(opts.overrideReason ? { override: { reason: opts.overrideReason } } : {}) } }
+          : {}),
+      },
+      ...(operator?.kind === 'sandbox' ? { operator: { ...operator, zpaPortalUrl: sim.endpoints.portalUrl } } : {}),
+    },
+    env: { [ZPA_SANDBOX_SECRET_ENV]: sim.credentials.clientSecret },
+  };
+}
+
+/**
+ * The user mapping the simulated Entra app sends to ZPA: the Zscaler gallery app's (docs/vendor-facts.md
+ * G7) plus the work email, which ZPA keeps as a SCIM attribute (`emails.value`, Y10) and parity compares.
+ * Without it every user drifts on email; an admin maps it in Attribute Mappings.
+ */
+export const ENTRA_USER_MAPPING_FOR_ZPA: readonly AttributeMapping[] = Object.freeze([...ZSCALER_USER_MAPPING, { source: 'mail', target: WORK_EMAIL_TARGET }]);

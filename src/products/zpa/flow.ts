@@ -1,0 +1,403 @@
+import { OperatorNeeded, UserError } from '../../engine/errors.js';
+import type { Flow, PreflightCheck, Step, StepRun } from '../../engine/step.js';
+import type { MigrationContext } from '../../flows/context.js';
+import { keepFailedReport, runParity } from '../../flows/parity-check.js';
+import { directoryScope } from '../../flows/parity-check.js';
+import { retireFlow } from '../../flows/retire.js';
+import { deprovisionForecast } from '../../flows/steps/deprovision.js';
+import type { IdpProvisioner } from '../../idps/provisioner.js';
+import type { ProductFlows } from '../product.js';
+import { readZpaIdp, zpaIdpLabel, zpaOf } from './client.js';
+import { zpaRollbackFlowFor } from './rollback.js';
+import { enableScimSyncInstructions, obtainZpaScimCredentials } from './scim.js';
+
+/**
+ * ZPA: SCIM Sync on one ZPA IdP, provisioned by the IdP, a soak, then SCIM Attributes for Policy, as
+ * the vendor documents it (https://help.zscaler.com/zpa/enabling-scim-identity-management, GUIDE;
+ * docs/design/zpa-flow.md). ZPA has no API that changes an IdP (docs/vendor-facts.md Y4): every ZPA
+ * change is an operator step, verified by reading the IdP. The IdP's part comes from its provisioner.
+ * Step ids are stored in state files: never rename one.
+ */
+const GUIDE = 'ZPA "Enabling SCIM for Identity Management"';
+const HOUR = 3_600_000;
+
+export const ZPA_ENABLE_STEP = 'zpa-enable-scim-sync';
+export const ZPA_SOAK_STEP = 'zpa-soak-gate';
+export const ZPA_POLICY_STEP = 'zpa-scim-policy';
+
+const idpNameOf = (ctx: MigrationContext, fallback: string) => zpaOf(ctx.config).idpName ?? fallback;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// ---------------------------------------------------------------------------------------------
+// Preflight
+
+const zpaIdpUsable: PreflightCheck<MigrationContext> = {
+  id: 'zpa-idp',
+  title: 'ZPA: the IdP exists, is enabled and used for user single sign-on; SCIM as this migration left it',
+  async run(ctx) {
+    const { idp } = await readZpaIdp(ctx);
+    const name = `ZPA IdP "${idp.name}" (id ${idp.id})`;
+    if (!idp.enabled) return { ok: false, detail: `${name} is disabled`, fix: 'Enable the IdP in IdP Configuration, or configure the IdP users sign in with.' };
+    if (!idp.ssoType.includes('USER')) {
+      return {
+        ok: false,
+        detail: `${name} is used for ${idp.ssoType.join(', ') || 'no'} single sign-on, not for users`,
+        fix: 'SCIM Sync provisions users: configure the IdP whose single sign-on is for users (Single Sign-On: User).',
+      };
+    }
+    const recorded = ctx.migrationRecorded;
+    if (idp.enableScimBasedPolicy && !recorded) {
+      return {
+        ok: false,
+        detail: `${name} already has "SCIM Attributes for Policy" on, and this state file records no migration of it`,
+        fix: 'This IdP is already past the procedure: nothing to migrate. If its state file was lost, run with --adopt only after checking it by hand.',
+      };
+    }
+    if (idp.scimEnabled && !recorded && !ctx.adoptObservedState) {
+      return {
+        ok: false,
+        detail: `${name} already has SCIM Sync on, and this state file records no migration of it`,
+        fix: "Another run (or a person) enabled it: use that run's state file, or --adopt to take the IdP on as it is.",
+      };
+    }
+    return {
+      ok: true,
+      detail: `${name}: enabled, user single sign-on, SCIM Sync ${idp.scimEnabled ? 'on (this migration)' : 'off'}, SCIM Attributes for Policy ${idp.enableScimBasedPolicy ? 'on' : 'off'}`,
+    };
+  },
+};
+
+const directoryInScope: PreflightCheck<MigrationContext> = {
+  id: 'directory-reachable',
+  title: 'Directory reachable; the scope returns users',
+  async run(ctx) {
+    const n = await ctx.directory().countUsers(directoryScope(ctx));
+    if (n === 0) {
+      return {
+        ok: false,
+        detail: `the directory scope returns no users (base ${ctx.config.directory.baseDn})`,
+        fix: 'Check directory.baseDn, userFilter and groupDn: parity compares ZPA with this scope.',
+      };
+    }
+    return { ok: true, detail: `${n} users in scope under ${ctx.config.directory.baseDn}` };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Forward steps
+
+function snapshotStep(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'snapshot',
+    title: 'Snapshot the ZPA IdP and the IdP settings this migration changes',
+    doc: `${GUIDE} (rollback needs the starting point)`,
+    kind: 'automated',
+    async observe(run) {
+      return run.snapshot
+        ? { state: 'done', detail: `snapshot taken (${Object.keys(run.snapshot).join(', ')})` }
+        : { state: 'pending', detail: 'no snapshot yet', changes: [`record the ZPA IdP's SCIM settings and what ${idp.label} holds now into the checkpoint`] };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      const { idp: z } = await readZpaIdp(ctx);
+      const idpState = await idp.snapshot(ctx);
+      await run.saveSnapshot({
+        zpaIdp: {
+          id: z.id,
+          name: z.name,
+          scimEnabled: z.scimEnabled,
+          scimSharedSecretExists: z.scimSharedSecretExists,
+          enableScimBasedPolicy: z.enableScimBasedPolicy,
+          disableSamlBasedPolicy: z.disableSamlBasedPolicy,
+          reauthOnUserUpdate: z.reauthOnUserUpdate,
+          modifiedTime: z.modifiedTime ?? null,
+        },
+        ...idpState,
+      });
+    },
+  };
+}
+
+/** Step 2 of the design note: SCIM Sync on and a token, by the operator; verified on the IdP and against the SCIM endpoint. */
+const enableScimSync: Step<MigrationContext> = {
+  id: ZPA_ENABLE_STEP,
+  title: 'Enable SCIM Sync on the ZPA IdP and generate its token',
+  doc: GUIDE,
+  kind: 'operator',
+  guide: (ctx) => ({
+    instructions: [
+      ...enableScimSyncInstructions(idpNameOf(ctx, zpaIdpLabel(ctx))),
+      'Give migrate the token at its prompt, or unattended as scim.tokenEnv or scim.tokenFile (never stored).',
+    ],
+    verifiedBy: 'the IdP read through the ZPA API (scimEnabled and scimSharedSecretExists true), and the token accepted by its SCIM Service Provider Endpoint',
+  }),
+  async observe(run) {
+    const { ctx } = run;
+    const { idp } = await readZpaIdp(ctx);
+    const recorded = run.previous?.baseUrl;
+    if (idp.scimEnabled && idp.scimSharedSecretExists && typeof recorded === 'string') {
+      return { state: 'done', detail: `SCIM Sync on since ${String(run.previous?.scimSyncObservedAt)}; endpoint ${recorded} (the token is never kept)` };
+    }
+    return {
+      state: 'pending',
+      detail: idp.scimEnabled ? 'SCIM Sync is on, but this migration has not recorded it yet' : `SCIM Sync is off on ZPA IdP "${idp.name}"`,
+      changes: ['operator: IdP Configuration > Edit → Enabled for SCIM Sync, Generate New Token (copied at once), Save'],
+    };
+  },
+  async apply(run) {
+    const { ctx } = run;
+    const creds = await obtainZpaScimCredentials(ctx, '', false);
+    const { idp, at } = await readZpaIdp(ctx);
+    if (!idp.scimEnabled || !idp.scimSharedSecretExists) {
+      throw new UserError(
+        `ZPA IdP "${idp.name}" does not show SCIM Sync on with a token (scimEnabled ${idp.scimEnabled}, scimSharedSecretExists ${idp.scimSharedSecretExists})`,
+        {
+          hint: 'Save the IdP after turning on Enabled for SCIM Sync and generating the token, then run again.',
+        },
+      );
+    }
+    // The soak starts when SCIM Sync is seen on, on ZPA's clock: the time of its answer (the gate reads
+    // the same clock later). modifiedTime, the save, is kept as evidence.
+    const observed = at;
+    const hours = zpaOf(ctx.config).soak.hours;
+    return { baseUrl: creds.baseUrl, scimSyncObservedAt: iso(observed), modifiedTime: idp.modifiedTime ?? null, soakUntil: iso(observed + hours * HOUR) };
+  },
+};
+
+function deprovisionGuard(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'deprovision-guard',
+    title: 'Guard: users the first cycle would push as disabled',
+    doc: `${GUIDE} (scoping)`,
+    kind: 'automated',
+    guide: (ctx) => ({
+      guard: `more than guards.maxDisablePercent (${ctx.config.guards.maxDisablePercent}%) of the users in scope are disabled in the directory`,
+    }),
+    async observe({ ctx }) {
+      const { inScope, wouldDisable } = await deprovisionForecast(ctx);
+      const percent = inScope === 0 ? 0 : (100 * wouldDisable) / inScope;
+      const max = ctx.config.guards.maxDisablePercent;
+      const facts = { inScope, wouldDisable, wouldDelete: 0 };
+      if (percent > max) {
+        return {
+          state: 'blocked',
+          detail: `${wouldDisable} of ${inScope} users in scope (${percent.toFixed(1)}%) are disabled in the directory: over guards.maxDisablePercent ${max}%`,
+          facts,
+        };
+      }
+      return {
+        state: 'done',
+        detail: `${wouldDisable} of ${inScope} users in scope are disabled (${percent.toFixed(1)}% ≤ ${max}%); ${idp.label} deletes nothing on a first cycle`,
+        facts,
+      };
+    },
+    async apply() {
+      throw new UserError('the deprovision guard only observes');
+    },
+  };
+}
+
+function verifyParity(idp: IdpProvisioner): Step<MigrationContext> {
+  return {
+    id: 'verify-parity',
+    title: "Verify users match: the directory and ZPA's SCIM users and groups",
+    doc: `${GUIDE} (before SCIM policies: the users and groups ZPA holds)`,
+    kind: 'automated',
+    async observe(run) {
+      return run.previous?.ok === true
+        ? { state: 'done', detail: `parity verified at ${String(run.previous.verifiedAt)}` }
+        : { state: 'pending', detail: 'parity not verified yet', changes: ['read the directory and ZPA SCIM users; compare against parity.thresholds'] };
+    },
+    async apply(run) {
+      const { ctx } = run;
+      // A token already in memory is used; none is generated only for parity, since a new one would
+      // stop the IdP's own (it holds the previous one): parity then reads ZPA without the token.
+      const creds = ctx.scimCredentials?.accepted ? ctx.scimCredentials : undefined;
+      const result = await runParity(ctx, creds ? { scim: creds } : {});
+      ctx.lastParity = result;
+      if (!result.ok) {
+        const where = await keepFailedReport(ctx, result, 'parity-zpa');
+        const why = await idp.explainMissing(run);
+        throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
+          hint: `${idp.label} may still be provisioning; fix the mapping or scope, then run ad-to-scim again to re-verify. The soak gate opens only on clean parity.`,
+        });
+      }
+      return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(result.report.summary)) };
+    },
+  };
+}
+
+/** When the soak gate opens: SCIM Sync's observed start plus soak.hours, on ZPA's clock. */
+function soakWindow(run: StepRun<MigrationContext>): { from: number; until: number; hours: number } | undefined {
+  const since = run.outputsOf(ZPA_ENABLE_STEP)?.scimSyncObservedAt;
+  if (typeof since !== 'string') return undefined;
+  const hours = zpaOf(run.ctx.config).soak.hours;
+  const from = Date.parse(since);
+  return { from, until: from + hours * HOUR, hours };
+}
+
+/** Step 7: refused until the soak has passed and parity is clean (Y14); a later run continues from here. */
+const soakGate: Step<MigrationContext> = {
+  id: ZPA_SOAK_STEP,
+  title: 'Soak gate: SCIM Sync has run for soak.hours and parity is clean',
+  doc: `${GUIDE} ("wait a minimum of 48 hours, or up to a week, before enabling SCIM policies")`,
+  kind: 'automated',
+  after: ['verify-parity'],
+  guide: (ctx) => {
+    const s = zpaOf(ctx.config).soak;
+    return {
+      wait: {
+        for: 'SCIM Sync to run for soak.hours after it was turned on, with parity clean',
+        expected: `${s.hours} hours${s.override ? ` (below the vendor's 48, overridden: ${s.override.reason})` : ''}`,
+        limit: 'none: the run stops (exit 3) and a later run continues from here',
+      },
+    };
+  },
+  async observe(run) {
+    if (typeof run.previous?.openedAt === 'string') return { state: 'done', detail: `soak passed; gate opened at ${run.previous.openedAt}` };
+    const w = soakWindow(run);
+    if (!w) return { state: 'pending', detail: 'opens soak.hours after SCIM Sync is turned on (not yet)', changes: ['wait for the soak, then check parity'] };
+    const { at } = await readZpaIdp(run.ctx);
+    const parity = run.statusOf('verify-parity') === 'succeeded';
+    const open = at >= w.until && parity;
+    const facts = { soakUntil: iso(w.until), zpaTime: iso(at), parityClean: parity };
+    return open
+      ? {
+          state: 'pending',
+          detail: `soak of ${w.hours} h passed at ${iso(w.until)} and parity is clean: the gate opens`,
+          changes: ['record the gate as open'],
+          facts,
+          volatileFacts: ['zpaTime'],
+        }
+      : {
+          state: 'pending',
+          detail: `SCIM Attributes for Policy allowed after ${iso(w.until)} (${w.hours} h after SCIM Sync began at ${iso(w.from)})${parity ? '' : ', and only with parity clean'}; ZPA's time now ${iso(at)}`,
+          changes: [`wait until ${iso(w.until)}: the run stops here (exit 3) and a later run of the same command continues`],
+          facts,
+          volatileFacts: ['zpaTime'],
+        };
+  },
+  async apply(run) {
+    const w = soakWindow(run);
+    if (!w) throw new UserError(`the soak gate needs the time SCIM Sync began (step ${ZPA_ENABLE_STEP}), which this state file does not record`);
+    const { at } = await readZpaIdp(run.ctx);
+    if (run.statusOf('verify-parity') !== 'succeeded')
+      throw new OperatorNeeded('the soak gate opens only on clean parity', 'Fix the parity findings, then run ad-to-scim again.');
+    if (at < w.until) {
+      const left = Math.ceil((w.until - at) / HOUR);
+      throw new OperatorNeeded(
+        `soak gate: SCIM Attributes for Policy is allowed after ${iso(w.until)} (${w.hours} h after SCIM Sync began at ${iso(w.from)}; about ${left} h to go on ZPA's clock)`,
+        'Nothing was changed. Run the same command again after that time: it continues from the soak gate (`migrate status` shows when it opens).',
+      );
+    }
+    return {
+      openedAt: iso(at),
+      soakUntil: iso(w.until),
+      soakHours: w.hours,
+      ...(zpaOf(run.ctx.config).soak.override ? { override: zpaOf(run.ctx.config).soak.override!.reason } : {}),
+    };
+  },
+};
+
+export const REAUTH_REMINDER =
+  'SCIM criteria apply to existing users only after they re-authenticate: until then ZPA evaluates their policies without the SCIM attributes (https://help.zscaler.com/zpa/enabling-scim-identity-management). Plan a sign-out, or wait for their sessions to expire, before relying on SCIM-based access policies.';
+
+function policyInstructions(idpName: string, enabled: boolean): string[] {
+  return [
+    'In the ZPA Admin Portal, go to Administration > Identity > Private Access > IdP Configuration.',
+    `Click the Edit icon of the IdP "${idpName}".`,
+    enabled
+      ? 'Turn on "SCIM Attributes for Policy".'
+      : 'Turn off "SCIM Attributes for Policy" (access policies that use SCIM attributes or SCIM groups stop matching).',
+    'Click Save.',
+  ];
+}
+
+/** Step 8: SCIM Attributes for Policy on (operator), verified by enableScimBasedPolicy; then the re-authentication reminder. */
+const scimPolicy: Step<MigrationContext> = {
+  id: ZPA_POLICY_STEP,
+  title: 'Enable "SCIM Attributes for Policy" on the ZPA IdP',
+  doc: GUIDE,
+  kind: 'operator',
+  after: [ZPA_SOAK_STEP],
+  guide: (ctx) => ({
+    instructions: policyInstructions(idpNameOf(ctx, zpaIdpLabel(ctx)), true),
+    verifiedBy: 'the IdP read through the ZPA API: enableScimBasedPolicy true',
+  }),
+  async observe(run) {
+    const { idp } = await readZpaIdp(run.ctx);
+    return idp.enableScimBasedPolicy
+      ? { state: 'done', detail: `SCIM Attributes for Policy is on for ZPA IdP "${idp.name}"` }
+      : {
+          state: 'pending',
+          detail: 'SCIM Attributes for Policy is off',
+          changes: ['operator: IdP Configuration > Edit → SCIM Attributes for Policy on, Save'],
+        };
+  },
+  async apply(run) {
+    const { ctx } = run;
+    const { idp } = await readZpaIdp(ctx);
+    await ctx.operator.perform({
+      action: 'zpa.setScimPolicy',
+      idpName: idp.name,
+      idpId: idp.id,
+      enabled: true,
+      title: `Enable "SCIM Attributes for Policy" on ZPA IdP "${idp.name}"`,
+      instructions: policyInstructions(idp.name, true),
+      inputs: [],
+    });
+    ctx.out.warn(REAUTH_REMINDER);
+    return { enabledAt: new Date().toISOString() };
+  },
+};
+
+const recordCompletion: Step<MigrationContext> = {
+  id: 'complete',
+  title: 'Record completion',
+  doc: GUIDE,
+  kind: 'automated',
+  async observe(run) {
+    return run.previous?.completedAt
+      ? { state: 'done', detail: `on SCIM since ${String(run.previous.completedAt)}` }
+      : { state: 'pending', detail: 'not recorded yet' };
+  },
+  async apply() {
+    return { completedAt: new Date().toISOString() };
+  },
+};
+
+function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
+  return {
+    id: 'ad-to-scim',
+    title: `ZPA: SCIM Sync on the IdP, provisioned from ${idp.label}; soak; SCIM Attributes for Policy`,
+    doc: 'help.zscaler.com/zpa/enabling-scim-identity-management',
+    preflight: [zpaIdpUsable, directoryInScope, ...idp.preflight],
+    closingAdvice: [REAUTH_REMINDER, 'Manage users and groups in the IdP from now on: it provisions ZPA through SCIM.'],
+    steps: [
+      snapshotStep(idp),
+      enableScimSync,
+      { ...idp.steps.setCredentials, after: [...(idp.steps.setCredentials.after ?? []), ZPA_ENABLE_STEP] },
+      deprovisionGuard(idp),
+      ...(idp.steps.beforeStart ?? []),
+      idp.steps.start,
+      idp.steps.initialCycle,
+      ...(idp.steps.beforeParity ?? []),
+      verifyParity(idp),
+      soakGate,
+      scimPolicy,
+      recordCompletion,
+    ],
+    onComplete(state) {
+      retireFlow(state, 'rollback', 'pending');
+    },
+  };
+}
+
+const forwards = new Map<IdpProvisioner, Flow<MigrationContext>>();
+
+/** The ZPA flows with this IdP's steps (one Flow object per IdP). */
+export function zpaFlowsFor(idp: IdpProvisioner): ProductFlows {
+  let forward = forwards.get(idp);
+  if (!forward) forwards.set(idp, (forward = forwardFlow(idp)));
+  return { 'ad-to-scim': forward, rollback: zpaRollbackFlowFor(idp) };
+}
