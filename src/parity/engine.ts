@@ -44,6 +44,12 @@ export interface ParityStore {
   groupNames?: () => Promise<string[]>;
   /** Said in the report beside the store (e.g. that only names were compared, and why). */
   note?: string;
+  /**
+   * The store holds only what the IdP pushed (ZPA: no directory sync ever fed it). A user disabled in
+   * the directory and absent from it is then no finding: an IdP may push no disabled account
+   * (PingFederate's default), and an account never pushed cannot sign in.
+   */
+  pushedOnly?: boolean;
 }
 
 /** Any product: the directory plus the product's stores (one or two; the first fills the report's first slot). */
@@ -639,6 +645,8 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
   const bump = (m: Map<Other, number>, src: Other) => m.set(src, m.get(src)! + 1);
   const missingBy = perSource();
   let missingUsers = 0;
+  /** Per pushed-only store: members of each group (caseless name) disabled in the directory and not pushed. */
+  const unpushed = new Map<Other, Map<string, number>>();
   let matchedFirst = 0,
     matchedSecond = 0;
   for (let slot = 0; slot < slots.size; slot++) {
@@ -647,9 +655,17 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     const k = slots.keys[slot]!;
     const d = codec.decode(dEnc, k);
     const absent: Other[] = [];
-    for (const { source: other, store } of others) {
+    for (const { source: other, store, def } of others) {
       const oEnc = store.enc[slot];
       if (oEnc === undefined) {
+        if (d.active === false && def.pushedOnly) {
+          // Not pushed, as expected: nor counted among its groups' members (step 5).
+          const seen = new Set<string>();
+          for (const id of codec.groupIdsOf(dEnc, dir.base(slot))) seen.add(codec.caselessNames[codec.caseless(id)]!);
+          const m = unpushed.get(other) ?? unpushed.set(other, new Map()).get(other)!;
+          for (const g of seen) m.set(g, (m.get(g) ?? 0) + 1);
+          continue;
+        }
         bump(missingBy, other);
         absent.push(other);
       } else {
@@ -716,10 +732,13 @@ export async function computeParity(sources: ParitySources, options: ParityOptio
     const oGroups = groupCounts.get(other)!;
     const namesOnly = names.has(other);
     const groupNames = new Set([...dGroups.keys(), ...oGroups.keys()]);
+    const notPushed = unpushed.get(other);
     for (const g of groupNames) {
-      const dc = dGroups.get(g),
+      const dAll = dGroups.get(g),
         oc = oGroups.get(g);
-      if (dc?.count === oc?.count || (namesOnly && oc !== undefined)) continue;
+      // A pushed-only store is compared with the members the IdP was expected to push.
+      const dc = dAll && notPushed?.has(g) ? { name: dAll.name, count: dAll.count - notPushed.get(g)! } : dAll;
+      if (dc?.count === oc?.count || (namesOnly && oc !== undefined) || (dc?.count === 0 && oc === undefined && notPushed?.has(g))) continue;
       bump(mismatched, other);
       const f: Finding = {
         kind: 'group-count-mismatch',

@@ -51,6 +51,7 @@ export function zpaScimStore(records: AsyncIterable<IdentityRecord[]>, idpKind: 
     records,
     why: zpaWhy(idpKind),
     compare: ['userName', 'email', 'displayName', 'department', 'groups', 'active'],
+    pushedOnly: true,
   };
 }
 
@@ -72,6 +73,7 @@ export function zpaNamesStore(userNames: () => Promise<string[]>, groupNames: ()
     records: records(),
     why: zpaWhy(idpKind),
     compare: ['userName'],
+    pushedOnly: true,
     groupNames,
     note:
       "Only userNames and group names were compared: without the SCIM token, ZPA's admin API shows SCIM users only as the values of their userName attribute " +

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configSchema } from '../../src/config/schema.js';
 import { keepFailedReport, runParity } from '../../src/flows/parity-check.js';
 import { ParitySourceError, renderSummary, toHtml, toJUnit, toMarkdown } from '../../src/parity/index.js';
 import { startServer } from '../clients/helpers/fixture-server.js';
@@ -66,6 +67,23 @@ describe('ZPA parity findings with the SCIM token', () => {
     expect(missing[0]!.detail).toContain('the IdP has not pushed the user to ZPA yet');
     expect(missing[0]!.detail).toContain('Remedy: in Entra ID, assign the user');
     expect(run.breaches).toContain('missing: 1 user (1 from ZPA SCIM), 0 allowed by parity.thresholds.missing');
+  });
+
+  it('disabled accounts in scope that the IdP did not push are no finding, nor counted as members of their groups; an enabled one not pushed still is', async () => {
+    // The whole directory in scope, disabled accounts too: the simulated IdP cycle (as PingFederate by default) pushes none of them.
+    const all = configSchema.parse({ ...w.raw, directory: { ...(w.raw.directory as Record<string, unknown>), userFilter: '(&(objectCategory=person)(objectClass=user))' } });
+    const disabled = w.sandbox.zpa!.directory.users.filter((u) => u.userAccountControl === 514);
+    expect(disabled.length).toBeGreaterThan(0);
+    expect(disabled.some((u) => u.memberOf.length > 0)).toBe(true);
+    const clean = await runParity(w.ctx(all), { scim: w.scim });
+    expect(clean.report.findings).toEqual([]);
+    expect(clean.ok).toBe(true);
+    expect(clean.report.summary.counts.directory.unique).toBe(enabledUserNames(w).length + disabled.length);
+
+    const name = enabledUserNames(w)[2]!;
+    w.sandbox.zpa!.tenant.deleteUser(w.idpId, zpaUser(w, name).id);
+    const run = await runParity(w.ctx(all), { scim: w.scim });
+    expect(run.report.findings.filter((f) => f.kind === 'missing').map((f) => f.key)).toEqual([name.toLowerCase()]);
   });
 
   it('a user ZPA holds outside the directory scope is extra', async () => {
