@@ -318,6 +318,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       log,
       seed,
       port: portAt(4),
+      product: zpa ? 'zpa' : 'zia',
     });
     idpSim = simulation;
     stops.push(() => simulation.stop());

@@ -104,6 +104,19 @@ function enableScimInstructions(idp: string): string[] {
 }
 
 /**
+ * Which token an IdP's console is given, in an operator's words: ZIA's Bearer Token from Edit IdP, or
+ * ZPA's from Generate New Token on its IdP (the IdP plug-ins' instructions name it through this).
+ */
+export function scimTokenDescription(ctx: MigrationContext): string {
+  if (ctx.config.product === 'zpa') {
+    const z = ctx.config.zpa;
+    const name = z?.idpName ? `"${z.idpName}"` : `id ${z?.idpId ?? ''}`;
+    return `the SCIM token of ZPA IdP ${name}, the one Generate New Token showed in IdP Configuration`;
+  }
+  return `the SCIM Bearer Token of ZIA IdP "${ziaOf(ctx.config).idpName}", the one copied from Edit IdP`;
+}
+
+/**
  * The SCIM credentials for this run: already accepted in memory, or supplied by configuration and
  * accepted by the endpoint, or asked of the operator. They are never read from the checkpoint,
  * because they are never put there: a resumed run asks again (or for a newly generated token).

@@ -1,7 +1,7 @@
 import type { MigrationContext } from '../../flows/context.js';
 import { byHandSteps } from '../by-hand.js';
 import { configOf, type IdpProvisioner } from '../provisioner.js';
-import { ziaOf } from '../../products/zia/config.js';
+import { scimTokenDescription } from '../../flows/steps/scim.js';
 
 /**
  * Any IdP, by hand: migrate holds no credential of the IdP. Every IdP-side step is an operator step
@@ -31,7 +31,7 @@ export const manualProvisioner: IdpProvisioner = {
       setCredentials: (ctx, baseUrl, scope) => [
         `In ${label(ctx)}'s admin console, open ${app(ctx)} and its provisioning (SCIM) settings.`,
         `Set the SCIM Base URL (also called Tenant URL or SCIM connector base URL) to ${baseUrl}`,
-        `Set the token (Secret Token, API token or Bearer token) to the SCIM Bearer Token of ZIA IdP "${ziaOf(ctx.config).idpName}", the one you copied from Edit IdP (migrate never prints it).`,
+        `Set the token (Secret Token, API token or Bearer token) to ${scimTokenDescription(ctx)} (migrate never prints it).`,
         `Scope: ${scope}.`,
         'Map userName to the user principal name, and push groups as they are assigned (ZIA matches users by userName).',
         "Run the IdP's Test Connection if it has one, then Save. Do not start provisioning yet: migrate checks how many users the first cycle would disable first.",

@@ -5,9 +5,8 @@ import { connectionPointsAt, createOktaClient, type AppUser, type OktaApp, type 
 import { resolveSecret } from '../../config/secrets.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { pollUntil } from '../../flows/steps/poll.js';
-import { obtainScimCredentials } from '../../flows/steps/scim.js';
+import { obtainScimCredentials, scimTokenDescription } from '../../flows/steps/scim.js';
 import { configOf, type IdpProvisioner, recordedScimEndpoint } from '../provisioner.js';
-import { ziaOf } from '../../products/zia/config.js';
 
 /**
  * The Okta side (docs/vendor-facts.md K1–K13). For the Zscaler 2.0 OIN app (`zscalerbyz`) every step is
@@ -58,6 +57,13 @@ export function appOf(ctx: MigrationContext): Promise<OktaApp> {
   holder.app ??= (async () => {
     const okta = oktaOf(ctx);
     if (cfg.type === 'other') return cfg.id ? okta.getApp(cfg.id) : okta.findAppByLabel(cfg.label!);
+    if (ctx.config.product === 'zpa') {
+      // The Zscaler 2.0 app (zscalerbyz) provisions ZIA; ZPA has its own Okta app, set up in the Admin Console.
+      throw new UserError(
+        'idp.app.type zscaler2 is the Okta app that provisions ZIA; ZPA is provisioned through the "Zscaler Private Access (ZPA) 2.0" app, whose API integration is configured in the Okta Admin Console',
+        { hint: 'set idp.app.type: other with the label (or id) of your ZPA app in Okta: migrate then guides each Okta step and verifies it through the Okta API and ZPA' },
+      );
+    }
     const app = await okta.findZscalerApp({ ...(cfg.id ? { id: cfg.id } : {}), ...(cfg.label ? { label: cfg.label } : {}) });
     if (app.name !== 'zscalerbyz') {
       throw new UserError(
@@ -98,7 +104,7 @@ function credentialsInstructions(ctx: MigrationContext, app: OktaApp, baseUrl: s
     consolePath(app),
     'Provisioning tab > Integration > Configure API Integration: check Enable API integration.',
     `Base URL: ${baseUrl}`,
-    `API Token: the SCIM Bearer Token of ZIA IdP "${ziaOf(ctx.config).idpName}" (the one copied from Edit IdP; migrate never prints it).`,
+    `API Token: ${scimTokenDescription(ctx)} (migrate never prints it).`,
     'Click Test API Credentials: it must succeed. Then Save.',
     'Do not enable Create Users yet (Provisioning > To App): migrate first checks what the first push would change.',
   ];

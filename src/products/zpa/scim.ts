@@ -15,19 +15,46 @@ import { readZpaIdp, zpaOf } from './client.js';
  * of the ZPA SCIM service with the calls the plug-ins make of ZIA's (`probe`, `countUsers`, lists).
  */
 
+const countAll = async (it: AsyncIterable<unknown[]>) => {
+  let n = 0;
+  for await (const page of it) n += page.length;
+  return n;
+};
+
 /** ZPA's SCIM service read through the interface the IdP plug-ins and parity use for ZIA's. */
 export function zpaScimReader(client: ZpaScimClient, baseUrl: string): ScimClient {
-  const countAll = async (it: AsyncIterable<unknown[]>) => {
-    let n = 0;
-    for await (const page of it) n += page.length;
-    return n;
-  };
-  const noFilter = (what: string, filter: string | undefined) => {
-    if (filter !== undefined) {
-      throw new UserError(`counting ZPA SCIM ${what} with a filter (${filter}) is not supported: ZPA does not document SCIM filters (Y13)`, {
-        hint: 'This IdP plug-in watches ZIA SCIM by modification time; with product: zpa use idp.kind entra or manual.',
+  /**
+   * A count with a filter, evaluated here over every record: ZPA does not document SCIM filters (Y13),
+   * so none is sent. Two are understood: `userName eq "<name>"` (a lookup, which the client makes with or
+   * without filter support) and `meta.lastModified gt "<time>"` (PingFederate's watch counts what it
+   * wrote since it started, F24; ZPA's records carry `meta.lastModified`, ZP6).
+   */
+  const count = async (what: 'users' | 'groups', filter: string | undefined) => {
+    if (filter === undefined) return what === 'users' ? (await client.check()).totalUsers : countAll(client.listGroups({ stripUnknown: true }));
+    const byName = /^userName eq "((?:[^"\\]|\\.)*)"$/.exec(filter.trim());
+    if (what === 'users' && byName) return (await client.findUserByUserName(JSON.parse(`"${byName[1]!}"`) as string)) ? 1 : 0;
+    const since = /^meta\.lastModified gt "([^"]+)"$/.exec(filter.trim());
+    const from = since ? Date.parse(since[1]!) : NaN;
+    if (Number.isNaN(from)) {
+      throw new UserError(`counting ZPA SCIM ${what} with the filter ${filter} is not supported: ZPA does not document SCIM filters (Y13)`, {
+        hint: 'For ZPA migrate evaluates two filters itself, userName eq "<name>" and meta.lastModified gt "<ISO time>"; report which step asked for this one.',
       });
     }
+    let n = 0;
+    const pages: AsyncIterable<Array<{ meta?: unknown; id: string }>> = what === 'users' ? client.listUsers() : client.listGroups();
+    for await (const page of pages) {
+      for (const r of page) {
+        const at = (r.meta as { lastModified?: unknown } | undefined)?.lastModified;
+        const ms = typeof at === 'string' ? Date.parse(at) : NaN;
+        if (Number.isNaN(ms)) {
+          throw new UserError(`ZPA SCIM ${what === 'users' ? 'user' : 'group'} ${r.id} has no meta.lastModified, so migrate cannot tell what the IdP wrote since ${since![1]}`, {
+            hint: "Watch the IdP's first cycle in its own console instead (idp.kind manual), or report the ZPA answer: ZPA's SCIM records are expected to carry meta.lastModified.",
+          });
+        }
+        if (ms > from) n++;
+      }
+    }
+    return n;
   };
   return {
     async probe() {
@@ -48,14 +75,8 @@ export function zpaScimReader(client: ZpaScimClient, baseUrl: string): ScimClien
       o?.stripUnknown ? client.listUsers({ stripUnknown: true }) : client.listUsers()) as ScimClient['listUsers'],
     listGroups: ((o?: { stripUnknown?: boolean }) =>
       o?.stripUnknown ? client.listGroups({ stripUnknown: true }) : client.listGroups()) as ScimClient['listGroups'],
-    async countUsers(filter) {
-      noFilter('users', filter);
-      return (await client.check()).totalUsers;
-    },
-    async countGroups(filter) {
-      noFilter('groups', filter);
-      return countAll(client.listGroups({ stripUnknown: true }));
-    },
+    countUsers: (filter) => count('users', filter),
+    countGroups: (filter) => count('groups', filter),
     findUserByUserName: (userName) => client.findUserByUserName(userName),
     getUser: (id) => client.getUser(id),
   };

@@ -56,16 +56,19 @@ export const oktaSimulation: IdpSimulationModule = {
       log: host.log,
       port: host.port,
     });
+    // ZPA is provisioned through Okta's "Zscaler Private Access (ZPA) 2.0" app, whose API integration is
+    // set in the Admin Console (docs/vendor-facts.md ZI1): the org's console-configured app plays it.
+    const zpa = host.product === 'zpa';
     const sim: OktaIdpSimulation = {
       kind: 'okta',
       okta,
-      consoleApp: okta.zscalerApp,
+      consoleApp: zpa ? okta.customApp : okta.zscalerApp,
       endpoints: { 'Okta API': okta.orgUrl },
       configSection: (secret) => ({
         kind: 'okta',
         orgUrl: okta.orgUrl,
         auth: { kind: 'ssws', ...secret('apiToken', okta.credentials.apiToken, { env: 'MIGRATE_SANDBOX_OKTA_API_TOKEN', file: 'okta-api-token' }) },
-        app: { type: 'zscaler2', label: okta.zscalerApp.label },
+        app: zpa ? { type: 'other', label: okta.customApp.label } : { type: 'zscaler2', label: okta.zscalerApp.label },
         // The directory's groups, as the Entra simulation assigns them all.
         pushGroups: okta.state.groups.map((g) => g.name),
       }),

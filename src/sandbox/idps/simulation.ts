@@ -39,6 +39,8 @@ export interface IdpSimulationHost {
   seed: number;
   /** Port for this IdP's API server: 0 (any free port) or the sandbox's base port + 4. */
   port: number;
+  /** The product the sandbox's configuration migrates (zpa when started with the ZPA simulation): an IdP may provision it through another app. */
+  product?: 'zia' | 'zpa';
 }
 
 /** Turns a secret into a configuration reference: `{ <field>Env: … }` for config(), `{ <field>File: … }` for writeConfig(). */

@@ -1,0 +1,83 @@
+import { OperatorNeeded } from '../../src/engine/errors.js';
+import type { IdpKind } from '../../src/idps/actions.js';
+import type { OktaIdpSimulation } from '../../src/sandbox/idps/okta.js';
+import type { PingFederateSimulation } from '../../src/sandbox/pingfederate/index.js';
+import { startHarness, type Harness } from './harness.js';
+
+/**
+ * ZPA provisioned by each IdP other than Entra (issue 15): Okta (its "Zscaler Private Access (ZPA) 2.0"
+ * app, configured in the Admin Console by the scripted operator), PingFederate (its SCIM connection,
+ * whose initial-cycle watch counts what it wrote since it started) and an IdP configured by hand
+ * (manual). Each runs forward to the soak gate (exit 3), past it after the ZPA clock is advanced,
+ * and back by rollback. Entra's full set is test/flows/zpa-flow.test.ts.
+ */
+const HOUR = 3_600_000;
+
+const zpaIdp = (h: Harness) => h.sandbox.zpa!.tenant.idps.get(h.sandbox.zpa!.credentials.idpId)!;
+const zpaUserNames = (h: Harness) => [...h.sandbox.zpa!.tenant.store(h.sandbox.zpa!.credentials.idpId).users.values()].map((u) => String(u.doc.userName).toLowerCase());
+const enabledInDirectory = (h: Harness) => h.sandbox.zpa!.directory.users.filter((u) => (u.userAccountControl & 2) === 0).map((u) => u.userPrincipalName.toLowerCase());
+
+/** Whether the IdP still pushes, as its own simulation shows it. */
+const pushing: Record<'okta' | 'pingfederate' | 'manual', (h: Harness) => boolean> = {
+  okta: (h) => (h.sandbox.idp as OktaIdpSimulation).okta.customApp.provisioning.create,
+  pingfederate: (h) => {
+    const pf = (h.sandbox.idp as unknown as { pingfederate: PingFederateSimulation }).pingfederate;
+    const c = pf.state.connections.get(pf.connectionId)!;
+    return c.active && (c.outbound?.channels.some((ch) => ch.active) ?? false);
+  },
+  manual: (h) => h.sandbox.world.entra.job.schedule.state === 'Active',
+};
+
+describe.each(['okta', 'pingfederate', 'manual'] as const)('ZPA provisioned by %s', (idp) => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('forward stops at the soak gate, passes it once ZPA\'s clock has moved 48 h, enables the policy; rollback turns it all off and deletes nothing', async () => {
+    h = await startHarness({ idp: idp as IdpKind, zpa: {}, users: 30 });
+    const first = await h.run(h.forward).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(OperatorNeeded);
+    expect((first as OperatorNeeded).exitCode).toBe(3);
+    expect((first as Error).message).toMatch(/soak gate: SCIM Attributes for Policy is allowed after/);
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['verify-parity']!.status).toBe('succeeded');
+    expect(zpaIdp(h).scimEnabled).toBe(true);
+    expect(zpaIdp(h).enableScimBasedPolicy).toBe(false);
+    // The IdP pushed every enabled user in scope into ZPA's SCIM service.
+    expect(zpaUserNames(h).sort()).toEqual(expect.arrayContaining(enabledInDirectory(h)));
+    expect(pushing[idp](h)).toBe(true);
+
+    h.sandbox.zpa!.clock.advance(48 * HOUR);
+    const done = await h.run(h.forward, { ctx: h.ctx() });
+    expect(done.completed).toBe(true);
+    expect(zpaIdp(h).enableScimBasedPolicy).toBe(true);
+
+    const users = zpaUserNames(h).length;
+    h.sandbox.resetLog();
+    const back = await h.run(h.rollback, { ctx: h.ctx() });
+    expect(back.completed).toBe(true);
+    expect(zpaIdp(h).enableScimBasedPolicy).toBe(false);
+    expect(zpaIdp(h).scimEnabled).toBe(false);
+    expect(pushing[idp](h)).toBe(false);
+    expect(zpaUserNames(h)).toHaveLength(users);
+    expect(h.sandbox.requests().filter((r) => r.server === 'zpa-scim' && r.method === 'DELETE')).toEqual([]);
+  });
+});
+
+it('Okta: the Zscaler 2.0 app (ZIA\'s) is refused at preflight for ZPA, with what to configure instead', async () => {
+  const h = await startHarness({
+    idp: 'okta',
+    zpa: {},
+    users: 10,
+    tweak: (c) => {
+      (c.idp as Record<string, unknown>).app = { type: 'zscaler2' };
+    },
+  });
+  try {
+    const plan = await h.run(h.forward, { dryRun: true }).catch((e: unknown) => e);
+    const text = plan instanceof Error ? plan.message : JSON.stringify((plan as { plan: unknown }).plan);
+    expect(text).toMatch(/Zscaler Private Access \(ZPA\) 2\.0/);
+    expect(zpaIdp(h).scimEnabled).toBe(false);
+  } finally {
+    await h.close();
+  }
+});
