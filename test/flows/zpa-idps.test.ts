@@ -81,3 +81,53 @@ it('Okta: the Zscaler 2.0 app (ZIA\'s) is refused at preflight for ZPA, with wha
     await h.close();
   }
 });
+
+describe("Okta's pitfall on ZPA: users assigned before SCIM was enabled are not pushed", () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('parity finds them missing from ZPA, the operator provisions them in the Okta console, parity verifies each is in ZPA; then the soak gate', async () => {
+    h = await startHarness({ idp: 'okta', zpa: {}, users: 30 });
+    const sim = h.sandbox.idp as OktaIdpSimulation;
+    const victims = sim.okta.console.assignBeforeProvisioning(sim.okta.customApp.id, 3).map((l) => l.toLowerCase());
+    expect(victims).toHaveLength(3);
+    const ctx = h.ctx();
+    const tasks: Array<{ action: string; users?: string[]; instructions: string[] }> = [];
+    const scripted = ctx.operator;
+    ctx.operator = {
+      perform: (t) => {
+        tasks.push({ action: t.action, ...('users' in t ? { users: [...t.users] } : {}), instructions: [...t.instructions] });
+        return scripted.perform(t);
+      },
+    };
+    const first = await h.run(h.forward, { ctx }).catch((e: unknown) => e);
+    expect((first as Error).message).toMatch(/soak gate/);
+
+    const provision = tasks.filter((t) => t.action === 'idp.provisionUsers');
+    expect(provision).toHaveLength(1);
+    expect(provision[0]!.users!.sort()).toEqual([...victims].sort());
+    const said = provision[0]!.instructions.join('\n');
+    expect(said).toContain('Assignments tab');
+    expect(said).toContain('Click Provision User.');
+    expect(said).toContain('unassign the user (or the group that assigns it) and assign it again');
+    expect(said).toContain('PROVISION_OUT_OF_SYNC_USERS');
+
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['zpa-okta-unpushed-users']).toMatchObject({ status: 'succeeded', outputs: expect.objectContaining({ users: 3 }) });
+    expect(steps['verify-parity']!.status).toBe('succeeded');
+    for (const v of victims) expect(zpaUserNames(h)).toContain(v);
+  });
+
+  it('with every user pushed, the step passes on parity without asking the operator', async () => {
+    h = await startHarness({ idp: 'okta', zpa: {}, users: 20 });
+    const ctx = h.ctx();
+    const asked: string[] = [];
+    const scripted = ctx.operator;
+    ctx.operator = { perform: (t) => (asked.push(t.action), scripted.perform(t)) };
+    await h.run(h.forward, { ctx }).catch(() => undefined);
+    expect(asked).not.toContain('idp.provisionUsers');
+    const step = (await h.store.load())!.flows['ad-to-scim']!.steps['zpa-okta-unpushed-users'];
+    expect(step?.status).toBe('succeeded');
+    expect(step?.outputs?.users ?? 0).toBe(0);
+  });
+});

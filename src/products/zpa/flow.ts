@@ -8,6 +8,7 @@ import { deprovisionForecast } from '../../flows/steps/deprovision.js';
 import type { IdpProvisioner } from '../../idps/provisioner.js';
 import type { ProductFlows } from '../product.js';
 import { readZpaIdp, zpaIdpLabel, zpaOf } from './client.js';
+import { zpaOktaPitfallStep } from './okta-pitfall.js';
 import { zpaRollbackFlowFor } from './rollback.js';
 import { enableScimSyncInstructions, obtainZpaScimCredentials } from './scim.js';
 
@@ -381,7 +382,9 @@ function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       ...(idp.steps.beforeStart ?? []),
       idp.steps.start,
       idp.steps.initialCycle,
-      ...(idp.steps.beforeParity ?? []),
+      // Okta's pitfall on ZPA is checked by parity against ZPA itself (okta-pitfall.ts): that step takes
+      // the place of Okta's own check, which reads Okta's app users for a status that is unconfirmed (K8).
+      ...(idp.kind === 'okta' ? [zpaOktaPitfallStep(idp.steps.initialCycle.id)] : (idp.steps.beforeParity ?? [])),
       verifyParity(idp),
       soakGate,
       scimPolicy,
