@@ -27,7 +27,7 @@ export function zpaScimReader(client: ZpaScimClient, baseUrl: string): ScimClien
    * A count with a filter, evaluated here over every record: ZPA does not document SCIM filters (Y13),
    * so none is sent. Two are understood: `userName eq "<name>"` (a lookup, which the client makes with or
    * without filter support) and `meta.lastModified gt "<time>"` (PingFederate's watch counts what it
-   * wrote since it started, F24; ZPA's records carry `meta.lastModified`, ZP6).
+   * wrote since it started, F24; ZPA's records are expected to carry `meta.lastModified`, ZI3).
    */
   const count = async (what: 'users' | 'groups', filter: string | undefined) => {
     if (filter === undefined) return what === 'users' ? (await client.check()).totalUsers : countAll(client.listGroups({ stripUnknown: true }));
