@@ -150,8 +150,31 @@ export function fingerprint(sandbox: Sandbox) {
 
 export type Fingerprint = ReturnType<typeof fingerprint>;
 
+/** ZPA's IdP flags the migration changes (the rollback restores exactly these). */
+export function zpaSettingsOf(sandbox: Sandbox): Record<string, unknown> {
+  const z = sandbox.zpa!;
+  const idp = z.tenant.idps.get(z.credentials.idpId)!;
+  return { enableScimBasedPolicy: idp.enableScimBasedPolicy, scimEnabled: idp.scimEnabled };
+}
+
+/**
+ * ZPA's side of what an administrator would compare: the IdP's flags, the SCIM users and groups
+ * the IdP pushed (ids, times and the token left out: they differ between two correct runs), the
+ * Entra job's state.
+ */
+export function zpaFingerprint(sandbox: Sandbox) {
+  const z = sandbox.zpa!;
+  const store = z.tenant.store(z.credentials.idpId);
+  const users = [...store.users.values()]
+    .map((u) => ({ userName: String(u.doc.userName).toLowerCase(), displayName: String(u.doc.displayName ?? ''), active: u.doc.active !== false }))
+    .sort((a, b) => a.userName.localeCompare(b.userName));
+  const groups = [...store.groups.values()].map((g) => ({ name: g.displayName, members: g.members.size })).sort((a, b) => a.name.localeCompare(b.name));
+  const { entra } = sandbox.world;
+  return { idp: zpaSettingsOf(sandbox), users, groups, entraJob: { schedule: entra.job.schedule.state, status: entra.job.status.code } };
+}
+
 /** Names that appear more than once (case-insensitive): a user or group created twice. */
-export function duplicates(fp: Fingerprint): string[] {
+export function duplicates(fp: { users: Array<{ userName: string }>; groups: Array<{ name: string }> }): string[] {
   const seen = new Map<string, number>();
   for (const u of fp.users) seen.set(`user ${u.userName}`, (seen.get(`user ${u.userName}`) ?? 0) + 1);
   for (const g of fp.groups) seen.set(`group ${g.name.toLowerCase()}`, (seen.get(`group ${g.name.toLowerCase()}`) ?? 0) + 1);
