@@ -71,7 +71,10 @@ describe('ZPA parity findings with the SCIM token', () => {
 
   it('disabled accounts in scope that the IdP did not push are no finding, nor counted as members of their groups; an enabled one not pushed still is', async () => {
     // The whole directory in scope, disabled accounts too: the simulated IdP cycle (as PingFederate by default) pushes none of them.
-    const all = configSchema.parse({ ...w.raw, directory: { ...(w.raw.directory as Record<string, unknown>), userFilter: '(&(objectCategory=person)(objectClass=user))' } });
+    const all = configSchema.parse({
+      ...w.raw,
+      directory: { ...(w.raw.directory as Record<string, unknown>), userFilter: '(&(objectCategory=person)(objectClass=user))' },
+    });
     const disabled = w.sandbox.zpa!.directory.users.filter((u) => u.userAccountControl === 514);
     expect(disabled.length).toBeGreaterThan(0);
     expect(disabled.some((u) => u.memberOf.length > 0)).toBe(true);

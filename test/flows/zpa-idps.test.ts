@@ -14,8 +14,10 @@ import { startHarness, type Harness } from './harness.js';
 const HOUR = 3_600_000;
 
 const zpaIdp = (h: Harness) => h.sandbox.zpa!.tenant.idps.get(h.sandbox.zpa!.credentials.idpId)!;
-const zpaUserNames = (h: Harness) => [...h.sandbox.zpa!.tenant.store(h.sandbox.zpa!.credentials.idpId).users.values()].map((u) => String(u.doc.userName).toLowerCase());
-const enabledInDirectory = (h: Harness) => h.sandbox.zpa!.directory.users.filter((u) => (u.userAccountControl & 2) === 0).map((u) => u.userPrincipalName.toLowerCase());
+const zpaUserNames = (h: Harness) =>
+  [...h.sandbox.zpa!.tenant.store(h.sandbox.zpa!.credentials.idpId).users.values()].map((u) => String(u.doc.userName).toLowerCase());
+const enabledInDirectory = (h: Harness) =>
+  h.sandbox.zpa!.directory.users.filter((u) => (u.userAccountControl & 2) === 0).map((u) => u.userPrincipalName.toLowerCase());
 
 /** Whether the IdP still pushes, as its own simulation shows it. */
 const pushing: Record<'okta' | 'pingfederate' | 'manual', (h: Harness) => boolean> = {
@@ -32,7 +34,7 @@ describe.each(['okta', 'pingfederate', 'manual'] as const)('ZPA provisioned by %
   let h: Harness;
   afterEach(async () => h?.close());
 
-  it('forward stops at the soak gate, passes it once ZPA\'s clock has moved 48 h, enables the policy; rollback turns it all off and deletes nothing', async () => {
+  it("forward stops at the soak gate, passes it once ZPA's clock has moved 48 h, enables the policy; rollback turns it all off and deletes nothing", async () => {
     h = await startHarness({ idp: idp as IdpKind, zpa: {}, users: 30 });
     const first = await h.run(h.forward).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(OperatorNeeded);
@@ -63,7 +65,7 @@ describe.each(['okta', 'pingfederate', 'manual'] as const)('ZPA provisioned by %
   });
 });
 
-it('Okta: the Zscaler 2.0 app (ZIA\'s) is refused at preflight for ZPA, with what to configure instead', async () => {
+it("Okta: the Zscaler 2.0 app (ZIA's) is refused at preflight for ZPA, with what to configure instead", async () => {
   const h = await startHarness({
     idp: 'okta',
     zpa: {},

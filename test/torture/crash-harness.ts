@@ -212,11 +212,11 @@ export async function crashAt(flow: FlowName, trigger: Trigger, ref: Reference, 
     const serial0 = serialOf(w.state);
     const writes0 = mutations(w.sandbox);
     const killed = await runPastSoak(w, flow, (elapsed) =>
-        trigger.kind === 'boundary'
-          ? serialOf(w.state) - serial0 >= trigger.serial
-          : trigger.kind === 'write'
-            ? mutations(w.sandbox) - writes0 >= trigger.k
-            : elapsed >= trigger.ms,
+      trigger.kind === 'boundary'
+        ? serialOf(w.state) - serial0 >= trigger.serial
+        : trigger.kind === 'write'
+          ? mutations(w.sandbox) - writes0 >= trigger.k
+          : elapsed >= trigger.ms,
     );
     reached = killed.killed;
     if (!killed.killed && killed.code !== 0) problems.push(`the run exited ${killed.code} before the crash point:\n${killed.stderr.slice(-2000)}`);

@@ -148,8 +148,6 @@ export function fingerprint(sandbox: Sandbox) {
   };
 }
 
-export type Fingerprint = ReturnType<typeof fingerprint>;
-
 /** ZPA's IdP flags the migration changes (the rollback restores exactly these). */
 export function zpaSettingsOf(sandbox: Sandbox): Record<string, unknown> {
   const z = sandbox.zpa!;

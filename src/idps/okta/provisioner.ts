@@ -61,7 +61,9 @@ export function appOf(ctx: MigrationContext): Promise<OktaApp> {
       // The Zscaler 2.0 app (zscalerbyz) provisions ZIA; ZPA has its own Okta app, set up in the Admin Console.
       throw new UserError(
         'idp.app.type zscaler2 is the Okta app that provisions ZIA; ZPA is provisioned through the "Zscaler Private Access (ZPA) 2.0" app, whose API integration is configured in the Okta Admin Console',
-        { hint: 'set idp.app.type: other with the label (or id) of your ZPA app in Okta: migrate then guides each Okta step and verifies it through the Okta API and ZPA' },
+        {
+          hint: 'set idp.app.type: other with the label (or id) of your ZPA app in Okta: migrate then guides each Okta step and verifies it through the Okta API and ZPA',
+        },
       );
     }
     const app = await okta.findZscalerApp({ ...(cfg.id ? { id: cfg.id } : {}), ...(cfg.label ? { label: cfg.label } : {}) });

@@ -47,9 +47,12 @@ export function zpaScimReader(client: ZpaScimClient, baseUrl: string): ScimClien
         const at = (r.meta as { lastModified?: unknown } | undefined)?.lastModified;
         const ms = typeof at === 'string' ? Date.parse(at) : NaN;
         if (Number.isNaN(ms)) {
-          throw new UserError(`ZPA SCIM ${what === 'users' ? 'user' : 'group'} ${r.id} has no meta.lastModified, so migrate cannot tell what the IdP wrote since ${since![1]}`, {
-            hint: "Watch the IdP's first cycle in its own console instead (idp.kind manual), or report the ZPA answer: ZPA's SCIM records are expected to carry meta.lastModified.",
-          });
+          throw new UserError(
+            `ZPA SCIM ${what === 'users' ? 'user' : 'group'} ${r.id} has no meta.lastModified, so migrate cannot tell what the IdP wrote since ${since![1]}`,
+            {
+              hint: "Watch the IdP's first cycle in its own console instead (idp.kind manual), or report the ZPA answer: ZPA's SCIM records are expected to carry meta.lastModified.",
+            },
+          );
         }
         if (ms > from) n++;
       }
