@@ -2,7 +2,7 @@ import { OperatorNeeded } from '../../src/engine/errors.js';
 import type { IdpKind } from '../../src/idps/actions.js';
 import type { OktaIdpSimulation } from '../../src/sandbox/idps/okta.js';
 import type { PingFederateSimulation } from '../../src/sandbox/pingfederate/index.js';
-import { startHarness, type Harness } from './harness.js';
+import { CrashAfter, startHarness, type Harness } from './harness.js';
 
 /**
  * ZPA provisioned by each IdP other than Entra (issue 15): Okta (its "Zscaler Private Access (ZPA) 2.0"
@@ -117,6 +117,23 @@ describe("Okta's pitfall on ZPA: users assigned before SCIM was enabled are not 
     const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
     expect(steps['zpa-okta-unpushed-users']).toMatchObject({ status: 'succeeded', outputs: expect.objectContaining({ users: 3 }) });
     expect(steps['verify-parity']!.status).toBe('succeeded');
+    for (const v of victims) expect(zpaUserNames(h)).toContain(v);
+  });
+
+  it('on a resumed run (no token in memory) parity reads ZPA through its admin API, finds them and verifies each', async () => {
+    h = await startHarness({ idp: 'okta', zpa: {}, users: 30 });
+    const sim = h.sandbox.idp as OktaIdpSimulation;
+    const victims = sim.okta.console.assignBeforeProvisioning(sim.okta.customApp.id, 2).map((l) => l.toLowerCase());
+    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'okta-initial-cycle') })).rejects.toThrow('simulated crash after okta-initial-cycle');
+    const ctx = h.ctx();
+    const asked: Array<{ action: string; users?: string[] }> = [];
+    const scripted = ctx.operator;
+    ctx.operator = { perform: (t) => (asked.push({ action: t.action, ...('users' in t ? { users: [...t.users] } : {}) }), scripted.perform(t)) };
+    await expect(h.run(h.forward, { ctx })).rejects.toThrow(/soak gate/);
+    expect(ctx.scimCredentials).toBeUndefined(); // nothing asked for a token: parity read the admin API's names
+    expect(asked.filter((t) => t.action === 'idp.provisionUsers').map((t) => t.users!.sort())).toEqual([[...victims].sort()]);
+    const steps = (await h.store.load())!.flows['ad-to-scim']!.steps;
+    expect(steps['zpa-okta-unpushed-users']).toMatchObject({ status: 'succeeded', outputs: expect.objectContaining({ users: 2 }) });
     for (const v of victims) expect(zpaUserNames(h)).toContain(v);
   });
 
