@@ -1,8 +1,8 @@
 import { OperatorNeeded } from '../../src/engine/errors.js';
 import type { IdpKind } from '../../src/idps/actions.js';
 import type { OktaIdpSimulation } from '../../src/sandbox/idps/okta.js';
-import type { PingFederateSimulation } from '../../src/sandbox/pingfederate/index.js';
 import { CrashAfter, startHarness, type Harness } from './harness.js';
+import { enabledInDirectory, pushing, zpaIdp, zpaUserNames } from './zpa-idps-world.js';
 
 /**
  * ZPA provisioned by each IdP other than Entra (issue 15): Okta (its "Zscaler Private Access (ZPA) 2.0"
@@ -12,23 +12,6 @@ import { CrashAfter, startHarness, type Harness } from './harness.js';
  * and back by rollback. Entra's full set is test/flows/zpa-flow.test.ts.
  */
 const HOUR = 3_600_000;
-
-const zpaIdp = (h: Harness) => h.sandbox.zpa!.tenant.idps.get(h.sandbox.zpa!.credentials.idpId)!;
-const zpaUserNames = (h: Harness) =>
-  [...h.sandbox.zpa!.tenant.store(h.sandbox.zpa!.credentials.idpId).users.values()].map((u) => String(u.doc.userName).toLowerCase());
-const enabledInDirectory = (h: Harness) =>
-  h.sandbox.zpa!.directory.users.filter((u) => (u.userAccountControl & 2) === 0).map((u) => u.userPrincipalName.toLowerCase());
-
-/** Whether the IdP still pushes, as its own simulation shows it. */
-const pushing: Record<'okta' | 'pingfederate' | 'manual', (h: Harness) => boolean> = {
-  okta: (h) => (h.sandbox.idp as OktaIdpSimulation).okta.customApp.provisioning.create,
-  pingfederate: (h) => {
-    const pf = (h.sandbox.idp as unknown as { pingfederate: PingFederateSimulation }).pingfederate;
-    const c = pf.state.connections.get(pf.connectionId)!;
-    return c.active && (c.outbound?.channels.some((ch) => ch.active) ?? false);
-  },
-  manual: (h) => h.sandbox.world.entra.job.schedule.state === 'Active',
-};
 
 describe.each(['okta', 'pingfederate', 'manual'] as const)('ZPA provisioned by %s', (idp) => {
   let h: Harness;
