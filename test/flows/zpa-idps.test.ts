@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { OperatorNeeded } from '../../src/engine/errors.js';
 import type { IdpKind } from '../../src/idps/actions.js';
 import type { OktaIdpSimulation } from '../../src/sandbox/idps/okta.js';
@@ -17,6 +18,17 @@ describe.each(['okta', 'pingfederate', 'manual'] as const)('ZPA provisioned by %
   let h: Harness;
   afterEach(async () => h?.close());
 
+  it('dry-run: preflight passes, every step planned, zero mutating requests, no state file', async () => {
+    h = await startHarness({ idp: idp as IdpKind, zpa: {}, users: 20 });
+    h.sandbox.resetLog();
+    const result = await h.run(h.forward, { dryRun: true });
+    expect(result.plan.preflight.filter((c) => !c.ok)).toEqual([]);
+    expect(result.plan.steps.map((s) => s.id)).toEqual(h.forward.steps.map((s) => s.id));
+    expect(h.sandbox.stats().mutations).toBe(0);
+    expect(existsSync(h.statePath)).toBe(false);
+    expect(zpaIdp(h).scimEnabled).toBe(false);
+  });
+
   it("forward stops at the soak gate, passes it once ZPA's clock has moved 48 h, enables the policy; rollback turns it all off and deletes nothing", async () => {
     h = await startHarness({ idp: idp as IdpKind, zpa: {}, users: 30 });
     const first = await h.run(h.forward).catch((e: unknown) => e);
@@ -35,6 +47,16 @@ describe.each(['okta', 'pingfederate', 'manual'] as const)('ZPA provisioned by %
     const done = await h.run(h.forward, { ctx: h.ctx() });
     expect(done.completed).toBe(true);
     expect(zpaIdp(h).enableScimBasedPolicy).toBe(true);
+
+    // A rerun of the completed migration asks nothing and writes nothing.
+    h.sandbox.resetLog();
+    const rerunCtx = h.ctx();
+    const asked: string[] = [];
+    const scripted = rerunCtx.operator;
+    rerunCtx.operator = { perform: (t) => (asked.push(t.action), scripted.perform(t)) };
+    expect((await h.run(h.forward, { ctx: rerunCtx })).completed).toBe(true);
+    expect(asked).toEqual([]);
+    expect(h.sandbox.stats().mutations).toBe(0);
 
     const users = zpaUserNames(h).length;
     h.sandbox.resetLog();
