@@ -211,3 +211,34 @@ describe('migrate sandbox --product insync', () => {
     );
   });
 });
+
+describe('migrate demo --product insync', () => {
+  test('switches to Azure AD and back unattended, writes nothing in its dry-run, and leaves both before/after reports', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migrate-demo-insync-test-'));
+    const r = await runCli(['demo', '--product', 'insync', '--users', '15', '--json', '--state-dir', dir]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, product: 'insync', users: 15, dryRunMutatingRequests: 0 });
+    // The state file closed the run as rolled back: the switch, then the switch back.
+    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { history?: { outcome: string }[]; flows: object };
+    expect(state.history?.map((h) => h.outcome)).toEqual(['rolled back']);
+    expect(Object.keys(state.flows)).toEqual([]);
+    // Each direction verified against the same snapshot: no user or device lost, backup bytes not decreased.
+    for (const [flow, from, to] of [
+      ['insync-provisioning-switch', 'SCIM', 'Azure AD'],
+      ['insync-rollback', 'Azure AD', 'SCIM'],
+    ] as const) {
+      const report = JSON.parse(await readFile(join(dir, 'reports', `${flow}-run1`, 'switch.json'), 'utf8'));
+      expect(report).toMatchObject({ flow, from, to, ok: true, findings: [], manualMode: 'attested by the operator' });
+      expect(report.after.users).toBe(report.before.users);
+      expect(report.after.devices).toBe(report.before.devices);
+      expect(report.after.backupBytes).toBeGreaterThanOrEqual(report.before.backupBytes);
+      expect((await readdir(join(dir, 'reports', `${flow}-run1`))).sort()).toEqual([
+        'switch.csv',
+        'switch.html',
+        'switch.json',
+        'switch.junit.xml',
+        'switch.md',
+      ]);
+    }
+  });
+});
