@@ -207,6 +207,40 @@ describe.each(STEPS)('ZPA: a run that dies right after "%s"', (stepId) => {
   });
 });
 
+describe('ZPA: a run resumed before the initial cycle is complete', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it("plans a new token and gives it to the IdP again: the IdP's credentials step runs again", async () => {
+    h = await startHarness({ zpa: {}, users: 20 });
+    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'entra-start') })).rejects.toThrow('simulated crash after entra-start');
+    const entraToken = () => h.sandbox.world.entra.secrets.find((s) => s.key === 'SecretToken')?.value;
+    const before = entraToken();
+    expect(before).toBe(zpaIdp(h).token);
+
+    const plan = await h.run(h.forward, { dryRun: true, ctx: h.ctx() });
+    const credentials = plan.plan.steps.find((s) => s.id === 'entra-credentials')!;
+    expect(credentials.observation.state).toBe('pending');
+    expect(credentials.observation.detail).toContain('this run holds no SCIM token');
+    expect(credentials.observation.changes?.[0]).toContain('Generate New Token');
+    expect(entraToken()).toBe(before);
+
+    const resumed = await forwardThroughSoak(h);
+    expect(resumed.completed).toBe(true);
+    expect(zpaIdp(h).token).not.toBe(before);
+    expect(entraToken()).toBe(zpaIdp(h).token);
+  });
+
+  it('once the initial cycle is recorded complete, a resumed run generates no token and leaves the IdP as it is', async () => {
+    h = await startHarness({ zpa: {}, users: 20 });
+    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'verify-parity') })).rejects.toThrow('simulated crash');
+    const token = zpaIdp(h).token;
+    const resumed = await forwardThroughSoak(h);
+    expect(resumed.completed).toBe(true);
+    expect(zpaIdp(h).token).toBe(token);
+  });
+});
+
 describe.each(STEPS)('ZPA: rollback from a forward run that stopped after "%s"', (stepId) => {
   let h: Harness;
   afterEach(async () => h?.close());

@@ -343,11 +343,7 @@ const initialCycle: Step<MigrationContext> = {
   },
   async apply(run) {
     const { ctx } = run;
-    const hadToken = ctx.scimCredentials?.accepted === true;
     const creds = await obtainScimCredentials(ctx, 'The initial cycle is watched through the SCIM service with the Bearer Token.', false);
-    // ZPA shows a token once and migrate keeps none, so a run resuming here had a new one generated,
-    // which replaced the one PingFederate holds: PingFederate is given the token in force.
-    if (!hadToken && ctx.config.product === 'zpa') await pingFederateOf(ctx).setProvisioningTarget(await connectionIdOf(ctx), creds, names(ctx));
     const since = pushedSince(run) ?? new Date().toISOString();
     const filter = `meta.lastModified gt "${since}"`;
     const expected = await directoryCounts(ctx);

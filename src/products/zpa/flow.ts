@@ -10,7 +10,7 @@ import type { ProductFlows } from '../product.js';
 import { readZpaIdp, zpaIdpLabel, zpaOf } from './client.js';
 import { zpaOktaPitfallStep } from './okta-pitfall.js';
 import { zpaRollbackFlowFor } from './rollback.js';
-import { enableScimSyncInstructions, obtainZpaScimCredentials } from './scim.js';
+import { enableScimSyncInstructions, obtainZpaScimCredentials, tryConfiguredZpaToken } from './scim.js';
 
 /**
  * ZPA: SCIM Sync on one ZPA IdP, provisioned by the IdP, a soak, then SCIM Attributes for Policy, as
@@ -367,6 +367,37 @@ const recordCompletion: Step<MigrationContext> = {
   },
 };
 
+/**
+ * The IdP's "give it the SCIM endpoint and token" step, run again when a resumed run needs a token.
+ * ZPA shows a token once and migrate keeps none (docs/vendor-facts.md Y4), so a run resumed before the
+ * initial cycle is complete must generate a new one, and the new one stops the one the IdP holds: whatever
+ * the IdP, its own step gives it the new token (an operator step for manual and Okta, an API call for
+ * Entra and PingFederate), verified as that step verifies. Once the cycle is complete, nothing later reads
+ * ZPA's SCIM service with the token, and the IdP keeps the one it has.
+ */
+function givenTheTokenInForce(step: Step<MigrationContext>, initialCycleId: string): Step<MigrationContext> {
+  return {
+    ...step,
+    after: [...(step.after ?? []), ZPA_ENABLE_STEP],
+    async observe(run) {
+      const seen = await step.observe(run);
+      if (seen.state !== 'done' || run.statusOf(initialCycleId) === 'succeeded') return seen;
+      // A token held in memory, or one from the configuration that ZPA accepts (a GET), is the one in force.
+      if (!run.ctx.scimCredentials?.accepted) await tryConfiguredZpaToken(run.ctx);
+      if (run.ctx.scimCredentials?.accepted) return seen;
+      return {
+        state: 'pending',
+        detail: `${seen.detail}; but this run holds no SCIM token, and ZPA shows one only once: the run generates a new one, which stops the one the IdP holds, so the IdP is given it again`,
+        changes: [
+          `operator: Generate New Token on ZPA IdP "${zpaOf(run.ctx.config).idpName ?? zpaOf(run.ctx.config).idpId}" (the previous token stops working)`,
+          ...(seen.changes ?? []),
+          'give the IdP the new token, as this step did before',
+        ],
+      };
+    },
+  };
+}
+
 function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
   return {
     id: 'ad-to-scim',
@@ -377,7 +408,7 @@ function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
     steps: [
       snapshotStep(idp),
       enableScimSync,
-      { ...idp.steps.setCredentials, after: [...(idp.steps.setCredentials.after ?? []), ZPA_ENABLE_STEP] },
+      givenTheTokenInForce(idp.steps.setCredentials, idp.steps.initialCycle.id),
       deprovisionGuard(idp),
       ...(idp.steps.beforeStart ?? []),
       idp.steps.start,

@@ -120,26 +120,38 @@ function regenerateInstructions(idpName: string): string[] {
 }
 
 /**
+ * The token of the configuration (`scim.tokenEnv` or `scim.tokenFile`), tried once per run against the
+ * IdP's endpoint: accepted (and held for the run), refused (why), or none configured. Reads only.
+ */
+export async function tryConfiguredZpaToken(ctx: MigrationContext): Promise<{ accepted: true } | { refused: string } | undefined> {
+  if (ctx.scimCredentials?.accepted) return { accepted: true };
+  const configured = ctx.client('zpa-configured-token', (d) => ({
+    token: resolveOptionalSecret(ctx.config.scim, 'token', 'scim', d.env),
+    verdict: undefined as { accepted: true } | { refused: string } | undefined,
+  }));
+  if (!configured.token || configured.verdict) return configured.verdict;
+  registerSecret(configured.token);
+  const endpoint = (await readZpaIdp(ctx)).idp.scimServiceProviderEndpoint;
+  const creds = { baseUrl: endpoint ?? ctx.config.scim.baseUrl ?? '', token: configured.token };
+  const verdict = await checkZpaScimCredentials(ctx, creds);
+  if (verdict === true) ctx.scimCredentials = creds;
+  configured.verdict = verdict === true ? { accepted: true } : { refused: verdict };
+  return configured.verdict;
+}
+
+/**
  * ZPA's SCIM token for this run: already accepted in memory, or supplied by configuration (`scim.tokenEnv`
  * or `scim.tokenFile`) and accepted, or asked of the operator. The endpoint is read from the IdP, never
  * typed. Never read from or written to the checkpoint: a resumed run asks again, and a new token
- * replaces the old one (the operator is told so).
+ * replaces the old one (the operator is told so; the flow gives the IdP the new one, flow.ts).
  */
 export async function obtainZpaScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean): Promise<ScimCredentials> {
+  const configured = await tryConfiguredZpaToken(ctx);
   if (ctx.scimCredentials?.accepted) return ctx.scimCredentials;
+  const reason =
+    configured && 'refused' in configured ? `The SCIM token in the configuration (scim.tokenEnv or scim.tokenFile) was refused: ${configured.refused}` : why;
   const { idp } = await readZpaIdp(ctx);
   const endpoint = idp.scimServiceProviderEndpoint;
-  let reason = why;
-  // A token from configuration (scim.tokenEnv or scim.tokenFile), tried once per run: the endpoint is the IdP's.
-  const configured = ctx.client('zpa-configured-token', (d) => ({ token: resolveOptionalSecret(ctx.config.scim, 'token', 'scim', d.env), tried: false }));
-  if (configured.token && !configured.tried) {
-    configured.tried = true;
-    registerSecret(configured.token);
-    const creds = { baseUrl: endpoint ?? ctx.config.scim.baseUrl ?? '', token: configured.token };
-    const verdict = await checkZpaScimCredentials(ctx, creds);
-    if (verdict === true) return (ctx.scimCredentials = creds);
-    reason = `The SCIM token in the configuration (scim.tokenEnv or scim.tokenFile) was refused: ${verdict}`;
-  }
   const idpName = zpaOf(ctx.config).idpName ?? idp.name;
   // A token exists already (this migration's, from an earlier run): a new one is needed, since none is ever kept.
   const again = regenerate || (idp.scimEnabled && idp.scimSharedSecretExists);
