@@ -39,6 +39,11 @@ export interface ProductModule<K extends string = string, S extends z.ZodType = 
   commands: readonly [string, ...string[]];
   /** `migrate status`: where the state file says the tenant is, in one sentence (absent: the directory migration's). */
   statusSentence?(state: State, run: number): string;
+  /**
+   * `migrate <command> --help`: the command's steps for this product, in the vendor's words, one paragraph
+   * per command this product runs (src/cli/commands/steps-help.ts prints every product's).
+   */
+  stepsHelp: Readonly<Record<string, string>>;
   /** Builds `migrate <command>` for this configuration: its flow, its context and how the run path reports it. */
   run(command: string, config: unknown, setup: RunSetup): Promise<ProductRun>;
 }
@@ -114,6 +119,8 @@ export interface ScimProductSpec<K extends string = string, S extends z.ZodType 
    * ZPA's SCIM Service Provider Endpoint). Stored in state files: never rename it.
    */
   scimEndpointStep: string;
+  /** `--help` of ad-to-scim and rollback: their steps for this product (ProductModule.stepsHelp). */
+  stepsHelp: { 'ad-to-scim': string; rollback: string };
   /** The product's flows with this IdP's steps, imported when a flow runs (not when the configuration is read). */
   flows(idp: IdpProvisioner): Promise<ProductFlows>;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { FileCheckpointStore, newState } from '../../src/engine/checkpoint.js';
 import { acquireLock } from '../../src/engine/lock.js';
+import { PRODUCTS } from '../../src/products/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { runCli } from './cli.js';
 
@@ -32,6 +33,23 @@ describe('migrate (no sandbox needed)', () => {
     // The program's description is one sentence, wrapped by commander, never cut by a line break of ours.
     const top = await runCli(['--help']);
     expect(top.stdout).not.toMatch(/pushed by the\n/);
+  });
+
+  it("each product's steps are in the --help of every command it runs, from its registry entry", async () => {
+    const flat = (t: string) => t.replace(/\s+/g, ' ');
+    for (const product of PRODUCTS) {
+      for (const command of product.commands) {
+        const steps = (product.stepsHelp as Readonly<Record<string, string>>)[command];
+        expect(steps).toMatch(new RegExp(`^${product.label}`));
+        const r = await runCli([command, '--help']);
+        expect(r.code).toBe(0);
+        expect(flat(r.stdout)).toContain(flat(steps!));
+      }
+    }
+    // ZPA's own steps, not ZIA's, where a ZPA administrator looks.
+    const forward = flat((await runCli(['ad-to-scim', '--help'])).stdout);
+    expect(forward).toContain('soak gate');
+    expect(forward).toContain('"SCIM Attributes for Policy" [operator]');
   });
 
   it('a missing configuration is a clear error with exit 1', async () => {

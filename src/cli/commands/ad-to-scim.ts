@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import type { PlanFileOptions } from '../context.js';
+import { stepsHelp } from './steps-help.js';
 
 // Definition only: the flow, the clients and the engine load when the command runs.
 
 export function registerAdToScimCommand(program: Command): void {
   program
     .command('ad-to-scim')
-    .description('migrate ZIA from AD/LDAP directory sync to SCIM provisioning pushed by the IdP (idp.kind)')
+    .description('migrate the configured product (ZIA or ZPA) from AD/LDAP directory sync to SCIM provisioning pushed by the IdP (idp.kind)')
     .option('--accept-pending-changes', "allow activating other administrators' pending ZIA changes together with the migration", false)
     .option('--adopt', 'take on a tenant found past the starting point with no state file recording it (the original state file was lost); see README', false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML (one test case per check and step)')
@@ -20,11 +21,7 @@ export function registerAdToScimCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Steps (ZIA "AD with LDAP to SCIM provisioning migration guide"): preflight → snapshot → Sync Now [operator]
-→ enable "Disable Directory Sync & Enable SCIM Provisioning" → Edit IdP: enable SCIM, disable SAML
-auto-provisioning, paste Base URL + Bearer Token [operator] → activate → give the IdP the Base URL and
-token, Test Connection → deprovision guard → start provisioning → initial cycle → verify parity → record
-completion. The IdP's steps are automated for Entra ID (Graph) and operator steps for idp.kind manual.
+${stepsHelp('ad-to-scim')}
 
 Every step observes the tenant first; run the command again to resume after any stop.
 
@@ -36,7 +33,8 @@ Examples:
                                                              save the plan; the runbook quotes its digest
   $ migrate ad-to-scim --plan plan.json                      apply the approved plan (exit 4 if stale)
   $ migrate ad-to-scim                                       interactive run
-  $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)`,
+  $ ZIA_SCIM_TOKEN=… migrate ad-to-scim --yes                unattended (scim.baseUrl + scim.tokenEnv in the config)
+  $ migrate ad-to-scim --yes                                 ZPA: rerun after the soak gate's exit 3; continues there`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; adopt: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
       const { runFlowCommand } = await import('../run-flow.js');

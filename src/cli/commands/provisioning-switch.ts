@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { PlanFileOptions } from '../context.js';
+import { stepsHelp } from './steps-help.js';
 
 // Definition only: the flow, the clients and the engine load when the command runs.
 
@@ -21,11 +22,8 @@ export function registerProvisioningSwitchCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Steps: preflight (credential, current method, the "Keep existing … mappings" choice and its impact)
-→ snapshot users, devices, backup bytes and last backups (a 0600 file beside the state file)
-→ change the provisioning method [operator] → create the new method's mapping [operator]
-→ verify users, devices and backup bytes against the snapshot → wait for backups after the switch
-→ attest manual mode [operator] → before/after report (reports/ beside the state file) → next steps.
+${stepsHelp('provisioning-switch')}
+
 Undo with \`migrate rollback\` (same configuration and state file).
 
 Examples:

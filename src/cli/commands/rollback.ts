@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { PlanFileOptions } from '../context.js';
+import { stepsHelp } from './steps-help.js';
 
 // Definition only: the flow, the clients and the engine load when the command runs.
 
@@ -7,7 +8,7 @@ export function registerRollbackCommand(program: Command): void {
   program
     .command('rollback')
     .description(
-      "undo the configured product's change: ZIA from SCIM provisioning back to AD/LDAP directory sync (the documented revert); product: insync, the provisioning switch back",
+      "undo the configured product's change: ZIA back to AD/LDAP directory sync (the documented revert), ZPA's SCIM Sync and policy off, inSync's provisioning switch back",
     )
     .option('--accept-pending-changes', "allow activating other administrators' pending ZIA changes together with the rollback", false)
     .option('--junit <file>', 'with --dry-run: write the plan as JUnit XML')
@@ -22,9 +23,7 @@ export function registerRollbackCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Steps: pause the IdP's provisioning (never unassigns: out-of-scope users would be disabled in ZIA)
-→ disable SCIM on the IdP [operator] → turn the migration flag off and restore every snapshotted
-setting → activate → Sync Now [operator] → verify AD vs ZIA users.
+${stepsHelp('rollback')}
 
 Works from any point the forward run reached; each step checks its precondition first.
 
@@ -33,8 +32,7 @@ Examples:
   $ migrate rollback --dry-run --out rollback.json --format markdown > rollback.md
                                      the change ticket's runbook and its saved plan
   $ migrate rollback --plan rollback.json   apply the approved plan (exit 4 if stale)
-  $ migrate rollback                 do it
-With product: insync it switches the provisioning method back, verified against the forward run's snapshot.`,
+  $ migrate rollback                 do it`,
     )
     .action(async (opts: { acceptPendingChanges: boolean; junit?: string } & PlanFileOptions, cmd: Command) => {
       const { runFlowCommand } = await import('../run-flow.js');
