@@ -207,37 +207,38 @@ describe.each(STEPS)('ZPA: a run that dies right after "%s"', (stepId) => {
   });
 });
 
-describe('ZPA: a run resumed before the initial cycle is complete', () => {
+describe('ZPA: a resumed run and the token the IdP holds (ZPA shows a token once; migrate keeps none)', () => {
   let h: Harness;
   afterEach(async () => h?.close());
+  // The manual IdP's console in the sandbox is Entra's: what the operator saves is the job's Secret Token.
+  const idpToken = () => h.sandbox.world.entra.secrets.find((s) => s.key === 'SecretToken')?.value;
 
-  it("plans a new token and gives it to the IdP again: the IdP's credentials step runs again", async () => {
-    h = await startHarness({ zpa: {}, users: 20 });
-    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'entra-start') })).rejects.toThrow('simulated crash after entra-start');
-    const entraToken = () => h.sandbox.world.entra.secrets.find((s) => s.key === 'SecretToken')?.value;
-    const before = entraToken();
-    expect(before).toBe(zpaIdp(h).token);
-
-    const plan = await h.run(h.forward, { dryRun: true, ctx: h.ctx() });
-    const credentials = plan.plan.steps.find((s) => s.id === 'entra-credentials')!;
-    expect(credentials.observation.state).toBe('pending');
-    expect(credentials.observation.detail).toContain('this run holds no SCIM token');
-    expect(credentials.observation.changes?.[0]).toContain('Generate New Token');
-    expect(entraToken()).toBe(before);
-
-    const resumed = await forwardThroughSoak(h);
+  it('a run that must generate a new token to watch the initial cycle gives the IdP the new one at once (its credentials step runs again)', async () => {
+    h = await startHarness({ idp: 'manual', zpa: {}, users: 20 });
+    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'manual-start') })).rejects.toThrow('simulated crash after manual-start');
+    const before = zpaIdp(h).token;
+    expect(idpToken()).toBe(before);
+    const ctx = h.ctx();
+    const asked: string[] = [];
+    const scripted = ctx.operator;
+    ctx.operator = { perform: (t) => (asked.push(t.action), scripted.perform(t)) };
+    const resumed = await forwardThroughSoak(h, ctx);
     expect(resumed.completed).toBe(true);
     expect(zpaIdp(h).token).not.toBe(before);
-    expect(entraToken()).toBe(zpaIdp(h).token);
+    expect(idpToken()).toBe(zpaIdp(h).token);
+    // The new token, then the IdP given it and its provisioning started again, before the cycle is watched on.
+    const g = asked.indexOf('zpa.generateScimToken');
+    expect(asked.slice(g, g + 3)).toEqual(['zpa.generateScimToken', 'idp.setCredentials', 'idp.start']);
   });
 
-  it('once the initial cycle is recorded complete, a resumed run generates no token and leaves the IdP as it is', async () => {
+  it('a run that needs no token (Entra: the cycle is watched through Graph) generates none and leaves the IdP as it is', async () => {
     h = await startHarness({ zpa: {}, users: 20 });
-    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'verify-parity') })).rejects.toThrow('simulated crash');
+    await expect(h.run(h.forward, { store: new CrashAfter(h.store, 'entra-start') })).rejects.toThrow('simulated crash after entra-start');
     const token = zpaIdp(h).token;
     const resumed = await forwardThroughSoak(h);
     expect(resumed.completed).toBe(true);
     expect(zpaIdp(h).token).toBe(token);
+    expect(idpToken()).toBe(token);
   });
 });
 

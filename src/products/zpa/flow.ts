@@ -10,7 +10,7 @@ import type { ProductFlows } from '../product.js';
 import { readZpaIdp, zpaIdpLabel, zpaOf } from './client.js';
 import { zpaOktaPitfallStep } from './okta-pitfall.js';
 import { zpaRollbackFlowFor } from './rollback.js';
-import { enableScimSyncInstructions, obtainZpaScimCredentials, tryConfiguredZpaToken } from './scim.js';
+import { enableScimSyncInstructions, obtainZpaScimCredentials, onTokenReplaced } from './scim.js';
 
 /**
  * ZPA: SCIM Sync on one ZPA IdP, provisioned by the IdP, a soak, then SCIM Attributes for Policy, as
@@ -368,32 +368,40 @@ const recordCompletion: Step<MigrationContext> = {
 };
 
 /**
- * The IdP's "give it the SCIM endpoint and token" step, run again when a resumed run needs a token.
- * ZPA shows a token once and migrate keeps none (docs/vendor-facts.md Y4), so a run resumed before the
- * initial cycle is complete must generate a new one, and the new one stops the one the IdP holds: whatever
- * the IdP, its own step gives it the new token (an operator step for manual and Okta, an API call for
- * Entra and PingFederate), verified as that step verifies. Once the cycle is complete, nothing later reads
- * ZPA's SCIM service with the token, and the IdP keeps the one it has.
+ * The IdP's "give it the SCIM endpoint and token" step, run again whenever this run has to replace the
+ * token the IdP holds. ZPA shows a token once and migrate keeps none (docs/vendor-facts.md Y4), so a
+ * resumed run that needs the token (to watch the initial cycle through ZPA's SCIM service, for a pilot)
+ * generates a new one, and the new one stops the IdP's. Whatever the IdP, its own steps give it the new
+ * one (an API call for Entra and PingFederate, the operator for manual and Okta), verified as that step
+ * verifies, then start its provisioning again if it had been started: pushes refused in between may
+ * have stopped it (Entra quarantines the job until it is started). A run that needs no token (Entra's
+ * cycle is watched through Graph) generates none, and the IdP keeps the one it has.
  */
-function givenTheTokenInForce(step: Step<MigrationContext>, initialCycleId: string): Step<MigrationContext> {
+function regivenAReplacedToken(idp: IdpProvisioner): Step<MigrationContext> {
+  const { setCredentials: step, start } = idp.steps;
   return {
     ...step,
     after: [...(step.after ?? []), ZPA_ENABLE_STEP],
     async observe(run) {
       const seen = await step.observe(run);
-      if (seen.state !== 'done' || run.statusOf(initialCycleId) === 'succeeded') return seen;
-      // A token held in memory, or one from the configuration that ZPA accepts (a GET), is the one in force.
-      if (!run.ctx.scimCredentials?.accepted) await tryConfiguredZpaToken(run.ctx);
-      if (run.ctx.scimCredentials?.accepted) return seen;
-      return {
-        state: 'pending',
-        detail: `${seen.detail}; but this run holds no SCIM token, and ZPA shows one only once: the run generates a new one, which stops the one the IdP holds, so the IdP is given it again`,
-        changes: [
-          `operator: Generate New Token on ZPA IdP "${zpaOf(run.ctx.config).idpName ?? zpaOf(run.ctx.config).idpId}" (the previous token stops working)`,
-          ...(seen.changes ?? []),
-          'give the IdP the new token, as this step did before',
-        ],
-      };
+      // Done in an earlier run: the IdP holds that run's token. Known to this run only, in memory.
+      if (seen.state === 'done' && !run.dryRun) {
+        onTokenReplaced(run.ctx, async () => {
+          const { ctx } = run;
+          ctx.out.info(`the new ZPA SCIM token stops the one ${idp.label} holds: "${step.title}" runs again to give it the new one`);
+          const outputs = await step.apply(run);
+          const check = step.verify ? await step.verify(run, outputs ?? undefined) : await step.observe(run);
+          if (check.state !== 'done') {
+            throw new UserError(`${idp.label} was to be given the new ZPA SCIM token, but "${step.title}" is not done: ${check.detail}`, {
+              hint: `Give ${idp.label} the token ZPA's Generate New Token showed last, then run the same command again.`,
+            });
+          }
+          if (run.statusOf(start.id) === 'pending') return;
+          ctx.out.info(`"${start.title}" runs again: pushes refused before ${idp.label} had the new token may have stopped its provisioning`);
+          await start.apply({ ...run, previous: run.outputsOf(start.id), startedAt: undefined });
+        });
+      }
+      return seen;
     },
   };
 }
@@ -408,7 +416,7 @@ function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
     steps: [
       snapshotStep(idp),
       enableScimSync,
-      givenTheTokenInForce(idp.steps.setCredentials, idp.steps.initialCycle.id),
+      regivenAReplacedToken(idp),
       deprovisionGuard(idp),
       ...(idp.steps.beforeStart ?? []),
       idp.steps.start,

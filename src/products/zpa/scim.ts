@@ -123,7 +123,7 @@ function regenerateInstructions(idpName: string): string[] {
  * The token of the configuration (`scim.tokenEnv` or `scim.tokenFile`), tried once per run against the
  * IdP's endpoint: accepted (and held for the run), refused (why), or none configured. Reads only.
  */
-export async function tryConfiguredZpaToken(ctx: MigrationContext): Promise<{ accepted: true } | { refused: string } | undefined> {
+async function tryConfiguredZpaToken(ctx: MigrationContext): Promise<{ accepted: true } | { refused: string } | undefined> {
   if (ctx.scimCredentials?.accepted) return { accepted: true };
   const configured = ctx.client('zpa-configured-token', (d) => ({
     token: resolveOptionalSecret(ctx.config.scim, 'token', 'scim', d.env),
@@ -140,10 +140,19 @@ export async function tryConfiguredZpaToken(ctx: MigrationContext): Promise<{ ac
 }
 
 /**
+ * What gives the IdP a token that replaced the one it holds (the flow registers the IdP's credentials
+ * step, flow.ts); absent while the IdP holds none of this migration's. Per run, in memory.
+ */
+export function onTokenReplaced(ctx: MigrationContext, give: () => Promise<void>): void {
+  tokenReplacement(ctx).give = give;
+}
+const tokenReplacement = (ctx: MigrationContext) => ctx.client('zpa:token-replacement', () => ({ give: undefined as (() => Promise<void>) | undefined }));
+
+/**
  * ZPA's SCIM token for this run: already accepted in memory, or supplied by configuration (`scim.tokenEnv`
  * or `scim.tokenFile`) and accepted, or asked of the operator. The endpoint is read from the IdP, never
  * typed. Never read from or written to the checkpoint: a resumed run asks again, and a new token
- * replaces the old one (the operator is told so; the flow gives the IdP the new one, flow.ts).
+ * replaces the old one (the operator is told so, and the IdP is given the new one: `onTokenReplaced`).
  */
 export async function obtainZpaScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean): Promise<ScimCredentials> {
   const configured = await tryConfiguredZpaToken(ctx);
@@ -185,5 +194,7 @@ export async function obtainZpaScimCredentials(ctx: MigrationContext, why: strin
   await ctx.operator.perform(task);
   if (!accepted) throw new UserError(`the SCIM token for ZPA IdP "${idpName}" was not accepted`);
   ctx.scimCredentials = accepted;
+  // The new token stopped the one the IdP holds: it is given this one before anything waits on its pushes.
+  if (again) await tokenReplacement(ctx).give?.();
   return accepted;
 }
