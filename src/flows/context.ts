@@ -3,9 +3,8 @@ import { resolveOptionalSecret, resolveSecret } from '../config/secrets.js';
 import type { Target } from '../engine/checkpoint.js';
 import { createJsonlAudit, type AuditSink } from '../clients/audit.js';
 import { createDirectoryClient, type DirectoryClient } from '../clients/ldap.js';
-import { createScimClient, type ScimClient } from '../clients/scim.js';
-import { createZpaScimClient } from '../clients/zpa-scim.js';
-import { zpaScimReader } from '../products/zpa/scim.js';
+import type { ScimClient } from '../clients/scim.js';
+import { scimSideOf } from '../products/scim-sides.js';
 import { createZiaClient, oneApiTokenUrl, ziaBaseUrlForCloud, type ZiaClient } from '../clients/zia.js';
 import type { Output } from '../ui/output.js';
 import type { MigrationOperator } from './operator-actions.js';
@@ -180,14 +179,8 @@ export function createMigrationContext(opts: ContextOptions): MigrationContext {
       const key = `${creds.baseUrl}\n${creds.token}`;
       let client = scimClients.get(key);
       if (!client) {
-        client =
-          config.product === 'zpa'
-            ? // ZPA's SCIM Service Provider Endpoint, read through the same calls (src/products/zpa/scim.ts).
-              zpaScimReader(
-                createZpaScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits, pageSize: config.scim.pageSize }),
-                creds.baseUrl,
-              )
-            : createScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly, audit, rateLimits, pageSize: config.scim.pageSize });
+        // The configured product's SCIM service (ZPA's SCIM Service Provider Endpoint is read through the same calls).
+        client = scimSideOf(config.product).scimClient(creds, { ...deps, pageSize: config.scim.pageSize });
         scimClients.set(key, client);
       }
       return client;

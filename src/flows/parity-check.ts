@@ -3,12 +3,7 @@ import { UserError } from '../engine/errors.js';
 import { writeReportDir } from '../parity/report/write.js';
 import { MATCHING_RULE_IN_CHAIN } from '../clients/ldap.js';
 import type { ScimClient } from '../clients/scim.js';
-import { ZIA_MAX_PAGE, oneApiTokenUrl } from '../clients/zia.js';
-import { createZpaClient, zpaBaseUrlForCloud, type ZpaClient } from '../clients/zpa.js';
-import { createZpaScimClient, type ZpaScimClient } from '../clients/zpa-scim.js';
-import { resolveSecret } from '../config/secrets.js';
-import { zpaNamesStore, zpaScimStore } from '../parity/zpa.js';
-import { hostOf } from '../products/product.js';
+import { ZIA_MAX_PAGE } from '../clients/zia.js';
 import {
   computeParity,
   directoryRecords,
@@ -27,7 +22,7 @@ import { createReadProgress } from '../ui/progress.js';
 import type { State } from '../engine/checkpoint.js';
 import { targetOf, type MigrationContext, type ScimCredentials } from './context.js';
 import { productModule } from '../products/index.js';
-import { ziaOf } from '../products/zia/config.js';
+import { scimSideOf } from '../products/scim-sides.js';
 
 /**
  * Reads the three sources concurrently (each at its own documented rate, enforced by its
@@ -40,7 +35,8 @@ export interface ParityRun {
   breaches: string[];
 }
 
-const LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM', zpa: 'ZPA' };
+/** The progress bar's name of each source. */
+export const SOURCE_LABELS: Record<Source, string> = { directory: 'AD', zia: 'ZIA', scim: 'SCIM', zpa: 'ZPA' };
 
 export function directoryScope(ctx: MigrationContext) {
   const d = ctx.config.directory;
@@ -58,7 +54,7 @@ export function directoryPages(ctx: MigrationContext) {
 }
 
 /** The /Groups index, built page by page (a page is dropped once indexed). */
-async function scimGroupIndex(scim: ScimClient) {
+export async function scimGroupIndex(scim: ScimClient) {
   const index = indexScimGroups([]);
   for await (const page of scim.listGroups({ stripUnknown: true })) indexScimGroups(page, index);
   return index;
@@ -76,25 +72,9 @@ export async function ziaFeed(ctx: MigrationContext): Promise<ZiaFeed> {
 
 /** Which tenant the report is about, and which tool wrote it (stated at the top of every report). */
 export function reportRun(ctx: MigrationContext): ReportRun {
-  if (ctx.config.product === 'zpa') {
-    const p = zpaSection(ctx);
-    return {
-      tool: { name: 'migrate', version: TOOL_VERSION },
-      tenant: { product: 'ZPA', cloud: p.cloud ?? hostOf(p.baseUrl), orgId: p.customerId, idpName: p.idpName ?? p.idpId ?? '', idp: ctx.config.idp.kind },
-    };
-  }
-  const z = ziaOf(ctx.config);
-  let cloud = z.cloud;
-  if (!cloud) {
-    try {
-      cloud = new URL(z.baseUrl ?? '').host;
-    } catch {
-      cloud = 'unknown';
-    }
-  }
   return {
     tool: { name: 'migrate', version: TOOL_VERSION },
-    tenant: { product: 'ZIA', cloud, orgId: z.orgId, idpName: z.idpName, idp: ctx.config.idp.kind },
+    tenant: { ...scimSideOf(ctx.config.product).reportTenant(ctx.config), idp: ctx.config.idp.kind },
   };
 }
 
@@ -103,14 +83,18 @@ export function reportRun(ctx: MigrationContext): ReportRun {
  * service with `scim`), or ZPA (its SCIM service with `scim`: the IdP's SCIM Service Provider
  * Endpoint and token, held in memory; without it, the names ZPA's admin API shows).
  */
-export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
-  if (ctx.config.product === 'zpa') return runZpaParity(ctx, opts);
+export function runParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
+  return scimSideOf(ctx.config.product).parity(ctx, opts);
+}
+
+/** ZIA's parity: the directory against ZIA's users (its admin API) and, with `scim`, its SCIM service. */
+export async function runZiaParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
   const cfg = ctx.config.parity;
   const ziaFedBy = await ziaFeed(ctx);
   const reading: Source[] = opts.scim ? ['directory', 'zia', 'scim'] : ['directory', 'zia'];
   const progress = createReadProgress(
     ctx.out,
-    reading.map((s) => LABELS[s]),
+    reading.map((s) => SOURCE_LABELS[s]),
   );
   let report: ParityReport;
   try {
@@ -135,7 +119,7 @@ export async function runParity(ctx: MigrationContext, opts: { scim?: ScimCreden
         key: cfg.key,
         secondaryKey: cfg.secondaryKey,
         ziaFedBy,
-        onProgress: (source, records) => progress.update(LABELS[source], records),
+        onProgress: (source, records) => progress.update(SOURCE_LABELS[source], records),
       },
     );
   } finally {
@@ -288,136 +272,4 @@ export async function keepFailedReport(ctx: MigrationContext, result: ParityRun,
   const dir = join(ctx.reportDir, `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await writeReportDir(result.report, dir);
   return ` The full report is in ${dir} (parity.html, parity.md, CSV per finding kind).`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// ZPA: the directory against ZPA's SCIM users and groups (issue 15, part 2).
-
-function zpaSection(ctx: MigrationContext) {
-  const z = ctx.config.zpa;
-  if (!z) throw new UserError('product: zpa is configured without a zpa section', { hint: 'add the zpa section (migrate init writes one)' });
-  return z;
-}
-
-/** The ZPA admin API client of this run (read-only here: ZPA's API changes no IdP, docs/vendor-facts.md Y4). */
-export function zpaAdminClient(ctx: MigrationContext): ZpaClient {
-  const z = zpaSection(ctx);
-  return ctx.client('zpa', (d) => {
-    const a = z.auth;
-    const clientSecret = resolveSecret(a, 'clientSecret', 'zpa.auth', d.env);
-    return createZpaClient({
-      baseUrl: z.baseUrl ?? zpaBaseUrlForCloud(z.cloud!, a.kind),
-      customerId: z.customerId,
-      auth:
-        a.kind === 'legacy'
-          ? { kind: 'legacy', clientId: a.clientId, clientSecret }
-          : { kind: 'oneapi', tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, z.cloud), clientId: a.clientId, clientSecret },
-      ...(z.microtenantId ? { microtenantId: z.microtenantId } : {}),
-      readOnly: d.readOnly,
-      audit: d.audit,
-      rateLimits: d.rateLimits,
-    });
-  });
-}
-
-/** The configured IdP's id: zpa.idpId, else the one IdP named zpa.idpName. */
-export async function zpaIdpId(ctx: MigrationContext): Promise<string> {
-  const z = zpaSection(ctx);
-  if (z.idpId) return z.idpId;
-  const idp = await zpaAdminClient(ctx).findIdpByName(z.idpName!);
-  if (!idp) {
-    throw new UserError(`ZPA has no IdP named ${JSON.stringify(z.idpName)}`, {
-      hint: 'copy the name from Administration > IDP Configuration in the ZPA console, or give zpa.idpId',
-    });
-  }
-  return idp.id;
-}
-
-/** The IdP's SCIM Service Provider Endpoint as ZPA shows it (docs/vendor-facts.md Y8), for a token given without one. */
-export async function zpaScimEndpoint(ctx: MigrationContext): Promise<string> {
-  const id = await zpaIdpId(ctx);
-  const idp = await zpaAdminClient(ctx).getIdp(id);
-  if (!idp?.scimServiceProviderEndpoint) {
-    throw new UserError(`the ZPA IdP ${id} shows no SCIM Service Provider Endpoint: SCIM Sync is not enabled on it`, {
-      hint: 'enable SCIM Sync on the IdP (IDP Configuration > Edit), or give scim.baseUrl',
-    });
-  }
-  return idp.scimServiceProviderEndpoint;
-}
-
-/** One ZPA SCIM client per endpoint and token, so every read of the run shares its rate limiter. */
-export function zpaScimClient(ctx: MigrationContext, creds: ScimCredentials): ZpaScimClient {
-  return ctx.client(`zpa-scim\n${creds.baseUrl}\n${creds.token}`, (d) =>
-    createZpaScimClient({ baseUrl: creds.baseUrl, token: creds.token, readOnly: d.readOnly, audit: d.audit, rateLimits: d.rateLimits }),
-  );
-}
-
-/** ZPA's SCIM group names for the IdP; an incomplete list (a page that ended early or repeated an id) is "rerun when idle". */
-async function zpaGroupNames(ctx: MigrationContext, idpId: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const page of zpaAdminClient(ctx).listScimGroups(idpId, { sortBy: 'name' })) for (const g of page) names.push(g.name);
-  } catch (err) {
-    if (!(err instanceof UserError)) throw err;
-    throw new UserError(`ZPA's SCIM group list for IdP ${idpId} came back incomplete (${err.message}); no group finding was made from it`, {
-      hint: 'this is not a parity finding: rerun verify when the IdP is idle (no provisioning cycle running)',
-      cause: err,
-    });
-  }
-  return names;
-}
-
-async function runZpaParity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun> {
-  const cfg = ctx.config.parity;
-  const idpKind = ctx.config.idp.kind;
-  if (!opts.scim && cfg.key !== 'userName') {
-    throw new UserError(`parity.key is ${cfg.key}, but without the SCIM token ZPA shows only userNames, so there is nothing to match on`, {
-      hint: 'give the SCIM token (scim.tokenEnv or scim.tokenFile), or set parity.key: userName',
-    });
-  }
-  let store;
-  if (opts.scim) {
-    const scim = zpaScimClient(ctx, opts.scim);
-    const groupIndex = async () => {
-      const index = indexScimGroups([]);
-      for await (const page of scim.listGroups({ stripUnknown: true })) indexScimGroups(page, index);
-      return index;
-    };
-    store = zpaScimStore(
-      (async function* () {
-        for await (const page of scimRecordsWithLazyGroups(scim.listUsers({ stripUnknown: true }), groupIndex)) {
-          yield page.map((r) => ({ ...r, source: 'zpa' as const }));
-        }
-      })(),
-      idpKind,
-    );
-  } else {
-    const idpId = await zpaIdpId(ctx);
-    const client = zpaAdminClient(ctx);
-    store = zpaNamesStore(
-      async () => (await client.scimUserNames(idpId)) ?? [], // no userName attribute yet: nothing provisioned
-      () => zpaGroupNames(ctx, idpId),
-      idpKind,
-    );
-  }
-  const progress = createReadProgress(ctx.out, ['AD', 'ZPA']);
-  let report: ParityReport;
-  try {
-    report = await computeParity(
-      { directory: directoryRecords(directoryPages(ctx), ctx.config.directory.mapping), stores: [store] },
-      {
-        key: cfg.key,
-        secondaryKey: cfg.secondaryKey,
-        // ZPA's users come from SCIM provisioning by the IdP, always.
-        ziaFedBy: 'scim',
-        onProgress: (source, records) => progress.update(LABELS[source], records),
-      },
-    );
-  } finally {
-    progress.stop();
-  }
-  const c = report.summary.counts;
-  await checkDirectoryScope(ctx, { entries: c.directory.records, users: c.directory.unique, withoutKey: c.directory.withoutKey }, c.zia.unique, 'ZPA');
-  const verdict = evaluateThresholds(report, cfg.thresholds);
-  return { report: withVerdict(report, cfg.thresholds, reportRun(ctx)), ...verdict };
 }

@@ -1,8 +1,12 @@
 import type { z } from 'zod';
 import type { CheckpointStore, State, Target } from '../engine/checkpoint.js';
+import type { ScimClient } from '../clients/scim.js';
+import type { Config } from '../config/schema.js';
+import type { ParityRun } from '../flows/parity-check.js';
+import type { ReportRun } from '../parity/report-schema.js';
 import type { RunResult } from '../engine/runner.js';
 import type { Flow } from '../engine/step.js';
-import type { MigrationContext } from '../flows/context.js';
+import type { ClientDeps, MigrationContext, ScimCredentials } from '../flows/context.js';
 import type { IdpProvisioner } from '../idps/provisioner.js';
 import type { Output } from '../ui/output.js';
 import type { Prompter } from '../ui/prompts.js';
@@ -39,6 +43,8 @@ export interface ProductModule<K extends string = string, S extends z.ZodType = 
   commands: readonly [string, ...string[]];
   /** `migrate status`: where the state file says the tenant is, in one sentence (absent: the directory migration's). */
   statusSentence?(state: State, run: number): string;
+  /** `migrate status`: what this product adds after that sentence (ZPA: when its soak gate opens). Reads only the state file. */
+  statusNotes?(state: State, now: number): StatusNotes;
   /**
    * `migrate <command> --help`: the command's steps for this product, in the vendor's words, one paragraph
    * per command this product runs (src/cli/commands/steps-help.ts prints every product's).
@@ -46,6 +52,12 @@ export interface ProductModule<K extends string = string, S extends z.ZodType = 
   stepsHelp: Readonly<Record<string, string>>;
   /** Builds `migrate <command>` for this configuration: its flow, its context and how the run path reports it. */
   run(command: string, config: unknown, setup: RunSetup): Promise<ProductRun>;
+}
+
+/** Lines for people (`attention`: shown highlighted) and fields for `--json`. */
+export interface StatusNotes {
+  lines: { text: string; attention: boolean }[];
+  json: Record<string, unknown>;
 }
 
 /** What the command line gives every run (src/cli/build-context.ts builds it). */
@@ -119,10 +131,47 @@ export interface ScimProductSpec<K extends string = string, S extends z.ZodType 
    * ZPA's SCIM Service Provider Endpoint). Stored in state files: never rename it.
    */
   scimEndpointStep: string;
+  statusNotes?(state: State, now: number): StatusNotes;
   /** `--help` of ad-to-scim and rollback: their steps for this product (ProductModule.stepsHelp). */
   stepsHelp: { 'ad-to-scim': string; rollback: string };
   /** The product's flows with this IdP's steps, imported when a flow runs (not when the configuration is read). */
   flows(idp: IdpProvisioner): Promise<ProductFlows>;
+}
+
+/**
+ * What the shared directory→SCIM code (src/flows, src/idps, `migrate verify`) asks of the configured
+ * product while it runs: its SCIM token and service, its parity, its words. One per product, registered
+ * in src/products/scim-sides.ts; loaded with the flows, not with the configuration.
+ */
+export interface ScimProductSide {
+  /**
+   * The SCIM endpoint and token for this run: held in memory, or from the configuration and accepted, or
+   * from the operator (the product's console task). Never from the checkpoint. `regenerate`: the token
+   * in hand is not enough (a new one is wanted); `knownBaseUrl`: the endpoint this run recorded.
+   */
+  obtainCredentials(ctx: MigrationContext, why: string, regenerate: boolean, knownBaseUrl?: string): Promise<ScimCredentials>;
+  /** The product's SCIM service behind the interface the IdP plug-ins and parity read (one per endpoint and token per run). */
+  scimClient(creds: ScimCredentials, deps: ClientDeps & { pageSize?: number | undefined }): ScimClient;
+  /** Which token an IdP's console is given, in an operator's words (the IdP plug-ins' instructions). */
+  tokenDescription(config: Config): string;
+  /** The tenant named at the top of every parity report (the IdP kind is added by the caller). */
+  reportTenant(config: Config): Omit<ReportRun['tenant'], 'idp'>;
+  /** Parity of the directory against the product's stores; `scim` absent: without the SCIM service. */
+  parity(ctx: MigrationContext, opts: { scim?: ScimCredentials }): Promise<ParityRun>;
+  /**
+   * `migrate verify`: the SCIM credentials from configuration and state file (a person at a terminal may
+   * be asked), or undefined where the product's parity reads without them. Never waits for an operator.
+   */
+  verifyCredentials(ctx: MigrationContext, cli: VerifySurroundings): Promise<ScimCredentials | undefined>;
+}
+
+/** What `migrate verify` gives a product to find its SCIM credentials. */
+export interface VerifySurroundings {
+  out: Output;
+  prompter: Prompter;
+  store: CheckpointStore;
+  /** `--yes`: no prompts even at a terminal. */
+  yes: boolean;
 }
 
 export type ScimProductModule<K extends string = string, S extends z.ZodType = z.ZodType> = ProductModule<K, S> &

@@ -36,18 +36,6 @@ export function tenantSentence(state: State): string {
   return 'Tenant: no change recorded yet (at the starting point, as far as this state file knows).';
 }
 
-/**
- * ZPA's soak gate (src/products/zpa/flow.ts): when "SCIM Attributes for Policy" becomes allowed, as
- * recorded when SCIM Sync was seen on (soak.hours at that time), while the policy step is not done.
- */
-export function soakGateOpensAt(state: State): string | undefined {
-  if (state.target.system !== 'zpa') return undefined;
-  const forward = state.flows['ad-to-scim'];
-  const until = forward?.steps['zpa-enable-scim-sync']?.outputs?.soakUntil;
-  if (typeof until !== 'string' || forward?.steps['zpa-soak-gate']?.status === 'succeeded') return undefined;
-  return until;
-}
-
 export async function runStatus(cmd: Command): Promise<void> {
   const { out, store, statePath, opts } = buildContext(cmd);
   const state = await store.load();
@@ -56,6 +44,7 @@ export async function runStatus(cmd: Command): Promise<void> {
   }
   const lock = await currentLock(statePath);
   const completedAt = state.flows['ad-to-scim']?.steps.complete?.outputs?.completedAt;
+  const notes = productOfState(state)?.statusNotes?.(state, Date.now());
   const onScim = typeof completedAt === 'string' && state.flows['ad-to-scim']?.steps.complete?.status === 'succeeded' ? completedAt : undefined;
   if (opts.json) {
     out.result({
@@ -64,7 +53,7 @@ export async function runStatus(cmd: Command): Promise<void> {
       tenant: tenantSentence(state),
       lock: lock ?? null,
       onScimSince: onScim ?? null,
-      ...(state.target.system === 'zpa' ? { soakGateOpensAt: soakGateOpensAt(state) ?? null } : {}),
+      ...notes?.json,
     });
     return;
   }
@@ -81,14 +70,7 @@ export async function runStatus(cmd: Command): Promise<void> {
   );
   const run = runNumber(state);
   out.print(out.color.bold(tenantSentence(state)));
-  const soak = soakGateOpensAt(state);
-  if (soak) {
-    out.print(
-      Date.parse(soak) > Date.now()
-        ? out.color.yellow(`Soak gate: "SCIM Attributes for Policy" is allowed after ${soak}, with parity clean; then run \`migrate ad-to-scim\` again.`)
-        : `Soak gate: the soak passed at ${soak}; \`migrate ad-to-scim\` continues to "SCIM Attributes for Policy" if parity is clean.`,
-    );
-  }
+  for (const line of notes?.lines ?? []) out.print(line.attention ? out.color.yellow(line.text) : line.text);
   out.print(state.snapshot ? `run ${run}: snapshot taken ${state.snapshot.takenAt}` : `run ${run}: no snapshot yet`);
   const printFlows = (flows: State['flows'], runNo: number) => {
     for (const [flowId, flow] of Object.entries(flows)) {

@@ -5,7 +5,7 @@ import type { Step } from '../../engine/step.js';
 import { ScimProbeError } from '../../clients/scim.js';
 import type { MigrationContext, ScimCredentials } from '../context.js';
 import { ziaOf } from '../../products/zia/config.js';
-import { obtainZpaScimCredentials } from '../../products/zpa/scim.js';
+import { scimSideOf } from '../../products/scim-sides.js';
 
 /**
  * The IdP side of ZIA: Edit IdP → Enable SCIM Provisioning, copy Base URL and Bearer Token,
@@ -103,29 +103,27 @@ function enableScimInstructions(idp: string): string[] {
   ];
 }
 
-/**
- * Which token an IdP's console is given, in an operator's words: ZIA's Bearer Token from Edit IdP, or
- * ZPA's from Generate New Token on its IdP (the IdP plug-ins' instructions name it through this).
- */
+/** Which token an IdP's console is given, in an operator's words (the product's: src/products/). */
 export function scimTokenDescription(ctx: MigrationContext): string {
-  if (ctx.config.product === 'zpa') {
-    const z = ctx.config.zpa;
-    const name = z?.idpName ? `"${z.idpName}"` : `id ${z?.idpId ?? ''}`;
-    return `the SCIM token of ZPA IdP ${name}, the one Generate New Token showed in IdP Configuration`;
-  }
-  return `the SCIM Bearer Token of ZIA IdP "${ziaOf(ctx.config).idpName}", the one copied from Edit IdP`;
+  return scimSideOf(ctx.config.product).tokenDescription(ctx.config);
 }
 
 /**
- * The SCIM credentials for this run: already accepted in memory, or supplied by configuration and
+ * The SCIM credentials for this run, the configured product's way (ScimProductSide.obtainCredentials):
+ * never from the checkpoint, so a resumed run asks again (or for a newly generated token).
+ */
+export function obtainScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean, knownBaseUrl?: string): Promise<ScimCredentials> {
+  return scimSideOf(ctx.config.product).obtainCredentials(ctx, why, regenerate, knownBaseUrl);
+}
+
+/**
+ * ZIA's SCIM credentials for this run: already accepted in memory, or supplied by configuration and
  * accepted by the endpoint, or asked of the operator. They are never read from the checkpoint,
  * because they are never put there: a resumed run asks again (or for a newly generated token).
  * A person at a terminal is asked again when the endpoint refuses what was pasted; an unattended
  * run stops at the operator step (exit 3) with the instructions and what was wrong.
  */
-export async function obtainScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean, knownBaseUrl?: string): Promise<ScimCredentials> {
-  // The product's own credentials task: ZPA's token comes from Generate New Token on the ZPA IdP.
-  if (ctx.config.product === 'zpa') return obtainZpaScimCredentials(ctx, why, regenerate);
+export async function obtainZiaScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean, knownBaseUrl?: string): Promise<ScimCredentials> {
   const configured = ctx.scimCredentials;
   if (configured?.accepted) return configured;
   let reason = why;

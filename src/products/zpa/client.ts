@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { UserError } from '../../engine/errors.js';
-import type { ZpaClient, ZpaIdp } from '../../clients/zpa.js';
-import { zpaAdminClient } from '../../flows/parity-check.js';
+import { oneApiTokenUrl } from '../../clients/zia.js';
+import { createZpaClient, zpaBaseUrlForCloud, type ZpaClient, type ZpaIdp } from '../../clients/zpa.js';
+import { resolveSecret } from '../../config/secrets.js';
 import type { MigrationContext } from '../../flows/context.js';
 import type { zpaConfigSchema } from './config.js';
 
@@ -14,9 +15,41 @@ export function zpaOf(config: { product: string; zpa?: ZpaConfig | undefined }):
   return config.zpa;
 }
 
-/** The ZPA admin API client of this run, shared with parity (one rate limiter per run). */
+/**
+ * The ZPA admin API client of this run, one per run so the flow and parity share its rate limiter.
+ * It reads only: ZPA's API changes no IdP (docs/vendor-facts.md Y4).
+ */
 export function zpaClientOf(ctx: MigrationContext): ZpaClient {
-  return zpaAdminClient(ctx);
+  const z = zpaOf(ctx.config);
+  return ctx.client('zpa', (d) => {
+    const a = z.auth;
+    const clientSecret = resolveSecret(a, 'clientSecret', 'zpa.auth', d.env);
+    return createZpaClient({
+      baseUrl: z.baseUrl ?? zpaBaseUrlForCloud(z.cloud!, a.kind),
+      customerId: z.customerId,
+      auth:
+        a.kind === 'legacy'
+          ? { kind: 'legacy', clientId: a.clientId, clientSecret }
+          : { kind: 'oneapi', tokenUrl: a.tokenUrl ?? oneApiTokenUrl(a.vanityDomain!, z.cloud), clientId: a.clientId, clientSecret },
+      ...(z.microtenantId ? { microtenantId: z.microtenantId } : {}),
+      readOnly: d.readOnly,
+      audit: d.audit,
+      rateLimits: d.rateLimits,
+    });
+  });
+}
+
+/** The configured IdP's id: zpa.idpId, else the one IdP whose name is exactly zpa.idpName. */
+export async function zpaIdpId(ctx: MigrationContext): Promise<string> {
+  const z = zpaOf(ctx.config);
+  if (z.idpId) return z.idpId;
+  const byName = await zpaClientOf(ctx).findIdpByName(z.idpName ?? '');
+  if (!byName) {
+    throw new UserError(`ZPA has no IdP named "${z.idpName ?? ''}"`, {
+      hint: 'Check zpa.idpName against Administration > Identity > Private Access > IDP Configuration (the name is compared exactly), or give zpa.idpId.',
+    });
+  }
+  return byName.id;
 }
 
 /** How the configuration names the IdP, for sentences. */
@@ -32,16 +65,7 @@ export function zpaIdpLabel(ctx: MigrationContext): string {
 export async function readZpaIdp(ctx: MigrationContext): Promise<{ idp: ZpaIdp; at: number }> {
   const z = zpaOf(ctx.config);
   const client = zpaClientOf(ctx);
-  let id = z.idpId;
-  if (!id) {
-    const byName = await client.findIdpByName(z.idpName ?? '');
-    if (!byName) {
-      throw new UserError(`ZPA has no IdP named "${z.idpName ?? ''}"`, {
-        hint: 'Check zpa.idpName against Administration > Identity > Private Access > IDP Configuration (the name is compared exactly), or give zpa.idpId.',
-      });
-    }
-    id = byName.id;
-  }
+  const id = await zpaIdpId(ctx);
   const { idp, at } = await client.getIdpAt(id);
   if (!idp) {
     throw new UserError(`ZPA has no IdP with id ${id} (customer ${z.customerId})`, {
@@ -49,4 +73,15 @@ export async function readZpaIdp(ctx: MigrationContext): Promise<{ idp: ZpaIdp; 
     });
   }
   return { idp, at: at ?? Date.now() };
+}
+
+/** The IdP's SCIM Service Provider Endpoint as ZPA shows it (docs/vendor-facts.md Y8). */
+export async function zpaScimEndpoint(ctx: MigrationContext): Promise<string> {
+  const { idp } = await readZpaIdp(ctx);
+  if (!idp.scimServiceProviderEndpoint) {
+    throw new UserError(`the ZPA IdP ${idp.id} shows no SCIM Service Provider Endpoint: SCIM Sync is not enabled on it`, {
+      hint: 'enable SCIM Sync on the IdP (IDP Configuration > Edit), or give scim.baseUrl',
+    });
+  }
+  return idp.scimServiceProviderEndpoint;
 }

@@ -1,5 +1,6 @@
 import { defineProduct, hostOf } from '../product.js';
 import { zpaConfigSchema } from './config.js';
+import { zpaStatusNotes } from './status.js';
 
 /**
  * ZPA: SCIM Sync on one ZPA IdP, provisioned by the IdP, a soak, then SCIM Attributes for Policy
@@ -23,6 +24,7 @@ export const zpa = defineProduct({
       "keeps its SCIM users and groups, which policies may reference] → put the IdP's own settings back (Entra ID).",
   },
   confirmWith: (z) => ({ name: 'customer ID', value: z.customerId }),
+  statusNotes: zpaStatusNotes,
   targetOf(z) {
     const cloud = z.cloud ?? hostOf(z.baseUrl);
     // SCIM Sync is per IdP: two IdPs of one tenant are two migrations, each with its own state file.
