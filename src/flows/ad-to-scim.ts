@@ -1,8 +1,6 @@
-import { UserError } from '../engine/errors.js';
 import type { Flow, Step } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
-import { keepFailedReport, runParity } from './parity-check.js';
-import { deprovisionForecast } from './steps/deprovision.js';
+import { deprovisionGuardStep, recordCompletionStep, verifyParityStep } from './steps/outcome.js';
 import { forwardPreflightFor } from './preflight.js';
 import type { IdpProvisioner } from '../idps/provisioner.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
@@ -46,96 +44,6 @@ function snapshotSettings(idp: IdpProvisioner): Step<MigrationContext> {
     },
   };
 }
-
-/**
- * Guard: starting provisioning pushes every assigned user; users disabled in AD arrive as
- * active=false and are disabled in ZIA. Evaluated on the plan, before Start, against
- * guards.maxDisablePercent (deletions: Entra does not delete on an initial cycle, and the
- * flow never unassigns, so the planned deletion count is 0 against guards.maxDeletions).
- * An IdP with its own stop on mass deprovisioning (`idp.deprovisionStop`) has it stated beside the forecast.
- */
-function deprovisionGuard(idp: IdpProvisioner): Step<MigrationContext> {
-  return {
-    id: 'deprovision-guard',
-    title: 'Guard: users the first cycle would disable or delete',
-    doc: `${GUIDE} (scoping and deprovisioning)`,
-    kind: 'automated',
-    guide: (ctx) => ({
-      guard:
-        `more than guards.maxDisablePercent (${ctx.config.guards.maxDisablePercent}%) of the users in scope would be disabled, or more than guards.maxDeletions (${ctx.config.guards.maxDeletions}) deleted, by the first cycle` +
-        (idp.deprovisionStop ? `; then ${idp.deprovisionStop.guide(ctx)}` : ''),
-    }),
-    async observe({ ctx }) {
-      const forecast = await deprovisionForecast(ctx);
-      const { inScope, wouldDisable: disabled } = forecast;
-      const percent = inScope === 0 ? 0 : (100 * disabled) / inScope;
-      const { maxDisablePercent, maxDeletions } = ctx.config.guards;
-      const facts = { inScope, wouldDisable: disabled, wouldDelete: 0 };
-      if (percent > maxDisablePercent) {
-        return {
-          state: 'blocked',
-          detail: `${disabled} of ${inScope} users in scope (${percent.toFixed(1)}%) are disabled in AD and would be disabled in ZIA: over guards.maxDisablePercent ${maxDisablePercent}%`,
-          facts,
-        };
-      }
-      // Other IdPs say nothing more; one with its own stop has it stated after the tool's forecast.
-      const own = idp.deprovisionStop ? ` (the tool's forecast); ${await idp.deprovisionStop.describe(ctx, forecast)}` : '';
-      return {
-        state: 'done',
-        detail: `would disable ${disabled} of ${inScope} (${percent.toFixed(1)}% ≤ ${maxDisablePercent}%), delete 0 (≤ ${maxDeletions})${own}`,
-        facts,
-      };
-    },
-    async apply() {
-      throw new UserError('the deprovision guard only observes');
-    },
-  };
-}
-
-function verifyParity(idp: IdpProvisioner): Step<MigrationContext> {
-  return {
-    id: 'verify-parity',
-    title: 'Verify users match: AD, ZIA users and the SCIM service',
-    doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
-    kind: 'automated',
-    async observe(run) {
-      const ok = run.previous?.ok === true;
-      return ok
-        ? { state: 'done', detail: `parity verified at ${String(run.previous?.verifiedAt)} (migrate verify re-checks on demand)` }
-        : { state: 'pending', detail: 'parity not verified yet', changes: ['read AD, ZIA users and SCIM users; compare against parity.thresholds'] };
-    },
-    async apply(run) {
-      const { ctx } = run;
-      const creds = await obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false);
-      const result = await runParity(ctx, { scim: creds });
-      ctx.lastParity = result;
-      const s = result.report.summary;
-      if (!result.ok) {
-        const where = await keepFailedReport(ctx, result, 'parity-ad-to-scim');
-        const why = await idp.explainMissing(run);
-        throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
-          hint: `Look at the missing and duplicate findings first. ${idp.label} may still be provisioning (check its provisioning logs); fix the mapping or scope, then run ad-to-scim again to re-verify (\`migrate verify\` re-checks on demand).`,
-        });
-      }
-      return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(s)) };
-    },
-  };
-}
-
-const recordCompletion: Step<MigrationContext> = {
-  id: 'complete',
-  title: 'Record completion',
-  doc: `${GUIDE} (after the migration)`,
-  kind: 'automated',
-  async observe(run) {
-    return run.previous?.completedAt
-      ? { state: 'done', detail: `on SCIM since ${String(run.previous.completedAt)}` }
-      : { state: 'pending', detail: 'not recorded yet' };
-  },
-  async apply() {
-    return { completedAt: new Date().toISOString() };
-  },
-};
 
 export const POST_MIGRATION_ADVICE = [
   'Leave "Disable Directory Sync & Enable SCIM Provisioning" on, and do not change the User Repository Type to Hosted DB: that can delete every user and group mapping and create duplicate users (https://help.zscaler.com/zia/active-directory-scim-provisioning-migration-guide).',
@@ -184,14 +92,26 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       },
       // The Base URL it saves is the one step 5 obtains: planned before step 5, its change is known only then.
       { ...idp.steps.setCredentials, after: [...(idp.steps.setCredentials.after ?? []), 'enable-scim-on-idp'] },
-      deprovisionGuard(idp),
+      // Starting provisioning pushes every assigned user; users disabled in AD arrive as active=false and are
+      // disabled in ZIA. Deletions: no initial cycle deletes, and the flow never unassigns.
+      deprovisionGuardStep(idp, {
+        title: 'Guard: users the first cycle would disable or delete',
+        doc: `${GUIDE} (scoping and deprovisioning)`,
+        disabledMeans: 'would be disabled in ZIA',
+      }),
       ...(idp.steps.beforeStart ?? []),
       idp.steps.start,
       idp.steps.initialCycle,
       ...(idp.steps.beforeParity ?? []),
       groupsVerifyStep(),
-      verifyParity(idp),
-      recordCompletion,
+      verifyParityStep(idp, {
+        title: 'Verify users match: AD, ZIA users and the SCIM service',
+        doc: `${GUIDE} ("ensure that users syncing from the IdP match those on the Users page")`,
+        reads: 'read AD, ZIA users and SCIM users',
+        credentials: (ctx) => obtainScimCredentials(ctx, 'Parity reads the SCIM service with the Bearer Token.', false),
+        reportName: 'parity-ad-to-scim',
+      }),
+      recordCompletionStep(`${GUIDE} (after the migration)`),
     ],
     onComplete(state) {
       // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.

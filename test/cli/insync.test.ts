@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerSandboxCommand } from '../../src/cli/commands/sandbox.js';
-import { startInsyncSimulation, type InsyncSimulation } from '../../src/sandbox/insync/index.js';
+import { insyncSandboxConfig, startInsyncSimulation, type InsyncSimulation } from '../../src/sandbox/insync/index.js';
 import { runCli } from './cli.js';
 
 /**
@@ -23,20 +23,9 @@ async function setup(opts: { operator: 'sandbox' | 'person'; switchFaults?: NonN
   const config = join(dir, 'migrate.json');
   await writeFile(
     config,
-    JSON.stringify({
-      version: 1,
-      product: 'insync',
-      insync: {
-        apiUrl: sim.endpoints.apiUrl,
-        tokenUrl: sim.endpoints.tokenUrl,
-        clientId: sim.credentials.clientId,
-        secretKeyEnv: 'T_INSYNC_KEY',
-        keepExistingMappings: true,
-        pollSeconds: 1,
-      },
-      operator:
-        opts.operator === 'sandbox' ? { kind: 'sandbox', portalUrl: sim.endpoints.portalUrl, controlUrl: sim.endpoints.controlUrl } : { kind: 'person' },
-    }),
+    JSON.stringify(
+      insyncSandboxConfig(sim, { secretKeyEnv: 'T_INSYNC_KEY' }, { operator: opts.operator, settings: { keepExistingMappings: true, pollSeconds: 1 } }),
+    ),
   );
   const state = join(dir, 'state', 'state.json');
   const env = { T_INSYNC_KEY: sim.credentials.secretKey };

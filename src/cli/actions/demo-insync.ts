@@ -1,19 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT } from '../../engine/errors.js';
 import { anyConfigSchema } from '../../config/schema.js';
-import { insync } from '../../products/insync/index.js';
-import { startInsyncSimulation } from '../../sandbox/insync/index.js';
+import { insyncSandboxConfig, startInsyncSimulation } from '../../sandbox/insync/index.js';
 import { createOutput, JSON_SCHEMA_VERSION } from '../../ui/output.js';
-import { createPrompter } from '../../ui/prompts.js';
-import type { CliContext } from '../build-context.js';
 import { commonOptions } from '../context.js';
 import { wholeNumberFlag } from '../numbers.js';
 import type { DemoOptions } from '../commands/demo.js';
-import { executeFlow, resolveRun } from '../run-flow.js';
+import { rehearsal } from './rehearsal.js';
 
 const SECRET_ENV = 'MIGRATE_DEMO_INSYNC_SECRET_KEY';
 
@@ -25,48 +19,28 @@ export async function runInsyncDemo(opts: DemoOptions, cmd: Command): Promise<vo
   out.info(out.color.bold(`Starting the Druva inSync simulation: ${users} users on SCIM provisioning, with devices and backups…`));
   const sim = await startInsyncSimulation({ users, port: 0 });
   try {
-    const config = anyConfigSchema.parse({
-      version: 1,
-      product: 'insync',
-      insync: {
-        apiUrl: sim.endpoints.apiUrl,
-        tokenUrl: sim.endpoints.tokenUrl,
-        clientId: sim.credentials.clientId,
-        secretKeyEnv: SECRET_ENV,
-        keepExistingMappings: false,
-      },
-      operator: { kind: 'sandbox', portalUrl: sim.endpoints.portalUrl, controlUrl: sim.endpoints.controlUrl },
-    });
+    const config = anyConfigSchema.parse(insyncSandboxConfig(sim, { secretKeyEnv: SECRET_ENV }));
     const env = { ...process.env, [SECRET_ENV]: sim.credentials.secretKey };
-    const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-insync-'))));
-    const statePath = join(dir, 'state.json');
-    const cli = (dryRun: boolean): CliContext => ({
-      opts: { ...common, dryRun, yes: true, json: false },
-      out,
-      prompter: createPrompter({ yes: true }),
-      store: new FileCheckpointStore(statePath),
-      statePath,
-    });
     // The same runs as `migrate provisioning-switch --product insync --to azure-ad` and `migrate rollback`.
-    const run = async (dryRun: boolean, command: string) => {
-      const r = await resolveRun(insync, command, config, { cli: cli(dryRun), flags: { to: 'azure-ad' }, env, rehearsal: true });
-      const ctx = r.context(dryRun);
-      try {
-        await executeFlow(cli(dryRun), r, ctx, {});
-      } finally {
-        await ctx.close();
-      }
-    };
+    const { dir, statePath, run } = await rehearsal({
+      common,
+      out,
+      config,
+      env,
+      stateDir: opts.stateDir,
+      prefix: 'migrate-demo-insync-',
+      flags: { to: 'azure-ad' },
+    });
     out.print(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
     const before = sim.stats().mutations;
-    await run(true, 'provisioning-switch');
+    await run('provisioning-switch', true);
     const dryRunWrites = sim.stats().mutations - before;
     out.print(`   mutating requests during the dry-run: ${dryRunWrites}`);
     out.print(out.color.bold('\n2. Switch user provisioning SCIM → Azure AD'));
-    await run(false, 'provisioning-switch');
+    await run('provisioning-switch');
     if (!opts.skipRollback) {
       out.print(out.color.bold('\n3. Roll back: Azure AD → SCIM, verified against the same snapshot'));
-      await run(false, 'rollback');
+      await run('rollback');
     }
     if (common.json)
       out.result({ schemaVersion: JSON_SCHEMA_VERSION, ok: true, product: 'insync', users, dryRunMutatingRequests: dryRunWrites, stateFile: statePath });

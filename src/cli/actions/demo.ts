@@ -1,18 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { configSchema } from '../../config/schema.js';
-import { FileCheckpointStore } from '../../engine/checkpoint.js';
 import { EXIT, OperatorNeeded } from '../../engine/errors.js';
-import { productOf } from '../../products/index.js';
 import { ENTRA_USER_MAPPING_FOR_ZPA, zpaSandboxConfig } from '../../sandbox/zpa/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { createPrompter } from '../../ui/prompts.js';
 import { createOutput, JSON_SCHEMA_VERSION } from '../../ui/output.js';
-import type { CliContext } from '../build-context.js';
 import { commonOptions } from '../context.js';
-import { executeFlow, resolveRun } from '../run-flow.js';
+import { executeFlow } from '../run-flow.js';
+import { rehearsal } from './rehearsal.js';
 import { positiveNumberFlag, wholeNumberFlag } from '../numbers.js';
 import { idpFlag } from './idp-flag.js';
 
@@ -36,21 +30,8 @@ export async function runDemo(opts: DemoOptions, cmd: Command): Promise<void> {
     if (idp === 'entra') (raw.idp as Record<string, unknown>).pilot = { sample: Math.min(2, users), seed: 'demo' };
     const config = configSchema.parse(raw);
     const env = { ...process.env, ...sandbox.env() };
-    const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-'))));
-    const statePath = join(dir, 'state.json');
-    const store = new FileCheckpointStore(statePath);
-    const cli = (dryRun: boolean): CliContext => ({
-      // The flows print for people; the demo's one JSON document is its summary at the end.
-      opts: { ...common, dryRun, yes: true, json: false },
-      out,
-      prompter: createPrompter({ yes: true }),
-      store,
-      statePath,
-    });
-    // The product's own runs, as `migrate ad-to-scim` and `migrate rollback` build them, on the sandbox:
-    // the sandbox enforces the vendors' rate limits multiplied by --speed (rehearsal: the clients' own limiter stays off).
-    const runOf = (command: string, dryRun: boolean) =>
-      resolveRun(productOf(config.product), command, config, { cli: cli(dryRun), flags: {}, env, rehearsal: true });
+    // The product's own runs, as `migrate ad-to-scim` and `migrate rollback` build them, on the sandbox.
+    const { cli, runOf, statePath } = await rehearsal({ common, out, config, env, stateDir: opts.stateDir, prefix: 'migrate-demo-' });
     const [planRun, adToScim, rollback] = [await runOf('ad-to-scim', true), await runOf('ad-to-scim', false), await runOf('rollback', false)];
 
     out.print(out.color.bold('\n1. Dry-run: preflight and plan (writes nothing)'));
@@ -120,28 +101,12 @@ async function runZpaDemo(opts: DemoOptions, cmd: Command): Promise<void> {
     const z = zpaSandboxConfig(sandbox.config(), zpa);
     const config = configSchema.parse(z.config);
     const env = { ...process.env, ...sandbox.env(), ...z.env };
-    const dir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'migrate-demo-zpa-'))));
-    const statePath = join(dir, 'state.json');
-    const store = new FileCheckpointStore(statePath);
-    const cli = (dryRun: boolean): CliContext => ({
-      opts: { ...common, dryRun, yes: true, json: false },
-      out,
-      prompter: createPrompter({ yes: true }),
-      store,
-      statePath,
-    });
     // ZPA's own runs, as `migrate ad-to-scim` and `migrate rollback` build them (the scripted operator plays both portals).
-    const runOf = (command: string, dryRun: boolean) =>
-      resolveRun(productOf(config.product), command, config, { cli: cli(dryRun), flags: {}, env, rehearsal: true });
+    const rehearsed = await rehearsal({ common, out, config, env, stateDir: opts.stateDir, prefix: 'migrate-demo-zpa-' });
+    const { statePath } = rehearsed;
     const run = async (title: string, command: string, dryRun = false) => {
       out.print(out.color.bold(`\n${title}`));
-      const r = await runOf(command, dryRun);
-      const c = r.context(dryRun);
-      try {
-        return await executeFlow(cli(dryRun), r, c, {});
-      } finally {
-        await c.close();
-      }
+      return rehearsed.run(command, dryRun);
     };
 
     const before = sandbox.stats().mutations;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { anyConfigSchema } from '../../config/schema.js';
 import { UserError } from '../../engine/errors.js';
-import { startInsyncSimulation, type InsyncSimulation } from '../../sandbox/insync/index.js';
+import { insyncSandboxConfig, startInsyncSimulation, type InsyncSimulation } from '../../sandbox/insync/index.js';
 import { JSON_SCHEMA_VERSION, type Output } from '../../ui/output.js';
 import type { SandboxOptions } from '../../sandbox/index.js';
 
@@ -40,18 +40,7 @@ export async function startInsyncSandbox(
     await chmod(secretsDir, 0o700);
     await writeFile(secretFile, sim.credentials.secretKey, { mode: 0o600 });
     await chmod(secretFile, 0o600);
-    const config = {
-      version: 1,
-      product: 'insync',
-      insync: {
-        apiUrl: sim.endpoints.apiUrl,
-        tokenUrl: sim.endpoints.tokenUrl,
-        clientId: sim.credentials.clientId,
-        secretKeyFile: secretFile,
-        keepExistingMappings: false,
-      },
-      operator: { kind: 'sandbox', portalUrl: sim.endpoints.portalUrl, controlUrl: sim.endpoints.controlUrl },
-    };
+    const config = insyncSandboxConfig(sim, { secretKeyFile: secretFile });
     anyConfigSchema.parse(config); // never write a file migrate itself would reject
     const header = [
       '# migrate configuration for the Druva inSync simulation (written by `migrate sandbox --product insync`).',

@@ -1,10 +1,9 @@
 import { OperatorNeeded, UserError } from '../../engine/errors.js';
 import type { Flow, PreflightCheck, Step, StepRun } from '../../engine/step.js';
 import type { MigrationContext } from '../../flows/context.js';
-import { keepFailedReport, runParity } from '../../flows/parity-check.js';
 import { directoryScope } from '../../flows/parity-check.js';
 import { retireFlow } from '../../flows/retire.js';
-import { deprovisionForecast } from '../../flows/steps/deprovision.js';
+import { deprovisionGuardStep, recordCompletionStep, verifyParityStep } from '../../flows/steps/outcome.js';
 import type { IdpProvisioner } from '../../idps/provisioner.js';
 import type { ProductFlows } from '../product.js';
 import { readZpaIdp, zpaIdpLabel, zpaOf } from './client.js';
@@ -165,69 +164,6 @@ const enableScimSync: Step<MigrationContext> = {
   },
 };
 
-function deprovisionGuard(idp: IdpProvisioner): Step<MigrationContext> {
-  return {
-    id: 'deprovision-guard',
-    title: 'Guard: users the first cycle would push as disabled',
-    doc: `${GUIDE} (scoping)`,
-    kind: 'automated',
-    guide: (ctx) => ({
-      guard: `more than guards.maxDisablePercent (${ctx.config.guards.maxDisablePercent}%) of the users in scope are disabled in the directory`,
-    }),
-    async observe({ ctx }) {
-      const { inScope, wouldDisable } = await deprovisionForecast(ctx);
-      const percent = inScope === 0 ? 0 : (100 * wouldDisable) / inScope;
-      const max = ctx.config.guards.maxDisablePercent;
-      const facts = { inScope, wouldDisable, wouldDelete: 0 };
-      if (percent > max) {
-        return {
-          state: 'blocked',
-          detail: `${wouldDisable} of ${inScope} users in scope (${percent.toFixed(1)}%) are disabled in the directory: over guards.maxDisablePercent ${max}%`,
-          facts,
-        };
-      }
-      return {
-        state: 'done',
-        detail: `${wouldDisable} of ${inScope} users in scope are disabled (${percent.toFixed(1)}% ≤ ${max}%); ${idp.label} deletes nothing on a first cycle`,
-        facts,
-      };
-    },
-    async apply() {
-      throw new UserError('the deprovision guard only observes');
-    },
-  };
-}
-
-function verifyParity(idp: IdpProvisioner): Step<MigrationContext> {
-  return {
-    id: 'verify-parity',
-    title: "Verify users match: the directory and ZPA's SCIM users and groups",
-    doc: `${GUIDE} (before SCIM policies: the users and groups ZPA holds)`,
-    kind: 'automated',
-    async observe(run) {
-      return run.previous?.ok === true
-        ? { state: 'done', detail: `parity verified at ${String(run.previous.verifiedAt)}` }
-        : { state: 'pending', detail: 'parity not verified yet', changes: ['read the directory and ZPA SCIM users; compare against parity.thresholds'] };
-    },
-    async apply(run) {
-      const { ctx } = run;
-      // A token already in memory is used; none is generated only for parity, since a new one would
-      // stop the IdP's own (it holds the previous one): parity then reads ZPA without the token.
-      const creds = ctx.scimCredentials?.accepted ? ctx.scimCredentials : undefined;
-      const result = await runParity(ctx, creds ? { scim: creds } : {});
-      ctx.lastParity = result;
-      if (!result.ok) {
-        const where = await keepFailedReport(ctx, result, 'parity-zpa');
-        const why = await idp.explainMissing(run);
-        throw new UserError(`users do not match within parity.thresholds: ${result.breaches.join('; ')}.${where}${why}`, {
-          hint: `${idp.label} may still be provisioning; fix the mapping or scope, then run ad-to-scim again to re-verify. The soak gate opens only on clean parity.`,
-        });
-      }
-      return { ok: true, verifiedAt: new Date().toISOString(), summary: JSON.parse(JSON.stringify(result.report.summary)) };
-    },
-  };
-}
-
 /** When the soak gate opens: SCIM Sync's observed start plus soak.hours, on ZPA's clock. */
 function soakWindow(run: StepRun<MigrationContext>): { from: number; until: number; hours: number } | undefined {
   const since = run.outputsOf(ZPA_ENABLE_STEP)?.scimSyncObservedAt;
@@ -352,21 +288,6 @@ const scimPolicy: Step<MigrationContext> = {
   },
 };
 
-const recordCompletion: Step<MigrationContext> = {
-  id: 'complete',
-  title: 'Record completion',
-  doc: GUIDE,
-  kind: 'automated',
-  async observe(run) {
-    return run.previous?.completedAt
-      ? { state: 'done', detail: `on SCIM since ${String(run.previous.completedAt)}` }
-      : { state: 'pending', detail: 'not recorded yet' };
-  },
-  async apply() {
-    return { completedAt: new Date().toISOString() };
-  },
-};
-
 /**
  * The IdP's "give it the SCIM endpoint and token" step, run again whenever this run has to replace the
  * token the IdP holds. ZPA shows a token once and migrate keeps none (docs/vendor-facts.md Y4), so a
@@ -417,17 +338,31 @@ function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       snapshotStep(idp),
       enableScimSync,
       regivenAReplacedToken(idp),
-      deprovisionGuard(idp),
+      // Users disabled in the directory arrive in ZPA as active=false; a first cycle deletes nothing.
+      deprovisionGuardStep(idp, {
+        title: 'Guard: users the first cycle would push as disabled',
+        doc: `${GUIDE} (scoping)`,
+        disabledMeans: 'would be pushed to ZPA as disabled',
+      }),
       ...(idp.steps.beforeStart ?? []),
       idp.steps.start,
       idp.steps.initialCycle,
       // Okta's pitfall on ZPA is checked by parity against ZPA itself (okta-pitfall.ts): that step takes
       // the place of Okta's own check, which reads Okta's app users for a status that is unconfirmed (K8).
       ...(idp.kind === 'okta' ? [zpaOktaPitfallStep(idp.steps.initialCycle.id)] : (idp.steps.beforeParity ?? [])),
-      verifyParity(idp),
+      verifyParityStep(idp, {
+        title: "Verify users match: the directory and ZPA's SCIM users and groups",
+        doc: `${GUIDE} (before SCIM policies: the users and groups ZPA holds)`,
+        reads: 'read the directory and ZPA SCIM users',
+        // A token already in memory is used; none is generated only for parity, since a new one would
+        // stop the IdP's own (it holds the previous one): parity then reads ZPA's admin API without it.
+        credentials: async (ctx) => (ctx.scimCredentials?.accepted ? ctx.scimCredentials : undefined),
+        reportName: 'parity-zpa',
+        after: 'The soak gate opens only on clean parity.',
+      }),
       soakGate,
       scimPolicy,
-      recordCompletion,
+      recordCompletionStep(GUIDE),
     ],
     onComplete(state) {
       retireFlow(state, 'rollback', 'pending');

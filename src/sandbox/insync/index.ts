@@ -118,3 +118,28 @@ export async function startInsyncSimulation(opts: InsyncSimulationOptions = {}):
     stop: () => server.stop(),
   };
 }
+
+/**
+ * A `product: insync` configuration for this simulation, as `migrate sandbox --product insync` writes it:
+ * the secret key by reference only (`secret`), the scripted operator on its console unless `operator`
+ * is `person`, and any other `insync` settings in `settings`.
+ */
+export function insyncSandboxConfig(
+  sim: Pick<InsyncSimulation, 'endpoints' | 'credentials'>,
+  secret: { secretKeyEnv: string } | { secretKeyFile: string },
+  o: { operator?: 'sandbox' | 'person'; settings?: Record<string, unknown> } = {},
+) {
+  return {
+    version: 1,
+    product: 'insync',
+    insync: {
+      apiUrl: sim.endpoints.apiUrl,
+      tokenUrl: sim.endpoints.tokenUrl,
+      clientId: sim.credentials.clientId,
+      ...secret,
+      keepExistingMappings: false,
+      ...o.settings,
+    },
+    operator: o.operator === 'person' ? { kind: 'person' } : { kind: 'sandbox', portalUrl: sim.endpoints.portalUrl, controlUrl: sim.endpoints.controlUrl },
+  };
+}
