@@ -5,7 +5,7 @@ import { forwardPreflightFor } from './preflight.js';
 import type { IdpProvisioner } from '../idps/provisioner.js';
 import { enableScimOnIdpStep, obtainScimCredentials } from './steps/scim.js';
 import { activateStep, migrationFlagStep, settingsOf, syncNowStep } from './steps/zia.js';
-import { retireFlow } from './retire.js';
+import { forwardLifecycle, perIdp } from './lifecycle.js';
 import { groupsSnapshotStep, groupsVerifyStep } from './steps/groups.js';
 import { ziaOf } from '../products/zia/config.js';
 
@@ -51,17 +51,8 @@ export const POST_MIGRATION_ADVICE = [
   'If you use the Zscaler Authentication Bridge (ZAB), it is safe to turn the VM off after a few days without provisioning issues.',
 ];
 
-const flows = new Map<IdpProvisioner, Flow<MigrationContext>>();
-
 /** The forward flow with this IdP's steps (one Flow object per IdP). */
-export function adToScimFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
-  let flow = flows.get(idp);
-  if (!flow) {
-    flow = buildAdToScimFlow(idp);
-    flows.set(idp, flow);
-  }
-  return flow;
-}
+export const adToScimFlowFor = perIdp(buildAdToScimFlow);
 
 function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
   return {
@@ -113,9 +104,6 @@ function buildAdToScimFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       }),
       recordCompletionStep(`${GUIDE} (after the migration)`),
     ],
-    onComplete(state) {
-      // A completed migration makes any earlier rollback history stale: the next rollback starts afresh.
-      retireFlow(state, 'rollback', 'pending');
-    },
+    ...forwardLifecycle,
   };
 }

@@ -1,7 +1,6 @@
 import { OperatorNeeded, UserError } from '../engine/errors.js';
 import { ApiError } from '../clients/http.js';
 import { ScimProbeError } from '../clients/scim.js';
-import { closeRun } from '../engine/checkpoint.js';
 import type { JsonValue } from '../engine/json.js';
 import type { Flow, Observation, Step, StepRun } from '../engine/step.js';
 import type { MigrationContext } from './context.js';
@@ -11,7 +10,7 @@ import type { IdpProvisioner } from '../idps/provisioner.js';
 import type { MigrationTask } from './operator-actions.js';
 import { pollUntil } from './steps/poll.js';
 import { activateStep, settingsOf, syncNowStep } from './steps/zia.js';
-import { retireFlow } from './retire.js';
+import { perIdp, rollbackLifecycle } from './lifecycle.js';
 import { ziaOf } from '../products/zia/config.js';
 
 /**
@@ -237,17 +236,8 @@ const verifyDirectoryParity: Step<MigrationContext> = {
   },
 };
 
-const flows = new Map<IdpProvisioner, Flow<MigrationContext>>();
-
 /** The rollback flow with this IdP's steps (one Flow object per IdP). */
-export function rollbackFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
-  let flow = flows.get(idp);
-  if (!flow) {
-    flow = buildRollbackFlow(idp);
-    flows.set(idp, flow);
-  }
-  return flow;
-}
+export const rollbackFlowFor = perIdp(buildRollbackFlow);
 
 function buildRollbackFlow(idp: IdpProvisioner): Flow<MigrationContext> {
   return {
@@ -267,22 +257,6 @@ function buildRollbackFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       syncNowStep({ id: 'sync-now-rollback', doc: `${GUIDE}, step 5` }),
       verifyDirectoryParity,
     ],
-    precondition(state) {
-      const forward = state?.flows['ad-to-scim'];
-      const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
-      return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
-    },
-    alreadyDone(state) {
-      // A completed rollback closed its run: the forward record is history, and a rerun changes nothing.
-      const last = state?.history?.at(-1);
-      if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
-      return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo. The next ad-to-scim starts run ${state.history!.length + 1}.`;
-    },
-    onComplete(state) {
-      retireFlow(state, 'ad-to-scim', 'rolled-back');
-      // The migration is undone: its records and snapshot become history, and a new forward run starts
-      // afresh (new snapshot, counters and timestamps) instead of trusting the old run's evidence.
-      closeRun(state, 'rolled-back');
-    },
+    ...rollbackLifecycle,
   };
 }

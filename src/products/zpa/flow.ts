@@ -2,7 +2,7 @@ import { OperatorNeeded, UserError } from '../../engine/errors.js';
 import type { Flow, PreflightCheck, Step, StepRun } from '../../engine/step.js';
 import type { MigrationContext } from '../../flows/context.js';
 import { directoryScope } from '../../flows/parity-check.js';
-import { retireFlow } from '../../flows/retire.js';
+import { forwardLifecycle, perIdp } from '../../flows/lifecycle.js';
 import { deprovisionGuardStep, recordCompletionStep, verifyParityStep } from '../../flows/steps/outcome.js';
 import type { IdpProvisioner } from '../../idps/provisioner.js';
 import type { ProductFlows } from '../product.js';
@@ -364,17 +364,13 @@ function forwardFlow(idp: IdpProvisioner): Flow<MigrationContext> {
       scimPolicy,
       recordCompletionStep(GUIDE),
     ],
-    onComplete(state) {
-      retireFlow(state, 'rollback', 'pending');
-    },
+    ...forwardLifecycle,
   };
 }
 
-const forwards = new Map<IdpProvisioner, Flow<MigrationContext>>();
+const forwardFor = perIdp(forwardFlow);
 
 /** The ZPA flows with this IdP's steps (one Flow object per IdP). */
 export function zpaFlowsFor(idp: IdpProvisioner): ProductFlows {
-  let forward = forwards.get(idp);
-  if (!forward) forwards.set(idp, (forward = forwardFlow(idp)));
-  return { 'ad-to-scim': forward, rollback: zpaRollbackFlowFor(idp) };
+  return { 'ad-to-scim': forwardFor(idp), rollback: zpaRollbackFlowFor(idp) };
 }

@@ -1,8 +1,6 @@
-import { closeRun } from '../../engine/checkpoint.js';
-import type { Flow, Step } from '../../engine/step.js';
+import type { Step } from '../../engine/step.js';
 import type { MigrationContext } from '../../flows/context.js';
-import { retireFlow } from '../../flows/retire.js';
-import type { IdpProvisioner } from '../../idps/provisioner.js';
+import { perIdp, rollbackLifecycle } from '../../flows/lifecycle.js';
 import { readZpaIdp, zpaClientOf } from './client.js';
 
 /**
@@ -111,36 +109,15 @@ const scimSyncOff: Step<MigrationContext> = {
   },
 };
 
-const flows = new Map<IdpProvisioner, Flow<MigrationContext>>();
-
-export function zpaRollbackFlowFor(idp: IdpProvisioner): Flow<MigrationContext> {
-  let flow = flows.get(idp);
-  if (!flow) {
-    flow = {
-      id: 'rollback',
-      title: `ZPA: SCIM Attributes for Policy and SCIM Sync off, ${idp.label} paused`,
-      doc: 'help.zscaler.com/zpa/enabling-scim-identity-management (in reverse)',
-      preflight: [],
-      closingAdvice: [
-        'SCIM users and groups stay in ZPA: rollback deletes none, since access policies may reference SCIM groups. Remove them by hand only after checking the policies that use them.',
-      ],
-      steps: [policyOff, idp.steps.pause, scimSyncOff, ...(idp.steps.restore ? [idp.steps.restore] : [])],
-      precondition(state) {
-        const forward = state?.flows['ad-to-scim'];
-        const touched = forward && Object.values(forward.steps).some((s) => s.status !== 'pending');
-        return touched ? undefined : 'nothing to roll back: this state file records no ad-to-scim run (pass the --state of the migration to undo)';
-      },
-      alreadyDone(state) {
-        const last = state?.history?.at(-1);
-        if (!state || state.flows['ad-to-scim'] || last?.outcome !== 'rolled-back') return undefined;
-        return `already rolled back at ${last.closedAt} (run ${state.history!.length}); nothing to undo.`;
-      },
-      onComplete(state) {
-        retireFlow(state, 'ad-to-scim', 'rolled-back');
-        closeRun(state, 'rolled-back');
-      },
-    };
-    flows.set(idp, flow);
-  }
-  return flow;
-}
+/** ZPA's rollback with this IdP's steps (one Flow object per IdP). */
+export const zpaRollbackFlowFor = perIdp((idp) => ({
+  id: 'rollback',
+  title: `ZPA: SCIM Attributes for Policy and SCIM Sync off, ${idp.label} paused`,
+  doc: 'help.zscaler.com/zpa/enabling-scim-identity-management (in reverse)',
+  preflight: [],
+  closingAdvice: [
+    'SCIM users and groups stay in ZPA: rollback deletes none, since access policies may reference SCIM groups. Remove them by hand only after checking the policies that use them.',
+  ],
+  steps: [policyOff, idp.steps.pause, scimSyncOff, ...(idp.steps.restore ? [idp.steps.restore] : [])],
+  ...rollbackLifecycle,
+}));
