@@ -86,3 +86,24 @@ export function webUrlProblem(v: string): string | undefined {
   if (u.username || u.password) return 'must not contain a user name or password: give the secret by reference (…Env or …File)';
   return undefined;
 }
+
+const oneApiSecret = secretRef('clientSecret');
+
+/**
+ * A ZIdentity OneAPI client (ZIA's `auth`, ZPA's): its id and secret reference, and where its token comes
+ * from: the vanity domain (https://<vanity>.zslogin.net/oauth2/v1/token) or an explicit `tokenUrl`
+ * (sandbox, non-production clouds). The caller chooses strict or passthrough, and adds `check`.
+ */
+export const oneApiAuth = {
+  shape: {
+    kind: z.literal('oneapi'),
+    vanityDomain: z.string().min(1).optional(),
+    tokenUrl: webUrl('the token URL').optional(),
+    clientId: z.string().min(1),
+    ...oneApiSecret.shape,
+  },
+  check(v: { vanityDomain?: string | undefined; tokenUrl?: string | undefined } & Record<string, unknown>, ctx: z.RefinementCtx) {
+    oneApiSecret.check(v, ctx);
+    if (!v.vanityDomain && !v.tokenUrl) ctx.addIssue({ code: 'custom', path: ['vanityDomain'], message: 'give vanityDomain (or tokenUrl)' });
+  },
+};

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { secretRef, webUrl } from '../../config/fields.js';
+import { oneApiAuth, secretRef, webUrl } from '../../config/fields.js';
 import { UserError } from '../../engine/errors.js';
 
 /** The `zia` section: the ZIA tenant and the IdP whose SCIM provisioning the migration enables. */
 
 const password = secretRef('password');
 const apiKey = secretRef('apiKey');
-const clientSecret = secretRef('clientSecret');
 
 const ziaLegacyAuth = z
   .object({
@@ -21,23 +20,8 @@ const ziaLegacyAuth = z
     apiKey.check(v, ctx);
   });
 
-const ziaOneApiAuth = z
-  .object({
-    kind: z.literal('oneapi'),
-    /** ZIdentity vanity domain: the token endpoint is https://<vanity>.zslogin.net/oauth2/v1/token. */
-    vanityDomain: z.string().min(1).optional(),
-    /** Overrides the token URL derived from the vanity domain (sandbox, non-production clouds). */
-    tokenUrl: webUrl('the token URL').optional(),
-    clientId: z.string().min(1),
-    ...clientSecret.shape,
-  })
-  .passthrough()
-  .superRefine((v, ctx) => {
-    clientSecret.check(v, ctx);
-    if (!v.vanityDomain && !v.tokenUrl) {
-      ctx.addIssue({ code: 'custom', path: ['vanityDomain'], message: 'give vanityDomain (or tokenUrl)' });
-    }
-  });
+/** A ZIdentity OneAPI client with ZIA access. */
+const ziaOneApiAuth = z.object(oneApiAuth.shape).passthrough().superRefine(oneApiAuth.check);
 
 export const ziaConfigSchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretRef, webUrl } from '../../config/fields.js';
+import { oneApiAuth, secretRef, webUrl } from '../../config/fields.js';
 
 /**
  * The `zpa` section: the ZPA tenant, the IdP whose SCIM Sync the migration enables, the admin
@@ -34,20 +34,8 @@ const zpaLegacyAuth = z
   .strict()
   .superRefine((v, ctx) => clientSecret.check(v, ctx));
 
-const zpaOneApiAuth = z
-  .object({
-    /** A ZIdentity API client with ZPA access (Y3). */
-    kind: z.literal('oneapi'),
-    vanityDomain: z.string().min(1).optional(),
-    tokenUrl: webUrl('the token URL').optional(),
-    clientId: z.string().min(1),
-    ...clientSecret.shape,
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    clientSecret.check(v, ctx);
-    if (!v.vanityDomain && !v.tokenUrl) ctx.addIssue({ code: 'custom', path: ['vanityDomain'], message: 'give vanityDomain (or tokenUrl)' });
-  });
+/** A ZIdentity API client with ZPA access (Y3). */
+const zpaOneApiAuth = z.object(oneApiAuth.shape).strict().superRefine(oneApiAuth.check);
 
 /** The vendor's minimum wait between SCIM Sync and SCIM Attributes for Policy: 48 hours (Y14). */
 export const ZPA_MIN_SOAK_HOURS = 48;
