@@ -120,26 +120,6 @@ function regenerateInstructions(idpName: string): string[] {
 }
 
 /**
- * The token of the configuration (`scim.tokenEnv` or `scim.tokenFile`), tried once per run against the
- * IdP's endpoint: accepted (and held for the run), refused (why), or none configured. Reads only.
- */
-async function tryConfiguredZpaToken(ctx: MigrationContext): Promise<{ accepted: true } | { refused: string } | undefined> {
-  if (ctx.scimCredentials?.accepted) return { accepted: true };
-  const configured = ctx.client('zpa-configured-token', (d) => ({
-    token: resolveOptionalSecret(ctx.config.scim, 'token', 'scim', d.env),
-    verdict: undefined as { accepted: true } | { refused: string } | undefined,
-  }));
-  if (!configured.token || configured.verdict) return configured.verdict;
-  registerSecret(configured.token);
-  const endpoint = (await readZpaIdp(ctx)).idp.scimServiceProviderEndpoint;
-  const creds = { baseUrl: endpoint ?? ctx.config.scim.baseUrl ?? '', token: configured.token };
-  const verdict = await checkZpaScimCredentials(ctx, creds);
-  if (verdict === true) ctx.scimCredentials = creds;
-  configured.verdict = verdict === true ? { accepted: true } : { refused: verdict };
-  return configured.verdict;
-}
-
-/**
  * What gives the IdP a token that replaced the one it holds (the flow registers the IdP's credentials
  * step, flow.ts); absent while the IdP holds none of this migration's. Per run, in memory.
  */
@@ -155,12 +135,20 @@ const tokenReplacement = (ctx: MigrationContext) => ctx.client('zpa:token-replac
  * replaces the old one (the operator is told so, and the IdP is given the new one: `onTokenReplaced`).
  */
 export async function obtainZpaScimCredentials(ctx: MigrationContext, why: string, regenerate: boolean): Promise<ScimCredentials> {
-  const configured = await tryConfiguredZpaToken(ctx);
   if (ctx.scimCredentials?.accepted) return ctx.scimCredentials;
-  const reason =
-    configured && 'refused' in configured ? `The SCIM token in the configuration (scim.tokenEnv or scim.tokenFile) was refused: ${configured.refused}` : why;
   const { idp } = await readZpaIdp(ctx);
   const endpoint = idp.scimServiceProviderEndpoint;
+  let reason = why;
+  // A token from configuration (scim.tokenEnv or scim.tokenFile), tried once per run: the endpoint is the IdP's.
+  const configured = ctx.client('zpa-configured-token', (d) => ({ token: resolveOptionalSecret(ctx.config.scim, 'token', 'scim', d.env), tried: false }));
+  if (configured.token && !configured.tried) {
+    configured.tried = true;
+    registerSecret(configured.token);
+    const creds = { baseUrl: endpoint ?? ctx.config.scim.baseUrl ?? '', token: configured.token };
+    const verdict = await checkZpaScimCredentials(ctx, creds);
+    if (verdict === true) return (ctx.scimCredentials = creds);
+    reason = `The SCIM token in the configuration (scim.tokenEnv or scim.tokenFile) was refused: ${verdict}`;
+  }
   const idpName = zpaOf(ctx.config).idpName ?? idp.name;
   // A token exists already (this migration's, from an earlier run): a new one is needed, since none is ever kept.
   const again = regenerate || (idp.scimEnabled && idp.scimSharedSecretExists);
